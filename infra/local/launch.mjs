@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// The zero-dependency launcher behind `npm start` and `npm test` (Node's standard library only,
+// so that it runs on a fresh clone before anything is installed).
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureDependencies, ensureWebBuild } from './lib/deps.mjs';
+import { ensureNatsServer, startNatsServer } from './lib/nats-server.mjs';
+import { portOrFree, waitForHttp } from './lib/ports.mjs';
+import { Supervisor } from './lib/supervisor.mjs';
+import { findTestFiles, runTests } from './lib/test-runner.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const log = (line) => console.log(`[launcher] ${line}`);
+// A closed terminal or pipe must not crash the launcher half-way through stopping its children.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
+const USAGE = `Usage:
+  npm start [-- options]    start NATS, the gateway, the workers and the dashboard
+  npm test [-- FILTER...]   run every test (or the test files whose path contains a FILTER)
+
+Options of start (each also as an environment variable):
+  --port N            gateway and dashboard HTTP port (LRNAS_PORT; default 4000, or a free one)
+  --data-dir DIR      where NATS and the SQLite file keep their data (LRNAS_DATA_DIR; default .lrnas)
+  --workers N         number of workers (LRNAS_WORKERS; default 1; 0 runs none)
+  --nats-url URL      use this NATS server instead of starting one (NATS_URL)
+  --database-url URL  use this database, e.g. postgres://user:pass@host/db (DATABASE_URL;
+                      default: SQLite file DATA_DIR/lrnas.sqlite)
+  -h, --help          this text`;
+
+async function main() {
+  const [command = 'start', ...rest] = process.argv.slice(2);
+  if (command === 'test') return test(rest);
+  if (command === 'start') return start(rest);
+  console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  return 2;
+}
+
+function parseStartOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: process.env.LRNAS_PORT },
+      'data-dir': { type: 'string', default: process.env.LRNAS_DATA_DIR ?? '.lrnas' },
+      workers: { type: 'string', default: process.env.LRNAS_WORKERS ?? '1' },
+      'nats-url': { type: 'string', default: process.env.NATS_URL },
+      'database-url': { type: 'string', default: process.env.DATABASE_URL },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const whole = (name, text, min, max) => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    }
+    return n;
+  };
+  if (values['nats-url'] !== undefined && !/^(nats|tls|wss?):\/\/./.test(values['nats-url'])) {
+    throw new UsageError(`--nats-url must look like nats://host:4222, got ${JSON.stringify(values['nats-url'])}`);
+  }
+  return {
+    help: values.help ?? false,
+    port: whole('port', values.port, 1, 65535),
+    dataDir: path.resolve(root, values['data-dir']),
+    workers: whole('workers', values.workers, 0, 64),
+    natsUrl: values['nats-url'],
+    databaseUrl: values['database-url'],
+  };
+}
+
+class UsageError extends Error {}
+
+/** Environment for TypeScript children run through tsx (see tsconfig.runtime.json). */
+function runtimeEnv() {
+  return {
+    TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.runtime.json'),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --enable-source-maps`.trim(),
+  };
+}
+
+async function start(argv) {
+  const options = parseStartOptions(argv);
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  ensureDependencies(root, log);
+  ensureWebBuild(root, log);
+
+  let exitCode = 0;
+  let requestStop;
+  const stopRequested = new Promise((resolve) => (requestStop = resolve));
+  const supervisor = new Supervisor({
+    onUnexpectedExit: (name, code, signal) => {
+      log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      exitCode = 1;
+      requestStop();
+    },
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => requestStop());
+  const shutdown = async () => {
+    log('stopping...');
+    await supervisor.stopAll();
+    log('stopped');
+  };
+
+  try {
+    let natsUrl = options.natsUrl;
+    if (!natsUrl) {
+      const nats = await startNatsServer({ dataDir: path.join(options.dataDir, 'nats'), log, detached: true });
+      supervisor.adopt('nats-server', nats);
+      natsUrl = nats.url;
+      log(`nats-server (JetStream) on ${natsUrl}, data in ${path.join(options.dataDir, 'nats')}`);
+    }
+    const databaseUrl = options.databaseUrl ?? `sqlite:${path.join(options.dataDir, 'lrnas.sqlite')}`;
+    const port = options.port ?? (await portOrFree(4000));
+    const env = {
+      ...process.env,
+      NATS_URL: natsUrl,
+      DATABASE_URL: databaseUrl,
+      LRNAS_DATA_DIR: options.dataDir,
+      LRNAS_PARENT_PID: String(process.pid),
+      ...runtimeEnv(),
+    };
+    const tsx = ['--import', 'tsx'];
+    const gateway = supervisor.start('gateway', process.execPath, [...tsx, 'services/gateway/src/main.ts'], {
+      cwd: root,
+      env: { ...env, PORT: String(port), LRNAS_WEB_DIST: path.join(root, 'web', 'dist') },
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, () => !gateway.exited);
+    for (let i = 1; i <= options.workers; i++) {
+      supervisor.start(`worker-${i}`, process.execPath, [...tsx, 'services/worker/src/main.ts'], {
+        cwd: root,
+        env: { ...env, LRNAS_WORKER_ID: `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${i}` },
+      });
+    }
+    console.log(
+      [
+        '',
+        'LRNAS Hub is up:',
+        `  dashboard  http://localhost:${port}/`,
+        `  GraphQL    http://localhost:${port}/graphql`,
+        `  NATS       ${natsUrl}`,
+        `  database   ${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
+        `  workers    ${options.workers}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    log(`failed to start: ${error.message}`);
+    await shutdown();
+    return 1;
+  }
+  await stopRequested;
+  await shutdown();
+  return exitCode;
+}
+
+async function test(filters) {
+  if (filters.includes('--help') || filters.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  ensureDependencies(root, log);
+  ensureNatsServer(log);
+  const files = findTestFiles(root, filters);
+  if (files.length === 0) {
+    console.error(`no test files match ${filters.join(' ')}`);
+    return 1;
+  }
+  log(`running ${files.length} test files`);
+  const env = { ...process.env, ...runtimeEnv() };
+  return runTests(root, files, { env, concurrency: Math.max(1, Math.min(2, os.availableParallelism())) });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

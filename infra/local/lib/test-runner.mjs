@@ -1,0 +1,55 @@
+// Finds every *.test.ts of the repository and runs them with Node's test runner through tsx.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const SKIP = new Set(['node_modules', 'dist', '.git', '.lrnas']);
+
+/** Test files under `root`, sorted, unit tests (beside the code) before integration tests. */
+export function findTestFiles(root, filters = []) {
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (SKIP.has(entry.name)) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.test\.(ts|mts|mjs)$/.test(entry.name)) files.push(path.relative(root, full));
+    }
+  };
+  walk(root);
+  const isIntegration = (f) => f.split(path.sep).includes('test');
+  return files
+    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+    .sort((a, b) => Number(isIntegration(a)) - Number(isIntegration(b)) || a.localeCompare(b));
+}
+
+/**
+ * Runs the files; prints the spec report, then a closing `tests: N passed, N failed` line.
+ * Resolves with the runner's exit code.
+ */
+export function runTests(root, files, { env, concurrency }) {
+  const tap = path.join(root, '.lrnas', 'test-report.tap');
+  fs.mkdirSync(path.dirname(tap), { recursive: true });
+  const args = [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+    const forward = (signal) => child.kill(signal);
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    child.on('exit', (code, signal) => {
+      const report = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+      const count = (name) => Number(report.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+      console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { makeCodec, genotypeSchema } from './codec.js';
+import {
+  LIMITS,
+  STAGES,
+  cellMatricesSchema,
+  isoTimeSchema,
+  metricKeySchema,
+  metricValueSchema,
+  probability,
+  runIdSchema,
+  seedSchema,
+  shortText,
+} from './common.js';
+import { attackSpecSchema } from './jobs.js';
+import { threatModelSchema } from './threat-model.js';
+
+export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * Every event names its run, the delivery attempt that produced it and a sequence number that
+ * rises within the attempt, so that a consumer can drop replays and order what it keeps.
+ */
+const envelope = {
+  v: z.literal(1),
+  runId: runIdSchema,
+  attempt: z.number().int().min(1).max(10_000),
+  seq: z.number().int().min(0),
+  time: isoTimeSchema,
+};
+const stage = z.enum(STAGES);
+const count = z.number().int().min(0);
+
+export const statusEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('status'),
+  status: z.enum(RUN_STATUSES),
+  stage: stage.optional(),
+  workerId: shortText.optional(),
+  backend: shortText.optional(),
+  progress: z.strictObject({ done: count, total: count }).optional(),
+  error: z.strictObject({ code: shortText, message: z.string().max(LIMITS.longText) }).optional(),
+});
+
+export const metricEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('metric'),
+  points: z
+    .array(z.strictObject({ key: metricKeySchema, step: count, value: metricValueSchema }))
+    .min(1)
+    .max(LIMITS.metricPointsPerBatch),
+});
+
+export const epochEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('epoch'),
+  stage,
+  epoch: count,
+  epochs: z.number().int().min(1),
+  seconds: z.number().min(0),
+  metrics: z
+    .record(metricKeySchema, metricValueSchema)
+    .refine((m) => Object.keys(m).length <= LIMITS.metricsPerSummary, {
+      message: `at most ${LIMITS.metricsPerSummary} metrics per summary`,
+    }),
+});
+
+/** Architecture weights and, once scoring has started, the contribution values behind them. */
+export const snapshotEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('snapshot'),
+  epoch: count,
+  alphas: cellMatricesSchema,
+  contributions: cellMatricesSchema.optional(),
+});
+
+export const genotypeEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('genotype'),
+  stage,
+  epoch: count.optional(),
+  genotype: genotypeSchema,
+  params: count,
+  flops: count.optional(),
+  /** True for the genotype the run settled on; false for per-epoch snapshots. */
+  final: z.boolean(),
+});
+
+export const evaluationEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('evaluation'),
+  attack: attackSpecSchema,
+  threatModel: threatModelSchema,
+  examples: z.number().int().min(1),
+  seed: seedSchema,
+  cleanAccuracy: probability,
+  robustAccuracy: probability,
+  backend: shortText,
+  engineVersion: shortText,
+});
+
+export const ARTIFACT_KINDS = ['checkpoint', 'weights', 'genotype', 'report'] as const;
+export const artifactEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('artifact'),
+  kind: z.enum(ARTIFACT_KINDS),
+  stage: stage.optional(),
+  name: shortText.min(1),
+  digest: shortText.min(1),
+  size: count,
+});
+
+export const logEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('log'),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string().max(LIMITS.longText),
+});
+
+export const eventSchema = z.discriminatedUnion('type', [
+  statusEventSchema,
+  metricEventSchema,
+  epochEventSchema,
+  snapshotEventSchema,
+  genotypeEventSchema,
+  evaluationEventSchema,
+  artifactEventSchema,
+  logEventSchema,
+]);
+export type RunEvent = z.output<typeof eventSchema>;
+export type StatusEvent = z.output<typeof statusEventSchema>;
+export type MetricEvent = z.output<typeof metricEventSchema>;
+export type EpochEvent = z.output<typeof epochEventSchema>;
+export type SnapshotEvent = z.output<typeof snapshotEventSchema>;
+export type GenotypeEvent = z.output<typeof genotypeEventSchema>;
+export type EvaluationEvent = z.output<typeof evaluationEventSchema>;
+export type ArtifactEvent = z.output<typeof artifactEventSchema>;
+export type LogEvent = z.output<typeof logEventSchema>;
+
+/** Codec of every event message; `type` selects the shape and matches the subject's last token. */
+export const eventCodec = makeCodec('event', eventSchema);

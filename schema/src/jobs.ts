@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { makeCodec } from './codec.js';
+import { genotypeSchema } from './codec.js';
+import {
+  datasetSpecSchema,
+  idSchema,
+  isoTimeSchema,
+  runIdSchema,
+  seedSchema,
+  shortText,
+} from './common.js';
+import { threatModelSchema } from './threat-model.js';
+
+const count = (max: number) => z.number().int().positive().max(max);
+const rate = z.number().positive().max(10);
+
+/** Search settings (lrnas-method.md sections 2 to 5); unset fields take the preset's value. */
+export const searchConfigSchema = z.strictObject({
+  preset: z.enum(['tiny', 'paper']).default('tiny'),
+  channels: count(512).optional(),
+  layers: count(64).optional(),
+  epochs: count(10_000).optional(),
+  warmupEpochs: z.number().int().min(0).max(10_000).optional(),
+  batchSize: count(4096).optional(),
+  learningRate: rate.optional(),
+  momentum: z.number().min(0).max(1).optional(),
+  weightDecay: z.number().min(0).max(1).optional(),
+  gradientClip: z.number().positive().max(1000).optional(),
+  partialChannels: count(64).optional(),
+  permutations: count(1000).optional(),
+  estimateBatchSize: count(4096).optional(),
+  estimationMode: z.enum(['reference', 'shapley']).optional(),
+  fgsmEpsilon: z.number().positive().max(1).optional(),
+});
+export type SearchConfig = z.infer<typeof searchConfigSchema>;
+
+/** Greedy selection under a parameter budget (section 6), counted at the evaluation size. */
+export const selectionConfigSchema = z.strictObject({
+  budget: z.number().int().positive().max(1e10),
+  mode: z.enum(['strict', 'reference', 'no-greedy']).default('strict'),
+  channels: count(512).optional(),
+  layers: count(200).optional(),
+});
+export type SelectionConfig = z.infer<typeof selectionConfigSchema>;
+
+/** Retraining of a fixed genotype (section 7). */
+export const trainConfigSchema = z.strictObject({
+  method: z.enum(['standard', 'madry', 'trades', 'fgsm-rs']).default('madry'),
+  threatModel: threatModelSchema.optional(),
+  channels: count(512).optional(),
+  layers: count(200).optional(),
+  epochs: count(10_000).optional(),
+  batchSize: count(4096).optional(),
+  learningRate: rate.optional(),
+  momentum: z.number().min(0).max(1).optional(),
+  weightDecay: z.number().min(0).max(1).optional(),
+  schedule: z.enum(['cosine', 'step']).optional(),
+  milestones: z.array(z.number().int().min(0)).max(32).optional(),
+  attackSteps: count(1000).optional(),
+  attackStepSize: z.number().positive().max(1).optional(),
+  tradesBeta: z.number().positive().max(100).optional(),
+  auxiliaryWeight: z.number().min(0).max(10).optional(),
+  dropPath: z.number().min(0).max(1).optional(),
+  augment: z.boolean().optional(),
+});
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export const ATTACKS = ['fgsm', 'pgd', 'cw', 'apgd-ce', 'apgd-dlr', 'square'] as const;
+export type AttackName = (typeof ATTACKS)[number];
+
+/** One attack of an evaluation suite; unset settings take the attack's defaults. */
+export const attackSpecSchema = z.strictObject({
+  name: z.enum(ATTACKS),
+  steps: count(10_000).optional(),
+  stepSize: z.number().positive().max(1).optional(),
+  restarts: count(100).optional(),
+});
+export type AttackSpec = z.infer<typeof attackSpecSchema>;
+
+/** Evaluation under attack (section 7). */
+export const evaluateConfigSchema = z.strictObject({
+  threatModel: threatModelSchema,
+  attacks: z.array(attackSpecSchema).min(1).max(16),
+  examples: count(1_000_000).optional(),
+  batchSize: count(4096).optional(),
+});
+export type EvaluateConfig = z.infer<typeof evaluateConfigSchema>;
+
+const jobBase = {
+  v: z.literal(1),
+  runId: runIdSchema,
+  experimentId: idSchema,
+  seed: seedSchema,
+  dataset: datasetSpecSchema,
+  createdAt: isoTimeSchema,
+};
+
+export const searchJobSchema = z.strictObject({
+  ...jobBase,
+  kind: z.literal('search'),
+  search: searchConfigSchema,
+  selection: selectionConfigSchema,
+});
+
+export const trainJobSchema = z.strictObject({
+  ...jobBase,
+  kind: z.literal('train'),
+  genotype: genotypeSchema,
+  train: trainConfigSchema,
+});
+
+export const evaluateJobSchema = z.strictObject({
+  ...jobBase,
+  kind: z.literal('evaluate'),
+  /** The TRAIN (or pipeline) run whose weights are attacked. */
+  sourceRunId: runIdSchema,
+  /** Object-store name of the trained weights. */
+  weights: shortText.min(1),
+  evaluate: evaluateConfigSchema,
+});
+
+export const pipelineJobSchema = z.strictObject({
+  ...jobBase,
+  kind: z.literal('pipeline'),
+  search: searchConfigSchema,
+  selection: selectionConfigSchema,
+  train: trainConfigSchema,
+  evaluate: evaluateConfigSchema,
+});
+
+export const jobSchema = z.discriminatedUnion('kind', [
+  searchJobSchema,
+  trainJobSchema,
+  evaluateJobSchema,
+  pipelineJobSchema,
+]);
+export type Job = z.output<typeof jobSchema>;
+export type SearchJob = z.output<typeof searchJobSchema>;
+export type TrainJob = z.output<typeof trainJobSchema>;
+export type EvaluateJob = z.output<typeof evaluateJobSchema>;
+export type PipelineJob = z.output<typeof pipelineJobSchema>;
+/** A job as a producer writes it: fields with defaults may be left out. */
+export type JobInput = z.input<typeof jobSchema>;
+
+/** Codec of every job message; `kind` selects the shape. */
+export const jobCodec = makeCodec('job', jobSchema);

@@ -1,0 +1,50 @@
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from './config.js';
+import { openDatabase, type Database } from './database.js';
+import { buildGatewaySchema } from './graphql/schema.js';
+import { createHttpServer } from './http.js';
+import { NatsLink } from './nats-link.js';
+
+/** A running gateway. */
+export interface GatewayHandle {
+  readonly url: string;
+  readonly port: number;
+  readonly db: Database;
+  readonly nats: NatsLink;
+  stop(): Promise<void>;
+}
+
+/** Opens the database, starts connecting to NATS and serves HTTP; resolves once listening. */
+export async function startGateway(config: GatewayConfig, log: (line: string) => void = console.log): Promise<GatewayHandle> {
+  const db = await openDatabase(config.database);
+  const nats = new NatsLink(config.natsUrl, log);
+  try {
+    const schema = await buildGatewaySchema();
+    const { server, apollo } = await createHttpServer({
+      schema,
+      context: () => ({ db, nats }),
+      ...(config.webDist ? { webDist: config.webDist } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    log(`gateway listening on port ${port} (database: ${db.kind})`);
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      db,
+      nats,
+      stop: async () => {
+        await apollo.stop();
+        await nats.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await nats.close();
+    await db.close();
+    throw error;
+  }
+}

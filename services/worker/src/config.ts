@@ -1,0 +1,80 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { ContractError } from '@lrnas/schema';
+
+/** Everything a worker process is told at start, validated. */
+export interface WorkerConfig {
+  natsUrl: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsToken?: string;
+  workerId: string;
+  concurrency: number;
+  backend?: string;
+  dataDir: string;
+}
+
+export const WORKER_USAGE = `Usage: lrnas-worker [options]
+
+Runs LRNAS jobs from the JetStream work queue. Every option can also be set by the variable named.
+
+  --nats-url URL       NATS server (NATS_URL; default nats://127.0.0.1:4222)
+  --nats-user USER     NATS user (NATS_USER), with --nats-password (NATS_PASSWORD)
+  --nats-token TOKEN   NATS token (NATS_TOKEN)
+  --id ID              worker id, letters, digits, - and _ (LRNAS_WORKER_ID; default host-pid)
+  --concurrency N      jobs at a time, 1 to 64 (LRNAS_WORKER_CONCURRENCY; default 1)
+  --backend NAME       auto, node-gpu, node, wasm or cpu (LRNAS_BACKEND; default auto)
+  --data-dir DIR       where data sets are read from (LRNAS_DATA_DIR; default .lrnas/data)
+  -h, --help           this text`;
+
+/** Reads flags over environment variables; throws a ContractError naming the bad option. */
+export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      'nats-url': { type: 'string' },
+      'nats-user': { type: 'string' },
+      'nats-password': { type: 'string' },
+      'nats-token': { type: 'string' },
+      id: { type: 'string' },
+      concurrency: { type: 'string' },
+      backend: { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const natsUrl = values['nats-url'] ?? env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  if (!/^(nats|tls|wss?):\/\/[^\s]+$/.test(natsUrl)) {
+    throw new ContractError('--nats-url', `must look like nats://host:4222, got ${JSON.stringify(natsUrl)}`);
+  }
+  const workerId = values.id ?? env.LRNAS_WORKER_ID ?? `${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId)) {
+    throw new ContractError('--id', `must be 1 to 64 letters, digits, "-" or "_", got ${JSON.stringify(workerId)}`);
+  }
+  const concurrencyText = values.concurrency ?? env.LRNAS_WORKER_CONCURRENCY ?? '1';
+  const concurrency = Number(concurrencyText);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new ContractError('--concurrency', `must be a whole number from 1 to 64, got ${JSON.stringify(concurrencyText)}`);
+  }
+  const optional = (flag: string | undefined, variable: string | undefined) => flag ?? (variable || undefined);
+  const user = optional(values['nats-user'], env.NATS_USER);
+  const password = optional(values['nats-password'], env.NATS_PASSWORD);
+  if ((user === undefined) !== (password === undefined)) {
+    throw new ContractError('--nats-user', 'a NATS user needs a password and a password needs a user');
+  }
+  return {
+    natsUrl,
+    ...(user !== undefined && { natsUser: user, natsPassword: password }),
+    ...(optional(values['nats-token'], env.NATS_TOKEN) !== undefined && {
+      natsToken: optional(values['nats-token'], env.NATS_TOKEN),
+    }),
+    workerId,
+    concurrency,
+    ...(optional(values.backend, env.LRNAS_BACKEND) !== undefined && {
+      backend: optional(values.backend, env.LRNAS_BACKEND),
+    }),
+    dataDir: values['data-dir'] ?? (env.LRNAS_DATA_DIR ? `${env.LRNAS_DATA_DIR}/data` : '.lrnas/data'),
+  };
+}

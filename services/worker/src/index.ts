@@ -1,0 +1,4 @@
+/** @lrnas/worker: the JetStream job runner around the engine. */
+export { parseWorkerConfig, WORKER_USAGE, type WorkerConfig } from './config.js';
+export { presenceRecord } from './presence.js';
+export { startWorker, type WorkerHandle } from './worker.js';
