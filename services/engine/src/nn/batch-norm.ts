@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { onesInit, zerosInit } from './init.js';
+import { Layer, type ForwardContext, type VariableSlot } from './module.js';
+
+/** Options of BatchNorm2d; the defaults are PyTorch's. */
+export interface BatchNormOptions {
+  /** Learnable scale (`weight`) and shift (`bias`); the supernet uses none. Default true. */
+  affine?: boolean;
+  /** Weight of the new batch statistic in the running averages. Default 0.1. */
+  momentum?: number;
+  /** Added to the variance before the square root. Default 1e-5. */
+  eps?: number;
+}
+
+/**
+ * Batch normalisation over N, H, W per channel, with PyTorch's semantics: training normalises
+ * with the batch mean and biased variance and moves `running_mean` / `running_var` towards the
+ * batch mean and UNBIASED variance by `momentum`; inference normalises with the running values.
+ */
+export class BatchNorm2d extends Layer {
+  readonly weight: VariableSlot | undefined;
+  readonly bias: VariableSlot | undefined;
+  readonly runningMean: VariableSlot;
+  readonly runningVar: VariableSlot;
+  readonly affine: boolean;
+  readonly momentum: number;
+  readonly eps: number;
+
+  constructor(
+    readonly channels: number,
+    options: BatchNormOptions = {},
+  ) {
+    super();
+    this.affine = options.affine ?? true;
+    this.momentum = options.momentum ?? 0.1;
+    this.eps = options.eps ?? 1e-5;
+    // PyTorch's state_dict names, so checkpoints line up with the reference implementation.
+    this.weight = this.affine ? this.addParameter('weight', [channels], onesInit) : undefined;
+    this.bias = this.affine ? this.addParameter('bias', [channels], zerosInit) : undefined;
+    this.runningMean = this.addBuffer('running_mean', [channels], zerosInit);
+    this.runningVar = this.addBuffer('running_var', [channels], onesInit);
+  }
+
+  forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const scale = this.weight?.value as tf.Tensor1D | undefined;
+    const offset = this.bias?.value as tf.Tensor1D | undefined;
+    if (!ctx.training) {
+      return tf.batchNorm4d(
+        x,
+        this.runningMean.value as tf.Tensor1D,
+        this.runningVar.value as tf.Tensor1D,
+        offset,
+        scale,
+        this.eps,
+      );
+    }
+    const [n, h, w] = x.shape;
+    const count = n * h * w;
+    if (count < 2) {
+      throw new Error(`BatchNorm2d needs more than one value per channel in training, got input [${x.shape.join(', ')}]`);
+    }
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, offset, scale, this.eps);
+      this.#updateRunning(mean as tf.Tensor1D, variance as tf.Tensor1D, count);
+      return y;
+    });
+  }
+
+  /** Running averages move outside any gradient: only the assigned values escape, the ops stay off the loss. */
+  #updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+    const m = this.momentum;
+    const unbiased = tf.mul(variance, count / (count - 1));
+    this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, 1 - m), tf.mul(mean, m)));
+    this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, 1 - m), tf.mul(unbiased, m)));
+  }
+}

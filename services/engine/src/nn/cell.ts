@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GenotypePair } from '@lrnas/schema';
+import { dropPath } from './drop-path.js';
+import { FactorizedReduce, Identity, ReLUConvBN, createOp, type Stride } from './ops.js';
+import { Layer, Module, ModuleList, type ForwardContext } from './module.js';
+import type { CellPlan } from './plan.js';
+
+/**
+ * A cell of the evaluation network, compiled from one half of a genotype: 4 nodes, each the sum
+ * of two operations on earlier states; the output concatenates the 4 nodes along channels.
+ * Names follow DARTS: `preprocess0`, `preprocess1`, `ops.<slot>` (slot 0..7).
+ */
+export class Cell extends Module {
+  readonly preprocess0: Layer;
+  readonly preprocess1: ReLUConvBN;
+  readonly ops: ModuleList<Layer>;
+  /** Input state of each op: 0, 1 are the preprocessed cell inputs, 2.. the earlier nodes. */
+  readonly inputs: readonly number[];
+  readonly reduction: boolean;
+
+  constructor(pairs: readonly GenotypePair[], plan: CellPlan) {
+    super();
+    const { c, cPrevPrev, cPrev, reduction, reductionPrev } = plan;
+    this.reduction = reduction;
+    this.preprocess0 = this.addModule(
+      'preprocess0',
+      reductionPrev ? new FactorizedReduce(cPrevPrev, c) : new ReLUConvBN(cPrevPrev, c, 1, 1, 0),
+    );
+    this.preprocess1 = this.addModule('preprocess1', new ReLUConvBN(cPrev, c, 1, 1, 0));
+    this.inputs = pairs.map(([, input]) => input);
+    this.ops = this.addModule(
+      'ops',
+      new ModuleList(
+        pairs.map(([name, input]) => {
+          const stride: Stride = reduction && input < 2 ? 2 : 1;
+          return createOp(name, c, stride, true);
+        }),
+      ),
+    );
+  }
+
+  /** `s0`, `s1`: outputs of the cell before the previous one and of the previous one. */
+  forward(s0: tf.Tensor4D, s1: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return tf.tidy(() => {
+      const states = [this.preprocess0.forward(s0, ctx), this.preprocess1.forward(s1, ctx)];
+      const drop = ctx.training ? (ctx.dropPathProb ?? 0) : 0;
+      const ops = this.ops.items;
+      for (let node = 0; node < ops.length / 2; node++) {
+        const [a, b] = [2 * node, 2 * node + 1].map((slot) => {
+          const op = ops[slot] as Layer;
+          const h = op.forward(states[this.inputs[slot] as number] as tf.Tensor4D, ctx);
+          // DARTS drops every edge except the parameterless identity.
+          return drop > 0 && !(op instanceof Identity) ? dropPath(h, drop, ctx.random) : h;
+        }) as [tf.Tensor4D, tf.Tensor4D];
+        states.push(tf.add(a, b));
+      }
+      return tf.concat(states.slice(2), 3);
+    });
+  }
+}
