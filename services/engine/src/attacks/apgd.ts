@@ -1,0 +1,206 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ContractError } from '@lrnas/schema';
+import { apgdCheckpoints, shouldHalve } from './apgd-schedule.js';
+import { lossAndGradient, lossOnly, misclassified, preflight } from './gradient.js';
+import { projectLinf, randomLinfStart, signStep } from './linf.js';
+import { crossEntropyLoss, dlrLoss, type AttackLoss } from './losses.js';
+import { Prng } from './prng.js';
+import { checkBatch, checkCount, checkEpsilon, checkSeed, type AttackResult, type Classifier } from './types.js';
+import { replaceRows, takeRows, WorstCaseTracker } from './worst-case.js';
+
+/** Settings of APGD. */
+export interface ApgdOptions {
+  epsilon: number;
+  /** Iterations N_iter (default 100). */
+  steps?: number;
+  /** 'ce' for APGD-CE, 'dlr' for APGD-DLR (default 'ce'). */
+  loss?: 'ce' | 'dlr';
+  /** Independent runs; later ones attack only the examples not yet fooled (default 1). */
+  restarts?: number;
+  /** Halve the step when fewer than this fraction of steps since the last checkpoint raised the loss (default 0.75). */
+  rho?: number;
+  /** Momentum weight alpha (default 0.75). */
+  alpha?: number;
+  /** Start uniformly in the epsilon-ball (default true) rather than at the input. */
+  randomStart?: boolean;
+  /** Seed of the random starts (default 0). */
+  seed?: number;
+}
+
+/**
+ * Auto-PGD (Croce & Hein 2020, Algorithm 1) under L-inf: step size 2*epsilon halved at checkpoints
+ * (too few successful steps, or no halving and no progress since the last checkpoint), restarting
+ * from the best point when halving, with momentum. Returns per example the worst case found.
+ */
+export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: ApgdOptions): AttackResult {
+  const { epsilon, steps = 100, restarts = 1, rho = 0.75, alpha = 0.75, randomStart = true, seed = 0 } = options;
+  const lossName = options.loss ?? 'ce';
+  checkBatch(x, y);
+  checkEpsilon(epsilon);
+  checkCount(steps, 'steps');
+  checkCount(restarts, 'restarts');
+  checkSeed(seed);
+  if (!(rho > 0 && rho <= 1)) throw new ContractError('rho', `must be in (0, 1], got ${rho}`);
+  if (!(alpha > 0 && alpha <= 1)) throw new ContractError('alpha', `must be in (0, 1], got ${alpha}`);
+  if (lossName !== 'ce' && lossName !== 'dlr') throw new ContractError('loss', `must be 'ce' or 'dlr', got ${JSON.stringify(lossName)}`);
+  const run: ApgdRun = {
+    model,
+    loss: lossName === 'ce' ? crossEntropyLoss : dlrLoss,
+    epsilon,
+    steps,
+    rho,
+    alpha,
+    randomStart,
+    rng: new Prng(seed),
+    checkpoints: apgdCheckpoints(steps),
+  };
+  preflight(model, run.loss, x, y);
+  const tracker = new WorstCaseTracker(x);
+  try {
+    for (let r = 0; r < restarts; r++) {
+      const rows = tracker.remaining();
+      if (rows.length === 0) break;
+      apgdRun(run, x, y, rows, tracker);
+    }
+  } catch (error) {
+    tracker.dispose();
+    throw error;
+  }
+  return tracker.finish();
+}
+
+/** APGD with the cross-entropy loss. */
+export function apgdCe(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: Omit<ApgdOptions, 'loss'>): AttackResult {
+  return apgd(model, x, y, { ...options, loss: 'ce' });
+}
+
+/** APGD with the DLR loss (needs at least 3 classes). */
+export function apgdDlr(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: Omit<ApgdOptions, 'loss'>): AttackResult {
+  return apgd(model, x, y, { ...options, loss: 'dlr' });
+}
+
+interface ApgdRun {
+  model: Classifier;
+  loss: AttackLoss;
+  epsilon: number;
+  steps: number;
+  rho: number;
+  alpha: number;
+  randomStart: boolean;
+  rng: Prng;
+  checkpoints: number[];
+}
+
+/** One APGD run on batch rows `rows`; every evaluated iterate is offered to the tracker. */
+function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tracker: WorstCaseTracker): void {
+  const n = rows.length;
+  const xs = takeRows(x, rows);
+  const ys = takeRows(y, rows);
+  const held: Record<'cur' | 'prev' | 'grad' | 'best' | 'bestGrad', tf.Tensor4D | undefined> = {
+    cur: undefined,
+    prev: undefined,
+    grad: undefined,
+    best: undefined,
+    bestGrad: undefined,
+  };
+  /** Replaces a held tensor, disposing the old one unless it is still held elsewhere. */
+  const hold = (key: keyof typeof held, t: tf.Tensor4D): void => {
+    const old = held[key];
+    held[key] = t;
+    if (old && !Object.values(held).includes(old)) old.dispose();
+  };
+  try {
+    hold('cur', s.randomStart ? randomLinfStart(xs, s.epsilon, s.rng) : tf.clone(xs));
+    const first = lossAndGradient(s.model, s.loss, held.cur!, ys);
+    let curLoss = Float32Array.from(first.loss.dataSync());
+    tracker.offer(held.cur!, curLoss, misclassified(first.logits, ys), rows);
+    tf.dispose([first.logits, first.loss]);
+    hold('grad', first.grad);
+    hold('best', tf.clone(held.cur!));
+    hold('bestGrad', tf.clone(first.grad));
+
+    const eta = new Float32Array(n).fill(2 * s.epsilon);
+    const bestLoss = Float32Array.from(curLoss);
+    let bestLossAtCheck = Float32Array.from(bestLoss);
+    let halvedAtCheck = new Array<boolean>(n).fill(false);
+    const increases = new Int32Array(n);
+    const isCheckpoint = new Set(s.checkpoints.slice(1));
+    let lastCheckpoint = 0;
+
+    for (let k = 0; k < s.steps; k++) {
+      const final = k === s.steps - 1;
+      // z = P(x_k + eta * sign(grad)); x_{k+1} = P(x_k + a (z - x_k) + (1 - a)(x_k - x_{k-1})), no momentum on the first step.
+      const a = k === 0 ? 1 : s.alpha;
+      const next = tf.tidy(() => {
+        const cur = held.cur!;
+        const z = signStep(cur, held.grad!, tf.tensor4d(eta, [n, 1, 1, 1]), xs, s.epsilon);
+        const momentum = k === 0 ? tf.zerosLike(cur) : tf.mul(tf.sub(cur, held.prev!), 1 - a);
+        return projectLinf(tf.add(tf.add(cur, tf.mul(tf.sub(z, cur), a)), momentum), xs, s.epsilon);
+      });
+      hold('prev', held.cur!);
+      hold('cur', next);
+
+      const evaluated = final ? { ...lossOnly(s.model, s.loss, next, ys), grad: undefined } : lossAndGradient(s.model, s.loss, next, ys);
+      const loss = Float32Array.from(evaluated.loss.dataSync());
+      tracker.offer(next, loss, misclassified(evaluated.logits, ys), rows);
+      tf.dispose([evaluated.logits, evaluated.loss]);
+      if (evaluated.grad) hold('grad', evaluated.grad);
+      if (final) break;
+
+      const improved: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if ((loss[i] ?? -Infinity) > (curLoss[i] ?? -Infinity)) increases[i] = (increases[i] ?? 0) + 1;
+        if ((loss[i] ?? -Infinity) > (bestLoss[i] ?? -Infinity)) {
+          bestLoss[i] = loss[i] ?? -Infinity;
+          improved.push(i);
+        }
+      }
+      if (improved.length > 0) {
+        hold('best', copyRows(held.best!, next, improved));
+        hold('bestGrad', copyRows(held.bestGrad!, held.grad!, improved));
+      }
+      curLoss = loss;
+
+      const w = k + 1;
+      if (!isCheckpoint.has(w)) continue;
+      const span = w - lastCheckpoint;
+      const halve: number[] = [];
+      const halved = new Array<boolean>(n).fill(false);
+      for (let i = 0; i < n; i++) {
+        const state = {
+          increases: increases[i] ?? 0,
+          span,
+          halvedBefore: halvedAtCheck[i] ?? false,
+          bestLoss: bestLoss[i] ?? -Infinity,
+          bestLossBefore: bestLossAtCheck[i] ?? -Infinity,
+        };
+        if (shouldHalve(state, s.rho)) {
+          halve.push(i);
+          halved[i] = true;
+          eta[i] = (eta[i] ?? 0) / 2;
+          // The next step starts from the best point, so its loss is the reference for "increase".
+          curLoss[i] = bestLoss[i] ?? -Infinity;
+        }
+      }
+      if (halve.length > 0) {
+        hold('cur', copyRows(held.cur!, held.best!, halve));
+        hold('grad', copyRows(held.grad!, held.bestGrad!, halve));
+      }
+      halvedAtCheck = halved;
+      bestLossAtCheck = Float32Array.from(bestLoss);
+      increases.fill(0);
+      lastCheckpoint = w;
+    }
+  } finally {
+    const distinct = new Set(Object.values(held).filter((t): t is tf.Tensor4D => t !== undefined));
+    tf.dispose([xs, ys, ...distinct]);
+  }
+}
+
+/** Copy of `target` with rows `indices` taken from `source` (same batch layout). */
+function copyRows(target: tf.Tensor4D, source: tf.Tensor4D, indices: number[]): tf.Tensor4D {
+  const rows = takeRows(source, indices);
+  const out = replaceRows(target, rows, indices);
+  rows.dispose();
+  return out;
+}

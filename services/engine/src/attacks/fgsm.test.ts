@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { fgsm } from './fgsm.js';
+import {
+  accuracy,
+  assertInThreatModel,
+  boundaryImages,
+  linearModel,
+  linearOptimum,
+  predictedLabels,
+  TEST_BACKENDS,
+  tinyConvNet,
+  useBackend,
+} from './test-models.js';
+
+for (const backend of TEST_BACKENDS) {
+  test(`FGSM finds the exact worst case of a two-class linear model (${backend})`, async () => {
+    await useBackend(backend);
+    const lin = linearModel(11, 4 * 4 * 3, 2);
+    const x = boundaryImages(17, [24, 4, 4, 3]);
+    const y = predictedLabels(lin.model, x);
+    const epsilon = 0.05;
+    const before = tf.memory().numTensors;
+    const adv = fgsm(lin.model, x, y, { epsilon });
+    assert.equal(tf.memory().numTensors, before + 1, 'only the result is left');
+    assertInThreatModel(adv, x, epsilon, 'fgsm');
+    const optimum = linearOptimum(lin, x, y, epsilon);
+    assert.ok(optimum.margin.every((m) => Math.abs(m) > 1e-3), 'no example sits on the decision boundary');
+    const got = adv.dataSync();
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - optimum.points[i]!) < 1e-6, `pixel ${i}`);
+    const expectedAccuracy = optimum.fooled.filter((f) => !f).length / optimum.fooled.length;
+    assert.ok(expectedAccuracy < 1 && expectedAccuracy > 0, 'the example set is neither all robust nor all broken');
+    assert.equal(accuracy(lin.model, adv, y), expectedAccuracy);
+    tf.dispose([adv, x, y]);
+    lin.dispose();
+  });
+
+  test(`FGSM with random start stays in the threat model and follows its seed (${backend})`, async () => {
+    await useBackend(backend);
+    const net = tinyConvNet(3, 6, 3, 5);
+    const x = boundaryImages(4, [10, 6, 6, 3]);
+    const y = predictedLabels(net.model, x);
+    const before = tf.memory().numTensors;
+    for (const epsilon of [0.01, 0.1, 1]) {
+      const plain = fgsm(net.model, x, y, { epsilon });
+      const a = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
+      const b = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
+      const c = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 6 });
+      for (const [name, t] of Object.entries({ plain, a, c })) assertInThreatModel(t, x, epsilon, `fgsm ${name} eps ${epsilon}`);
+      assert.deepEqual(a.dataSync(), b.dataSync());
+      assert.notDeepEqual(a.dataSync(), c.dataSync());
+      tf.dispose([plain, a, b, c]);
+    }
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, y]);
+    net.dispose();
+  });
+}
+
+test('FGSM rejects bad inputs with errors that name the field', async () => {
+  await useBackend('cpu');
+  const lin = linearModel(1, 12, 2);
+  const x = boundaryImages(2, [3, 2, 2, 3]);
+  const y = predictedLabels(lin.model, x);
+  const y3 = tf.tensor1d([0, 1], 'int32');
+  const bad = tf.tensor1d([0, 1, 2], 'int32');
+  const big = tf.mul(x, 2) as tf.Tensor4D;
+  assert.throws(() => fgsm(lin.model, x, y, { epsilon: 0 }), /epsilon/);
+  assert.throws(() => fgsm(lin.model, x, y, { epsilon: 1.5 }), /epsilon/);
+  assert.throws(() => fgsm(lin.model, x, y3, { epsilon: 0.1 }), /2 labels for 3 images/);
+  assert.throws(() => fgsm(lin.model, x, bad, { epsilon: 0.1 }), /label 2 is outside/);
+  assert.throws(() => fgsm(lin.model, big, y, { epsilon: 0.1 }), /\[0, 1\]/);
+  tf.dispose([x, y, y3, bad, big]);
+  lin.dispose();
+});

@@ -1,0 +1,93 @@
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { ContractError } from '@lrnas/schema';
+import type { AttackLoss } from './losses.js';
+import { checkLabels, type Classifier } from './types.js';
+
+/**
+ * tfjs-core registers no gradients by itself (the umbrella `@tensorflow/tfjs` package does), and its
+ * gradient files ship only as unbundled ES modules that Node's ESM loader cannot resolve; loading
+ * them through `require` works under tsx, which is how the engine runs.
+ */
+export function ensureGradients(): void {
+  if (tf.getGradient('Conv2D') !== undefined && tf.getGradient('Add') !== undefined) return;
+  try {
+    createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+  } catch (error) {
+    throw new Error(`cannot register the TF.js gradients the attacks need: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+ensureGradients();
+
+/** Logits, per-example loss and its input gradient at one point. */
+export interface LossAndGradient {
+  logits: tf.Tensor2D;
+  loss: tf.Tensor1D;
+  grad: tf.Tensor4D;
+}
+
+/**
+ * Evaluates the model once at `x` and returns the logits, the per-example loss and d(sum loss)/dx
+ * (which is each example's own gradient, examples being independent in inference mode).
+ * The caller owns and disposes the three tensors.
+ */
+export function lossAndGradient(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y: tf.Tensor1D): LossAndGradient {
+  let logits: tf.Tensor2D | undefined;
+  try {
+    const { value, grad } = tf.valueAndGrad((input: tf.Tensor4D) => {
+      const z = model(input);
+      // Kept so that it survives the forward pass's tidy; the caller disposes it.
+      logits = tf.keep(z);
+      return loss(z, y);
+    })(x);
+    if (logits === undefined) throw new Error('the classifier was not called');
+    return { logits, loss: value as tf.Tensor1D, grad: grad as tf.Tensor4D };
+  } catch (error) {
+    logits?.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Runs the model and the loss once on the first example, outside any gradient tape, so that a bad
+ * classifier output, label or loss fails here with a clear error (an error thrown while recording a
+ * gradient would strand the tensors the tape saved).
+ */
+export function preflight(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y: tf.Tensor1D): void {
+  if (x.shape[0] === 0) return;
+  tf.tidy(() => {
+    const logits = model(tf.slice(x, 0, 1));
+    if (logits.rank !== 2 || logits.shape[0] !== 1) {
+      throw new ContractError('classifier', `must return logits [batch, classes]; for a batch of 1 it returned [${logits.shape.join(', ')}]`);
+    }
+    checkLabels(logits.shape[1], y);
+    loss(logits, tf.slice(y, 0, 1));
+  });
+}
+
+/** Per-example loss and logits at `x` without a gradient. The caller disposes both. */
+export function lossOnly(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y: tf.Tensor1D): { logits: tf.Tensor2D; loss: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const logits = model(x);
+    return { logits, loss: loss(logits, y) };
+  });
+}
+
+/** Per example, whether the logits' top class differs from the label (ties go to the lower index). */
+export function misclassified(logits: tf.Tensor2D, y: tf.Tensor1D): boolean[] {
+  const wrong = tf.tidy(() => tf.notEqual(tf.cast(tf.argMax(logits, 1), 'int32'), y));
+  const flags = Array.from(wrong.dataSync(), (v) => v !== 0);
+  wrong.dispose();
+  return flags;
+}
+
+/** Runs the model on `x` and reports which examples it misclassifies. */
+export function misclassifiedBy(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): boolean[] {
+  const logits = tf.tidy(() => model(x));
+  const flags = misclassified(logits, y);
+  logits.dispose();
+  return flags;
+}

@@ -1,0 +1,301 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ContractError } from '@lrnas/schema';
+import { apgd } from './apgd.js';
+import { cwLinf } from './cw.js';
+import { fgsm } from './fgsm.js';
+import { misclassified, misclassifiedBy } from './gradient.js';
+import { pgd } from './pgd.js';
+import { mixSeeds } from './prng.js';
+import { squareAttack } from './square.js';
+import { checkBatch, checkCount, checkLogits, checkSeed, toLinfThreatModel, type AttackResult, type Classifier, type LinfThreatModel } from './types.js';
+import { takeRows } from './worst-case.js';
+
+/** Attack names, as in `@lrnas/schema`'s ATTACKS. */
+export const SUITE_ATTACKS = ['fgsm', 'pgd', 'cw', 'apgd-ce', 'apgd-dlr', 'square'] as const;
+export type SuiteAttackName = (typeof SUITE_ATTACKS)[number];
+
+/**
+ * One attack of a suite (a superset of `@lrnas/schema`'s AttackSpec); unset fields take the attack's
+ * defaults. For 'square', `steps` is read as the query budget when `queries` is unset.
+ */
+export interface SuiteAttackSpec {
+  name: SuiteAttackName;
+  steps?: number;
+  stepSize?: number;
+  restarts?: number;
+  kappa?: number;
+  queries?: number;
+  pInit?: number;
+  rho?: number;
+  alpha?: number;
+}
+
+/** An attack's settings with every default filled in, as reported with its results. */
+export interface AttackSettings {
+  name: SuiteAttackName;
+  epsilon: number;
+  steps?: number;
+  stepSize?: number;
+  restarts?: number;
+  randomStart?: boolean;
+  loss?: 'ce' | 'margin' | 'dlr';
+  kappa?: number;
+  queries?: number;
+  pInit?: number;
+  rho?: number;
+  alpha?: number;
+}
+
+/** Settings of a suite run. */
+export interface SuiteOptions {
+  /** Threat model; only L-inf is supported (e.g. `@lrnas/schema`'s ThreatModel with norm 'linf'). */
+  threat: { norm: string; epsilon: number };
+  attacks: SuiteAttackSpec[];
+  /** Seed from which every attack's seed is derived (default 0). */
+  seed?: number;
+  /** Examples attacked at once (default: all). Results depend on it, since seeds are drawn per batch. */
+  batchSize?: number;
+  /**
+   * Attack only examples that every earlier attack failed on (faster; AutoAttack-style). Per-attack
+   * robust accuracies are then cumulative; the overall figure is the same worst case. Default false.
+   */
+  cascade?: boolean;
+  /** Called after the clean pass and after each attack on each batch; units are example-attacks. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops the run between batches and attacks. */
+  signal?: AbortSignal;
+}
+
+/** Results of one attack of a suite. */
+export interface AttackReport {
+  name: SuiteAttackName;
+  settings: AttackSettings;
+  /** Fraction of all examples classified correctly clean and under this attack. */
+  robustAccuracy: number;
+  /** Per example: correct clean and not fooled by this attack (false where not attacked because already lost). */
+  robust: boolean[];
+  /** Examples this attack ran on. */
+  attacked: number;
+  seconds: number;
+}
+
+/** Results of a suite run: robust accuracy per attack and overall (worst case over attacks, per example). */
+export interface SuiteReport {
+  threat: LinfThreatModel;
+  seed: number;
+  batchSize: number;
+  cascade: boolean;
+  examples: number;
+  cleanAccuracy: number;
+  /** Fraction of examples correct clean and robust to every attack. */
+  robustAccuracy: number;
+  cleanCorrect: boolean[];
+  /** Per example: correct clean and every attack failed. */
+  robust: boolean[];
+  attacks: AttackReport[];
+}
+
+/** Fills in and checks an attack's settings; `field` names the spec in errors. */
+export function resolveAttackSettings(spec: SuiteAttackSpec, epsilon: number, field = 'attack'): AttackSettings {
+  if (!(SUITE_ATTACKS as readonly string[]).includes(spec.name)) {
+    throw new ContractError(`${field}.name`, `must be one of ${SUITE_ATTACKS.join(', ')}, got ${JSON.stringify(spec.name)}`);
+  }
+  const positive = (value: number | undefined, key: string): void => {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new ContractError(`${field}.${key}`, `must be a positive number, got ${value}`);
+  };
+  const count = (value: number | undefined, key: string): void => {
+    if (value !== undefined) checkCount(value, `${field}.${key}`);
+  };
+  count(spec.steps, 'steps');
+  count(spec.restarts, 'restarts');
+  count(spec.queries, 'queries');
+  positive(spec.stepSize, 'stepSize');
+  positive(spec.pInit, 'pInit');
+  positive(spec.rho, 'rho');
+  positive(spec.alpha, 'alpha');
+  if (spec.kappa !== undefined && !(spec.kappa >= 0)) throw new ContractError(`${field}.kappa`, `must be >= 0, got ${spec.kappa}`);
+  const restarts = spec.restarts ?? 1;
+  switch (spec.name) {
+    case 'fgsm':
+      return { name: 'fgsm', epsilon, stepSize: spec.stepSize ?? epsilon, randomStart: false, loss: 'ce' };
+    case 'pgd':
+      return { name: 'pgd', epsilon, steps: spec.steps ?? 20, stepSize: spec.stepSize ?? epsilon / 4, restarts, randomStart: true, loss: 'ce' };
+    case 'cw':
+      return {
+        name: 'cw',
+        epsilon,
+        steps: spec.steps ?? 100,
+        stepSize: spec.stepSize ?? epsilon / 4,
+        restarts,
+        randomStart: true,
+        loss: 'margin',
+        kappa: spec.kappa ?? 0,
+      };
+    case 'apgd-ce':
+    case 'apgd-dlr':
+      return {
+        name: spec.name,
+        epsilon,
+        steps: spec.steps ?? 100,
+        restarts,
+        randomStart: true,
+        loss: spec.name === 'apgd-ce' ? 'ce' : 'dlr',
+        rho: spec.rho ?? 0.75,
+        alpha: spec.alpha ?? 0.75,
+      };
+    case 'square':
+      return { name: 'square', epsilon, queries: spec.queries ?? spec.steps ?? 5000, restarts, pInit: spec.pInit ?? 0.05, loss: 'margin' };
+  }
+}
+
+/** Runs one attack with resolved settings; `success` is the attack's own verdict. The caller disposes `adversarial`. */
+export function runAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, settings: AttackSettings, seed: number): AttackResult {
+  const { epsilon } = settings;
+  switch (settings.name) {
+    case 'fgsm': {
+      const adversarial = fgsm(model, x, y, { epsilon, stepSize: settings.stepSize });
+      return { adversarial, success: misclassifiedBy(model, adversarial, y) };
+    }
+    case 'pgd':
+      return pgd(model, x, y, { epsilon, steps: settings.steps, stepSize: settings.stepSize, restarts: settings.restarts, seed, returnSuccess: true });
+    case 'cw':
+      return cwLinf(model, x, y, { epsilon, steps: settings.steps, stepSize: settings.stepSize, restarts: settings.restarts, kappa: settings.kappa, seed });
+    case 'apgd-ce':
+    case 'apgd-dlr':
+      return apgd(model, x, y, {
+        epsilon,
+        steps: settings.steps,
+        restarts: settings.restarts,
+        loss: settings.name === 'apgd-ce' ? 'ce' : 'dlr',
+        rho: settings.rho,
+        alpha: settings.alpha,
+        seed,
+      });
+    case 'square':
+      return squareAttack(model, x, y, { epsilon, queries: settings.queries, pInit: settings.pInit, restarts: settings.restarts, seed });
+  }
+}
+
+/** The seed the suite gives attack `attackIndex` on batch `batchIndex`. */
+export function suiteAttackSeed(seed: number, attackIndex: number, batchIndex: number): number {
+  return mixSeeds(seed, attackIndex, batchIndex);
+}
+
+/**
+ * Runs several attacks on (x, y) and reports clean accuracy, robust accuracy per attack and overall:
+ * an example counts as robust only if it is classified correctly clean and every attack failed on it.
+ * Success is judged by a fresh forward pass on each adversarial batch, which is also checked to lie
+ * within epsilon of the input and in [0, 1].
+ */
+export async function runSuite(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: SuiteOptions): Promise<SuiteReport> {
+  const threat = toLinfThreatModel(options.threat);
+  const seed = options.seed ?? 0;
+  const cascade = options.cascade ?? false;
+  checkSeed(seed);
+  checkBatch(x, y);
+  if (options.attacks.length === 0) throw new ContractError('attacks', 'must name at least one attack');
+  const settings = options.attacks.map((spec, i) => resolveAttackSettings(spec, threat.epsilon, `attacks[${i}]`));
+  const examples = x.shape[0];
+  const batchSize = options.batchSize ?? Math.max(examples, 1);
+  checkCount(batchSize, 'batchSize');
+
+  const cleanCorrect = new Array<boolean>(examples).fill(false);
+  const perAttack = settings.map(() => new Array<boolean>(examples).fill(false));
+  const attacked = settings.map(() => 0);
+  const seconds = settings.map(() => 0);
+  const total = examples * (settings.length + 1);
+  let done = 0;
+  const progress = async (units: number): Promise<void> => {
+    done += units;
+    options.onProgress?.(done, total);
+    // Let timers and I/O (heartbeats, cancellation) run between units of work.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    options.signal?.throwIfAborted();
+  };
+  options.signal?.throwIfAborted();
+
+  for (let batch = 0, start = 0; start < examples; batch++, start += batchSize) {
+    const size = Math.min(batchSize, examples - start);
+    const rows = Array.from({ length: size }, (_, k) => start + k);
+    const xb = takeRows(x, rows);
+    const yb = takeRows(y, rows);
+    try {
+      const logits = tf.tidy(() => model(xb));
+      try {
+        checkLogits(logits, yb);
+        misclassified(logits, yb).forEach((wrong, k) => (cleanCorrect[start + k] = !wrong));
+      } finally {
+        logits.dispose();
+      }
+      await progress(size);
+
+      const stillRobust = rows.map((row) => cleanCorrect[row] ?? false);
+      for (let a = 0; a < settings.length; a++) {
+        const targets = rows.flatMap((row, k) => ((cascade ? stillRobust[k] : cleanCorrect[row]) ? [k] : []));
+        if (targets.length > 0) {
+          const began = performance.now();
+          const survived = attackRows(model, xb, yb, targets, settings[a]!, suiteAttackSeed(seed, a, batch));
+          seconds[a] = (seconds[a] ?? 0) + (performance.now() - began) / 1000;
+          attacked[a] = (attacked[a] ?? 0) + targets.length;
+          targets.forEach((k, t) => {
+            const robust = survived[t] ?? false;
+            perAttack[a]![start + k] = robust;
+            if (!robust) stillRobust[k] = false;
+          });
+        }
+        await progress(size);
+      }
+    } finally {
+      tf.dispose([xb, yb]);
+    }
+  }
+
+  const robust = cleanCorrect.map((ok, i) => ok && perAttack.every((r) => r[i]));
+  const share = (flags: boolean[]): number => (examples === 0 ? 0 : flags.filter(Boolean).length / examples);
+  return {
+    threat,
+    seed,
+    batchSize,
+    cascade,
+    examples,
+    cleanAccuracy: share(cleanCorrect),
+    robustAccuracy: share(robust),
+    cleanCorrect,
+    robust,
+    attacks: settings.map((s, a) => ({
+      name: s.name,
+      settings: s,
+      robustAccuracy: share(perAttack[a]!),
+      robust: perAttack[a]!,
+      attacked: attacked[a] ?? 0,
+      seconds: seconds[a] ?? 0,
+    })),
+  };
+}
+
+/** Attacks rows `targets` of a batch and returns, per target, whether the model still classifies it correctly. */
+function attackRows(model: Classifier, xb: tf.Tensor4D, yb: tf.Tensor1D, targets: number[], settings: AttackSettings, seed: number): boolean[] {
+  const xs = takeRows(xb, targets);
+  const ys = takeRows(yb, targets);
+  let adversarial: tf.Tensor4D | undefined;
+  try {
+    adversarial = runAttack(model, xs, ys, settings, seed).adversarial;
+    checkWithinBall(adversarial, xs, settings);
+    return misclassifiedBy(model, adversarial, ys).map((wrong) => !wrong);
+  } finally {
+    tf.dispose([xs, ys]);
+    adversarial?.dispose();
+  }
+}
+
+/** Guards the leaderboard against an attack bug: adversarial examples must respect the threat model. */
+function checkWithinBall(adversarial: tf.Tensor4D, x: tf.Tensor4D, settings: AttackSettings): void {
+  const [distance, lo, hi] = tf.tidy(() => [
+    tf.max(tf.abs(tf.sub(adversarial, x))).dataSync()[0] ?? 0,
+    tf.min(adversarial).dataSync()[0] ?? 0,
+    tf.max(adversarial).dataSync()[0] ?? 0,
+  ]);
+  if (distance > settings.epsilon + 1e-6 || lo < 0 || hi > 1) {
+    throw new Error(`attack ${settings.name} left the threat model: L-inf distance ${distance}, pixels in [${lo}, ${hi}]`);
+  }
+}
