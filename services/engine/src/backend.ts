@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerMissingKernels } from './kernels/index.js';
 
 /** Compute backends in order of preference. */
 export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -38,6 +39,7 @@ export async function initBackend(force: string | undefined = process.env.LRNAS_
   for (const name of wanted ? [wanted] : BACKENDS) {
     try {
       active = await tryBackend(name);
+      registerMissingKernels(active.tfBackend);
       return active;
     } catch (error) {
       failures.push(`${name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);

@@ -1,0 +1,152 @@
+/**
+ * Test support: gradients checked against central finite differences, and results compared across backends.
+ * Not part of the engine's API.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerMissingKernels } from './index.js';
+
+/** The backends the engine can run without libtensorflow. */
+export const JS_BACKENDS = ['cpu', 'wasm'] as const;
+
+/** Switches to `name` with our kernels and gradients registered. */
+export async function useBackend(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to start`);
+  await tf.ready();
+  registerMissingKernels(name);
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * n distinct values in (-1, 1), shuffled, at least 2/n apart and at least 1/n from 0 (offset shifts the grid).
+ * Finite differences with a step below a quarter of the spacing never cross a tie or a kink at 0.
+ */
+export function spreadValues(n: number, seed: number, offset = 0): Float32Array {
+  const next = random(seed);
+  const values = Array.from({ length: n }, (_, i) => ((i + 0.5 + offset) / n) * 2 - 1);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [values[i], values[j]] = [values[j] as number, values[i] as number];
+  }
+  return Float32Array.from(values);
+}
+
+/** An input of a checked function: float (differentiated) unless `dtype` is int32. */
+export interface InputSpec {
+  shape: number[];
+  /** Defaults to spreadValues(size, seed). */
+  values?: Float32Array | Int32Array;
+  dtype?: 'float32' | 'int32';
+}
+
+/** Forward output and gradients of loss = sum(f(inputs) * weights) w.r.t. each float input. */
+export interface GradResult {
+  output: Float32Array;
+  outputShape: number[];
+  gradients: Float32Array[];
+}
+
+function materialise(specs: InputSpec[], seed: number): Array<Float32Array | Int32Array> {
+  return specs.map((s, i) => s.values ?? spreadValues(tf.util.sizeFromShape(s.shape), seed + 101 * i));
+}
+
+function tensors(specs: InputSpec[], values: Array<Float32Array | Int32Array>): tf.Tensor[] {
+  return specs.map((s, i) => tf.tensor(values[i] as Float32Array | Int32Array, s.shape, s.dtype ?? 'float32'));
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0; // float64 accumulation keeps finite differences clean
+  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
+  return sum;
+}
+
+/**
+ * Runs f forward and backward on the active backend (tf.grads), checks that no tensor leaks and checks every
+ * gradient against central finite differences (default step: a quarter of spreadValues' spacing).
+ */
+export function checkGradients(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  specs: InputSpec[],
+  options: { seed?: number; eps?: number; atol?: number; rtol?: number } = {},
+): GradResult {
+  const seed = options.seed ?? 7;
+  const values = materialise(specs, seed);
+  const floatInputs = specs.map((s, i) => ((s.dtype ?? 'float32') === 'float32' ? i : -1)).filter((i) => i >= 0);
+  const before = tf.memory().numTensors;
+  const inputs = tensors(specs, values);
+  const outTensor = tf.tidy(() => f(...inputs));
+  const output = outTensor.dataSync() as Float32Array;
+  const outputShape = outTensor.shape;
+  outTensor.dispose();
+  const weights = spreadValues(output.length, seed + 1);
+  const w = tf.tensor(weights, outputShape);
+  const gradFn = tf.grads((...xs: tf.Tensor[]) => {
+    const all = inputs.map((t, i) => {
+      const k = floatInputs.indexOf(i);
+      return k >= 0 ? (xs[k] as tf.Tensor) : t;
+    });
+    return tf.sum(tf.mul(f(...all), w));
+  });
+  const gradTensors = gradFn(floatInputs.map((i) => inputs[i] as tf.Tensor));
+  const gradients = gradTensors.map((g) => g.dataSync() as Float32Array);
+  tf.dispose([...gradTensors, ...inputs, w]);
+  const leaked = tf.memory().numTensors - before;
+  if (leaked !== 0) throw new Error(`forward+backward leaked ${leaked} tensors`);
+
+  {
+    const largest = Math.max(...floatInputs.map((i) => values[i]?.length ?? 1));
+    const eps = options.eps ?? 0.5 / largest;
+    floatInputs.forEach((inputIndex, k) => {
+      const base = values[inputIndex] as Float32Array;
+      const numeric = new Float32Array(base.length);
+      for (let e = 0; e < base.length; e++) {
+        const loss = (delta: number): number => {
+          const shifted = values.slice();
+          const copy = Float32Array.from(base);
+          copy[e] = (copy[e] as number) + delta;
+          shifted[inputIndex] = copy;
+          return tf.tidy(() => dot(f(...tensors(specs, shifted)).dataSync(), weights));
+        };
+        numeric[e] = (loss(eps) - loss(-eps)) / (2 * eps);
+      }
+      assertClose(gradients[k] as Float32Array, numeric, options.atol ?? 2e-3, options.rtol ?? 1e-2, `gradient of input ${inputIndex} vs finite differences`);
+    });
+  }
+  return { output, outputShape, gradients };
+}
+
+/** Throws unless |actual - expected| <= atol + rtol * |expected| everywhere (and the lengths match). */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number, label: string): void {
+  if (actual.length !== expected.length) throw new Error(`${label}: length ${actual.length} != ${expected.length}`);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const [a, e] = [actual[i] as number, expected[i] as number];
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (!(excess <= worstExcess)) [worst, worstExcess] = [i, Number.isNaN(excess) ? Infinity : excess];
+  }
+  if (worst >= 0) {
+    throw new Error(`${label}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+/** Throws unless two results (e.g. wasm and cpu) agree in output and every gradient. */
+export function assertSameResult(actual: GradResult, expected: GradResult, tol = 1e-4): void {
+  if (actual.outputShape.join() !== expected.outputShape.join()) {
+    throw new Error(`output shape ${actual.outputShape} != ${expected.outputShape}`);
+  }
+  assertClose(actual.output, expected.output, tol, tol, 'output');
+  actual.gradients.forEach((g, i) => assertClose(g, expected.gradients[i] ?? [], tol, tol, `gradient ${i}`));
+}

@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropKernels } from './conv2d-backprop.js';
+import { depthwiseBackpropKernels } from './depthwise-backprop.js';
+import { gatherKernel } from './gather.js';
+import { registerGradients } from './gradients/index.js';
+import { segmentSumKernels } from './segment-sum.js';
+
+export { depthwiseConv2d } from './depthwise.js';
+export { avgPool3x3ExcludePad } from './pool.js';
+
+type Kernel = Omit<tf.KernelConfig, 'backendName'>;
+/** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
+type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => Kernel };
+
+/** Kernels we supply per backend: missing ones, much slower native ones, and one with a bug. */
+const SUPPLIED: Record<string, Supplied[]> = {
+  wasm: [
+    ...depthwiseBackpropKernels,
+    ...conv2dBackpropKernels,
+    ...segmentSumKernels,
+    { kernelName: 'GatherV2', wrap: gatherKernel },
+  ],
+};
+
+const ours = new WeakSet<tf.KernelFunc>();
+
+/**
+ * Makes training work on `backendName`: registers the gradients tfjs-core lacks (once, for all backends) and the
+ * kernels that backend lacks, runs too slowly or gets wrong. Idempotent; call after the backend is set.
+ */
+export function registerMissingKernels(backendName: string): void {
+  registerGradients();
+  for (const supplied of SUPPLIED[backendName] ?? []) {
+    const current = tf.getKernel(supplied.kernelName, backendName);
+    if (current && ours.has(current.kernelFunc)) continue;
+    let kernel: Kernel;
+    if ('wrap' in supplied) {
+      if (!current) throw new Error(`${backendName} has no ${supplied.kernelName} kernel to wrap`);
+      kernel = supplied.wrap(current.kernelFunc);
+    } else {
+      kernel = supplied;
+    }
+    if (current) tf.unregisterKernel(supplied.kernelName, backendName);
+    ours.add(kernel.kernelFunc);
+    tf.registerKernel({ ...kernel, backendName });
+  }
+}
