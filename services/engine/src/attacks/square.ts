@@ -126,7 +126,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
               for (let w = left; w < left + side; w++) {
                 const at = (h * width + w) * channels + c;
                 const value = clip01((clean[row * pixels + at] ?? 0) + delta);
-                if (value !== candidates[a * pixels + at]) changed = true;
+                if (Math.fround(value) !== current[k * pixels + at]) changed = true;
                 candidates[a * pixels + at] = value;
               }
             }
