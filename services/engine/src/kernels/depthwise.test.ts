@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { JS_BACKENDS, assertClose, assertSameResult, checkGradients, spreadValues, useBackend, type GradResult } from './grad-check.js';
+import { depthwiseConv2d } from './index.js';
+
+/** Direct float64 evaluation of a PyTorch-style depthwise convolution (symmetric zero padding). */
+function reference(x: Float32Array, [n, h, w, c]: number[], f: Float32Array, k: number, stride: number, pad: number, dilation: number) {
+  const out = (size: number): number => Math.floor((size + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
+  const [ho, wo] = [out(h as number), out(w as number)];
+  const y = new Float64Array((n as number) * ho * wo * (c as number));
+  for (let b = 0; b < (n as number); b++)
+    for (let i = 0; i < ho; i++)
+      for (let j = 0; j < wo; j++)
+        for (let ch = 0; ch < (c as number); ch++) {
+          let sum = 0;
+          for (let a = 0; a < k; a++)
+            for (let e = 0; e < k; e++) {
+              const [r, q] = [i * stride + a * dilation - pad, j * stride + e * dilation - pad];
+              if (r < 0 || q < 0 || r >= (h as number) || q >= (w as number)) continue;
+              sum += (x[((b * (h as number) + r) * (w as number) + q) * (c as number) + ch] as number) * (f[(a * k + e) * (c as number) + ch] as number);
+            }
+          y[((b * ho + i) * wo + j) * (c as number) + ch] = sum;
+        }
+  return { y, shape: [n, ho, wo, c] };
+}
+
+const configs = [1, 2].flatMap((stride) =>
+  [1, 2].flatMap((dilation) => [3, 5].flatMap((k) => [5, 6].map((size) => ({ stride: stride as 1 | 2, dilation: dilation as 1 | 2, k, size })))),
+);
+
+for (const { stride, dilation, k, size } of configs) {
+  // DARTS padding: k//2 for sep_conv, (k-1) for dil_conv (dilation 2).
+  const pad = dilation === 1 ? Math.floor(k / 2) : k - 1;
+  test(`depthwiseConv2d ${k}x${k} stride ${stride} dilation ${dilation} on ${size}x${size}`, async (t) => {
+    const xShape = [2, size, size, 2];
+    const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor => depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad, dilation);
+    const results: Record<string, GradResult> = {};
+    for (const backend of JS_BACKENDS) {
+      await t.test(`${backend}: forward matches a direct evaluation, gradients match finite differences`, async () => {
+        await useBackend(backend);
+        const result = checkGradients(f, [{ shape: xShape }, { shape: [k, k, 2, 1] }]);
+        const x = spreadValues(tf.util.sizeFromShape(xShape), 7);
+        const w = spreadValues(k * k * 2, 7 + 101);
+        const expected = reference(x, xShape, w, k, stride, pad, dilation);
+        assert.deepEqual(result.outputShape, expected.shape);
+        assertClose(result.output, expected.y, 1e-5, 1e-5, 'forward');
+        results[backend] = result;
+      });
+    }
+    await t.test('wasm agrees with cpu', () => {
+      assert.ok(results.cpu && results.wasm);
+      assertSameResult(results.wasm, results.cpu);
+    });
+  });
+}
+
+test('depthwiseConv2d rejects bad arguments with clear errors', async () => {
+  await useBackend('cpu');
+  const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;
+  assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D, 1, 1, 1), /3 channels|expects 3/);
+  assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D, 1, -1, 1), /pad must be/);
+  assert.throws(() => depthwiseConv2d(tf.zeros([1, 2, 2, 2]) as tf.Tensor4D, tf.zeros([5, 5, 2, 1]) as tf.Tensor4D, 1, 0, 2), /does not fit/);
+  tf.disposeVariables();
+});
+
+type Values = { values: Float32Array; shape: number[] };
+
+/** Runs the named kernel and returns its values and shape. */
+function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): Values {
+  const out = tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { values: out.dataSync() as Float32Array, shape: out.shape };
+  out.dispose();
+  return result;
+}
+
+/** dx and dfilter of a stride-1, dilation-2 depthwise conv for upstream gradient dy, through depthwiseConv2d. */
+function viaWrapper(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, pad: number): Values[] {
+  const grads = tf.grads((input: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(depthwiseConv2d(input as tf.Tensor4D, f as tf.Tensor4D, 1, pad, 2), dy)))([x, filter]);
+  const result = grads.map((g) => ({ values: g.dataSync() as Float32Array, shape: g.shape }));
+  tf.dispose(grads);
+  return result;
+}
+
+// The wasm backprop kernels called directly, beyond what depthwiseConv2d uses: channel multiplier 2,
+// 'same' and 'valid' padding, dilation 2 at stride 1 (the native op's own dilation). The cpu
+// depthwise backprop kernels ignore dilations, so with dilation 2 the expected gradients are those of our
+// depthwiseConv2d on cpu (checked against finite differences above).
+const kernelConfigs = [
+  { x: [2, 5, 5, 3], f: [3, 3, 3, 2], strides: 1, pad: 1, dilations: 1 },
+  { x: [1, 6, 7, 2], f: [3, 3, 2, 2], strides: 2, pad: 'same', dilations: 1 },
+  { x: [1, 7, 6, 2], f: [5, 5, 2, 1], strides: 2, pad: 'valid', dilations: 1 },
+  { x: [1, 7, 7, 2], f: [3, 3, 2, 2], strides: 1, pad: 2, dilations: 2 },
+  { x: [1, 6, 6, 1], f: [5, 5, 1, 1], strides: 1, pad: 4, dilations: 2 },
+] as const;
+
+for (const cfg of kernelConfigs) {
+  test(`wasm depthwise backprop kernels match cpu: x ${cfg.x} filter ${cfg.f} stride ${cfg.strides} pad ${cfg.pad} dilation ${cfg.dilations}`, async () => {
+    const results: Record<string, Values[]> = {};
+    for (const backend of JS_BACKENDS) {
+      await useBackend(backend);
+      const before = tf.memory().numTensors;
+      const x = tf.tensor4d(spreadValues(tf.util.sizeFromShape([...cfg.x]), 1), [...cfg.x]);
+      const filter = tf.tensor4d(spreadValues(tf.util.sizeFromShape([...cfg.f]), 2), [...cfg.f]);
+      const y = tf.depthwiseConv2d(x, filter, cfg.strides, cfg.pad, 'NHWC', cfg.dilations);
+      const dy = tf.tensor4d(spreadValues(y.size, 3), y.shape);
+      const attrs = { strides: cfg.strides, pad: cfg.pad, dilations: cfg.dilations };
+      results[backend] =
+        backend === 'cpu' && cfg.dilations === 2 && typeof cfg.pad === 'number'
+          ? viaWrapper(x, filter, dy, cfg.pad)
+          : [
+              runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }),
+              runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }),
+            ];
+      tf.dispose([x, filter, y, dy]);
+      assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
+    }
+    const [cpu, wasm] = [results.cpu ?? [], results.wasm ?? []];
+    assert.equal(wasm.length, 2);
+    wasm.forEach((r, i) => {
+      assert.deepEqual(r.shape, cpu[i]?.shape);
+      assertClose(r.values, cpu[i]?.values ?? [], 1e-4, 1e-4, i === 0 ? 'input gradient' : 'filter gradient');
+    });
+  });
+}
