@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { ErrorCode } from '@lrnas/schema';
 import type { GatewayContext } from './graphql/context.js';
 
 /** The HTTP side of the gateway: `/graphql`, `/healthz` and the dashboard. */
@@ -32,6 +33,7 @@ export async function createHttpServer(options: {
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, { context: async () => options.context() }),
   );
+  app.use('/graphql', rejectUnreadableBodies);
   if (options.webDist && fs.existsSync(path.join(options.webDist, 'index.html'))) {
     const dist = path.resolve(options.webDist);
     app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));
@@ -42,3 +44,21 @@ export async function createHttpServer(options: {
   }
   return { server, apollo };
 }
+
+/**
+ * Body-parser failures (invalid JSON, a body over the limit) become GraphQL-shaped errors with a
+ * stable code, instead of Express's default HTML page with a stack trace.
+ */
+const rejectUnreadableBodies: express.ErrorRequestHandler = (error: { type?: string; message?: string }, _req, res, next) => {
+  const reasons: Record<string, [number, string]> = {
+    'entity.parse.failed': [400, `request body is not valid JSON (${error.message ?? ''})`],
+    'entity.too.large': [413, 'request body is larger than 1 MB'],
+  };
+  const known = error.type ? reasons[error.type] : undefined;
+  if (!known) {
+    next(error);
+    return;
+  }
+  const [status, message] = known;
+  res.status(status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_INPUT } }] });
+};

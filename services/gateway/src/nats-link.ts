@@ -20,7 +20,8 @@ export interface NatsState {
  */
 export class NatsLink {
   #nc?: NatsConnection;
-  #workers?: KV;
+  /** Latest presence record per worker, kept current by a watch on the workers bucket. */
+  #presence = new Map<string, WorkerPresence>();
   #state: NatsState = { connected: false, jetStream: false };
   #closing = false;
   readonly ready: Promise<void>;
@@ -37,21 +38,11 @@ export class NatsLink {
   }
 
   /** Workers whose presence record is fresh, ordered by id. */
-  async workers(now = Date.now()): Promise<WorkerPresence[]> {
-    const kv = this.#workers;
-    if (!kv || !this.#state.connected) return [];
-    const found: WorkerPresence[] = [];
-    for await (const key of await kv.keys()) {
-      const entry = await kv.get(key);
-      if (!entry || entry.operation !== 'PUT') continue;
-      try {
-        const presence = workerPresenceCodec.decode(entry.value);
-        if (now - Date.parse(presence.seenAt) <= PRESENCE_TTL_MS) found.push(presence);
-      } catch (error) {
-        this.log(`ignoring malformed presence record ${key}: ${(error as Error).message}`);
-      }
-    }
-    return found.sort((a, b) => a.workerId.localeCompare(b.workerId));
+  workers(now = Date.now()): WorkerPresence[] {
+    if (!this.#state.connected) return [];
+    return [...this.#presence.values()]
+      .filter((p) => now - Date.parse(p.seenAt) <= PRESENCE_TTL_MS)
+      .sort((a, b) => a.workerId.localeCompare(b.workerId));
   }
 
   async close(): Promise<void> {
@@ -66,7 +57,8 @@ export class NatsLink {
         const nc = await connect({ servers: this.url, name: 'lrnas-gateway', maxReconnectAttempts: -1 });
         this.#nc = nc;
         await ensureTopology(await nc.jetstreamManager());
-        this.#workers = await nc.jetstream().views.kv(WORKERS_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1 });
+        const kv = await nc.jetstream().views.kv(WORKERS_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1 });
+        await this.#followPresence(kv);
         this.#state = { connected: true, server: nc.getServer(), jetStream: true };
         this.log(`connected to NATS at ${nc.getServer()}`);
         void this.#watch(nc);
@@ -78,6 +70,27 @@ export class NatsLink {
         await new Promise((r) => setTimeout(r, 2000));
       }
     }
+  }
+
+  /** Resolves once the current records are loaded; then applies updates as they come. */
+  async #followPresence(kv: KV): Promise<void> {
+    let loaded!: () => void;
+    const initial = new Promise<void>((resolve) => (loaded = resolve));
+    const watch = await kv.watch({ initializedFn: () => loaded() });
+    void (async () => {
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT') {
+          this.#presence.delete(entry.key);
+          continue;
+        }
+        try {
+          this.#presence.set(entry.key, workerPresenceCodec.decode(entry.value));
+        } catch (error) {
+          this.log(`ignoring malformed presence record ${entry.key}: ${(error as Error).message}`);
+        }
+      }
+    })();
+    await initial;
   }
 
   async #watch(nc: NatsConnection): Promise<void> {

@@ -114,7 +114,8 @@ export function toWorker(p: WorkerPresence): Worker {
 export class HealthResolver {
   @Query(() => Health, { description: 'Gateway version, database kind, NATS state and connected workers.' })
   async health(@Ctx() { db, nats }: GatewayContext): Promise<Health> {
-    const [connected, workers] = await Promise.all([db.isConnected(), nats.workers()]);
+    const connected = await db.isConnected();
+    const workers = nats.workers();
     return {
       version: GATEWAY_VERSION,
       database: { kind: db.kind as DatabaseKind, connected },
@@ -124,7 +125,7 @@ export class HealthResolver {
   }
 
   @Query(() => [Worker], { description: 'Workers that announced themselves recently.' })
-  async workers(@Ctx() { nats }: GatewayContext): Promise<Worker[]> {
-    return (await nats.workers()).map(toWorker);
+  workers(@Ctx() { nats }: GatewayContext): Worker[] {
+    return nats.workers().map(toWorker);
   }
 }

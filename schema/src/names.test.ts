@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  EVENT_TYPES,
+  JOB_KINDS,
+  TOPOLOGY,
+  cancelSubject,
+  eventSubject,
+  jobSubject,
+  parseEventSubject,
+} from './names.js';
+
+test('subjects follow the contract', () => {
+  assert.deepEqual(JOB_KINDS.map(jobSubject), ['lrnas.jobs.search', 'lrnas.jobs.train', 'lrnas.jobs.evaluate', 'lrnas.jobs.pipeline']);
+  assert.equal(eventSubject('run-1', 'metric'), 'lrnas.events.run-1.metric');
+  assert.equal(cancelSubject('run-1'), 'lrnas.control.run-1.cancel');
+});
+
+test('event subjects parse back, and foreign subjects do not', () => {
+  for (const type of EVENT_TYPES) assert.deepEqual(parseEventSubject(eventSubject('r_1', type)), { runId: 'r_1', type });
+  assert.equal(parseEventSubject('lrnas.events.r1'), undefined);
+  assert.equal(parseEventSubject('lrnas.events.r1.gossip'), undefined);
+  assert.equal(parseEventSubject('other.events.r1.status'), undefined);
+  assert.equal(parseEventSubject('lrnas.jobs.search'), undefined);
+});
+
+test('run ids that would break subjects are refused', () => {
+  for (const bad of ['a.b', 'a b', '*', '>', '', 'x'.repeat(65)]) {
+    assert.throws(() => eventSubject(bad, 'status'), /not a valid subject token/);
+    assert.throws(() => cancelSubject(bad), /not a valid subject token/);
+  }
+});
+
+test('every job subject is covered by the jobs stream and its one consumer', () => {
+  const [jobs, events] = TOPOLOGY.streams;
+  assert.equal(jobs.retention, 'workqueue');
+  assert.deepEqual(jobs.subjects, ['lrnas.jobs.*']);
+  assert.deepEqual(events.subjects, ['lrnas.events.>']);
+  const [consumer] = TOPOLOGY.consumers;
+  assert.equal(consumer.stream, jobs.name);
+  assert.equal(consumer.ack_policy, 'explicit');
+  assert.ok(consumer.max_deliver > 1);
+});

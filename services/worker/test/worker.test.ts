@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { connect, type NatsConnection } from 'nats';
+import { startNatsServer, type NatsServerHandle } from '../../../infra/local/lib/nats-server.mjs';
+import { JOBS_CONSUMER, JOBS_STREAM, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
+import { startWorker } from '../src/index.js';
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-worker-'));
+
+before(async () => {
+  server = await startNatsServer({ dataDir });
+  nc = await connect({ servers: server.url });
+});
+after(async () => {
+  await nc?.close();
+  await server?.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a worker creates the topology, announces itself and withdraws on stop', async () => {
+  const lines: string[] = [];
+  const worker = await startWorker(
+    { natsUrl: server.url, workerId: 'test-worker', concurrency: 2, dataDir },
+    (line) => lines.push(line),
+  );
+  try {
+    assert.ok(worker.topology.created.includes(`consumer ${JOBS_STREAM}/${JOBS_CONSUMER}`));
+    const jsm = await nc.jetstreamManager();
+    assert.equal((await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER)).name, JOBS_CONSUMER);
+
+    const kv = await nc.jetstream().views.kv(WORKERS_BUCKET);
+    const entry = await kv.get('test-worker');
+    assert.ok(entry, 'presence record written');
+    const presence = workerPresenceCodec.decode(entry.value);
+    assert.equal(presence.workerId, 'test-worker');
+    assert.equal(presence.concurrency, 2);
+    assert.equal(presence.backend, worker.backend.name);
+    assert.equal(presence.pid, process.pid);
+    assert.equal(presence.versions['tfjs-core'], '4.22.0');
+    assert.match(lines.join('\n'), /backend \w+/);
+  } finally {
+    await worker.stop();
+  }
+  const kv = await nc.jetstream().views.kv(WORKERS_BUCKET);
+  const entry = await kv.get('test-worker');
+  assert.ok(!entry || entry.operation !== 'PUT', 'presence withdrawn');
+});
+
+test('a second worker verifies the topology instead of recreating it', async () => {
+  const first = await startWorker({ natsUrl: server.url, workerId: 'w-a', concurrency: 1, dataDir }, () => {});
+  const second = await startWorker({ natsUrl: server.url, workerId: 'w-b', concurrency: 1, dataDir }, () => {});
+  try {
+    assert.deepEqual(second.topology.created, []);
+    assert.equal(second.topology.verified.length, 3);
+  } finally {
+    await Promise.all([first.stop(), second.stop()]);
+  }
+});
+
+test('an unreachable NATS server is a clear connection error', async () => {
+  await assert.rejects(
+    startWorker({ natsUrl: 'nats://127.0.0.1:1', workerId: 'w-x', concurrency: 1, dataDir }, () => {}),
+    /CONNECTION_REFUSED/,
+  );
+});
