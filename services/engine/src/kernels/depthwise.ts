@@ -1,48 +1,50 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop.js';
 
-/** Even rows and columns of an NHWC tensor whose height and width are even. */
-function evenRowsAndColumns(x: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const grid = tf.reshape(x, [n, h / 2, 2, w / 2, 2, c]);
-  return tf.reshape(tf.slice(grid, [0, 0, 0, 0, 0, 0], [n, h / 2, 1, w / 2, 1, c]), [n, h / 2, w / 2, c]);
+/**
+ * Stride-1, dilation-2 depthwise convolution with its own gradient: every backend runs the dilated forward
+ * natively, but tfjs refuses its gradient and the cpu backprop kernels ignore dilation. Both gradients are
+ * composed from forward depthwise convolutions, so they hold on every backend.
+ */
+function dilated(x: tf.Tensor4D, filter: tf.Tensor4D, pad: number): tf.Tensor4D {
+  const attrs = { strides: 1, pad, dilations: 2 } as const;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([input, weights]);
+    return {
+      value: tf.depthwiseConv2d(input, weights, 1, pad, 'NHWC', 2),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const dy4 = dy as tf.Tensor4D;
+        return [
+          depthwiseBackpropInput(dy4, fs, { ...attrs, inputShape: xs.shape }),
+          depthwiseBackpropFilter(xs, dy4, { ...attrs, filterShape: fs.shape }),
+        ];
+      },
+    };
+  });
+  return op(x, filter) as tf.Tensor4D;
 }
 
 /**
- * Depthwise convolution with symmetric zero padding `pad`, differentiable in x and filter on every backend.
- * It uses only undilated depthwise convolutions (whose gradients every backend has) plus layout ops:
- * - dilation 2, stride 1: the output's four row/column parities each come from one parity of the padded
- *   input, so spaceToBatchND splits the parities, an undilated conv runs on each, batchToSpaceND interleaves;
- * - dilation 2, stride 2: every tap reads an even row and column of the padded input, so it is an undilated
- *   stride-1 conv of those.
- * Output size is floor((H + 2 pad - dilation (k - 1) - 1) / strides) + 1, as in PyTorch.
+ * Depthwise convolution with symmetric zero padding `pad`, differentiable in x and filter on every backend
+ * (filter [k, k, C, multiplier]). Output size is floor((H + 2 pad - dilation (k - 1) - 1) / strides) + 1, as in
+ * PyTorch. Dilation 2 at stride 2 reads only even rows and columns of the padded input, so it runs as an
+ * undilated stride-1 convolution of those (taken with a 1x1 stride-2 average pool: exact, and fast on wasm).
  */
 export function depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, strides: 1 | 2, pad: number, dilation: 1 | 2): tf.Tensor4D {
+  if (x.rank !== 4 || filter.rank !== 4) throw new Error(`depthwiseConv2d: x and filter must be rank 4, got ${x.rank} and ${filter.rank}`);
   const [, h, w, channels] = x.shape;
   const [fh, fw, filterChannels] = filter.shape;
-  if (x.rank !== 4 || filter.rank !== 4) throw new Error(`depthwiseConv2d: x and filter must be rank 4, got ${x.rank} and ${filter.rank}`);
   if (channels !== filterChannels) throw new Error(`depthwiseConv2d: x has ${channels} channels but the filter expects ${filterChannels}`);
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`depthwiseConv2d: pad must be a non-negative integer, got ${pad}`);
   if (h + 2 * pad < dilation * (fh - 1) + 1 || w + 2 * pad < dilation * (fw - 1) + 1) {
     throw new Error(`depthwiseConv2d: a ${fh}x${fw} filter with dilation ${dilation} does not fit a padded ${h}x${w} input`);
   }
   if (dilation === 1) return tf.depthwiseConv2d(x, filter, strides, pad);
+  if (strides === 1) return dilated(x, filter, pad);
   return tf.tidy(() => {
-    // Pad to even sizes; the extra row/column is odd-indexed, never read by the even parity that stride 2 keeps,
-    // and cropped from the odd parity's output at stride 1.
-    const [extraH, extraW] = [(h + 2 * pad) % 2, (w + 2 * pad) % 2];
-    const paddings = [
-      [pad, pad + extraH],
-      [pad, pad + extraW],
-    ];
-    if (strides === 2) {
-      const padded = tf.pad(x, [[0, 0], paddings[0] as [number, number], paddings[1] as [number, number], [0, 0]]);
-      return tf.depthwiseConv2d(evenRowsAndColumns(padded), filter, 1, 'valid');
-    }
-    const parities = tf.spaceToBatchND(x, [2, 2], paddings);
-    const y = tf.depthwiseConv2d(parities, filter, 1, 'valid');
-    return tf.batchToSpaceND(y, [2, 2], [
-      [0, extraH],
-      [0, extraW],
-    ]);
+    const padded = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+    return tf.depthwiseConv2d(tf.avgPool(padded, 1, 2, 'valid'), filter, 1, 'valid');
   });
 }

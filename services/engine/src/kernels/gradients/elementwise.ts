@@ -103,7 +103,8 @@ export const elementwiseGradients: tf.GradConfig[] = [
   grad({ kernelName: 'Identity', gradFunc: (dy) => ({ x: () => tf.clone(one(dy)) }) }),
   grad({ kernelName: 'Cast', gradFunc: (dy) => ({ x: () => tf.cast(one(dy), 'float32') }) }),
   grad({ kernelName: 'Neg', gradFunc: (dy) => ({ x: () => tf.neg(one(dy)) }) }),
-  fromInput('Relu', (dy, x) => tf.mul(dy, asFloat(tf.greater(x, 0)))),
+  // step(x) is 1 where x > 0, else 0: one kernel instead of a comparison and a cast.
+  fromInput('Relu', (dy, x) => tf.mul(dy, tf.step(x))),
   fromInput('Abs', (dy, x) => tf.mul(dy, tf.sign(x))),
   fromInput('Log', (dy, x) => tf.div(dy, x)),
   fromInput('Square', (dy, x) => tf.mul(dy, tf.mul(x, 2))),
