@@ -38,7 +38,7 @@ async function main() {
 }
 
 function parseStartOptions(argv) {
-  const { values } = parseArgs({
+  const { values } = parseOrExplain({
     args: argv,
     options: {
       port: { type: 'string', default: process.env.LRNAS_PORT },
@@ -71,6 +71,15 @@ function parseStartOptions(argv) {
 }
 
 class UsageError extends Error {}
+
+/** parseArgs, with its errors (unknown option, missing value) turned into usage errors. */
+function parseOrExplain(config) {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+}
 
 /** Environment for TypeScript children run through tsx (see tsconfig.runtime.json). */
 function runtimeEnv() {

@@ -7,10 +7,13 @@ import { eventCodec, type RunEvent } from './events.js';
 import type { Genotype } from './genotype.js';
 import { jobCodec, type Job } from './jobs.js';
 import { workerPresenceCodec } from './presence.js';
-import { EVENT_TYPES, JOB_KINDS } from './names.js';
+import type { EVENT_TYPES, JOB_KINDS } from './names.js';
 
 const genotype = (
-  JSON.parse(fs.readFileSync(new URL('../test/fixtures/genotypes.json', import.meta.url), 'utf8')) as Record<string, Genotype>
+  JSON.parse(fs.readFileSync(new URL('../test/fixtures/genotypes.json', import.meta.url), 'utf8')) as Record<
+    string,
+    Genotype
+  >
 ).LRNAS_C10!;
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const matrix = () => Array.from({ length: 14 }, (_, e) => Array.from({ length: 8 }, (_, o) => e * 0.1 - o * 0.01));
@@ -45,11 +48,47 @@ const jobs: Record<(typeof JOB_KINDS)[number], Record<string, unknown>> = {
 };
 const envelope = { v: 1, runId: 'run_01', attempt: 1, seq: 3, time: '2026-11-26T12:00:01Z' };
 const events: Record<(typeof EVENT_TYPES)[number], Record<string, unknown>> = {
-  status: { ...envelope, type: 'status', status: 'RUNNING', stage: 'search', workerId: 'w1', progress: { done: 1, total: 10 } },
-  metric: { ...envelope, type: 'metric', points: [{ key: 'train/loss', step: 0, value: 2.3 }, { key: 'train/loss', step: 1, value: null }] },
-  epoch: { ...envelope, type: 'epoch', stage: 'train', epoch: 0, epochs: 10, seconds: 12.5, metrics: { 'train/acc': 0.5 } },
-  snapshot: { ...envelope, type: 'snapshot', epoch: 15, alphas: { normal: matrix(), reduce: matrix() }, contributions: { normal: matrix(), reduce: matrix() } },
-  genotype: { ...envelope, type: 'genotype', stage: 'select', genotype, params: 123_456, flops: 9_999_999, final: true },
+  status: {
+    ...envelope,
+    type: 'status',
+    status: 'RUNNING',
+    stage: 'search',
+    workerId: 'w1',
+    progress: { done: 1, total: 10 },
+  },
+  metric: {
+    ...envelope,
+    type: 'metric',
+    points: [
+      { key: 'train/loss', step: 0, value: 2.3 },
+      { key: 'train/loss', step: 1, value: null },
+    ],
+  },
+  epoch: {
+    ...envelope,
+    type: 'epoch',
+    stage: 'train',
+    epoch: 0,
+    epochs: 10,
+    seconds: 12.5,
+    metrics: { 'train/acc': 0.5 },
+  },
+  snapshot: {
+    ...envelope,
+    type: 'snapshot',
+    epoch: 15,
+    alphas: { normal: matrix(), reduce: matrix() },
+    contributions: { normal: matrix(), reduce: matrix() },
+  },
+  genotype: {
+    ...envelope,
+    type: 'genotype',
+    stage: 'select',
+    genotype,
+    params: 123_456,
+    flops: 9_999_999,
+    final: true,
+  },
   evaluation: {
     ...envelope,
     type: 'evaluation',
@@ -62,7 +101,15 @@ const events: Record<(typeof EVENT_TYPES)[number], Record<string, unknown>> = {
     backend: 'wasm',
     engineVersion: '0.1.0',
   },
-  artifact: { ...envelope, type: 'artifact', kind: 'checkpoint', stage: 'search', name: 'run_01/ckpt-3', digest: 'SHA-256=abc', size: 1024 },
+  artifact: {
+    ...envelope,
+    type: 'artifact',
+    kind: 'checkpoint',
+    stage: 'search',
+    name: 'run_01/ckpt-3',
+    digest: 'SHA-256=abc',
+    size: 1024,
+  },
   log: { ...envelope, type: 'log', level: 'info', message: 'hello' },
 };
 
@@ -161,7 +208,12 @@ test('bad job fields are named', () => {
     /whole \[0, 1\] pixel range/,
   );
   badMessage(jobCodec, { ...jobs.evaluate, evaluate: { threatModel, attacks: [] } }, 'evaluate.attacks', /./);
-  badMessage(jobCodec, { ...jobs.evaluate, evaluate: { threatModel, attacks: [{ name: 'deepfool' }] } }, 'evaluate.attacks[0].name', /./);
+  badMessage(
+    jobCodec,
+    { ...jobs.evaluate, evaluate: { threatModel, attacks: [{ name: 'deepfool' }] } },
+    'evaluate.attacks[0].name',
+    /./,
+  );
 });
 
 test('a hostile genotype inside a job is refused with its full path', () => {
@@ -180,14 +232,24 @@ test('bad event fields are named', () => {
   badMessage(eventCodec, { ...events.metric, points: [] }, 'points', /./);
   badMessage(eventCodec, { ...events.metric, points: [{ key: 'loss', step: -1, value: 1 }] }, 'points[0].step', /./);
   badMessage(eventCodec, { ...events.metric, points: [{ key: 'loss', step: 1.5, value: 1 }] }, 'points[0].step', /./);
-  badMessage(eventCodec, { ...events.metric, points: [{ key: 'bad key!', step: 1, value: 1 }] }, 'points[0].key', /start with a letter/);
+  badMessage(
+    eventCodec,
+    { ...events.metric, points: [{ key: 'bad key!', step: 1, value: 1 }] },
+    'points[0].key',
+    /start with a letter/,
+  );
   badMessage(
     eventCodec,
     { ...events.metric, points: Array.from({ length: 10_001 }, (_, step) => ({ key: 'l', step, value: 1 })) },
     'points',
     /./,
   );
-  badMessage(eventCodec, { ...events.snapshot, alphas: { normal: matrix().slice(1), reduce: matrix() } }, 'alphas.normal', /./);
+  badMessage(
+    eventCodec,
+    { ...events.snapshot, alphas: { normal: matrix().slice(1), reduce: matrix() } },
+    'alphas.normal',
+    /./,
+  );
   badMessage(eventCodec, { ...events.evaluation, robustAccuracy: 1.5 }, 'robustAccuracy', /./);
   badMessage(eventCodec, { ...events.log, message: 'x'.repeat(10_000) }, 'message', /./);
   badMessage(eventCodec, { ...events.log, type: 'gossip' }, 'type', /./);
@@ -195,7 +257,10 @@ test('bad event fields are named', () => {
 
 test('encode refuses invalid values, so producers cannot publish them', () => {
   const event = { ...events.metric, points: [{ key: 'loss', step: 0, value: Number.NaN }] } as unknown as RunEvent;
-  assert.throws(() => eventCodec.encode(event), (e: unknown) => e instanceof ContractError && e.field === 'points[0].value');
+  assert.throws(
+    () => eventCodec.encode(event),
+    (e: unknown) => e instanceof ContractError && e.field === 'points[0].value',
+  );
 });
 
 test('paths format and split symmetrically', () => {

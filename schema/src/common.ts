@@ -10,13 +10,14 @@ export const LIMITS = {
   metricsPerSummary: 200,
 } as const;
 
-export const runIdSchema = z
-  .string()
-  .max(64)
-  .regex(RUN_ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
+export const runIdSchema = z.string().max(64).regex(RUN_ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
 export const idSchema = runIdSchema;
 export const isoTimeSchema = z.iso.datetime({ offset: true });
-export const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
+export const seedSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 export const shortText = z.string().max(LIMITS.shortText);
 export const probability = z.number().min(0).max(1);
 /** Metric keys such as `train/loss` or `eval:pgd20/robust_acc`. */
@@ -42,9 +43,7 @@ export const STAGES = ['search', 'select', 'train', 'evaluate'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** A 14 x 8 matrix: one row per edge, one column per operation. */
-export const edgeOpMatrixSchema = z
-  .array(z.array(z.number()).length(8))
-  .length(14);
+export const edgeOpMatrixSchema = z.array(z.array(z.number()).length(8)).length(14);
 export const cellMatricesSchema = z.strictObject({
   normal: edgeOpMatrixSchema,
   reduce: edgeOpMatrixSchema,

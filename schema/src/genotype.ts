@@ -66,7 +66,8 @@ export function parseGenotype(value: unknown, path = ''): Genotype {
 }
 
 function parsePairs(value: unknown, path: string): GenotypePair[] {
-  if (!Array.isArray(value)) throw new ContractError(path, `expected an array of 8 [op, input] pairs, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new ContractError(path, `expected an array of 8 [op, input] pairs, got ${describe(value)}`);
   if (value.length !== PAIRS_PER_CELL) {
     throw new ContractError(path, `expected ${PAIRS_PER_CELL} [op, input] pairs (2 per node), got ${value.length}`);
   }
@@ -82,7 +83,10 @@ function parsePairs(value: unknown, path: string): GenotypePair[] {
     const node = nodeOfSlot(slot);
     const maxInput = node + 1;
     if (typeof input !== 'number' || !Number.isInteger(input) || input < 0) {
-      throw new ContractError(`${here}[1]`, `input must be a whole number from 0 to ${maxInput}, got ${describe(input)}`);
+      throw new ContractError(
+        `${here}[1]`,
+        `input must be a whole number from 0 to ${maxInput}, got ${describe(input)}`,
+      );
     }
     if (input > maxInput) {
       throw new ContractError(

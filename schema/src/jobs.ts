@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import { makeCodec } from './codec.js';
 import { genotypeSchema } from './codec.js';
-import {
-  datasetSpecSchema,
-  idSchema,
-  isoTimeSchema,
-  runIdSchema,
-  seedSchema,
-  shortText,
-} from './common.js';
+import { datasetSpecSchema, idSchema, isoTimeSchema, runIdSchema, seedSchema, shortText } from './common.js';
 import { threatModelSchema } from './threat-model.js';
 
 const count = (max: number) => z.number().int().positive().max(max);

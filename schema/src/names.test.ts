@@ -11,13 +11,19 @@ import {
 } from './names.js';
 
 test('subjects follow the contract', () => {
-  assert.deepEqual(JOB_KINDS.map(jobSubject), ['lrnas.jobs.search', 'lrnas.jobs.train', 'lrnas.jobs.evaluate', 'lrnas.jobs.pipeline']);
+  assert.deepEqual(JOB_KINDS.map(jobSubject), [
+    'lrnas.jobs.search',
+    'lrnas.jobs.train',
+    'lrnas.jobs.evaluate',
+    'lrnas.jobs.pipeline',
+  ]);
   assert.equal(eventSubject('run-1', 'metric'), 'lrnas.events.run-1.metric');
   assert.equal(cancelSubject('run-1'), 'lrnas.control.run-1.cancel');
 });
 
 test('event subjects parse back, and foreign subjects do not', () => {
-  for (const type of EVENT_TYPES) assert.deepEqual(parseEventSubject(eventSubject('r_1', type)), { runId: 'r_1', type });
+  for (const type of EVENT_TYPES)
+    assert.deepEqual(parseEventSubject(eventSubject('r_1', type)), { runId: 'r_1', type });
   assert.equal(parseEventSubject('lrnas.events.r1'), undefined);
   assert.equal(parseEventSubject('lrnas.events.r1.gossip'), undefined);
   assert.equal(parseEventSubject('other.events.r1.status'), undefined);

@@ -10,14 +10,16 @@ export interface ThreatModel {
   epsilon: number;
 }
 
-export const threatModelSchema = z.strictObject({
-  norm: z.enum(NORMS),
-  // L-inf radii live in (0, 1] on [0,1] images; L2 radii can be larger but stay bounded.
-  epsilon: z.number().positive().max(64),
-}).refine((t) => t.norm !== 'linf' || t.epsilon <= 1, {
-  message: 'an L-inf epsilon above 1 covers the whole [0, 1] pixel range',
-  path: ['epsilon'],
-});
+export const threatModelSchema = z
+  .strictObject({
+    norm: z.enum(NORMS),
+    // L-inf radii live in (0, 1] on [0,1] images; L2 radii can be larger but stay bounded.
+    epsilon: z.number().positive().max(64),
+  })
+  .refine((t) => t.norm !== 'linf' || t.epsilon <= 1, {
+    message: 'an L-inf epsilon above 1 covers the whole [0, 1] pixel range',
+    path: ['epsilon'],
+  });
 
 /** Grouping key for leaderboards: `linf:0.031373` (epsilon rounded to 6 decimals). */
 export function threatModelKey(t: ThreatModel): string {

@@ -5,14 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AckPolicy, RetentionPolicy, StorageType, connect, headers, type NatsConnection } from 'nats';
 import { startNatsServer, type NatsServerHandle } from '../../infra/local/lib/nats-server.mjs';
-import {
-  EVENTS_STREAM,
-  JOBS_CONSUMER,
-  JOBS_STREAM,
-  TOPOLOGY,
-  eventSubject,
-  jobSubject,
-} from '../src/index.js';
+import { EVENTS_STREAM, JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY, eventSubject, jobSubject } from '../src/index.js';
 import { ensureTopology, TopologyMismatchError } from '../src/nats/index.js';
 
 let server: NatsServerHandle;
@@ -60,7 +53,10 @@ test('a drifted mutable setting is put back; an immutable one is refused by name
   await jsm.consumers.update(JOBS_STREAM, JOBS_CONSUMER, { max_deliver: 99 });
   const report = await ensureTopology(jsm);
   assert.deepEqual(report.updated, [`consumer ${JOBS_STREAM}/${JOBS_CONSUMER}`]);
-  assert.equal((await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER)).config.max_deliver, TOPOLOGY.consumers[0].max_deliver);
+  assert.equal(
+    (await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER)).config.max_deliver,
+    TOPOLOGY.consumers[0].max_deliver,
+  );
 
   // A stream of the same name with the wrong retention must not be silently replaced.
   await jsm.streams.delete(EVENTS_STREAM);

@@ -5,7 +5,15 @@ export interface HealthData {
     version: string;
     database: { kind: string; connected: boolean };
     nats: { connected: boolean; jetStream: boolean; server: string | null; error: string | null };
-    workers: { id: string; host: string; backend: string; device: string; engineVersion: string; currentJobs: string[]; seenAt: string }[];
+    workers: {
+      id: string;
+      host: string;
+      backend: string;
+      device: string;
+      engineVersion: string;
+      currentJobs: string[];
+      seenAt: string;
+    }[];
   };
 }
 
@@ -18,8 +26,7 @@ export const HEALTH_QUERY = `query Health {
   }
 }`;
 
-const escape = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const badge = (ok: boolean, yes: string, no: string): string =>
   `<span class="badge ${ok ? 'ok' : 'down'}">${ok ? yes : no}</span>`;

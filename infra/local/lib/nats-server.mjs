@@ -34,7 +34,10 @@ export async function startNatsServer({
   // Detached (for the launcher) means: a process group of its own, so Ctrl-C does not stop NATS
   // before the workers have handed back their jobs; a guard then ends it if the launcher dies.
   const child = detached
-    ? spawn(process.execPath, [GUARD, String(process.pid), binary, ...args], { stdio: ['ignore', output, output], detached })
+    ? spawn(process.execPath, [GUARD, String(process.pid), binary, ...args], {
+        stdio: ['ignore', output, output],
+        detached,
+      })
     : spawn(binary, args, { stdio: ['ignore', output, output] });
   let exited = false;
   const exit = new Promise((resolve) => {

@@ -8,7 +8,10 @@ test('DATABASE_URL selects SQLite or PostgreSQL', () => {
   assert.deepEqual(parseDatabaseUrl('sqlite:/tmp/x.sqlite'), { kind: 'sqlite', file: '/tmp/x.sqlite' });
   assert.deepEqual(parseDatabaseUrl('sqlite:///tmp/x.sqlite'), { kind: 'sqlite', file: '/tmp/x.sqlite' });
   assert.deepEqual(parseDatabaseUrl('file:rel.db'), { kind: 'sqlite', file: path.resolve('rel.db') });
-  assert.deepEqual(parseDatabaseUrl('postgres://u:p@h:5432/db'), { kind: 'postgresql', url: 'postgres://u:p@h:5432/db' });
+  assert.deepEqual(parseDatabaseUrl('postgres://u:p@h:5432/db'), {
+    kind: 'postgresql',
+    url: 'postgres://u:p@h:5432/db',
+  });
   assert.deepEqual(parseDatabaseUrl('postgresql://h/db'), { kind: 'postgresql', url: 'postgresql://h/db' });
 });
 
@@ -16,7 +19,10 @@ test('a bad DATABASE_URL is named, with its password hidden', () => {
   assert.throws(
     () => parseDatabaseUrl('mysql://root:secret@h/db'),
     (e: unknown) =>
-      e instanceof ContractError && e.field === 'DATABASE_URL' && !e.message.includes('secret') && e.message.includes('***'),
+      e instanceof ContractError &&
+      e.field === 'DATABASE_URL' &&
+      !e.message.includes('secret') &&
+      e.message.includes('***'),
   );
 });
 
@@ -28,8 +34,14 @@ test('defaults: port 4000, SQLite under the data directory', () => {
 });
 
 test('bad PORT and NATS_URL are refused by name', () => {
-  assert.throws(() => parseGatewayConfig({ PORT: '70000' }), (e: unknown) => e instanceof ContractError && e.field === 'PORT');
-  assert.throws(() => parseGatewayConfig({ PORT: 'http' }), (e: unknown) => e instanceof ContractError && e.field === 'PORT');
+  assert.throws(
+    () => parseGatewayConfig({ PORT: '70000' }),
+    (e: unknown) => e instanceof ContractError && e.field === 'PORT',
+  );
+  assert.throws(
+    () => parseGatewayConfig({ PORT: 'http' }),
+    (e: unknown) => e instanceof ContractError && e.field === 'PORT',
+  );
   assert.throws(
     () => parseGatewayConfig({ NATS_URL: 'localhost:4222' }),
     (e: unknown) => e instanceof ContractError && e.field === 'NATS_URL',

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { ContractError } from '@lrnas/schema';
 
-export type DatabaseTarget =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgresql'; url: string };
+export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
 
 /** Everything the gateway is told at start, validated. */
 export interface GatewayConfig {
@@ -29,7 +27,9 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
   return {
     port,
     host: env.HOST ?? '0.0.0.0',
-    database: parseDatabaseUrl(env.DATABASE_URL ?? `sqlite:${path.join(env.LRNAS_DATA_DIR ?? '.lrnas', 'lrnas.sqlite')}`),
+    database: parseDatabaseUrl(
+      env.DATABASE_URL ?? `sqlite:${path.join(env.LRNAS_DATA_DIR ?? '.lrnas', 'lrnas.sqlite')}`,
+    ),
     natsUrl,
     ...(env.LRNAS_WEB_DIST ? { webDist: env.LRNAS_WEB_DIST } : {}),
   };

@@ -15,7 +15,10 @@ export interface GatewayHandle {
 }
 
 /** Opens the database, starts connecting to NATS and serves HTTP; resolves once listening. */
-export async function startGateway(config: GatewayConfig, log: (line: string) => void = console.log): Promise<GatewayHandle> {
+export async function startGateway(
+  config: GatewayConfig,
+  log: (line: string) => void = console.log,
+): Promise<GatewayHandle> {
   const db = await openDatabase(config.database);
   const nats = new NatsLink(config.natsUrl, log);
   try {

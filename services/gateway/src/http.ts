@@ -49,7 +49,12 @@ export async function createHttpServer(options: {
  * Body-parser failures (invalid JSON, a body over the limit) become GraphQL-shaped errors with a
  * stable code, instead of Express's default HTML page with a stack trace.
  */
-const rejectUnreadableBodies: express.ErrorRequestHandler = (error: { type?: string; message?: string }, _req, res, next) => {
+const rejectUnreadableBodies: express.ErrorRequestHandler = (
+  error: { type?: string; message?: string },
+  _req,
+  res,
+  next,
+) => {
   const reasons: Record<string, [number, string]> = {
     'entity.parse.failed': [400, `request body is not valid JSON (${error.message ?? ''})`],
     'entity.too.large': [413, 'request body is larger than 1 MB'],

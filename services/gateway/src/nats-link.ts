@@ -1,10 +1,5 @@
 import { connect, type KV, type NatsConnection } from 'nats';
-import {
-  PRESENCE_TTL_MS,
-  WORKERS_BUCKET,
-  workerPresenceCodec,
-  type WorkerPresence,
-} from '@lrnas/schema';
+import { PRESENCE_TTL_MS, WORKERS_BUCKET, workerPresenceCodec, type WorkerPresence } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
 
 export interface NatsState {

@@ -31,12 +31,18 @@ interface HealthAnswer {
     workers: { id: string; backend: string; versions: { name: string; version: string }[] }[];
   };
 }
-const HEALTH = '{ health { version database { kind connected } nats { connected jetStream server } workers { id backend versions { name version } } } }';
+const HEALTH =
+  '{ health { version database { kind connected } nats { connected jetStream server } workers { id backend versions { name version } } } }';
 
 before(async () => {
   server = await startNatsServer({ dataDir: path.join(dataDir, 'nats') });
   gateway = await startGateway(
-    { port: 0, host: '127.0.0.1', natsUrl: server.url, database: { kind: 'sqlite', file: path.join(dataDir, 'db.sqlite') } },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      natsUrl: server.url,
+      database: { kind: 'sqlite', file: path.join(dataDir, 'db.sqlite') },
+    },
     quiet,
   );
   await gateway.nats.ready;
@@ -113,7 +119,12 @@ test('/healthz answers for launchers and load balancers', async () => {
 
 test('with NATS unreachable the gateway still serves and reports NATS as down', async () => {
   const lonely = await startGateway(
-    { port: 0, host: '127.0.0.1', natsUrl: 'nats://127.0.0.1:1', database: { kind: 'sqlite', file: path.join(dataDir, 'lonely.sqlite') } },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      natsUrl: 'nats://127.0.0.1:1',
+      database: { kind: 'sqlite', file: path.join(dataDir, 'lonely.sqlite') },
+    },
     quiet,
   );
   try {

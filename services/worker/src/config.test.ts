@@ -4,11 +4,18 @@ import { ContractError } from '@lrnas/schema';
 import { parseWorkerConfig } from './config.js';
 
 test('defaults come from the environment, flags win over it', () => {
-  const config = parseWorkerConfig([], { NATS_URL: 'nats://10.0.0.1:4222', LRNAS_WORKER_ID: 'w-1', LRNAS_DATA_DIR: '/d' });
-  assert.deepEqual(config, { natsUrl: 'nats://10.0.0.1:4222', workerId: 'w-1', concurrency: 1, dataDir: '/d/data' });
-  const flagged = parseWorkerConfig(['--nats-url', 'nats://h:1', '--id', 'w_2', '--concurrency', '3', '--backend', 'cpu'], {
-    NATS_URL: 'nats://ignored:4222',
+  const config = parseWorkerConfig([], {
+    NATS_URL: 'nats://10.0.0.1:4222',
+    LRNAS_WORKER_ID: 'w-1',
+    LRNAS_DATA_DIR: '/d',
   });
+  assert.deepEqual(config, { natsUrl: 'nats://10.0.0.1:4222', workerId: 'w-1', concurrency: 1, dataDir: '/d/data' });
+  const flagged = parseWorkerConfig(
+    ['--nats-url', 'nats://h:1', '--id', 'w_2', '--concurrency', '3', '--backend', 'cpu'],
+    {
+      NATS_URL: 'nats://ignored:4222',
+    },
+  );
   assert.equal(flagged !== 'help' && flagged.natsUrl, 'nats://h:1');
   assert.equal(flagged !== 'help' && flagged.concurrency, 3);
   assert.equal(flagged !== 'help' && flagged.backend, 'cpu');

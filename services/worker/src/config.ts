@@ -49,14 +49,18 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worke
   if (!/^(nats|tls|wss?):\/\/[^\s]+$/.test(natsUrl)) {
     throw new ContractError('--nats-url', `must look like nats://host:4222, got ${JSON.stringify(natsUrl)}`);
   }
-  const workerId = values.id ?? env.LRNAS_WORKER_ID ?? `${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const workerId =
+    values.id ?? env.LRNAS_WORKER_ID ?? `${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId)) {
     throw new ContractError('--id', `must be 1 to 64 letters, digits, "-" or "_", got ${JSON.stringify(workerId)}`);
   }
   const concurrencyText = values.concurrency ?? env.LRNAS_WORKER_CONCURRENCY ?? '1';
   const concurrency = Number(concurrencyText);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new ContractError('--concurrency', `must be a whole number from 1 to 64, got ${JSON.stringify(concurrencyText)}`);
+    throw new ContractError(
+      '--concurrency',
+      `must be a whole number from 1 to 64, got ${JSON.stringify(concurrencyText)}`,
+    );
   }
   const optional = (flag: string | undefined, variable: string | undefined) => flag ?? (variable || undefined);
   const user = optional(values['nats-user'], env.NATS_USER);

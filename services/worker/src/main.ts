@@ -21,7 +21,10 @@ async function main(): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
     exitWithParent(() => resolve('parent exited'));
   });
-  const reason = await Promise.race([stopped, worker.closed.then((e) => `connection closed${e ? `: ${e.message}` : ''}`)]);
+  const reason = await Promise.race([
+    stopped,
+    worker.closed.then((e) => `connection closed${e ? `: ${e.message}` : ''}`),
+  ]);
   log(`stopping (${reason})`);
   await worker.stop().catch(() => undefined);
   return 0;

@@ -1,10 +1,5 @@
 import { connect, type ConnectionOptions, type KV, type NatsConnection } from 'nats';
-import {
-  PRESENCE_INTERVAL_MS,
-  PRESENCE_TTL_MS,
-  WORKERS_BUCKET,
-  workerPresenceCodec,
-} from '@lrnas/schema';
+import { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
 import { ensureTopology, type TopologyReport } from '@lrnas/schema/nats';
 import { initBackend, type BackendInfo } from '@lrnas/engine';
 import type { WorkerConfig } from './config.js';
@@ -25,7 +20,10 @@ export interface WorkerHandle {
  * Starts a worker: picks the compute backend, connects to NATS, creates or verifies the JetStream
  * topology of the contract and keeps its presence record fresh in the workers bucket.
  */
-export async function startWorker(config: WorkerConfig, log: (line: string) => void = console.log): Promise<WorkerHandle> {
+export async function startWorker(
+  config: WorkerConfig,
+  log: (line: string) => void = console.log,
+): Promise<WorkerHandle> {
   const backend = await initBackend(config.backend);
   log(`backend ${backend.name} (${backend.device})`);
   const nc = await connect(connectionOptions(config));
@@ -37,7 +35,14 @@ export async function startWorker(config: WorkerConfig, log: (line: string) => v
       kv.put(
         config.workerId,
         workerPresenceCodec.encode(
-          presenceRecord({ workerId: config.workerId, backend, concurrency: config.concurrency, currentJobs: [], startedAt, now: new Date() }),
+          presenceRecord({
+            workerId: config.workerId,
+            backend,
+            concurrency: config.concurrency,
+            currentJobs: [],
+            startedAt,
+            now: new Date(),
+          }),
         ),
       );
     await announce();

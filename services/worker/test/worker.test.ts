@@ -24,9 +24,8 @@ after(async () => {
 
 test('a worker creates the topology, announces itself and withdraws on stop', async () => {
   const lines: string[] = [];
-  const worker = await startWorker(
-    { natsUrl: server.url, workerId: 'test-worker', concurrency: 2, dataDir },
-    (line) => lines.push(line),
+  const worker = await startWorker({ natsUrl: server.url, workerId: 'test-worker', concurrency: 2, dataDir }, (line) =>
+    lines.push(line),
   );
   try {
     assert.ok(worker.topology.created.includes(`consumer ${JOBS_STREAM}/${JOBS_CONSUMER}`));

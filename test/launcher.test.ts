@@ -1,0 +1,128 @@
+// End to end: `npm start`'s launcher brings the platform up on an embedded default and takes it
+// down again without leaving a process behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { freePort } from '../infra/local/lib/ports.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+const launcher = path.join(root, 'infra', 'local', 'launch.mjs');
+const tmpDirs: string[] = [];
+after(() => tmpDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function dataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-launch-'));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+/** Processes whose command line or environment mentions `marker` (our data directory). */
+function processesMentioning(marker: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+      if (cmdline.includes(marker) || environ.includes(marker)) found.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface Launch {
+  child: ChildProcess;
+  output: string[];
+  exit: Promise<number | null>;
+}
+
+function launch(args: string[]): Launch {
+  const child = spawn(process.execPath, [launcher, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    readline.createInterface({ input: stream }).on('line', (line) => output.push(line));
+  }
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output, exit };
+}
+
+async function health(port: number): Promise<{
+  database: { kind: string; connected: boolean };
+  nats: { connected: boolean };
+  workers: { id: string; backend: string }[];
+} | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ health { database { kind connected } nats { connected } workers { id backend } } }' }),
+    });
+    return ((await response.json()) as { data: { health: never } }).data.health;
+  } catch {
+    return null;
+  }
+}
+
+test('start brings up NATS, gateway, a worker and the dashboard; SIGINT stops them all', async () => {
+  const dir = dataDir();
+  const port = await freePort();
+  const run = launch(['start', '--port', String(port), '--data-dir', dir, '--workers', '1']);
+  try {
+    await waitFor(() => run.output.some((l) => l.includes('LRNAS Hub is up')), 'the launcher to report the platform up', 180_000);
+    assert.ok(run.output.some((l) => l.includes(`dashboard  http://localhost:${port}/`)), run.output.join('\n'));
+    await waitFor(async () => ((await health(port))?.workers.length ?? 0) === 1, 'the worker to be listed', 60_000);
+    const state = (await health(port))!;
+    assert.deepEqual(state.database, { kind: 'SQLITE', connected: true });
+    assert.equal(state.nats.connected, true);
+    assert.ok(fs.existsSync(path.join(dir, 'lrnas.sqlite')), 'SQLite file under the data directory');
+    assert.ok(fs.existsSync(path.join(dir, 'nats', 'jetstream')), 'JetStream data under the data directory');
+
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>LRNAS Hub<\/title>/);
+    assert.ok(processesMentioning(dir).length >= 3, 'nats-server, gateway and worker run');
+  } finally {
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 0, run.output.slice(-20).join('\n'));
+  }
+  assert.ok(run.output.some((l) => l.includes('[launcher] stopped')));
+  assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
+});
+
+test('a launcher killed outright leaves no orphans: its children notice and exit', async () => {
+  const dir = dataDir();
+  const port = await freePort();
+  const run = launch(['start', '--port', String(port), '--data-dir', dir, '--workers', '1']);
+  await waitFor(() => run.output.some((l) => l.includes('LRNAS Hub is up')), 'the platform to come up', 180_000);
+  run.child.kill('SIGKILL');
+  await run.exit;
+  await waitFor(() => processesMentioning(dir).length === 0, 'the children to exit', 30_000);
+});
+
+test('bad flags get a clear error and exit code 2', async () => {
+  for (const [args, message] of [
+    [['start', '--workers', 'many'], /--workers must be a whole number from 0 to 64, got "many"/],
+    [['start', '--port', '99999'], /--port must be a whole number from 1 to 65535/],
+    [['start', '--nats-url', 'localhost'], /--nats-url must look like nats:\/\/host:4222/],
+    [['start', '--colour'], /Unknown option '--colour'/],
+    [['deploy'], /unknown command "deploy"/],
+  ] as const) {
+    const run = launch([...args]);
+    assert.equal(await run.exit, 2, args.join(' '));
+    assert.match(run.output.join('\n'), message);
+  }
+});

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderHealth, type HealthData } from './health-view.js';
+
+const health = (workers: HealthData['health']['workers']): HealthData => ({
+  health: {
+    version: '0.1.0',
+    database: { kind: 'SQLITE', connected: true },
+    nats: { connected: false, jetStream: false, server: null, error: 'CONNECTION_REFUSED' },
+    workers,
+  },
+});
+
+test('the panel shows database, NATS state and one row per worker', () => {
+  const html = renderHealth(
+    health([{ id: 'w-1', host: 'h', backend: 'wasm', device: 'CPU', engineVersion: '0.1.0', currentJobs: ['r1'], seenAt: '' }]),
+  );
+  assert.match(html, /SQLITE <span class="badge ok">connected<\/span>/);
+  assert.match(html, /<span class="badge down">disconnected<\/span> CONNECTION_REFUSED/);
+  assert.equal(html.match(/<tr data-worker=/g)?.length, 1);
+});
+
+test('text from the server is escaped, so a hostile worker name cannot inject markup', () => {
+  const html = renderHealth(
+    health([{ id: '<img src=x onerror=alert(1)>', host: '"h"', backend: 'wasm', device: 'CPU', engineVersion: '0', currentJobs: [], seenAt: '' }]),
+  );
+  assert.doesNotMatch(html, /<img/);
+  assert.match(html, /&#60;img src=x onerror=alert\(1\)&#62;/);
+});
+
+test('no worker: the panel says how to start one', () => {
+  assert.match(renderHealth(health([])), /No worker is connected/);
+});
