@@ -22,7 +22,8 @@ test('checkpoints follow w_j = ceil(p_j N) with the recursion on p, for many N',
     const got = apgdCheckpoints(n);
     assert.deepEqual(got, expected, `N = ${n}`);
     assert.equal(got[0], 0);
-    for (let j = 1; j < got.length; j++) assert.ok(got[j]! > got[j - 1]! && got[j]! <= n, `N = ${n}: strictly increasing within [0, N]`);
+    for (let j = 1; j < got.length; j++)
+      assert.ok(got[j]! > got[j - 1]! && got[j]! <= n, `N = ${n}: strictly increasing within [0, N]`);
   }
 });
 

@@ -6,7 +6,7 @@ import { projectLinf, randomLinfStart, signStep } from './linf.js';
 import { crossEntropyLoss, dlrLoss, type AttackLoss } from './losses.js';
 import { Prng } from './prng.js';
 import { checkBatch, checkCount, checkEpsilon, checkSeed, type AttackResult, type Classifier } from './types.js';
-import { replaceRows, takeRows, WorstCaseTracker } from './worst-case.js';
+import { blendRows, takeRows, WorstCaseTracker } from './worst-case.js';
 
 /** Settings of APGD. */
 export interface ApgdOptions {
@@ -42,7 +42,8 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
   checkSeed(seed);
   if (!(rho > 0 && rho <= 1)) throw new ContractError('rho', `must be in (0, 1], got ${rho}`);
   if (!(alpha > 0 && alpha <= 1)) throw new ContractError('alpha', `must be in (0, 1], got ${alpha}`);
-  if (lossName !== 'ce' && lossName !== 'dlr') throw new ContractError('loss', `must be 'ce' or 'dlr', got ${JSON.stringify(lossName)}`);
+  if (lossName !== 'ce' && lossName !== 'dlr')
+    throw new ContractError('loss', `must be 'ce' or 'dlr', got ${JSON.stringify(lossName)}`);
   const run: ApgdRun = {
     model,
     loss: lossName === 'ce' ? crossEntropyLoss : dlrLoss,
@@ -70,12 +71,22 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
 }
 
 /** APGD with the cross-entropy loss. */
-export function apgdCe(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: Omit<ApgdOptions, 'loss'>): AttackResult {
+export function apgdCe(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: Omit<ApgdOptions, 'loss'>,
+): AttackResult {
   return apgd(model, x, y, { ...options, loss: 'ce' });
 }
 
 /** APGD with the DLR loss (needs at least 3 classes). */
-export function apgdDlr(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: Omit<ApgdOptions, 'loss'>): AttackResult {
+export function apgdDlr(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: Omit<ApgdOptions, 'loss'>,
+): AttackResult {
   return apgd(model, x, y, { ...options, loss: 'dlr' });
 }
 
@@ -140,7 +151,9 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
       hold('prev', held.cur!);
       hold('cur', next);
 
-      const evaluated = final ? { ...lossOnly(s.model, s.loss, next, ys), grad: undefined } : lossAndGradient(s.model, s.loss, next, ys);
+      const evaluated = final
+        ? { ...lossOnly(s.model, s.loss, next, ys), grad: undefined }
+        : lossAndGradient(s.model, s.loss, next, ys);
       const loss = Float32Array.from(evaluated.loss.dataSync());
       tracker.offer(next, loss, misclassified(evaluated.logits, ys), rows);
       tf.dispose([evaluated.logits, evaluated.loss]);
@@ -156,8 +169,8 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
         }
       }
       if (improved.length > 0) {
-        hold('best', copyRows(held.best!, next, improved));
-        hold('bestGrad', copyRows(held.bestGrad!, held.grad!, improved));
+        hold('best', blendRows(held.best!, next, improved));
+        hold('bestGrad', blendRows(held.bestGrad!, held.grad!, improved));
       }
       curLoss = loss;
 
@@ -183,8 +196,8 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
         }
       }
       if (halve.length > 0) {
-        hold('cur', copyRows(held.cur!, held.best!, halve));
-        hold('grad', copyRows(held.grad!, held.bestGrad!, halve));
+        hold('cur', blendRows(held.cur!, held.best!, halve));
+        hold('grad', blendRows(held.grad!, held.bestGrad!, halve));
       }
       halvedAtCheck = halved;
       bestLossAtCheck = Float32Array.from(bestLoss);
@@ -195,12 +208,4 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
     const distinct = new Set(Object.values(held).filter((t): t is tf.Tensor4D => t !== undefined));
     tf.dispose([xs, ys, ...distinct]);
   }
-}
-
-/** Copy of `target` with rows `indices` taken from `source` (same batch layout). */
-function copyRows(target: tf.Tensor4D, source: tf.Tensor4D, indices: number[]): tf.Tensor4D {
-  const rows = takeRows(source, indices);
-  const out = replaceRows(target, rows, indices);
-  rows.dispose();
-  return out;
 }

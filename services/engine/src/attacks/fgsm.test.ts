@@ -26,7 +26,10 @@ for (const backend of TEST_BACKENDS) {
     assert.equal(tf.memory().numTensors, before + 1, 'only the result is left');
     assertInThreatModel(adv, x, epsilon, 'fgsm');
     const optimum = linearOptimum(lin, x, y, epsilon);
-    assert.ok(optimum.margin.every((m) => Math.abs(m) > 1e-3), 'no example sits on the decision boundary');
+    assert.ok(
+      optimum.margin.every((m) => Math.abs(m) > 1e-3),
+      'no example sits on the decision boundary',
+    );
     const got = adv.dataSync();
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - optimum.points[i]!) < 1e-6, `pixel ${i}`);
     const expectedAccuracy = optimum.fooled.filter((f) => !f).length / optimum.fooled.length;
@@ -47,7 +50,8 @@ for (const backend of TEST_BACKENDS) {
       const a = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
       const b = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
       const c = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 6 });
-      for (const [name, t] of Object.entries({ plain, a, c })) assertInThreatModel(t, x, epsilon, `fgsm ${name} eps ${epsilon}`);
+      for (const [name, t] of Object.entries({ plain, a, c }))
+        assertInThreatModel(t, x, epsilon, `fgsm ${name} eps ${epsilon}`);
       assert.deepEqual(a.dataSync(), b.dataSync());
       assert.notDeepEqual(a.dataSync(), c.dataSync());
       tf.dispose([plain, a, b, c]);

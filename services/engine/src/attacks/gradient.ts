@@ -14,9 +14,12 @@ export function ensureGradients(): void {
   try {
     createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
   } catch (error) {
-    throw new Error(`cannot register the TF.js gradients the attacks need: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `cannot register the TF.js gradients the attacks need: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -61,7 +64,10 @@ export function preflight(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y
   tf.tidy(() => {
     const logits = model(tf.slice(x, 0, 1));
     if (logits.rank !== 2 || logits.shape[0] !== 1) {
-      throw new ContractError('classifier', `must return logits [batch, classes]; for a batch of 1 it returned [${logits.shape.join(', ')}]`);
+      throw new ContractError(
+        'classifier',
+        `must return logits [batch, classes]; for a batch of 1 it returned [${logits.shape.join(', ')}]`,
+      );
     }
     checkLabels(logits.shape[1], y);
     loss(logits, tf.slice(y, 0, 1));
@@ -69,7 +75,12 @@ export function preflight(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y
 }
 
 /** Per-example loss and logits at `x` without a gradient. The caller disposes both. */
-export function lossOnly(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y: tf.Tensor1D): { logits: tf.Tensor2D; loss: tf.Tensor1D } {
+export function lossOnly(
+  model: Classifier,
+  loss: AttackLoss,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+): { logits: tf.Tensor2D; loss: tf.Tensor1D } {
   return tf.tidy(() => {
     const logits = model(x);
     return { logits, loss: loss(logits, y) };

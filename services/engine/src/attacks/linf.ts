@@ -3,7 +3,10 @@ import type { Prng } from './prng.js';
 
 /** Projects `candidate` onto the L-inf ball of radius `epsilon` around `x`, intersected with [0, 1]. */
 export function projectLinf(candidate: tf.Tensor4D, x: tf.Tensor4D, epsilon: number): tf.Tensor4D {
-  return tf.tidy(() => tf.clipByValue(tf.minimum(tf.maximum(candidate, tf.sub(x, epsilon)), tf.add(x, epsilon)), 0, 1) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf.clipByValue(tf.minimum(tf.maximum(candidate, tf.sub(x, epsilon)), tf.add(x, epsilon)), 0, 1) as tf.Tensor4D,
+  );
 }
 
 /** A uniform random point of the L-inf ball around `x` (then clipped to [0, 1]), drawn from `rng`. */

@@ -24,7 +24,10 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(lin.model, x);
     const epsilon = 0.05;
     const optimum = linearOptimum(lin, x, y, epsilon);
-    assert.ok(optimum.margin.every((m) => Math.abs(m) > 1e-3), 'no example sits on the decision boundary');
+    assert.ok(
+      optimum.margin.every((m) => Math.abs(m) > 1e-3),
+      'no example sits on the decision boundary',
+    );
 
     // From any start, 10 steps of eps/4 reach the optimal corner of every pixel.
     const last = pgd(lin.model, x, y, { epsilon, steps: 10, stepSize: epsilon / 4, seed: 1 });
@@ -83,7 +86,8 @@ for (const backend of TEST_BACKENDS) {
         margin: pgd(net.model, x, y, { epsilon, steps: 3, loss: 'margin', restarts: 2, seed: 8 }),
         dlr: pgd(net.model, x, y, { epsilon, steps: 3, loss: 'dlr', returnSuccess: true, seed: 8 }).adversarial,
       };
-      for (const [name, t] of Object.entries(variants)) assertInThreatModel(t, x, epsilon, `pgd ${name} eps ${epsilon}`);
+      for (const [name, t] of Object.entries(variants))
+        assertInThreatModel(t, x, epsilon, `pgd ${name} eps ${epsilon}`);
       tf.dispose(Object.values(variants));
     }
     const a = pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21 });

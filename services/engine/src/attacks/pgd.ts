@@ -4,7 +4,15 @@ import { lossAndGradient, lossOnly, misclassified, preflight } from './gradient.
 import { randomLinfStart, signStep } from './linf.js';
 import { crossEntropyLoss, dlrLoss, marginLoss, type AttackLoss } from './losses.js';
 import { Prng } from './prng.js';
-import { checkBatch, checkCount, checkEpsilon, checkPositive, checkSeed, type AttackResult, type Classifier } from './types.js';
+import {
+  checkBatch,
+  checkCount,
+  checkEpsilon,
+  checkPositive,
+  checkSeed,
+  type AttackResult,
+  type Classifier,
+} from './types.js';
 import { takeRows, WorstCaseTracker } from './worst-case.js';
 
 /** Losses the gradient attacks can ascend: cross-entropy, CW margin (capped at kappa), DLR. */
@@ -50,10 +58,20 @@ export function attackLoss(name: LossName, kappa = 0): AttackLoss {
 }
 
 /** Projected gradient descent (L-inf, signed steps) with random start and restarts; see PgdOptions. */
-export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: PgdOptions & { returnSuccess: true }): AttackResult;
+export function pgd(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: PgdOptions & { returnSuccess: true },
+): AttackResult;
 /** Projected gradient descent returning only the adversarial batch. */
 export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: PgdOptions): tf.Tensor4D;
-export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: PgdOptions): tf.Tensor4D | AttackResult {
+export function pgd(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: PgdOptions,
+): tf.Tensor4D | AttackResult {
   const { epsilon, steps = 20, restarts = 1, randomStart = true, seed = 0, kappa = 0, returnSuccess = false } = options;
   const stepSize = options.stepSize ?? epsilon / 4;
   checkBatch(x, y);

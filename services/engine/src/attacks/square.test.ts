@@ -5,7 +5,16 @@ import { fgsm } from './fgsm.js';
 import { misclassifiedBy } from './gradient.js';
 import { squareAttack, squareFraction, squareSide } from './square.js';
 import type { Classifier } from './types.js';
-import { accuracy, assertInThreatModel, boundaryImages, predictedLabels, randomImages, TEST_BACKENDS, tinyConvNet, useBackend } from './test-models.js';
+import {
+  accuracy,
+  assertInThreatModel,
+  boundaryImages,
+  predictedLabels,
+  randomImages,
+  TEST_BACKENDS,
+  tinyConvNet,
+  useBackend,
+} from './test-models.js';
 
 /** The same model, but any attempt to differentiate through it throws. */
 function gradientFree(model: Classifier): Classifier {
@@ -56,7 +65,13 @@ test('starts from vertical stripes and then changes one square of the scheduled 
   // Constant logits: no candidate is ever accepted, so each query is the stripes plus one fresh square.
   const model: Classifier = (input) => {
     seen.push(Float32Array.from(input.dataSync()));
-    return tf.tidy(() => tf.add(tf.mul(tf.reshape(tf.sum(input, [1, 2, 3]), [input.shape[0], 1]), 0), tf.tensor2d([[1, 0, 0]])) as tf.Tensor2D);
+    return tf.tidy(
+      () =>
+        tf.add(
+          tf.mul(tf.reshape(tf.sum(input, [1, 2, 3]), [input.shape[0], 1]), 0),
+          tf.tensor2d([[1, 0, 0]]),
+        ) as tf.Tensor2D,
+    );
   };
   const epsilon = 0.05;
   const budget = 40;
@@ -115,14 +130,20 @@ for (const backend of TEST_BACKENDS) {
     assert.throws(() => fgsm(model, x, y, { epsilon }), /asked for a gradient/, 'the guard works');
     const result = squareAttack(model, x, y, { epsilon, queries: budget, seed: 5 });
     assertInThreatModel(result.adversarial, x, epsilon, 'square');
-    assert.ok(accuracy(net.model, result.adversarial, y) <= 0.75, `accuracy ${accuracy(net.model, result.adversarial, y)}`);
+    assert.ok(
+      accuracy(net.model, result.adversarial, y) <= 0.75,
+      `accuracy ${accuracy(net.model, result.adversarial, y)}`,
+    );
     assert.deepEqual(misclassifiedBy(net.model, result.adversarial, y), result.success);
     result.success.forEach((fooled, i) => {
       const q = result.queries[i]!;
       if (fooled) assert.ok(q >= 1 && q <= budget, `example ${i} used ${q} queries`);
       else assert.equal(q, budget, `example ${i} kept going to the end of the budget`);
     });
-    assert.ok(result.queries.some((q) => q < budget), 'some example stopped early');
+    assert.ok(
+      result.queries.some((q) => q < budget),
+      'some example stopped early',
+    );
     tf.dispose([x, y, result.adversarial]);
     net.dispose();
   });

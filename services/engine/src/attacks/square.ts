@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
 import { Prng } from './prng.js';
-import { checkBatch, checkCount, checkEpsilon, checkLogits, checkSeed, type AttackResult, type Classifier } from './types.js';
+import {
+  checkBatch,
+  checkCount,
+  checkEpsilon,
+  checkLogits,
+  checkSeed,
+  type AttackResult,
+  type Classifier,
+} from './types.js';
 
 /** Settings of the Square attack. */
 export interface SquareOptions {
@@ -72,7 +80,10 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
     const logits = tf.tidy(() => model(tf.tensor4d(images, [rows.length, height, width, channels])));
     try {
       if (!labelsChecked) {
-        const ys = tf.tensor1d(rows.map((row) => labels[row] ?? 0), 'int32');
+        const ys = tf.tensor1d(
+          rows.map((row) => labels[row] ?? 0),
+          'int32',
+        );
         try {
           checkLogits(logits, ys);
         } finally {
@@ -81,7 +92,11 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
         labelsChecked = true;
       }
       for (const row of rows) used[row] = (used[row] ?? 0) + 1;
-      return margins(logits.dataSync() as Float32Array, logits.shape[1], rows.map((row) => labels[row] ?? 0));
+      return margins(
+        logits.dataSync() as Float32Array,
+        logits.shape[1],
+        rows.map((row) => labels[row] ?? 0),
+      );
     } finally {
       logits.dispose();
     }

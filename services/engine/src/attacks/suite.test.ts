@@ -46,9 +46,16 @@ for (const backend of TEST_BACKENDS) {
 
     assert.equal(report.examples, 20);
     assert.equal(report.cleanAccuracy, 0.8);
-    assert.deepEqual(report.cleanCorrect, Array.from({ length: 20 }, (_, i) => i % 5 !== 0));
+    assert.deepEqual(
+      report.cleanCorrect,
+      Array.from({ length: 20 }, (_, i) => i % 5 !== 0),
+    );
     for (let i = 0; i < 20; i++) {
-      assert.equal(report.robust[i], report.cleanCorrect[i] && report.attacks.every((a) => a.robust[i]), `example ${i}`);
+      assert.equal(
+        report.robust[i],
+        report.cleanCorrect[i] && report.attacks.every((a) => a.robust[i]),
+        `example ${i}`,
+      );
     }
     const share = (flags: boolean[]): number => flags.filter(Boolean).length / flags.length;
     assert.equal(report.robustAccuracy, share(report.robust));
@@ -63,7 +70,16 @@ for (const backend of TEST_BACKENDS) {
       [
         { name: 'fgsm', epsilon, stepSize: epsilon, randomStart: false, loss: 'ce' },
         { name: 'pgd', epsilon, steps: 5, stepSize: epsilon / 4, restarts: 1, randomStart: true, loss: 'ce' },
-        { name: 'cw', epsilon, steps: 8, stepSize: epsilon / 4, restarts: 1, randomStart: true, loss: 'margin', kappa: 0 },
+        {
+          name: 'cw',
+          epsilon,
+          steps: 8,
+          stepSize: epsilon / 4,
+          restarts: 1,
+          randomStart: true,
+          loss: 'margin',
+          kappa: 0,
+        },
         { name: 'apgd-ce', epsilon, steps: 8, restarts: 1, randomStart: true, loss: 'ce', rho: 0.75, alpha: 0.75 },
         { name: 'apgd-dlr', epsilon, steps: 8, restarts: 1, randomStart: true, loss: 'dlr', rho: 0.75, alpha: 0.75 },
         { name: 'square', epsilon, queries: 40, restarts: 1, pInit: 0.05, loss: 'margin' },
@@ -110,7 +126,8 @@ for (const backend of TEST_BACKENDS) {
 
     const cascade = await runSuite(net.model, x, y, { threat, attacks: ATTACKS, seed: 3, batchSize: 6, cascade: true });
     assert.equal(cascade.cascade, true);
-    for (let i = 0; i < 17; i++) assert.equal(cascade.robust[i], cascade.cleanCorrect[i] && cascade.attacks.every((r) => r.robust[i]));
+    for (let i = 0; i < 17; i++)
+      assert.equal(cascade.robust[i], cascade.cleanCorrect[i] && cascade.attacks.every((r) => r.robust[i]));
     // Cumulative: an example stays robust after attack k only if it was robust after attack k - 1.
     for (let k = 1; k < ATTACKS.length; k++) {
       for (let i = 0; i < 17; i++) assert.ok(!cascade.attacks[k]!.robust[i] || cascade.attacks[k - 1]!.robust[i]);
@@ -132,10 +149,19 @@ test('suite rejects bad settings and stops when aborted', async () => {
   const y = predictedLabels(net.model, x);
   const threat = { norm: 'linf', epsilon: 0.03 };
   const before = tf.memory().numTensors;
-  await assert.rejects(runSuite(net.model, x, y, { threat: { norm: 'l2', epsilon: 0.5 }, attacks: ATTACKS }), /threatModel.norm/);
+  await assert.rejects(
+    runSuite(net.model, x, y, { threat: { norm: 'l2', epsilon: 0.5 }, attacks: ATTACKS }),
+    /threatModel.norm/,
+  );
   await assert.rejects(runSuite(net.model, x, y, { threat, attacks: [] }), /attacks/);
-  await assert.rejects(runSuite(net.model, x, y, { threat, attacks: [{ name: 'pgd', steps: 0 }] }), /attacks\[0\]\.steps/);
-  await assert.rejects(runSuite(net.model, x, y, { threat, attacks: [{ name: 'deepfool' as 'pgd' }] }), /attacks\[0\]\.name/);
+  await assert.rejects(
+    runSuite(net.model, x, y, { threat, attacks: [{ name: 'pgd', steps: 0 }] }),
+    /attacks\[0\]\.steps/,
+  );
+  await assert.rejects(
+    runSuite(net.model, x, y, { threat, attacks: [{ name: 'deepfool' as 'pgd' }] }),
+    /attacks\[0\]\.name/,
+  );
   await assert.rejects(runSuite(net.model, x, y, { threat, attacks: ATTACKS, batchSize: 0 }), /batchSize/);
   const controller = new AbortController();
   const running = runSuite(net.model, x, y, {

@@ -7,7 +7,16 @@ import { misclassified, misclassifiedBy } from './gradient.js';
 import { pgd } from './pgd.js';
 import { mixSeeds } from './prng.js';
 import { squareAttack } from './square.js';
-import { checkBatch, checkCount, checkLogits, checkSeed, toLinfThreatModel, type AttackResult, type Classifier, type LinfThreatModel } from './types.js';
+import {
+  checkBatch,
+  checkCount,
+  checkLogits,
+  checkSeed,
+  toLinfThreatModel,
+  type AttackResult,
+  type Classifier,
+  type LinfThreatModel,
+} from './types.js';
 import { takeRows } from './worst-case.js';
 
 /** Attack names, as in `@lrnas/schema`'s ATTACKS. */
@@ -98,10 +107,14 @@ export interface SuiteReport {
 /** Fills in and checks an attack's settings; `field` names the spec in errors. */
 export function resolveAttackSettings(spec: SuiteAttackSpec, epsilon: number, field = 'attack'): AttackSettings {
   if (!(SUITE_ATTACKS as readonly string[]).includes(spec.name)) {
-    throw new ContractError(`${field}.name`, `must be one of ${SUITE_ATTACKS.join(', ')}, got ${JSON.stringify(spec.name)}`);
+    throw new ContractError(
+      `${field}.name`,
+      `must be one of ${SUITE_ATTACKS.join(', ')}, got ${JSON.stringify(spec.name)}`,
+    );
   }
   const positive = (value: number | undefined, key: string): void => {
-    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new ContractError(`${field}.${key}`, `must be a positive number, got ${value}`);
+    if (value !== undefined && !(Number.isFinite(value) && value > 0))
+      throw new ContractError(`${field}.${key}`, `must be a positive number, got ${value}`);
   };
   const count = (value: number | undefined, key: string): void => {
     if (value !== undefined) checkCount(value, `${field}.${key}`);
@@ -113,13 +126,22 @@ export function resolveAttackSettings(spec: SuiteAttackSpec, epsilon: number, fi
   positive(spec.pInit, 'pInit');
   positive(spec.rho, 'rho');
   positive(spec.alpha, 'alpha');
-  if (spec.kappa !== undefined && !(spec.kappa >= 0)) throw new ContractError(`${field}.kappa`, `must be >= 0, got ${spec.kappa}`);
+  if (spec.kappa !== undefined && !(spec.kappa >= 0))
+    throw new ContractError(`${field}.kappa`, `must be >= 0, got ${spec.kappa}`);
   const restarts = spec.restarts ?? 1;
   switch (spec.name) {
     case 'fgsm':
       return { name: 'fgsm', epsilon, stepSize: spec.stepSize ?? epsilon, randomStart: false, loss: 'ce' };
     case 'pgd':
-      return { name: 'pgd', epsilon, steps: spec.steps ?? 20, stepSize: spec.stepSize ?? epsilon / 4, restarts, randomStart: true, loss: 'ce' };
+      return {
+        name: 'pgd',
+        epsilon,
+        steps: spec.steps ?? 20,
+        stepSize: spec.stepSize ?? epsilon / 4,
+        restarts,
+        randomStart: true,
+        loss: 'ce',
+      };
     case 'cw':
       return {
         name: 'cw',
@@ -144,12 +166,25 @@ export function resolveAttackSettings(spec: SuiteAttackSpec, epsilon: number, fi
         alpha: spec.alpha ?? 0.75,
       };
     case 'square':
-      return { name: 'square', epsilon, queries: spec.queries ?? spec.steps ?? 5000, restarts, pInit: spec.pInit ?? 0.05, loss: 'margin' };
+      return {
+        name: 'square',
+        epsilon,
+        queries: spec.queries ?? spec.steps ?? 5000,
+        restarts,
+        pInit: spec.pInit ?? 0.05,
+        loss: 'margin',
+      };
   }
 }
 
 /** Runs one attack with resolved settings; `success` is the attack's own verdict. The caller disposes `adversarial`. */
-export function runAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, settings: AttackSettings, seed: number): AttackResult {
+export function runAttack(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  settings: AttackSettings,
+  seed: number,
+): AttackResult {
   const { epsilon } = settings;
   switch (settings.name) {
     case 'fgsm': {
@@ -157,9 +192,23 @@ export function runAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, set
       return { adversarial, success: misclassifiedBy(model, adversarial, y) };
     }
     case 'pgd':
-      return pgd(model, x, y, { epsilon, steps: settings.steps, stepSize: settings.stepSize, restarts: settings.restarts, seed, returnSuccess: true });
+      return pgd(model, x, y, {
+        epsilon,
+        steps: settings.steps,
+        stepSize: settings.stepSize,
+        restarts: settings.restarts,
+        seed,
+        returnSuccess: true,
+      });
     case 'cw':
-      return cwLinf(model, x, y, { epsilon, steps: settings.steps, stepSize: settings.stepSize, restarts: settings.restarts, kappa: settings.kappa, seed });
+      return cwLinf(model, x, y, {
+        epsilon,
+        steps: settings.steps,
+        stepSize: settings.stepSize,
+        restarts: settings.restarts,
+        kappa: settings.kappa,
+        seed,
+      });
     case 'apgd-ce':
     case 'apgd-dlr':
       return apgd(model, x, y, {
@@ -172,7 +221,13 @@ export function runAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, set
         seed,
       });
     case 'square':
-      return squareAttack(model, x, y, { epsilon, queries: settings.queries, pInit: settings.pInit, restarts: settings.restarts, seed });
+      return squareAttack(model, x, y, {
+        epsilon,
+        queries: settings.queries,
+        pInit: settings.pInit,
+        restarts: settings.restarts,
+        seed,
+      });
   }
 }
 
@@ -187,7 +242,12 @@ export function suiteAttackSeed(seed: number, attackIndex: number, batchIndex: n
  * Success is judged by a fresh forward pass on each adversarial batch, which is also checked to lie
  * within epsilon of the input and in [0, 1].
  */
-export async function runSuite(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: SuiteOptions): Promise<SuiteReport> {
+export async function runSuite(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: SuiteOptions,
+): Promise<SuiteReport> {
   const threat = toLinfThreatModel(options.threat);
   const seed = options.seed ?? 0;
   const cascade = options.cascade ?? false;
@@ -274,7 +334,14 @@ export async function runSuite(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D
 }
 
 /** Attacks rows `targets` of a batch and returns, per target, whether the model still classifies it correctly. */
-function attackRows(model: Classifier, xb: tf.Tensor4D, yb: tf.Tensor1D, targets: number[], settings: AttackSettings, seed: number): boolean[] {
+function attackRows(
+  model: Classifier,
+  xb: tf.Tensor4D,
+  yb: tf.Tensor1D,
+  targets: number[],
+  settings: AttackSettings,
+  seed: number,
+): boolean[] {
   const xs = takeRows(xb, targets);
   const ys = takeRows(yb, targets);
   let adversarial: tf.Tensor4D | undefined;
@@ -296,6 +363,8 @@ function checkWithinBall(adversarial: tf.Tensor4D, x: tf.Tensor4D, settings: Att
     tf.max(adversarial).dataSync()[0] ?? 0,
   ]);
   if (distance > settings.epsilon + 1e-6 || lo < 0 || hi > 1) {
-    throw new Error(`attack ${settings.name} left the threat model: L-inf distance ${distance}, pixels in [${lo}, ${hi}]`);
+    throw new Error(
+      `attack ${settings.name} left the threat model: L-inf distance ${distance}, pixels in [${lo}, ${hi}]`,
+    );
   }
 }

@@ -52,14 +52,22 @@ export function linearModel(seed: number, features: number, classes: number, std
 }
 
 /** A tiny conv net with seeded He-scaled weights: conv3x3-relu, conv3x3 stride 2-relu, dense. */
-export function tinyConvNet(seed: number, size: number, channels: number, classes: number): { model: Classifier; dispose(): void } {
+export function tinyConvNet(
+  seed: number,
+  size: number,
+  channels: number,
+  classes: number,
+): { model: Classifier; dispose(): void } {
   const rng = new Prng(seed);
   const f1 = 6;
   const f2 = 8;
   const half = Math.ceil(size / 2);
   const k1 = tf.tensor4d(gaussian(rng, 9 * channels * f1, Math.sqrt(2 / (9 * channels))), [3, 3, channels, f1]);
   const k2 = tf.tensor4d(gaussian(rng, 9 * f1 * f2, Math.sqrt(2 / (9 * f1))), [3, 3, f1, f2]);
-  const dense = tf.tensor2d(gaussian(rng, half * half * f2 * classes, Math.sqrt(2 / (half * half * f2))), [half * half * f2, classes]);
+  const dense = tf.tensor2d(gaussian(rng, half * half * f2 * classes, Math.sqrt(2 / (half * half * f2))), [
+    half * half * f2,
+    classes,
+  ]);
   const bias = tf.tensor1d(gaussian(rng, classes, 0.1));
   const model: Classifier = (x) =>
     tf.tidy(() => {
@@ -77,7 +85,9 @@ export function predictedLabels(model: Classifier, x: tf.Tensor4D): tf.Tensor1D 
 
 /** Accuracy of the model on (x, y). */
 export function accuracy(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): number {
-  const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(model(x), 1), 'int32'), y), 'int32')).dataSync()[0] ?? 0);
+  const correct = tf.tidy(
+    () => tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(model(x), 1), 'int32'), y), 'int32')).dataSync()[0] ?? 0,
+  );
   return correct / x.shape[0];
 }
 
@@ -107,7 +117,12 @@ export function boundaryImages(seed: number, shape: [number, number, number, num
  * linear and separable, so each pixel moves to clip(x - eps * sign(w_y - w_other)). Returns the
  * points and, per example, whether they are misclassified (margin <= 0) and the optimal margin.
  */
-export function linearOptimum(lin: LinearModel, x: tf.Tensor4D, y: tf.Tensor1D, epsilon: number): { points: Float32Array; fooled: boolean[]; margin: number[] } {
+export function linearOptimum(
+  lin: LinearModel,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  epsilon: number,
+): { points: Float32Array; fooled: boolean[]; margin: number[] } {
   if (lin.classes !== 2) throw new Error('linearOptimum needs a two-class model');
   const data = x.dataSync();
   const labels = y.dataSync();
@@ -133,7 +148,9 @@ export function linearOptimum(lin: LinearModel, x: tf.Tensor4D, y: tf.Tensor1D, 
 /** Asserts that adversarial examples lie within epsilon of x (L-inf, 1e-6 tolerance) and in [0, 1]. */
 export function assertInThreatModel(adversarial: tf.Tensor4D, x: tf.Tensor4D, epsilon: number, what: string): void {
   const s = linfStats(adversarial, x);
-  if (!(s.distance <= epsilon + 1e-6)) throw new Error(`${what}: L-inf distance ${s.distance} exceeds epsilon ${epsilon}`);
+  if (!(s.distance <= epsilon + 1e-6))
+    throw new Error(`${what}: L-inf distance ${s.distance} exceeds epsilon ${epsilon}`);
   if (!(s.min >= 0 && s.max <= 1)) throw new Error(`${what}: pixels in [${s.min}, ${s.max}], outside [0, 1]`);
-  if (adversarial.shape.join() !== x.shape.join()) throw new Error(`${what}: shape ${adversarial.shape} differs from ${x.shape}`);
+  if (adversarial.shape.join() !== x.shape.join())
+    throw new Error(`${what}: shape ${adversarial.shape} differs from ${x.shape}`);
 }

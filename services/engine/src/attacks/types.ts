@@ -21,7 +21,8 @@ export interface AttackResult {
 
 /** Narrows a threat model from configuration (e.g. `@lrnas/schema`'s ThreatModel) to the L-inf one the attacks support. */
 export function toLinfThreatModel(threat: { norm: string; epsilon: number }): LinfThreatModel {
-  if (threat.norm !== 'linf') throw new ContractError('threatModel.norm', `the attacks support only 'linf', got '${threat.norm}'`);
+  if (threat.norm !== 'linf')
+    throw new ContractError('threatModel.norm', `the attacks support only 'linf', got '${threat.norm}'`);
   checkEpsilon(threat.epsilon, 'threatModel.epsilon');
   return { norm: 'linf', epsilon: threat.epsilon };
 }
@@ -35,7 +36,8 @@ export function checkEpsilon(epsilon: number, field = 'epsilon'): void {
 
 /** Rejects a count that is not an integer >= min. */
 export function checkCount(value: number, field: string, min = 1): void {
-  if (!Number.isInteger(value) || value < min) throw new ContractError(field, `must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ContractError(field, `must be an integer >= ${min}, got ${value}`);
 }
 
 /** Rejects a step size that is not a positive finite number. */
@@ -64,7 +66,10 @@ export function checkBatch(x: tf.Tensor, y: tf.Tensor): void {
 /** Checks logits against labels: one row per label, and every label a valid class index. */
 export function checkLogits(logits: tf.Tensor2D, y: tf.Tensor1D): void {
   if (logits.rank !== 2 || logits.shape[0] !== y.shape[0]) {
-    throw new ContractError('classifier', `must return logits [${y.shape[0]}, classes], got [${logits.shape.join(', ')}]`);
+    throw new ContractError(
+      'classifier',
+      `must return logits [${y.shape[0]}, classes], got [${logits.shape.join(', ')}]`,
+    );
   }
   checkLabels(logits.shape[1], y);
 }
@@ -72,6 +77,7 @@ export function checkLogits(logits: tf.Tensor2D, y: tf.Tensor1D): void {
 /** Checks that every label is a class index below `classes`. */
 export function checkLabels(classes: number, y: tf.Tensor1D): void {
   for (const label of y.dataSync()) {
-    if (!(label >= 0 && label < classes)) throw new ContractError('y', `label ${label} is outside the classifier's ${classes} classes`);
+    if (!(label >= 0 && label < classes))
+      throw new ContractError('y', `label ${label} is outside the classifier's ${classes} classes`);
   }
 }

@@ -3,12 +3,22 @@ import type { AttackResult } from './types.js';
 
 /** Copy of `base` whose row indices[k] is replaced by row k of `rows`. */
 export function replaceRows<T extends tf.Tensor>(base: T, rows: T, indices: readonly number[]): T {
-  if (indices.length !== rows.shape[0]) throw new Error(`replaceRows: ${indices.length} indices for ${rows.shape[0]} rows`);
+  if (indices.length !== rows.shape[0])
+    throw new Error(`replaceRows: ${indices.length} indices for ${rows.shape[0]} rows`);
   if (indices.length === 0) return tf.clone(base);
   const n = base.shape[0] ?? 0;
   const source = Array.from({ length: n }, (_, i) => i);
   indices.forEach((row, k) => (source[row] = n + k));
   return tf.tidy(() => tf.gather(tf.concat([base, rows], 0), tf.tensor1d(source, 'int32'))) as T;
+}
+
+/** Copy of `target` with rows `indices` taken from `source`, a tensor of the same shape. */
+export function blendRows<T extends tf.Tensor>(target: T, source: T, indices: readonly number[]): T {
+  const n = target.shape[0] ?? 0;
+  const mask = new Uint8Array(n);
+  for (const row of indices) mask[row] = 1;
+  const maskShape = [n, ...target.shape.slice(1).map(() => 1)];
+  return tf.tidy(() => tf.where(tf.tensor(mask, maskShape, 'bool'), source, target)) as T;
 }
 
 /** Rows `indices` of `t` (a copy of all of `t` when `indices` is every row in order). */
@@ -58,9 +68,15 @@ export class WorstCaseTracker {
       }
     });
     if (picked.length === 0) return;
-    const chosen = takeRows(points, picked);
-    const next = replaceRows(this.best, chosen, pickedRows);
-    chosen.dispose();
+    let next: tf.Tensor4D;
+    if (points.shape[0] === this.best.shape[0] && target.every((row, k) => row === k)) {
+      // Same layout as the batch: a masked select is cheaper than gathering.
+      next = blendRows(this.best, points, pickedRows);
+    } else {
+      const chosen = takeRows(points, picked);
+      next = replaceRows(this.best, chosen, pickedRows);
+      chosen.dispose();
+    }
     this.best.dispose();
     this.best = next;
   }
