@@ -13,6 +13,9 @@ function geometry(xShape: number[], filterShape: number[], attrs: tf.DepthwiseCo
   );
 }
 
+// Both gradients are built from forward ops only, so they run on any backend (depthwise.ts uses them for
+// dilation 2 on every backend; on wasm they also serve as the missing backprop kernels).
+
 /**
  * dx of a depthwise convolution: a stride-1 depthwise correlation of the upsampled, padded dy with the
  * spatially flipped filter; with a channel multiplier M the M output channels of each input channel are summed.

@@ -57,11 +57,12 @@ for (const { stride, dilation, k, size } of configs) {
 
 test('depthwiseConv2d rejects bad arguments with clear errors', async () => {
   await useBackend('cpu');
-  const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;
-  assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D, 1, 1, 1), /3 channels|expects 3/);
-  assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D, 1, -1, 1), /pad must be/);
-  assert.throws(() => depthwiseConv2d(tf.zeros([1, 2, 2, 2]) as tf.Tensor4D, tf.zeros([5, 5, 2, 1]) as tf.Tensor4D, 1, 0, 2), /does not fit/);
-  tf.disposeVariables();
+  tf.tidy(() => {
+    const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;
+    assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D, 1, 1, 1), /filter expects 3/);
+    assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D, 1, -1, 1), /pad must be/);
+    assert.throws(() => depthwiseConv2d(tf.zeros([1, 2, 2, 2]) as tf.Tensor4D, tf.zeros([5, 5, 2, 1]) as tf.Tensor4D, 1, 0, 2), /does not fit/);
+  });
 });
 
 type Values = { values: Float32Array; shape: number[] };

@@ -24,12 +24,16 @@ const SUPPLIED: Record<string, Supplied[]> = {
 
 const ours = new WeakSet<tf.KernelFunc>();
 
+/** Backends whose kernels our gradients are written and tested against. */
+const OWN_GRADIENTS = new Set(['cpu', 'wasm']);
+
 /**
- * Makes training work on `backendName`: registers the gradients tfjs-core lacks (once, for all backends) and the
- * kernels that backend lacks, runs too slowly or gets wrong. Idempotent; call after the backend is set.
+ * Makes training work on `backendName`: registers our gradients (the gradient registry is global; on cpu and
+ * wasm they replace any others, elsewhere they only fill gaps) and the kernels that backend lacks, runs too
+ * slowly or gets wrong. Idempotent; call after the backend is set.
  */
 export function registerMissingKernels(backendName: string): void {
-  registerGradients();
+  registerGradients(OWN_GRADIENTS.has(backendName));
   for (const supplied of SUPPLIED[backendName] ?? []) {
     const current = tf.getKernel(supplied.kernelName, backendName);
     if (current && ours.has(current.kernelFunc)) continue;

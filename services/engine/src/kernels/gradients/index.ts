@@ -8,12 +8,19 @@ import { shapeGradients } from './shape.js';
 export const gradients: tf.GradConfig[] = [...elementwiseGradients, ...reduceGradients, ...shapeGradients, ...nnGradients];
 
 /**
- * Registers our gradient for every kernel that has none. `@tensorflow/tfjs-core` alone registers no gradients
- * in Node (its CommonJS build leaves them out), so without this `tf.grad` fails on every backend; a gradient
- * someone else registered (for instance by loading the full `@tensorflow/tfjs`) is left in place.
+ * Registers our gradients. `@tensorflow/tfjs-core` alone registers none in Node (its CommonJS build leaves them
+ * out), so without this `tf.grad` fails on every backend. With `replace`, ours also replace gradients registered
+ * by others (tfjs's own are wrong for padded AvgPool and slow for Sum/Mean on cpu and wasm); without it they only
+ * fill gaps, leaving e.g. tfjs-node's (which match its native kernels) in place.
  */
-export function registerGradients(): void {
+export function registerGradients(replace: boolean): void {
   for (const config of gradients) {
-    if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
+    const current = tf.getGradient(config.kernelName);
+    if (current === config) continue;
+    if (current !== undefined) {
+      if (!replace) continue;
+      tf.unregisterGradient(config.kernelName);
+    }
+    tf.registerGradient(config);
   }
 }
