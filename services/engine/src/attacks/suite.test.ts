@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { attackSpecSchema, threatModelSchema } from '@lrnas/schema';
 import { fgsm } from './fgsm.js';
 import { misclassifiedBy } from './gradient.js';
 import { pgd } from './pgd.js';
@@ -141,6 +142,26 @@ for (const backend of TEST_BACKENDS) {
     net.dispose();
   });
 }
+
+test('suite takes the attack specs and threat model of an evaluate job as they are', async () => {
+  await useBackend('cpu');
+  const net = tinyConvNet(3, 6, 3, 5);
+  const x = boundaryImages(4, [6, 6, 6, 3]);
+  const y = predictedLabels(net.model, x);
+  const threat = threatModelSchema.parse({ norm: 'linf', epsilon: 8 / 255 });
+  const attacks = [
+    attackSpecSchema.parse({ name: 'pgd', steps: 3, stepSize: 2 / 255, restarts: 2 }),
+    attackSpecSchema.parse({ name: 'square', steps: 10 }),
+  ];
+  const report = await runSuite(net.model, x, y, { threat, attacks, seed: 1 });
+  assert.deepEqual(report.threat, { norm: 'linf', epsilon: 8 / 255 });
+  assert.equal(report.attacks[0]!.settings.steps, 3);
+  assert.equal(report.attacks[0]!.settings.stepSize, 2 / 255);
+  assert.equal(report.attacks[0]!.settings.restarts, 2);
+  assert.equal(report.attacks[1]!.settings.queries, 10, 'square reads steps as its query budget');
+  tf.dispose([x, y]);
+  net.dispose();
+});
 
 test('suite rejects bad settings and stops when aborted', async () => {
   await useBackend('cpu');
