@@ -1,29 +1,21 @@
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
+import { registerMissingKernels } from '../kernels/index.js';
 import type { AttackLoss } from './losses.js';
 import { checkLabels, type Classifier } from './types.js';
 
+let readyBackend: string | undefined;
+
 /**
- * tfjs-core registers no gradients by itself (the umbrella `@tensorflow/tfjs` package does), and its
- * gradient files ship only as unbundled ES modules that Node's ESM loader cannot resolve; loading
- * them through `require` works under tsx, which is how the engine runs.
+ * Makes gradients available on the active backend: tfjs-core registers none by itself in Node, and the
+ * engine's kernels module supplies them (plus the backprop kernels wasm lacks). Idempotent and cheap.
  */
 export function ensureGradients(): void {
-  if (tf.getGradient('Conv2D') !== undefined && tf.getGradient('Add') !== undefined) return;
-  try {
-    createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
-  } catch (error) {
-    throw new Error(
-      `cannot register the TF.js gradients the attacks need: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const backend = tf.getBackend();
+  if (backend === readyBackend) return;
+  registerMissingKernels(backend);
+  readyBackend = backend;
 }
-
-ensureGradients();
 
 /** Logits, per-example loss and its input gradient at one point. */
 export interface LossAndGradient {
@@ -38,6 +30,7 @@ export interface LossAndGradient {
  * The caller owns and disposes the three tensors.
  */
 export function lossAndGradient(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y: tf.Tensor1D): LossAndGradient {
+  ensureGradients();
   let logits: tf.Tensor2D | undefined;
   try {
     const { value, grad } = tf.valueAndGrad((input: tf.Tensor4D) => {
