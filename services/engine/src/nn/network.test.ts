@@ -5,7 +5,7 @@ import type { Genotype } from '@lrnas/schema';
 import { auxiliaryHeadParamCount, auxiliaryInputChannels, countFlops, countParameters } from './cost.js';
 import { Conv2d, DepthwiseConv2d, Linear } from './layers.js';
 import { EvalNetwork } from './network.js';
-import { publishedGenotypes, seededRandom, useBackend } from './test-util.js';
+import { assertClose, publishedGenotypes, seededRandom, useBackend } from './test-util.js';
 
 await useBackend('cpu');
 const GENOTYPES = publishedGenotypes();
@@ -179,6 +179,55 @@ test('the analytic FLOP count equals the multiply-accumulates of the convs and l
     }
   } finally {
     for (const undo of restore) undo();
+  }
+});
+
+/** DARTS_V2 with its max pools swapped for average pools (see the max-pool gradient test in ops.test.ts). */
+const NO_MAX_POOL: Genotype = {
+  ...GENOTYPES.DARTS_V2,
+  reduce: GENOTYPES.DARTS_V2.reduce.map(([op, input]) => [op === 'max_pool_3x3' ? 'avg_pool_3x3' : op, input]),
+};
+
+/** Gradients of a cross-entropy (with the auxiliary head and drop-path) by parameter name. */
+function parameterGradients(genotype: Genotype, backend: string): Map<string, Float32Array> {
+  const net = new EvalNetwork(genotype, { channels: 4, layers: 3, classes: 10, inputChannels: 3, auxiliary: true, seed: 5 });
+  const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
+  const labels = tf.oneHot(tf.tensor1d([1, 7], 'int32'), 10);
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = net.forward(x, { training: true, dropPathProb: 0.2, random: seededRandom(1) });
+    const main = tf.losses.softmaxCrossEntropy(labels, out.logits);
+    return tf.add(main, tf.mul(0.4, tf.losses.softmaxCrossEntropy(labels, out.auxLogits as tf.Tensor2D))) as tf.Scalar;
+  });
+  const named = new Map<string, Float32Array>();
+  for (const [name, variable] of net.namedParameters()) {
+    const g = grads[variable.name];
+    assert.ok(g, `${backend}: no gradient for ${name}`);
+    assert.deepEqual(g.shape, variable.shape, name);
+    const data = g.dataSync() as Float32Array;
+    assert.ok(data.every(Number.isFinite), `${backend}: ${name} has a non-finite gradient`);
+    named.set(name, data);
+  }
+  assert.equal(Object.keys(grads).length, net.parameters().length);
+  tf.dispose([value, ...Object.values(grads)]);
+  assert.equal(tf.memory().numTensors, before, `${backend}: the gradient step leaks no tensors`);
+  tf.dispose([x, labels]);
+  net.dispose();
+  return named;
+}
+
+test('gradients reach every parameter, leak nothing, and agree between the cpu and wasm backends', async () => {
+  const byBackend: Record<string, Map<string, Float32Array>> = {};
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    parameterGradients(GENOTYPES.DARTS_V2, backend);
+    byBackend[backend] = parameterGradients(NO_MAX_POOL, backend);
+  }
+  await useBackend('cpu');
+  for (const [name, cpu] of byBackend.cpu ?? []) {
+    const wasm = byBackend.wasm?.get(name) ?? new Float32Array();
+    const scale = cpu.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-3);
+    assertClose(Array.from(wasm, (v) => v / scale), Array.from(cpu, (v) => v / scale), 1e-3, name);
   }
 });
 

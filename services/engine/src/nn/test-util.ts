@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import fs from 'node:fs';
 import { parseGenotype, type Genotype } from '@lrnas/schema';
+import { registerMissingKernels } from '../kernels/index.js';
 
 /** Test helper: the published genotypes of lrnas-method.md section 9 (fixture copy). */
 export function publishedGenotypes(): Record<'DARTS_V2' | 'LRNAS_C10' | 'LRNAS_C100', Genotype> {
@@ -16,11 +17,12 @@ export function publishedGenotypes(): Record<'DARTS_V2' | 'LRNAS_C10' | 'LRNAS_C
   };
 }
 
-/** Test helper: switches to a TF.js backend, loading it first. */
+/** Test helper: switches to a TF.js backend, loading it first, with the gradients and kernels training needs. */
 export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
   if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not start`);
   await tf.ready();
+  registerMissingKernels(name);
 }
 
 /** Test helper: asserts two arrays agree elementwise within `tol`. */
