@@ -69,7 +69,9 @@ async function health(port: number): Promise<{
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ health { database { kind connected } nats { connected } workers { id backend } } }' }),
+      body: JSON.stringify({
+        query: '{ health { database { kind connected } nats { connected } workers { id backend } } }',
+      }),
     });
     return ((await response.json()) as { data: { health: never } }).data.health;
   } catch {
@@ -82,8 +84,15 @@ test('start brings up NATS, gateway, a worker and the dashboard; SIGINT stops th
   const port = await freePort();
   const run = launch(['start', '--port', String(port), '--data-dir', dir, '--workers', '1']);
   try {
-    await waitFor(() => run.output.some((l) => l.includes('LRNAS Hub is up')), 'the launcher to report the platform up', 180_000);
-    assert.ok(run.output.some((l) => l.includes(`dashboard  http://localhost:${port}/`)), run.output.join('\n'));
+    await waitFor(
+      () => run.output.some((l) => l.includes('LRNAS Hub is up')),
+      'the launcher to report the platform up',
+      180_000,
+    );
+    assert.ok(
+      run.output.some((l) => l.includes(`dashboard  http://localhost:${port}/`)),
+      run.output.join('\n'),
+    );
     await waitFor(async () => ((await health(port))?.workers.length ?? 0) === 1, 'the worker to be listed', 60_000);
     const state = (await health(port))!;
     assert.deepEqual(state.database, { kind: 'SQLITE', connected: true });

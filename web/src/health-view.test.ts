@@ -13,7 +13,9 @@ const health = (workers: HealthData['health']['workers']): HealthData => ({
 
 test('the panel shows database, NATS state and one row per worker', () => {
   const html = renderHealth(
-    health([{ id: 'w-1', host: 'h', backend: 'wasm', device: 'CPU', engineVersion: '0.1.0', currentJobs: ['r1'], seenAt: '' }]),
+    health([
+      { id: 'w-1', host: 'h', backend: 'wasm', device: 'CPU', engineVersion: '0.1.0', currentJobs: ['r1'], seenAt: '' },
+    ]),
   );
   assert.match(html, /SQLITE <span class="badge ok">connected<\/span>/);
   assert.match(html, /<span class="badge down">disconnected<\/span> CONNECTION_REFUSED/);
@@ -22,7 +24,17 @@ test('the panel shows database, NATS state and one row per worker', () => {
 
 test('text from the server is escaped, so a hostile worker name cannot inject markup', () => {
   const html = renderHealth(
-    health([{ id: '<img src=x onerror=alert(1)>', host: '"h"', backend: 'wasm', device: 'CPU', engineVersion: '0', currentJobs: [], seenAt: '' }]),
+    health([
+      {
+        id: '<img src=x onerror=alert(1)>',
+        host: '"h"',
+        backend: 'wasm',
+        device: 'CPU',
+        engineVersion: '0',
+        currentJobs: [],
+        seenAt: '',
+      },
+    ]),
   );
   assert.doesNotMatch(html, /<img/);
   assert.match(html, /&#60;img src=x onerror=alert\(1\)&#62;/);

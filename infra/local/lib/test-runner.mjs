@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 
 const SKIP = new Set(['node_modules', 'dist', '.git', '.lrnas']);
 
@@ -24,12 +25,10 @@ export function findTestFiles(root, filters = []) {
 }
 
 /**
- * Runs the files; prints the spec report, then a closing `tests: N passed, N failed` line.
- * Resolves with the runner's exit code.
+ * Runs the files; echoes the spec report, then a closing `tests: N passed, N failed` line read
+ * from the report's own summary. Resolves with the runner's exit code.
  */
 export function runTests(root, files, { env, concurrency }) {
-  const tap = path.join(root, '.lrnas', 'test-report.tap');
-  fs.mkdirSync(path.dirname(tap), { recursive: true });
   const args = [
     '--import',
     'tsx',
@@ -38,19 +37,23 @@ export function runTests(root, files, { env, concurrency }) {
     '--test-force-exit',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
-    `--test-reporter-destination=${tap}`,
     ...files,
   ];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const totals = {};
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      console.log(line);
+      const summary = /^\u2139 (pass|fail|skipped|todo|cancelled) (\d+)$/.exec(line);
+      if (summary) totals[summary[1]] = Number(summary[2]);
+    });
     const forward = (signal) => child.kill(signal);
     process.on('SIGINT', forward).on('SIGTERM', forward);
-    child.on('exit', (code, signal) => {
-      const report = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
-      const count = (name) => Number(report.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-      console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+    child.on('close', (code, signal) => {
+      const n = (key) => totals[key] ?? 0;
+      console.log(
+        `\ntests: ${n('pass')} passed, ${n('fail') + n('cancelled')} failed, ${n('skipped') + n('todo')} skipped`,
+      );
       resolve(code ?? (signal ? 1 : 0));
     });
   });

@@ -52,7 +52,9 @@ export async function initBackend(force: string | undefined = process.env.LRNAS_
 export function parseBackendName(text: string | undefined): BackendName | undefined {
   if (text === undefined || text === '' || text === 'auto') return undefined;
   if ((BACKENDS as readonly string[]).includes(text)) return text as BackendName;
-  throw new BackendUnavailableError(`LRNAS_BACKEND must be one of auto, ${BACKENDS.join(', ')}; got ${JSON.stringify(text)}`);
+  throw new BackendUnavailableError(
+    `LRNAS_BACKEND must be one of auto, ${BACKENDS.join(', ')}; got ${JSON.stringify(text)}`,
+  );
 }
 
 async function tryBackend(name: BackendName): Promise<BackendInfo> {

@@ -23,10 +23,15 @@ interface Run {
 
 function run(args: string[], command = process.execPath, prefix: string[] = [BIN]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, [...prefix, ...args], { cwd: REPO, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      [...prefix, ...args],
+      { cwd: REPO, env: { ...process.env, NODE_OPTIONS: '' } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -52,8 +57,22 @@ test('arch params prints the exact DARTS_V2 count as its last line', async () =>
 
 test('arch params honours every size flag and picks a named genotype', async () => {
   const r = await run([
-    'arch', 'params', '--genotype', FIXTURE, '--name', 'LRNAS_C100',
-    '--channels', '8', '--layers', '5', '--classes', '100', '--input-channels', '1', '--image-size', '28',
+    'arch',
+    'params',
+    '--genotype',
+    FIXTURE,
+    '--name',
+    'LRNAS_C100',
+    '--channels',
+    '8',
+    '--layers',
+    '5',
+    '--classes',
+    '100',
+    '--input-channels',
+    '1',
+    '--image-size',
+    '28',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const expected = networkCost(GENOTYPES.LRNAS_C100, { channels: 8, layers: 5, classes: 100, inputChannels: 1 }, 28);
@@ -66,14 +85,29 @@ test('bad files and bad flags exit with code 2 and a message naming the problem'
     [['--genotype', tmp], /cannot read genotype file .*: it is a directory/],
     [['--genotype', file('broken.json', '{"normal": [')], /broken\.json is not valid JSON/],
     [
-      ['--genotype', file('bad-op.json', JSON.stringify({ ...GENOTYPES.DARTS_V2, normal: [['conv_9x9', 0], ...GENOTYPES.DARTS_V2.normal.slice(1)] }))],
+      [
+        '--genotype',
+        file(
+          'bad-op.json',
+          JSON.stringify({ ...GENOTYPES.DARTS_V2, normal: [['conv_9x9', 0], ...GENOTYPES.DARTS_V2.normal.slice(1)] }),
+        ),
+      ],
       /bad-op\.json is not a valid genotype: normal\[0\]\[0\]: unknown operation "conv_9x9"/,
     ],
     [['--genotype', FIXTURE], /holds 3 named genotypes \(DARTS_V2, LRNAS_C10, LRNAS_C100\); choose one with --name/],
-    [['--genotype', FIXTURE, '--name', 'NASNET'], /no genotype named "NASNET" \(it has: DARTS_V2, LRNAS_C10, LRNAS_C100\)/],
+    [
+      ['--genotype', FIXTURE, '--name', 'NASNET'],
+      /no genotype named "NASNET" \(it has: DARTS_V2, LRNAS_C10, LRNAS_C100\)/,
+    ],
     [[], /--genotype is required/],
-    [['--genotype', FIXTURE, '--name', 'DARTS_V2', '--channels', 'abc'], /--channels must be an integer of at least 1, got "abc"/],
-    [['--genotype', FIXTURE, '--name', 'DARTS_V2', '--layers', '0'], /--layers must be an integer of at least 1, got "0"/],
+    [
+      ['--genotype', FIXTURE, '--name', 'DARTS_V2', '--channels', 'abc'],
+      /--channels must be an integer of at least 1, got "abc"/,
+    ],
+    [
+      ['--genotype', FIXTURE, '--name', 'DARTS_V2', '--layers', '0'],
+      /--layers must be an integer of at least 1, got "0"/,
+    ],
     [['--genotype', FIXTURE, '--name', 'DARTS_V2', '--image-size', '3.5'], /--image-size must be an integer/],
     [['--genotype', FIXTURE, '--name', 'DARTS_V2', '--chanels', '8'], /Unknown option '--chanels'/],
     [['--genotype'], /--genotype.*argument missing/],

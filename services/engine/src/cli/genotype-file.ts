@@ -38,12 +38,16 @@ export async function readGenotypeFile(file: string, name?: string): Promise<Gen
     const names = isRecord(value) ? Object.keys(value) : [];
     if (name === undefined) {
       if (names.length !== 1) {
-        throw new UsageError(`genotype file ${file} holds ${names.length} named genotypes (${names.join(', ')}); choose one with --name`);
+        throw new UsageError(
+          `genotype file ${file} holds ${names.length} named genotypes (${names.join(', ')}); choose one with --name`,
+        );
       }
       name = names[0] as string;
     }
     if (!isRecord(value) || !Object.hasOwn(value, name)) {
-      throw new UsageError(`genotype file ${file} has no genotype named ${JSON.stringify(name)} (it has: ${names.join(', ') || 'none'})`);
+      throw new UsageError(
+        `genotype file ${file} has no genotype named ${JSON.stringify(name)} (it has: ${names.join(', ') || 'none'})`,
+      );
     }
     value = value[name];
     label = `${file}#${name}`;
@@ -51,7 +55,8 @@ export async function readGenotypeFile(file: string, name?: string): Promise<Gen
   try {
     return { genotype: parseGenotype(value), label };
   } catch (error) {
-    if (error instanceof ContractError) throw new UsageError(`genotype file ${label} is not a valid genotype: ${error.message}`);
+    if (error instanceof ContractError)
+      throw new UsageError(`genotype file ${label} is not a valid genotype: ${error.message}`);
     throw error;
   }
 }

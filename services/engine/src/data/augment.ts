@@ -27,9 +27,13 @@ export function resolveAugmentation(ds: Dataset, option: AugmentOption | undefin
   const padding = option === true ? 4 : (option.padding ?? 4);
   const flip = option === true ? ds.flippable : (option.flip ?? ds.flippable);
   if (!Number.isInteger(padding) || padding < 0 || padding >= Math.min(ds.height, ds.width)) {
-    throw new DataError('BAD_OPTION', `augmentation padding must be an integer in 0..${Math.min(ds.height, ds.width) - 1}; got ${padding}`);
+    throw new DataError(
+      'BAD_OPTION',
+      `augmentation padding must be an integer in 0..${Math.min(ds.height, ds.width) - 1}; got ${padding}`,
+    );
   }
-  if (flip && !ds.flippable) throw new DataError('BAD_OPTION', `${ds.name} must not be flipped horizontally: mirrored images change meaning`);
+  if (flip && !ds.flippable)
+    throw new DataError('BAD_OPTION', `${ds.name} must not be flipped horizontally: mirrored images change meaning`);
   if (padding === 0 && !flip) return undefined;
   return { padding, flip };
 }
@@ -48,7 +52,14 @@ export function drawAugmentation(aug: Augmentation, rng: Rng): AugmentDraw {
  * with `padding` zeros at window corner (dy, dx) and mirrored if `draw.flip`: output (r, c) shows
  * padded (r + dy, c' + dx) with c' = flip ? width-1-c : c.
  */
-export function writeAugmented(ds: Dataset, n: number, out: Float32Array, offset: number, padding: number, draw: AugmentDraw): void {
+export function writeAugmented(
+  ds: Dataset,
+  n: number,
+  out: Float32Array,
+  offset: number,
+  padding: number,
+  draw: AugmentDraw,
+): void {
   const { height: h, width: w, channels: ch } = ds;
   const src = ds.pixels;
   const base = n * h * w * ch;

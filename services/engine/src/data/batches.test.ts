@@ -11,7 +11,8 @@ import { Rng } from './random.js';
 import { syntheticDataset } from './testing/synthetic.js';
 
 /** Image n of these sets has every pixel equal to n + 1 (so zero padding is distinguishable), label n % 4. */
-const idSet = (size: number, flippable = true): Dataset => syntheticDataset({ size, height: 4, width: 4, channels: 2, flippable, pattern: (n) => n + 1 });
+const idSet = (size: number, flippable = true): Dataset =>
+  syntheticDataset({ size, height: 4, width: 4, channels: 2, flippable, pattern: (n) => n + 1 });
 
 /** Which image each row of a float batch shows (via its centre pixel, never padding with pad <= 1). */
 function rowIds(x: Float32Array, ds: Dataset): number[] {
@@ -20,7 +21,10 @@ function rowIds(x: Float32Array, ds: Dataset): number[] {
   return Array.from({ length: x.length / m }, (_, i) => Math.round(x[i * m + centre]! * 255) - 1);
 }
 
-async function collect(ds: Dataset, options: BatchOptions): Promise<Array<{ x: number[]; y: number[]; shape: number[] }>> {
+async function collect(
+  ds: Dataset,
+  options: BatchOptions,
+): Promise<Array<{ x: number[]; y: number[]; shape: number[] }>> {
   const out = [];
   for (const batch of batches(ds, options)) {
     out.push({ x: [...(await batch.x.data())], y: [...(await batch.y.data())], shape: batch.x.shape });
@@ -40,15 +44,24 @@ test('an epoch visits every image once, labels follow images, order is seeded pe
     const { x, y, size } = plan.arrays(b);
     assert.equal(size, b < 4 ? 5 : 3);
     const idsOfRows = rowIds(x, ds);
-    assert.deepEqual([...y], idsOfRows.map((n) => n % 4));
+    assert.deepEqual(
+      [...y],
+      idsOfRows.map((n) => n % 4),
+    );
     seen.push(...idsOfRows);
   }
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 23 }, (_, i) => i));
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 23 }, (_, i) => i),
+  );
   const order = (seed: number, epoch: number) => [...new EpochPlan(ds, { batchSize: 5, seed, epoch }).order];
   assert.deepEqual(order(1, 0), [...plan.order]);
   assert.notDeepEqual(order(1, 1), order(1, 0));
   assert.notDeepEqual(order(2, 0), order(1, 0));
-  assert.deepEqual([...new EpochPlan(ds, { batchSize: 5, seed: 1, epoch: 0, shuffle: false }).order], Array.from({ length: 23 }, (_, i) => i));
+  assert.deepEqual(
+    [...new EpochPlan(ds, { batchSize: 5, seed: 1, epoch: 0, shuffle: false }).order],
+    Array.from({ length: 23 }, (_, i) => i),
+  );
   assert.equal(batchCount(23, 5, true), 4);
   assert.equal(new EpochPlan(ds, { batchSize: 5, seed: 1, epoch: 0, dropLast: true }).count, 4);
 });
@@ -58,7 +71,14 @@ test('tensor batches have NHWC float32 images in [0, 1] and int32 labels; no ten
   const ds = syntheticDataset({ size: 10, height: 6, width: 5, channels: 3 });
   const before = tf.memory().numTensors;
   const got = await collect(ds, { batchSize: 4, seed: 3, epoch: 2, augment: true });
-  assert.deepEqual(got.map((b) => b.shape), [[4, 6, 5, 3], [4, 6, 5, 3], [2, 6, 5, 3]]);
+  assert.deepEqual(
+    got.map((b) => b.shape),
+    [
+      [4, 6, 5, 3],
+      [4, 6, 5, 3],
+      [2, 6, 5, 3],
+    ],
+  );
   assert.ok(got.every((b) => b.x.every((v) => v >= 0 && v <= 1)));
   assert.equal(tf.memory().numTensors, before);
 });
@@ -80,33 +100,45 @@ test('resuming at (seed, epoch, batch) reproduces an uninterrupted run exactly, 
 });
 
 test('flip mirrors columns; crop shifts the image and fills the border with zeros', () => {
-  const ds = syntheticDataset({ size: 2, height: 5, width: 6, channels: 2, pattern: (n, r, c, ch) => 10 + n * 100 + r * 12 + c * 2 + ch });
+  const ds = syntheticDataset({
+    size: 2,
+    height: 5,
+    width: 6,
+    channels: 2,
+    pattern: (n, r, c, ch) => 10 + n * 100 + r * 12 + c * 2 + ch,
+  });
   const m = ds.imageSize;
-  const at = (out: Float32Array, r: number, c: number, ch: number) => Math.round(out[(r * ds.width + c) * ds.channels + ch]! * 255);
+  const at = (out: Float32Array, r: number, c: number, ch: number) =>
+    Math.round(out[(r * ds.width + c) * ds.channels + ch]! * 255);
   const out = new Float32Array(m);
 
   writeAugmented(ds, 1, out, 0, 0, { dy: 0, dx: 0, flip: true });
-  for (let r = 0; r < 5; r++) for (let c = 0; c < 6; c++) for (let ch = 0; ch < 2; ch++) assert.equal(at(out, r, c, ch), ds.pixel(1, r, 5 - c, ch));
+  for (let r = 0; r < 5; r++)
+    for (let c = 0; c < 6; c++)
+      for (let ch = 0; ch < 2; ch++) assert.equal(at(out, r, c, ch), ds.pixel(1, r, 5 - c, ch));
 
   // Window at the padded image's corner: the image moves down-right by the padding.
   writeAugmented(ds, 1, out, 0, 2, { dy: 0, dx: 0, flip: false });
   for (let r = 0; r < 5; r++) {
     for (let c = 0; c < 6; c++) {
-      for (let ch = 0; ch < 2; ch++) assert.equal(at(out, r, c, ch), r < 2 || c < 2 ? 0 : ds.pixel(1, r - 2, c - 2, ch));
+      for (let ch = 0; ch < 2; ch++)
+        assert.equal(at(out, r, c, ch), r < 2 || c < 2 ? 0 : ds.pixel(1, r - 2, c - 2, ch));
     }
   }
   // Window at the opposite corner: up-left, zeros at the bottom and right.
   writeAugmented(ds, 0, out, 0, 2, { dy: 4, dx: 4, flip: false });
   for (let r = 0; r < 5; r++) {
     for (let c = 0; c < 6; c++) {
-      for (let ch = 0; ch < 2; ch++) assert.equal(at(out, r, c, ch), r >= 3 || c >= 4 ? 0 : ds.pixel(0, r + 2, c + 2, ch));
+      for (let ch = 0; ch < 2; ch++)
+        assert.equal(at(out, r, c, ch), r >= 3 || c >= 4 ? 0 : ds.pixel(0, r + 2, c + 2, ch));
     }
   }
   // Centred window without flip is the identity; with flip and a shift, cropping happens before mirroring.
   writeAugmented(ds, 0, out, 0, 2, { dy: 2, dx: 2, flip: false });
   assert.deepEqual([...out], [...ds.images(0, 1)]);
   writeAugmented(ds, 0, out, 0, 1, { dy: 1, dx: 0, flip: true });
-  for (let r = 0; r < 5; r++) for (let c = 0; c < 6; c++) assert.equal(at(out, r, c, 0), 5 - c - 1 < 0 ? 0 : ds.pixel(0, r, 5 - c - 1, 0));
+  for (let r = 0; r < 5; r++)
+    for (let c = 0; c < 6; c++) assert.equal(at(out, r, c, 0), 5 - c - 1 < 0 ? 0 : ds.pixel(0, r, 5 - c - 1, 0));
 });
 
 test('random crops cover all offsets and keep the shape; flips happen about half the time', () => {
@@ -131,11 +163,18 @@ test('flipping is off for data sets that forbid it; asking for it is an error', 
   const digits = syntheticDataset({ size: 40, height: 8, width: 8, channels: 1, flippable: false });
   assert.deepEqual(resolveAugmentation(digits, true), { padding: 4, flip: false });
   assert.equal(resolveAugmentation(digits, { padding: 0 }), undefined);
-  assert.throws(() => resolveAugmentation(digits, { flip: true }), (e: unknown) => e instanceof DataError && e.problem === 'BAD_OPTION' && /must not be flipped/.test(e.message));
-  assert.throws(() => new EpochPlan(digits, { batchSize: 8, seed: 1, epoch: 0, augment: { padding: 0, flip: true } }), DataError);
+  assert.throws(
+    () => resolveAugmentation(digits, { flip: true }),
+    (e: unknown) => e instanceof DataError && e.problem === 'BAD_OPTION' && /must not be flipped/.test(e.message),
+  );
+  assert.throws(
+    () => new EpochPlan(digits, { batchSize: 8, seed: 1, epoch: 0, augment: { padding: 0, flip: true } }),
+    DataError,
+  );
 
   // A flip-only augmentation on an asymmetric image: mirrored rows appear for photos, never for digits.
-  const asym = (flippable: boolean) => syntheticDataset({ size: 64, height: 3, width: 3, channels: 1, flippable, pattern: (n, r, c) => 1 + c });
+  const asym = (flippable: boolean) =>
+    syntheticDataset({ size: 64, height: 3, width: 3, channels: 1, flippable, pattern: (n, r, c) => 1 + c });
   const mirroredRows = (ds: Dataset) => {
     const plan = new EpochPlan(ds, { batchSize: 64, seed: 2, epoch: 0, augment: { padding: 1 } });
     const { x } = plan.arrays(0);

@@ -65,8 +65,10 @@ export class EpochPlan {
     readonly options: BatchOptions,
   ) {
     const { batchSize, seed, epoch } = options;
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new DataError('BAD_OPTION', `batchSize must be a positive integer; got ${batchSize}`);
-    if (!Number.isInteger(epoch) || epoch < 0) throw new DataError('BAD_OPTION', `epoch must be a non-negative integer; got ${epoch}`);
+    if (!Number.isInteger(batchSize) || batchSize <= 0)
+      throw new DataError('BAD_OPTION', `batchSize must be a positive integer; got ${batchSize}`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new DataError('BAD_OPTION', `epoch must be a non-negative integer; got ${epoch}`);
     if (!Number.isInteger(seed)) throw new DataError('BAD_OPTION', `seed must be an integer; got ${seed}`);
     this.aug = resolveAugmentation(ds, options.augment);
     this.order = epochOrder(ds.size, seed, epoch, options.shuffle ?? true);
@@ -75,7 +77,8 @@ export class EpochPlan {
 
   /** Batch `b` as typed arrays; depends only on (data set, seed, epoch, b) and the options. */
   arrays(b: number): BatchArrays {
-    if (!Number.isInteger(b) || b < 0 || b >= this.count) throw new DataError('BAD_OPTION', `batch ${b} is not in 0..${this.count - 1}`);
+    if (!Number.isInteger(b) || b < 0 || b >= this.count)
+      throw new DataError('BAD_OPTION', `batch ${b} is not in 0..${this.count - 1}`);
     const { ds, order } = this;
     const bs = this.options.batchSize;
     const start = b * bs;
@@ -102,7 +105,12 @@ export class EpochPlan {
   tensors(b: number): Batch {
     const { x, y, size } = this.arrays(b);
     const { height, width, channels } = this.ds;
-    return { x: tf.tensor4d(x, [size, height, width, channels], 'float32'), y: tf.tensor1d(y, 'int32'), index: b, epoch: this.options.epoch };
+    return {
+      x: tf.tensor4d(x, [size, height, width, channels], 'float32'),
+      y: tf.tensor1d(y, 'int32'),
+      index: b,
+      epoch: this.options.epoch,
+    };
   }
 }
 
@@ -113,6 +121,7 @@ export class EpochPlan {
 export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch, void, undefined> {
   const plan = new EpochPlan(ds, options);
   const first = options.startBatch ?? 0;
-  if (!Number.isInteger(first) || first < 0 || first > plan.count) throw new DataError('BAD_OPTION', `startBatch must be in 0..${plan.count}; got ${first}`);
+  if (!Number.isInteger(first) || first < 0 || first > plan.count)
+    throw new DataError('BAD_OPTION', `startBatch must be in 0..${plan.count}; got ${first}`);
   for (let b = first; b < plan.count; b++) yield plan.tensors(b);
 }

@@ -15,7 +15,9 @@ const pix = (n: number, r: number, c: number, ch: number): number => (n * 37 + r
 function record(labels: number[], n: number): Uint8Array {
   const out = new Uint8Array(labels.length + 3072);
   out.set(labels);
-  for (let ch = 0; ch < 3; ch++) for (let r = 0; r < 32; r++) for (let c = 0; c < 32; c++) out[labels.length + ch * 1024 + r * 32 + c] = pix(n, r, c, ch);
+  for (let ch = 0; ch < 3; ch++)
+    for (let r = 0; r < 32; r++)
+      for (let c = 0; c < 32; c++) out[labels.length + ch * 1024 + r * 32 + c] = pix(n, r, c, ch);
   return out;
 }
 
@@ -36,7 +38,10 @@ async function writeCifar10(dir: string, testLabels = [3, 9, 0]): Promise<void> 
   await mkdir(dir, { recursive: true });
   for (let b = 1; b <= 5; b++) {
     const base = (b - 1) * 2;
-    await writeFile(join(dir, `data_batch_${b}.bin`), records([record([base % 10], base), record([(base + 1) % 10], base + 1)]));
+    await writeFile(
+      join(dir, `data_batch_${b}.bin`),
+      records([record([base % 10], base), record([(base + 1) % 10], base + 1)]),
+    );
   }
   await writeFile(join(dir, 'test_batch.bin'), records(testLabels.map((l, i) => record([l], 100 + i))));
 }
@@ -60,10 +65,19 @@ test('CIFAR-10: pixels land at (row, column, channel) and labels match, from the
     assert.deepEqual([train.height, train.width, train.channels, train.classes], [32, 32, 3, 10]);
     assert.deepEqual([...train.labels], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.deepEqual([...testSet.labels], [3, 9, 0]);
-    for (let n = 0; n < 10; n++) for (let r = 0; r < 32; r++) for (let c = 0; c < 32; c++) for (let ch = 0; ch < 3; ch++) assert.equal(train.pixel(n, r, c, ch), pix(n, r, c, ch));
-    for (let n = 0; n < 3; n++) for (let r = 0; r < 32; r++) for (let c = 0; c < 32; c++) for (let ch = 0; ch < 3; ch++) assert.equal(testSet.pixel(n, r, c, ch), pix(100 + n, r, c, ch));
+    for (let n = 0; n < 10; n++)
+      for (let r = 0; r < 32; r++)
+        for (let c = 0; c < 32; c++)
+          for (let ch = 0; ch < 3; ch++) assert.equal(train.pixel(n, r, c, ch), pix(n, r, c, ch));
+    for (let n = 0; n < 3; n++)
+      for (let r = 0; r < 32; r++)
+        for (let c = 0; c < 32; c++)
+          for (let ch = 0; ch < 3; ch++) assert.equal(testSet.pixel(n, r, c, ch), pix(100 + n, r, c, ch));
     // NHWC: the three channels of a pixel are adjacent.
-    assert.deepEqual([...train.pixels.subarray(3 * (5 * 32 + 7), 3 * (5 * 32 + 7) + 3)], [pix(0, 5, 7, 0), pix(0, 5, 7, 1), pix(0, 5, 7, 2)]);
+    assert.deepEqual(
+      [...train.pixels.subarray(3 * (5 * 32 + 7), 3 * (5 * 32 + 7) + 3)],
+      [pix(0, 5, 7, 0), pix(0, 5, 7, 1), pix(0, 5, 7, 2)],
+    );
     assert.equal(train.classNames?.[3], 'cat');
     assert.ok(train.flippable);
   }
@@ -82,7 +96,10 @@ test('CIFAR-100: the fine label is the target, coarse labels are checked', async
   assert.equal(CIFAR100_CLASSES.length, 100);
   assert.equal(new Set(CIFAR100_CLASSES).size, 100);
   assert.equal(train.classNames?.[99], 'worm');
-  for (let n = 0; n < 3; n++) for (let r = 0; r < 32; r++) for (let c = 0; c < 32; c++) for (let ch = 0; ch < 3; ch++) assert.equal(train.pixel(n, r, c, ch), pix(n, r, c, ch));
+  for (let n = 0; n < 3; n++)
+    for (let r = 0; r < 32; r++)
+      for (let c = 0; c < 32; c++)
+        for (let ch = 0; ch < 3; ch++) assert.equal(train.pixel(n, r, c, ch), pix(n, r, c, ch));
   assert.equal(testSet.pixel(0, 31, 0, 2), pix(3, 31, 0, 2));
 
   await writeFile(join(dir, 'test.bin'), records([record([20, 12], 0)]));
@@ -97,7 +114,11 @@ test('CIFAR: malformed and missing files give clear errors', async () => {
   const test1 = join(dir, 'test_batch.bin');
 
   await writeFile(test1, records([record([1], 0), record([2], 1)]).subarray(0, 3073 + 1000));
-  await rejects(loadCifar10(dir), 'TRUNCATED', /test_batch\.bin: 4073 bytes is not a whole number of 3073-byte CIFAR-10 .*record 2 is cut off after 1000 bytes/);
+  await rejects(
+    loadCifar10(dir),
+    'TRUNCATED',
+    /test_batch\.bin: 4073 bytes is not a whole number of 3073-byte CIFAR-10 .*record 2 is cut off after 1000 bytes/,
+  );
 
   await writeFile(test1, records([record([1, 2], 0), record([1, 2], 1)]));
   await rejects(loadCifar10(dir), 'BAD_SIZE', /fits 3074-byte CIFAR-100 .*wrong data set/);
@@ -113,7 +134,11 @@ test('CIFAR: malformed and missing files give clear errors', async () => {
   await rm(join(dir, 'data_batch_3.bin'));
   await rejects(loadCifar10(dir), 'MISSING', /data_batch_3\.bin: file does not exist/);
 
-  await rejects(loadCifar10(join(root, 'nowhere')), 'MISSING', /nowhere: data directory for CIFAR-10 .* does not exist/);
+  await rejects(
+    loadCifar10(join(root, 'nowhere')),
+    'MISSING',
+    /nowhere: data directory for CIFAR-10 .* does not exist/,
+  );
   await rejects(loadCifar10(root), 'MISSING', /no data_batch_1\.bin here nor in cifar-10-batches-bin\//);
   await rejects(loadCifar10(undefined), 'MISSING', /pass a data directory/);
   await rejects(loadCifar10(test1.replace('test_batch.bin', 'data_batch_1.bin')), 'BAD_FORMAT', /is not a directory/);
@@ -134,5 +159,9 @@ test('loadDataset reads CIFAR-10 with seeded, nested limits', async () => {
   // CIFAR-10 labels here equal the image index, so labels identify images.
   assert.deepEqual([...a.train.labels], [...c.train.labels].slice(0, 4));
   for (let i = 0; i < 4; i++) assert.equal(a.train.pixel(i, 3, 4, 1), pix(a.train.labels[i]!, 3, 4, 1));
-  await rejects(loadDataset({ name: 'cifar10', dataDir: dir, seed: 1, testSize: 5 }), 'BAD_OPTION', /published test set/);
+  await rejects(
+    loadDataset({ name: 'cifar10', dataDir: dir, seed: 1, testSize: 5 }),
+    'BAD_OPTION',
+    /published test set/,
+  );
 });

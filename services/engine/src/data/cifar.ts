@@ -4,20 +4,121 @@ import { DataError } from './errors.js';
 import { fileSize, locateDataDir, readDataFile } from './files.js';
 
 /** CIFAR-10 class names, in label order. */
-export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+] as const;
 
 /** CIFAR-100 fine class names, in label order (alphabetical, as in the data set's meta file). */
 export const CIFAR100_CLASSES = [
-  'apple', 'aquarium_fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle',
-  'bowl', 'boy', 'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle',
-  'chair', 'chimpanzee', 'clock', 'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur',
-  'dolphin', 'elephant', 'flatfish', 'forest', 'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard',
-  'lamp', 'lawn_mower', 'leopard', 'lion', 'lizard', 'lobster', 'man', 'maple_tree', 'motorcycle', 'mountain',
-  'mouse', 'mushroom', 'oak_tree', 'orange', 'orchid', 'otter', 'palm_tree', 'pear', 'pickup_truck', 'pine_tree',
-  'plain', 'plate', 'poppy', 'porcupine', 'possum', 'rabbit', 'raccoon', 'ray', 'road', 'rocket',
-  'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper', 'snail', 'snake', 'spider',
-  'squirrel', 'streetcar', 'sunflower', 'sweet_pepper', 'table', 'tank', 'telephone', 'television', 'tiger', 'tractor',
-  'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow_tree', 'wolf', 'woman', 'worm',
+  'apple',
+  'aquarium_fish',
+  'baby',
+  'bear',
+  'beaver',
+  'bed',
+  'bee',
+  'beetle',
+  'bicycle',
+  'bottle',
+  'bowl',
+  'boy',
+  'bridge',
+  'bus',
+  'butterfly',
+  'camel',
+  'can',
+  'castle',
+  'caterpillar',
+  'cattle',
+  'chair',
+  'chimpanzee',
+  'clock',
+  'cloud',
+  'cockroach',
+  'couch',
+  'crab',
+  'crocodile',
+  'cup',
+  'dinosaur',
+  'dolphin',
+  'elephant',
+  'flatfish',
+  'forest',
+  'fox',
+  'girl',
+  'hamster',
+  'house',
+  'kangaroo',
+  'keyboard',
+  'lamp',
+  'lawn_mower',
+  'leopard',
+  'lion',
+  'lizard',
+  'lobster',
+  'man',
+  'maple_tree',
+  'motorcycle',
+  'mountain',
+  'mouse',
+  'mushroom',
+  'oak_tree',
+  'orange',
+  'orchid',
+  'otter',
+  'palm_tree',
+  'pear',
+  'pickup_truck',
+  'pine_tree',
+  'plain',
+  'plate',
+  'poppy',
+  'porcupine',
+  'possum',
+  'rabbit',
+  'raccoon',
+  'ray',
+  'road',
+  'rocket',
+  'rose',
+  'sea',
+  'seal',
+  'shark',
+  'shrew',
+  'skunk',
+  'skyscraper',
+  'snail',
+  'snake',
+  'spider',
+  'squirrel',
+  'streetcar',
+  'sunflower',
+  'sweet_pepper',
+  'table',
+  'tank',
+  'telephone',
+  'television',
+  'tiger',
+  'tractor',
+  'train',
+  'trout',
+  'tulip',
+  'turtle',
+  'wardrobe',
+  'whale',
+  'willow_tree',
+  'wolf',
+  'woman',
+  'worm',
 ] as const;
 
 const SIDE = 32;
@@ -83,19 +184,34 @@ async function readCifarFiles(
 /** Number of whole records in a file of `size` bytes, or a DataError saying why it does not fit. */
 function checkRecordCount(file: string, size: number, format: CifarFormat): number {
   const record = format.labelBytes + IMAGE;
-  if (size === 0) throw new DataError('TRUNCATED', `is empty (expected ${format.what} records of ${record} bytes)`, file);
+  if (size === 0)
+    throw new DataError('TRUNCATED', `is empty (expected ${format.what} records of ${record} bytes)`, file);
   if (size % record === 0) return size / record;
   const other = format.labelBytes === 1 ? CIFAR100 : CIFAR10;
   const otherRecord = other.labelBytes + IMAGE;
   if (size % otherRecord === 0) {
-    throw new DataError('BAD_SIZE', `${size} bytes is not a whole number of ${record}-byte ${format.what} records, but fits ${otherRecord}-byte ${other.what} records: wrong data set?`, file);
+    throw new DataError(
+      'BAD_SIZE',
+      `${size} bytes is not a whole number of ${record}-byte ${format.what} records, but fits ${otherRecord}-byte ${other.what} records: wrong data set?`,
+      file,
+    );
   }
   const whole = Math.floor(size / record);
-  throw new DataError('TRUNCATED', `${size} bytes is not a whole number of ${record}-byte ${format.what} records: record ${whole + 1} is cut off after ${size - whole * record} bytes`, file);
+  throw new DataError(
+    'TRUNCATED',
+    `${size} bytes is not a whole number of ${record}-byte ${format.what} records: record ${whole + 1} is cut off after ${size - whole * record} bytes`,
+    file,
+  );
 }
 
 /** Label bytes and R, G, B planes (each row-major 32x32) to NHWC pixels and the target label. */
-function decodeRecords(bytes: Uint8Array, file: string, format: CifarFormat, pixels: Uint8Array, labels: Int32Array): void {
+function decodeRecords(
+  bytes: Uint8Array,
+  file: string,
+  format: CifarFormat,
+  pixels: Uint8Array,
+  labels: Int32Array,
+): void {
   const record = format.labelBytes + IMAGE;
   const count = bytes.length / record;
   for (let i = 0; i < count; i++) {
@@ -103,7 +219,12 @@ function decodeRecords(bytes: Uint8Array, file: string, format: CifarFormat, pix
     for (let k = 0; k < format.labelBytes; k++) {
       const value = bytes[at + k]!;
       const classes = format.labelClasses[k]!;
-      if (value >= classes) throw new DataError('BAD_LABEL', `record ${i} has label byte ${k} = ${value}, outside 0..${classes - 1}: not ${format.what} data?`, file);
+      if (value >= classes)
+        throw new DataError(
+          'BAD_LABEL',
+          `record ${i} has label byte ${k} = ${value}, outside 0..${classes - 1}: not ${format.what} data?`,
+          file,
+        );
     }
     labels[i] = bytes[at + format.labelBytes - 1]!;
     const src = at + format.labelBytes;

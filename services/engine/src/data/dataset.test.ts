@@ -42,12 +42,18 @@ test('toTensors gives float32 NHWC images and int32 labels', async () => {
 
 test('the constructor rejects inconsistent sizes and labels outside the classes', () => {
   const base = { name: 't', split: 'train', height: 2, width: 2, channels: 1, classes: 3, flippable: false };
-  assert.throws(() => new Dataset({ ...base, pixels: new Uint8Array(7), labels: new Int32Array(2) }), (e: unknown) => e instanceof DataError && e.problem === 'BAD_SIZE');
+  assert.throws(
+    () => new Dataset({ ...base, pixels: new Uint8Array(7), labels: new Int32Array(2) }),
+    (e: unknown) => e instanceof DataError && e.problem === 'BAD_SIZE',
+  );
   assert.throws(
     () => new Dataset({ ...base, pixels: new Uint8Array(8), labels: Int32Array.from([0, 3]) }),
     (e: unknown) => e instanceof DataError && e.problem === 'BAD_LABEL' && /label 3 of image 1/.test(e.message),
   );
-  assert.throws(() => new Dataset({ ...base, pixels: new Uint8Array(8), labels: new Int32Array(2), classNames: ['a'] }), DataError);
+  assert.throws(
+    () => new Dataset({ ...base, pixels: new Uint8Array(8), labels: new Int32Array(2), classNames: ['a'] }),
+    DataError,
+  );
 });
 
 test('subset copies the chosen images in order; head shares memory', () => {
@@ -75,7 +81,10 @@ test('splitHalves: seeded, disjoint, covering, and different across seeds', () =
   assert.deepEqual(ids(a.valid), ids(b.valid));
   assert.notDeepEqual(ids(a.train), ids(c.train));
   const all = [...ids(a.train), ...ids(a.valid)].sort((x, y) => x - y);
-  assert.deepEqual(all, ids(ds).sort((x, y) => x - y));
+  assert.deepEqual(
+    all,
+    ids(ds).sort((x, y) => x - y),
+  );
   assert.equal(a.valid.split, 'train/valid');
   // Labels travel with their images.
   for (let i = 0; i < a.valid.size; i++) assert.equal(a.valid.labels[i], ids(ds).indexOf(ids(a.valid)[i]!) % 4);

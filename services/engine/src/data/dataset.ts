@@ -58,16 +58,24 @@ export class Dataset implements DatasetShape {
     this.labels = init.labels;
     const where = `${init.name}/${init.split}`;
     for (const key of ['height', 'width', 'channels', 'classes'] as const) {
-      if (!Number.isInteger(init[key]) || init[key] <= 0) throw new DataError('BAD_SIZE', `${where}: ${key} must be a positive integer; got ${init[key]}`);
+      if (!Number.isInteger(init[key]) || init[key] <= 0)
+        throw new DataError('BAD_SIZE', `${where}: ${key} must be a positive integer; got ${init[key]}`);
     }
     if (init.pixels.length !== init.labels.length * this.imageSize) {
-      throw new DataError('BAD_SIZE', `${where}: ${init.pixels.length} pixel bytes do not make ${init.labels.length} images of ${this.imageSize}`);
+      throw new DataError(
+        'BAD_SIZE',
+        `${where}: ${init.pixels.length} pixel bytes do not make ${init.labels.length} images of ${this.imageSize}`,
+      );
     }
     if (init.classNames && init.classNames.length !== init.classes) {
       throw new DataError('BAD_SIZE', `${where}: ${init.classNames.length} class names for ${init.classes} classes`);
     }
     const bad = firstLabelOutside(init.labels, init.classes);
-    if (bad >= 0) throw new DataError('BAD_LABEL', `${where}: label ${init.labels[bad]} of image ${bad} is not in 0..${init.classes - 1}`);
+    if (bad >= 0)
+      throw new DataError(
+        'BAD_LABEL',
+        `${where}: label ${init.labels[bad]} of image ${bad} is not in 0..${init.classes - 1}`,
+      );
   }
 
   /** Number of images. */
@@ -111,7 +119,8 @@ export class Dataset implements DatasetShape {
     const labels = new Int32Array(indices.length);
     for (let i = 0; i < indices.length; i++) {
       const k = indices[i]!;
-      if (!Number.isInteger(k) || k < 0 || k >= this.size) throw new DataError('BAD_OPTION', `${this.name}/${this.split}: index ${k} is not an image (size ${this.size})`);
+      if (!Number.isInteger(k) || k < 0 || k >= this.size)
+        throw new DataError('BAD_OPTION', `${this.name}/${this.split}: index ${k} is not an image (size ${this.size})`);
       pixels.set(this.pixels.subarray(k * m, (k + 1) * m), i * m);
       labels[i] = this.labels[k]!;
     }
@@ -132,7 +141,15 @@ export class Dataset implements DatasetShape {
   }
 
   private derive(pixels: Uint8Array, labels: Int32Array, split: string): Dataset {
-    return new Dataset({ ...this.shape(), name: this.name, split, pixels, labels, classNames: this.classNames, flippable: this.flippable });
+    return new Dataset({
+      ...this.shape(),
+      name: this.name,
+      split,
+      pixels,
+      labels,
+      classNames: this.classNames,
+      flippable: this.flippable,
+    });
   }
 
   /** Geometry and class count only. */

@@ -23,6 +23,10 @@ export class DataError extends LrnasError {
     readonly file?: string,
     options?: { cause?: unknown },
   ) {
-    super(problem === 'MISSING' ? ErrorCode.NOT_FOUND : ErrorCode.BAD_INPUT, file ? `${file}: ${message}` : message, options);
+    super(
+      problem === 'MISSING' ? ErrorCode.NOT_FOUND : ErrorCode.BAD_INPUT,
+      file ? `${file}: ${message}` : message,
+      options,
+    );
   }
 }

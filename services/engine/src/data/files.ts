@@ -36,20 +36,33 @@ export async function isFile(path: string): Promise<boolean> {
  * Finds the directory that holds `marker`: `dataDir` itself, or its child `subdir` (users may name
  * either the data set's folder or the folder they unpacked it into).
  */
-export async function locateDataDir(dataDir: string | undefined, what: string, marker: string, subdirs: readonly string[]): Promise<string> {
+export async function locateDataDir(
+  dataDir: string | undefined,
+  what: string,
+  marker: string,
+  subdirs: readonly string[],
+): Promise<string> {
   if (dataDir === undefined || dataDir === '') {
-    throw new DataError('MISSING', `${what} is read from disk: pass a data directory (dataDir, or the LRNAS_DATA_DIR variable)`);
+    throw new DataError(
+      'MISSING',
+      `${what} is read from disk: pass a data directory (dataDir, or the LRNAS_DATA_DIR variable)`,
+    );
   }
   try {
     const info = await stat(dataDir);
-    if (!info.isDirectory()) throw new DataError('BAD_FORMAT', `is not a directory (expected the ${what} files)`, dataDir);
+    if (!info.isDirectory())
+      throw new DataError('BAD_FORMAT', `is not a directory (expected the ${what} files)`, dataDir);
   } catch (error) {
     if (error instanceof DataError) throw error;
     throw new DataError('MISSING', `data directory for ${what} does not exist`, dataDir, { cause: error });
   }
   const candidates = [dataDir, ...subdirs.map((s) => join(dataDir, s))];
   for (const dir of candidates) if (await isFile(join(dir, marker))) return dir;
-  throw new DataError('MISSING', `no ${marker} here${subdirs.length ? ` nor in ${subdirs.join(' or ')}/` : ''}: this is not a ${what} directory`, dataDir);
+  throw new DataError(
+    'MISSING',
+    `no ${marker} here${subdirs.length ? ` nor in ${subdirs.join(' or ')}/` : ''}: this is not a ${what} directory`,
+    dataDir,
+  );
 }
 
 function fileError(path: string, error: unknown): DataError {

@@ -38,7 +38,8 @@ export function scanByteRows(text: Uint8Array, rowLength: number, file: string):
         for (;;) {
           let ch = text[pos];
           while (ch === SPACE || ch === LF || ch === CR || ch === TAB) ch = text[++pos];
-          if (ch === undefined || ch < ZERO || ch > NINE) formatError(text, pos, 'a value that is not an integer 0..255', file);
+          if (ch === undefined || ch < ZERO || ch > NINE)
+            formatError(text, pos, 'a value that is not an integer 0..255', file);
           let value = ch - ZERO;
           ch = text[++pos];
           while (ch !== undefined && ch >= ZERO && ch <= NINE && value <= 255) {
@@ -46,14 +47,16 @@ export function scanByteRows(text: Uint8Array, rowLength: number, file: string):
             ch = text[++pos];
           }
           if (value > 255) formatError(text, pos, 'a value that is not an integer 0..255', file);
-          if (written - rowStart === rowLength) throw new DataError('BAD_SIZE', `image ${rows} has more than ${rowLength} values`, file);
+          if (written - rowStart === rowLength)
+            throw new DataError('BAD_SIZE', `image ${rows} has more than ${rowLength} values`, file);
           out[written++] = value;
           while (ch === SPACE || ch === LF || ch === CR || ch === TAB) ch = text[++pos];
           pos++;
           if (ch === CLOSE) break;
           if (ch !== COMMA) formatError(text, pos - 1, 'a value followed by neither "," nor "]"', file);
         }
-        if (written - rowStart !== rowLength) throw new DataError('BAD_SIZE', `image ${rows} has ${written - rowStart} values, not ${rowLength}`, file);
+        if (written - rowStart !== rowLength)
+          throw new DataError('BAD_SIZE', `image ${rows} has ${written - rowStart} values, not ${rowLength}`, file);
         rows++;
       }
       pos = skipSpace(text, pos);
@@ -76,11 +79,16 @@ function skipSpace(text: Uint8Array, pos: number): number {
 
 function expectText(text: Uint8Array, pos: number, literal: string, file: string): number {
   pos = skipSpace(text, pos);
-  for (let i = 0; i < literal.length; i++) if (text[pos + i] !== literal.charCodeAt(i)) formatError(text, pos, `missing ${JSON.stringify(literal)}`, file);
+  for (let i = 0; i < literal.length; i++)
+    if (text[pos + i] !== literal.charCodeAt(i)) formatError(text, pos, `missing ${JSON.stringify(literal)}`, file);
   return pos + literal.length;
 }
 
 function formatError(text: Uint8Array, pos: number, what: string, file: string): never {
   const near = Buffer.from(text.subarray(pos, Math.min(text.length, pos + 20))).toString('latin1');
-  throw new DataError('BAD_FORMAT', `${what} at byte ${pos} (near ${JSON.stringify(near)}); expected {"data": [[integers 0..255], ...]}`, file);
+  throw new DataError(
+    'BAD_FORMAT',
+    `${what} at byte ${pos} (near ${JSON.stringify(near)}); expected {"data": [[integers 0..255], ...]}`,
+    file,
+  );
 }

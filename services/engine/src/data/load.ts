@@ -35,10 +35,17 @@ export const DEFAULT_SPLIT_SEED = 0;
 /** Loads a data set's train and test parts; nothing is downloaded. */
 export async function loadDataset(options: LoadDatasetOptions): Promise<{ train: Dataset; test: Dataset }> {
   const { name, seed } = options;
-  if (!(DATASETS as readonly string[]).includes(name)) throw new DataError('BAD_OPTION', `unknown data set ${JSON.stringify(name)}; expected one of ${DATASETS.join(', ')}`);
+  if (!(DATASETS as readonly string[]).includes(name))
+    throw new DataError(
+      'BAD_OPTION',
+      `unknown data set ${JSON.stringify(name)}; expected one of ${DATASETS.join(', ')}`,
+    );
   if (!Number.isInteger(seed)) throw new DataError('BAD_OPTION', `seed must be an integer; got ${seed}`);
   if (options.testSize !== undefined && name !== 'mnist' && name !== 'fashion-mnist') {
-    throw new DataError('BAD_OPTION', `${name} has a published test set; testSize applies only to mnist and fashion-mnist`);
+    throw new DataError(
+      'BAD_OPTION',
+      `${name} has a published test set; testSize applies only to mnist and fashion-mnist`,
+    );
   }
   const dataDir = options.dataDir ?? process.env.LRNAS_DATA_DIR;
   let parts: { train: Dataset; test: Dataset };
@@ -59,5 +66,8 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<{ train:
       parts = await loadSvhn(dataDir);
       break;
   }
-  return { train: limitSize(parts.train, options.trainLimit, seed), test: limitSize(parts.test, options.testLimit, seed) };
+  return {
+    train: limitSize(parts.train, options.trainLimit, seed),
+    test: limitSize(parts.test, options.testLimit, seed),
+  };
 }

@@ -46,7 +46,8 @@ const CLASS_NAMES: Readonly<Record<number, string>> = {
 const NUMERIC_CLASSES = new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
 
 /** Values of a numeric array, typed as the file stored them (MATLAB may store doubles as uint8). */
-export type MatData = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+export type MatData =
+  Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 /** One top-level variable. */
 export interface MatVariable {
@@ -86,16 +87,27 @@ class MatReader {
 
   readFile(): Map<string, MatVariable> {
     const { bytes, file } = this;
-    if (bytes.length < 128) throw new DataError('TRUNCATED', `${bytes.length} bytes is shorter than the 128-byte MAT-file header`, file);
+    if (bytes.length < 128)
+      throw new DataError('TRUNCATED', `${bytes.length} bytes is shorter than the 128-byte MAT-file header`, file);
     const text = latin1(bytes.subarray(0, 116));
-    if (text.startsWith('MATLAB 7.3')) throw new DataError('BAD_FORMAT', 'is a MAT v7.3 (HDF5) file; only level-5 MAT-files (save -v7 or older) are supported', file);
+    if (text.startsWith('MATLAB 7.3'))
+      throw new DataError(
+        'BAD_FORMAT',
+        'is a MAT v7.3 (HDF5) file; only level-5 MAT-files (save -v7 or older) are supported',
+        file,
+      );
     const indicator = String.fromCharCode(bytes[126]!, bytes[127]!);
     if (indicator !== 'IM' && indicator !== 'MI') {
-      throw new DataError('BAD_FORMAT', `bad header: no endian indicator "IM"/"MI" at bytes 126-127 (text begins ${JSON.stringify(text.slice(0, 24))}): not a level-5 MAT-file`, file);
+      throw new DataError(
+        'BAD_FORMAT',
+        `bad header: no endian indicator "IM"/"MI" at bytes 126-127 (text begins ${JSON.stringify(text.slice(0, 24))}): not a level-5 MAT-file`,
+        file,
+      );
     }
     this.little = indicator === 'IM';
     const version = this.view(bytes).getUint16(124, this.little);
-    if (version !== 0x0100) throw new DataError('BAD_FORMAT', `bad header: version 0x${version.toString(16)} is not 0x0100`, file);
+    if (version !== 0x0100)
+      throw new DataError('BAD_FORMAT', `bad header: version 0x${version.toString(16)} is not 0x0100`, file);
 
     const variables = new Map<string, MatVariable>();
     this.readElements(bytes, 128, 'file', variables);
@@ -116,7 +128,12 @@ class MatReader {
           inflated = inflateSync(buf.subarray(tag.start, tag.end));
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
-          throw new DataError('BAD_FORMAT', `compressed element at byte ${pos} of the ${where} cannot be inflated (${reason}): truncated or corrupt`, this.file, { cause: error });
+          throw new DataError(
+            'BAD_FORMAT',
+            `compressed element at byte ${pos} of the ${where} cannot be inflated (${reason}): truncated or corrupt`,
+            this.file,
+            { cause: error },
+          );
         }
         this.readElements(inflated, 0, `compressed element at byte ${pos}`, out);
         pos = tag.end;
@@ -147,18 +164,28 @@ class MatReader {
 
   /** Reads an element tag at `pos`, in either the normal or the small (4-byte data) format. */
   private readTag(buf: Uint8Array, pos: number, limit: number, where: string): Tag {
-    if (limit - pos < 8) throw new DataError('TRUNCATED', `ends inside an element tag at byte ${pos} of the ${where}`, this.file);
+    if (limit - pos < 8)
+      throw new DataError('TRUNCATED', `ends inside an element tag at byte ${pos} of the ${where}`, this.file);
     const view = this.view(buf);
     const first = view.getUint32(pos, this.little);
     if (first >>> 16 !== 0) {
       const size = first >>> 16;
-      if (size > 4) throw new DataError('BAD_FORMAT', `small element at byte ${pos} of the ${where} claims ${size} bytes (at most 4)`, this.file);
+      if (size > 4)
+        throw new DataError(
+          'BAD_FORMAT',
+          `small element at byte ${pos} of the ${where} claims ${size} bytes (at most 4)`,
+          this.file,
+        );
       return { type: first & 0xffff, start: pos + 4, end: pos + 4 + size, next: pos + 8 };
     }
     const size = view.getUint32(pos + 4, this.little);
     const start = pos + 8;
     if (start + size > limit) {
-      throw new DataError('TRUNCATED', `element at byte ${pos} of the ${where} declares ${size} bytes but only ${limit - start} remain`, this.file);
+      throw new DataError(
+        'TRUNCATED',
+        `element at byte ${pos} of the ${where} declares ${size} bytes but only ${limit - start} remain`,
+        this.file,
+      );
     }
     return { type: first, start, end: start + size, next: Math.min(limit, align8(start + size)) };
   }
@@ -169,7 +196,11 @@ class MatReader {
     const view = this.view(buf);
     const flagsTag = this.readTag(buf, matrix.start, matrix.end, where);
     if (flagsTag.type !== MI.UINT32 || flagsTag.end - flagsTag.start !== 8) {
-      throw new DataError('BAD_FORMAT', `array at ${where} does not start with 8 bytes of uint32 array flags`, this.file);
+      throw new DataError(
+        'BAD_FORMAT',
+        `array at ${where} does not start with 8 bytes of uint32 array flags`,
+        this.file,
+      );
     }
     const flags = view.getUint32(flagsTag.start, this.little);
     const classId = flags & 0xff;
@@ -185,7 +216,8 @@ class MatReader {
     }
     const dims: number[] = [];
     for (let p = dimsTag.start; p < dimsTag.end; p += 4) dims.push(view.getInt32(p, this.little));
-    if (dims.some((d) => d < 0)) throw new DataError('BAD_FORMAT', `array at ${where} has negative dimensions ${dims.join('x')}`, this.file);
+    if (dims.some((d) => d < 0))
+      throw new DataError('BAD_FORMAT', `array at ${where} has negative dimensions ${dims.join('x')}`, this.file);
 
     const nameTag = this.readTag(buf, dimsTag.next, matrix.end, where);
     if (nameTag.type !== MI.INT8) throw new DataError('BAD_FORMAT', `array at ${where} lacks its name`, this.file);
@@ -197,7 +229,11 @@ class MatReader {
     const real = this.decodeNumbers(buf.subarray(realTag.start, realTag.end), realTag.type, `${name} at ${where}`);
     const count = dims.reduce((a, b) => a * b, 1);
     if (real.length !== count) {
-      throw new DataError('BAD_SIZE', `variable ${name} holds ${real.length} values, but its dimensions ${dims.join('x')} need ${count}`, this.file);
+      throw new DataError(
+        'BAD_SIZE',
+        `variable ${name} holds ${real.length} values, but its dimensions ${dims.join('x')} need ${count}`,
+        this.file,
+      );
     }
     variable.real = real;
     return variable;
@@ -208,8 +244,14 @@ class MatReader {
     if (type === MI.UINT8) return data;
     if (type === MI.INT8) return new Int8Array(data.buffer, data.byteOffset, data.length);
     const spec = WIDE_TYPES[type];
-    if (!spec) throw new DataError('BAD_FORMAT', `${what} stores its values as data type ${type}, which is not numeric`, this.file);
-    if (data.length % spec.bytes !== 0) throw new DataError('BAD_SIZE', `${what} has ${data.length} bytes, not a multiple of ${spec.bytes}`, this.file);
+    if (!spec)
+      throw new DataError(
+        'BAD_FORMAT',
+        `${what} stores its values as data type ${type}, which is not numeric`,
+        this.file,
+      );
+    if (data.length % spec.bytes !== 0)
+      throw new DataError('BAD_SIZE', `${what} has ${data.length} bytes, not a multiple of ${spec.bytes}`, this.file);
     const view = this.view(data);
     const n = data.length / spec.bytes;
     const out = spec.make(n);

@@ -16,7 +16,9 @@ function meanPixel(ds: Dataset): number {
 
 /** The first bytes of every image, as a key that identifies images (up to rare duplicates). */
 function imageKeys(ds: Dataset): string[] {
-  return Array.from({ length: ds.size }, (_, i) => Buffer.from(ds.pixels.subarray(i * ds.imageSize, (i + 1) * ds.imageSize)).toString('base64'));
+  return Array.from({ length: ds.size }, (_, i) =>
+    Buffer.from(ds.pixels.subarray(i * ds.imageSize, (i + 1) * ds.imageSize)).toString('base64'),
+  );
 }
 
 test('MNIST: 10,000 digits split 8,000/2,000 by a fixed split seed, values and labels sensible', async () => {
@@ -31,7 +33,9 @@ test('MNIST: 10,000 digits split 8,000/2,000 by a fixed split seed, values and l
   // MNIST's well-known mean intensity is about 0.13.
   assert.ok(Math.abs(meanPixel(train) - 0.131) < 0.01, `mean ${meanPixel(train)}`);
   // Every digit makes up roughly a tenth of each part.
-  for (const part of [train, testSet]) for (const count of part.classCounts()) assert.ok(count > 0.07 * part.size && count < 0.14 * part.size, `class count ${count} of ${part.size}`);
+  for (const part of [train, testSet])
+    for (const count of part.classCounts())
+      assert.ok(count > 0.07 * part.size && count < 0.14 * part.size, `class count ${count} of ${part.size}`);
 
   // The run seed does not move the split (so evaluations never see training images); splitSeed does.
   const other = await loadDataset({ name: 'mnist', seed: 2 });
@@ -75,11 +79,18 @@ test('Fashion-MNIST: 70,000 images (empty rows skipped) split 60,000/10,000, 7,0
 
 test('the row scanner reads exact bytes and rejects malformed JSON clearly', () => {
   const scan = (s: string, len = 3) => scanByteRows(Buffer.from(s), len, 'c.json');
-  assert.deepEqual(scan('{"data":[[1,2,3],[],[255,0,17]]}'), { bytes: Uint8Array.from([1, 2, 3, 255, 0, 17]), rows: 2 });
+  assert.deepEqual(scan('{"data":[[1,2,3],[],[255,0,17]]}'), {
+    bytes: Uint8Array.from([1, 2, 3, 255, 0, 17]),
+    rows: 2,
+  });
   assert.deepEqual(scan(' {\n "data" : [ [ 1 , 2,3 ] ] }\n'), { bytes: Uint8Array.from([1, 2, 3]), rows: 1 });
   assert.deepEqual(scan('{"data":[]}').rows, 0);
   const fails = (s: string, problem: string, pattern: RegExp) =>
-    assert.throws(() => scan(s), (e: unknown) => e instanceof DataError && e.problem === problem && pattern.test(e.message) && e.message.startsWith('c.json: '));
+    assert.throws(
+      () => scan(s),
+      (e: unknown) =>
+        e instanceof DataError && e.problem === problem && pattern.test(e.message) && e.message.startsWith('c.json: '),
+    );
   fails('{"data":[[1,2,256]]}', 'BAD_FORMAT', /not an integer 0\.\.255 at byte/);
   fails('{"data":[[1,2,3.5]]}', 'BAD_FORMAT', /neither "," nor "]"/);
   fails('{"data":[[1,-2,3]]}', 'BAD_FORMAT', /not an integer/);

@@ -6,7 +6,18 @@ import { readDataFile } from './files.js';
 import { scanByteRows } from './int-rows.js';
 
 /** Fashion-MNIST class names, in label order. */
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 /** MNIST class names: label k is the digit k. */
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 
@@ -24,11 +35,21 @@ export async function loadMnistPackage(): Promise<Dataset> {
   for (let digit = 0; digit < 10; digit++) {
     const file = join(dir, `${digit}.json`);
     const data = dataField(await readJson(file), file);
-    if (data.length % IMAGE !== 0) throw new DataError('BAD_SIZE', `data holds ${data.length} values, not a whole number of ${IMAGE}-value images`, file);
+    if (data.length % IMAGE !== 0)
+      throw new DataError(
+        'BAD_SIZE',
+        `data holds ${data.length} values, not a whole number of ${IMAGE}-value images`,
+        file,
+      );
     const bytes = new Uint8Array(data.length);
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new DataError('BAD_FORMAT', `value ${i} (image ${Math.floor(i / IMAGE)}) is ${JSON.stringify(v)}, not a number in [0, 1]`, file);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+        throw new DataError(
+          'BAD_FORMAT',
+          `value ${i} (image ${Math.floor(i / IMAGE)}) is ${JSON.stringify(v)}, not a number in [0, 1]`,
+          file,
+        );
       bytes[i] = Math.round(v * 255);
     }
     parts.push(bytes);
@@ -62,7 +83,18 @@ function packaged(name: string, parts: Uint8Array[], labels: number[], className
     pixels.set(part, at);
     at += part.length;
   }
-  return new Dataset({ name, split: 'all', height: SIDE, width: SIDE, channels: 1, classes: 10, classNames, pixels, labels: Int32Array.from(labels), flippable: false });
+  return new Dataset({
+    name,
+    split: 'all',
+    height: SIDE,
+    width: SIDE,
+    channels: 1,
+    classes: 10,
+    classNames,
+    pixels,
+    labels: Int32Array.from(labels),
+    flippable: false,
+  });
 }
 
 /** Directory `sub` inside an installed npm package, found the way Node resolves imports from here. */
@@ -70,7 +102,12 @@ function packageDir(pkg: string, sub: string): string {
   try {
     return join(dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), sub);
   } catch (error) {
-    throw new DataError('MISSING', `the npm package "${pkg}" is not installed (npm i -w @lrnas/engine ${pkg})`, undefined, { cause: error });
+    throw new DataError(
+      'MISSING',
+      `the npm package "${pkg}" is not installed (npm i -w @lrnas/engine ${pkg})`,
+      undefined,
+      { cause: error },
+    );
   }
 }
 
@@ -79,7 +116,12 @@ async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new DataError('BAD_FORMAT', `is not valid JSON (${error instanceof Error ? error.message : String(error)})`, file, { cause: error });
+    throw new DataError(
+      'BAD_FORMAT',
+      `is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      file,
+      { cause: error },
+    );
   }
 }
 

@@ -6,7 +6,10 @@ test('xoshiro128** matches the reference implementation from state {1, 2, 3, 4}'
   // Test vector of Blackman & Vigna's xoshiro128starstar.c (also used by Rust's rand_xoshiro).
   const rng = Rng.fromState([1, 2, 3, 4]);
   const got = Array.from({ length: 10 }, () => rng.nextU32());
-  assert.deepEqual(got, [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804]);
+  assert.deepEqual(
+    got,
+    [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804],
+  );
 });
 
 test('seeded generators repeat per seed and differ across seeds', () => {
@@ -21,7 +24,14 @@ test('seeded generators repeat per seed and differ across seeds', () => {
 
 test('deriveSeed depends on every part and on their order', () => {
   assert.equal(deriveSeed(1, 2, 3), deriveSeed(1, 2, 3));
-  const seen = new Set([deriveSeed(1, 2, 3), deriveSeed(3, 2, 1), deriveSeed(1, 2), deriveSeed(1, 2, 3, 0), deriveSeed(2, 2, 3), deriveSeed(1, 2, 4)]);
+  const seen = new Set([
+    deriveSeed(1, 2, 3),
+    deriveSeed(3, 2, 1),
+    deriveSeed(1, 2),
+    deriveSeed(1, 2, 3, 0),
+    deriveSeed(2, 2, 3),
+    deriveSeed(1, 2, 4),
+  ]);
   assert.equal(seen.size, 6);
   assert.throws(() => deriveSeed(1.5), RangeError);
 });
@@ -45,7 +55,10 @@ test('nextInt stays in range and is roughly uniform; nextFloat is in [0, 1)', ()
 
 test('permutations are permutations, repeat per seed and differ across seeds', () => {
   const p = permutation(1000, 5);
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.deepEqual(permutation(1000, 5), p);
   assert.notDeepEqual(permutation(1000, 6), p);
   // A shuffle leaves few elements in place (expected 1 for a uniform permutation).

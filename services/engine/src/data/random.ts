@@ -24,7 +24,8 @@ function fmix32(x: number): number {
 export function deriveSeed(...parts: number[]): number {
   let h = 0x243f6a88 ^ parts.length;
   for (const p of parts) {
-    if (!Number.isInteger(p) || p < -(2 ** 31) || p >= 2 ** 32) throw new RangeError(`seed parts must be 32-bit integers; got ${p}`);
+    if (!Number.isInteger(p) || p < -(2 ** 31) || p >= 2 ** 32)
+      throw new RangeError(`seed parts must be 32-bit integers; got ${p}`);
     h = fmix32(Math.imul(h, 0x9e3779b1) ^ fmix32((p >>> 0) + 0x7f4a7c15));
   }
   return h;
@@ -75,7 +76,8 @@ export class Rng {
 
   /** Uniform integer in [0, n), without modulo bias (rejection sampling). */
   nextInt(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 4294967296) throw new RangeError(`nextInt needs an integer bound in [1, 2^32]; got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 4294967296)
+      throw new RangeError(`nextInt needs an integer bound in [1, 2^32]; got ${n}`);
     const limit = 4294967296 - (4294967296 % n);
     let x = this.nextU32();
     while (x >= limit) x = this.nextU32();

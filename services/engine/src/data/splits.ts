@@ -7,7 +7,8 @@ import { STREAMS, deriveSeed, permutation } from './random.js';
  * the architecture (lrnas-method.md section 2). With an odd size `train` gets the extra image.
  */
 export function splitHalves(ds: Dataset, seed: number): { train: Dataset; valid: Dataset } {
-  if (ds.size < 2) throw new DataError('BAD_OPTION', `${ds.name}/${ds.split}: ${ds.size} image(s) cannot be split in halves`);
+  if (ds.size < 2)
+    throw new DataError('BAD_OPTION', `${ds.name}/${ds.split}: ${ds.size} image(s) cannot be split in halves`);
   const order = permutation(ds.size, deriveSeed(seed, STREAMS.halves));
   const cut = Math.ceil(ds.size / 2);
   return {
@@ -19,7 +20,10 @@ export function splitHalves(ds: Dataset, seed: number): { train: Dataset; valid:
 /** Splits a set without a published split into seeded random train and test parts. */
 export function splitTrainTest(ds: Dataset, testSize: number, seed: number): { train: Dataset; test: Dataset } {
   if (!Number.isInteger(testSize) || testSize <= 0 || testSize >= ds.size) {
-    throw new DataError('BAD_OPTION', `${ds.name}: the test part must hold 1..${ds.size - 1} of ${ds.size} images; got ${testSize}`);
+    throw new DataError(
+      'BAD_OPTION',
+      `${ds.name}: the test part must hold 1..${ds.size - 1} of ${ds.size} images; got ${testSize}`,
+    );
   }
   const order = permutation(ds.size, deriveSeed(seed, STREAMS.testSplit));
   const cut = ds.size - testSize;
@@ -32,7 +36,8 @@ export function splitTrainTest(ds: Dataset, testSize: number, seed: number): { t
  */
 export function limitSize(ds: Dataset, limit: number | undefined, seed: number): Dataset {
   if (limit === undefined) return ds;
-  if (!Number.isInteger(limit) || limit <= 0) throw new DataError('BAD_OPTION', `${ds.name}/${ds.split}: a limit must be a positive integer; got ${limit}`);
+  if (!Number.isInteger(limit) || limit <= 0)
+    throw new DataError('BAD_OPTION', `${ds.name}/${ds.split}: a limit must be a positive integer; got ${limit}`);
   if (limit >= ds.size) return ds;
   const order = permutation(ds.size, deriveSeed(seed, STREAMS.limit));
   return ds.subset(order.subarray(0, limit));

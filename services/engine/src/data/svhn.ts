@@ -24,11 +24,26 @@ export async function readSvhnFile(file: string, split: string): Promise<Dataset
   const y = variables.get('y');
   if (!x || !y) {
     const found = [...variables.keys()].join(', ') || 'none';
-    throw new DataError('MISSING_VARIABLE', `lacks variable ${x ? 'y' : 'X'} (variables found: ${found}): not an SVHN cropped-digits file`, file);
+    throw new DataError(
+      'MISSING_VARIABLE',
+      `lacks variable ${x ? 'y' : 'X'} (variables found: ${found}): not an SVHN cropped-digits file`,
+      file,
+    );
   }
   const { height, width, count, data } = checkImages(x, file);
   const labels = svhnLabels(y, count, file);
-  return new Dataset({ name: 'svhn', split, height, width, channels: 3, classes: 10, classNames: SVHN_CLASSES, pixels: toNhwcInPlace(data, height, width, count), labels, flippable: false });
+  return new Dataset({
+    name: 'svhn',
+    split,
+    height,
+    width,
+    channels: 3,
+    classes: 10,
+    classNames: SVHN_CLASSES,
+    pixels: toNhwcInPlace(data, height, width, count),
+    labels,
+    flippable: false,
+  });
 }
 
 function checkImages(x: MatVariable, file: string): { height: number; width: number; count: number; data: Uint8Array } {
@@ -36,21 +51,27 @@ function checkImages(x: MatVariable, file: string): { height: number; width: num
   const dims = x.dims.length === 3 ? [...x.dims, 1] : x.dims;
   if (x.className !== 'uint8' || !(x.real instanceof Uint8Array) || x.complex || dims.length !== 4 || dims[2] !== 3) {
     const stored = x.real ? x.real.constructor.name : 'no data';
-    throw new DataError('BAD_FORMAT', `X must be a real uint8 array of H x W x 3 x N; found ${x.complex ? 'complex ' : ''}${x.className} ${x.dims.join('x')} (${stored})`, file);
+    throw new DataError(
+      'BAD_FORMAT',
+      `X must be a real uint8 array of H x W x 3 x N; found ${x.complex ? 'complex ' : ''}${x.className} ${x.dims.join('x')} (${stored})`,
+      file,
+    );
   }
   return { height: dims[0]!, width: dims[1]!, count: dims[3]!, data: x.real };
 }
 
 function svhnLabels(y: MatVariable, count: number, file: string): Int32Array {
   const values = y.real;
-  if (!values || y.complex) throw new DataError('BAD_FORMAT', `y must be a real numeric array; found ${y.className} ${y.dims.join('x')}`, file);
+  if (!values || y.complex)
+    throw new DataError('BAD_FORMAT', `y must be a real numeric array; found ${y.className} ${y.dims.join('x')}`, file);
   if (values.length !== count || y.dims.filter((d) => d !== 1).length > 1) {
     throw new DataError('BAD_SIZE', `y is ${y.dims.join('x')} but X holds ${count} images: y must be ${count}x1`, file);
   }
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const v = values[i]!;
-    if (!Number.isInteger(v) || v < 1 || v > 10) throw new DataError('BAD_LABEL', `y(${i + 1}) = ${v} is not a label 1..10`, file);
+    if (!Number.isInteger(v) || v < 1 || v > 10)
+      throw new DataError('BAD_LABEL', `y(${i + 1}) = ${v} is not a label 1..10`, file);
     labels[i] = v % 10;
   }
   return labels;

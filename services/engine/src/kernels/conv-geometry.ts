@@ -20,7 +20,12 @@ export function padOrCrop(x: tf.Tensor4D, e: Edges): tf.Tensor4D {
     y = tf.slice(y, [0, neg(e.top), neg(e.left), 0], [n, rows, cols, c]);
   }
   if (e.top > 0 || e.bottom > 0 || e.left > 0 || e.right > 0) {
-    y = tf.pad(y, [[0, 0], [pos(e.top), pos(e.bottom)], [pos(e.left), pos(e.right)], [0, 0]]);
+    y = tf.pad(y, [
+      [0, 0],
+      [pos(e.top), pos(e.bottom)],
+      [pos(e.left), pos(e.right)],
+      [0, 0],
+    ]);
   }
   return y;
 }
@@ -29,7 +34,14 @@ export function padOrCrop(x: tf.Tensor4D, e: Edges): tf.Tensor4D {
 export function zeroUpsample(x: tf.Tensor4D, strideHeight: number, strideWidth: number): tf.Tensor4D {
   if (strideHeight === 1 && strideWidth === 1) return x;
   const [n, h, w, c] = x.shape;
-  const spread = tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]]);
+  const spread = tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, strideHeight - 1],
+    [0, 0],
+    [0, strideWidth - 1],
+    [0, 0],
+  ]);
   return tf.reshape(spread, [n, h * strideHeight, w * strideWidth, c]);
 }
 

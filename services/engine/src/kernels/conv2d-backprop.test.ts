@@ -1,10 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { JS_BACKENDS, assertClose, assertSameResult, checkGradients, spreadValues, useBackend, type GradResult } from './grad-check.js';
+import {
+  JS_BACKENDS,
+  assertClose,
+  assertSameResult,
+  checkGradients,
+  spreadValues,
+  useBackend,
+  type GradResult,
+} from './grad-check.js';
 
 type Pad = number | 'same' | 'valid';
-const configs: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; strides: 1 | 2; pad: Pad }> = [
+const configs: Array<{
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  strides: 1 | 2;
+  pad: Pad;
+}> = [
   { x: [2, 5, 5, 3], f: [1, 1, 3, 4], strides: 1, pad: 0 },
   { x: [1, 5, 6, 3], f: [1, 1, 3, 2], strides: 2, pad: 0 },
   { x: [1, 6, 6, 2], f: [1, 1, 2, 2], strides: 2, pad: 'same' },
@@ -18,7 +31,8 @@ for (const cfg of configs) {
   const label = `x ${cfg.x} filter ${cfg.f} stride ${cfg.strides} pad ${cfg.pad}`;
 
   test(`conv2d gradients vs finite differences and cpu: ${label}`, async (t) => {
-    const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, cfg.strides, cfg.pad);
+    const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor =>
+      tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, cfg.strides, cfg.pad);
     const results: Record<string, GradResult> = {};
     for (const backend of JS_BACKENDS) {
       await t.test(backend, async () => {

@@ -3,7 +3,11 @@ import { dyForInputGradient, padOrCrop, tensorInput, xForFilterGradient, zeroUps
 
 type Shape4 = [number, number, number, number];
 
-function geometry(xShape: Shape4, filterShape: Shape4, attrs: tf.Conv2DBackpropInputAttrs | tf.Conv2DBackpropFilterAttrs): tf.backend_util.Conv2DInfo {
+function geometry(
+  xShape: Shape4,
+  filterShape: Shape4,
+  attrs: tf.Conv2DBackpropInputAttrs | tf.Conv2DBackpropFilterAttrs,
+): tf.backend_util.Conv2DInfo {
   if (attrs.dataFormat === 'NCHW') throw new Error('conv2d backprop on wasm supports only NHWC data');
   return tf.backend_util.computeConv2DInfo(xShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
 }
@@ -12,7 +16,11 @@ function geometry(xShape: Shape4, filterShape: Shape4, attrs: tf.Conv2DBackpropI
  * dx of a convolution: a stride-1 convolution of the upsampled, padded dy with the flipped filter whose in and
  * out channels are swapped. A 1x1 filter commutes with upsampling, so it is applied first, on the smaller dy.
  */
-export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: tf.Conv2DBackpropInputAttrs): tf.Tensor4D {
+export function conv2dBackpropInput(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: tf.Conv2DBackpropInputAttrs,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const info = geometry(attrs.inputShape, filter.shape, attrs);
     const backward = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
@@ -21,7 +29,12 @@ export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs:
       const mixed = zeroUpsample(tf.conv2d(dy, backward, 1, 'valid'), info.strideHeight, info.strideWidth);
       const { top, left } = info.padInfo;
       const [, h, w] = mixed.shape;
-      return padOrCrop(mixed, { top: -top, bottom: info.inHeight + top - h, left: -left, right: info.inWidth + left - w });
+      return padOrCrop(mixed, {
+        top: -top,
+        bottom: info.inHeight + top - h,
+        left: -left,
+        right: info.inWidth + left - w,
+      });
     }
     return tf.conv2d(dyForInputGradient(dy, info), backward, 1, 'valid');
   });
@@ -31,7 +44,11 @@ export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs:
  * dfilter of a convolution, as one convolution: input channels become the batch and images the channels of
  * the padded x, dy (dilated by the forward stride) is the filter, and the result holds every tap.
  */
-export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: tf.Conv2DBackpropFilterAttrs): tf.Tensor4D {
+export function conv2dBackpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: tf.Conv2DBackpropFilterAttrs,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const info = geometry(x.shape, attrs.filterShape, attrs);
     const images = tf.transpose(xForFilterGradient(x, info), [3, 1, 2, 0]) as tf.Tensor4D;
@@ -46,11 +63,19 @@ export const conv2dBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'>> 
   {
     kernelName: 'Conv2DBackpropInput',
     kernelFunc: ({ inputs, attrs }) =>
-      conv2dBackpropInput(tensorInput(inputs, 'dy'), tensorInput(inputs, 'filter'), attrs as unknown as tf.Conv2DBackpropInputAttrs),
+      conv2dBackpropInput(
+        tensorInput(inputs, 'dy'),
+        tensorInput(inputs, 'filter'),
+        attrs as unknown as tf.Conv2DBackpropInputAttrs,
+      ),
   },
   {
     kernelName: 'Conv2DBackpropFilter',
     kernelFunc: ({ inputs, attrs }) =>
-      conv2dBackpropFilter(tensorInput(inputs, 'x'), tensorInput(inputs, 'dy'), attrs as unknown as tf.Conv2DBackpropFilterAttrs),
+      conv2dBackpropFilter(
+        tensorInput(inputs, 'x'),
+        tensorInput(inputs, 'dy'),
+        attrs as unknown as tf.Conv2DBackpropFilterAttrs,
+      ),
   },
 ];

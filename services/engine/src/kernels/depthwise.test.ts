@@ -1,11 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { JS_BACKENDS, assertClose, assertSameResult, checkGradients, spreadValues, useBackend, type GradResult } from './grad-check.js';
+import {
+  JS_BACKENDS,
+  assertClose,
+  assertSameResult,
+  checkGradients,
+  spreadValues,
+  useBackend,
+  type GradResult,
+} from './grad-check.js';
 import { depthwiseConv2d } from './index.js';
 
 /** Direct float64 evaluation of a PyTorch-style depthwise convolution (symmetric zero padding). */
-function reference(x: Float32Array, [n, h, w, c]: number[], f: Float32Array, k: number, stride: number, pad: number, dilation: number) {
+function reference(
+  x: Float32Array,
+  [n, h, w, c]: number[],
+  f: Float32Array,
+  k: number,
+  stride: number,
+  pad: number,
+  dilation: number,
+) {
   const out = (size: number): number => Math.floor((size + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
   const [ho, wo] = [out(h as number), out(w as number)];
   const y = new Float64Array((n as number) * ho * wo * (c as number));
@@ -18,7 +34,9 @@ function reference(x: Float32Array, [n, h, w, c]: number[], f: Float32Array, k: 
             for (let e = 0; e < k; e++) {
               const [r, q] = [i * stride + a * dilation - pad, j * stride + e * dilation - pad];
               if (r < 0 || q < 0 || r >= (h as number) || q >= (w as number)) continue;
-              sum += (x[((b * (h as number) + r) * (w as number) + q) * (c as number) + ch] as number) * (f[(a * k + e) * (c as number) + ch] as number);
+              sum +=
+                (x[((b * (h as number) + r) * (w as number) + q) * (c as number) + ch] as number) *
+                (f[(a * k + e) * (c as number) + ch] as number);
             }
           y[((b * ho + i) * wo + j) * (c as number) + ch] = sum;
         }
@@ -26,7 +44,9 @@ function reference(x: Float32Array, [n, h, w, c]: number[], f: Float32Array, k: 
 }
 
 const configs = [1, 2].flatMap((stride) =>
-  [1, 2].flatMap((dilation) => [3, 5].flatMap((k) => [5, 6].map((size) => ({ stride: stride as 1 | 2, dilation: dilation as 1 | 2, k, size })))),
+  [1, 2].flatMap((dilation) =>
+    [3, 5].flatMap((k) => [5, 6].map((size) => ({ stride: stride as 1 | 2, dilation: dilation as 1 | 2, k, size }))),
+  ),
 );
 
 for (const { stride, dilation, k, size } of configs) {
@@ -34,7 +54,8 @@ for (const { stride, dilation, k, size } of configs) {
   const pad = dilation === 1 ? Math.floor(k / 2) : k - 1;
   test(`depthwiseConv2d ${k}x${k} stride ${stride} dilation ${dilation} on ${size}x${size}`, async (t) => {
     const xShape = [2, size, size, 2];
-    const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor => depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad, dilation);
+    const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor =>
+      depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad, dilation);
     const results: Record<string, GradResult> = {};
     for (const backend of JS_BACKENDS) {
       await t.test(`${backend}: forward matches a direct evaluation, gradients match finite differences`, async () => {
@@ -61,7 +82,10 @@ test('depthwiseConv2d rejects bad arguments with clear errors', async () => {
     const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;
     assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D, 1, 1, 1), /filter expects 3/);
     assert.throws(() => depthwiseConv2d(x, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D, 1, -1, 1), /pad must be/);
-    assert.throws(() => depthwiseConv2d(tf.zeros([1, 2, 2, 2]) as tf.Tensor4D, tf.zeros([5, 5, 2, 1]) as tf.Tensor4D, 1, 0, 2), /does not fit/);
+    assert.throws(
+      () => depthwiseConv2d(tf.zeros([1, 2, 2, 2]) as tf.Tensor4D, tf.zeros([5, 5, 2, 1]) as tf.Tensor4D, 1, 0, 2),
+      /does not fit/,
+    );
   });
 });
 
@@ -77,7 +101,9 @@ function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): Valu
 
 /** dx and dfilter of a stride-1, dilation-2 depthwise conv for upstream gradient dy, through depthwiseConv2d. */
 function viaWrapper(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, pad: number): Values[] {
-  const grads = tf.grads((input: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(depthwiseConv2d(input as tf.Tensor4D, f as tf.Tensor4D, 1, pad, 2), dy)))([x, filter]);
+  const grads = tf.grads((input: tf.Tensor, f: tf.Tensor) =>
+    tf.sum(tf.mul(depthwiseConv2d(input as tf.Tensor4D, f as tf.Tensor4D, 1, pad, 2), dy)),
+  )([x, filter]);
   const result = grads.map((g) => ({ values: g.dataSync() as Float32Array, shape: g.shape }));
   tf.dispose(grads);
   return result;

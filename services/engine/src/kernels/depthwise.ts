@@ -32,19 +32,35 @@ function dilated(x: tf.Tensor4D, filter: tf.Tensor4D, pad: number): tf.Tensor4D 
  * PyTorch. Dilation 2 at stride 2 reads only even rows and columns of the padded input, so it runs as an
  * undilated stride-1 convolution of those (taken with a 1x1 stride-2 average pool: exact, and fast on wasm).
  */
-export function depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, strides: 1 | 2, pad: number, dilation: 1 | 2): tf.Tensor4D {
-  if (x.rank !== 4 || filter.rank !== 4) throw new Error(`depthwiseConv2d: x and filter must be rank 4, got ${x.rank} and ${filter.rank}`);
+export function depthwiseConv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  strides: 1 | 2,
+  pad: number,
+  dilation: 1 | 2,
+): tf.Tensor4D {
+  if (x.rank !== 4 || filter.rank !== 4)
+    throw new Error(`depthwiseConv2d: x and filter must be rank 4, got ${x.rank} and ${filter.rank}`);
   const [, h, w, channels] = x.shape;
   const [fh, fw, filterChannels] = filter.shape;
-  if (channels !== filterChannels) throw new Error(`depthwiseConv2d: x has ${channels} channels but the filter expects ${filterChannels}`);
-  if (!Number.isInteger(pad) || pad < 0) throw new Error(`depthwiseConv2d: pad must be a non-negative integer, got ${pad}`);
+  if (channels !== filterChannels)
+    throw new Error(`depthwiseConv2d: x has ${channels} channels but the filter expects ${filterChannels}`);
+  if (!Number.isInteger(pad) || pad < 0)
+    throw new Error(`depthwiseConv2d: pad must be a non-negative integer, got ${pad}`);
   if (h + 2 * pad < dilation * (fh - 1) + 1 || w + 2 * pad < dilation * (fw - 1) + 1) {
-    throw new Error(`depthwiseConv2d: a ${fh}x${fw} filter with dilation ${dilation} does not fit a padded ${h}x${w} input`);
+    throw new Error(
+      `depthwiseConv2d: a ${fh}x${fw} filter with dilation ${dilation} does not fit a padded ${h}x${w} input`,
+    );
   }
   if (dilation === 1) return tf.depthwiseConv2d(x, filter, strides, pad);
   if (strides === 1) return dilated(x, filter, pad);
   return tf.tidy(() => {
-    const padded = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+    const padded = tf.pad(x, [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ]);
     return tf.depthwiseConv2d(tf.avgPool(padded, 1, 2, 'valid'), filter, 1, 'valid');
   });
 }

@@ -25,7 +25,9 @@ test('gather with batchDims 1 picks each example its own entry on every backend'
     const labels = tf.tensor1d([1, 3, 0], 'int32');
     const picked = tf.gather(logits, labels, 1, 1);
     assert.deepEqual(Array.from(picked.dataSync()), [1, 13, 20], backend);
-    const nested = tf.tidy(() => tf.gather(tf.reshape(logits, [3, 2, 2]), tf.tensor2d([1, 0, 0, 0, 1, 1], [3, 2], 'int32'), 2, 1));
+    const nested = tf.tidy(() =>
+      tf.gather(tf.reshape(logits, [3, 2, 2]), tf.tensor2d([1, 0, 0, 0, 1, 1], [3, 2], 'int32'), 2, 1),
+    );
     assert.deepEqual(nested.shape, [3, 2, 2]);
     assert.deepEqual(Array.from(nested.dataSync()), [1, 0, 3, 2, 10, 10, 12, 12, 21, 21, 23, 23], backend);
     tf.dispose([logits, labels, picked, nested]);

@@ -15,7 +15,10 @@ export function gatherWithBatchDims(x: tf.Tensor, indices: tf.Tensor, axis: numb
     const rows = x.shape[axis] ?? 1;
     const inner = size(x.shape.slice(axis + 1));
     const picks = size(indices.shape.slice(batchDims));
-    const table = tf.reshape(tf.transpose(tf.reshape(x, [batch, outer, rows, inner]), [0, 2, 1, 3]), [batch * rows, outer * inner]);
+    const table = tf.reshape(tf.transpose(tf.reshape(x, [batch, outer, rows, inner]), [0, 2, 1, 3]), [
+      batch * rows,
+      outer * inner,
+    ]);
     const offsets = tf.reshape(tf.mul(tf.range(0, batch, 1, 'int32'), tf.scalar(rows, 'int32')), [batch, 1]);
     const flatIds = tf.reshape(tf.add(tf.reshape(indices, [batch, picks]), offsets), [batch * picks]);
     const picked = tf.transpose(tf.reshape(tf.gather(table, flatIds, 0), [batch, picks, outer, inner]), [0, 2, 1, 3]);

@@ -121,14 +121,26 @@ export function checkGradients(
         };
         numeric[e] = (loss(eps) - loss(-eps)) / (2 * eps);
       }
-      assertClose(gradients[k] as Float32Array, numeric, options.atol ?? 2e-3, options.rtol ?? 1e-2, `gradient of input ${inputIndex} vs finite differences`);
+      assertClose(
+        gradients[k] as Float32Array,
+        numeric,
+        options.atol ?? 2e-3,
+        options.rtol ?? 1e-2,
+        `gradient of input ${inputIndex} vs finite differences`,
+      );
     });
   }
   return { output, outputShape, gradients };
 }
 
 /** Throws unless |actual - expected| <= atol + rtol * |expected| everywhere (and the lengths match). */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number, label: string): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  label: string,
+): void {
   if (actual.length !== expected.length) throw new Error(`${label}: length ${actual.length} != ${expected.length}`);
   let worst = -1;
   let worstExcess = 0;
@@ -138,7 +150,9 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (!(excess <= worstExcess)) [worst, worstExcess] = [i, Number.isNaN(excess) ? Infinity : excess];
   }
   if (worst >= 0) {
-    throw new Error(`${label}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${atol}, rtol ${rtol})`);
+    throw new Error(
+      `${label}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${atol}, rtol ${rtol})`,
+    );
   }
 }
 

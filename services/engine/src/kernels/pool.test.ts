@@ -1,11 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { JS_BACKENDS, assertClose, assertSameResult, checkGradients, spreadValues, useBackend, type GradResult } from './grad-check.js';
+import {
+  JS_BACKENDS,
+  assertClose,
+  assertSameResult,
+  checkGradients,
+  spreadValues,
+  useBackend,
+  type GradResult,
+} from './grad-check.js';
 import { avgPool3x3ExcludePad } from './index.js';
 
 /** Direct 3x3, padding 1 pooling of one NHWC image: mean over in-bounds cells only, or max. */
-function reference(x: Float32Array, h: number, w: number, c: number, stride: number, kind: 'avg' | 'max'): Float64Array {
+function reference(
+  x: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  stride: number,
+  kind: 'avg' | 'max',
+): Float64Array {
   const out = (n: number): number => Math.floor((n + 2 - 3) / stride) + 1;
   const [ho, wo] = [out(h), out(w)];
   const y = new Float64Array(ho * wo * c);
@@ -14,8 +29,10 @@ function reference(x: Float32Array, h: number, w: number, c: number, stride: num
       for (let ch = 0; ch < c; ch++) {
         const cells: number[] = [];
         for (let r = i * stride - 1; r < i * stride + 2; r++)
-          for (let q = j * stride - 1; q < j * stride + 2; q++) if (r >= 0 && q >= 0 && r < h && q < w) cells.push(x[(r * w + q) * c + ch] as number);
-        y[(i * wo + j) * c + ch] = kind === 'max' ? Math.max(...cells) : cells.reduce((a, b) => a + b, 0) / cells.length;
+          for (let q = j * stride - 1; q < j * stride + 2; q++)
+            if (r >= 0 && q >= 0 && r < h && q < w) cells.push(x[(r * w + q) * c + ch] as number);
+        y[(i * wo + j) * c + ch] =
+          kind === 'max' ? Math.max(...cells) : cells.reduce((a, b) => a + b, 0) / cells.length;
       }
   return y;
 }

@@ -10,7 +10,12 @@ export function avgPool3x3ExcludePad(x: tf.Tensor4D, strides: 1 | 2): tf.Tensor4
   if (x.rank !== 4) throw new Error(`avgPool3x3ExcludePad: x must be rank 4, got ${x.rank}`);
   return tf.tidy(() => {
     const info = tf.backend_util.computePool2DInfo(x.shape, 3, strides, 1, 1);
-    const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+    const padded = tf.pad(x, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
     return tf.mul(tf.avgPool(padded, 3, strides, 'valid'), paddingExcludedScale(info));
   });
 }

@@ -23,6 +23,10 @@ export const segmentSumKernels: Array<Omit<tf.KernelConfig, 'backendName'>> = [
   {
     kernelName: 'UnsortedSegmentSum',
     kernelFunc: ({ inputs, attrs }) =>
-      unsortedSegmentSum(tensorInput(inputs, 'x'), tensorInput(inputs, 'segmentIds'), (attrs as unknown as tf.UnsortedSegmentSumAttrs).numSegments),
+      unsortedSegmentSum(
+        tensorInput(inputs, 'x'),
+        tensorInput(inputs, 'segmentIds'),
+        (attrs as unknown as tf.UnsortedSegmentSumAttrs).numSegments,
+      ),
   },
 ];

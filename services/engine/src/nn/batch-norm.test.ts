@@ -121,28 +121,28 @@ test('training on one value per channel is an error, as in PyTorch', () => {
   bn.dispose();
 });
 
-test(
-  'gradients reach scale and shift only; the running statistics are no gradient targets',
-  () => {
-    const bn = makeBn(true);
-    const x = tf.tensor4d(X, SHAPE);
-    const before = tf.memory().numTensors;
-    const { grads, value } = tf.variableGrads(() => tf.sum(tf.square(bn.forward(x, { training: true }))) as tf.Scalar);
-    assert.deepEqual(Object.keys(grads).sort(), [bn.weight?.value.name, bn.bias?.value.name].sort());
-    // d/dbeta of sum(y^2) = 2 * sum(y) = 2 * N*H*W * beta, since the normalised part sums to zero.
-    assertClose(grads[bn.bias?.value.name as string]?.dataSync() ?? [], [2 * 6 * 1, 2 * 6 * -1], 1e-4, 'dbeta');
-    tf.dispose([value, ...Object.values(grads)]);
-    assert.equal(tf.memory().numTensors, before);
-    x.dispose();
-    bn.dispose();
-  },
-);
+test('gradients reach scale and shift only; the running statistics are no gradient targets', () => {
+  const bn = makeBn(true);
+  const x = tf.tensor4d(X, SHAPE);
+  const before = tf.memory().numTensors;
+  const { grads, value } = tf.variableGrads(() => tf.sum(tf.square(bn.forward(x, { training: true }))) as tf.Scalar);
+  assert.deepEqual(Object.keys(grads).sort(), [bn.weight?.value.name, bn.bias?.value.name].sort());
+  // d/dbeta of sum(y^2) = 2 * sum(y) = 2 * N*H*W * beta, since the normalised part sums to zero.
+  assertClose(grads[bn.bias?.value.name as string]?.dataSync() ?? [], [2 * 6 * 1, 2 * 6 * -1], 1e-4, 'dbeta');
+  tf.dispose([value, ...Object.values(grads)]);
+  assert.equal(tf.memory().numTensors, before);
+  x.dispose();
+  bn.dispose();
+});
 
 test('the training-mode gradient with respect to the input matches finite differences', () => {
   const bn = makeBn(true);
   const weights = tf.randomNormal(SHAPE, 0, 1, 'float32', 3);
   const loss = (x: tf.Tensor) => tf.sum(tf.mul(bn.forward(x as tf.Tensor4D, { training: true }), weights)) as tf.Scalar;
-  const x = tf.tensor4d(X.map((v) => v / 10), SHAPE);
+  const x = tf.tensor4d(
+    X.map((v) => v / 10),
+    SHAPE,
+  );
   const analytic = tf.grad(loss)(x).dataSync();
   const base = x.dataSync();
   const h = 1e-2;

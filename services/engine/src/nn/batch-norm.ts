@@ -57,7 +57,9 @@ export class BatchNorm2d extends Layer {
     const [n, h, w] = x.shape;
     const count = n * h * w;
     if (count < 2) {
-      throw new Error(`BatchNorm2d needs more than one value per channel in training, got input [${x.shape.join(', ')}]`);
+      throw new Error(
+        `BatchNorm2d needs more than one value per channel in training, got input [${x.shape.join(', ')}]`,
+      );
     }
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, [0, 1, 2]);

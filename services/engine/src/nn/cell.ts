@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GenotypePair } from '@lrnas/schema';
 import { dropPath } from './drop-path.js';
 import { FactorizedReduce, Identity, ReLUConvBN, createOp, type Stride } from './ops.js';
-import { Layer, Module, ModuleList, type ForwardContext } from './module.js';
+import type { Layer } from './module.js';
+import { Module, ModuleList, type ForwardContext } from './module.js';
 import type { CellPlan } from './plan.js';
 
 /**

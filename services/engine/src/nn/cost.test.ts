@@ -74,5 +74,8 @@ test('bad sizes are rejected with the offending field named', () => {
   bad({ layers: 2.5 }, 'layers');
   bad({ classes: -1 }, 'classes');
   bad({ inputChannels: Number.NaN }, 'inputChannels');
-  assert.throws(() => networkCost(GENOTYPES.DARTS_V2, DEFAULT_NETWORK_SHAPE, 0), /imageSize must be a positive integer/);
+  assert.throws(
+    () => networkCost(GENOTYPES.DARTS_V2, DEFAULT_NETWORK_SHAPE, 0),
+    /imageSize must be a positive integer/,
+  );
 });

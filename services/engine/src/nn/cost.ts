@@ -1,5 +1,12 @@
 import type { Genotype, GenotypePair, OpName } from '@lrnas/schema';
-import { auxiliaryLayer, CELL_MULTIPLIER, planCells, STEM_MULTIPLIER, validateNetworkShape, type NetworkShape } from './plan.js';
+import {
+  auxiliaryLayer,
+  CELL_MULTIPLIER,
+  planCells,
+  STEM_MULTIPLIER,
+  validateNetworkShape,
+  type NetworkShape,
+} from './plan.js';
 import type { Stride } from './ops.js';
 
 /** Size and compute of a network. */

@@ -35,7 +35,11 @@ export class Conv2d extends Layer {
     this.stride = options.stride ?? 1;
     this.pad = options.pad ?? 0;
     const fanIn = inChannels * kernelSize * kernelSize;
-    this.weight = this.addParameter('weight', [kernelSize, kernelSize, inChannels, outChannels], fanInUniformInit(fanIn));
+    this.weight = this.addParameter(
+      'weight',
+      [kernelSize, kernelSize, inChannels, outChannels],
+      fanInUniformInit(fanIn),
+    );
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {

@@ -13,7 +13,16 @@ test('variables have stable hierarchical names, parameters and buffers apart', (
   const op = new SepConv(4, 4, 3, 1, 1).initialize(0);
   assert.deepEqual(
     op.namedParameters().map(([name]) => name),
-    ['op.1.weight', 'op.2.weight', 'op.3.weight', 'op.3.bias', 'op.5.weight', 'op.6.weight', 'op.7.weight', 'op.7.bias'],
+    [
+      'op.1.weight',
+      'op.2.weight',
+      'op.3.weight',
+      'op.3.bias',
+      'op.5.weight',
+      'op.6.weight',
+      'op.7.weight',
+      'op.7.bias',
+    ],
   );
   assert.deepEqual(
     op.namedBuffers().map(([name]) => name),
@@ -110,7 +119,10 @@ test('loadState copies a network exactly and rejects missing, unknown and missha
   const state = Object.fromEntries(a.namedVariables());
   const { ['classifier.bias']: _dropped, ...missing } = state;
   assert.throws(() => b.loadState(missing), /missing variable classifier.bias/);
-  assert.throws(() => b.loadState({ ...state, 'cells.99.weight': tf.zeros([1]) }), /unknown variables: cells.99.weight/);
+  assert.throws(
+    () => b.loadState({ ...state, 'cells.99.weight': tf.zeros([1]) }),
+    /unknown variables: cells.99.weight/,
+  );
   assert.throws(
     () => b.loadState({ ...state, 'classifier.bias': tf.zeros([3]) }),
     /classifier.bias has shape \[10\], got \[3\]/,

@@ -138,7 +138,11 @@ test('the analytic parameter count equals the built network for every genotype a
         const net = new EvalNetwork(genotype, { ...shape, auxiliary });
         const built = net.parameters().reduce((n, v) => n + v.size, 0);
         const aux = auxiliary ? auxiliaryHeadParamCount(auxiliaryInputChannels(shape), shape.classes) : 0;
-        assert.equal(built, countParameters(genotype, shape) + aux, `${name} ${JSON.stringify(shape)} aux ${auxiliary}`);
+        assert.equal(
+          built,
+          countParameters(genotype, shape) + aux,
+          `${name} ${JSON.stringify(shape)} aux ${auxiliary}`,
+        );
         net.dispose();
       }
     }
@@ -190,7 +194,14 @@ const NO_MAX_POOL: Genotype = {
 
 /** Gradients of a cross-entropy (with the auxiliary head and drop-path) by parameter name. */
 function parameterGradients(genotype: Genotype, backend: string): Map<string, Float32Array> {
-  const net = new EvalNetwork(genotype, { channels: 4, layers: 3, classes: 10, inputChannels: 3, auxiliary: true, seed: 5 });
+  const net = new EvalNetwork(genotype, {
+    channels: 4,
+    layers: 3,
+    classes: 10,
+    inputChannels: 3,
+    auxiliary: true,
+    seed: 5,
+  });
   const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d([1, 7], 'int32'), 10);
   const before = tf.memory().numTensors;
@@ -227,7 +238,12 @@ test('gradients reach every parameter, leak nothing, and agree between the cpu a
   for (const [name, cpu] of byBackend.cpu ?? []) {
     const wasm = byBackend.wasm?.get(name) ?? new Float32Array();
     const scale = cpu.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-3);
-    assertClose(Array.from(wasm, (v) => v / scale), Array.from(cpu, (v) => v / scale), 1e-3, name);
+    assertClose(
+      Array.from(wasm, (v) => v / scale),
+      Array.from(cpu, (v) => v / scale),
+      1e-3,
+      name,
+    );
   }
 });
 

@@ -32,7 +32,15 @@ function refPool(x: Float32Array, [n, h, w, c]: Shape4, k: number, s: number, p:
 }
 
 /** Plain-JS reference of a depthwise convolution (filter [k, k, C, 1]). */
-function refDepthwise(x: Float32Array, [n, h, w, c]: Shape4, f: Float32Array, k: number, s: number, p: number, d: number) {
+function refDepthwise(
+  x: Float32Array,
+  [n, h, w, c]: Shape4,
+  f: Float32Array,
+  k: number,
+  s: number,
+  p: number,
+  d: number,
+) {
   const span = d * (k - 1) + 1;
   const ho = Math.floor((h + 2 * p - span) / s) + 1;
   const wo = Math.floor((w + 2 * p - span) / s) + 1;
@@ -143,29 +151,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
-test(
-  'the gradient of avg_pool_3x3 also divides by the count of real pixels',
-  async () => {
-    for (const backend of ['cpu', 'wasm'] as const) {
-      await useBackend(backend);
-      const [h, w] = [5, 4];
-      const op = createOp('avg_pool_3x3', 1, 2);
-      const x = tf.ones([1, h, w, 1]) as tf.Tensor4D;
-      const g = tf.grad((v: tf.Tensor) => tf.sum(op.forward(v as tf.Tensor4D, { training: false })))(x);
-      // d sum / d x[r][q] = sum over the windows that contain (r, q) of 1 / (real pixels in the window).
-      const expected = new Array<number>(h * w).fill(0);
-      for (let i = 0; i < Math.ceil(h / 2); i++)
-        for (let j = 0; j < Math.ceil(w / 2); j++) {
-          const rows = [2 * i - 1, 2 * i, 2 * i + 1].filter((r) => r >= 0 && r < h);
-          const cols = [2 * j - 1, 2 * j, 2 * j + 1].filter((q) => q >= 0 && q < w);
-          for (const r of rows)
-            for (const q of cols) expected[r * w + q] = (expected[r * w + q] ?? 0) + 1 / (rows.length * cols.length);
-        }
-      assertClose(g.dataSync(), expected, 1e-5, `${backend} gradient`);
-      tf.dispose([x, g]);
-    }
-  },
-);
+test('the gradient of avg_pool_3x3 also divides by the count of real pixels', async () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    const [h, w] = [5, 4];
+    const op = createOp('avg_pool_3x3', 1, 2);
+    const x = tf.ones([1, h, w, 1]) as tf.Tensor4D;
+    const g = tf.grad((v: tf.Tensor) => tf.sum(op.forward(v as tf.Tensor4D, { training: false })))(x);
+    // d sum / d x[r][q] = sum over the windows that contain (r, q) of 1 / (real pixels in the window).
+    const expected = new Array<number>(h * w).fill(0);
+    for (let i = 0; i < Math.ceil(h / 2); i++)
+      for (let j = 0; j < Math.ceil(w / 2); j++) {
+        const rows = [2 * i - 1, 2 * i, 2 * i + 1].filter((r) => r >= 0 && r < h);
+        const cols = [2 * j - 1, 2 * j, 2 * j + 1].filter((q) => q >= 0 && q < w);
+        for (const r of rows)
+          for (const q of cols) expected[r * w + q] = (expected[r * w + q] ?? 0) + 1 / (rows.length * cols.length);
+      }
+    assertClose(g.dataSync(), expected, 1e-5, `${backend} gradient`);
+    tf.dispose([x, g]);
+  }
+});
 
 /** d sum(w * maxpool(x)) / dx by hand: each window's weight goes to its largest real pixel. */
 function refMaxPoolGrad(x: Float32Array, w: Float32Array, [n, h, wd, c]: Shape4, s: number): Float32Array {
@@ -231,10 +236,17 @@ test('FactorizedReduce: path 1 reads the even pixels, path 2 the odd ones, zero 
     const [ho, wo] = [Math.ceil(h / 2), Math.ceil(w / 2)];
     assert.deepEqual(y.shape, [1, ho, wo, 4]);
     const xv = x.dataSync();
-    const at = (r: number, q: number, c: number) => (r < h && q < w ? Math.max(0, xv[(r * w + q) * 2 + c] as number) : 0);
+    const at = (r: number, q: number, c: number) =>
+      r < h && q < w ? Math.max(0, xv[(r * w + q) * 2 + c] as number) : 0;
     const expected: number[] = [];
     for (let i = 0; i < ho; i++)
-      for (let j = 0; j < wo; j++) expected.push(at(2 * i, 2 * j, 0), at(2 * i, 2 * j, 1), at(2 * i + 1, 2 * j + 1, 0), at(2 * i + 1, 2 * j + 1, 1));
+      for (let j = 0; j < wo; j++)
+        expected.push(
+          at(2 * i, 2 * j, 0),
+          at(2 * i, 2 * j, 1),
+          at(2 * i + 1, 2 * j + 1, 0),
+          at(2 * i + 1, 2 * j + 1, 1),
+        );
     assertClose(y.dataSync(), expected, 1e-5, `FR ${h}x${w}`);
     tf.dispose([eye, x, y]);
     fr.dispose();
@@ -280,7 +292,12 @@ test('drop-path zeroes the dropped samples and scales the kept ones by 1/(1-p)',
   const y = dropPath(x, 0.3, () => draws[i++] as number);
   const perSample = Array.from(tf.tidy(() => tf.mean(y, [1, 2, 3])).dataSync());
   // Kept when the draw is below 1 - p = 0.7.
-  assertClose(perSample, draws.map((r) => (r < 0.7 ? 1 / 0.7 : 0)), 1e-6, 'per-sample scale');
+  assertClose(
+    perSample,
+    draws.map((r) => (r < 0.7 ? 1 / 0.7 : 0)),
+    1e-6,
+    'per-sample scale',
+  );
   // On average it preserves the expectation.
   const big = tf.ones([4000, 1, 1, 1]) as tf.Tensor4D;
   const dropped = dropPath(big, 0.25, seededRandom(1));

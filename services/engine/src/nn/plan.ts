@@ -13,7 +13,12 @@ export interface NetworkShape {
 }
 
 /** The paper's evaluation size: C = 36, L = 20, 10 classes, RGB. */
-export const DEFAULT_NETWORK_SHAPE: Readonly<NetworkShape> = { channels: 36, layers: 20, classes: 10, inputChannels: 3 };
+export const DEFAULT_NETWORK_SHAPE: Readonly<NetworkShape> = {
+  channels: 36,
+  layers: 20,
+  classes: 10,
+  inputChannels: 3,
+};
 
 /** The stem has this many times C channels (DARTS's stem_multiplier). */
 export const STEM_MULTIPLIER = 3;
@@ -69,7 +74,6 @@ export function planCells(shape: NetworkShape): CellPlan[] {
   }
   return plan;
 }
-
 
 /** Index of the cell after which the auxiliary head reads (2L/3, rounded down, as DARTS). */
 export function auxiliaryLayer(layers: number): number {

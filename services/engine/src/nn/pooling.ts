@@ -28,7 +28,15 @@ function validCounts(size: number, kernel: number, stride: number, pad: number):
 export function avgPoolExcludePad(x: tf.Tensor4D, kernel: number, stride: number, pad: number): tf.Tensor4D {
   const [, h, w] = x.shape;
   return tf.tidy(() => {
-    const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+    const padded =
+      pad > 0
+        ? tf.pad(x, [
+            [0, 0],
+            [pad, pad],
+            [pad, pad],
+            [0, 0],
+          ])
+        : x;
     const pooled = tf.avgPool(padded, kernel, stride, 'valid');
     if (pad === 0) return pooled;
     const rows = validCounts(h, kernel, stride, pad);

@@ -12,12 +12,21 @@ const params = defineCommand({
     'multiply-accumulates for one image. Needs no tensors. The last line of output is {"params": N, "flops": M}.',
   ].join('\n'),
   flags: {
-    genotype: { kind: 'string', value: 'FILE', required: true, description: 'JSON file with a genotype (or named genotypes)' },
+    genotype: {
+      kind: 'string',
+      value: 'FILE',
+      required: true,
+      description: 'JSON file with a genotype (or named genotypes)',
+    },
     name: { kind: 'string', value: 'NAME', description: 'Which genotype, when FILE holds several by name' },
     channels: { kind: 'int', default: DEFAULT_NETWORK_SHAPE.channels, description: 'Initial channels C' },
     layers: { kind: 'int', default: DEFAULT_NETWORK_SHAPE.layers, description: 'Cells L' },
     classes: { kind: 'int', default: DEFAULT_NETWORK_SHAPE.classes, description: 'Classes' },
-    'input-channels': { kind: 'int', default: DEFAULT_NETWORK_SHAPE.inputChannels, description: 'Input image channels' },
+    'input-channels': {
+      kind: 'int',
+      default: DEFAULT_NETWORK_SHAPE.inputChannels,
+      description: 'Input image channels',
+    },
     'image-size': { kind: 'int', default: 32, description: 'Input image height and width, for FLOPs' },
   },
   async run(flags, io) {

@@ -5,7 +5,12 @@ import { reduceGradients } from './reduce.js';
 import { shapeGradients } from './shape.js';
 
 /** Every gradient this module defines. */
-export const gradients: tf.GradConfig[] = [...elementwiseGradients, ...reduceGradients, ...shapeGradients, ...nnGradients];
+export const gradients: tf.GradConfig[] = [
+  ...elementwiseGradients,
+  ...reduceGradients,
+  ...shapeGradients,
+  ...nnGradients,
+];
 
 /**
  * Registers our gradients. `@tensorflow/tfjs-core` alone registers none in Node (its CommonJS build leaves them

@@ -16,9 +16,20 @@ function allOnes(value: number | number[] | undefined): boolean {
  * the cpu and wasm backends divide by the full window size; rescaling dy by window/count makes them agree.
  */
 function avgPoolGrad(dy: tf.Tensor, x: tf.Tensor4D, attrs: tf.AvgPoolAttrs): tf.Tensor {
-  const info = tf.backend_util.computePool2DInfo(x.shape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape,
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   const scaled = tf.mul(dy, paddingExcludedScale(info));
-  return run('AvgPoolGrad', { dy: scaled, input: x }, { filterSize: attrs.filterSize, strides: attrs.strides, pad: attrs.pad });
+  return run(
+    'AvgPoolGrad',
+    { dy: scaled, input: x },
+    { filterSize: attrs.filterSize, strides: attrs.strides, pad: attrs.pad },
+  );
 }
 
 /** Gradients of the convolution, pooling, softmax, batch-norm and matmul kernels. */
@@ -28,8 +39,14 @@ export const nnGradients: tf.GradConfig[] = [
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs: tf.Conv2DAttrs) => {
       const [x, filter] = [at(saved, 0), at(saved, 1)];
-      if (!allOnes(attrs.dilations)) throw new Error(`gradient of conv2d: dilations must be 1, got ${String(attrs.dilations)}`);
-      const common = { strides: attrs.strides, pad: attrs.pad, dataFormat: attrs.dataFormat, dimRoundingMode: attrs.dimRoundingMode };
+      if (!allOnes(attrs.dilations))
+        throw new Error(`gradient of conv2d: dilations must be 1, got ${String(attrs.dilations)}`);
+      const common = {
+        strides: attrs.strides,
+        pad: attrs.pad,
+        dataFormat: attrs.dataFormat,
+        dimRoundingMode: attrs.dimRoundingMode,
+      };
       return {
         x: () => run('Conv2DBackpropInput', { dy: one(dy), filter }, { ...common, inputShape: x.shape }),
         filter: () => run('Conv2DBackpropFilter', { x, dy: one(dy) }, { ...common, filterShape: filter.shape }),
@@ -42,12 +59,15 @@ export const nnGradients: tf.GradConfig[] = [
     gradFunc: (dy, saved, attrs: tf.DepthwiseConv2dNativeAttrs) => {
       const [x, filter] = [at(saved, 0), at(saved, 1)];
       if (!allOnes(attrs.dilations)) {
-        throw new Error('gradient of depthwiseConv2d: native dilation has no gradient; use depthwiseConv2d from kernels/');
+        throw new Error(
+          'gradient of depthwiseConv2d: native dilation has no gradient; use depthwiseConv2d from kernels/',
+        );
       }
       const common = { strides: attrs.strides, pad: attrs.pad, dilations: 1, dimRoundingMode: attrs.dimRoundingMode };
       return {
         x: () => run('DepthwiseConv2dNativeBackpropInput', { dy: one(dy), filter }, { ...common, inputShape: x.shape }),
-        filter: () => run('DepthwiseConv2dNativeBackpropFilter', { x, dy: one(dy) }, { ...common, filterShape: filter.shape }),
+        filter: () =>
+          run('DepthwiseConv2dNativeBackpropFilter', { x, dy: one(dy) }, { ...common, filterShape: filter.shape }),
       };
     },
   }),
@@ -62,7 +82,9 @@ export const nnGradients: tf.GradConfig[] = [
   grad({
     kernelName: 'AvgPool',
     inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs: tf.AvgPoolAttrs) => ({ x: () => avgPoolGrad(one(dy), at(saved, 0) as tf.Tensor4D, attrs) }),
+    gradFunc: (dy, saved, attrs: tf.AvgPoolAttrs) => ({
+      x: () => avgPoolGrad(one(dy), at(saved, 0) as tf.Tensor4D, attrs),
+    }),
   }),
   grad({
     kernelName: 'Softmax',

@@ -31,18 +31,23 @@ function stridedSliceSources(xShape: number[], attrs: tf.StridedSliceAttrs): Int
   );
   if (info.finalShapeSparse.length !== xShape.length && !info.isSimpleSlice) {
     // tfjs 4.22's forward pass reads the wrong elements in this case, on cpu and wasm alike.
-    throw new Error('gradient of stridedSlice: shrinkAxisMask/newAxisMask with strides other than 1 is unsupported; use slice + reshape');
+    throw new Error(
+      'gradient of stridedSlice: shrinkAxisMask/newAxisMask with strides other than 1 is unsupported; use slice + reshape',
+    );
   }
   // begin, end and strides are canonical: one entry per axis of x, end exclusive in the stride's direction.
   const begin = xShape.map((_, d) => info.begin[d] ?? 0);
   const strides = xShape.map((_, d) => info.strides[d] ?? 1);
-  const counts = xShape.map((_, d) => Math.max(0, Math.ceil(((info.end[d] ?? 0) - (begin[d] ?? 0)) / (strides[d] ?? 1))));
+  const counts = xShape.map((_, d) =>
+    Math.max(0, Math.ceil(((info.end[d] ?? 0) - (begin[d] ?? 0)) / (strides[d] ?? 1))),
+  );
   const xStrides = [...tf.util.computeStrides(xShape), 1];
   const out = new Int32Array(size(counts));
   const loc = new Array<number>(counts.length).fill(0);
   for (let k = 0; k < out.length; k++) {
     let flat = 0;
-    for (let d = 0; d < counts.length; d++) flat += ((begin[d] ?? 0) + (loc[d] ?? 0) * (strides[d] ?? 1)) * (xStrides[d] ?? 1);
+    for (let d = 0; d < counts.length; d++)
+      flat += ((begin[d] ?? 0) + (loc[d] ?? 0) * (strides[d] ?? 1)) * (xStrides[d] ?? 1);
     out[k] = flat;
     for (let d = counts.length - 1; d >= 0; d--) {
       loc[d] = (loc[d] ?? 0) + 1;
@@ -63,7 +68,10 @@ function gatherGrad(dy: tf.Tensor, x: tf.Tensor, indices: tf.Tensor, attrs: tf.G
   const inner = size(x.shape.slice(axis + 1));
   const picks = size(indices.shape.slice(batchDims));
   // dy is [batch, outer, picks, inner]; bring (batch, picks) together as the segment dimension.
-  const data = tf.reshape(tf.transpose(tf.reshape(dy, [batch, outer, picks, inner]), [0, 2, 1, 3]), [batch * picks, outer * inner]);
+  const data = tf.reshape(tf.transpose(tf.reshape(dy, [batch, outer, picks, inner]), [0, 2, 1, 3]), [
+    batch * picks,
+    outer * inner,
+  ]);
   const offsets = tf.reshape(tf.mul(tf.range(0, batch, 1, 'int32'), tf.scalar(rows, 'int32')), [batch, 1]);
   const ids = tf.reshape(tf.add(tf.reshape(indices, [batch, picks]), offsets), [batch * picks]);
   const summed = tf.unsortedSegmentSum(data, ids as tf.Tensor1D, batch * rows);
@@ -95,7 +103,11 @@ export const shapeGradients: tf.GradConfig[] = [
     saveAllInputs: true,
     gradFunc: (dy, saved, attrs: tf.ConcatAttrs) => {
       const axis = tf.util.parseAxisParam(attrs.axis, at(saved, 0).shape)[0] ?? 0;
-      const parts = tf.split(one(dy), saved.map((t) => t.shape[axis] ?? 0), axis);
+      const parts = tf.split(
+        one(dy),
+        saved.map((t) => t.shape[axis] ?? 0),
+        axis,
+      );
       return Object.fromEntries(parts.map((part, i) => [String(i), () => part]));
     },
   }),
@@ -130,7 +142,14 @@ export const shapeGradients: tf.GradConfig[] = [
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs: tf.PadV2Attrs) => {
       const x = at(saved, 0);
-      return { x: () => tf.slice(one(dy), attrs.paddings.map(([before]) => before), x.shape) };
+      return {
+        x: () =>
+          tf.slice(
+            one(dy),
+            attrs.paddings.map(([before]) => before),
+            x.shape,
+          ),
+      };
     },
   }),
   grad({
