@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackpropKernels } from './conv2d-backprop.js';
 import { depthwiseBackpropKernels } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
+import { maxPoolGradKernels } from './max-pool-grad.js';
 import { registerGradients } from './gradients/index.js';
 import { segmentSumKernels } from './segment-sum.js';
 
@@ -12,12 +13,13 @@ type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
 type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => Kernel };
 
-/** Kernels we supply per backend: missing ones, much slower native ones, and one with a bug. */
+/** Kernels we supply per backend: missing ones, much slower native ones, and ones with bugs (GatherV2, MaxPoolGrad). */
 const SUPPLIED: Record<string, Supplied[]> = {
   wasm: [
     ...depthwiseBackpropKernels,
     ...conv2dBackpropKernels,
     ...segmentSumKernels,
+    ...maxPoolGradKernels,
     { kernelName: 'GatherV2', wrap: gatherKernel },
   ],
 };

@@ -192,24 +192,19 @@ function refMaxPoolGrad(x: Float32Array, w: Float32Array, [n, h, wd, c]: Shape4,
 }
 
 for (const backend of ['cpu', 'wasm'] as const) {
-  test(
-    `[${backend}] the gradient of max_pool_3x3 goes to each window's largest pixel, negative values included`,
-    // tfjs-backend-wasm 4.22's MaxPoolGrad drops windows whose maximum is negative (it starts its search at 0).
-    { todo: backend === 'wasm' ? 'needs a correct MaxPoolGrad kernel for wasm (src/kernels)' : false },
-    async () => {
-      await useBackend(backend);
-      for (const s of [1, 2] as const) {
-        const shape: Shape4 = [2, 6, 5, 3];
-        const x = tf.randomNormal(shape, 0, 1, 'float32', 3) as tf.Tensor4D;
-        const op = createOp('max_pool_3x3', 3, s);
-        const w = tf.tidy(() => tf.randomNormal(op.forward(x, { training: false }).shape, 0, 1, 'float32', 4));
-        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(op.forward(v as tf.Tensor4D, { training: false }), w)))(x);
-        const expected = refMaxPoolGrad(x.dataSync() as Float32Array, w.dataSync() as Float32Array, shape, s);
-        assertClose(g.dataSync(), expected, 1e-5, `stride ${s}`);
-        tf.dispose([x, w, g]);
-      }
-    },
-  );
+  test(`[${backend}] the gradient of max_pool_3x3 goes to each window's largest pixel, negative values included`, async () => {
+    await useBackend(backend);
+    for (const s of [1, 2] as const) {
+      const shape: Shape4 = [2, 6, 5, 3];
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 3) as tf.Tensor4D;
+      const op = createOp('max_pool_3x3', 3, s);
+      const w = tf.tidy(() => tf.randomNormal(op.forward(x, { training: false }).shape, 0, 1, 'float32', 4));
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(op.forward(v as tf.Tensor4D, { training: false }), w)))(x);
+      const expected = refMaxPoolGrad(x.dataSync() as Float32Array, w.dataSync() as Float32Array, shape, s);
+      assertClose(g.dataSync(), expected, 1e-5, `stride ${s}`);
+      tf.dispose([x, w, g]);
+    }
+  });
 }
 
 test('FactorizedReduce: path 1 reads the even pixels, path 2 the odd ones, zero past an odd edge', async () => {
