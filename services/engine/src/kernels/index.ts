@@ -7,7 +7,7 @@ import { registerGradients } from './gradients/index.js';
 import { segmentSumKernels } from './segment-sum.js';
 
 export { depthwiseConv2d } from './depthwise.js';
-export { avgPool3x3ExcludePad } from './pool.js';
+export { avgPoolExcludePad } from './pool.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */

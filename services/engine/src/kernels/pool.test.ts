@@ -10,26 +10,28 @@ import {
   useBackend,
   type GradResult,
 } from './grad-check.js';
-import { avgPool3x3ExcludePad } from './index.js';
+import { avgPoolExcludePad } from './index.js';
 
-/** Direct 3x3, padding 1 pooling of one NHWC image: mean over in-bounds cells only, or max. */
-function reference(
-  x: Float32Array,
-  h: number,
-  w: number,
-  c: number,
-  stride: number,
-  kind: 'avg' | 'max',
-): Float64Array {
-  const out = (n: number): number => Math.floor((n + 2 - 3) / stride) + 1;
-  const [ho, wo] = [out(h), out(w)];
+/** A pooling window: size, stride and zero padding on every side. */
+interface Window {
+  k: [number, number];
+  s: [number, number];
+  p: number;
+}
+
+/** Direct pooling of one NHWC image: mean over the window's in-bounds cells only, or their max. */
+function reference(x: Float32Array, h: number, w: number, c: number, win: Window, kind: 'avg' | 'max'): Float64Array {
+  const [kh, kw] = win.k;
+  const [sh, sw] = win.s;
+  const ho = Math.floor((h + 2 * win.p - kh) / sh) + 1;
+  const wo = Math.floor((w + 2 * win.p - kw) / sw) + 1;
   const y = new Float64Array(ho * wo * c);
   for (let i = 0; i < ho; i++)
     for (let j = 0; j < wo; j++)
       for (let ch = 0; ch < c; ch++) {
         const cells: number[] = [];
-        for (let r = i * stride - 1; r < i * stride + 2; r++)
-          for (let q = j * stride - 1; q < j * stride + 2; q++)
+        for (let r = i * sh - win.p; r < i * sh - win.p + kh; r++)
+          for (let q = j * sw - win.p; q < j * sw - win.p + kw; q++)
             if (r >= 0 && q >= 0 && r < h && q < w) cells.push(x[(r * w + q) * c + ch] as number);
         y[(i * wo + j) * c + ch] =
           kind === 'max' ? Math.max(...cells) : cells.reduce((a, b) => a + b, 0) / cells.length;
@@ -37,22 +39,50 @@ function reference(
   return y;
 }
 
-const pools = {
-  avgPool3x3ExcludePad: { kind: 'avg', f: (x: tf.Tensor, s: 1 | 2) => avgPool3x3ExcludePad(x as tf.Tensor4D, s) },
-  'tf.avgPool (pad 1)': { kind: 'avg', f: (x: tf.Tensor, s: 1 | 2) => tf.avgPool(x as tf.Tensor4D, 3, s, 1) },
-  'tf.maxPool (pad 1)': { kind: 'max', f: (x: tf.Tensor, s: 1 | 2) => tf.maxPool(x as tf.Tensor4D, 3, s, 1) },
-} as const;
+type Pool = (x: tf.Tensor4D, win: Window) => tf.Tensor4D;
+
+const pools: Record<string, { kind: 'avg' | 'max'; f: Pool; windows: Window[] }> = {
+  avgPoolExcludePad: {
+    kind: 'avg',
+    f: (x, win) => avgPoolExcludePad(x, win.k, win.s, win.p),
+    windows: [
+      { k: [3, 3], s: [1, 1], p: 1 },
+      { k: [3, 3], s: [2, 2], p: 1 },
+      // The auxiliary head's pool, an uneven window and an even one whose padding reaches half of it.
+      { k: [5, 5], s: [3, 3], p: 0 },
+      { k: [2, 3], s: [1, 2], p: 1 },
+      { k: [2, 2], s: [2, 2], p: 1 },
+    ],
+  },
+  'tf.avgPool': {
+    kind: 'avg',
+    f: (x, win) => tf.avgPool(x, win.k, win.s, win.p),
+    windows: [
+      { k: [3, 3], s: [1, 1], p: 1 },
+      { k: [3, 3], s: [2, 2], p: 1 },
+    ],
+  },
+  'tf.maxPool': {
+    kind: 'max',
+    f: (x, win) => tf.maxPool(x, win.k, win.s, win.p),
+    windows: [
+      { k: [3, 3], s: [1, 1], p: 1 },
+      { k: [3, 3], s: [2, 2], p: 1 },
+    ],
+  },
+};
 
 for (const [name, pool] of Object.entries(pools)) {
-  for (const stride of [1, 2] as const) {
+  for (const win of pool.windows) {
     for (const size of [5, 6]) {
-      test(`${name} 3x3 stride ${stride} on ${size}x${size}: forward, gradient, backends`, async (t) => {
+      const label = `${win.k.join('x')} stride ${win.s.join(',')} pad ${win.p} on ${size}x${size}`;
+      test(`${name} ${label}: forward, gradient, backends`, async (t) => {
         const results: Record<string, GradResult> = {};
         for (const backend of JS_BACKENDS) {
           await t.test(backend, async () => {
             await useBackend(backend);
-            const result = checkGradients((x) => pool.f(x, stride), [{ shape: [1, size, size, 2] }]);
-            const expected = reference(spreadValues(size * size * 2, 7), size, size, 2, stride, pool.kind);
+            const result = checkGradients((x) => pool.f(x as tf.Tensor4D, win), [{ shape: [1, size, size, 2] }]);
+            const expected = reference(spreadValues(size * size * 2, 7), size, size, 2, win, pool.kind);
             assertClose(result.output, expected, 1e-6, 1e-5, 'forward');
             results[backend] = result;
           });
@@ -65,6 +95,18 @@ for (const [name, pool] of Object.entries(pools)) {
     }
   }
 }
+
+test('avgPoolExcludePad rejects padding beyond half the window and non-NHWC input', () => {
+  const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+  const rank3: tf.Tensor = tf.zeros([4, 4, 1]);
+  assert.throws(
+    () => avgPoolExcludePad(x, 3, 1, 2),
+    /pad must be an integer in \[0, kernel \/ 2\], got 2 for kernel 3x3/,
+  );
+  assert.throws(() => avgPoolExcludePad(x, [3, 2], 1, 1.5), /got 1.5/);
+  assert.throws(() => avgPoolExcludePad(rank3 as tf.Tensor4D, 3, 1, 1), /rank 4 \(NHWC\), got shape \[4, 4, 1\]/);
+  tf.dispose([x, rank3]);
+});
 
 test("tf.avgPool gradient with 'same' padding and a 2x3 window matches finite differences", async () => {
   for (const backend of JS_BACKENDS) {

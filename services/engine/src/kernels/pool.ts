@@ -2,20 +2,34 @@ import * as tf from '@tensorflow/tfjs-core';
 import { paddingExcludedScale } from './conv-geometry.js';
 
 /**
- * 3x3 average pooling with padding 1 that excludes the padding from each window's count (PyTorch's
- * count_include_pad=False), built from an explicit pad and a 'valid' pool so that forward and backward agree
- * on every backend, whatever its padded AvgPool and AvgPoolGrad kernels assume.
+ * k x k average pooling with `pad` zeros on each side that divides each window by its count of real
+ * (non-padding) cells, as PyTorch's count_include_pad=False; output sizes round down, as PyTorch's do.
+ * Built from an explicit pad, a 'valid' pool and a per-position rescale (window / count), so forward and
+ * backward agree on every backend whatever its padded AvgPool and AvgPoolGrad kernels assume.
  */
-export function avgPool3x3ExcludePad(x: tf.Tensor4D, strides: 1 | 2): tf.Tensor4D {
-  if (x.rank !== 4) throw new Error(`avgPool3x3ExcludePad: x must be rank 4, got ${x.rank}`);
+export function avgPoolExcludePad(
+  x: tf.Tensor4D,
+  kernel: number | [number, number],
+  stride: number | [number, number],
+  pad: number,
+): tf.Tensor4D {
+  if (x.rank !== 4) throw new Error(`avgPoolExcludePad: x must be rank 4 (NHWC), got shape [${x.shape.join(', ')}]`);
+  const [kh, kw] = typeof kernel === 'number' ? [kernel, kernel] : kernel;
+  // PyTorch's limit: a larger pad could leave a window with no real cell to average.
+  if (!Number.isInteger(pad) || pad < 0 || 2 * pad > Math.min(kh, kw)) {
+    throw new Error(`avgPoolExcludePad: pad must be an integer in [0, kernel / 2], got ${pad} for kernel ${kh}x${kw}`);
+  }
   return tf.tidy(() => {
-    const info = tf.backend_util.computePool2DInfo(x.shape, 3, strides, 1, 1);
-    const padded = tf.pad(x, [
+    if (pad === 0) return tf.avgPool(x, [kh, kw], stride, 'valid');
+    const edges: tf.backend_util.ExplicitPadding = [
       [0, 0],
-      [1, 1],
-      [1, 1],
+      [pad, pad],
+      [pad, pad],
       [0, 0],
-    ]);
-    return tf.mul(tf.avgPool(padded, 3, strides, 'valid'), paddingExcludedScale(info));
+    ];
+    // Explicit edges: with a numeric pad, tfjs 4.22 sizes both axes by the window's height and stride.
+    const info = tf.backend_util.computePool2DInfo(x.shape, [kh, kw], stride, 1, edges, 'floor');
+    const padded = tf.pad(x, edges);
+    return tf.mul(tf.avgPool(padded, [kh, kw], stride, 'valid'), paddingExcludedScale(info));
   });
 }

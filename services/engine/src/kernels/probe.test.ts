@@ -15,7 +15,7 @@ import {
   type GradResult,
   type InputSpec,
 } from './grad-check.js';
-import { avgPool3x3ExcludePad, depthwiseConv2d } from './index.js';
+import { avgPoolExcludePad, depthwiseConv2d } from './index.js';
 
 type T4 = tf.Tensor4D;
 interface Case {
@@ -87,7 +87,11 @@ const cases: Case[] = [
   { name: 'maxPool 3x3 stride 2 pad 1', inputs: [f32(1, 6, 6, 2)], f: (x) => tf.maxPool(x as T4, 3, 2, 1) },
   { name: 'tf.avgPool 3x3 stride 1 pad 1', inputs: [f32(1, 5, 5, 2)], f: (x) => tf.avgPool(x as T4, 3, 1, 1) },
   { name: 'tf.avgPool 3x3 stride 2 pad 1', inputs: [f32(1, 6, 6, 2)], f: (x) => tf.avgPool(x as T4, 3, 2, 1) },
-  { name: 'avgPool3x3ExcludePad stride 2', inputs: [f32(1, 5, 5, 2)], f: (x) => avgPool3x3ExcludePad(x as T4, 2) },
+  {
+    name: 'avgPoolExcludePad 3x3 stride 2 pad 1',
+    inputs: [f32(1, 5, 5, 2)],
+    f: (x) => avgPoolExcludePad(x as T4, 3, 2, 1),
+  },
   { name: 'relu', inputs: [f32(2, 3, 4)], f: (x) => tf.relu(x) },
   {
     name: 'batch-norm arithmetic (moments, rsqrt)',
