@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ensureDependencies, ensureWebBuild } from './lib/deps.mjs';
 import { ensureNatsServer, startNatsServer } from './lib/nats-server.mjs';
 import { portOrFree, waitForHttp } from './lib/ports.mjs';
+import { ensurePostgres } from './lib/postgres.mjs';
 import { Supervisor } from './lib/supervisor.mjs';
 import { findTestFiles, runTests } from './lib/test-runner.mjs';
 
@@ -174,7 +175,9 @@ async function test(filters) {
     return 0;
   }
   ensureDependencies(root, log);
+  // Integration tests start their own nats-server and PostgreSQL from these binaries.
   ensureNatsServer(log);
+  ensurePostgres(log);
   const files = findTestFiles(root, filters);
   if (files.length === 0) {
     console.error(`no test files match ${filters.join(' ')}`);

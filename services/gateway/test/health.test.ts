@@ -4,8 +4,9 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startNatsServer, type NatsServerHandle } from '../../../infra/local/lib/nats-server.mjs';
+import { startPostgres } from '../../../infra/local/lib/postgres.mjs';
 import { startWorker, type WorkerHandle } from '@lrnas/worker';
-import { GATEWAY_VERSION, startGateway, type GatewayHandle } from '../src/index.js';
+import { GATEWAY_VERSION, parseDatabaseUrl, startGateway, type GatewayHandle } from '../src/index.js';
 import { printGatewaySchema, SCHEMA_FILE } from '../src/emit-schema.js';
 
 let server: NatsServerHandle;
@@ -134,6 +135,26 @@ test('with NATS unreachable the gateway still serves and reports NATS as down', 
     assert.equal(data!.health.database.connected, true);
   } finally {
     await lonely.stop();
+  }
+});
+
+test('with DATABASE_URL naming PostgreSQL the gateway owns a real PostgreSQL database', async () => {
+  const pg = await startPostgres();
+  try {
+    const pgGateway = await startGateway(
+      { port: 0, host: '127.0.0.1', natsUrl: server.url, database: parseDatabaseUrl(pg.url) },
+      quiet,
+    );
+    try {
+      const { data } = await graphql<HealthAnswer>(pgGateway.url, HEALTH);
+      assert.deepEqual(data!.health.database, { kind: 'POSTGRESQL', connected: true });
+      const [row] = await pgGateway.db.orm.em.getConnection().execute<{ version: string }[]>('select version()');
+      assert.match(row!.version, /^PostgreSQL/);
+    } finally {
+      await pgGateway.stop();
+    }
+  } finally {
+    await pg.stop();
   }
 });
 
