@@ -7,7 +7,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { startNatsServer } from '../infra/local/lib/nats-server.mjs';
 import { freePort } from '../infra/local/lib/ports.mjs';
+import { startPostgres } from '../infra/local/lib/postgres.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const launcher = path.join(root, 'infra', 'local', 'launch.mjs');
@@ -110,6 +112,39 @@ test('start brings up NATS, gateway, a worker and the dashboard; SIGINT stops th
   }
   assert.ok(run.output.some((l) => l.includes('[launcher] stopped')));
   assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
+});
+
+test('external NATS and PostgreSQL URLs replace the embedded defaults; --workers sets the count', async () => {
+  const dir = dataDir();
+  const nats = await startNatsServer({ dataDir: path.join(dir, 'external-nats') });
+  const pg = await startPostgres();
+  const port = await freePort();
+  const run = launch([
+    'start',
+    '--port',
+    String(port),
+    '--data-dir',
+    path.join(dir, 'platform'),
+    '--workers',
+    '2',
+    '--nats-url',
+    nats.url,
+    '--database-url',
+    pg.url,
+  ]);
+  try {
+    await waitFor(() => run.output.some((l) => l.includes('LRNAS Hub is up')), 'the platform to come up', 180_000);
+    await waitFor(async () => ((await health(port))?.workers.length ?? 0) === 2, 'two workers', 60_000);
+    const state = (await health(port))!;
+    assert.deepEqual(state.database, { kind: 'POSTGRESQL', connected: true });
+    assert.ok(!fs.existsSync(path.join(dir, 'platform', 'nats')), 'no embedded nats-server was started');
+    assert.ok(!fs.existsSync(path.join(dir, 'platform', 'lrnas.sqlite')), 'no SQLite file was created');
+  } finally {
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exit, 0, run.output.slice(-20).join('\n'));
+    await nats.stop();
+    await pg.stop();
+  }
 });
 
 test('a launcher killed outright leaves no orphans: its children notice and exit', async () => {
