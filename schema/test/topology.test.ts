@@ -1,29 +1,14 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { AckPolicy, RetentionPolicy, StorageType, connect, headers, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle } from '../../infra/local/lib/nats-server.mjs';
+import { test } from 'node:test';
+import { AckPolicy, RetentionPolicy, StorageType, headers } from 'nats';
+import { useNatsServer } from '../../infra/local/lib/test-nats.mjs';
 import { EVENTS_STREAM, JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY, eventSubject, jobSubject } from '../src/index.js';
 import { ensureTopology, TopologyMismatchError } from '../src/nats/index.js';
 
-let server: NatsServerHandle;
-let nc: NatsConnection;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-topology-'));
-
-before(async () => {
-  server = await startNatsServer({ dataDir });
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc?.close();
-  await server?.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+const nats = useNatsServer('lrnas-topology-');
 
 test('ensureTopology creates the streams and the consumer as the contract says', async () => {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await nats.nc.jetstreamManager();
   const report = await ensureTopology(jsm);
   assert.deepEqual(report.created, [
     `stream ${JOBS_STREAM}`,
@@ -48,7 +33,7 @@ test('ensureTopology creates the streams and the consumer as the contract says',
 });
 
 test('a drifted mutable setting is put back; an immutable one is refused by name', async () => {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await nats.nc.jetstreamManager();
   await ensureTopology(jsm);
   await jsm.consumers.update(JOBS_STREAM, JOBS_CONSUMER, { max_deliver: 99 });
   const report = await ensureTopology(jsm);
@@ -72,9 +57,9 @@ test('a drifted mutable setting is put back; an immutable one is refused by name
 });
 
 test('the jobs stream drops a duplicate publish by message id and hands each job out once', async () => {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await nats.nc.jetstreamManager();
   await ensureTopology(jsm);
-  const js = nc.jetstream();
+  const js = nats.nc.jetstream();
   const h = () => {
     const hdrs = headers();
     hdrs.set('Nats-Msg-Id', 'run-dup');
@@ -97,9 +82,9 @@ test('the jobs stream drops a duplicate publish by message id and hands each job
 });
 
 test('events land in the events stream under their run subject', async () => {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await nats.nc.jetstreamManager();
   await ensureTopology(jsm);
-  const ack = await nc.jetstream().publish(eventSubject('run-e', 'log'), new TextEncoder().encode('{}'));
+  const ack = await nats.nc.jetstream().publish(eventSubject('run-e', 'log'), new TextEncoder().encode('{}'));
   assert.equal(ack.stream, EVENTS_STREAM);
   const stored = await jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: 'lrnas.events.run-e.log' });
   assert.equal(stored.subject, 'lrnas.events.run-e.log');

@@ -1,38 +1,23 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { connect, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle } from '../../../infra/local/lib/nats-server.mjs';
+import { test } from 'node:test';
+import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { JOBS_CONSUMER, JOBS_STREAM, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
 import { startWorker } from '../src/index.js';
 
-let server: NatsServerHandle;
-let nc: NatsConnection;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-worker-'));
-
-before(async () => {
-  server = await startNatsServer({ dataDir });
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc?.close();
-  await server?.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+const nats = useNatsServer('lrnas-worker-');
 
 test('a worker creates the topology, announces itself and withdraws on stop', async () => {
   const lines: string[] = [];
-  const worker = await startWorker({ natsUrl: server.url, workerId: 'test-worker', concurrency: 2, dataDir }, (line) =>
-    lines.push(line),
+  const worker = await startWorker(
+    { natsUrl: nats.server.url, workerId: 'test-worker', concurrency: 2, dataDir: nats.dataDir },
+    (line) => lines.push(line),
   );
   try {
     assert.ok(worker.topology.created.includes(`consumer ${JOBS_STREAM}/${JOBS_CONSUMER}`));
-    const jsm = await nc.jetstreamManager();
+    const jsm = await nats.nc.jetstreamManager();
     assert.equal((await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER)).name, JOBS_CONSUMER);
 
-    const kv = await nc.jetstream().views.kv(WORKERS_BUCKET);
+    const kv = await nats.nc.jetstream().views.kv(WORKERS_BUCKET);
     const entry = await kv.get('test-worker');
     assert.ok(entry, 'presence record written');
     const presence = workerPresenceCodec.decode(entry.value);
@@ -45,14 +30,20 @@ test('a worker creates the topology, announces itself and withdraws on stop', as
   } finally {
     await worker.stop();
   }
-  const kv = await nc.jetstream().views.kv(WORKERS_BUCKET);
+  const kv = await nats.nc.jetstream().views.kv(WORKERS_BUCKET);
   const entry = await kv.get('test-worker');
   assert.ok(!entry || entry.operation !== 'PUT', 'presence withdrawn');
 });
 
 test('a second worker verifies the topology instead of recreating it', async () => {
-  const first = await startWorker({ natsUrl: server.url, workerId: 'w-a', concurrency: 1, dataDir }, () => {});
-  const second = await startWorker({ natsUrl: server.url, workerId: 'w-b', concurrency: 1, dataDir }, () => {});
+  const first = await startWorker(
+    { natsUrl: nats.server.url, workerId: 'w-a', concurrency: 1, dataDir: nats.dataDir },
+    () => {},
+  );
+  const second = await startWorker(
+    { natsUrl: nats.server.url, workerId: 'w-b', concurrency: 1, dataDir: nats.dataDir },
+    () => {},
+  );
   try {
     assert.deepEqual(second.topology.created, []);
     assert.equal(second.topology.verified.length, 3);
@@ -63,7 +54,7 @@ test('a second worker verifies the topology instead of recreating it', async () 
 
 test('an unreachable NATS server is a clear connection error', async () => {
   await assert.rejects(
-    startWorker({ natsUrl: 'nats://127.0.0.1:1', workerId: 'w-x', concurrency: 1, dataDir }, () => {}),
+    startWorker({ natsUrl: 'nats://127.0.0.1:1', workerId: 'w-x', concurrency: 1, dataDir: nats.dataDir }, () => {}),
     /CONNECTION_REFUSED/,
   );
 });
