@@ -4,7 +4,7 @@ import { apgdCheckpoints, shouldHalve } from './apgd-schedule.js';
 import { lossAndGradient, lossOnly, misclassified, preflight } from './gradient.js';
 import { projectLinf, randomLinfStart, signStep } from './linf.js';
 import { crossEntropyLoss, dlrLoss, type AttackLoss } from './losses.js';
-import { Prng } from './prng.js';
+import { Rng } from '../random.js';
 import { checkBatch, checkCount, checkEpsilon, checkSeed, type AttackResult, type Classifier } from './types.js';
 import { blendRows, takeRows, WorstCaseTracker } from './worst-case.js';
 
@@ -52,7 +52,7 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
     rho,
     alpha,
     randomStart,
-    rng: new Prng(seed),
+    rng: new Rng(seed),
     checkpoints: apgdCheckpoints(steps),
   };
   preflight(model, run.loss, x, y);
@@ -98,7 +98,7 @@ interface ApgdRun {
   rho: number;
   alpha: number;
   randomStart: boolean;
-  rng: Prng;
+  rng: Rng;
   checkpoints: number[];
 }
 

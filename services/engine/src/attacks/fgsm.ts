@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { lossAndGradient, preflight } from './gradient.js';
 import { randomLinfStart, signStep } from './linf.js';
 import { crossEntropyLoss } from './losses.js';
-import { Prng } from './prng.js';
+import { Rng } from '../random.js';
 import { checkBatch, checkEpsilon, checkPositive, checkSeed, type Classifier } from './types.js';
 
 /** Settings of FGSM. */
@@ -28,7 +28,7 @@ export function fgsm(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
   checkPositive(stepSize, 'stepSize');
   checkSeed(seed);
   preflight(model, crossEntropyLoss, x, y);
-  const start = randomStart ? randomLinfStart(x, epsilon, new Prng(seed)) : x;
+  const start = randomStart ? randomLinfStart(x, epsilon, new Rng(seed)) : x;
   const { logits, loss, grad } = lossAndGradient(model, crossEntropyLoss, start, y);
   try {
     return signStep(start, grad, stepSize, x, epsilon);

@@ -3,7 +3,6 @@ export { toLinfThreatModel, type AttackResult, type Classifier, type LinfThreatM
 export { crossEntropyLoss, dlrLoss, marginLoss, maxOtherLogit, trueLogit, type AttackLoss } from './losses.js';
 export { ensureGradients, lossAndGradient, misclassifiedBy, type LossAndGradient } from './gradient.js';
 export { projectLinf, randomLinfStart } from './linf.js';
-export { mixSeeds, Prng } from './prng.js';
 export { fgsm, type FgsmOptions } from './fgsm.js';
 export { attackLoss, pgd, type LossName, type PgdOptions } from './pgd.js';
 export { cwLinf, type CwOptions } from './cw.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Prng } from './prng.js';
+import type { Rng } from '../random.js';
 
 /** Projects `candidate` onto the L-inf ball of radius `epsilon` around `x`, intersected with [0, 1]. */
 export function projectLinf(candidate: tf.Tensor4D, x: tf.Tensor4D, epsilon: number): tf.Tensor4D {
@@ -10,7 +10,7 @@ export function projectLinf(candidate: tf.Tensor4D, x: tf.Tensor4D, epsilon: num
 }
 
 /** A uniform random point of the L-inf ball around `x` (then clipped to [0, 1]), drawn from `rng`. */
-export function randomLinfStart(x: tf.Tensor4D, epsilon: number, rng: Prng): tf.Tensor4D {
+export function randomLinfStart(x: tf.Tensor4D, epsilon: number, rng: Rng): tf.Tensor4D {
   const noise = rng.fillUniform(new Float32Array(x.size), -epsilon, epsilon);
   return tf.tidy(() => projectLinf(tf.add(x, tf.tensor(noise, x.shape)), x, epsilon));
 }

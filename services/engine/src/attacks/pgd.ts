@@ -3,7 +3,7 @@ import { ContractError } from '@lrnas/schema';
 import { lossAndGradient, lossOnly, misclassified, preflight } from './gradient.js';
 import { randomLinfStart, signStep } from './linf.js';
 import { crossEntropyLoss, dlrLoss, marginLoss, type AttackLoss } from './losses.js';
-import { Prng } from './prng.js';
+import { Rng } from '../random.js';
 import {
   checkBatch,
   checkCount,
@@ -82,7 +82,7 @@ export function pgd(
   checkSeed(seed);
   const loss = attackLoss(options.loss ?? 'ce', kappa);
   preflight(model, loss, x, y);
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   const settings = { model, loss, epsilon, steps, stepSize, randomStart, rng };
 
   if (!returnSuccess && restarts === 1) return lastIterate(settings, x, y);
@@ -109,7 +109,7 @@ interface RunSettings {
   steps: number;
   stepSize: number;
   randomStart: boolean;
-  rng: Prng;
+  rng: Rng;
 }
 
 /** Plain PGD: the last iterate, no per-step synchronisation. */

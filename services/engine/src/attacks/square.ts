@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
-import { Prng } from './prng.js';
+import { Rng } from '../random.js';
 import {
   checkBatch,
   checkCount,
@@ -68,7 +68,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
   const pixels = height * width * channels;
   const clean = x.dataSync() as Float32Array;
   const labels = y.dataSync() as Int32Array;
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   const best = Float32Array.from(clean);
   const bestMargin = new Float32Array(n).fill(Infinity);
   const fooled = new Array<boolean>(n).fill(false);
@@ -130,8 +130,8 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
       active.forEach((k, a) => {
         const row = rows[k] ?? 0;
         candidates.set(current.subarray(k * pixels, (k + 1) * pixels), a * pixels);
-        const top = rng.int(height - side + 1);
-        const left = rng.int(width - side + 1);
+        const top = rng.nextInt(height - side + 1);
+        const left = rng.nextInt(width - side + 1);
         // Resample the signs while clipping would leave the whole window as it is.
         for (let attempt = 0; attempt < 10; attempt++) {
           let changed = false;

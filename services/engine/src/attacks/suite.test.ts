@@ -198,3 +198,16 @@ test('suite rejects bad settings and stops when aborted', async () => {
   tf.dispose([x, y]);
   net.dispose();
 });
+
+test('suite attack seeds are deterministic, order-sensitive, distinct per batch and valid job seeds (31 bits)', () => {
+  assert.equal(suiteAttackSeed(1, 2, 3), suiteAttackSeed(1, 2, 3));
+  assert.notEqual(suiteAttackSeed(1, 2, 3), suiteAttackSeed(1, 3, 2));
+  assert.notEqual(suiteAttackSeed(0, 0, 0), suiteAttackSeed(0, 0, 1));
+  const seen = new Set<number>();
+  for (let i = 0; i < 1000; i++) {
+    const s = suiteAttackSeed(5, 0, i);
+    assert.ok(Number.isInteger(s) && s >= 0 && s < 2 ** 31);
+    seen.add(s);
+  }
+  assert.equal(seen.size, 1000);
+});

@@ -5,7 +5,7 @@ import { cwLinf } from './cw.js';
 import { fgsm } from './fgsm.js';
 import { misclassified, misclassifiedBy } from './gradient.js';
 import { pgd } from './pgd.js';
-import { mixSeeds } from './prng.js';
+import { deriveSeedFromParts } from '../random.js';
 import { squareAttack } from './square.js';
 import {
   checkBatch,
@@ -231,9 +231,12 @@ export function runAttack(
   }
 }
 
-/** The seed the suite gives attack `attackIndex` on batch `batchIndex`. */
+/**
+ * The seed the suite gives attack `attackIndex` on batch `batchIndex`; 31 bits, so it is itself a valid job seed
+ * and one attack of a suite can be rerun alone.
+ */
 export function suiteAttackSeed(seed: number, attackIndex: number, batchIndex: number): number {
-  return mixSeeds(seed, attackIndex, batchIndex);
+  return deriveSeedFromParts(seed, attackIndex, batchIndex) & 0x7fffffff;
 }
 
 /**

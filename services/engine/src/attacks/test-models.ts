@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { Prng } from './prng.js';
+import { Rng } from '../random.js';
 import type { Classifier } from './types.js';
 
 /** Backends every attack test runs on. */
@@ -15,18 +15,18 @@ export async function useBackend(name: (typeof TEST_BACKENDS)[number]): Promise<
 }
 
 /** Gaussian values from a seeded stream (Box-Muller). */
-export function gaussian(rng: Prng, count: number, std: number): Float32Array {
+export function gaussian(rng: Rng, count: number, std: number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) {
-    const u = 1 - rng.next();
-    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+    const u = 1 - rng.nextFloat();
+    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextFloat());
   }
   return out;
 }
 
 /** Uniform images in [0, 1]. */
 export function randomImages(seed: number, shape: [number, number, number, number]): tf.Tensor4D {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   return tf.tensor4d(rng.fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, 1), shape);
 }
 
@@ -42,7 +42,7 @@ export interface LinearModel {
 
 /** A linear classifier with seeded Gaussian weights. */
 export function linearModel(seed: number, features: number, classes: number, std = 0.1): LinearModel {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   const weights = gaussian(rng, features * classes, std);
   const bias = gaussian(rng, classes, std);
   const w = tf.tensor2d(weights, [features, classes]);
@@ -58,7 +58,7 @@ export function tinyConvNet(
   channels: number,
   classes: number,
 ): { model: Classifier; dispose(): void } {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   const f1 = 6;
   const f2 = 8;
   const half = Math.ceil(size / 2);
@@ -102,10 +102,10 @@ export function linfStats(adversarial: tf.Tensor4D, x: tf.Tensor4D): { distance:
 
 /** Uniform images in which about a third of the pixels sit exactly on 0 or 1, to exercise clipping. */
 export function boundaryImages(seed: number, shape: [number, number, number, number]): tf.Tensor4D {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   const data = rng.fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, 1);
   for (let i = 0; i < data.length; i++) {
-    const u = rng.next();
+    const u = rng.nextFloat();
     if (u < 1 / 6) data[i] = 0;
     else if (u < 1 / 3) data[i] = 1;
   }

@@ -1,7 +1,7 @@
 import { BYTE_TO_UNIT } from './dataset.js';
 import type { Dataset } from './dataset.js';
 import { DataError } from './errors.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../random.js';
 
 /** Random crop with zero padding and optional horizontal flip, as in CIFAR training. */
 export interface Augmentation {

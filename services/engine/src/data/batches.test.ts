@@ -7,7 +7,7 @@ import { EpochPlan, batchCount, batches } from './batches.js';
 import type { BatchOptions } from './batches.js';
 import type { Dataset } from './dataset.js';
 import { DataError } from './errors.js';
-import { Rng } from './random.js';
+import { Rng } from '../random.js';
 import { syntheticDataset } from './testing/synthetic.js';
 
 /** Image n of these sets has every pixel equal to n + 1 (so zero padding is distinguishable), label n % 4. */

@@ -4,7 +4,8 @@ import type { AugmentOption, Augmentation } from './augment.js';
 import { BYTE_TO_UNIT } from './dataset.js';
 import type { Dataset } from './dataset.js';
 import { DataError } from './errors.js';
-import { Rng, STREAMS, deriveSeed, permutation } from './random.js';
+import { Rng, deriveSeedFromParts, permutation } from '../random.js';
+import { STREAMS } from './streams.js';
 
 /** How to cut one epoch of a data set into batches. */
 export interface BatchOptions {
@@ -47,7 +48,7 @@ export function batchCount(size: number, batchSize: number, dropLast = false): n
 
 /** The order in which one epoch visits the images: a permutation from (seed, epoch), or 0..n-1. */
 export function epochOrder(size: number, seed: number, epoch: number, shuffle = true): Int32Array {
-  if (shuffle) return permutation(size, deriveSeed(seed, STREAMS.shuffle, epoch));
+  if (shuffle) return permutation(size, deriveSeedFromParts(seed, STREAMS.shuffle, epoch));
   const order = new Int32Array(size);
   for (let i = 0; i < size; i++) order[i] = i;
   return order;
@@ -87,7 +88,9 @@ export class EpochPlan {
     const x = new Float32Array(size * m);
     const y = new Int32Array(size);
     // Each batch has its own augmentation stream, so batch b never depends on batches before it.
-    const rng = this.aug ? new Rng(deriveSeed(this.options.seed, STREAMS.augment, this.options.epoch, b)) : undefined;
+    const rng = this.aug
+      ? new Rng(deriveSeedFromParts(this.options.seed, STREAMS.augment, this.options.epoch, b))
+      : undefined;
     for (let i = 0; i < size; i++) {
       const n = order[start + i]!;
       y[i] = ds.labels[n]!;

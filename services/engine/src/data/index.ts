@@ -3,7 +3,7 @@ export { DataError, DATA_PROBLEMS } from './errors.js';
 export type { DataProblem } from './errors.js';
 export { Dataset, BYTE_TO_UNIT } from './dataset.js';
 export type { DatasetInit, DatasetShape } from './dataset.js';
-export { Rng, deriveSeed, permutation, shuffleInPlace, STREAMS } from './random.js';
+export { STREAMS } from './streams.js';
 export { splitHalves, splitTrainTest, limitSize } from './splits.js';
 export { batches, batchCount, epochOrder, EpochPlan } from './batches.js';
 export type { Batch, BatchArrays, BatchOptions } from './batches.js';

@@ -1,6 +1,7 @@
 import type { Dataset } from './dataset.js';
 import { DataError } from './errors.js';
-import { STREAMS, deriveSeed, permutation } from './random.js';
+import { deriveSeedFromParts, permutation } from '../random.js';
+import { STREAMS } from './streams.js';
 
 /**
  * Splits a training set in two seeded random halves: `train` fits the weights, `valid` scores
@@ -9,7 +10,7 @@ import { STREAMS, deriveSeed, permutation } from './random.js';
 export function splitHalves(ds: Dataset, seed: number): { train: Dataset; valid: Dataset } {
   if (ds.size < 2)
     throw new DataError('BAD_OPTION', `${ds.name}/${ds.split}: ${ds.size} image(s) cannot be split in halves`);
-  const order = permutation(ds.size, deriveSeed(seed, STREAMS.halves));
+  const order = permutation(ds.size, deriveSeedFromParts(seed, STREAMS.halves));
   const cut = Math.ceil(ds.size / 2);
   return {
     train: ds.subset(order.subarray(0, cut), `${ds.split}/weights`),
@@ -25,7 +26,7 @@ export function splitTrainTest(ds: Dataset, testSize: number, seed: number): { t
       `${ds.name}: the test part must hold 1..${ds.size - 1} of ${ds.size} images; got ${testSize}`,
     );
   }
-  const order = permutation(ds.size, deriveSeed(seed, STREAMS.testSplit));
+  const order = permutation(ds.size, deriveSeedFromParts(seed, STREAMS.testSplit));
   const cut = ds.size - testSize;
   return { train: ds.subset(order.subarray(0, cut), 'train'), test: ds.subset(order.subarray(cut), 'test') };
 }
@@ -39,6 +40,6 @@ export function limitSize(ds: Dataset, limit: number | undefined, seed: number):
   if (!Number.isInteger(limit) || limit <= 0)
     throw new DataError('BAD_OPTION', `${ds.name}/${ds.split}: a limit must be a positive integer; got ${limit}`);
   if (limit >= ds.size) return ds;
-  const order = permutation(ds.size, deriveSeed(seed, STREAMS.limit));
+  const order = permutation(ds.size, deriveSeedFromParts(seed, STREAMS.limit));
   return ds.subset(order.subarray(0, limit));
 }

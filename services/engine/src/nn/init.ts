@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../random.js';
 
-/** Makes the initial value of a variable of `shape`; `seed` is derived from the base seed and the variable's name. */
+/** Makes the initial value of a variable of `shape`; `seed` is derived from the base seed and the variable's name (seedFromName). */
 export type Initializer = (shape: readonly number[], seed: number) => tf.Tensor;
 
 /** All zeros (BN shift, running mean). */
@@ -9,9 +10,12 @@ export const zerosInit: Initializer = (shape) => tf.zeros([...shape]);
 /** All ones (BN scale, running variance). */
 export const onesInit: Initializer = (shape) => tf.ones([...shape]);
 
-/** Seeded U(-bound, bound). */
+/** Seeded U(-bound, bound), drawn by the engine's Rng: the same values on every backend. */
 export function uniformInit(bound: number): Initializer {
-  return (shape, seed) => tf.randomUniform([...shape], -bound, bound, 'float32', seed);
+  return (shape, seed) => {
+    const values = new Rng(seed).fillUniform(new Float32Array(tf.util.sizeFromShape([...shape])), -bound, bound);
+    return tf.tensor(values, [...shape]);
+  };
 }
 
 /**
@@ -20,18 +24,4 @@ export function uniformInit(bound: number): Initializer {
  */
 export function fanInUniformInit(fanIn: number): Initializer {
   return uniformInit(1 / Math.sqrt(fanIn));
-}
-
-/**
- * Seed of one variable: a 32-bit FNV-1a hash of the base seed and the variable's hierarchical name,
- * so a variable's initial value depends only on (seed, name), not on creation order.
- */
-export function deriveSeed(baseSeed: number, name: string): number {
-  let hash = 0x811c9dc5;
-  const text = `${baseSeed}/${name}`;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }

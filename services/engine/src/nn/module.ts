@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { deriveSeed, type Initializer } from './init.js';
+import { seedFromName } from '../random.js';
+import type { Initializer } from './init.js';
 
 /** What a forward pass needs besides its input. */
 export interface ForwardContext {
@@ -175,7 +176,7 @@ export class Module {
    */
   initialize(seed: number): this {
     if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-    for (const { name, slot } of this.namedSlots()) slot.create(deriveSeed(seed, name));
+    for (const { name, slot } of this.namedSlots()) slot.create(seedFromName(seed, name));
     return this;
   }
 
