@@ -82,6 +82,14 @@ function parseOrExplain(config) {
   }
 }
 
+/** Worker ids unique on this host even when several launchers share one NATS (ports differ). */
+function workerId(port, index) {
+  return `${os
+    .hostname()
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 40)}-${port}-w${index}`;
+}
+
 /** Environment for TypeScript children run through tsx (see tsconfig.runtime.json). */
 function runtimeEnv() {
   return {
@@ -143,7 +151,7 @@ async function start(argv) {
     for (let i = 1; i <= options.workers; i++) {
       supervisor.start(`worker-${i}`, process.execPath, [...tsx, 'services/worker/src/main.ts'], {
         cwd: root,
-        env: { ...env, LRNAS_WORKER_ID: `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${i}` },
+        env: { ...env, LRNAS_WORKER_ID: workerId(port, i) },
       });
     }
     console.log(
