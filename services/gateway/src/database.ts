@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MikroORM } from '@mikro-orm/core';
+import { fileURLToPath } from 'node:url';
+import type { MigrationObject, MikroORM } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { ENTITIES } from './persistence/entities/index.js';
 import type { DatabaseTarget } from './config.js';
 
 /** The gateway's database: MikroORM on SQLite or PostgreSQL. */
@@ -11,9 +14,30 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Opens the database; drivers load on demand so SQLite users need no PostgreSQL client. */
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  const common = { entities: [], discovery: { warnWhenNoEntities: false }, debug: false };
+/** Where the generated migrations of each dialect live (one set per SQL dialect). */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./persistence/migrations/', import.meta.url));
+
+/**
+ * Opens the database and brings its schema up to date with the migrations; drivers load on demand
+ * so SQLite users need no PostgreSQL client. `migrate: false` leaves the schema as it is (for the
+ * migration generator).
+ */
+export async function openDatabase(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Database> {
+  const migrationsList = (await import(`./persistence/migrations/${target.kind}/index.js`))
+    .MIGRATIONS as MigrationObject[];
+  const common = {
+    entities: ENTITIES,
+    debug: false,
+    extensions: [Migrator],
+    migrations: {
+      path: path.join(MIGRATIONS_DIR, target.kind),
+      migrationsList,
+      snapshot: false,
+      transactional: true,
+      allOrNothing: true,
+      silent: true,
+    },
+  };
   let orm: MikroORM;
   if (target.kind === 'sqlite') {
     fs.mkdirSync(path.dirname(target.file), { recursive: true });
@@ -22,6 +46,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   } else {
     const { MikroORM } = await import('@mikro-orm/postgresql');
     orm = await MikroORM.init({ ...common, clientUrl: target.url });
+  }
+  if (options.migrate !== false) {
+    try {
+      await orm.getMigrator().up();
+    } catch (error) {
+      await orm.close();
+      throw error;
+    }
   }
   return {
     kind: target.kind,

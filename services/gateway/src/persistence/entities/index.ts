@@ -1,0 +1,24 @@
+/** The gateway's entities (architecture.md, "Domain model"). */
+import { Architecture } from './architecture.js';
+import { Artifact } from './artifact.js';
+import { Evaluation } from './evaluation.js';
+import { Experiment } from './experiment.js';
+import { MetricPoint } from './metric-point.js';
+import { Run, RunStatusChange } from './run.js';
+import { ApiKey, Team } from './team.js';
+
+export { Architecture, Artifact, Evaluation, Experiment, MetricPoint, Run, RunStatusChange, ApiKey, Team };
+export { Visibility } from './experiment.js';
+export { RunKind, RunStatus } from './run.js';
+
+export const ENTITIES = [
+  Team,
+  ApiKey,
+  Experiment,
+  Run,
+  RunStatusChange,
+  MetricPoint,
+  Architecture,
+  Evaluation,
+  Artifact,
+];

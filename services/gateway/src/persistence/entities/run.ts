@@ -1,0 +1,117 @@
+import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Experiment } from './experiment.js';
+
+export enum RunKind {
+  SEARCH = 'SEARCH',
+  TRAIN = 'TRAIN',
+  EVALUATE = 'EVALUATE',
+  PIPELINE = 'PIPELINE',
+}
+
+export enum RunStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+
+/** One job of an experiment and everything the platform knows about its progress. */
+@Entity({ tableName: 'runs' })
+@Index({ properties: ['experiment', 'createdAt'] })
+export class Run {
+  /** Properties with defaults, optional when creating one. */
+  [OptionalProps]?: 'createdAt' | 'status' | 'tags' | 'attempts' | 'lastAttempt' | 'lastSeq';
+
+  /** Also the job's Nats-Msg-Id and the token in its event subjects. */
+  @PrimaryKey({ type: 'string', length: 64 })
+  id!: string;
+
+  @ManyToOne(() => Experiment, { deleteRule: 'cascade' })
+  experiment!: Rel<Experiment>;
+
+  @Property({ type: 'string', length: 16 })
+  kind!: RunKind;
+
+  @Index()
+  @Property({ type: 'string', length: 16 })
+  status: RunStatus = RunStatus.QUEUED;
+
+  @Property({ type: 'string', length: 16, nullable: true })
+  stage?: string;
+
+  /** The job message's configuration, as published. */
+  @Property({ type: 'json' })
+  config!: Record<string, unknown>;
+
+  @Property({ type: 'integer' })
+  seed!: number;
+
+  @ManyToOne(() => Run, { nullable: true, deleteRule: 'set null' })
+  parent?: Rel<Run>;
+
+  @Property({ type: 'json' })
+  tags: string[] = [];
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  workerId?: string;
+
+  @Property({ type: 'string', length: 32, nullable: true })
+  backend?: string;
+
+  /** Delivery attempts seen so far (JetStream redeliveries). */
+  @Property({ type: 'integer' })
+  attempts = 0;
+
+  /** Highest (attempt, seq) applied, so replayed or late events never move the run backwards. */
+  @Property({ type: 'integer' })
+  lastAttempt = 0;
+
+  @Property({ type: 'integer' })
+  lastSeq = -1;
+
+  @Property({ type: 'json', nullable: true })
+  progress?: { done: number; total: number };
+
+  @Property({ type: 'json', nullable: true })
+  error?: { code: string; message: string };
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  startedAt?: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  finishedAt?: Date;
+
+  /** When the last event of this run arrived; a running run that goes quiet is shown as stalled. */
+  @Property({ type: 'datetime', nullable: true })
+  lastEventAt?: Date;
+}
+
+/** The status history of a run, one row per change. */
+@Entity({ tableName: 'run_status_changes' })
+@Index({ properties: ['run', 'at'] })
+export class RunStatusChange {
+  @PrimaryKey({ type: 'integer', autoincrement: true })
+  id!: number;
+
+  @ManyToOne(() => Run, { deleteRule: 'cascade' })
+  run!: Rel<Run>;
+
+  @Property({ type: 'string', length: 16 })
+  status!: RunStatus;
+
+  @Property({ type: 'string', length: 16, nullable: true })
+  stage?: string;
+
+  @Property({ type: 'integer' })
+  attempt!: number;
+
+  @Property({ type: 'datetime' })
+  at!: Date;
+
+  @Property({ type: 'text', nullable: true })
+  message?: string;
+}
