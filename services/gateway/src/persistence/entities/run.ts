@@ -1,4 +1,5 @@
 import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Architecture } from './architecture.js';
 import { Experiment } from './experiment.js';
 
 export enum RunKind {
@@ -72,6 +73,10 @@ export class Run {
 
   @Property({ type: 'json', nullable: true })
   progress?: { done: number; total: number };
+
+  /** The genotype the run currently holds: its latest selection, or the one it trains. */
+  @ManyToOne(() => Architecture, { nullable: true, deleteRule: 'set null' })
+  architecture?: Rel<Architecture>;
 
   @Property({ type: 'json', nullable: true })
   error?: { code: string; message: string };

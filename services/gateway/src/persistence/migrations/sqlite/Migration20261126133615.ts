@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261126133442 extends Migration {
+export class Migration20261126133615 extends Migration {
   override async up(): Promise<void> {
     this.addSql(
       `create table \`teams\` (\`id\` text not null, \`name\` text not null, \`created_at\` datetime not null, primary key (\`id\`));`,
@@ -14,11 +14,12 @@ export class Migration20261126133442 extends Migration {
     this.addSql(`create index \`experiments_dataset_index\` on \`experiments\` (\`dataset\`);`);
 
     this.addSql(
-      `create table \`runs\` (\`id\` text not null, \`experiment_id\` text not null, \`kind\` text not null, \`status\` text not null default 'QUEUED', \`stage\` text null, \`config\` json not null, \`seed\` integer not null, \`parent_id\` text null, \`tags\` json not null, \`worker_id\` text null, \`backend\` text null, \`attempts\` integer not null default 0, \`last_attempt\` integer not null default 0, \`last_seq\` integer not null default -1, \`progress\` json null, \`error\` json null, \`created_at\` datetime not null, \`started_at\` datetime null, \`finished_at\` datetime null, \`last_event_at\` datetime null, constraint \`runs_experiment_id_foreign\` foreign key(\`experiment_id\`) references \`experiments\`(\`id\`) on delete cascade on update cascade, constraint \`runs_parent_id_foreign\` foreign key(\`parent_id\`) references \`runs\`(\`id\`) on delete set null on update cascade, primary key (\`id\`));`,
+      `create table \`runs\` (\`id\` text not null, \`experiment_id\` text not null, \`kind\` text not null, \`status\` text not null default 'QUEUED', \`stage\` text null, \`config\` json not null, \`seed\` integer not null, \`parent_id\` text null, \`tags\` json not null, \`worker_id\` text null, \`backend\` text null, \`attempts\` integer not null default 0, \`last_attempt\` integer not null default 0, \`last_seq\` integer not null default -1, \`progress\` json null, \`architecture_hash\` text null, \`error\` json null, \`created_at\` datetime not null, \`started_at\` datetime null, \`finished_at\` datetime null, \`last_event_at\` datetime null, constraint \`runs_experiment_id_foreign\` foreign key(\`experiment_id\`) references \`experiments\`(\`id\`) on delete cascade on update cascade, constraint \`runs_parent_id_foreign\` foreign key(\`parent_id\`) references \`runs\`(\`id\`) on delete set null on update cascade, constraint \`runs_architecture_hash_foreign\` foreign key(\`architecture_hash\`) references \`architectures\`(\`hash\`) on delete set null on update cascade, primary key (\`id\`));`,
     );
     this.addSql(`create index \`runs_experiment_id_index\` on \`runs\` (\`experiment_id\`);`);
     this.addSql(`create index \`runs_status_index\` on \`runs\` (\`status\`);`);
     this.addSql(`create index \`runs_parent_id_index\` on \`runs\` (\`parent_id\`);`);
+    this.addSql(`create index \`runs_architecture_hash_index\` on \`runs\` (\`architecture_hash\`);`);
     this.addSql(
       `create index \`runs_experiment_id_created_at_index\` on \`runs\` (\`experiment_id\`, \`created_at\`);`,
     );

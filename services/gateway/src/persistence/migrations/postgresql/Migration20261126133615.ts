@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261126133442 extends Migration {
+export class Migration20261126133615 extends Migration {
   override async up(): Promise<void> {
     this.addSql(
       `create table "teams" ("id" varchar(64) not null, "name" varchar(200) not null, "created_at" timestamptz not null, constraint "teams_pkey" primary key ("id"));`,
@@ -13,7 +13,7 @@ export class Migration20261126133442 extends Migration {
     this.addSql(`create index "experiments_dataset_index" on "experiments" ("dataset");`);
 
     this.addSql(
-      `create table "runs" ("id" varchar(64) not null, "experiment_id" varchar(64) not null, "kind" varchar(16) not null, "status" varchar(16) not null default 'QUEUED', "stage" varchar(16) null, "config" jsonb not null, "seed" int not null, "parent_id" varchar(64) null, "tags" jsonb not null, "worker_id" varchar(64) null, "backend" varchar(32) null, "attempts" int not null default 0, "last_attempt" int not null default 0, "last_seq" int not null default -1, "progress" jsonb null, "error" jsonb null, "created_at" timestamptz not null, "started_at" timestamptz null, "finished_at" timestamptz null, "last_event_at" timestamptz null, constraint "runs_pkey" primary key ("id"));`,
+      `create table "runs" ("id" varchar(64) not null, "experiment_id" varchar(64) not null, "kind" varchar(16) not null, "status" varchar(16) not null default 'QUEUED', "stage" varchar(16) null, "config" jsonb not null, "seed" int not null, "parent_id" varchar(64) null, "tags" jsonb not null, "worker_id" varchar(64) null, "backend" varchar(32) null, "attempts" int not null default 0, "last_attempt" int not null default 0, "last_seq" int not null default -1, "progress" jsonb null, "architecture_hash" varchar(64) null, "error" jsonb null, "created_at" timestamptz not null, "started_at" timestamptz null, "finished_at" timestamptz null, "last_event_at" timestamptz null, constraint "runs_pkey" primary key ("id"));`,
     );
     this.addSql(`create index "runs_status_index" on "runs" ("status");`);
     this.addSql(`create index "runs_experiment_id_created_at_index" on "runs" ("experiment_id", "created_at");`);
@@ -64,6 +64,9 @@ export class Migration20261126133442 extends Migration {
     this.addSql(
       `alter table "runs" add constraint "runs_parent_id_foreign" foreign key ("parent_id") references "runs" ("id") on update cascade on delete set null;`,
     );
+    this.addSql(
+      `alter table "runs" add constraint "runs_architecture_hash_foreign" foreign key ("architecture_hash") references "architectures" ("hash") on update cascade on delete set null;`,
+    );
 
     this.addSql(
       `alter table "run_status_changes" add constraint "run_status_changes_run_id_foreign" foreign key ("run_id") references "runs" ("id") on update cascade on delete cascade;`,
@@ -111,6 +114,8 @@ export class Migration20261126133442 extends Migration {
     this.addSql(`alter table "architectures" drop constraint "architectures_origin_run_id_foreign";`);
 
     this.addSql(`alter table "evaluations" drop constraint "evaluations_run_id_foreign";`);
+
+    this.addSql(`alter table "runs" drop constraint "runs_architecture_hash_foreign";`);
 
     this.addSql(`alter table "evaluations" drop constraint "evaluations_architecture_hash_foreign";`);
 
