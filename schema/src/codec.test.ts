@@ -85,6 +85,7 @@ const events: Record<(typeof EVENT_TYPES)[number], Record<string, unknown>> = {
     type: 'genotype',
     stage: 'select',
     genotype,
+    network: { channels: 36, layers: 20, classes: 10, inputChannels: 3, imageSize: 32 },
     params: 123_456,
     flops: 9_999_999,
     final: true,

@@ -81,6 +81,14 @@ export const genotypeEventSchema = z.strictObject({
   stage,
   epoch: count.optional(),
   genotype: genotypeSchema,
+  /** The evaluation network the counts below are for. */
+  network: z.strictObject({
+    channels: z.number().int().min(1).max(1024),
+    layers: z.number().int().min(1).max(200),
+    classes: z.number().int().min(2).max(100_000),
+    inputChannels: z.number().int().min(1).max(16),
+    imageSize: z.number().int().min(1).max(4096),
+  }),
   params: count,
   flops: count.optional(),
   /** True for the genotype the run settled on; false for per-epoch snapshots. */
