@@ -42,7 +42,8 @@ test('every job subject is covered by the jobs stream and its one consumer', () 
   assert.equal(jobs.retention, 'workqueue');
   assert.deepEqual(jobs.subjects, ['lrnas.jobs.*']);
   assert.deepEqual(events.subjects, ['lrnas.events.>']);
-  const [consumer] = TOPOLOGY.consumers;
+  const [consumer, ingest] = TOPOLOGY.consumers;
+  assert.equal(ingest.stream, events.name);
   assert.equal(consumer.stream, jobs.name);
   assert.equal(consumer.ack_policy, 'explicit');
   assert.ok(consumer.max_deliver > 1);

@@ -107,6 +107,17 @@ export const TOPOLOGY = {
       max_deliver: 5,
       max_ack_pending: 1000,
     },
+    {
+      stream: EVENTS_STREAM,
+      durable_name: EVENTS_CONSUMER,
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      filter_subject: `${EVENTS_SUBJECT_PREFIX}.>`,
+      // Ingestion acks after its transaction commits; a gateway that dies mid-batch gets it again.
+      ack_wait: MINUTE_NS,
+      max_deliver: -1,
+      max_ack_pending: 20_000,
+    },
   ],
 } as const;
 

@@ -2,18 +2,27 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AckPolicy, RetentionPolicy, StorageType, headers } from 'nats';
 import { useNatsServer } from '../../infra/local/lib/test-nats.mjs';
-import { EVENTS_STREAM, JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY, eventSubject, jobSubject } from '../src/index.js';
+import {
+  EVENTS_CONSUMER,
+  EVENTS_STREAM,
+  JOBS_CONSUMER,
+  JOBS_STREAM,
+  TOPOLOGY,
+  eventSubject,
+  jobSubject,
+} from '../src/index.js';
 import { ensureTopology, TopologyMismatchError } from '../src/nats/index.js';
 
 const nats = useNatsServer('lrnas-topology-');
 
-test('ensureTopology creates the streams and the consumer as the contract says', async () => {
+test('ensureTopology creates the streams and the consumers as the contract says', async () => {
   const jsm = await nats.nc.jetstreamManager();
   const report = await ensureTopology(jsm);
   assert.deepEqual(report.created, [
     `stream ${JOBS_STREAM}`,
     `stream ${EVENTS_STREAM}`,
     `consumer ${JOBS_STREAM}/${JOBS_CONSUMER}`,
+    `consumer ${EVENTS_STREAM}/${EVENTS_CONSUMER}`,
   ]);
   const jobs = await jsm.streams.info(JOBS_STREAM);
   assert.equal(jobs.config.retention, RetentionPolicy.Workqueue);
@@ -29,7 +38,7 @@ test('ensureTopology creates the streams and the consumer as the contract says',
 
   const again = await ensureTopology(jsm);
   assert.deepEqual(again.created, []);
-  assert.equal(again.verified.length, 3);
+  assert.equal(again.verified.length, 4);
 });
 
 test('a drifted mutable setting is put back; an immutable one is refused by name', async () => {

@@ -3,6 +3,7 @@ import type { GatewayConfig } from './config.js';
 import { openDatabase, type Database } from './database.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createHttpServer } from './http.js';
+import { EventIngestor } from './ingest/event-ingestor.js';
 import { NatsLink } from './nats-link.js';
 
 /** A running gateway. */
@@ -21,6 +22,14 @@ export async function startGateway(
 ): Promise<GatewayHandle> {
   const db = await openDatabase(config.database);
   const nats = new NatsLink(config.natsUrl, log);
+  // Ingestion starts once NATS is reachable; events wait in their durable consumer until then.
+  const ingestor = nats.ready.then(() => {
+    const connection = nats.connection;
+    if (!connection) return undefined;
+    const started = new EventIngestor(connection, db.orm, log);
+    started.start();
+    return started;
+  });
   try {
     const schema = await buildGatewaySchema();
     const { server, apollo } = await createHttpServer({
@@ -41,11 +50,15 @@ export async function startGateway(
       nats,
       stop: async () => {
         await apollo.stop();
+        nats.stopConnecting();
+        await (await ingestor)?.stop();
         await nats.close();
         await db.close();
       },
     };
   } catch (error) {
+    nats.stopConnecting();
+    await (await ingestor)?.stop();
     await nats.close();
     await db.close();
     throw error;

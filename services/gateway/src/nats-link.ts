@@ -28,6 +28,11 @@ export class NatsLink {
     this.ready = this.#connect();
   }
 
+  /** The connection, once established (undefined before, and after close). */
+  get connection(): NatsConnection | undefined {
+    return this.#nc && !this.#nc.isClosed() ? this.#nc : undefined;
+  }
+
   state(): NatsState {
     return { ...this.#state };
   }
@@ -38,6 +43,11 @@ export class NatsLink {
     return [...this.#presence.values()]
       .filter((p) => now - Date.parse(p.seenAt) <= PRESENCE_TTL_MS)
       .sort((a, b) => a.workerId.localeCompare(b.workerId));
+  }
+
+  /** Gives up connecting (if still trying); `ready` then resolves without a connection. */
+  stopConnecting(): void {
+    this.#closing = true;
   }
 
   async close(): Promise<void> {

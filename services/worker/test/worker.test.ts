@@ -46,7 +46,7 @@ test('a second worker verifies the topology instead of recreating it', async () 
   );
   try {
     assert.deepEqual(second.topology.created, []);
-    assert.equal(second.topology.verified.length, 3);
+    assert.equal(second.topology.verified.length, 4);
   } finally {
     await Promise.all([first.stop(), second.stop()]);
   }

@@ -1,0 +1,207 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { genotypeHash, canonicalGenotype, type RunEvent } from '@lrnas/schema';
+import { applyStatus, type RunStatusName } from '../domain/run-progress.js';
+import { evaluationSettingsKey } from '../domain/evaluation-key.js';
+import {
+  Architecture,
+  Artifact,
+  Evaluation,
+  MetricPoint,
+  Run,
+  RunStatusChange,
+} from '../persistence/entities/index.js';
+import type { RunStatus } from '../persistence/entities/index.js';
+
+/** What a batch changed, so that subscriptions can be told after the commit. */
+export interface AppliedChanges {
+  /** Runs whose status, stage, progress or architecture changed. */
+  runs: Set<string>;
+  /** Metric keys that got points, per run. */
+  metrics: Map<string, Set<string>>;
+  /** Data sets whose leaderboard may have changed (an evaluation arrived). */
+  leaderboards: Set<string>;
+  /** Events about runs the database does not know; they are dropped. */
+  unknownRuns: Set<string>;
+}
+
+/**
+ * Writes a batch of decoded events through `em`, which the caller wraps in one transaction. Every
+ * write is an idempotent upsert or a forward-only status change, so a redelivered or replayed
+ * batch leaves the database as it was.
+ */
+export async function applyEvents(em: EntityManager, events: RunEvent[]): Promise<AppliedChanges> {
+  const changes: AppliedChanges = {
+    runs: new Set(),
+    metrics: new Map(),
+    leaderboards: new Set(),
+    unknownRuns: new Set(),
+  };
+  const runIds = [...new Set(events.map((e) => e.runId))];
+  const runs = new Map(
+    (await em.find(Run, { id: { $in: runIds } }, { populate: ['experiment'] })).map((r) => [r.id, r]),
+  );
+  // Status changes are applied in the order the worker made them, whatever order they came in.
+  const ordered = [...events].sort((a, b) => a.attempt - b.attempt || a.seq - b.seq);
+  const points: { run: Run; key: string; step: number; value: number | null; time: Date }[] = [];
+
+  for (const event of ordered) {
+    const run = runs.get(event.runId);
+    if (!run) {
+      changes.unknownRuns.add(event.runId);
+      continue;
+    }
+    const time = new Date(event.time);
+    if (!run.lastEventAt || run.lastEventAt < time) run.lastEventAt = time;
+    switch (event.type) {
+      case 'status': {
+        const next = applyStatus(
+          {
+            status: run.status as RunStatusName,
+            stage: run.stage,
+            attempts: run.attempts,
+            lastAttempt: run.lastAttempt,
+            lastSeq: run.lastSeq,
+          },
+          event,
+        );
+        if (!next) break;
+        Object.assign(run, { ...next, status: next.status as RunStatus });
+        if (event.workerId) run.workerId = event.workerId;
+        if (event.backend) run.backend = event.backend;
+        if (event.progress) run.progress = event.progress;
+        if (event.error) run.error = event.error;
+        if (next.status === 'RUNNING') run.startedAt ??= time;
+        if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(next.status)) run.finishedAt = time;
+        em.persist(
+          em.create(RunStatusChange, {
+            run,
+            status: next.status as RunStatus,
+            stage: next.stage,
+            attempt: event.attempt,
+            at: time,
+            message: event.error?.message,
+          }),
+        );
+        changes.runs.add(run.id);
+        break;
+      }
+      case 'metric':
+        for (const p of event.points) points.push({ run, key: p.key, step: p.step, value: p.value, time });
+        addMetricKeys(
+          changes,
+          run.id,
+          event.points.map((p) => p.key),
+        );
+        break;
+      case 'epoch': {
+        const keys = Object.keys(event.metrics);
+        for (const key of keys) points.push({ run, key, step: event.epoch, value: event.metrics[key] ?? null, time });
+        addMetricKeys(changes, run.id, keys);
+        break;
+      }
+      case 'genotype': {
+        const architecture = await upsertArchitecture(em, event, run);
+        if (run.architecture?.hash !== architecture.hash) {
+          run.architecture = architecture;
+          changes.runs.add(run.id);
+        }
+        break;
+      }
+      case 'evaluation': {
+        if (!run.architecture) break; // an evaluation needs the architecture it measured
+        const settingsKey = evaluationSettingsKey(event);
+        const existing = await em.findOne(Evaluation, { run, settingsKey });
+        const fields = {
+          architecture: run.architecture,
+          run,
+          dataset: run.experiment.dataset,
+          attack: event.attack.name,
+          attackSettings: settingsOf(event.attack),
+          threatNorm: event.threatModel.norm,
+          threatEpsilon: event.threatModel.epsilon,
+          examples: event.examples,
+          seed: event.seed,
+          cleanAccuracy: event.cleanAccuracy,
+          robustAccuracy: event.robustAccuracy,
+          backend: event.backend,
+          engineVersion: event.engineVersion,
+          settingsKey,
+        };
+        if (existing) em.assign(existing, fields);
+        else em.persist(em.create(Evaluation, fields));
+        changes.leaderboards.add(run.experiment.dataset);
+        break;
+      }
+      case 'artifact': {
+        const existing = await em.findOne(Artifact, { run, name: event.name });
+        const fields = {
+          run,
+          kind: event.kind,
+          name: event.name,
+          digest: event.digest,
+          size: event.size,
+          stage: event.stage,
+        };
+        if (existing) em.assign(existing, fields);
+        else em.persist(em.create(Artifact, fields));
+        break;
+      }
+      case 'snapshot':
+      case 'log':
+        // Architecture-weight snapshots and logs are live-only: they reach subscribers, not tables.
+        break;
+    }
+  }
+  await em.flush();
+  if (points.length > 0) {
+    // Last write wins within the batch, so a replayed point never duplicates a row.
+    const unique = new Map(points.map((p) => [`${p.run.id}\u0000${p.key}\u0000${p.step}`, p]));
+    await em.upsertMany(MetricPoint, [...unique.values()], {
+      onConflictFields: ['run', 'key', 'step'],
+      onConflictAction: 'merge',
+      onConflictMergeFields: ['value', 'time'],
+      batchSize: 1000,
+    });
+  }
+  return changes;
+}
+
+async function upsertArchitecture(
+  em: EntityManager,
+  event: Extract<RunEvent, { type: 'genotype' }>,
+  run: Run,
+): Promise<Architecture> {
+  const hash = genotypeHash(event.genotype);
+  const existing = await em.findOne(Architecture, { hash });
+  if (existing) return existing;
+  const architecture = em.create(Architecture, {
+    hash,
+    genotype: canonicalGenotype(event.genotype),
+    params: event.params,
+    flops: event.flops,
+    channels: event.network.channels,
+    layers: event.network.layers,
+    classes: event.network.classes,
+    originRun: run,
+  });
+  em.persist(architecture);
+  return architecture;
+}
+
+function settingsOf(attack: {
+  steps?: number | undefined;
+  stepSize?: number | undefined;
+  restarts?: number | undefined;
+}): Record<string, number> {
+  const settings: Record<string, number> = {};
+  if (attack.steps !== undefined) settings.steps = attack.steps;
+  if (attack.stepSize !== undefined) settings.stepSize = attack.stepSize;
+  if (attack.restarts !== undefined) settings.restarts = attack.restarts;
+  return settings;
+}
+
+function addMetricKeys(changes: AppliedChanges, runId: string, keys: string[]): void {
+  const set = changes.metrics.get(runId) ?? new Set<string>();
+  for (const key of keys) set.add(key);
+  changes.metrics.set(runId, set);
+}

@@ -1,0 +1,210 @@
+// Event ingestion against a real nats-server, on SQLite and PostgreSQL: what a worker publishes
+// (with duplicates, replays and events out of order) ends up in the database exactly once.
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject, genotypeHash, type Genotype } from '@lrnas/schema';
+import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
+import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import {
+  Architecture,
+  Artifact,
+  Evaluation,
+  Experiment,
+  MetricPoint,
+  Run,
+  RunKind,
+  RunStatusChange,
+  Team,
+} from '../src/persistence/entities/index.js';
+
+const genotype = JSON.parse(
+  fs.readFileSync(new URL('../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
+).LRNAS_C10 as Genotype;
+const nats = useNatsServer('lrnas-ingest-');
+let pg: PostgresHandle;
+before(async () => {
+  pg = await startPostgres();
+});
+after(async () => {
+  await pg?.stop();
+});
+
+const time = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s)).toISOString();
+const base = (runId: string, seq: number, attempt = 1) => ({ v: 1 as const, runId, attempt, seq, time: time(seq) });
+
+async function publish(event: Parameters<typeof eventCodec.encode>[0]): Promise<void> {
+  await nats.nc.jetstream().publish(eventSubject(event.runId, event.type), eventCodec.encode(event));
+}
+
+async function drained(): Promise<void> {
+  const jsm = await nats.nc.jetstreamManager();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    if (Date.now() > deadline) assert.fail(`events not ingested: ${JSON.stringify(info)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const targets: [string, (dir: string) => DatabaseTarget][] = [
+  ['SQLite', (dir) => ({ kind: 'sqlite', file: path.join(dir, 'ingest.sqlite') })],
+  ['PostgreSQL', () => parseDatabaseUrl(pg.url)],
+];
+
+for (const [label, target] of targets) {
+  describe(label, () => {
+    let gateway: GatewayHandle;
+    const runId = `run-ingest-${label}`;
+    before(async () => {
+      gateway = await startGateway(
+        { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database: target(nats.dataDir) },
+        () => {},
+      );
+      await gateway.nats.ready;
+      const em = gateway.db.orm.em.fork();
+      const team = em.create(Team, { id: `t-${label}`, name: `team ${label}` });
+      const experiment = em.create(Experiment, {
+        id: `e-${label}`,
+        team,
+        name: 'robust mnist',
+        dataset: 'mnist',
+        threatNorm: 'linf',
+        threatEpsilon: 0.3,
+      });
+      em.create(Run, { id: runId, experiment, kind: RunKind.PIPELINE, config: {}, seed: 1 });
+      await em.flush();
+    });
+    after(async () => {
+      await gateway?.stop();
+    });
+
+    test('duplicates, replays and late events leave exactly what the run did', async () => {
+      const points = [0, 1, 2, 3, 4].map((step) => ({ key: 'search/loss', step, value: 2 - step * 0.1 }));
+      const evaluation = {
+        ...base(runId, 12),
+        type: 'evaluation' as const,
+        attack: { name: 'pgd' as const, steps: 20, stepSize: 0.01 },
+        threatModel: { norm: 'linf' as const, epsilon: 0.3 },
+        examples: 500,
+        seed: 1,
+        cleanAccuracy: 0.97,
+        robustAccuracy: 0.81,
+        backend: 'wasm',
+        engineVersion: '0.1.0',
+      };
+      const artifact = {
+        ...base(runId, 13),
+        type: 'artifact' as const,
+        kind: 'weights' as const,
+        stage: 'train' as const,
+        name: `${runId}/weights`,
+        digest: 'SHA-256=abc',
+        size: 1234,
+      };
+      await publish({
+        ...base(runId, 0),
+        type: 'status',
+        status: 'RUNNING',
+        stage: 'search',
+        workerId: 'w1',
+        backend: 'wasm',
+      });
+      await publish({ ...base(runId, 1), type: 'metric', points });
+      await publish({ ...base(runId, 1), type: 'metric', points }); // a replay
+      await publish({ ...base(runId, 10), type: 'status', status: 'RUNNING', stage: 'train' });
+      await publish({ ...base(runId, 5), type: 'status', status: 'RUNNING', stage: 'select' }); // late
+      await publish({
+        ...base(runId, 11),
+        type: 'genotype',
+        stage: 'select',
+        genotype,
+        network: { channels: 36, layers: 20, classes: 10, inputChannels: 3, imageSize: 32 },
+        params: 2_179_702,
+        flops: 346_100_000,
+        final: true,
+      });
+      await publish(evaluation);
+      await publish(evaluation);
+      await publish(artifact);
+      await publish(artifact);
+      await publish({
+        ...base(runId, 14),
+        type: 'epoch',
+        stage: 'train',
+        epoch: 0,
+        epochs: 1,
+        seconds: 3,
+        metrics: { 'train/acc': 0.9 },
+      });
+      await publish({ ...base(runId, 15), type: 'status', status: 'SUCCEEDED', stage: 'evaluate' });
+      await publish({ ...base(runId, 3), type: 'status', status: 'RUNNING', stage: 'search' }); // late, after the end
+      await nats.nc.jetstream().publish(eventSubject(runId, 'metric'), new TextEncoder().encode('not json'));
+      await publish({ ...base('run-nobody-knows', 0), type: 'log', level: 'info', message: 'hi' });
+      await drained();
+
+      const em = gateway.db.orm.em.fork();
+      const run = await em.findOneOrFail(Run, runId, { populate: ['architecture'] });
+      assert.equal(run.status, 'SUCCEEDED');
+      assert.equal(run.stage, 'evaluate');
+      assert.equal(run.workerId, 'w1');
+      assert.equal(run.backend, 'wasm');
+      assert.equal(run.attempts, 1);
+      assert.ok(run.startedAt && run.finishedAt && run.finishedAt > run.startedAt);
+      assert.equal(run.architecture?.hash, genotypeHash(genotype));
+
+      const history = await em.find(RunStatusChange, { run: runId }, { orderBy: { id: 'asc' } });
+      assert.equal(history.at(-1)?.status, 'SUCCEEDED');
+      assert.ok(
+        history.every((h, i) => i === 0 || h.at >= history[i - 1]!.at),
+        'history only moves forward',
+      );
+
+      const stored = await em.find(MetricPoint, { run: runId }, { orderBy: { key: 'asc', step: 'asc' } });
+      assert.deepEqual(
+        stored.map((p) => [p.key, p.step, p.value]),
+        [...points.map((p) => [p.key, p.step, p.value]), ['train/acc', 0, 0.9]],
+      );
+      const architecture = await em.findOneOrFail(Architecture, { hash: genotypeHash(genotype) });
+      assert.equal(architecture.params, 2_179_702);
+      assert.equal(architecture.channels, 36);
+      const evaluations = await em.find(Evaluation, { run: runId });
+      assert.equal(evaluations.length, 1);
+      assert.equal(evaluations[0]!.robustAccuracy, 0.81);
+      assert.equal(evaluations[0]!.dataset, 'mnist');
+      assert.deepEqual(evaluations[0]!.attackSettings, { steps: 20, stepSize: 0.01 });
+      assert.equal((await em.find(Artifact, { run: runId })).length, 1);
+    });
+
+    test('a whole batch replayed from the stream changes nothing', async () => {
+      const em = gateway.db.orm.em.fork();
+      const before = {
+        points: await em.count(MetricPoint, { run: runId }),
+        history: await em.count(RunStatusChange, { run: runId }),
+        evaluations: await em.count(Evaluation, { run: runId }),
+      };
+      // Re-deliver everything the stream holds for this run, as a consumer reset would.
+      const jsm = await nats.nc.jetstreamManager();
+      const info = await jsm.streams.info(EVENTS_STREAM);
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const stored = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
+        if (stored.subject.includes(runId)) await nats.nc.jetstream().publish(stored.subject, stored.data);
+      }
+      await drained();
+      const fresh = gateway.db.orm.em.fork();
+      assert.deepEqual(
+        {
+          points: await fresh.count(MetricPoint, { run: runId }),
+          history: await fresh.count(RunStatusChange, { run: runId }),
+          evaluations: await fresh.count(Evaluation, { run: runId }),
+        },
+        before,
+      );
+      assert.equal((await fresh.findOneOrFail(Run, runId)).status, 'SUCCEEDED');
+    });
+  });
+}
