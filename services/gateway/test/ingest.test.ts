@@ -13,13 +13,12 @@ import {
   Architecture,
   Artifact,
   Evaluation,
-  Experiment,
   MetricPoint,
   Run,
   RunKind,
   RunStatusChange,
-  Team,
 } from '../src/persistence/entities/index.js';
+import { createRunFixture } from './support/fixtures.js';
 
 const genotype = JSON.parse(
   fs.readFileSync(new URL('../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
@@ -59,25 +58,14 @@ const targets: [string, (dir: string) => DatabaseTarget][] = [
 for (const [label, target] of targets) {
   describe(label, () => {
     let gateway: GatewayHandle;
-    const runId = `run-ingest-${label}`;
+    const runId = `run-ingest-${label}`; // made by createRunFixture
     before(async () => {
       gateway = await startGateway(
         { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database: target(nats.dataDir) },
         () => {},
       );
       await gateway.nats.ready;
-      const em = gateway.db.orm.em.fork();
-      const team = em.create(Team, { id: `t-${label}`, name: `team ${label}` });
-      const experiment = em.create(Experiment, {
-        id: `e-${label}`,
-        team,
-        name: 'robust mnist',
-        dataset: 'mnist',
-        threatNorm: 'linf',
-        threatEpsilon: 0.3,
-      });
-      em.create(Run, { id: runId, experiment, kind: RunKind.PIPELINE, config: {}, seed: 1 });
-      await em.flush();
+      await createRunFixture(gateway.db.orm.em.fork(), `ingest-${label}`, { kind: RunKind.PIPELINE });
     });
     after(async () => {
       await gateway?.stop();

@@ -9,7 +9,8 @@ import { genotypeHash, type Genotype } from '@lrnas/schema';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { openDatabase } from '../src/database.js';
-import { Architecture, Experiment, MetricPoint, Run, RunKind, Team } from '../src/persistence/entities/index.js';
+import { Architecture, Experiment, MetricPoint } from '../src/persistence/entities/index.js';
+import { createRunFixture } from './support/fixtures.js';
 
 const genotype = JSON.parse(
   fs.readFileSync(new URL('../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
@@ -53,18 +54,7 @@ for (const [label, target] of targets) {
       const db = await openDatabase(target());
       try {
         const em = db.orm.em.fork();
-        const team = em.create(Team, { id: `team-${label}`, name: `Team ${label}` });
-        const experiment = em.create(Experiment, {
-          id: `exp-${label}`,
-          team,
-          name: 'mnist robust',
-          dataset: 'mnist',
-          threatNorm: 'linf',
-          threatEpsilon: 0.3,
-          parameterBudget: 12_000_000_000,
-        });
-        const run = em.create(Run, { id: `run-${label}`, experiment, kind: RunKind.SEARCH, config: { a: 1 }, seed: 1 });
-        await em.flush();
+        const { experiment, run } = await createRunFixture(em, label, { parameterBudget: 12_000_000_000 });
 
         const points = (value: number) =>
           [0, 1, 2].map((step) => ({
