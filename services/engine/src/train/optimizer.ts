@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ContractError } from '@lrnas/schema';
+
+/** Settings of SGD; the defaults are the paper's retraining values (lrnas-method.md section 7). */
+export interface SgdOptions {
+  /** Momentum factor mu (default 0.9); 0 keeps no momentum buffers. */
+  momentum?: number;
+  /** L2 penalty added to each gradient as `weightDecay * w` (default 0). */
+  weightDecay?: number;
+}
+
+/**
+ * Stochastic gradient descent with momentum and weight decay, with PyTorch's semantics (no dampening,
+ * no Nesterov): d = g + wd * w; buf = d on a parameter's first step, else mu * buf + d; w -= lr * buf.
+ * Parameters and their momentum buffers are named, so that a checkpoint can store and restore them.
+ */
+export class Sgd {
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly #params: ReadonlyMap<string, tf.Variable>;
+  /** Momentum buffers of the parameters that have taken a step (PyTorch creates them lazily too). */
+  readonly #buffers = new Map<string, tf.Variable>();
+
+  /** Optimises the given named parameters. */
+  constructor(params: ReadonlyArray<readonly [string, tf.Variable]>, options: SgdOptions = {}) {
+    this.momentum = options.momentum ?? 0.9;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.momentum >= 0 && this.momentum < 1))
+      throw new ContractError('momentum', `must be in [0, 1), got ${this.momentum}`);
+    if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay)))
+      throw new ContractError('weightDecay', `must be a non-negative number, got ${this.weightDecay}`);
+    this.#params = new Map(params);
+    if (this.#params.size !== params.length) throw new ContractError('params', 'parameter names must be unique');
+  }
+
+  /**
+   * Applies one update with learning rate `lr`. `grads` maps parameter names to gradients; a parameter
+   * without a gradient is left alone (its buffer too), as PyTorch skips parameters whose grad is None.
+   */
+  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+    if (!(Number.isFinite(lr) && lr >= 0)) throw new ContractError('lr', `must be a non-negative number, got ${lr}`);
+    for (const name of grads.keys()) {
+      if (!this.#params.has(name)) throw new ContractError('grads', `no parameter named ${name}`);
+    }
+    for (const [name, w] of this.#params) {
+      const g = grads.get(name);
+      if (!g) continue;
+      tf.tidy(() => {
+        const d = this.weightDecay === 0 ? g : tf.add(g, tf.mul(w, this.weightDecay));
+        let update = d;
+        if (this.momentum > 0) {
+          const buf = this.#buffers.get(name);
+          if (buf) {
+            buf.assign(tf.add(tf.mul(buf, this.momentum), d));
+            update = buf;
+          } else {
+            const created = tf.variable(d, false);
+            this.#buffers.set(name, tf.keep(created));
+            update = created;
+          }
+        }
+        w.assign(tf.sub(w, tf.mul(update, lr)));
+      });
+    }
+  }
+
+  /** The momentum buffers by parameter name (live variables; do not dispose them). */
+  namedBuffers(): Array<[string, tf.Variable]> {
+    return [...this.#params.keys()].flatMap((name): Array<[string, tf.Variable]> => {
+      const buf = this.#buffers.get(name);
+      return buf ? [[name, buf]] : [];
+    });
+  }
+
+  /**
+   * Replaces the momentum buffers (from a checkpoint). Each name must be a parameter and each shape
+   * its shape; parameters left out start fresh on their next step. The given tensors are not disposed.
+   */
+  loadBuffers(buffers: ReadonlyMap<string, tf.Tensor>): void {
+    for (const [name, value] of buffers) {
+      const w = this.#params.get(name);
+      if (!w) throw new ContractError(`momentum.${name}`, 'is not a parameter of this network');
+      if (!tf.util.arraysEqual(w.shape, value.shape))
+        throw new ContractError(`momentum.${name}`, `has shape [${value.shape}], the parameter [${w.shape}]`);
+    }
+    this.#disposeBuffers();
+    for (const [name, value] of buffers) {
+      this.#buffers.set(
+        name,
+        tf.tidy(() => tf.variable(tf.cast(value, 'float32'), false)),
+      );
+    }
+  }
+
+  /** Frees the momentum buffers (the parameters belong to the network). */
+  dispose(): void {
+    this.#disposeBuffers();
+  }
+
+  #disposeBuffers(): void {
+    for (const buf of this.#buffers.values()) buf.dispose();
+    this.#buffers.clear();
+  }
+}
+
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm` (PyTorch's clip_grad_norm_:
+ * factor min(1, maxNorm / (norm + 1e-6))). Returns new gradient tensors (the caller disposes them and
+ * the inputs) and the norm before clipping as a scalar tensor.
+ */
+export function clipGradNorm(
+  grads: ReadonlyMap<string, tf.Tensor>,
+  maxNorm: number,
+): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
+  if (!(Number.isFinite(maxNorm) && maxNorm > 0))
+    throw new ContractError('gradientClip', `must be a positive number, got ${maxNorm}`);
+  const names = [...grads.keys()];
+  const outputs = tf.tidy(() => {
+    const squares = names.map((name) => tf.sum(tf.square(grads.get(name) as tf.Tensor)));
+    const norm = squares.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(squares));
+    const factor = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)));
+    return [norm, ...names.map((name) => tf.mul(grads.get(name) as tf.Tensor, factor))];
+  });
+  const [norm, ...clipped] = outputs;
+  return {
+    norm: norm as tf.Scalar,
+    grads: new Map(names.map((name, i) => [name, clipped[i] as tf.Tensor])),
+  };
+}
