@@ -13,24 +13,27 @@ test('without a terminal the bar prints plain lines at most every interval, and 
   const bar = new ProgressBar({ label: 'epoch 1', total: 100, unit: 'step', stream, intervalMs: 5000, now: () => now });
   now = 1000;
   bar.update(10, 'loss 0.5');
-  assert.equal(stream.writes.length, 1, 'the first update prints');
-  now = 3000;
-  bar.update(30);
-  assert.equal(stream.writes.length, 1, 'nothing within the interval');
+  assert.equal(stream.writes.length, 0, 'nothing before the first interval has passed');
   now = 6000;
   bar.update(60);
-  assert.equal(stream.writes.length, 2);
+  assert.equal(stream.writes.length, 1);
   // 60 steps in 6 s: 10 step/s, 40 left: ETA 4 s.
   assert.equal(
-    stream.writes[1],
+    stream.writes[0],
     `epoch 1 [${'#'.repeat(14)}${'.'.repeat(10)}]  60.0% 60/100 10.0 step/s ETA 0:04 loss 0.5\n`,
   );
-  now = 7000;
+  now = 9000;
+  bar.update(70);
+  assert.equal(stream.writes.length, 1, 'nothing within the interval');
+  now = 11500;
+  bar.update(80);
+  assert.equal(stream.writes.length, 2);
+  now = 12000;
   bar.finish('done');
   assert.equal(stream.writes.length, 3);
-  assert.match(stream.writes[2]!, / 60\/100 .* done\n$/, 'finish draws the final state with its note');
+  assert.match(stream.writes[2]!, / 80\/100 .* done\n$/, 'finish draws the final state with its note');
   assert.ok(stream.writes.every((w) => w.endsWith('\n') && !w.includes('\r')));
-  bar.update(80);
+  bar.update(90);
   assert.equal(stream.writes.length, 3, 'updates after finish are ignored');
 });
 

@@ -53,6 +53,8 @@ export class ProgressBar {
     this.#label = options.label;
     this.#total = Math.max(0, options.total);
     this.#start = this.#now();
+    // A log gets its first line after one interval (short phases then print only their final line).
+    if (!this.#tty) this.#lastDraw = this.#start;
   }
 
   /** Sets the count done (and optionally a note shown after the figures, e.g. `loss 0.53`). */

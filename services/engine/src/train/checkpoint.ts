@@ -4,6 +4,7 @@ import { ContractError, parseGenotype, type Genotype } from '@lrnas/schema';
 import { validateNetworkShape, type NetworkShape } from '../nn/plan.js';
 import { ENGINE_VERSION } from '../version.js';
 import { ModelFileError, readFileChecked, writeFileAtomic } from './files.js';
+import type { LrSchedule } from './schedule.js';
 import { validateTrainSettings, type TrainSettings } from './settings.js';
 import type { DataFingerprint, EpochAccumulator, EpochSummary, TrainPosition } from './state.js';
 
@@ -55,6 +56,8 @@ export interface CheckpointState {
   position: TrainPosition;
   epochProgress: EpochAccumulator;
   history: EpochSummary[];
+  /** The learning-rate schedule and the rate of the epoch at `position` (derived from settings; for readers). */
+  schedule: LrSchedule & { currentLr: number };
   random: RandomState;
 }
 

@@ -50,8 +50,18 @@ export interface StepEvent {
   lr: number;
   /** Global gradient norm before clipping; null when clipping is off. */
   gradNorm: number | null;
+  /** Epsilon of the training adversary at this step (below the target during a warm-up). */
+  epsilon: number;
   examples: number;
   seconds: number;
+}
+
+/** What one step measured. */
+interface StepFigures {
+  loss: number;
+  correct: number;
+  gradNorm: number | null;
+  epsilon: number;
 }
 
 /** An epoch's summary. */
@@ -309,7 +319,7 @@ export class Trainer {
         const b = this.#position.batch;
         const stepBegan = performance.now();
         const { x, y } = plan.tensors(b);
-        let figures: { loss: number; correct: number; gradNorm: number | null };
+        let figures: StepFigures;
         try {
           figures = this.#step(x, y, epoch, b, lr, dropPathProb);
         } finally {
@@ -336,6 +346,7 @@ export class Trainer {
           accuracy: figures.correct / n,
           lr,
           gradNorm: figures.gradNorm,
+          epsilon: figures.epsilon,
           examples: n,
           seconds,
         });
@@ -370,14 +381,7 @@ export class Trainer {
   }
 
   /** One optimisation step; returns the batch's mean loss, correct count and gradient norm. */
-  #step(
-    x: tf.Tensor4D,
-    y: tf.Tensor1D,
-    epoch: number,
-    batch: number,
-    lr: number,
-    dropPathProb: number,
-  ): { loss: number; correct: number; gradNorm: number | null } {
+  #step(x: tf.Tensor4D, y: tf.Tensor1D, epoch: number, batch: number, lr: number, dropPathProb: number): StepFigures {
     const s = this.settings;
     const epsilon = trainingEpsilon(s, this.#position.step, this.batchesPerEpoch);
     const adversary =
@@ -415,7 +419,7 @@ export class Trainer {
       const correct = correctCount(logits as unknown as tf.Tensor2D, y);
       const [loss, count, norm] = [value.dataSync()[0]!, correct.dataSync()[0]!, clipped?.norm.dataSync()[0]];
       correct.dispose();
-      return { loss, correct: count, gradNorm: norm ?? null };
+      return { loss, correct: count, gradNorm: norm ?? null, epsilon };
     } finally {
       tf.dispose([
         ...(adversarial ? [adversarial] : []),
@@ -491,6 +495,10 @@ export class Trainer {
       position: this.position,
       epochProgress: { ...this.#progress },
       history: this.history,
+      schedule: {
+        ...scheduleOf(this.settings),
+        currentLr: learningRate(scheduleOf(this.settings), this.#position.epoch),
+      },
       random: { scheme: 'derived-v1', seed: this.seed },
     };
   }

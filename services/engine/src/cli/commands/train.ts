@@ -41,6 +41,11 @@ const TRAIN_FLAGS = {
   'trades-beta': { kind: 'string', value: 'X', description: 'TRADES beta (default 6)' },
   'drop-path': { kind: 'string', value: 'X', description: 'Final drop-path probability (default 0)' },
   'aux-weight': { kind: 'string', value: 'X', description: 'Auxiliary head loss weight; 0 = no head (default 0)' },
+  'eps-warmup': {
+    kind: 'string',
+    value: 'EPOCHS',
+    description: 'Grow the training epsilon linearly over this many epochs (default 0)',
+  },
   'monitor-pgd': { kind: 'int', min: 0, default: 0, description: 'Test images attacked with PGD-20 after each epoch' },
   seed: { kind: 'int', min: 0, default: 0, description: 'Run seed' },
   'train-limit': { kind: 'int', description: 'Train on a seeded subset of N images' },
@@ -71,11 +76,13 @@ const train = defineCommand({
     const config = trainConfigFromFlags(flags);
     const gradClip = optionalNumber(flags['grad-clip'], 'grad-clip', { min: 0 });
     const monitor = flags['monitor-pgd'];
+    const warmup = optionalNumber(flags['eps-warmup'], 'eps-warmup', { min: 0, max: 1e6 });
     let settings: TrainSettings;
     try {
       settings = resolveTrainSettings(config, dataset, {
         gradientClip: gradClip === undefined ? undefined : gradClip === 0 ? null : gradClip,
         monitorPgdExamples: monitor,
+        epsilonWarmupEpochs: warmup,
       });
     } catch (error) {
       throw usageFromContract(error);
@@ -221,7 +228,7 @@ class TrainProgress {
         this.close();
         const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
         this.io.stderr(
-          `epoch ${event.epoch + 1}/${event.epochs}: lr ${event.lr.toPrecision(3)}, ` +
+          `epoch ${event.epoch + 1}/${event.epochs}: lr ${Number(event.lr.toPrecision(3))}, ` +
             `train loss ${event.trainLoss === null ? 'nan' : event.trainLoss.toFixed(4)}, train acc ${pct(event.trainAccuracy)}, ` +
             `test acc ${pct(event.testAccuracy)}` +
             (event.testPgdExamples > 0 ? `, test PGD acc ${pct(event.testPgdAccuracy)}` : '') +
