@@ -47,7 +47,7 @@ export interface RandomState {
 }
 
 /** Everything of a checkpoint except the tensors. */
-export interface CheckpointState {
+export interface TrainCheckpointState {
   genotype: Genotype;
   network: NetworkSpec;
   settings: TrainSettings;
@@ -62,7 +62,7 @@ export interface CheckpointState {
 }
 
 /** The JSON part of a checkpoint file. */
-export interface CheckpointManifest extends CheckpointState {
+export interface CheckpointManifest extends TrainCheckpointState {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
   engineVersion: string;
@@ -96,7 +96,7 @@ export type CheckpointTensors = Record<CheckpointGroup, ReadonlyArray<readonly [
  */
 export async function writeCheckpoint(
   file: string,
-  state: CheckpointState,
+  state: TrainCheckpointState,
   tensors: CheckpointTensors,
 ): Promise<number> {
   const entries: CheckpointTensorEntry[] = [];

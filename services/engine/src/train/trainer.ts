@@ -10,7 +10,7 @@ import {
   readCheckpoint,
   writeCheckpoint,
   type Checkpoint,
-  type CheckpointState,
+  type TrainCheckpointState,
   type NetworkSpec,
 } from './checkpoint.js';
 import { correctCount } from './losses.js';
@@ -485,7 +485,7 @@ export class Trainer {
   }
 
   /** The checkpoint's JSON part for the current state. */
-  checkpointState(): CheckpointState {
+  checkpointState(): TrainCheckpointState {
     return {
       genotype: this.genotype,
       network: this.networkSpec(),
