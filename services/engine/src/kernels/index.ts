@@ -1,26 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { avgPoolGradKernels } from './avg-pool-grad.js';
+import { installFreeingBackprop } from './backprop.js';
 import { conv2dBackpropKernels } from './conv2d-backprop.js';
 import { depthwiseBackpropKernels } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
 import { registerGradients } from './gradients/index.js';
 import { segmentSumKernels } from './segment-sum.js';
+import { wasmBatchNormKernels } from './wasm-batch-norm.js';
+import { wasmCopyKernels } from './wasm-copy.js';
+import { wasmReduceKernels } from './wasm-reduce.js';
 
 export { depthwiseConv2d } from './depthwise.js';
+export { addSameShape, batchNormTraining, concatParts, type BatchNormTrainingResult } from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
 type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => Kernel };
 
-/** Kernels we supply per backend: missing ones, much slower native ones, and ones with bugs (GatherV2, MaxPoolGrad). */
+/** Kernels we supply per backend: missing ones, much slower native ones (copies, reductions...), and ones with bugs (GatherV2, MaxPoolGrad). */
 const SUPPLIED: Record<string, Supplied[]> = {
   wasm: [
     ...depthwiseBackpropKernels,
     ...conv2dBackpropKernels,
     ...segmentSumKernels,
     ...maxPoolGradKernels,
+    ...avgPoolGradKernels,
+    ...wasmBatchNormKernels,
     { kernelName: 'GatherV2', wrap: gatherKernel },
+    ...wasmCopyKernels,
+    ...wasmReduceKernels,
   ],
 };
 
@@ -31,11 +41,13 @@ const OWN_GRADIENTS = new Set(['cpu', 'wasm']);
 
 /**
  * Makes training work on `backendName`: registers our gradients (the gradient registry is global; on cpu and
- * wasm they replace any others, elsewhere they only fill gaps) and the kernels that backend lacks, runs too
- * slowly or gets wrong. Idempotent; call after the backend is set.
+ * wasm they replace any others, elsewhere they only fill gaps), a backward pass that frees memory as it goes
+ * (backprop.ts; also global) and the kernels that backend lacks, runs too slowly or gets wrong. Idempotent;
+ * call after the backend is set.
  */
 export function registerMissingKernels(backendName: string): void {
   registerGradients(OWN_GRADIENTS.has(backendName));
+  installFreeingBackprop();
   for (const supplied of SUPPLIED[backendName] ?? []) {
     const current = tf.getKernel(supplied.kernelName, backendName);
     if (current && ours.has(current.kernelFunc)) continue;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorInput } from './conv-geometry.js';
+import { heapFloats, wasmBackend } from './wasm-heap.js';
 
 /**
  * dx of a 2-D max pool (NHWC) given its output: each window's dy goes to the first cell, in row-major window
@@ -17,17 +18,33 @@ export function maxPoolBackprop(
   output: tf.Tensor4D,
   attrs: tf.MaxPoolGradAttrs,
 ): tf.Tensor4D {
+  const info = poolInfo(dy, x, output, attrs);
+  const dx = new Float32Array(x.size);
+  scatterToMaxima(
+    x.dataSync() as Float32Array,
+    output.dataSync() as Float32Array,
+    dy.dataSync() as Float32Array,
+    dx,
+    info,
+  );
+  return tf.tensor4d(dx, x.shape);
+}
+
+function poolInfo(
+  dy: tf.TensorInfo,
+  x: tf.TensorInfo,
+  output: tf.TensorInfo,
+  attrs: tf.MaxPoolGradAttrs,
+): tf.backend_util.Conv2DInfo {
   const info = tf.backend_util.computePool2DInfo(
-    x.shape,
+    x.shape as [number, number, number, number],
     attrs.filterSize,
     attrs.strides,
     1,
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
-  const { top, left } = info.padInfo;
-  const expected = [n, ho, wo, c].join(', ');
+  const expected = [info.batchSize, info.outHeight, info.outWidth, info.inChannels].join(', ');
   for (const [name, t] of [
     ['dy', dy],
     ['output', output],
@@ -36,10 +53,19 @@ export function maxPoolBackprop(
       throw new Error(`MaxPoolGrad: ${name} has shape [${t.shape.join(', ')}], expected [${expected}]`);
     }
   }
-  const xs = x.dataSync() as Float32Array;
-  const ys = output.dataSync() as Float32Array;
-  const dys = dy.dataSync() as Float32Array;
-  const dx = new Float32Array(xs.length);
+  return info;
+}
+
+/** Adds each window's dy to the first cell of the window equal to its maximum; `dx` must start zeroed. */
+function scatterToMaxima(
+  xs: Float32Array,
+  ys: Float32Array,
+  dys: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const { top, left } = info.padInfo;
   const rowStride = w * c;
   let out = 0; // flat index of (b, i, j, 0) in dy and output
   for (let b = 0; b < n; b++) {
@@ -68,7 +94,6 @@ export function maxPoolBackprop(
       }
     }
   }
-  return tf.tensor4d(dx, x.shape);
 }
 
 /**
@@ -78,12 +103,16 @@ export function maxPoolBackprop(
 export const maxPoolGradKernels: Array<Omit<tf.KernelConfig, 'backendName'>> = [
   {
     kernelName: 'MaxPoolGrad',
-    kernelFunc: ({ inputs, attrs }) =>
-      maxPoolBackprop(
-        tensorInput(inputs, 'dy'),
-        tensorInput(inputs, 'input'),
-        tensorInput(inputs, 'output'),
-        attrs as unknown as tf.MaxPoolGradAttrs,
-      ),
+    // Reads and writes the wasm heap in place (no copies of x, the output, dy and dx through JS arrays).
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const [dy, x, output] = [tensorInput(inputs, 'dy'), tensorInput(inputs, 'input'), tensorInput(inputs, 'output')];
+      const info = poolInfo(dy, x, output, attrs as unknown as tf.MaxPoolGradAttrs);
+      const wasm = wasmBackend(backend);
+      const dx = wasm.makeOutput(x.shape, 'float32');
+      const dxs = heapFloats(wasm, dx);
+      dxs.fill(0);
+      scatterToMaxima(heapFloats(wasm, x), heapFloats(wasm, output), heapFloats(wasm, dy), dxs, info);
+      return dx;
+    },
   },
 ];

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from '../kernels/index.js';
 import { onesInit, zerosInit } from './init.js';
 import { Layer, type ForwardContext, type VariableSlot } from './module.js';
 
@@ -45,14 +46,14 @@ export class BatchNorm2d extends Layer {
     const scale = this.weight?.value as tf.Tensor1D | undefined;
     const offset = this.bias?.value as tf.Tensor1D | undefined;
     if (!ctx.training) {
-      return tf.batchNorm4d(
-        x,
-        this.runningMean.value as tf.Tensor1D,
-        this.runningVar.value as tf.Tensor1D,
-        offset,
-        scale,
-        this.eps,
-      );
+      // x * s + t with per-channel s and t from correctly rounded operations: two cheap kernels, the same bits on
+      // every backend, and a gradient (for attacks) of one multiply.
+      return tf.tidy(() => {
+        const rstd = tf.div(1, tf.sqrt(tf.add(this.runningVar.value, this.eps)));
+        const s = scale ? tf.mul(scale, rstd) : rstd;
+        const shift = tf.neg(tf.mul(this.runningMean.value, s));
+        return tf.add(tf.mul(x, s), offset ? tf.add(shift, offset) : shift);
+      });
     }
     const [n, h, w] = x.shape;
     const count = n * h * w;
@@ -61,12 +62,13 @@ export class BatchNorm2d extends Layer {
         `BatchNorm2d needs more than one value per channel in training, got input [${x.shape.join(', ')}]`,
       );
     }
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, offset, scale, this.eps);
-      this.#updateRunning(mean as tf.Tensor1D, variance as tf.Tensor1D, count);
-      return y;
-    });
+    const { y, mean, variance } = batchNormTraining(x, scale, offset, this.eps);
+    try {
+      tf.tidy(() => this.#updateRunning(mean, variance, count));
+    } finally {
+      tf.dispose([mean, variance]);
+    }
+    return y;
   }
 
   /** Running averages move outside any gradient: only the assigned values escape, the ops stay off the loss. */

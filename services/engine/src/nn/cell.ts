@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addSameShape, concatParts } from '../kernels/index.js';
 import type { GenotypePair } from '@lrnas/schema';
 import { dropPath } from './drop-path.js';
 import { FactorizedReduce, Identity, ReLUConvBN, createOp, type Stride } from './ops.js';
@@ -53,9 +54,10 @@ export class Cell extends Module {
           // DARTS drops every edge except the parameterless identity.
           return drop > 0 && !(op instanceof Identity) ? dropPath(h, drop, ctx.random) : h;
         }) as [tf.Tensor4D, tf.Tensor4D];
-        states.push(tf.add(a, b));
+        // Same-shape add and concat whose gradients keep no operand alive for backprop.
+        states.push(addSameShape(a, b));
       }
-      return tf.concat(states.slice(2), 3);
+      return concatParts(states.slice(2), 3);
     });
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OpName } from '@lrnas/schema';
+import { concatParts } from '../kernels/index.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { Conv2d, DepthwiseConv2d, ReLU } from './layers.js';
 import { Layer, Sequential, type ForwardContext } from './module.js';
@@ -113,7 +114,7 @@ export class FactorizedReduce extends Layer {
         [0, 0],
       ]);
       const shifted = tf.slice(padded, [0, 1, 1, 0], [-1, h, w, -1]);
-      const out = tf.concat([this.conv1.forward(r), this.conv2.forward(shifted)], 3);
+      const out = concatParts([this.conv1.forward(r), this.conv2.forward(shifted)], 3);
       return this.bn.forward(out, ctx);
     });
   }

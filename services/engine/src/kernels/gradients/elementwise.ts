@@ -103,8 +103,9 @@ export const elementwiseGradients: tf.GradConfig[] = [
   grad({ kernelName: 'Identity', gradFunc: (dy) => ({ x: () => tf.clone(one(dy)) }) }),
   grad({ kernelName: 'Cast', gradFunc: (dy) => ({ x: () => tf.cast(one(dy), 'float32') }) }),
   grad({ kernelName: 'Neg', gradFunc: (dy) => ({ x: () => tf.neg(one(dy)) }) }),
-  // step(x) is 1 where x > 0, else 0: one kernel instead of a comparison and a cast.
-  fromInput('Relu', (dy, x) => tf.mul(dy, tf.step(x))),
+  // step(y) is 1 where y = relu(x) > 0, i.e. where x > 0: one kernel instead of a comparison and a cast. Read
+  // from the output, which the next layer (a convolution) saves anyway, so the input need not stay alive.
+  fromOutput('Relu', (dy, y) => tf.mul(dy, tf.step(y))),
   fromInput('Abs', (dy, x) => tf.mul(dy, tf.sign(x))),
   fromInput('Log', (dy, x) => tf.div(dy, x)),
   fromInput('Square', (dy, x) => tf.mul(dy, tf.mul(x, 2))),

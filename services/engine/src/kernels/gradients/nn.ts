@@ -24,7 +24,9 @@ function avgPoolGrad(dy: tf.Tensor, x: tf.Tensor4D, attrs: tf.AvgPoolAttrs): tf.
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const scaled = tf.mul(dy, paddingExcludedScale(info));
+  const { top, bottom, left, right } = info.padInfo;
+  // Without padding every window is full: nothing to rescale.
+  const scaled = top + bottom + left + right === 0 ? dy : tf.mul(dy, paddingExcludedScale(info));
   return run(
     'AvgPoolGrad',
     { dy: scaled, input: x },

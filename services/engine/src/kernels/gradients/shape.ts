@@ -138,16 +138,16 @@ export const shapeGradients: tf.GradConfig[] = [
     },
   }),
   grad({
+    // x's shape follows from dy's and the paddings, so x is not kept alive for backprop.
     kernelName: 'PadV2',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs: tf.PadV2Attrs) => {
-      const x = at(saved, 0);
+    gradFunc: (dy, _saved, attrs: tf.PadV2Attrs) => {
+      const d = one(dy);
       return {
         x: () =>
           tf.slice(
-            one(dy),
+            d,
             attrs.paddings.map(([before]) => before),
-            x.shape,
+            d.shape.map((n, i) => n - (attrs.paddings[i]?.[0] ?? 0) - (attrs.paddings[i]?.[1] ?? 0)),
           ),
       };
     },

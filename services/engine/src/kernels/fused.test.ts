@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  JS_BACKENDS,
+  assertClose,
+  assertSameResult,
+  checkGradients,
+  spreadValues,
+  useBackend,
+  type GradResult,
+  type InputSpec,
+} from './grad-check.js';
+import { addSameShape, batchNormTraining, concatParts } from './index.js';
+
+type T4 = tf.Tensor4D;
+const f32 = (...shape: number[]): InputSpec => ({ shape });
+const positive = (...shape: number[]): InputSpec => ({
+  shape,
+  values: spreadValues(tf.util.sizeFromShape(shape), 3).map((v) => v + 1.5),
+});
+
+/** The same batch norm from tfjs's own ops (moments, rsqrt), the reference for the fused one. */
+function composedBatchNorm(x: tf.Tensor, scale?: tf.Tensor, offset?: tf.Tensor): tf.Tensor {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+  const scaled = scale ? tf.mul(normalized, scale) : normalized;
+  return offset ? tf.add(scaled, offset) : scaled;
+}
+
+/** batchNormTraining's output alone (its statistics disposed). */
+function fusedBatchNorm(x: tf.Tensor, scale?: tf.Tensor, offset?: tf.Tensor): tf.Tensor {
+  const r = batchNormTraining(x as T4, scale as tf.Tensor1D | undefined, offset as tf.Tensor1D | undefined, 1e-5);
+  tf.dispose([r.mean, r.variance]);
+  return r.y;
+}
+
+const cases: Array<{ name: string; inputs: InputSpec[]; f: (...xs: tf.Tensor[]) => tf.Tensor }> = [
+  {
+    name: 'batchNormTraining with scale and offset',
+    inputs: [f32(2, 3, 3, 2), positive(2), f32(2)],
+    f: (x, g, b) => fusedBatchNorm(x as tf.Tensor, g, b),
+  },
+  {
+    name: 'batchNormTraining without affine parameters',
+    inputs: [f32(3, 2, 2, 3)],
+    f: (x) => fusedBatchNorm(x as tf.Tensor),
+  },
+  {
+    name: 'batchNormTraining with scale only',
+    inputs: [f32(2, 2, 3, 2), positive(2)],
+    f: (x, g) => fusedBatchNorm(x as tf.Tensor, g),
+  },
+  {
+    name: 'addSameShape, with an operand used twice',
+    inputs: [f32(2, 3, 2), f32(2, 3, 2)],
+    f: (a, b) => addSameShape(tf.mul(addSameShape(a as tf.Tensor, b as tf.Tensor), a as tf.Tensor), a as tf.Tensor),
+  },
+  {
+    name: 'concatParts along channels and rows',
+    inputs: [f32(1, 2, 2, 2), f32(1, 2, 2, 3), f32(1, 1, 2, 5)],
+    f: (a, b, c) => concatParts([concatParts([a as T4, b as T4], 3), c as T4], 1),
+  },
+];
+
+for (const c of cases) {
+  test(c.name, async (t) => {
+    const results: Record<string, GradResult> = {};
+    for (const backend of JS_BACKENDS) {
+      await t.test(backend, async () => {
+        await useBackend(backend);
+        results[backend] = checkGradients(c.f, c.inputs);
+      });
+    }
+    await t.test('wasm agrees with cpu', () => {
+      assert.ok(results.cpu && results.wasm, 'both backends ran');
+      assertSameResult(results.wasm, results.cpu);
+    });
+  });
+}
+
+test('batchNormTraining equals the composed tfjs ops, forward and backward, on a larger batch', async () => {
+  for (const backend of JS_BACKENDS) {
+    await useBackend(backend);
+    const shape = [8, 6, 6, 5];
+    const x = tf.tensor4d(
+      spreadValues(tf.util.sizeFromShape(shape), 4).map((v) => 3 + 2 * v),
+      shape as [number, number, number, number],
+    );
+    const g = tf.tensor1d([0.5, 1, 1.5, 2, -1]);
+    const b = tf.tensor1d([0, 1, -1, 2, 0.5]);
+    const w = tf.tensor(spreadValues(x.size, 5), shape);
+    const loss = (f: typeof fusedBatchNorm) => (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
+      tf.sum(tf.mul(f(xi, gi, bi), w));
+    const fused = tf.grads(loss(fusedBatchNorm))([x, g, b]);
+    const composed = tf.grads(loss(composedBatchNorm))([x, g, b]);
+    fused.forEach((gr, i) =>
+      assertClose(gr.dataSync(), composed[i]?.dataSync() ?? [], 1e-4, 1e-4, `${backend} gradient ${i}`),
+    );
+    const r = batchNormTraining(x, g, b, 1e-5);
+    const m = tf.moments(x, [0, 1, 2]);
+    assertClose(r.mean.dataSync(), m.mean.dataSync(), 1e-6, 1e-6, `${backend} mean`);
+    assertClose(r.variance.dataSync(), m.variance.dataSync(), 1e-5, 1e-5, `${backend} variance`);
+    tf.dispose([x, g, b, w, ...fused, ...composed, r.y, r.mean, r.variance, m.mean, m.variance]);
+  }
+});
+
+test('batchNormTraining leaves no tensor behind once its gradient is taken', async () => {
+  await useBackend('wasm');
+  const x = tf.tensor4d(spreadValues(2 * 3 * 3 * 2, 6), [2, 3, 3, 2]);
+  const before = tf.memory().numTensors;
+  const value = tf.grad((xi: tf.Tensor) => tf.sum(tf.square(fusedBatchNorm(xi))))(x);
+  value.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  x.dispose();
+});
+
+test('addSameShape rejects broadcasting', () => {
+  assert.throws(() => addSameShape(tf.zeros([2, 3]), tf.zeros([3])), /shapes \[2, 3\] and \[3\] differ/);
+});

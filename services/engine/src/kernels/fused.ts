@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/*
+ * Differentiable operations with hand-written gradients (tf.customGrad) for the hot paths of training. Each one
+ * saves for backprop only what its gradient reads (tfjs's generic gradients keep every input of every kernel
+ * alive until the backward pass ends, e.g. both operands of an add just for their shapes) and runs fewer,
+ * larger kernels in both directions.
+ */
+
+/** Output of batchNormTraining: the normalised batch and the statistics it used (outside any gradient). */
+export interface BatchNormTrainingResult {
+  y: tf.Tensor4D;
+  /** Batch mean per channel. */
+  mean: tf.Tensor1D;
+  /** Biased batch variance per channel. */
+  variance: tf.Tensor1D;
+}
+
+const CHANNEL_AXES = [0, 1, 2];
+
+/** 1 / sqrt(variance + eps) from correctly rounded operations, so every backend computes the same bits. */
+function reciprocalStd(variance: tf.Tensor1D, eps: number): tf.Tensor1D {
+  return tf.div(1, tf.sqrt(tf.add(variance, eps)));
+}
+
+/**
+ * Training-mode batch normalisation of NHWC `x` over N, H, W: (x - mean) / sqrt(var + eps) * scale + offset with
+ * the batch mean and biased variance (two-pass, so large means do not cancel). Differentiable in x, scale and
+ * offset through one fused gradient that saves only x - mean and 1 / sqrt(var + eps):
+ * dx = scale rstd (dy - mean(dy) - (x - mean) rstd^2 mean(dy (x - mean))), dscale = rstd sum(dy (x - mean)),
+ * doffset = sum(dy). Built from elementwise operations (correctly rounded on every backend) and per-channel
+ * reductions (computed alike on cpu and wasm), so the two JS backends agree to the bit; no transcendental kernel
+ * (rsqrt) whose last bit differs between backends. The returned statistics are new tensors the caller disposes;
+ * they carry no gradient.
+ */
+export function batchNormTraining(
+  x: tf.Tensor4D,
+  scale: tf.Tensor1D | undefined,
+  offset: tf.Tensor1D | undefined,
+  eps: number,
+): BatchNormTrainingResult {
+  const [n, h, w] = x.shape;
+  const count = n * h * w;
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const input = args[0] as tf.Tensor4D;
+    const gamma = scale ? (args[1] as tf.Tensor1D) : undefined;
+    const beta = offset ? (args[scale ? 2 : 1] as tf.Tensor1D) : undefined;
+    const mean = tf.mean(input, CHANNEL_AXES) as tf.Tensor1D;
+    const centered = tf.sub(input, mean);
+    const variance = tf.mean(tf.square(centered), CHANNEL_AXES) as tf.Tensor1D;
+    const rstd = reciprocalStd(variance, eps);
+    const normalized = tf.mul(centered, gamma ? tf.mul(gamma, rstd) : rstd);
+    save(gamma ? [centered, rstd, gamma] : [centered, rstd]);
+    // Kept so that they survive the custom op's scope; handed to the caller.
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    return {
+      value: beta ? tf.add(normalized, beta) : normalized,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [c, r, g] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D | undefined];
+        const dBeta = tf.sum(dy, CHANNEL_AXES);
+        const dyCentered = tf.sum(tf.mul(dy, c), CHANNEL_AXES);
+        const a = g ? tf.mul(g, r) : r;
+        const meanDy = tf.div(dBeta, count);
+        const k = tf.div(tf.mul(tf.mul(r, r), dyCentered), count);
+        const dx = tf.mul(tf.sub(tf.sub(dy, meanDy), tf.mul(c, k)), a);
+        return [dx, ...(g ? [tf.mul(dyCentered, r)] : []), ...(beta ? [dBeta] : [])];
+      },
+    };
+  });
+  const y = op(x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])) as tf.Tensor4D;
+  if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
+  return { y, mean: stats.mean, variance: stats.variance };
+}
+
+/**
+ * a + b for tensors of the same shape, whose gradient ([dy, dy]) needs neither operand: tfjs's Add keeps both
+ * alive for backprop just to undo broadcasting.
+ */
+export function addSameShape<T extends tf.Tensor>(a: T, b: T): T {
+  if (!tf.util.arraysEqual(a.shape, b.shape)) {
+    throw new Error(`addSameShape: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`);
+  }
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.add(args[0] as tf.Tensor, args[1] as tf.Tensor),
+    // Two tensors: the engine may dispose one gradient while accumulating it (a clone shares memory).
+    gradFunc: (dy: tf.Tensor) => [dy, tf.clone(dy)],
+  }));
+  return op(a, b) as T;
+}
+
+/**
+ * Concatenation along `axis` whose gradient (dy split back into the parts' sizes) saves none of the parts:
+ * tfjs's Concat keeps every part alive for backprop just to read their sizes.
+ */
+export function concatParts<T extends tf.Tensor>(parts: T[], axis: number): T {
+  const first = parts[0];
+  if (!first) throw new Error('concatParts needs at least one tensor');
+  const $axis = tf.util.parseAxisParam(axis, first.shape)[0] ?? 0;
+  const sizes = parts.map((p) => p.shape[$axis] ?? 0);
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.concat(args.slice(0, parts.length) as tf.Tensor[], $axis),
+    gradFunc: (dy: tf.Tensor) => tf.split(dy, sizes, $axis),
+  }));
+  return op(...parts) as T;
+}

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { spreadValues, useBackend } from './grad-check.js';
+
+type Op = () => tf.Tensor | tf.Tensor[];
+
+/** Runs `op` on cpu and on wasm and expects identical values, shapes and dtypes (copies are exact). */
+async function sameOnBothBackends(name: string, make: () => Op): Promise<void> {
+  const results: Record<string, Array<{ shape: number[]; dtype: string; values: number[] }>> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const out = tf.tidy(make());
+    const list = Array.isArray(out) ? out : [out];
+    results[backend] = list.map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
+    tf.dispose(list);
+    assert.equal(tf.memory().numTensors, before, `${name}: no leak on ${backend}`);
+  }
+  assert.deepEqual(results.wasm, results.cpu, name);
+}
+
+const floats = (...shape: number[]): tf.Tensor => tf.tensor(spreadValues(tf.util.sizeFromShape(shape), 5), shape);
+const ints = (...shape: number[]): tf.Tensor =>
+  tf.tensor(
+    Int32Array.from({ length: tf.util.sizeFromShape(shape) }, (_, i) => i * 7 - 40),
+    shape,
+    'int32',
+  );
+const bools = (...shape: number[]): tf.Tensor => tf.greater(floats(...shape), 0);
+
+test('slice of every rank, partial and full axes, every dtype', async () => {
+  const cases: Array<[string, Op]> = [
+    ['channel slice (short runs)', () => tf.slice(floats(2, 3, 4, 6), [0, 0, 0, 2], [2, 3, 4, 3])],
+    ['spatial crop (merged runs)', () => tf.slice(floats(2, 5, 5, 3), [0, 1, 1, 0], [2, 3, 4, 3])],
+    ['long runs (>= 64 elements)', () => tf.slice(floats(3, 70, 2), [1, 3, 0], [2, 66, 2])],
+    ['batch rows (one contiguous run)', () => tf.slice(floats(4, 3, 3, 2), [1, 0, 0, 0], [2, 3, 3, 2])],
+    ['rank 1', () => tf.slice(floats(10), 3, 4)],
+    ['rank 5', () => tf.slice(floats(2, 3, 2, 3, 4), [1, 0, 1, 1, 1], [1, 2, 1, 2, 2])],
+    ['size -1', () => tf.slice(floats(3, 4), [1, 1], [-1, -1])],
+    ['empty', () => tf.slice(floats(3, 4), [1, 1], [0, 2])],
+    ['int32', () => tf.slice(ints(3, 4, 5), [1, 1, 1], [2, 2, 3])],
+    ['bool', () => tf.slice(bools(3, 4, 5), [0, 1, 2], [3, 3, 2])],
+  ];
+  for (const [name, op] of cases) await sameOnBothBackends(name, () => op);
+});
+
+test('split along each axis, equal and unequal parts', async () => {
+  const cases: Array<[string, Op]> = [
+    ['4 channel groups', () => tf.split(floats(2, 3, 3, 8), 4, 3)],
+    ['unequal channels', () => tf.split(floats(2, 3, 3, 7), [2, 4, 1], 3)],
+    ['rows', () => tf.split(floats(2, 6, 3, 2), [1, -1], 1)],
+    ['batch', () => tf.split(ints(4, 2, 3), 2, 0)],
+    ['bool', () => tf.split(bools(2, 6), 3, 1)],
+  ];
+  for (const [name, op] of cases) await sameOnBothBackends(name, () => op);
+});
+
+test('concat along each axis, with empty parts and every dtype', async () => {
+  const cases: Array<[string, Op]> = [
+    ['channels', () => tf.concat([floats(2, 3, 3, 2), floats(2, 3, 3, 5), floats(2, 3, 3, 1)], 3)],
+    ['rows', () => tf.concat([floats(2, 1, 3, 2), floats(2, 4, 3, 2)], 1)],
+    ['batch', () => tf.concat([floats(1, 3, 3, 2), floats(2, 3, 3, 2)], 0)],
+    ['long runs', () => tf.concat([floats(2, 80), floats(2, 70)], 1)],
+    ['with an empty part', () => tf.concat([floats(2, 0), floats(2, 3)], 1)],
+    ['int32', () => tf.concat([ints(2, 3), ints(2, 2)], 1)],
+    ['bool', () => tf.concat([bools(2, 3), bools(1, 3)], 0)],
+  ];
+  for (const [name, op] of cases) await sameOnBothBackends(name, () => op);
+});
+
+test('clone on wasm shares memory, and the shared data outlives either tensor', async () => {
+  await useBackend('wasm');
+  const before = tf.memory() as tf.MemoryInfo & { numDataBuffers: number };
+  const buffers = (): number => (tf.memory() as tf.MemoryInfo & { numDataBuffers: number }).numDataBuffers;
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  assert.equal(buffers() - before.numDataBuffers, 1, 'one buffer for both tensors');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+  const z = tf.add(y, 1);
+  y.dispose();
+  assert.deepEqual(Array.from(z.dataSync()), [2, 3, 4]);
+  z.dispose();
+  assert.equal(buffers(), before.numDataBuffers);
+  assert.equal(tf.memory().numTensors, before.numTensors);
+});
