@@ -6,3 +6,4 @@ export * from './kernels/index.js';
 export * from './nn/index.js';
 export * from './data/index.js';
 export * from './attacks/index.js';
+export * from './train/index.js';
