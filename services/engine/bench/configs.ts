@@ -1,0 +1,176 @@
+import type { BenchOptions } from './options.js';
+
+/** The two network sizes of the benchmark (evaluation network of the LRNAS_C10 genotype). */
+export type NetworkName = 'tiny' | 'paper';
+
+/** Shapes of the two networks: the tiny preset (MNIST) and the paper's evaluation network (CIFAR-10). */
+export const NETWORKS: Record<
+  NetworkName,
+  { channels: number; layers: number; imageSize: number; inputChannels: number; epsilon: number }
+> = {
+  tiny: { channels: 8, layers: 5, imageSize: 28, inputChannels: 1, epsilon: 0.3 },
+  paper: { channels: 36, layers: 20, imageSize: 32, inputChannels: 3, epsilon: 8 / 255 },
+};
+
+/** Attacks of the suite as the benchmark runs them (names of `@lrnas/schema`'s ATTACKS). */
+export type AttackName = 'fgsm' | 'pgd' | 'cw' | 'apgd-ce' | 'apgd-dlr' | 'square';
+
+/** What one iteration of a configuration does. */
+export type WorkloadKind =
+  | { kind: 'train-clean' }
+  | { kind: 'train-pgd'; steps: number }
+  | { kind: 'forward' }
+  | { kind: 'attack-step' }
+  | { kind: 'attack'; attack: AttackName; steps: number };
+
+/** One measured configuration (run on each selected backend). */
+export interface BenchConfig {
+  /** e.g. `paper/train-clean`, `tiny/attack/pgd-20`. */
+  id: string;
+  network: NetworkName;
+  workload: WorkloadKind;
+  batch: number;
+  warmup: number;
+  iterations: number;
+  /** PyTorch 1.13 CPU images/s on this kind of machine (docs/performance-targets.md), where it exists. */
+  pytorch?: number;
+  /** How the PyTorch figure was obtained when it is not a row of performance-targets.md. */
+  pytorchNote?: string;
+}
+
+/** Per-configuration iteration counts: [warm-up, timed] for full and quick runs. */
+type Counts = { full: [number, number]; quick: [number, number] };
+
+interface Spec {
+  id: string;
+  network: NetworkName;
+  workload: WorkloadKind;
+  quickWorkload?: WorkloadKind;
+  batch: number;
+  counts: Counts;
+  pytorch?: number;
+  pytorchNote?: string;
+}
+
+const attack = (name: AttackName, steps: number, quickSteps: number, counts: Counts): Spec => ({
+  id: `tiny/attack/${name}`,
+  network: 'tiny',
+  workload: { kind: 'attack', attack: name, steps },
+  quickWorkload: { kind: 'attack', attack: name, steps: quickSteps },
+  batch: 64,
+  counts,
+});
+
+// PyTorch PGD-7 training of the paper network, per image: 7 attack steps at 11.3 img/s plus one training
+// step at 7.5 img/s (the rows of performance-targets.md), i.e. 1 / (7 / 11.3 + 1 / 7.5).
+const PYTORCH_PAPER_PGD7 = 1 / (7 / 11.3 + 1 / 7.5);
+
+const SPECS: Spec[] = [
+  {
+    id: 'tiny/train-clean',
+    network: 'tiny',
+    workload: { kind: 'train-clean' },
+    batch: 64,
+    counts: { full: [2, 8], quick: [1, 3] },
+  },
+  {
+    id: 'tiny/train-pgd7',
+    network: 'tiny',
+    workload: { kind: 'train-pgd', steps: 7 },
+    batch: 64,
+    counts: { full: [1, 4], quick: [1, 2] },
+  },
+  attack('fgsm', 1, 1, { full: [2, 8], quick: [1, 3] }),
+  attack('pgd', 20, 5, { full: [1, 3], quick: [1, 2] }),
+  attack('cw', 100, 10, { full: [1, 2], quick: [1, 2] }),
+  attack('apgd-ce', 100, 10, { full: [1, 2], quick: [1, 2] }),
+  attack('apgd-dlr', 100, 10, { full: [1, 2], quick: [1, 2] }),
+  attack('square', 1000, 100, { full: [1, 2], quick: [1, 2] }),
+  {
+    id: 'paper/train-clean',
+    network: 'paper',
+    workload: { kind: 'train-clean' },
+    batch: 32,
+    counts: { full: [1, 3], quick: [1, 1] },
+    pytorch: 7.5,
+  },
+  {
+    id: 'paper/train-pgd7',
+    network: 'paper',
+    workload: { kind: 'train-pgd', steps: 7 },
+    batch: 32,
+    counts: { full: [1, 2], quick: [0, 1] },
+    pytorch: PYTORCH_PAPER_PGD7,
+    pytorchNote: 'derived: 7 attack steps at 11.3 img/s + 1 training step at 7.5 img/s',
+  },
+  {
+    id: 'paper/forward',
+    network: 'paper',
+    workload: { kind: 'forward' },
+    batch: 64,
+    counts: { full: [1, 5], quick: [1, 2] },
+    pytorch: 16.1,
+  },
+  {
+    id: 'paper/attack-step',
+    network: 'paper',
+    workload: { kind: 'attack-step' },
+    batch: 64,
+    counts: { full: [1, 3], quick: [1, 2] },
+    pytorch: 11.3,
+  },
+];
+
+/** Attack ids carry their step count, e.g. `tiny/attack/pgd-20`, `tiny/attack/square-1000`. */
+function specId(spec: Spec, workload: WorkloadKind): string {
+  if (workload.kind !== 'attack' || workload.attack === 'fgsm') return spec.id;
+  return `${spec.id}-${workload.steps}`;
+}
+
+/** Every workload id (without step counts), for --help and for validating --workloads. */
+export const WORKLOAD_IDS = SPECS.map((s) => s.id);
+
+/** Whether an id matches one of the --workloads prefixes (by whole path segments). */
+function selected(id: string, patterns: string[] | undefined): boolean {
+  if (!patterns) return true;
+  return patterns.some((p) => id === p || id.startsWith(`${p}/`) || id.startsWith(`${p}-`));
+}
+
+/** The configurations of a run for one backend; the slow cpu backend gets fewer iterations and no paper network. */
+export function planConfigs(options: BenchOptions, backend: string): { configs: BenchConfig[]; skipped: string[] } {
+  const configs: BenchConfig[] = [];
+  const skipped: string[] = [];
+  const slow = backend === 'cpu';
+  for (const spec of SPECS) {
+    const workload = options.quick && spec.quickWorkload ? spec.quickWorkload : spec.workload;
+    const id = specId(spec, workload);
+    if (!selected(spec.id, options.workloads) && !selected(id, options.workloads)) continue;
+    if (slow && spec.network === 'paper' && !options.paperOnCpu) {
+      skipped.push(id);
+      continue;
+    }
+    const [warmup, iterations] = slow || options.quick ? spec.counts.quick : spec.counts.full;
+    configs.push({
+      id,
+      network: spec.network,
+      workload,
+      batch: options.batch ?? spec.batch,
+      warmup: options.warmup ?? warmup,
+      iterations: options.iterations ?? iterations,
+      ...(spec.pytorch !== undefined ? { pytorch: spec.pytorch } : {}),
+      ...(spec.pytorchNote !== undefined ? { pytorchNote: spec.pytorchNote } : {}),
+    });
+  }
+  return { configs, skipped };
+}
+
+/** Rejects --workloads patterns that match nothing (a typo would otherwise run an empty benchmark). */
+export function checkWorkloadPatterns(patterns: string[] | undefined): string | undefined {
+  if (!patterns) return undefined;
+  const bad = patterns.filter(
+    (p) => !SPECS.some((s) => selected(s.id, [p]) || selected(specId(s, s.workload), [p]) || s.id.startsWith(p)),
+  );
+  return bad.length > 0
+    ? `--workloads: no workload matches ${bad.join(', ')}; known: ${WORKLOAD_IDS.join(', ')}`
+    : undefined;
+}

@@ -1,0 +1,115 @@
+import { parseArgs } from 'node:util';
+
+/** Flags of `npm run bench -w @lrnas/engine`. */
+export interface BenchOptions {
+  /** Backends to measure; undefined means every available one. */
+  backends: string[] | undefined;
+  /** Workload id patterns (prefixes such as `paper`, `tiny/attack`, `tiny/train-clean`); undefined means all. */
+  workloads: string[] | undefined;
+  /** Times each configuration is measured in the run (default 2): figures are compared within one run. */
+  rounds: number;
+  /** Overrides of every configuration's warm-up and timed iteration counts. */
+  warmup: number | undefined;
+  iterations: number | undefined;
+  /** Override of every configuration's batch size (e.g. to find what fits in memory). */
+  batch: number | undefined;
+  /** Fewer iterations and attack steps: a smoke run of a few minutes. */
+  quick: boolean;
+  /** Also run the paper network on the cpu backend (skipped by default: hours). */
+  paperOnCpu: boolean;
+  /** Print the exclusive time per kernel of each configuration (one round). */
+  profile: boolean;
+  /** A git ref of the engine to measure alongside the working tree (before/after ratios in one run). */
+  compare: string | undefined;
+  /** Where to write the JSON results; default bench-results/engine-<timestamp>.json. */
+  out: string | undefined;
+  help: boolean;
+}
+
+/** Thrown for bad flags; main prints it with the usage and exits with code 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: npm run bench -w @lrnas/engine -- [flags]
+
+Images per second of training steps and attacks, per backend, on seeded synthetic data.
+Each configuration runs in its own process (fresh wasm heap), twice per run by default.
+
+  --backends LIST     comma-separated: node-gpu, node, wasm, cpu (default: every available one)
+  --workloads LIST    comma-separated id prefixes, e.g. paper, tiny/attack, paper/train-clean (default: all)
+  --rounds N          measurements of each configuration in this run (default 2)
+  --warmup N          warm-up iterations of every configuration (default: per configuration)
+  --iterations N      timed iterations of every configuration (default: per configuration)
+  --batch N           batch size of every configuration (default: 64, or 32 for paper training)
+  --quick             fewer iterations and attack steps (a smoke run)
+  --paper-on-cpu      also run the paper network on the cpu backend (very slow)
+  --profile           print the exclusive time per kernel of each configuration (forces --rounds 1)
+  --compare REF       also measure the engine at git ref REF (e.g. HEAD~3) and print after/before ratios
+  --out FILE          JSON output (default bench-results/engine-<timestamp>.json)
+  --help              this text
+`;
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got ${value}`);
+  return n;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.length > 0 ? items : undefined;
+}
+
+/** Parses the command line; throws UsageError naming the bad flag. */
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        backends: { type: 'string' },
+        workloads: { type: 'string' },
+        rounds: { type: 'string' },
+        warmup: { type: 'string' },
+        iterations: { type: 'string' },
+        batch: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        'paper-on-cpu': { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        compare: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const v = parsed.values;
+  const profile = v.profile ?? false;
+  const rounds = profile ? 1 : (positiveInt(v.rounds, '--rounds') ?? 2);
+  if (rounds < 1) throw new UsageError('--rounds must be at least 1');
+  const iterations = positiveInt(v.iterations, '--iterations');
+  if (iterations === 0) throw new UsageError('--iterations must be at least 1');
+  const batch = positiveInt(v.batch, '--batch');
+  if (batch === 0) throw new UsageError('--batch must be at least 1');
+  return {
+    backends: list(v.backends),
+    workloads: list(v.workloads),
+    rounds,
+    warmup: positiveInt(v.warmup, '--warmup'),
+    iterations,
+    batch,
+    quick: v.quick ?? false,
+    paperOnCpu: v['paper-on-cpu'] ?? false,
+    profile,
+    compare: v.compare,
+    out: v.out,
+    help: v.help ?? false,
+  };
+}

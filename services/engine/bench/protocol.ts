@@ -1,0 +1,29 @@
+import type { BenchConfig } from './configs.js';
+import type { KernelTime } from './kernel-profile.js';
+import type { TimingSummary } from './timing.js';
+
+/** What main.ts asks a worker to do. */
+export interface WorkerJob {
+  /** Directory of the engine's src (the working tree's or a --compare checkout's). */
+  engineSrc: string;
+  backend: string;
+  /** Only start the backend and report it. */
+  probe?: boolean;
+  config?: BenchConfig;
+  profile?: boolean;
+}
+
+/** What a worker reports. */
+export interface WorkerResult {
+  backend: { name: string; tfBackend: string; device: string; versions: Record<string, string> };
+  timing?: TimingSummary;
+  imagesPerSecond?: number;
+  details?: Record<string, number>;
+  /** Tensors left behind by the configuration (should be 0). */
+  leakedTensors?: number;
+  /** Peak of the backend's memory (wasm heap bytes, when the backend tells). */
+  heapBytes?: number;
+  kernels?: KernelTime[];
+}
+
+export const RESULT_MARKER = 'BENCH_RESULT ';

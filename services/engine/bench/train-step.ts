@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as TrainModule from '../src/train/index.js';
+import type { EvalNetwork } from '../src/nn/network.js';
+
+/** The engine's training module (src/train), loaded from the same checkout as the engine under test. */
+export type Train = typeof TrainModule;
+
+/** The paper's retraining settings (lrnas-method.md section 7, src/train/settings.ts defaults). */
+export const SGD = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, gradientClip: 5 } as const;
+
+/**
+ * One optimisation step of the trainer, composed from src/train's exported parts exactly as Trainer's private
+ * step does: craftAdversarial (nothing for 'standard', PGD for 'madry', network in inference mode), the
+ * objective's loss under tf.variableGrads (training mode), clipGradNorm and Sgd with momentum and weight decay.
+ * (Trainer#step itself is private; if src/train exports it, the benchmark should call it instead.)
+ */
+export class TrainerStep {
+  readonly #sgd: TrainModule.Sgd;
+  readonly #variables: tf.Variable[];
+  readonly #names: Map<string, string>;
+  readonly #settings: TrainModule.ObjectiveSettings;
+
+  constructor(
+    readonly train: Train,
+    readonly net: EvalNetwork,
+    method: 'standard' | 'madry',
+    epsilon: number,
+    attackSteps: number,
+  ) {
+    const named = net.namedParameters();
+    this.#variables = named.map(([, v]) => v);
+    this.#names = new Map(named.map(([name, v]) => [v.name, name]));
+    this.#sgd = new train.Sgd(named, { momentum: SGD.momentum, weightDecay: SGD.weightDecay });
+    this.#settings = {
+      method,
+      epsilon,
+      attackSteps,
+      attackStepSize: train.defaultAttackStepSize(epsilon, attackSteps),
+      tradesBeta: 6,
+      auxiliaryWeight: 0,
+    };
+  }
+
+  /** One step on a batch (attack included); returns the loss, read back so the step has finished. */
+  run(x: tf.Tensor4D, y: tf.Tensor1D, seed: number): number {
+    const adversarial = this.train.craftAdversarial(this.net, x, y, this.#settings, seed);
+    let value: tf.Scalar | undefined;
+    let raw: tf.NamedTensorMap = {};
+    let clipped: { grads: Map<string, tf.Tensor>; norm: tf.Scalar } | undefined;
+    try {
+      ({ value, grads: raw } = tf.variableGrads(
+        () => this.train.objectiveLoss(this.net, x, y, adversarial, this.#settings, { training: true }).loss,
+        this.#variables,
+      ));
+      const named = new Map(Object.entries(raw).map(([tfName, g]) => [this.#names.get(tfName) ?? tfName, g]));
+      clipped = this.train.clipGradNorm(named, SGD.gradientClip);
+      this.#sgd.step(clipped.grads, SGD.learningRate);
+      return value.dataSync()[0] ?? NaN;
+    } finally {
+      tf.dispose([
+        ...(adversarial ? [adversarial] : []),
+        ...(value ? [value] : []),
+        ...Object.values(raw),
+        ...(clipped ? [clipped.norm, ...clipped.grads.values()] : []),
+      ]);
+    }
+  }
+
+  dispose(): void {
+    this.#sgd.dispose();
+  }
+}
