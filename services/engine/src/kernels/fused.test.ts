@@ -11,7 +11,7 @@ import {
   type GradResult,
   type InputSpec,
 } from './grad-check.js';
-import { addSameShape, batchNormTraining, concatParts } from './index.js';
+import { addSameShape, batchNormTraining, channelAffine, concatParts } from './index.js';
 
 type T4 = tf.Tensor4D;
 const f32 = (...shape: number[]): InputSpec => ({ shape });
@@ -50,6 +50,11 @@ const cases: Array<{ name: string; inputs: InputSpec[]; f: (...xs: tf.Tensor[]) 
     name: 'batchNormTraining with scale only',
     inputs: [f32(2, 2, 3, 2), positive(2)],
     f: (x, g) => fusedBatchNorm(x as tf.Tensor, g),
+  },
+  {
+    name: 'channelAffine with per-channel scale and shift',
+    inputs: [f32(2, 3, 3, 2), f32(2), f32(2)],
+    f: (x, s, t) => channelAffine(x as tf.Tensor, s as tf.Tensor, t as tf.Tensor),
   },
   {
     name: 'addSameShape, with an operand used twice',
@@ -117,4 +122,28 @@ test('batchNormTraining leaves no tensor behind once its gradient is taken', asy
 
 test('addSameShape rejects broadcasting', () => {
   assert.throws(() => addSameShape(tf.zeros([2, 3]), tf.zeros([3])), /shapes \[2, 3\] and \[3\] differ/);
+});
+
+test('channelAffine without the engine kernel (a backend it was not registered on) is the same multiply and add', async () => {
+  await useBackend('cpu');
+  const x = tf.tensor4d(spreadValues(2 * 2 * 2 * 3, 14), [2, 2, 2, 3]);
+  const [scale, shift] = [tf.tensor1d([0.5, -2, 3]), tf.tensor1d([1, 0, -1])];
+  const run = (): number[][] => {
+    const { value, grads } = tf
+      .engine()
+      .gradients(() => tf.sum(tf.square(channelAffine(x, scale, shift))), [x, scale, shift]);
+    const out = [value, ...grads].map((t) => Array.from(t.dataSync()));
+    tf.dispose([value, ...grads]);
+    return out;
+  };
+  const withKernel = run();
+  const kernel = tf.getKernel('EngineChannelAffine', 'cpu');
+  assert.ok(kernel, 'the engine registers its channel-affine kernel');
+  tf.unregisterKernel('EngineChannelAffine', 'cpu');
+  try {
+    run().forEach((values, i) => assertClose(values, withKernel[i] ?? [], 1e-6, 1e-6, `output ${i}`));
+  } finally {
+    tf.registerKernel(kernel);
+  }
+  tf.dispose([x, scale, shift]);
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradKernels } from './avg-pool-grad.js';
 import { installFreeingBackprop } from './backprop.js';
+import { channelAffineKernel } from './channel-affine.js';
 import { conv2dBackpropKernels } from './conv2d-backprop.js';
 import { depthwiseBackpropKernels } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
@@ -11,6 +12,7 @@ import { wasmBatchNormKernels } from './wasm-batch-norm.js';
 import { wasmCopyKernels } from './wasm-copy.js';
 import { wasmReduceKernels } from './wasm-reduce.js';
 
+export { channelAffine } from './channel-affine.js';
 export { depthwiseConv2d } from './depthwise.js';
 export { addSameShape, batchNormTraining, concatParts, type BatchNormTrainingResult } from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
@@ -34,6 +36,9 @@ const SUPPLIED: Record<string, Supplied[]> = {
   ],
 };
 
+/** The engine's own kernels, composed of standard ones, on every backend. */
+const GENERIC: Supplied[] = [channelAffineKernel];
+
 const ours = new WeakSet<tf.KernelFunc>();
 
 /** Backends whose kernels our gradients are written and tested against. */
@@ -48,7 +53,7 @@ const OWN_GRADIENTS = new Set(['cpu', 'wasm']);
 export function registerMissingKernels(backendName: string): void {
   registerGradients(OWN_GRADIENTS.has(backendName));
   installFreeingBackprop();
-  for (const supplied of SUPPLIED[backendName] ?? []) {
+  for (const supplied of [...GENERIC, ...(SUPPLIED[backendName] ?? [])]) {
     const current = tf.getKernel(supplied.kernelName, backendName);
     if (current && ours.has(current.kernelFunc)) continue;
     let kernel: Kernel;

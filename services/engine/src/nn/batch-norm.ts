@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTraining } from '../kernels/index.js';
+import { batchNormTraining, channelAffine } from '../kernels/index.js';
 import { onesInit, zerosInit } from './init.js';
 import { Layer, type ForwardContext, type VariableSlot } from './module.js';
 
@@ -46,13 +46,13 @@ export class BatchNorm2d extends Layer {
     const scale = this.weight?.value as tf.Tensor1D | undefined;
     const offset = this.bias?.value as tf.Tensor1D | undefined;
     if (!ctx.training) {
-      // x * s + t with per-channel s and t from correctly rounded operations: two cheap kernels, the same bits on
-      // every backend, and a gradient (for attacks) of one multiply.
+      // x * s + t with per-channel s and t from correctly rounded operations: the same bits on every backend, and
+      // for an attack's input gradient one multiply, with only x kept alive for it.
       return tf.tidy(() => {
         const rstd = tf.div(1, tf.sqrt(tf.add(this.runningVar.value, this.eps)));
         const s = scale ? tf.mul(scale, rstd) : rstd;
         const shift = tf.neg(tf.mul(this.runningMean.value, s));
-        return tf.add(tf.mul(x, s), offset ? tf.add(shift, offset) : shift);
+        return channelAffine(x, s, offset ? tf.add(shift, offset) : shift);
       });
     }
     const [n, h, w] = x.shape;

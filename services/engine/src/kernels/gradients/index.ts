@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { channelAffineGradient } from '../channel-affine.js';
 import { elementwiseGradients } from './elementwise.js';
 import { nnGradients } from './nn.js';
 import { reduceGradients } from './reduce.js';
@@ -10,6 +11,7 @@ export const gradients: tf.GradConfig[] = [
   ...reduceGradients,
   ...shapeGradients,
   ...nnGradients,
+  channelAffineGradient,
 ];
 
 /**
