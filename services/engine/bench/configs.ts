@@ -46,17 +46,20 @@ interface Spec {
   network: NetworkName;
   workload: WorkloadKind;
   quickWorkload?: WorkloadKind;
+  /** What the cpu backend runs by default (absent: skipped there unless --cpu-full). */
+  cpuWorkload?: WorkloadKind;
   batch: number;
   counts: Counts;
   pytorch?: number;
   pytorchNote?: string;
 }
 
-const attack = (name: AttackName, steps: number, quickSteps: number, counts: Counts): Spec => ({
+const attack = (name: AttackName, steps: number, quickSteps: number, counts: Counts, cpuSteps?: number): Spec => ({
   id: `tiny/attack/${name}`,
   network: 'tiny',
   workload: { kind: 'attack', attack: name, steps },
   quickWorkload: { kind: 'attack', attack: name, steps: quickSteps },
+  ...(cpuSteps === undefined ? {} : { cpuWorkload: { kind: 'attack', attack: name, steps: cpuSteps } }),
   batch: 64,
   counts,
 });
@@ -70,6 +73,7 @@ const SPECS: Spec[] = [
     id: 'tiny/train-clean',
     network: 'tiny',
     workload: { kind: 'train-clean' },
+    cpuWorkload: { kind: 'train-clean' },
     batch: 64,
     counts: { full: [2, 8], quick: [1, 3] },
   },
@@ -80,8 +84,8 @@ const SPECS: Spec[] = [
     batch: 64,
     counts: { full: [1, 4], quick: [1, 2] },
   },
-  attack('fgsm', 1, 1, { full: [2, 8], quick: [1, 3] }),
-  attack('pgd', 20, 5, { full: [1, 3], quick: [1, 2] }),
+  attack('fgsm', 1, 1, { full: [2, 8], quick: [1, 3] }, 1),
+  attack('pgd', 20, 5, { full: [1, 3], quick: [1, 2] }, 2),
   attack('cw', 100, 10, { full: [1, 2], quick: [1, 2] }),
   attack('apgd-ce', 100, 10, { full: [1, 2], quick: [1, 2] }),
   attack('apgd-dlr', 100, 10, { full: [1, 2], quick: [1, 2] }),
@@ -136,20 +140,25 @@ function selected(id: string, patterns: string[] | undefined): boolean {
   return patterns.some((p) => id === p || id.startsWith(`${p}/`) || id.startsWith(`${p}-`));
 }
 
-/** The configurations of a run for one backend; the slow cpu backend gets fewer iterations and no paper network. */
+/**
+ * The configurations of a run for one backend. The pure-JS cpu backend is 30-100x slower than wasm (a tiny-network
+ * training step takes minutes): unless --cpu-full it runs only the tiny training step, FGSM and PGD-2, each with
+ * one warm-up and one timed iteration, and lists the rest as skipped.
+ */
 export function planConfigs(options: BenchOptions, backend: string): { configs: BenchConfig[]; skipped: string[] } {
   const configs: BenchConfig[] = [];
   const skipped: string[] = [];
-  const slow = backend === 'cpu';
+  const reduced = backend === 'cpu' && !options.cpuFull;
   for (const spec of SPECS) {
-    const workload = options.quick && spec.quickWorkload ? spec.quickWorkload : spec.workload;
-    const id = specId(spec, workload);
-    if (!selected(spec.id, options.workloads) && !selected(id, options.workloads)) continue;
-    if (slow && spec.network === 'paper' && !options.paperOnCpu) {
-      skipped.push(id);
+    const normal = options.quick && spec.quickWorkload ? spec.quickWorkload : spec.workload;
+    const workload = reduced ? spec.cpuWorkload : normal;
+    if (!selected(spec.id, options.workloads) && !selected(specId(spec, normal), options.workloads)) continue;
+    if (!workload) {
+      skipped.push(specId(spec, normal));
       continue;
     }
-    const [warmup, iterations] = slow || options.quick ? spec.counts.quick : spec.counts.full;
+    const id = specId(spec, workload);
+    const [warmup, iterations] = reduced ? [1, 1] : options.quick ? spec.counts.quick : spec.counts.full;
     configs.push({
       id,
       network: spec.network,

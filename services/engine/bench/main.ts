@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   const notes = [...backendNotes, ...formatNotes(measurements)];
   for (const plan of plans) {
     if (plan.skipped.length > 0) {
-      notes.push(`${plan.backend}: skipped ${plan.skipped.join(', ')} (too slow; --paper-on-cpu runs them)`);
+      notes.push(`${plan.backend}: skipped ${plan.skipped.join(', ')} (too slow; --cpu-full runs them)`);
     }
   }
   notes.push(

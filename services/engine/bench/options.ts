@@ -15,8 +15,8 @@ export interface BenchOptions {
   batch: number | undefined;
   /** Fewer iterations and attack steps: a smoke run of a few minutes. */
   quick: boolean;
-  /** Also run the paper network on the cpu backend (skipped by default: hours). */
-  paperOnCpu: boolean;
+  /** Run every configuration on the cpu backend with the usual counts (by default it gets a few small ones: hours). */
+  cpuFull: boolean;
   /** Print the exclusive time per kernel of each configuration (one round). */
   profile: boolean;
   /** A git ref of the engine to measure alongside the working tree (before/after ratios in one run). */
@@ -41,7 +41,8 @@ Each configuration runs in its own process (fresh wasm heap), twice per run by d
   --iterations N      timed iterations of every configuration (default: per configuration)
   --batch N           batch size of every configuration (default: 64, or 32 for paper training)
   --quick             fewer iterations and attack steps (a smoke run)
-  --paper-on-cpu      also run the paper network on the cpu backend (very slow)
+  --cpu-full          run every configuration on the cpu backend too (hours); by default cpu runs
+                      a few tiny-network configurations with one warm-up and one timed iteration
   --profile           print the exclusive time per kernel of each configuration (forces --rounds 1)
   --compare REF       also measure the engine at git ref REF (e.g. HEAD~3) and print after/before ratios
   --out FILE          JSON output (default bench-results/engine-<timestamp>.json)
@@ -80,7 +81,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         iterations: { type: 'string' },
         batch: { type: 'string' },
         quick: { type: 'boolean', default: false },
-        'paper-on-cpu': { type: 'boolean', default: false },
+        'cpu-full': { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         compare: { type: 'string' },
         out: { type: 'string' },
@@ -106,7 +107,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     iterations,
     batch,
     quick: v.quick ?? false,
-    paperOnCpu: v['paper-on-cpu'] ?? false,
+    cpuFull: v['cpu-full'] ?? false,
     profile,
     compare: v.compare,
     out: v.out,
