@@ -11,7 +11,32 @@ export interface GatewayConfig {
   natsUrl: string;
   /** Built dashboard to serve at `/`, if any. */
   webDist?: string;
+  /** Access rules and limits of the API; unset fields take DEFAULT_API_SETTINGS. */
+  api?: Partial<ApiSettings>;
 }
+
+/** Access rules and limits of the GraphQL API. */
+export interface ApiSettings {
+  /** Whether callers without an API key may read the leaderboard and Pareto front. */
+  publicLeaderboard: boolean;
+  /** Requests per minute per API key (anonymous callers: per address). */
+  rateLimitPerMinute: number;
+  /** Deepest selection nesting a query may have. */
+  maxQueryDepth: number;
+  /** Highest estimated cost of a query (fields, multiplied by the page sizes of lists). */
+  maxQueryComplexity: number;
+  /** On an empty database: the first team's API key (LRNAS_BOOTSTRAP_KEY) and its team's name. */
+  bootstrapKey?: string;
+  bootstrapTeam: string;
+}
+
+export const DEFAULT_API_SETTINGS: ApiSettings = {
+  publicLeaderboard: true,
+  rateLimitPerMinute: 600,
+  maxQueryDepth: 10,
+  maxQueryComplexity: 20_000,
+  bootstrapTeam: 'default',
+};
 
 /** Reads the environment; throws a ContractError naming the bad variable. */
 export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
@@ -32,6 +57,31 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     ),
     natsUrl,
     ...(env.LRNAS_WEB_DIST ? { webDist: env.LRNAS_WEB_DIST } : {}),
+    api: parseApiSettings(env),
+  };
+}
+
+function parseApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
+  const whole = (name: string, fallback: number, min: number): number => {
+    const text = env[name];
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) {
+      throw new ContractError(name, `must be a whole number of at least ${min}, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  const board = env.LRNAS_PUBLIC_LEADERBOARD ?? 'true';
+  if (!['true', 'false', '1', '0'].includes(board)) {
+    throw new ContractError('LRNAS_PUBLIC_LEADERBOARD', `must be true or false, got ${JSON.stringify(board)}`);
+  }
+  return {
+    publicLeaderboard: board === 'true' || board === '1',
+    rateLimitPerMinute: whole('LRNAS_RATE_LIMIT', DEFAULT_API_SETTINGS.rateLimitPerMinute, 1),
+    maxQueryDepth: whole('LRNAS_MAX_QUERY_DEPTH', DEFAULT_API_SETTINGS.maxQueryDepth, 2),
+    maxQueryComplexity: whole('LRNAS_MAX_QUERY_COMPLEXITY', DEFAULT_API_SETTINGS.maxQueryComplexity, 10),
+    bootstrapTeam: env.LRNAS_BOOTSTRAP_TEAM || DEFAULT_API_SETTINGS.bootstrapTeam,
+    ...(env.LRNAS_BOOTSTRAP_KEY ? { bootstrapKey: env.LRNAS_BOOTSTRAP_KEY } : {}),
   };
 }
 

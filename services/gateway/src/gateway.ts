@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import type { GatewayConfig } from './config.js';
+import { bootstrapFirstTeam } from './auth/bootstrap.js';
+import { DEFAULT_API_SETTINGS, type ApiSettings, type GatewayConfig } from './config.js';
 import { openDatabase, type Database } from './database.js';
+import { makeContextFactory } from './graphql/request-context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createHttpServer } from './http.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
@@ -20,6 +22,7 @@ export async function startGateway(
   config: GatewayConfig,
   log: (line: string) => void = console.log,
 ): Promise<GatewayHandle> {
+  const api: ApiSettings = { ...DEFAULT_API_SETTINGS, ...config.api };
   const db = await openDatabase(config.database);
   const nats = new NatsLink(config.natsUrl, log);
   // Ingestion starts once NATS is reachable; events wait in their durable consumer until then.
@@ -31,10 +34,16 @@ export async function startGateway(
     return started;
   });
   try {
+    if (api.bootstrapKey) {
+      const team = await bootstrapFirstTeam(db.orm.em.fork(), api.bootstrapKey, api.bootstrapTeam);
+      if (team) log(`created team ${team.name} with the key of LRNAS_BOOTSTRAP_KEY`);
+    }
     const schema = await buildGatewaySchema();
     const { server, apollo } = await createHttpServer({
       schema,
-      context: () => ({ db, nats }),
+      context: makeContextFactory({ db, nats, api }),
+      limits: { maxDepth: api.maxQueryDepth, maxComplexity: api.maxQueryComplexity },
+      log,
       ...(config.webDist ? { webDist: config.webDist } : {}),
     });
     await new Promise<void>((resolve, reject) => {

@@ -8,11 +8,15 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ErrorCode } from '@lrnas/schema';
 import type { GatewayContext } from './graphql/context.js';
+import { makeErrorFormatter } from './graphql/errors.js';
+import { queryLimitsPlugin } from './graphql/limits.js';
 
 /** The HTTP side of the gateway: `/graphql`, `/healthz` and the dashboard. */
 export async function createHttpServer(options: {
   schema: GraphQLSchema;
-  context: () => GatewayContext;
+  context: (req: http.IncomingMessage) => Promise<GatewayContext>;
+  limits: { maxDepth: number; maxComplexity: number };
+  log: (line: string) => void;
   webDist?: string;
 }): Promise<{ server: http.Server; apollo: ApolloServer<GatewayContext> }> {
   const app = express();
@@ -20,7 +24,9 @@ export async function createHttpServer(options: {
   const server = http.createServer(app);
   const apollo = new ApolloServer<GatewayContext>({
     schema: options.schema,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server })],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), queryLimitsPlugin(options.limits)],
+    formatError: makeErrorFormatter(options.log),
+    includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
 
@@ -31,7 +37,7 @@ export async function createHttpServer(options: {
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: async () => options.context() }),
+    expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
   );
   app.use('/graphql', rejectUnreadableBodies);
   if (options.webDist && fs.existsSync(path.join(options.webDist, 'index.html'))) {

@@ -1,3 +1,6 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Viewer } from '../auth/authenticate.js';
+import type { ApiSettings } from '../config.js';
 import type { Database } from '../database.js';
 import type { NatsLink } from '../nats-link.js';
 
@@ -5,4 +8,9 @@ import type { NatsLink } from '../nats-link.js';
 export interface GatewayContext {
   db: Database;
   nats: NatsLink;
+  /** This request's own entity manager fork (architecture.md: one fork per request). */
+  em: EntityManager;
+  /** The team of the API key presented, if any. */
+  viewer?: Viewer | undefined;
+  api: ApiSettings;
 }

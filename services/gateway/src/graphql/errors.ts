@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ContractError, ErrorCode, LrnasError } from '@lrnas/schema';
+
+/** Codes Apollo and graphql-js give to requests that are malformed; clients see BAD_INPUT. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+const OUR_CODES = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Apollo's formatError: every error leaves with a code of the platform's ErrorCode enum in
+ * `extensions.code`. Errors raised on purpose (LrnasError) keep their message and code (and the
+ * field, for bad input); anything else is a bug or a driver failure whose message may leak SQL
+ * or internals, so the client gets INTERNAL with a reference and the log gets the details.
+ */
+export function makeErrorFormatter(log: (line: string) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const base = { message: formatted.message, ...(formatted.path ? { path: formatted.path } : {}) };
+    if (original instanceof LrnasError) {
+      const field = original instanceof ContractError && original.field ? { field: original.field } : {};
+      return { ...base, message: original.message, extensions: { code: original.code, ...field } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && OUR_CODES.has(code)) {
+      return { ...base, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code } };
+    }
+    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+      const locations = formatted.locations ? { locations: formatted.locations } : {};
+      return { ...base, ...locations, extensions: { code: ErrorCode.BAD_INPUT } };
+    }
+    const reference = randomBytes(6).toString('hex');
+    log(
+      `internal error ${reference}: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`,
+    );
+    return { ...base, message: `internal error (reference ${reference})`, extensions: { code: ErrorCode.INTERNAL } };
+  };
+}

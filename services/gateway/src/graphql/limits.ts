@@ -1,0 +1,123 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { ErrorCode } from '@lrnas/schema';
+
+/** Arguments that bound how many items a list field returns. */
+const SIZE_ARGUMENTS = ['first', 'limit', 'maxPoints'];
+/** Arguments whose list length bounds a field's result (one item per id or key asked for). */
+const LIST_ARGUMENTS = ['ids', 'keys'];
+/** Assumed length of a list field without a size argument. */
+const DEFAULT_LIST_SIZE = 10;
+
+/** How deep and how costly an operation is. */
+export interface OperationCost {
+  depth: number;
+  complexity: number;
+}
+
+/**
+ * Depth (nesting of selections) and complexity of an operation: each field costs 1 plus the cost
+ * of its selections, multiplied for list fields by the page size the query asks for (`first`,
+ * `limit`, `maxPoints`, or the number of `ids`/`keys`), else by 10. Introspection is free, so
+ * tools can read the schema.
+ */
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> = {},
+): OperationCost {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const root =
+    operation.operation === 'query'
+      ? schema.getQueryType()
+      : operation.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
+  if (!root) return { depth: 0, complexity: 0 };
+
+  const walk = (set: SelectionSetNode, type: GraphQLNamedType, seen: ReadonlySet<string>): OperationCost => {
+    let depth = 0;
+    let complexity = 0;
+    for (const selection of set.selections) {
+      let inner: OperationCost;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value.startsWith('__')) continue;
+        const fields = isObjectType(type) || isInterfaceType(type) ? type.getFields() : {};
+        const field = fields[selection.name.value];
+        if (!field) continue;
+        const child = selection.selectionSet
+          ? walk(selection.selectionSet, getNamedType(field.type), seen)
+          : { depth: 0, complexity: 0 };
+        const multiplier = isListType(getNullableType(field.type)) ? listSize(selection.arguments ?? [], variables) : 1;
+        inner = { depth: child.depth + 1, complexity: 1 + multiplier * child.complexity };
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const on = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) ?? type) : type;
+        inner = walk(selection.selectionSet, on, seen);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        // A fragment that spreads itself is refused by validation; guard the walk anyway.
+        if (!fragment || seen.has(name)) continue;
+        const on = schema.getType(fragment.typeCondition.name.value) ?? type;
+        inner = walk(fragment.selectionSet, on, new Set([...seen, name]));
+      }
+      depth = Math.max(depth, inner.depth);
+      complexity += inner.complexity;
+    }
+    return { depth, complexity };
+  };
+  return walk(operation.selectionSet, root, new Set());
+}
+
+function listSize(
+  args: readonly { name: { value: string }; value: Parameters<typeof valueFromASTUntyped>[0] }[],
+  variables: Record<string, unknown>,
+): number {
+  for (const arg of args) {
+    const value = valueFromASTUntyped(arg.value, variables);
+    if (SIZE_ARGUMENTS.includes(arg.name.value) && typeof value === 'number') return Math.max(1, value);
+    if (LIST_ARGUMENTS.includes(arg.name.value) && Array.isArray(value)) return Math.max(1, value.length);
+  }
+  return DEFAULT_LIST_SIZE;
+}
+
+/** Refuses operations deeper or costlier than the limits, before any resolver runs. */
+export function queryLimitsPlugin(limits: { maxDepth: number; maxComplexity: number }): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const cost = measureOperation(schema, document, operation, request.variables ?? {});
+          const refuse = (message: string) =>
+            new GraphQLError(message, { extensions: { code: ErrorCode.BAD_INPUT, http: { status: 400 } } });
+          if (cost.depth > limits.maxDepth) {
+            throw refuse(`query depth ${cost.depth} exceeds the limit of ${limits.maxDepth}`);
+          }
+          if (cost.complexity > limits.maxComplexity) {
+            throw refuse(
+              `query complexity ${cost.complexity} exceeds the limit of ${limits.maxComplexity} (ask for smaller pages or fewer fields)`,
+            );
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+import { HeaderMap } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, LrnasError } from '@lrnas/schema';
+import { authenticate } from '../auth/authenticate.js';
+import { RateLimiter } from '../auth/rate-limit.js';
+import type { ApiSettings } from '../config.js';
+import type { Database } from '../database.js';
+import type { NatsLink } from '../nats-link.js';
+import type { GatewayContext } from './context.js';
+
+/**
+ * Builds each request's context: its own entity manager, the viewer named by the Authorization
+ * header, and a token from the caller's rate-limit bucket. Refusals carry their HTTP status.
+ */
+export function makeContextFactory(deps: { db: Database; nats: NatsLink; api: ApiSettings }) {
+  const limiter = new RateLimiter(deps.api.rateLimitPerMinute);
+  return async (req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<GatewayContext> => {
+    const em = deps.db.orm.em.fork();
+    let viewer;
+    try {
+      viewer = await authenticate(em, header(req.headers.authorization));
+    } catch (error) {
+      if (error instanceof LrnasError) throw asHttpError(error, 401);
+      throw error;
+    }
+    const caller = viewer ? `key:${viewer.keyId}` : `address:${req.socket.remoteAddress ?? 'unknown'}`;
+    const waitMs = limiter.take(caller);
+    if (waitMs > 0) {
+      throw new GraphQLError(
+        `rate limit of ${deps.api.rateLimitPerMinute} requests a minute reached; retry in ${Math.ceil(waitMs / 1000)} s`,
+        {
+          extensions: {
+            code: ErrorCode.RATE_LIMITED,
+            http: { status: 429, headers: new HeaderMap([['retry-after', String(Math.ceil(waitMs / 1000))]]) },
+          },
+        },
+      );
+    }
+    return { db: deps.db, nats: deps.nats, em, viewer, api: deps.api };
+  };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function asHttpError(error: LrnasError, status: number): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { code: error.code, http: { status } } });
+}
