@@ -1,0 +1,238 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { randomInt } from 'node:crypto';
+import {
+  ContractError,
+  ErrorCode,
+  LrnasError,
+  jobSchema,
+  parseGenotype,
+  type Genotype,
+  type Job,
+  type JobInput,
+} from '@lrnas/schema';
+import { readableExperiments } from '../auth/access.js';
+import type { Viewer } from '../auth/authenticate.js';
+import { newId } from '../ids.js';
+import type { NatsLink } from '../nats-link.js';
+import {
+  Architecture,
+  Artifact,
+  type Experiment,
+  Run,
+  RunKind,
+  RunStatus,
+  RunStatusChange,
+} from '../persistence/entities/index.js';
+import { readableRun } from '../queries/readable.js';
+import { checkId, checkInt, checkTags, parseContract } from '../validation.js';
+import { ownedExperiment } from './experiments.js';
+import { publishJob, requireNats } from './job-publisher.js';
+
+/** What a mutation needs to start a run. */
+export interface StartContext {
+  em: EntityManager;
+  viewer: Viewer | undefined;
+  nats: NatsLink;
+}
+
+/** Settings every start shares (RunStartOptions). */
+export interface StartOptions {
+  runId?: string | null;
+  seed?: number | null;
+  trainLimit?: number | null;
+  testLimit?: number | null;
+  tags?: readonly string[] | null;
+}
+
+type Settings = Record<string, unknown> | null | undefined;
+
+/** Attacks an evaluation runs when the input names none: PGD with the engine's default settings. */
+export const DEFAULT_ATTACKS = [{ name: 'pgd' }];
+
+/** Starts an architecture search of an experiment. */
+export async function startSearch(
+  ctx: StartContext,
+  input: StartOptions & { experimentId: string; search?: Settings; selection?: Settings },
+): Promise<Run> {
+  const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startSearch');
+  return launch(ctx, experiment, input, RunKind.SEARCH, {
+    kind: 'search',
+    search: input.search ?? {},
+    selection: selectionOf(experiment, input.selection),
+  });
+}
+
+/** Starts search, selection, training and evaluation as one run. */
+export async function startPipeline(
+  ctx: StartContext,
+  input: StartOptions & {
+    experimentId: string;
+    search?: Settings;
+    selection?: Settings;
+    train?: Settings;
+    evaluate?: Settings;
+  },
+): Promise<Run> {
+  const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startPipeline');
+  return launch(ctx, experiment, input, RunKind.PIPELINE, {
+    kind: 'pipeline',
+    search: input.search ?? {},
+    selection: selectionOf(experiment, input.selection),
+    train: { threatModel: threatOf(experiment), ...(input.train ?? {}) },
+    evaluate: evaluateOf(experiment, input.evaluate),
+  });
+}
+
+/** Starts the training of a genotype, given as such or as the hash of a known architecture. */
+export async function startTraining(
+  ctx: StartContext,
+  input: StartOptions & { experimentId: string; genotype?: unknown; architecture?: string | null; train?: Settings },
+): Promise<Run> {
+  const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startTraining');
+  if ((input.genotype == null) === (input.architecture == null)) {
+    throw new ContractError('input.genotype', 'give exactly one of genotype and architecture');
+  }
+  let genotype: Genotype;
+  let known: Architecture | null;
+  if (input.architecture != null) {
+    known = await ctx.em.findOne(Architecture, {
+      $and: [
+        { hash: input.architecture },
+        { $or: [{ originRun: null }, { originRun: { experiment: readableExperiments(ctx.viewer) } }] },
+      ],
+    });
+    if (!known) throw new ContractError('input.architecture', `no architecture ${input.architecture} is known`);
+    genotype = known.genotype;
+  } else {
+    genotype = parseGenotype(input.genotype, 'input.genotype');
+    known = null;
+  }
+  return launch(
+    ctx,
+    experiment,
+    input,
+    RunKind.TRAIN,
+    { kind: 'train', genotype, train: { threatModel: threatOf(experiment), ...(input.train ?? {}) } },
+    { architecture: known ?? undefined },
+  );
+}
+
+/** Starts the evaluation under attack of the weights a succeeded training (or pipeline) run produced. */
+export async function startEvaluation(
+  ctx: StartContext,
+  input: StartOptions & { trainedRunId: string; evaluate?: Settings },
+): Promise<Run> {
+  const trained = await readableRun(ctx.em, ctx.viewer, input.trainedRunId);
+  const experiment = await ownedExperiment(ctx.em, ctx.viewer, trained.experiment.id, 'startEvaluation');
+  if (trained.kind !== RunKind.TRAIN && trained.kind !== RunKind.PIPELINE) {
+    throw new ContractError(
+      'input.trainedRunId',
+      `run ${trained.id} is a ${trained.kind} run; give a TRAIN or PIPELINE run`,
+    );
+  }
+  if (trained.status !== RunStatus.SUCCEEDED) {
+    throw new LrnasError(
+      ErrorCode.CONFLICT,
+      `run ${trained.id} is ${trained.status}; only a SUCCEEDED run has final weights`,
+    );
+  }
+  const weights = await ctx.em.findOne(Artifact, { run: trained, kind: 'weights' }, { orderBy: { id: 'desc' } });
+  if (!weights || !trained.architecture) {
+    throw new LrnasError(ErrorCode.CONFLICT, `run ${trained.id} reported no trained weights and genotype to attack`);
+  }
+  return launch(
+    ctx,
+    experiment,
+    input,
+    RunKind.EVALUATE,
+    {
+      kind: 'evaluate',
+      sourceRunId: trained.id,
+      weights: weights.name,
+      evaluate: evaluateOf(experiment, input.evaluate),
+    },
+    // The evaluation's results belong to the trained architecture; its events carry no genotype.
+    { parent: trained, architecture: trained.architecture },
+  );
+}
+
+/**
+ * The common path of every start: validate the whole job with the contract's schema, store the
+ * run QUEUED, then publish the job with the run id as message id. A start repeated with the same
+ * run id returns the stored run and republishes its job only if it is still untouched (JetStream
+ * drops the copy if the first publish got through).
+ */
+async function launch(
+  ctx: StartContext,
+  experiment: Experiment,
+  options: StartOptions,
+  kind: RunKind,
+  body: Record<string, unknown> & { kind: Job['kind'] },
+  links: { parent?: Run | undefined; architecture?: Architecture | undefined } = {},
+): Promise<Run> {
+  if (experiment.archivedAt) {
+    throw new LrnasError(ErrorCode.CONFLICT, `experiment ${experiment.id} is archived and takes no new runs`);
+  }
+  const runId = options.runId != null ? checkId('input.runId', options.runId) : newId('run');
+  const seed = options.seed != null ? checkInt('input.seed', options.seed, 0, 2 ** 31 - 1) : randomInt(2 ** 31 - 1);
+  const dataset: Record<string, unknown> = { name: experiment.dataset };
+  if (options.trainLimit != null) dataset.trainLimit = checkInt('input.trainLimit', options.trainLimit, 1, 10_000_000);
+  if (options.testLimit != null) dataset.testLimit = checkInt('input.testLimit', options.testLimit, 1, 10_000_000);
+  const tags = checkTags('input.tags', options.tags ?? []);
+  const draft = {
+    v: 1,
+    runId,
+    experimentId: experiment.id,
+    seed,
+    dataset,
+    createdAt: new Date().toISOString(),
+    ...body,
+  } as JobInput;
+  const job = parseContract<Job>(jobSchema, draft, 'input');
+  const nc = requireNats(ctx.nats);
+
+  const existing = await ctx.em.findOne(Run, { id: runId }, { populate: ['experiment'] });
+  if (existing) {
+    if (existing.experiment.id !== experiment.id || existing.kind !== kind) {
+      throw new ContractError('input.runId', `run id ${runId} is taken by another run`);
+    }
+    if (existing.status === RunStatus.QUEUED && !existing.lastEventAt) {
+      await publishJob(nc, { ...(existing.config as Job), runId });
+    }
+    return existing;
+  }
+  const run = ctx.em.create(Run, {
+    id: runId,
+    experiment,
+    kind,
+    status: RunStatus.QUEUED,
+    config: job as unknown as Record<string, unknown>,
+    seed,
+    tags,
+    parent: links.parent,
+    architecture: links.architecture,
+  });
+  ctx.em.create(RunStatusChange, { run, status: RunStatus.QUEUED, attempt: 0, at: run.createdAt });
+  await ctx.em.flush();
+  await publishJob(nc, job);
+  return run;
+}
+
+function threatOf(experiment: Experiment): { norm: string; epsilon: number } {
+  return { norm: experiment.threatNorm, epsilon: experiment.threatEpsilon };
+}
+
+function selectionOf(experiment: Experiment, selection: Settings): Record<string, unknown> {
+  const merged = {
+    ...(experiment.parameterBudget ? { budget: experiment.parameterBudget } : {}),
+    ...(selection ?? {}),
+  };
+  if (merged.budget === undefined) {
+    throw new ContractError('input.selection.budget', 'needed: the experiment has no parameter budget');
+  }
+  return merged;
+}
+
+function evaluateOf(experiment: Experiment, evaluate: Settings): Record<string, unknown> {
+  return { threatModel: threatOf(experiment), attacks: DEFAULT_ATTACKS, ...(evaluate ?? {}) };
+}

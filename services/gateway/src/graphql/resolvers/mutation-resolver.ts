@@ -1,0 +1,102 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../commands/api-keys.js';
+import { archiveExperiment, createExperiment } from '../../commands/experiments.js';
+import { cancelRun, tagRun } from '../../commands/runs.js';
+import { startEvaluation, startPipeline, startSearch, startTraining } from '../../commands/start-run.js';
+import type { GatewayContext } from '../context.js';
+import {
+  CreateExperimentInput,
+  StartEvaluationInput,
+  StartPipelineInput,
+  StartSearchInput,
+  StartTrainingInput,
+} from '../inputs.js';
+import { ApiKey, CreatedApiKey, Experiment, Run } from '../types.js';
+
+/**
+ * The write side of the API. Every mutation needs an API key of the team that owns what it
+ * changes; inputs are validated in src/commands before anything is stored or published.
+ */
+@Resolver()
+export class MutationResolver {
+  @Mutation(() => Experiment, { description: 'Creates an experiment of your team.' })
+  createExperiment(
+    @Ctx() { em, viewer }: GatewayContext,
+    @Arg('input', () => CreateExperimentInput, { description: 'The experiment.' }) input: CreateExperimentInput,
+  ) {
+    return createExperiment(em, viewer, input);
+  }
+
+  @Mutation(() => Experiment, { description: 'Archives an experiment: it stays readable and takes no new runs.' })
+  archiveExperiment(
+    @Ctx() { em, viewer }: GatewayContext,
+    @Arg('id', () => ID, { description: 'Experiment id.' }) id: string,
+  ) {
+    return archiveExperiment(em, viewer, id);
+  }
+
+  @Mutation(() => Run, { description: 'Queues an architecture search and publishes its job.' })
+  startSearch(
+    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Arg('input', () => StartSearchInput, { description: 'The search.' }) input: StartSearchInput,
+  ) {
+    return startSearch({ em, viewer, nats }, input);
+  }
+
+  @Mutation(() => Run, { description: 'Queues search, selection, training and evaluation as one run.' })
+  startPipeline(
+    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Arg('input', () => StartPipelineInput, { description: 'The pipeline.' }) input: StartPipelineInput,
+  ) {
+    return startPipeline({ em, viewer, nats }, input);
+  }
+
+  @Mutation(() => Run, { description: 'Queues the adversarial training of a genotype or known architecture.' })
+  startTraining(
+    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Arg('input', () => StartTrainingInput, { description: 'The training.' }) input: StartTrainingInput,
+  ) {
+    return startTraining({ em, viewer, nats }, input);
+  }
+
+  @Mutation(() => Run, { description: 'Queues attacks on the weights of a succeeded training run.' })
+  startEvaluation(
+    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Arg('input', () => StartEvaluationInput, { description: 'The evaluation.' }) input: StartEvaluationInput,
+  ) {
+    return startEvaluation({ em, viewer, nats }, input);
+  }
+
+  @Mutation(() => Run, { description: 'Cancels a queued or running run and tells its worker to stop.' })
+  cancelRun(@Ctx() { em, viewer, nats }: GatewayContext, @Arg('id', () => ID, { description: 'Run id.' }) id: string) {
+    return cancelRun(em, viewer, nats, id);
+  }
+
+  @Mutation(() => Run, { description: 'Adds and removes tags of a run.' })
+  tagRun(
+    @Ctx() { em, viewer }: GatewayContext,
+    @Arg('id', () => ID, { description: 'Run id.' }) id: string,
+    @Arg('add', () => [String], { defaultValue: [], description: 'Tags to add.' }) add: string[],
+    @Arg('remove', () => [String], { defaultValue: [], description: 'Tags to remove.' }) remove: string[],
+  ) {
+    return tagRun(em, viewer, id, add, remove);
+  }
+
+  @Mutation(() => CreatedApiKey, { description: 'Creates an API key of your team; its secret is shown only here.' })
+  createApiKey(
+    @Ctx() { em, viewer }: GatewayContext,
+    @Arg('name', () => String, { description: 'What the key is for.' }) name: string,
+  ) {
+    return createApiKey(em, viewer, name);
+  }
+
+  @Mutation(() => ApiKey, { description: 'Revokes an API key of your team; it is refused from then on.' })
+  revokeApiKey(@Ctx() { em, viewer }: GatewayContext, @Arg('id', () => ID, { description: 'Key id.' }) id: string) {
+    return revokeApiKey(em, viewer, id);
+  }
+
+  @Query(() => [ApiKey], { description: 'The API keys of your team, newest first.' })
+  apiKeys(@Ctx() { em, viewer }: GatewayContext) {
+    return listApiKeys(em, viewer);
+  }
+}
