@@ -124,7 +124,9 @@ for (const [label, target] of targets) {
         train: { epochs: 1, method: 'madry' },
         evaluate: { attacks: [{ name: 'pgd', steps: 20, stepSize: 0.01 }, { name: 'fgsm' }], examples: 500 },
       };
-      const started = ok(await q<{ startPipeline: { id: string; status: string; config: Job } }>(START, { input }));
+      const started = ok(
+        await q<{ startPipeline: { id: string; status: string; kind: string; config: Job } }>(START, { input }),
+      );
       assert.equal(started.startPipeline.status, 'QUEUED');
       assert.equal(started.startPipeline.kind, 'PIPELINE');
       const again = ok(await q<{ startPipeline: { id: string } }>(START, { input }));
