@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { GraphQLFormattedError } from 'graphql';
-import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ContractError, ErrorCode, LrnasError } from '@lrnas/schema';
 
 /** Codes Apollo and graphql-js give to requests that are malformed; clients see BAD_INPUT. */
@@ -23,8 +22,10 @@ const OUR_CODES = new Set<string>(Object.values(ErrorCode));
  */
 export function makeErrorFormatter(log: (line: string) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    const base = { message: formatted.message, ...(formatted.path ? { path: formatted.path } : {}) };
+    const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+    // Apollo prefixes errors of the context function (authentication, rate limit); ours read alone.
+    const message = formatted.message.replace(/^Context creation failed: /, '');
+    const base = { message, ...(formatted.path ? { path: formatted.path } : {}) };
     if (original instanceof LrnasError) {
       const field = original instanceof ContractError && original.field ? { field: original.field } : {};
       return { ...base, message: original.message, extensions: { code: original.code, ...field } };

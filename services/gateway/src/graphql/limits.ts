@@ -33,8 +33,8 @@ export interface OperationCost {
 /**
  * Depth (nesting of selections) and complexity of an operation: each field costs 1 plus the cost
  * of its selections, multiplied for list fields by the page size the query asks for (`first`,
- * `limit`, `maxPoints`, or the number of `ids`/`keys`), else by 10. Introspection is free, so
- * tools can read the schema.
+ * `limit`, `maxPoints`, or the number of `ids`/`keys`, on the list or on the connection field
+ * around it), else by 10. Introspection is free, so tools can read the schema.
  */
 export function measureOperation(
   schema: GraphQLSchema,
@@ -52,7 +52,14 @@ export function measureOperation(
         : schema.getSubscriptionType();
   if (!root) return { depth: 0, complexity: 0 };
 
-  const walk = (set: SelectionSetNode, type: GraphQLNamedType, seen: ReadonlySet<string>): OperationCost => {
+  // `pageSize`: the size argument of an enclosing connection field (runs(first: 100) { edges }),
+  // which bounds its list of edges.
+  const walk = (
+    set: SelectionSetNode,
+    type: GraphQLNamedType,
+    seen: ReadonlySet<string>,
+    pageSize?: number,
+  ): OperationCost => {
     let depth = 0;
     let complexity = 0;
     for (const selection of set.selections) {
@@ -62,21 +69,23 @@ export function measureOperation(
         const fields = isObjectType(type) || isInterfaceType(type) ? type.getFields() : {};
         const field = fields[selection.name.value];
         if (!field) continue;
+        const size = listSize(selection.arguments ?? [], variables);
+        const isList = isListType(getNullableType(field.type));
         const child = selection.selectionSet
-          ? walk(selection.selectionSet, getNamedType(field.type), seen)
+          ? walk(selection.selectionSet, getNamedType(field.type), seen, isList ? undefined : size)
           : { depth: 0, complexity: 0 };
-        const multiplier = isListType(getNullableType(field.type)) ? listSize(selection.arguments ?? [], variables) : 1;
+        const multiplier = isList ? (size ?? pageSize ?? DEFAULT_LIST_SIZE) : 1;
         inner = { depth: child.depth + 1, complexity: 1 + multiplier * child.complexity };
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) ?? type) : type;
-        inner = walk(selection.selectionSet, on, seen);
+        inner = walk(selection.selectionSet, on, seen, pageSize);
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         // A fragment that spreads itself is refused by validation; guard the walk anyway.
         if (!fragment || seen.has(name)) continue;
         const on = schema.getType(fragment.typeCondition.name.value) ?? type;
-        inner = walk(fragment.selectionSet, on, new Set([...seen, name]));
+        inner = walk(fragment.selectionSet, on, new Set([...seen, name]), pageSize);
       }
       depth = Math.max(depth, inner.depth);
       complexity += inner.complexity;
@@ -89,13 +98,13 @@ export function measureOperation(
 function listSize(
   args: readonly { name: { value: string }; value: Parameters<typeof valueFromASTUntyped>[0] }[],
   variables: Record<string, unknown>,
-): number {
+): number | undefined {
   for (const arg of args) {
     const value = valueFromASTUntyped(arg.value, variables);
     if (SIZE_ARGUMENTS.includes(arg.name.value) && typeof value === 'number') return Math.max(1, value);
     if (LIST_ARGUMENTS.includes(arg.name.value) && Array.isArray(value)) return Math.max(1, value.length);
   }
-  return DEFAULT_LIST_SIZE;
+  return undefined;
 }
 
 /** Refuses operations deeper or costlier than the limits, before any resolver runs. */
