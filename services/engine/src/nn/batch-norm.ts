@@ -49,10 +49,8 @@ export class BatchNorm2d extends Layer {
       // x * s + t with per-channel s and t from correctly rounded operations: the same bits on every backend, and
       // for an attack's input gradient one multiply, with only x kept alive for it.
       return tf.tidy(() => {
-        const rstd = tf.div(1, tf.sqrt(tf.add(this.runningVar.value, this.eps)));
-        const s = scale ? tf.mul(scale, rstd) : rstd;
-        const shift = tf.neg(tf.mul(this.runningMean.value, s));
-        return channelAffine(x, s, offset ? tf.add(shift, offset) : shift);
+        const [s, t] = this.#inferenceAffine(scale, offset);
+        return channelAffine(x, s, t);
       });
     }
     const [n, h, w] = x.shape;
@@ -69,6 +67,43 @@ export class BatchNorm2d extends Layer {
       tf.dispose([mean, variance]);
     }
     return y;
+  }
+
+  /** Inference as x * s + t: the per-channel s and t (kept by the BN while cached; do not dispose them). */
+  inferenceFactors(): [tf.Tensor1D, tf.Tensor1D] {
+    return this.#inferenceAffine(
+      this.weight?.value as tf.Tensor1D | undefined,
+      this.bias?.value as tf.Tensor1D | undefined,
+    );
+  }
+
+  /** Per-channel s and t of inference, computed anew on every call... */
+  #inferenceAffine(scale: tf.Tensor1D | undefined, offset: tf.Tensor1D | undefined): [tf.Tensor1D, tf.Tensor1D] {
+    const compute = (): [tf.Tensor1D, tf.Tensor1D] => {
+      const rstd = tf.div(1, tf.sqrt(tf.add(this.runningVar.value, this.eps))) as tf.Tensor1D;
+      const s = scale ? (tf.mul(scale, rstd) as tf.Tensor1D) : rstd;
+      const shift = tf.neg(tf.mul(this.runningMean.value, s)) as tf.Tensor1D;
+      return [s, offset ? (tf.add(shift, offset) as tf.Tensor1D) : shift];
+    };
+    // ...except for the supernet's non-affine BNs, whose s and t depend on the running statistics only: contribution
+    // estimation runs them hundreds of times between two updates, so they are kept until a statistic is reassigned
+    // (assign gives a variable a new dataId). Affine BNs are not cached: their scale is trained and has gradients.
+    if (this.affine) return compute();
+    const key = [this.runningMean.value.dataId, this.runningVar.value.dataId];
+    const cached = this.#cache;
+    if (cached && cached.key[0] === key[0] && cached.key[1] === key[1]) return cached.value;
+    this.clearInferenceCache();
+    const value = tf.tidy(compute);
+    this.#cache = { key, value: [tf.keep(value[0]), tf.keep(value[1])] };
+    return this.#cache.value;
+  }
+
+  #cache: { key: object[]; value: [tf.Tensor1D, tf.Tensor1D] } | undefined;
+
+  /** Frees the cached inference factors of a non-affine BN (the owning network's dispose calls this). */
+  clearInferenceCache(): void {
+    if (this.#cache) tf.dispose(this.#cache.value);
+    this.#cache = undefined;
   }
 
   /** Running averages move outside any gradient: only the assigned values escape, the ops stay off the loss. */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BatchNorm2d } from './batch-norm.js';
 import { depthwiseConv2d } from './depthwise.js';
 import { fanInUniformInit } from './init.js';
-import { Layer, Module, type VariableSlot } from './module.js';
+import { Layer, Module, type ForwardContext, type VariableSlot } from './module.js';
 
 /** Zero padding of the two spatial axes of an NHWC tensor: [[0, 0], [top, bottom], [left, right], [0, 0]]. */
 export type ExplicitPadding = [[0, 0], [number, number], [number, number], [0, 0]];
@@ -44,6 +45,25 @@ export class Conv2d extends Layer {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.conv2d(x, this.weight.value as tf.Tensor4D, this.stride, this.pad);
+  }
+
+  /**
+   * This conv and a following non-affine BN in inference as one conv: weights scaled by the BN's s, its t as the
+   * conv's fused bias. Only the supernet has non-affine BNs; contribution estimation runs them hundreds of times per
+   * permutation, and a separate per-channel multiply-add costs more than the conv itself on wasm.
+   */
+  override fuseForward(next: Layer | undefined, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D | undefined {
+    if (ctx.training || !(next instanceof BatchNorm2d) || next.affine) return undefined;
+    const [s, t] = next.inferenceFactors();
+    return tf.tidy(() =>
+      tf.fused.conv2d({
+        x,
+        filter: tf.mul(this.weight.value, s) as tf.Tensor4D,
+        strides: this.stride,
+        pad: this.pad,
+        bias: t,
+      }),
+    );
   }
 }
 

@@ -216,6 +216,11 @@ export class Module {
 export abstract class Layer extends Module {
   /** Forward pass; returns a new tensor (Identity returns its input) and leaks no intermediates. */
   abstract forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+
+  /** This layer and `next` as one computation, when the pair allows it (Sequential then skips `next`); else undefined. */
+  fuseForward(_next: Layer | undefined, _x: tf.Tensor4D, _ctx: ForwardContext): tf.Tensor4D | undefined {
+    return undefined;
+  }
 }
 
 /** Layers applied in order, registered as `0`, `1`, ... (the names of PyTorch's nn.Sequential). */
@@ -228,7 +233,16 @@ export class Sequential extends Layer {
   }
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    return tf.tidy(() => this.layers.reduce((h, layer) => layer.forward(h, ctx), x));
+    return tf.tidy(() => {
+      let h = x;
+      for (let i = 0; i < this.layers.length; i++) {
+        const layer = this.layers[i] as Layer;
+        const fused = layer.fuseForward(this.layers[i + 1], h, ctx);
+        if (fused) i += 1;
+        h = fused ?? layer.forward(h, ctx);
+      }
+      return h;
+    });
   }
 }
 
