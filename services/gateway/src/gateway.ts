@@ -2,10 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { bootstrapFirstTeam } from './auth/bootstrap.js';
 import { DEFAULT_API_SETTINGS, type ApiSettings, type GatewayConfig } from './config.js';
 import { openDatabase, type Database } from './database.js';
-import { makeContextFactory } from './graphql/request-context.js';
+import { makeContextFactory, makeSocketContext } from './graphql/request-context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createHttpServer } from './http.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
+import { LiveUpdates, updatesOf } from './live/updates.js';
 import { NatsLink } from './nats-link.js';
 
 /** A running gateway. */
@@ -14,6 +15,8 @@ export interface GatewayHandle {
   readonly port: number;
   readonly db: Database;
   readonly nats: NatsLink;
+  /** Live updates shared with the other replicas (what subscriptions listen to). */
+  readonly live: LiveUpdates;
   stop(): Promise<void>;
 }
 
@@ -25,11 +28,13 @@ export async function startGateway(
   const api: ApiSettings = { ...DEFAULT_API_SETTINGS, ...config.api };
   const db = await openDatabase(config.database);
   const nats = new NatsLink(config.natsUrl, log);
+  const live = new LiveUpdates(nats, log);
+  const listening = live.start();
   // Ingestion starts once NATS is reachable; events wait in their durable consumer until then.
-  const ingestor = nats.ready.then(() => {
+  const ingestor = listening.then(() => {
     const connection = nats.connection;
     if (!connection) return undefined;
-    const started = new EventIngestor(connection, db.orm, log);
+    const started = new EventIngestor(connection, db.orm, log, (changes) => live.publish(updatesOf(changes)));
     started.start();
     return started;
   });
@@ -41,7 +46,8 @@ export async function startGateway(
     const schema = await buildGatewaySchema();
     const { server, apollo } = await createHttpServer({
       schema,
-      context: makeContextFactory({ db, nats, api }),
+      context: makeContextFactory({ db, nats, api, live }),
+      sockets: makeSocketContext({ db, nats, api, live }),
       limits: { maxDepth: api.maxQueryDepth, maxComplexity: api.maxQueryComplexity },
       log,
       ...(config.webDist ? { webDist: config.webDist } : {}),
@@ -57,10 +63,12 @@ export async function startGateway(
       port,
       db,
       nats,
+      live,
       stop: async () => {
         await apollo.stop();
         nats.stopConnecting();
         await (await ingestor)?.stop();
+        live.stop();
         await nats.close();
         await db.close();
       },

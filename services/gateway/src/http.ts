@@ -10,6 +10,7 @@ import { ErrorCode } from '@lrnas/schema';
 import type { GatewayContext } from './graphql/context.js';
 import { makeErrorFormatter } from './graphql/errors.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
+import { serveSubscriptions, type SocketOptions } from './graphql/ws-server.js';
 
 /** The HTTP side of the gateway: `/graphql`, `/healthz` and the dashboard. */
 export async function createHttpServer(options: {
@@ -17,15 +18,28 @@ export async function createHttpServer(options: {
   context: (req: http.IncomingMessage) => Promise<GatewayContext>;
   limits: { maxDepth: number; maxComplexity: number };
   log: (line: string) => void;
+  /** Subscriptions over graphql-ws at `/graphql`. */
+  sockets: Pick<SocketOptions, 'authenticate' | 'context'>;
   webDist?: string;
 }): Promise<{ server: http.Server; apollo: ApolloServer<GatewayContext> }> {
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
+  const formatError = makeErrorFormatter(options.log);
+  const closeSockets = serveSubscriptions(server, {
+    ...options.sockets,
+    schema: options.schema,
+    limits: options.limits,
+    format: (error) => formatError(error.toJSON(), error),
+  });
   const apollo = new ApolloServer<GatewayContext>({
     schema: options.schema,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), queryLimitsPlugin(options.limits)],
-    formatError: makeErrorFormatter(options.log),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      queryLimitsPlugin(options.limits),
+      { serverWillStart: async () => ({ drainServer: closeSockets }) },
+    ],
+    formatError,
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();

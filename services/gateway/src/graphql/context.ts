@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Viewer } from '../auth/authenticate.js';
 import type { ApiSettings } from '../config.js';
 import type { Database } from '../database.js';
+import type { LiveUpdates } from '../live/updates.js';
 import type { NatsLink } from '../nats-link.js';
 
 /** What every resolver may use; built once per request. */
@@ -13,4 +14,6 @@ export interface GatewayContext {
   /** The team of the API key presented, if any. */
   viewer?: Viewer | undefined;
   api: ApiSettings;
+  /** Live updates to and from the other gateway replicas (subscriptions). */
+  live: LiveUpdates;
 }

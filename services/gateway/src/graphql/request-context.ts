@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, LrnasError } from '@lrnas/schema';
-import { authenticate } from '../auth/authenticate.js';
+import { authenticate, type Viewer } from '../auth/authenticate.js';
 import { RateLimiter } from '../auth/rate-limit.js';
 import type { ApiSettings } from '../config.js';
 import type { Database } from '../database.js';
+import type { LiveUpdates } from '../live/updates.js';
 import type { NatsLink } from '../nats-link.js';
 import type { GatewayContext } from './context.js';
 
@@ -13,7 +14,7 @@ import type { GatewayContext } from './context.js';
  * Builds each request's context: its own entity manager, the viewer named by the Authorization
  * header, and a token from the caller's rate-limit bucket. Refusals carry their HTTP status.
  */
-export function makeContextFactory(deps: { db: Database; nats: NatsLink; api: ApiSettings }) {
+export function makeContextFactory(deps: { db: Database; nats: NatsLink; api: ApiSettings; live: LiveUpdates }) {
   const limiter = new RateLimiter(deps.api.rateLimitPerMinute);
   return async (req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<GatewayContext> => {
     const em = deps.db.orm.em.fork();
@@ -37,7 +38,7 @@ export function makeContextFactory(deps: { db: Database; nats: NatsLink; api: Ap
         },
       );
     }
-    return { db: deps.db, nats: deps.nats, em, viewer, api: deps.api };
+    return { db: deps.db, nats: deps.nats, em, viewer, api: deps.api, live: deps.live };
   };
 }
 
@@ -47,4 +48,19 @@ function header(value: string | string[] | undefined): string | undefined {
 
 function asHttpError(error: LrnasError, status: number): GraphQLError {
   return new GraphQLError(error.message, { extensions: { code: error.code, http: { status } } });
+}
+
+/** The viewer and context of graphql-ws connections (the key comes with connection_init). */
+export function makeSocketContext(deps: { db: Database; nats: NatsLink; api: ApiSettings; live: LiveUpdates }) {
+  return {
+    authenticate: (authorization: string | undefined) => authenticate(deps.db.orm.em.fork(), authorization),
+    context: (viewer: Viewer | undefined): GatewayContext => ({
+      db: deps.db,
+      nats: deps.nats,
+      em: deps.db.orm.em.fork(),
+      viewer,
+      api: deps.api,
+      live: deps.live,
+    }),
+  };
 }

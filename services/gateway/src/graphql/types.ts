@@ -391,3 +391,21 @@ export class CreatedApiKey {
   @Field(() => ApiKey, { description: 'Its record.' })
   apiKey!: ApiKey;
 }
+
+@ObjectType({ description: 'New points of one metric, as they arrived (thinned to 200 per batch).' })
+export class MetricBatch {
+  @Field(() => String, { description: 'Metric key.' })
+  key!: string;
+
+  @Field(() => [MetricPoint], { description: 'The points, by step.' })
+  points!: MetricPoint[];
+}
+
+@ObjectType({ description: 'Metric points a run reported, one message per stored batch.' })
+export class MetricsAdded {
+  @Field(() => ID, { description: 'The run.' })
+  runId!: string;
+
+  @Field(() => [MetricBatch], { description: 'New points per key.' })
+  series!: MetricBatch[];
+}

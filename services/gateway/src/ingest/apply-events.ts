@@ -18,8 +18,12 @@ export interface AppliedChanges {
   runs: Set<string>;
   /** Metric keys that got points, per run. */
   metrics: Map<string, Set<string>>;
-  /** Data sets whose leaderboard may have changed (an evaluation arrived). */
-  leaderboards: Set<string>;
+  /** The points written, per run, for live subscribers (metricsAdded). */
+  points: Map<string, { key: string; step: number; value: number | null }[]>;
+  /** Experiment of every run above, so subscribers to an experiment can be told. */
+  experimentOf: Map<string, string>;
+  /** Leaderboards that may have changed (an evaluation arrived): data set and threat model. */
+  leaderboards: Map<string, { dataset: string; norm: string; epsilon: number }>;
   /** Events about runs the database does not know; they are dropped. */
   unknownRuns: Set<string>;
 }
@@ -33,7 +37,9 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
   const changes: AppliedChanges = {
     runs: new Set(),
     metrics: new Map(),
-    leaderboards: new Set(),
+    points: new Map(),
+    experimentOf: new Map(),
+    leaderboards: new Map(),
     unknownRuns: new Set(),
   };
   const runIds = [...new Set(events.map((e) => e.runId))];
@@ -51,6 +57,7 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
       continue;
     }
     const time = new Date(event.time);
+    changes.experimentOf.set(run.id, run.experiment.id);
     if (!run.lastEventAt || run.lastEventAt < time) run.lastEventAt = time;
     switch (event.type) {
       case 'status': {
@@ -129,7 +136,8 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
         };
         if (existing) em.assign(existing, fields);
         else em.persist(em.create(Evaluation, fields));
-        changes.leaderboards.add(run.experiment.dataset);
+        const board = { dataset: run.experiment.dataset, ...event.threatModel };
+        changes.leaderboards.set(JSON.stringify(board), board);
         break;
       }
       case 'artifact': {
@@ -156,6 +164,11 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
   if (points.length > 0) {
     // Last write wins within the batch, so a replayed point never duplicates a row.
     const unique = new Map(points.map((p) => [`${p.run.id}\u0000${p.key}\u0000${p.step}`, p]));
+    for (const p of unique.values()) {
+      const list = changes.points.get(p.run.id) ?? [];
+      list.push({ key: p.key, step: p.step, value: p.value });
+      changes.points.set(p.run.id, list);
+    }
     await em.upsertMany(MetricPoint, [...unique.values()], {
       onConflictFields: ['run', 'key', 'step'],
       onConflictAction: 'merge',

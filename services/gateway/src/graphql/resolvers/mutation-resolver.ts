@@ -3,6 +3,8 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../../commands/api-keys
 import { archiveExperiment, createExperiment } from '../../commands/experiments.js';
 import { cancelRun, tagRun } from '../../commands/runs.js';
 import { startEvaluation, startPipeline, startSearch, startTraining } from '../../commands/start-run.js';
+import type { LiveUpdates } from '../../live/updates.js';
+import type { Run as RunRow } from '../../persistence/entities/index.js';
 import type { GatewayContext } from '../context.js';
 import {
   CreateExperimentInput,
@@ -37,49 +39,52 @@ export class MutationResolver {
 
   @Mutation(() => Run, { description: 'Queues an architecture search and publishes its job.' })
   startSearch(
-    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Ctx() { em, viewer, nats, live }: GatewayContext,
     @Arg('input', () => StartSearchInput, { description: 'The search.' }) input: StartSearchInput,
   ) {
-    return startSearch({ em, viewer, nats }, input);
+    return notifyRun(live, startSearch({ em, viewer, nats }, input));
   }
 
   @Mutation(() => Run, { description: 'Queues search, selection, training and evaluation as one run.' })
   startPipeline(
-    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Ctx() { em, viewer, nats, live }: GatewayContext,
     @Arg('input', () => StartPipelineInput, { description: 'The pipeline.' }) input: StartPipelineInput,
   ) {
-    return startPipeline({ em, viewer, nats }, input);
+    return notifyRun(live, startPipeline({ em, viewer, nats }, input));
   }
 
   @Mutation(() => Run, { description: 'Queues the adversarial training of a genotype or known architecture.' })
   startTraining(
-    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Ctx() { em, viewer, nats, live }: GatewayContext,
     @Arg('input', () => StartTrainingInput, { description: 'The training.' }) input: StartTrainingInput,
   ) {
-    return startTraining({ em, viewer, nats }, input);
+    return notifyRun(live, startTraining({ em, viewer, nats }, input));
   }
 
   @Mutation(() => Run, { description: 'Queues attacks on the weights of a succeeded training run.' })
   startEvaluation(
-    @Ctx() { em, viewer, nats }: GatewayContext,
+    @Ctx() { em, viewer, nats, live }: GatewayContext,
     @Arg('input', () => StartEvaluationInput, { description: 'The evaluation.' }) input: StartEvaluationInput,
   ) {
-    return startEvaluation({ em, viewer, nats }, input);
+    return notifyRun(live, startEvaluation({ em, viewer, nats }, input));
   }
 
   @Mutation(() => Run, { description: 'Cancels a queued or running run and tells its worker to stop.' })
-  cancelRun(@Ctx() { em, viewer, nats }: GatewayContext, @Arg('id', () => ID, { description: 'Run id.' }) id: string) {
-    return cancelRun(em, viewer, nats, id);
+  cancelRun(
+    @Ctx() { em, viewer, nats, live }: GatewayContext,
+    @Arg('id', () => ID, { description: 'Run id.' }) id: string,
+  ) {
+    return notifyRun(live, cancelRun(em, viewer, nats, id));
   }
 
   @Mutation(() => Run, { description: 'Adds and removes tags of a run.' })
   tagRun(
-    @Ctx() { em, viewer }: GatewayContext,
+    @Ctx() { em, viewer, live }: GatewayContext,
     @Arg('id', () => ID, { description: 'Run id.' }) id: string,
     @Arg('add', () => [String], { defaultValue: [], description: 'Tags to add.' }) add: string[],
     @Arg('remove', () => [String], { defaultValue: [], description: 'Tags to remove.' }) remove: string[],
   ) {
-    return tagRun(em, viewer, id, add, remove);
+    return notifyRun(live, tagRun(em, viewer, id, add, remove));
   }
 
   @Mutation(() => CreatedApiKey, { description: 'Creates an API key of your team; its secret is shown only here.' })
@@ -99,4 +104,11 @@ export class MutationResolver {
   apiKeys(@Ctx() { em, viewer }: GatewayContext) {
     return listApiKeys(em, viewer);
   }
+}
+
+/** Tells subscribers of the run (on every replica) that it changed, once the change is stored. */
+async function notifyRun(live: LiveUpdates, change: Promise<RunRow>): Promise<RunRow> {
+  const run = await change;
+  live.publish([{ type: 'run', runId: run.id, experimentId: run.experiment.id }]);
+  return run;
 }

@@ -168,7 +168,7 @@ export class QueryResolver {
 }
 
 /** Without the public-leaderboard setting, reading it needs an API key (of any team). */
-function assertLeaderboardReadable({ api, viewer }: GatewayContext): void {
+export function assertLeaderboardReadable({ api, viewer }: Pick<GatewayContext, 'api' | 'viewer'>): void {
   if (!api.publicLeaderboard && !viewer) {
     throw new LrnasError(ErrorCode.UNAUTHENTICATED, 'the leaderboard of this hub needs an API key');
   }

@@ -1,0 +1,104 @@
+import { Arg, Ctx, Float, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { ContractError } from '@lrnas/schema';
+import type { LiveUpdate } from '../../live/updates.js';
+import { readableExperiment, readableRun } from '../../queries/readable.js';
+import { leaderboard } from '../../queries/results.js';
+import { checkMetricKey, checkThreatModel } from '../../validation.js';
+import type { GatewayContext } from '../context.js';
+import { Attack, Dataset } from '../enums.js';
+import { ThreatModelInput } from '../inputs.js';
+import { LeaderboardEntry, MetricsAdded, Run } from '../types.js';
+import { assertLeaderboardReadable } from './query-resolver.js';
+
+type Data<Args> = SubscribeResolverData<unknown, Args, GatewayContext>;
+type Of<T extends LiveUpdate['type']> = Extract<LiveUpdate, { type: T }>;
+
+/**
+ * Each event of a subscription is read with a new entity manager: the operation's context lives
+ * as long as the subscription, and a long-lived identity map would serve stale rows.
+ */
+function refresh(context: GatewayContext): GatewayContext {
+  context.em = context.db.orm.em.fork();
+  return context;
+}
+
+/** Live updates over graphql-ws, fed from NATS so that they reach clients of every replica. */
+@Resolver()
+export class SubscriptionResolver {
+  @Subscription(() => Run, {
+    description:
+      'The run (or every run of the experiment) each time its status, stage, progress, genotype or tags change.',
+    subscribe: async ({ args, context }: Data<{ runId?: string | null; experimentId?: string | null }>) => {
+      if ((args.runId == null) === (args.experimentId == null)) {
+        throw new ContractError('runId', 'give exactly one of runId and experimentId');
+      }
+      if (args.runId != null) await readableRun(context.em, context.viewer, args.runId);
+      else await readableExperiment(context.em, context.viewer, args.experimentId!);
+      return context.live.listen((u) =>
+        u.type === 'run' && (args.runId != null ? u.runId === args.runId : u.experimentId === args.experimentId)
+          ? u
+          : undefined,
+      );
+    },
+  })
+  runUpdated(
+    @Root() update: Of<'run'>,
+    @Ctx() context: GatewayContext,
+    @Arg('runId', () => ID, { nullable: true, description: 'This run.' }) _runId?: string,
+    @Arg('experimentId', () => ID, { nullable: true, description: 'Every run of this experiment.' })
+    _experimentId?: string,
+  ) {
+    const fresh = refresh(context);
+    return readableRun(fresh.em, fresh.viewer, update.runId);
+  }
+
+  @Subscription(() => MetricsAdded, {
+    description: 'New metric points of a run, batched as they are stored.',
+    subscribe: async ({ args, context }: Data<{ runId: string; keys?: string[] | null }>) => {
+      await readableRun(context.em, context.viewer, args.runId);
+      const keys = args.keys?.length ? new Set(args.keys.map((k, i) => checkMetricKey(`keys[${i}]`, k))) : undefined;
+      return context.live.listen((u) => {
+        if (u.type !== 'metrics' || u.runId !== args.runId) return undefined;
+        const points = keys ? u.points.filter((p) => keys.has(p.key)) : u.points;
+        return points.length > 0 ? { ...u, points } : undefined;
+      });
+    },
+  })
+  metricsAdded(
+    @Root() update: Of<'metrics'>,
+    @Arg('runId', () => ID, { description: 'The run.' }) _runId: string,
+    @Arg('keys', () => [String], { nullable: true, description: 'Only these keys; all when left out.' })
+    _keys?: string[],
+  ): MetricsAdded {
+    const byKey = new Map<string, { step: number; value: number | null }[]>();
+    for (const p of update.points) byKey.set(p.key, [...(byKey.get(p.key) ?? []), { step: p.step, value: p.value }]);
+    return { runId: update.runId, series: [...byKey.entries()].map(([key, points]) => ({ key, points })) };
+  }
+
+  @Subscription(() => [LeaderboardEntry], {
+    description: 'The leaderboard, each time an evaluation for its data set and threat model is stored.',
+    subscribe: async ({ args, context }: Data<{ dataset: string; threatModel: { norm: string; epsilon: number } }>) => {
+      assertLeaderboardReadable(context);
+      const threat = checkThreatModel('threatModel', args.threatModel);
+      return context.live.listen((u) =>
+        u.type === 'leaderboard' &&
+        u.dataset === args.dataset &&
+        u.norm === threat.norm &&
+        Math.abs(u.epsilon - threat.epsilon) < 1e-6
+          ? u
+          : undefined,
+      );
+    },
+  })
+  leaderboardChanged(
+    @Ctx() context: GatewayContext,
+    @Arg('dataset', () => Dataset, { description: 'Data set.' }) dataset: Dataset,
+    @Arg('threatModel', () => ThreatModelInput, { description: 'Threat model.' }) threatModel: ThreatModelInput,
+    @Arg('maxParams', () => Float, { nullable: true, description: 'Only architectures this small.' })
+    maxParams?: number,
+    @Arg('attack', () => Attack, { nullable: true, description: 'Rank by this attack alone.' }) attack?: Attack,
+  ) {
+    const fresh = refresh(context);
+    return leaderboard(fresh.em, fresh.viewer, { dataset, threatModel, maxParams, attack });
+  }
+}

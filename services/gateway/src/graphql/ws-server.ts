@@ -1,0 +1,84 @@
+import type http from 'node:http';
+import {
+  GraphQLError,
+  parse,
+  validate,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { ErrorCode } from '@lrnas/schema';
+import type { Viewer } from '../auth/authenticate.js';
+import type { GatewayContext } from './context.js';
+import { measureOperation } from './limits.js';
+
+/** What the subscription endpoint needs from the gateway. */
+export interface SocketOptions {
+  schema: GraphQLSchema;
+  /** The viewer of an `Authorization` value from connection_init; throws for a bad key. */
+  authenticate: (authorization: string | undefined) => Promise<Viewer | undefined>;
+  context: (viewer: Viewer | undefined) => GatewayContext;
+  limits: { maxDepth: number; maxComplexity: number };
+  format: (error: GraphQLError) => GraphQLFormattedError;
+}
+
+/**
+ * Subscriptions over graphql-ws at `/graphql`, on the HTTP server. The API key travels in the
+ * connection_init payload (`{ "authorization": "Bearer <key>" }`, browsers cannot set headers on
+ * WebSockets); a bad key closes the socket with 4403. Depth and complexity limits apply as on
+ * HTTP. Returns the function that closes every socket.
+ */
+export function serveSubscriptions(server: http.Server, options: SocketOptions): () => Promise<void> {
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const viewers = new WeakMap<object, Viewer | undefined>();
+  const cleanup = useServer(
+    {
+      schema: options.schema,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const value = params.authorization ?? params.Authorization;
+        try {
+          viewers.set(ctx, await options.authenticate(typeof value === 'string' ? value : undefined));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const invalid = validate(options.schema, document);
+        if (invalid.length > 0) return invalid;
+        const operation = document.definitions.find(
+          (d): d is OperationDefinitionNode =>
+            d.kind === 'OperationDefinition' && (!payload.operationName || d.name?.value === payload.operationName),
+        );
+        if (!operation) return [new GraphQLError('no operation to run')];
+        const cost = measureOperation(options.schema, document, operation, payload.variables ?? {});
+        const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: ErrorCode.BAD_INPUT } })];
+        if (cost.depth > options.limits.maxDepth) {
+          return refuse(`query depth ${cost.depth} exceeds the limit of ${options.limits.maxDepth}`);
+        }
+        if (cost.complexity > options.limits.maxComplexity) {
+          return refuse(`query complexity ${cost.complexity} exceeds the limit of ${options.limits.maxComplexity}`);
+        }
+        return undefined;
+      },
+      context: (ctx) => options.context(viewers.get(ctx)),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => options.format(e)) } : result,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => options.format(e)),
+    },
+    wss,
+  );
+  return async () => {
+    await cleanup.dispose();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+}
