@@ -4,7 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject, genotypeHash, type Genotype } from '@lrnas/schema';
+import {
+  EVENTS_CONSUMER,
+  EVENTS_STREAM,
+  LIMITS,
+  eventCodec,
+  eventSubject,
+  genotypeHash,
+  type Genotype,
+} from '@lrnas/schema';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
@@ -166,6 +174,18 @@ for (const [label, target] of targets) {
       assert.equal(evaluations[0]!.dataset, 'mnist');
       assert.deepEqual(evaluations[0]!.attackSettings, { steps: 20, stepSize: 0.01 });
       assert.equal((await em.find(Artifact, { run: runId })).length, 1);
+    });
+
+    test('a metric event at the size limit of the contract is stored whole', async () => {
+      const points = Array.from({ length: LIMITS.metricPointsPerBatch }, (_, i) => ({
+        key: `big/${i % 4}`,
+        step: Math.floor(i / 4),
+        value: i,
+      }));
+      await publish({ ...base(runId, 100), type: 'metric', points });
+      await drained();
+      const stored = await gateway.db.orm.em.fork().count(MetricPoint, { run: runId, key: { $like: 'big/%' } });
+      assert.equal(stored, LIMITS.metricPointsPerBatch);
     });
 
     test('a whole batch replayed from the stream changes nothing', async () => {

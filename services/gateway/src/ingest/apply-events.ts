@@ -173,7 +173,8 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
       onConflictFields: ['run', 'key', 'step'],
       onConflictAction: 'merge',
       onConflictMergeFields: ['value', 'time'],
-      batchSize: 1000,
+      // MikroORM writes a batch as one compound SELECT on SQLite, which allows 500 terms at most.
+      batchSize: 500,
     });
   }
   return changes;
