@@ -45,6 +45,9 @@ export class BatchNorm2d extends Layer {
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const scale = this.weight?.value as tf.Tensor1D | undefined;
     const offset = this.bias?.value as tf.Tensor1D | undefined;
+    if (!ctx.training && ctx.batchStatisticGroups !== undefined && !this.affine) {
+      return groupStandardise(x, ctx.batchStatisticGroups, this.eps);
+    }
     if (!ctx.training) {
       // x * s + t with per-channel s and t from correctly rounded operations: the same bits on every backend, and
       // for an attack's input gradient one multiply, with only x kept alive for it.
@@ -113,4 +116,19 @@ export class BatchNorm2d extends Layer {
     this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, 1 - m), tf.mul(mean, m)));
     this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, 1 - m), tf.mul(unbiased, m)));
   }
+}
+
+/** (x - mean) / sqrt(var + eps) with the biased mean and variance of each of `groups` consecutive equal groups of the batch. */
+function groupStandardise(x: tf.Tensor4D, groups: number, eps: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  if (!Number.isInteger(groups) || groups < 1 || n % groups !== 0 || (n / groups) * h * w < 2) {
+    throw new Error(
+      `BatchNorm2d cannot split a batch of ${n} into ${groups} groups of more than one value per channel`,
+    );
+  }
+  return tf.tidy(() => {
+    const grouped = tf.reshape(x, [groups, (n / groups) * h * w, c]);
+    const { mean, variance } = tf.moments(grouped, 1, true);
+    return tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, eps))), [n, h, w, c]);
+  });
 }

@@ -53,7 +53,8 @@ export class Conv2d extends Layer {
    * permutation, and a separate per-channel multiply-add costs more than the conv itself on wasm.
    */
   override fuseForward(next: Layer | undefined, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D | undefined {
-    if (ctx.training || !(next instanceof BatchNorm2d) || next.affine) return undefined;
+    if (ctx.training || ctx.batchStatisticGroups !== undefined || !(next instanceof BatchNorm2d) || next.affine)
+      return undefined;
     const [s, t] = next.inferenceFactors();
     return tf.tidy(() =>
       tf.fused.conv2d({

@@ -10,6 +10,13 @@ export interface ForwardContext {
   dropPathProb?: number;
   /** Source of uniform numbers in [0, 1) for drop-path masks; Math.random when absent. */
   random?: () => number;
+  /**
+   * Outside training only: non-affine BNs (the supernet's) normalise each of this many equal, consecutive groups of
+   * the batch with that group's own statistics, and leave the running averages alone. Contribution estimation
+   * measures masked supernets this way, one group per (mask, clean or adversarial batch), as a supernet in
+   * training mode would see each batch on its own.
+   */
+  batchStatisticGroups?: number;
 }
 
 /** Whether a variable is trained (a parameter) or state that training updates otherwise (a buffer). */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AccuracyPair, PermutationScorer } from './contribution.js';
 import { mixingWeights, selectGroups } from './mixing.js';
 import { PLAYER_COUNT, PLAYERS_PER_CELL, type EdgeMatrices } from './space.js';
+import type { ForwardContext } from '../nn/module.js';
 import type { Supernet } from './supernet.js';
 
 /** One permutation's data: a valid batch and its FGSM examples (made once against the full supernet). */
@@ -32,6 +33,20 @@ export interface ScorerOptions {
   naive?: boolean;
   /** Receives the work counters as they grow. */
   stats?: ScoringStats;
+  /**
+   * BN statistics of the masked supernets: 'batch' (default) normalises each clean and each adversarial
+   * batch of each mask with its own statistics, as the supernet sees batches in training; 'running' uses
+   * the running averages (inference proper), which lag far behind the weights early in a search.
+   */
+  statistics?: BnStatistics;
+}
+
+/** Where the supernet's BNs take their statistics when masks are measured. */
+export type BnStatistics = 'batch' | 'running';
+
+/** The forward context of a measurement over `groups` masks of 2 batches each. */
+export function scoringContext(statistics: BnStatistics, batches: number): ForwardContext {
+  return statistics === 'batch' ? { training: false, batchStatisticGroups: batches } : { training: false };
 }
 
 /** Empty work counters. */
@@ -74,6 +89,7 @@ export class SupernetScorer implements PermutationScorer {
   readonly #maxGroups: number;
   readonly #naive: boolean;
   readonly #stats: ScoringStats;
+  readonly #statistics: BnStatistics;
   #stem: tf.Tensor4D | undefined;
   /** States entering the first reduction cell for a count of removed normal players. */
   #kept: { normalRemoved: number; s0: tf.Tensor4D; s1: tf.Tensor4D } | undefined;
@@ -93,6 +109,7 @@ export class SupernetScorer implements PermutationScorer {
     this.#maxGroups = maxGroups;
     this.#naive = options.naive ?? false;
     this.#stats = options.stats ?? emptyScoringStats();
+    this.#statistics = options.statistics ?? 'batch';
     this.#half = batch.x.shape[0];
     this.#images = tf.concat([batch.x, batch.adversarial], 0);
     this.#labels = tf.concat([batch.y, batch.y], 0);
@@ -116,7 +133,8 @@ export class SupernetScorer implements PermutationScorer {
     return lengths.map((t) => {
       const weights = mixingWeights(this.#alphas, [prefixMask(order, t)]);
       const stats = { operations: 0 };
-      const logits = this.#net.forward(this.#images, weights, { training: false }, { skipInactive: false, stats });
+      const ctx = scoringContext(this.#statistics, 2);
+      const logits = this.#net.forward(this.#images, weights, ctx, { skipInactive: false, stats });
       this.#stats.operations += stats.operations;
       this.#stats.cellEvaluations += cells;
       return this.#accuracies(logits, 1)[0] as AccuracyPair;
@@ -133,8 +151,8 @@ export class SupernetScorer implements PermutationScorer {
     const keys = lengths.map((t) => normalRemoved(order, t));
     const unique = [...new Set(keys)];
     const stats = { operations: 0 };
-    const ctx = { training: false };
-    this.#stem ??= net.stemForward(this.#images, ctx);
+    const ctx = (groups: number): ForwardContext => scoringContext(this.#statistics, 2 * groups);
+    this.#stem ??= net.stemForward(this.#images, ctx(1));
     const stem = this.#stem;
 
     // States entering the first reduction cell, one group per distinct normal mask.
@@ -150,7 +168,7 @@ export class SupernetScorer implements PermutationScorer {
       const earlyWeights = selectGroups(weights, representatives);
       early = tf.tidy(() => {
         const input = earlyKeys.length === 1 ? stem : tf.tile(stem, [earlyKeys.length, 1, 1, 1]);
-        const [a, b] = net.runCells(input, input, 0, split, earlyWeights, ctx, { stats });
+        const [a, b] = net.runCells(input, input, 0, split, earlyWeights, ctx(earlyKeys.length), { stats });
         // With no cell before the first reduction the states are the stem itself, which stays with this scorer.
         return [a === stem ? tf.clone(a) : a, b === stem ? tf.clone(b) : b];
       });
@@ -168,7 +186,7 @@ export class SupernetScorer implements PermutationScorer {
         return tf.gather(state, tf.tensor1d(index, 'int32'), 0);
       };
       const [s0, s1] = [expand(early[0]), expand(early[1])];
-      const [, last] = net.runCells(s0, s1, split, cells, weights, ctx, { stats });
+      const [, last] = net.runCells(s0, s1, split, cells, weights, ctx(lengths.length), { stats });
       return net.head(last);
     });
     this.#stats.cellEvaluations += (cells - split) * lengths.length;

@@ -1,0 +1,217 @@
+import { ContractError, formatPath, searchConfigSchema, selectionConfigSchema, type DatasetName } from '@lrnas/schema';
+import { defaultEpsilon } from '../train/settings.js';
+import type { ContributionMode } from './contribution.js';
+import type { BnStatistics } from './scorer.js';
+
+/** Search presets: `tiny` finishes in minutes on two CPU cores (MNIST); `paper` has the paper's settings. */
+export const SEARCH_PRESETS = ['tiny', 'paper'] as const;
+export type SearchPreset = (typeof SEARCH_PRESETS)[number];
+
+/** Every search setting, defaults filled in (lrnas-method.md sections 2 to 5); stored in checkpoints. */
+export interface SearchSettings {
+  preset: SearchPreset;
+  channels: number;
+  layers: number;
+  epochs: number;
+  /** Epochs of weight training before contribution estimation starts (0: the "no warm-up" ablation). */
+  warmupEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  gradientClip: number;
+  partialChannels: number;
+  permutations: number;
+  /** Valid images per permutation (each also attacked with FGSM). */
+  estimateBatchSize: number;
+  estimationMode: ContributionMode;
+  fgsmEpsilon: number;
+  /** Use at most this many training images (a seeded subset, split in halves); null: all. */
+  trainLimit: number | null;
+  /** Valid images whose clean accuracy is reported after every epoch (0: none). */
+  validExamples: number;
+  /** Masks evaluated in one batched pass during estimation. */
+  scoringGroups: number;
+  /** BN statistics when masks are measured (see SupernetScorer): 'batch' or 'running'. */
+  scoringStatistics: BnStatistics;
+}
+
+/** How the genotype is selected from the architecture weights (section 6). */
+export interface SelectionSettings {
+  budget: number;
+  mode: 'strict' | 'reference' | 'no-greedy';
+  /** Evaluation-network size at which parameters are counted. */
+  channels: number;
+  layers: number;
+}
+
+type PresetValues = Omit<SearchSettings, 'preset' | 'fgsmEpsilon'>;
+
+const PRESETS: Record<SearchPreset, PresetValues> = {
+  // Same shape as the benchmark's "tiny preset" (C=8, 5 layers, k=4, batch 64), on a 1,000-image subset of
+  // MNIST with 2 epochs, 1 of warm-up and one permutation of 32 valid images: about five minutes on two cores.
+  tiny: {
+    channels: 8,
+    layers: 5,
+    epochs: 2,
+    warmupEpochs: 1,
+    batchSize: 64,
+    learningRate: 0.1,
+    momentum: 0.9,
+    weightDecay: 3e-4,
+    gradientClip: 5,
+    partialChannels: 4,
+    permutations: 1,
+    estimateBatchSize: 32,
+    estimationMode: 'shapley',
+    trainLimit: 1000,
+    validExamples: 200,
+    scoringGroups: 8,
+    scoringStatistics: 'batch',
+  },
+  // lrnas-method.md sections 2 and 4: C=16, 8 layers, batch 128, 50 epochs, 15 of warm-up, 10 permutations of 64.
+  paper: {
+    channels: 16,
+    layers: 8,
+    epochs: 50,
+    warmupEpochs: 15,
+    batchSize: 128,
+    learningRate: 0.1,
+    momentum: 0.9,
+    weightDecay: 3e-4,
+    gradientClip: 5,
+    partialChannels: 4,
+    permutations: 10,
+    estimateBatchSize: 64,
+    estimationMode: 'shapley',
+    trainLimit: null,
+    validExamples: 1000,
+    scoringGroups: 2,
+    scoringStatistics: 'batch',
+  },
+};
+
+/** Evaluation-network size and budget of the presets' selection: the paper's 2.0 M at C=36, L=20. */
+const SELECTION_PRESETS: Record<SearchPreset, Omit<SelectionSettings, 'mode'>> = {
+  tiny: { budget: 60_000, channels: 8, layers: 5 },
+  paper: { budget: 2_000_000, channels: 36, layers: 20 },
+};
+
+/** Settings the job config (`@lrnas/schema`'s SearchConfig) does not carry. */
+export interface SearchExtras {
+  trainLimit?: number | null;
+  validExamples?: number;
+  scoringGroups?: number;
+  scoringStatistics?: BnStatistics;
+}
+
+function parseWith<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  value: unknown,
+  prefix: string,
+): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ContractError([prefix, formatPath(issue.path)].filter(Boolean).join('.'), issue.message);
+  }
+  return parsed.data;
+}
+
+/**
+ * Validates a job's SearchConfig (as `@lrnas/schema` defines it) plus extras and fills in the
+ * preset's values. Throws a ContractError naming the offending field.
+ */
+export function resolveSearchSettings(
+  config: unknown,
+  dataset: DatasetName,
+  extras: SearchExtras = {},
+): SearchSettings {
+  const c = parseWith(searchConfigSchema, config, 'search');
+  const base = PRESETS[c.preset];
+  const defined = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+  const settings: SearchSettings = {
+    ...base,
+    fgsmEpsilon: defaultEpsilon(dataset),
+    ...defined,
+    preset: c.preset,
+    ...Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined)),
+  };
+  return validateSearchSettings(settings);
+}
+
+/** Checks resolved settings (e.g. read back from a checkpoint); throws a ContractError naming the field. */
+export function validateSearchSettings(s: SearchSettings): SearchSettings {
+  const int = (field: keyof SearchSettings, min: number): void => {
+    const value = s[field];
+    if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= min))
+      throw new ContractError(`search.${field}`, `must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  };
+  (
+    [
+      'channels',
+      'layers',
+      'epochs',
+      'batchSize',
+      'partialChannels',
+      'permutations',
+      'estimateBatchSize',
+      'scoringGroups',
+    ] as const
+  ).forEach((f) => int(f, 1));
+  (['warmupEpochs', 'validExamples'] as const).forEach((f) => int(f, 0));
+  if (s.trainLimit !== null) int('trainLimit', 4);
+  if (s.warmupEpochs >= s.epochs)
+    throw new ContractError(
+      'search.warmupEpochs',
+      `must be below epochs (${s.epochs}) so that contributions are estimated at least once, got ${s.warmupEpochs}`,
+    );
+  if (s.channels % s.partialChannels !== 0)
+    throw new ContractError('search.partialChannels', `must divide channels (${s.channels}), got ${s.partialChannels}`);
+  for (const [field, lo, hi] of [
+    ['learningRate', 0, 10],
+    ['momentum', 0, 0.999999],
+    ['weightDecay', 0, 1],
+    ['gradientClip', 0, 1000],
+    ['fgsmEpsilon', 0, 1],
+  ] as const) {
+    const value = s[field];
+    if (!(Number.isFinite(value) && value >= lo && value <= hi))
+      throw new ContractError(`search.${field}`, `must be a number in [${lo}, ${hi}], got ${JSON.stringify(value)}`);
+  }
+  if (s.estimationMode !== 'reference' && s.estimationMode !== 'shapley')
+    throw new ContractError(
+      'search.estimationMode',
+      `must be "reference" or "shapley", got ${JSON.stringify(s.estimationMode)}`,
+    );
+  if (s.scoringStatistics !== 'batch' && s.scoringStatistics !== 'running')
+    throw new ContractError(
+      'search.scoringStatistics',
+      `must be "batch" or "running", got ${JSON.stringify(s.scoringStatistics)}`,
+    );
+  if (!SEARCH_PRESETS.includes(s.preset))
+    throw new ContractError(
+      'search.preset',
+      `must be one of ${SEARCH_PRESETS.join(', ')}, got ${JSON.stringify(s.preset)}`,
+    );
+  return s;
+}
+
+/** Validates a job's SelectionConfig and fills in the preset's evaluation size and budget. */
+export function resolveSelectionSettings(config: unknown, preset: SearchPreset): SelectionSettings {
+  const defaults = SELECTION_PRESETS[preset];
+  const raw = config === undefined || config === null ? { budget: defaults.budget } : config;
+  const c = parseWith(selectionConfigSchema, raw, 'selection');
+  return {
+    budget: c.budget,
+    mode: c.mode,
+    channels: c.channels ?? defaults.channels,
+    layers: c.layers ?? defaults.layers,
+  };
+}
