@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ContractError } from '@lrnas/schema';
+import { ContractError, type Genotype } from '@lrnas/schema';
 import { ModelFileError, readFileChecked, writeFileAtomic } from '../train/files.js';
 import type { DataFingerprint } from '../train/state.js';
 import { ENGINE_VERSION } from '../version.js';
@@ -45,7 +45,7 @@ export interface SearchEpochSummary {
   prefixEvaluations: number;
   naivePrefixEvaluations: number;
   estimateSeconds: number;
-  genotype: import('@lrnas/schema').Genotype;
+  genotype: Genotype;
   params: number;
   seconds: number;
 }
