@@ -7,3 +7,4 @@ export * from './nn/index.js';
 export * from './data/index.js';
 export * from './attacks/index.js';
 export * from './train/index.js';
+export * from './search/index.js';
