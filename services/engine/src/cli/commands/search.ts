@@ -1,0 +1,177 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { initBackend } from '../../backend.js';
+import { loadDataset } from '../../data/load.js';
+import { SearchRun } from '../../search/search-run.js';
+import { writeFileAtomic } from '../../train/files.js';
+import { defineCommand, UsageError } from '../command.js';
+import {
+  checkBudget,
+  genotypeHash,
+  SEARCH_FLAGS,
+  searchSettingsFromFlags,
+  SearchProgress,
+  usageFromEngine,
+} from '../search-flags.js';
+
+/** Files of a search's output folder. */
+export const SEARCH_FILES = {
+  checkpoint: 'search.ckpt',
+  alphas: 'alphas.json',
+  genotype: 'genotype.json',
+  report: 'report.json',
+} as const;
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, [Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8')]);
+}
+
+export default defineCommand({
+  name: 'search',
+  summary: 'Search a robust cell: supernet training, contribution estimation, greedy selection',
+  description: [
+    'Runs an LRNAS search (lrnas-method.md sections 2 to 6). --preset tiny (default) searches a C=8, 5-cell',
+    'supernet for 2 epochs (1 of warm-up) on 1,000 MNIST images in a few minutes on two cores; --preset paper',
+    "has the paper's settings (C=16, 8 cells, 50 epochs, 15 of warm-up, 10 permutations of 64). Every",
+    'setting can be overridden by its flag. The genotype is selected under --budget parameters counted at',
+    'the evaluation size (--eval-channels, --eval-layers; tiny 60,000 at C=8, L=5, paper 2.0M at C=36, L=20).',
+    'Writes OUT/search.ckpt after every epoch and on Ctrl-C (exit 130); running the same command again',
+    'resumes from it. At the end: OUT/alphas.json ({normal, reduce}, as `lrnas select --alphas` reads),',
+    'OUT/genotype.json, OUT/report.json. Progress goes to stderr; the last line of stdout is',
+    '{"genotype": ..., "params": N, "alphas": FILE, "checkpoint": FILE, "status": ...}.',
+  ].join('\n'),
+  flags: SEARCH_FLAGS,
+  async run(flags, io) {
+    const resolved = searchSettingsFromFlags(flags);
+    const { dataset } = resolved;
+    const out = path.resolve(flags.out);
+    const files = Object.fromEntries(Object.entries(SEARCH_FILES).map(([k, name]) => [k, path.join(out, name)])) as {
+      [K in keyof typeof SEARCH_FILES]: string;
+    };
+    const resuming = fs.existsSync(files.checkpoint);
+
+    const backend = await initBackend();
+    let train: Awaited<ReturnType<typeof loadDataset>>['train'];
+    try {
+      // The search takes its own seeded subset (settings.trainLimit) of the training set.
+      ({ train } = await loadDataset({ name: dataset, dataDir: flags['data-dir'], seed: flags.seed }));
+    } catch (error) {
+      throw usageFromEngine(error);
+    }
+    checkBudget(resolved.selection, train.classes, train.channels);
+    fs.mkdirSync(out, { recursive: true });
+
+    let run: SearchRun;
+    try {
+      run = resuming
+        ? await SearchRun.resume(files.checkpoint, train)
+        : new SearchRun({ settings: resolved.search, selection: resolved.selection, seed: flags.seed, train });
+    } catch (error) {
+      if (resuming && !(error instanceof UsageError))
+        throw new UsageError(`cannot resume from ${files.checkpoint}: ${(error as Error).message}`);
+      throw usageFromEngine(error);
+    }
+    try {
+      if (resuming) checkResumeMatches(run, resolved, flags.seed, files.checkpoint);
+      const s = run.settings;
+      const p = run.position;
+      io.stderr(
+        `lrnas search: backend ${backend.name} (${backend.device}); ${s.preset} preset on ${dataset}, ` +
+          `C=${s.channels}, L=${s.layers}, ${s.epochs} epochs (${s.warmupEpochs} of warm-up), ` +
+          `${run.batchesPerEpoch} batches per epoch, ${s.estimationMode} estimation with ${s.permutations} ` +
+          `permutation(s) of ${s.estimateBatchSize}; budget ${run.selection.budget.toLocaleString('en-US')} at ` +
+          `C=${run.selection.channels}, L=${run.selection.layers} (${run.selection.mode})\n`,
+      );
+      if (resuming)
+        io.stderr(
+          `lrnas search: resuming from ${files.checkpoint} at epoch ${p.epoch + 1}, batch ${p.batch} (step ${p.step})\n`,
+        );
+
+      const controller = new AbortController();
+      const onSignal = (): void => {
+        io.stderr('\nlrnas search: interrupted; saving a checkpoint (Ctrl-C again to quit at once)\n');
+        process.off('SIGINT', onSignal);
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      const progress = new SearchProgress(io, 'lrnas search');
+      let result: Awaited<ReturnType<SearchRun['run']>>;
+      try {
+        result = await run.run({
+          checkpointPath: files.checkpoint,
+          signal: controller.signal,
+          onEvent: (event) => progress.on(event),
+        });
+      } finally {
+        progress.close();
+        process.off('SIGINT', onSignal);
+      }
+
+      await writeJson(files.alphas, result.alphas);
+      await writeJson(files.genotype, { genotype: result.genotype, params: result.params });
+      await writeJson(files.report, {
+        format: 'lrnas-search-report',
+        status: result.status,
+        dataset,
+        seed: run.seed,
+        settings: run.settings,
+        selection: run.selection,
+        position: result.position,
+        genotype: result.genotype,
+        params: result.params,
+        alphas: result.alphas,
+        history: result.history,
+        files,
+      });
+      if (result.status === 'cancelled') {
+        io.stderr(
+          `lrnas search: stopped at epoch ${result.position.epoch + 1}, batch ${result.position.batch}; ` +
+            `checkpoint ${files.checkpoint}. Run the same command again to resume.\n`,
+        );
+      } else {
+        io.stderr(
+          `lrnas search: genotype ${genotypeHash(result.genotype)}, ${result.params.toLocaleString('en-US')} ` +
+            `parameters at C=${run.selection.channels}, L=${run.selection.layers}; written to ${out}\n`,
+        );
+      }
+      io.stdout(
+        `${JSON.stringify({
+          genotype: result.genotype,
+          params: result.params,
+          alphas: files.alphas,
+          checkpoint: files.checkpoint,
+          status: result.status,
+        })}\n`,
+      );
+      return result.status === 'cancelled' ? 130 : 0;
+    } finally {
+      run.dispose();
+    }
+  },
+});
+
+/** Flags given on a resume must describe the stored search. */
+function checkResumeMatches(
+  run: SearchRun,
+  resolved: ReturnType<typeof searchSettingsFromFlags>,
+  seed: number,
+  file: string,
+): void {
+  const differences: string[] = [];
+  for (const [group, stored, given] of [
+    ['search', run.settings, resolved.search],
+    ['selection', run.selection, resolved.selection],
+  ] as const) {
+    for (const key of Object.keys(given) as Array<keyof typeof given>) {
+      const a = JSON.stringify(given[key]);
+      const b = JSON.stringify((stored as unknown as Record<string, unknown>)[key]);
+      if (a !== b) differences.push(`${group}.${String(key)} ${a} (stored: ${b})`);
+    }
+  }
+  if (seed !== run.seed) differences.push(`seed ${seed} (stored: ${run.seed})`);
+  if (differences.length > 0)
+    throw new UsageError(
+      `cannot resume ${file}: the flags describe another search: ${differences.join('; ')}. ` +
+        'Repeat the original command, or choose another --out',
+    );
+}
