@@ -1,7 +1,7 @@
 import type { BenchOptions } from './options.js';
 
 /** The two network sizes of the benchmark (evaluation network of the LRNAS_C10 genotype). */
-export type NetworkName = 'tiny' | 'paper';
+export type NetworkName = 'tiny' | 'paper' | 'supernet-tiny' | 'supernet-c8' | 'supernet-paper';
 
 /** Shapes of the two networks: the tiny preset (MNIST) and the paper's evaluation network (CIFAR-10). */
 export const NETWORKS: Record<
@@ -10,6 +10,10 @@ export const NETWORKS: Record<
 > = {
   tiny: { channels: 8, layers: 5, imageSize: 28, inputChannels: 1, epsilon: 0.3 },
   paper: { channels: 36, layers: 20, imageSize: 32, inputChannels: 3, epsilon: 8 / 255 },
+  // Supernets (k = 4) of performance-targets.md: the tiny preset's, C=8 with 5 layers on 32x32x3, and the paper's.
+  'supernet-tiny': { channels: 8, layers: 5, imageSize: 28, inputChannels: 1, epsilon: 0.3 },
+  'supernet-c8': { channels: 8, layers: 5, imageSize: 32, inputChannels: 3, epsilon: 8 / 255 },
+  'supernet-paper': { channels: 16, layers: 8, imageSize: 32, inputChannels: 3, epsilon: 8 / 255 },
 };
 
 /** Attacks of the suite as the benchmark runs them (names of `@lrnas/schema`'s ATTACKS). */
@@ -21,7 +25,11 @@ export type WorkloadKind =
   | { kind: 'train-pgd'; steps: number }
   | { kind: 'forward' }
   | { kind: 'attack-step' }
-  | { kind: 'attack'; attack: AttackName; steps: number };
+  | { kind: 'attack'; attack: AttackName; steps: number }
+  | { kind: 'supernet-train' }
+  | { kind: 'supernet-forward' }
+  /** One contribution estimate (permutations of `batch` valid images, Shapley mode, FGSM made once). */
+  | { kind: 'supernet-estimate'; permutations: number };
 
 /** One measured configuration (run on each selected backend). */
 export interface BenchConfig {
@@ -123,6 +131,39 @@ const SPECS: Spec[] = [
     counts: { full: [1, 3], quick: [1, 2] },
     pytorch: 11.3,
   },
+  ...(['supernet-tiny', 'supernet-c8', 'supernet-paper'] as const).flatMap((network): Spec[] => {
+    const paper = network === 'supernet-paper';
+    const pytorchTrain = { 'supernet-tiny': 29.6, 'supernet-c8': 15.9, 'supernet-paper': 8.4 }[network];
+    return [
+      {
+        id: `${network}/train`,
+        network,
+        workload: { kind: 'supernet-train' },
+        batch: 64,
+        counts: paper ? { full: [1, 3], quick: [1, 1] } : { full: [1, 4], quick: [1, 2] },
+        pytorch: pytorchTrain,
+      },
+      ...(network === 'supernet-c8'
+        ? []
+        : [
+            {
+              id: `${network}/forward`,
+              network,
+              workload: { kind: 'supernet-forward' } as const,
+              batch: 64,
+              counts: { full: [1, 4], quick: [1, 2] } as Counts,
+              ...(paper ? { pytorch: 33.7 } : {}),
+            },
+            {
+              id: `${network}/estimate`,
+              network,
+              workload: { kind: 'supernet-estimate', permutations: 1 } as const,
+              batch: paper ? 64 : 32,
+              counts: { full: [0, 1], quick: [0, 1] } as Counts,
+            },
+          ]),
+    ];
+  }),
 ];
 
 /** Attack ids carry their step count, e.g. `tiny/attack/pgd-20`, `tiny/attack/square-1000`. */

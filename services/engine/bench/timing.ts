@@ -31,21 +31,21 @@ export function summarize(samplesMs: number[]): TimingSummary {
  * Runs `iteration` `warmup` times untimed, then `iterations` times timed. Each call must finish its work
  * (read a result back) before returning, so that wall-clock time covers the computation.
  */
-export function measure(
-  iteration: () => void,
+export async function measure(
+  iteration: () => void | Promise<void>,
   warmup: number,
   iterations: number,
   onProgress?: (phase: 'warm-up' | 'timed', index: number, ms: number) => void,
-): TimingSummary {
+): Promise<TimingSummary> {
   for (let i = 0; i < warmup; i++) {
     const start = performance.now();
-    iteration();
+    await iteration();
     onProgress?.('warm-up', i, performance.now() - start);
   }
   const samples: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const start = performance.now();
-    iteration();
+    await iteration();
     const ms = performance.now() - start;
     samples.push(ms);
     onProgress?.('timed', i, ms);

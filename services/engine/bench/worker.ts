@@ -36,10 +36,8 @@ async function main(): Promise<void> {
     const label = `${config.id} on ${info.name}`;
     // Kernels are profiled over the timed iterations only.
     if (config.warmup === 0) profiler?.start();
-    const timing = measure(
-      () => {
-        workload.iteration();
-      },
+    const timing = await measure(
+      () => workload.iteration(),
       config.warmup,
       config.iterations,
       (phase, index, ms) => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as EngineModule from '../src/index.js';
 import type { Genotype } from '@lrnas/schema';
 import { NETWORKS, type BenchConfig } from './configs.js';
+import { isSupernetWorkload, prepareSupernetWorkload } from './supernet.js';
 import { TrainerStep, type Train } from './train-step.js';
 
 /** The engine under test: the working tree's src, or another checkout's (--compare). */
@@ -9,7 +10,7 @@ export type Engine = typeof EngineModule;
 
 /** A configuration ready to run: one call of `iteration` processes `batch` images. */
 export interface PreparedWorkload {
-  iteration: () => void;
+  iteration: () => void | Promise<void>;
   /** Facts about the last iteration worth reporting (e.g. Square's queries per image). */
   details: () => Record<string, number>;
   dispose: () => void;
@@ -32,6 +33,7 @@ export function prepareWorkload(
   genotype: Genotype,
   config: BenchConfig,
 ): PreparedWorkload {
+  if (isSupernetWorkload(config.workload)) return prepareSupernetWorkload(engine, config);
   const shape = NETWORKS[config.network];
   const net = new engine.EvalNetwork(genotype, {
     channels: shape.channels,
