@@ -26,6 +26,7 @@ export const PIPELINE_FILES = {
   state: 'pipeline.json',
   searchCheckpoint: 'search.ckpt',
   alphas: 'alphas.json',
+  searchHistory: 'search-history.json',
   genotype: 'genotype.json',
   trainCheckpoint: 'train.ckpt',
   model: 'model',
@@ -127,7 +128,7 @@ export async function runPipeline(setup: PipelineSetup, options: PipelineOptions
     const resumed = await exists(checkpoint);
     emit({ type: 'stage', stage: 'search', status: resumed ? 'resumed' : 'started' });
     const run = resumed
-      ? await SearchRun.resume(checkpoint, train)
+      ? await SearchRun.resume(checkpoint, train, settings)
       : new SearchRun({ settings: settings.search, selection: settings.selection, seed: settings.seed, train });
     try {
       const result = await run.run({
@@ -136,17 +137,18 @@ export async function runPipeline(setup: PipelineSetup, options: PipelineOptions
         onEvent: (event) => emit({ type: 'search', event }),
       });
       if (result.status !== 'completed') return { status: 'cancelled', stage: 'search' };
-      await writeJson(file(PIPELINE_FILES.alphas), { alphas: result.alphas, history: result.history });
+      // The alphas in the format `lrnas select --alphas` reads; the search's epochs beside them.
+      await writeJson(file(PIPELINE_FILES.alphas), result.alphas);
+      await writeJson(file(PIPELINE_FILES.searchHistory), result.history);
     } finally {
       run.dispose();
     }
     await complete('search');
   }
-  const searched = JSON.parse(await fs.readFile(file(PIPELINE_FILES.alphas), 'utf8')) as {
-    alphas: unknown;
-    history: SearchEpochSummary[];
-  };
-  const alphas = parseEdgeMatrices(searched.alphas, 'alphas');
+  const alphas = parseEdgeMatrices(JSON.parse(await fs.readFile(file(PIPELINE_FILES.alphas), 'utf8')), 'alphas');
+  const searchHistory = JSON.parse(
+    await fs.readFile(file(PIPELINE_FILES.searchHistory), 'utf8'),
+  ) as SearchEpochSummary[];
 
   // 2. Selection (section 6) at the evaluation size.
   if (!done('select')) {
@@ -234,7 +236,7 @@ export async function runPipeline(setup: PipelineSetup, options: PipelineOptions
     genotype,
     params,
     alphas,
-    search: searched.history,
+    search: searchHistory,
     training: trainingHistory,
     cleanAccuracy: report.cleanAccuracy,
     robustAccuracy: report.robustAccuracy,

@@ -221,10 +221,29 @@ export class SearchRun {
     return run;
   }
 
-  /** Reads a checkpoint file and restores the search from it. */
-  static async resume(file: string, train: Dataset): Promise<SearchRun> {
+  /**
+   * Reads a checkpoint file and restores the search from it. With `expected`, a checkpoint of another
+   * search (other settings, selection or seed) is refused, naming what differs.
+   */
+  static async resume(
+    file: string,
+    train: Dataset,
+    expected?: { search: SearchSettings; selection: SelectionSettings; seed: number },
+  ): Promise<SearchRun> {
     const checkpoint = await readSearchCheckpoint(file);
     try {
+      if (expected) {
+        const s = checkpoint.state;
+        const found = { search: s.settings, selection: s.selection, seed: s.seed };
+        const differ = (Object.keys(found) as Array<keyof typeof found>).filter(
+          (key) => JSON.stringify(found[key]) !== JSON.stringify(expected[key]),
+        );
+        if (differ.length > 0)
+          throw new ContractError(
+            differ[0] as string,
+            `the checkpoint ${file} belongs to another search (${differ.join(', ')} differ)`,
+          );
+      }
       return SearchRun.fromCheckpoint(checkpoint, train);
     } finally {
       for (const group of Object.values(checkpoint.tensors)) tf.dispose([...group.values()]);
