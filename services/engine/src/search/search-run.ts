@@ -7,7 +7,8 @@ import { limitSize, splitHalves } from '../data/splits.js';
 import { countParameters } from '../nn/cost.js';
 import { deriveSeedFromParts, Rng } from '../random.js';
 import { correctCount, crossEntropy } from '../train/losses.js';
-import { clipGradNorm, Sgd } from '../train/optimizer.js';
+import { Sgd } from '../train/optimizer.js';
+import { optimizationStep } from '../train/step.js';
 import { cosineLr } from '../train/schedule.js';
 import { fingerprintData, type DataFingerprint } from '../train/state.js';
 import { initialMomentum, updateArchitecture, type MomentumState } from './alpha-update.js';
@@ -162,7 +163,6 @@ export class SearchRun {
   #progress: SearchEpochProgress = emptyProgress();
   #history: SearchEpochSummary[] = [];
   readonly #params: Array<[string, tf.Variable]>;
-  readonly #nameOf: Map<string, string>;
 
   constructor(setup: SearchSetup) {
     const settings = validateSearchSettings(setup.settings);
@@ -185,7 +185,6 @@ export class SearchRun {
       seed: deriveSeedFromParts(setup.seed, SEARCH_STREAMS.weights),
     });
     this.#params = this.supernet.namedParameters();
-    this.#nameOf = new Map(this.#params.map(([name, v]) => [v.name, name]));
     this.optimizer = new Sgd(this.#params, { momentum: settings.momentum, weightDecay: settings.weightDecay });
     // DARTS initialises the architecture weights as 1e-3 * N(0, 1).
     const start = initialMomentum(new Rng(deriveSeedFromParts(setup.seed, SEARCH_STREAMS.alphas)));
@@ -407,35 +406,17 @@ export class SearchRun {
   /** One SGD step of the weights on clean cross-entropy; the architecture weights get no gradient (section 3). */
   #step(x: tf.Tensor4D, y: tf.Tensor1D, lr: number): { loss: number; correct: number } {
     const weights = mixingWeights(this.#alphas);
-    let logits: tf.Tensor2D | undefined;
-    let value: tf.Scalar | undefined;
-    let raw: tf.NamedTensorMap = {};
-    let clipped: { grads: Map<string, tf.Tensor>; norm: tf.Scalar } | undefined;
-    try {
-      ({ value, grads: raw } = tf.variableGrads(
-        () => {
-          const out = this.supernet.forward(x, weights, { training: true });
-          logits = tf.keep(out);
-          return crossEntropy(out, y) as tf.Scalar;
-        },
-        this.#params.map(([, v]) => v),
-      ));
-      const named = new Map<string, tf.Tensor>();
-      for (const [tfName, grad] of Object.entries(raw)) named.set(this.#nameOf.get(tfName) as string, grad);
-      clipped = clipGradNorm(named, this.settings.gradientClip);
-      this.optimizer.step(clipped.grads, lr);
-      const correct = correctCount(logits as unknown as tf.Tensor2D, y);
-      const result = { loss: value.dataSync()[0] as number, correct: correct.dataSync()[0] as number };
-      correct.dispose();
-      return result;
-    } finally {
-      tf.dispose([
-        ...(logits ? [logits] : []),
-        ...(value ? [value] : []),
-        ...Object.values(raw),
-        ...(clipped ? [clipped.norm, ...clipped.grads.values()] : []),
-      ]);
-    }
+    return optimizationStep({
+      params: this.#params,
+      optimizer: this.optimizer,
+      lr,
+      clip: this.settings.gradientClip,
+      labels: y,
+      forward: () => {
+        const logits = this.supernet.forward(x, weights, { training: true });
+        return { loss: crossEntropy(logits, y) as tf.Scalar, logits };
+      },
+    });
   }
 
   /** Contribution estimation of an epoch and the update of the architecture weights (sections 4 and 5). */

@@ -15,7 +15,8 @@ import {
 } from './checkpoint.js';
 import { correctCount } from './losses.js';
 import { craftAdversarial, inferenceClassifier, objectiveLoss } from './objectives.js';
-import { clipGradNorm, Sgd } from './optimizer.js';
+import { Sgd } from './optimizer.js';
+import { optimizationStep } from './step.js';
 import { dropPathProbability, learningRate } from './schedule.js';
 import { scheduleOf, trainingEpsilon, type TrainSettings } from './settings.js';
 import {
@@ -149,8 +150,6 @@ export class Trainer {
   #progress: EpochAccumulator = emptyAccumulator();
   #history: EpochSummary[] = [];
   readonly #params: Array<[string, tf.Variable]>;
-  /** TF.js variable names (what variableGrads keys gradients by) to hierarchical names. */
-  readonly #nameOf: Map<string, string>;
 
   /** Builds the network (initialised from the seed) and the optimiser, at the start of the run. */
   constructor(setup: TrainerSetup) {
@@ -189,7 +188,6 @@ export class Trainer {
       }
     }
     this.#params = this.network.namedParameters();
-    this.#nameOf = new Map(this.#params.map(([name, v]) => [v.name, name]));
     this.optimizer = new Sgd(this.#params, { momentum: settings.momentum, weightDecay: settings.weightDecay });
   }
 
@@ -395,39 +393,18 @@ export class Trainer {
     );
     const rng = new Rng(deriveSeedFromParts(this.seed, TRAIN_STREAMS.dropPath, epoch, batch));
     const ctx = { training: true, dropPathProb, random: () => rng.nextFloat() };
-    let logits: tf.Tensor2D | undefined;
-    let value: tf.Scalar | undefined;
-    let raw: tf.NamedTensorMap = {};
-    let clipped: { grads: Map<string, tf.Tensor>; norm: tf.Scalar } | undefined;
     try {
-      ({ value, grads: raw } = tf.variableGrads(
-        () => {
-          const out = objectiveLoss(this.network, x, y, adversarial, s, ctx);
-          logits = tf.keep(out.logits);
-          return out.loss;
-        },
-        this.#params.map(([, v]) => v),
-      ));
-      const named = new Map<string, tf.Tensor>();
-      for (const [tfName, grad] of Object.entries(raw)) {
-        const name = this.#nameOf.get(tfName);
-        if (name === undefined) throw new Error(`gradient for an unknown variable ${tfName}`);
-        named.set(name, grad);
-      }
-      clipped = s.gradientClip === null ? undefined : clipGradNorm(named, s.gradientClip);
-      this.optimizer.step(clipped?.grads ?? named, lr);
-      const correct = correctCount(logits as unknown as tf.Tensor2D, y);
-      const [loss, count, norm] = [value.dataSync()[0]!, correct.dataSync()[0]!, clipped?.norm.dataSync()[0]];
-      correct.dispose();
-      return { loss, correct: count, gradNorm: norm ?? null, epsilon };
+      const result = optimizationStep({
+        params: this.#params,
+        optimizer: this.optimizer,
+        lr,
+        clip: s.gradientClip,
+        labels: y,
+        forward: () => objectiveLoss(this.network, x, y, adversarial, s, ctx),
+      });
+      return { ...result, epsilon };
     } finally {
-      tf.dispose([
-        ...(adversarial ? [adversarial] : []),
-        ...(logits ? [logits] : []),
-        ...(value ? [value] : []),
-        ...Object.values(raw),
-        ...(clipped ? [clipped.norm, ...clipped.grads.values()] : []),
-      ]);
+      adversarial?.dispose();
     }
   }
 
