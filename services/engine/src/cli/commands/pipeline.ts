@@ -59,7 +59,7 @@ export default defineCommand({
     'or --train-limit), test accuracy each epoch and the evaluation on 500 test images (--eval-examples).',
     "Paper preset: the paper's retraining (C=36, L=20, 110 epochs, batch 64, full data) and evaluation on",
     'the whole test set. Retraining is Madry PGD-7 by default (--train-method), epsilon 0.3 on MNIST-scale',
-    'data and 8/255 otherwise (--eps). Stage lines and progress bars go to stderr; the last line of stdout',
+    'data and 8/255 otherwise (--eps; the tiny preset grows it over the first epoch). Stage lines and progress bars go to stderr; the last line of stdout',
     'is {"genotype": ..., "params": N, "cleanAccuracy": X, "robustAccuracy": X, "report": FILE}.',
   ].join('\n'),
   flags: PIPELINE_FLAGS,
@@ -85,7 +85,9 @@ export default defineCommand({
     let training: TrainSettings;
     let attacks: EvaluateSettings['attacks'];
     try {
-      training = resolveTrainSettings(trainConfig, dataset);
+      // A tiny network trained for two epochs against the full radius from its first step stays at chance; the tiny
+      // pipeline grows the adversary's radius over the first epoch instead.
+      training = resolveTrainSettings(trainConfig, dataset, tiny ? { epsilonWarmupEpochs: 1 } : {});
     } catch (error) {
       throw usageFromEngine(error, {
         epochs: '--train-epochs',
