@@ -104,28 +104,3 @@ test('gradient clipping scales by maxNorm / (norm + 1e-6) only when the norm is 
   assert.throws(() => clipGradNorm(grads, 0), /gradientClip/);
   tf.dispose([...grads.values(), ...clipped.grads.values(), clipped.norm, ...loose.grads.values(), loose.norm]);
 });
-
-test('a step of every parameter at once equals the steps of one parameter at a time, bit for bit', async () => {
-  await useBackend('wasm');
-  const shapes = [[3, 2], [4], [2, 2, 2], [1]];
-  const make = (): Array<[string, tf.Variable]> =>
-    shapes.map((shape, i) => [`p${i}`, tf.variable(tf.randomNormal(shape, 0, 1, 'float32', i + 1))]);
-  const [together, apart] = [make(), make()];
-  const a = new Sgd(together, { momentum: 0.9, weightDecay: 3e-4 });
-  const b = new Sgd(apart, { momentum: 0.9, weightDecay: 3e-4 });
-  const before = tf.memory().numTensors;
-  for (let step = 0; step < 3; step++) {
-    const grads = new Map(shapes.map((shape, i) => [`p${i}`, tf.randomNormal(shape, 0, 1, 'float32', 10 * step + i)]));
-    a.step(grads, 0.1);
-    for (const [name, g] of grads) b.step(new Map([[name, g]]), 0.1);
-    tf.dispose([...grads.values()]);
-  }
-  assert.equal(tf.memory().numTensors, before + 2 * shapes.length, 'only the momentum buffers were added');
-  together.forEach(([name, w], i) => {
-    assert.deepEqual(w.dataSync(), apart[i]![1].dataSync(), name);
-    assert.deepEqual(a.namedBuffers()[i]![1].dataSync(), b.namedBuffers()[i]![1].dataSync(), `buffer ${name}`);
-  });
-  a.dispose();
-  b.dispose();
-  tf.dispose([...together, ...apart].map(([, v]) => v));
-});

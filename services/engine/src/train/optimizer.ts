@@ -42,7 +42,6 @@ export class Sgd {
     for (const name of grads.keys()) {
       if (!this.#params.has(name)) throw new ContractError('grads', `no parameter named ${name}`);
     }
-    if (this.#stepAllAtOnce(grads, lr)) return;
     for (const [name, w] of this.#params) {
       const g = grads.get(name);
       if (!g) continue;
@@ -63,45 +62,6 @@ export class Sgd {
         w.assign(tf.sub(w, tf.mul(update, lr)));
       });
     }
-  }
-
-  /**
-   * The same update for every parameter at once, on the concatenation of all of them: a network has hundreds of
-   * small parameter tensors (a supernet about a thousand), and five kernels per tensor cost more than the
-   * arithmetic. Elementwise the same operations, so the same values. Applies when every parameter has a gradient
-   * and the buffers are all present or all absent; returns false (nothing done) otherwise.
-   */
-  #stepAllAtOnce(grads: ReadonlyMap<string, tf.Tensor>, lr: number): boolean {
-    const names = [...this.#params.keys()];
-    if (names.length < 2 || grads.size !== names.length) return false;
-    const buffered = this.#buffers.size;
-    if (this.momentum > 0 && buffered !== 0 && buffered !== names.length) return false;
-    const params = names.map((name) => this.#params.get(name) as tf.Variable);
-    const sizes = params.map((w) => w.size);
-    const flat = (tensors: tf.Tensor[]): tf.Tensor1D =>
-      tf.concat(tensors.map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D;
-    tf.tidy(() => {
-      const w = flat(params);
-      const g = flat(names.map((name) => grads.get(name) as tf.Tensor));
-      const d = this.weightDecay === 0 ? g : tf.add(g, tf.mul(w, this.weightDecay));
-      let update = d;
-      if (this.momentum > 0) {
-        update =
-          buffered === 0
-            ? d
-            : tf.add(tf.mul(flat(names.map((name) => this.#buffers.get(name) as tf.Variable)), this.momentum), d);
-        tf.split(update, sizes).forEach((part, i) => {
-          const value = tf.reshape(part, params[i]!.shape);
-          const buf = this.#buffers.get(names[i]!);
-          if (buf) buf.assign(value);
-          else this.#buffers.set(names[i]!, tf.keep(tf.variable(value, false)));
-        });
-      }
-      tf.split(tf.sub(w, tf.mul(update, lr)), sizes).forEach((part, i) =>
-        params[i]!.assign(tf.reshape(part, params[i]!.shape)),
-      );
-    });
-    return true;
   }
 
   /** The momentum buffers by parameter name (live variables; do not dispose them). */
@@ -155,18 +115,11 @@ export function clipGradNorm(
   if (!(Number.isFinite(maxNorm) && maxNorm > 0))
     throw new ContractError('gradientClip', `must be a positive number, got ${maxNorm}`);
   const names = [...grads.keys()];
-  // One concatenation instead of a square, a sum and a multiply per tensor (see Sgd's all-at-once step).
   const outputs = tf.tidy(() => {
-    if (names.length === 0) return [tf.scalar(0)];
-    const tensors = names.map((name) => grads.get(name) as tf.Tensor);
-    const flat = tf.concat(tensors.map((t) => tf.reshape(t, [-1])));
-    const norm = tf.sqrt(tf.sum(tf.square(flat)));
+    const squares = names.map((name) => tf.sum(tf.square(grads.get(name) as tf.Tensor)));
+    const norm = squares.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(squares));
     const factor = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)));
-    const scaled = tf.split(
-      tf.mul(flat, factor),
-      tensors.map((t) => t.size),
-    );
-    return [norm, ...scaled.map((part, i) => tf.reshape(part, tensors[i]!.shape))];
+    return [norm, ...names.map((name) => tf.mul(grads.get(name) as tf.Tensor, factor))];
   });
   const [norm, ...clipped] = outputs;
   return {
