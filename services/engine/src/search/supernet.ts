@@ -188,6 +188,9 @@ export class SearchCell extends Module {
         }
         const mixedSum: tf.Tensor4D =
           terms.length === 0 ? tf.zeros(outShape) : terms.length === 1 ? terms[0]! : tf.addN(terms);
+        // Free the weighted terms now rather than at the end of the cell: with several masks in one pass they are
+        // the bulk of the memory (the sum's gradient needs none of them; a gradient tape keeps what it needs).
+        if (terms.length > 1) tf.dispose(terms);
         let out = mixedSum;
         if (this.k > 1) {
           const bypass = tf.addN(bypasses.slice(0, node + 2)) as tf.Tensor4D;
