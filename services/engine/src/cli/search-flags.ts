@@ -15,7 +15,7 @@ import {
 import { UsageError, type CliIo, type FlagSpec, type Flags } from './command.js';
 import { parseBudget } from './commands/select.js';
 import { optionalNumber } from './commands/train.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar, type ProgressStream } from './progress.js';
 
 const SELECTION_MODES = ['strict', 'reference', 'no-greedy'] as const;
 
@@ -182,6 +182,11 @@ export function genotypeHash(genotype: Genotype): string {
 
 const percent = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
 
+/** The command's stderr as a progress bar's stream (a terminal when the process's stderr is one). */
+export function barStream(io: CliIo): ProgressStream {
+  return { write: (text: string) => io.stderr(text), isTTY: process.stderr.isTTY, columns: process.stderr.columns };
+}
+
 /** Turns search events into progress bars (training steps, estimation prefixes) and epoch lines on stderr. */
 export class SearchProgress {
   #bar: ProgressBar | undefined;
@@ -203,6 +208,7 @@ export class SearchProgress {
             label: `search epoch ${event.epoch + 1} train`,
             total: event.batches,
             unit: 'step',
+            stream: barStream(this.io),
           });
         }
         const loss = event.loss === null ? 'nan' : event.loss.toFixed(4);
@@ -217,6 +223,7 @@ export class SearchProgress {
             label: `search epoch ${event.epoch + 1} estimate`,
             total: event.total,
             unit: 'prefix',
+            stream: barStream(this.io),
           });
         }
         this.#bar.update(event.done);

@@ -14,6 +14,7 @@ import {
   genotypeHash,
   SEARCH_FLAGS,
   searchSettingsFromFlags,
+  barStream,
   SearchProgress,
   usageFromEngine,
 } from '../search-flags.js';
@@ -210,7 +211,10 @@ class PipelineProgress {
         this.#train(event.event);
         break;
       case 'evaluate-progress':
-        this.#update('evaluate', () => new ProgressBar({ label: 'evaluate', total: event.total, unit: 'img' }));
+        this.#update(
+          'evaluate',
+          () => new ProgressBar({ label: 'evaluate', total: event.total, unit: 'img', stream: barStream(this.io) }),
+        );
         this.#bar?.update(event.done);
         break;
       case 'evaluation': {
@@ -230,7 +234,13 @@ class PipelineProgress {
       case 'step': {
         this.#update(
           `train ${event.epoch}`,
-          () => new ProgressBar({ label: `train epoch ${event.epoch + 1}`, total: event.batches, unit: 'step' }),
+          () =>
+            new ProgressBar({
+              label: `train epoch ${event.epoch + 1}`,
+              total: event.batches,
+              unit: 'step',
+              stream: barStream(this.io),
+            }),
         );
         const loss = event.loss === null ? 'nan' : event.loss.toFixed(4);
         this.#bar?.update(event.batch + 1, `loss ${loss} acc ${event.accuracy.toFixed(3)}`);
