@@ -34,7 +34,13 @@ export async function startGateway(
   const ingestor = listening.then(() => {
     const connection = nats.connection;
     if (!connection) return undefined;
-    const started = new EventIngestor(connection, db.orm, log, (changes) => live.publish(updatesOf(changes)));
+    const started = new EventIngestor(
+      connection,
+      db.orm,
+      log,
+      (changes) => live.publish(updatesOf(changes)),
+      db.kind === 'postgresql',
+    );
     started.start();
     return started;
   });

@@ -165,6 +165,7 @@ for (const [label, target] of targets) {
         stored.map((p) => [p.key, p.step, p.value]),
         [...points.map((p) => [p.key, p.step, p.value]), ['train/acc', 0, 0.9]],
       );
+      assert.equal(stored[0]!.time.toISOString(), time(1), 'times read back as written');
       const architecture = await em.findOneOrFail(Architecture, { hash: genotypeHash(genotype) });
       assert.equal(architecture.params, 2_179_702);
       assert.equal(architecture.channels, 36);
@@ -174,6 +175,40 @@ for (const [label, target] of targets) {
       assert.equal(evaluations[0]!.dataset, 'mnist');
       assert.deepEqual(evaluations[0]!.attackSettings, { steps: 20, stepSize: 0.01 });
       assert.equal((await em.find(Artifact, { run: runId })).length, 1);
+    });
+
+    test('an evaluation that arrives before its genotype waits for it instead of being lost', async () => {
+      const early = `early-${label}`;
+      await createRunFixture(gateway.db.orm.em.fork(), early, { kind: RunKind.TRAIN });
+      const runOf = `run-${early}`;
+      await publish({
+        ...base(runOf, 5),
+        type: 'evaluation',
+        attack: { name: 'fgsm' },
+        threatModel: { norm: 'linf', epsilon: 0.3 },
+        examples: 100,
+        seed: 1,
+        cleanAccuracy: 0.9,
+        robustAccuracy: 0.6,
+        backend: 'cpu',
+        engineVersion: '0.1.0',
+      });
+      await new Promise((r) => setTimeout(r, 700));
+      await publish({
+        ...base(runOf, 1),
+        type: 'genotype',
+        stage: 'train',
+        genotype,
+        network: { channels: 16, layers: 8, classes: 10, inputChannels: 1, imageSize: 28 },
+        params: 1000,
+        final: true,
+      });
+      await drained();
+      const stored = await gateway.db.orm.em.fork().find(Evaluation, { run: runOf });
+      assert.deepEqual(
+        stored.map((e) => e.robustAccuracy),
+        [0.6],
+      );
     });
 
     test('a metric event at the size limit of the contract is stored whole', async () => {

@@ -1,15 +1,9 @@
-import type { EntityManager } from '@mikro-orm/core';
+import { LockMode, type EntityManager } from '@mikro-orm/core';
 import { genotypeHash, canonicalGenotype, type RunEvent } from '@lrnas/schema';
 import { applyStatus, type RunStatusName } from '../domain/run-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
-import {
-  Architecture,
-  Artifact,
-  Evaluation,
-  MetricPoint,
-  Run,
-  RunStatusChange,
-} from '../persistence/entities/index.js';
+import { upsertMetricPoints } from './metric-writer.js';
+import { Architecture, Artifact, Evaluation, Run, RunStatusChange } from '../persistence/entities/index.js';
 import type { RunStatus } from '../persistence/entities/index.js';
 
 /** What a batch changed, so that subscriptions can be told after the commit. */
@@ -26,6 +20,12 @@ export interface AppliedChanges {
   leaderboards: Map<string, { dataset: string; norm: string; epsilon: number }>;
   /** Events about runs the database does not know; they are dropped. */
   unknownRuns: Set<string>;
+  /**
+   * Events that cannot be applied yet: an evaluation of a run whose genotype has not arrived
+   * (replicas ingest in parallel, so events of one run may be stored out of order). The caller
+   * hands them back to JetStream for a later delivery.
+   */
+  deferred: Set<RunEvent>;
 }
 
 /**
@@ -33,7 +33,11 @@ export interface AppliedChanges {
  * write is an idempotent upsert or a forward-only status change, so a redelivered or replayed
  * batch leaves the database as it was.
  */
-export async function applyEvents(em: EntityManager, events: RunEvent[]): Promise<AppliedChanges> {
+export async function applyEvents(
+  em: EntityManager,
+  events: RunEvent[],
+  options: { lockRuns?: boolean } = {},
+): Promise<AppliedChanges> {
   const changes: AppliedChanges = {
     runs: new Set(),
     metrics: new Map(),
@@ -41,10 +45,22 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
     experimentOf: new Map(),
     leaderboards: new Map(),
     unknownRuns: new Set(),
+    deferred: new Set(),
   };
   const runIds = [...new Set(events.map((e) => e.runId))];
   const runs = new Map(
-    (await em.find(Run, { id: { $in: runIds } }, { populate: ['experiment'] })).map((r) => [r.id, r]),
+    (
+      await em.find(
+        Run,
+        { id: { $in: runIds } },
+        // Two replicas may ingest events of one run at once; the row lock makes the second wait
+        // and then see the first one's (attempt, seq), so a run never moves backwards.
+        {
+          populate: ['experiment'],
+          ...(options.lockRuns ? { lockMode: LockMode.PESSIMISTIC_WRITE, lockTableAliases: ['r0'] } : {}),
+        },
+      )
+    ).map((r) => [r.id, r]),
   );
   // Status changes are applied in the order the worker made them, whatever order they came in.
   const ordered = [...events].sort((a, b) => a.attempt - b.attempt || a.seq - b.seq);
@@ -115,7 +131,11 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
         break;
       }
       case 'evaluation': {
-        if (!run.architecture) break; // an evaluation needs the architecture it measured
+        if (!run.architecture) {
+          // An evaluation needs the architecture it measured; its genotype event is still to come.
+          changes.deferred.add(event);
+          break;
+        }
         const settingsKey = evaluationSettingsKey(event);
         const existing = await em.findOne(Evaluation, { run, settingsKey });
         const fields = {
@@ -169,13 +189,10 @@ export async function applyEvents(em: EntityManager, events: RunEvent[]): Promis
       list.push({ key: p.key, step: p.step, value: p.value });
       changes.points.set(p.run.id, list);
     }
-    await em.upsertMany(MetricPoint, [...unique.values()], {
-      onConflictFields: ['run', 'key', 'step'],
-      onConflictAction: 'merge',
-      onConflictMergeFields: ['value', 'time'],
-      // MikroORM writes a batch as one compound SELECT on SQLite, which allows 500 terms at most.
-      batchSize: 500,
-    });
+    await upsertMetricPoints(
+      em,
+      [...unique.values()].map((p) => ({ runId: p.run.id, key: p.key, step: p.step, value: p.value, time: p.time })),
+    );
   }
   return changes;
 }

@@ -1,10 +1,14 @@
 import type { MikroORM } from '@mikro-orm/core';
-import type { JsMsg, NatsConnection } from 'nats';
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, parseEventSubject, type RunEvent } from '@lrnas/schema';
 import { applyEvents, type AppliedChanges } from './apply-events.js';
 
 /** Messages taken from the stream per transaction. */
 const BATCH = 500;
+/** An event that must wait for another (an evaluation for its genotype) is retried this often... */
+const DEFER_MS = 500;
+/** ...this many times (a minute), then dropped with a log line. */
+const MAX_DEFERRALS = 120;
 
 /**
  * The gateway's durable consumer of the event stream: it writes each batch in one transaction and
@@ -14,12 +18,16 @@ const BATCH = 500;
 export class EventIngestor {
   #running = false;
   #loop?: Promise<void>;
+  #messages?: ConsumerMessages;
+  #wake?: () => void;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly orm: MikroORM,
     private readonly log: (line: string) => void,
     private readonly onApplied: (changes: AppliedChanges) => void = () => {},
+    /** Lock the rows of the runs a batch touches (PostgreSQL, where replicas ingest concurrently). */
+    private readonly lockRuns = false,
   ) {}
 
   start(): void {
@@ -31,22 +39,52 @@ export class EventIngestor {
   /** Finishes the batch in hand, then stops. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#messages?.stop();
+    this.#wake?.();
     await this.#loop;
   }
 
+  /**
+   * Messages stream in through a continuous pull; each transaction takes whatever has arrived
+   * (up to BATCH). An idle gateway thus stores an event as soon as it comes, and a busy one
+   * batches naturally: what arrives while a transaction runs goes into the next one.
+   */
   async #run(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(EVENTS_STREAM, EVENTS_CONSUMER);
     while (this.#running && !this.nc.isClosed()) {
-      const messages: JsMsg[] = [];
+      const pending: JsMsg[] = [];
       try {
-        for await (const m of await consumer.fetch({ max_messages: BATCH, expires: 1000 })) messages.push(m);
+        const consumer = await this.nc.jetstream().consumers.get(EVENTS_STREAM, EVENTS_CONSUMER);
+        const messages = await consumer.consume({ max_messages: BATCH });
+        this.#messages = messages;
+        // stop() may have come while the consumer was being set up.
+        if (!this.#running) messages.stop();
+        let ended = false;
+        const reading = (async () => {
+          for await (const m of messages) {
+            pending.push(m);
+            this.#wake?.();
+          }
+        })().finally(() => {
+          ended = true;
+          this.#wake?.();
+        });
+        while (this.#running && !ended) {
+          if (pending.length === 0) {
+            await new Promise<void>((resolve) => (this.#wake = resolve));
+            this.#wake = undefined;
+            continue;
+          }
+          await this.#ingest(pending.splice(0, BATCH));
+        }
+        messages.stop();
+        await reading;
       } catch (error) {
         if (!this.#running || this.nc.isClosed()) break;
-        this.log(`event fetch failed: ${(error as Error).message}`);
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
+        this.log(`event consumer failed: ${(error as Error).message}; retrying`);
       }
-      if (messages.length > 0) await this.#ingest(messages);
+      // Messages taken but not stored are redelivered after the ack wait; nak them to be quicker.
+      for (const message of pending) message.nak();
+      if (this.#running && !this.nc.isClosed()) await new Promise((r) => setTimeout(r, 1000));
     }
   }
 
@@ -62,8 +100,17 @@ export class EventIngestor {
     }
     if (events.length === 0) return;
     try {
-      const changes = await this.orm.em.fork().transactional((em) => applyEvents(em, events));
-      for (const message of good) message.ack();
+      const changes = await this.orm.em
+        .fork()
+        .transactional((em) => applyEvents(em, events, { lockRuns: this.lockRuns }));
+      good.forEach((message, i) => {
+        if (!changes.deferred.has(events[i]!)) message.ack();
+        else if (message.info.redeliveryCount < MAX_DEFERRALS) message.nak(DEFER_MS);
+        else {
+          this.log(`dropped ${events[i]!.type} event of run ${events[i]!.runId}: what it refers to never arrived`);
+          message.ack();
+        }
+      });
       for (const runId of changes.unknownRuns) this.log(`dropped events of unknown run ${runId}`);
       this.onApplied(changes);
     } catch (error) {

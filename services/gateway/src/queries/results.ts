@@ -7,6 +7,7 @@ import { rankLeaderboard } from '../domain/leaderboard.js';
 import { paretoFront } from '../domain/pareto.js';
 import { Architecture, Evaluation, type Run } from '../persistence/entities/index.js';
 import { checkInt, checkThreatModel } from '../validation.js';
+import { allOf, selectRows, sql, trusted } from './sql.js';
 import { readableArchitectures } from './readable.js';
 
 /** Evaluations at the same radius up to this difference belong to the same threat model (floats). */
@@ -81,6 +82,114 @@ export interface LeaderboardQuery {
   threatModel: { norm: string; epsilon: number };
   maxParams?: number | null;
   attack?: string | null;
+  /** Rows wanted, 1 to MAX_LEADERBOARD (default 100). */
+  first?: number | null;
+}
+
+export const MAX_LEADERBOARD = 1000;
+
+/** One evaluated run, reduced to what ranking needs. */
+interface Candidate {
+  runId: string;
+  architectureHash: string;
+  params: number;
+  robustAccuracy: number;
+  cleanAccuracy: number;
+}
+
+/**
+ * Every evaluated run the viewer may read, scored by its worst case over the attacks (only
+ * `attack` when given), then ranked per architecture by `rankLeaderboard`. The per-run reduction
+ * runs in SQL so that 100,000 evaluations never travel to the gateway as entities.
+ */
+async function rankedCandidates(
+  em: EntityManager,
+  viewer: Viewer | undefined,
+  query: LeaderboardQuery,
+): Promise<Candidate[]> {
+  const threat = checkThreatModel('threatModel', query.threatModel);
+  if (query.maxParams != null && !(query.maxParams > 0)) throw new ContractError('maxParams', 'must be positive');
+  const where = allOf([
+    sql`e.dataset = ${query.dataset}`,
+    sql`e.threat_norm = ${threat.norm}`,
+    sql`e.threat_epsilon between ${threat.epsilon - EPSILON_TOLERANCE} and ${threat.epsilon + EPSILON_TOLERANCE}`,
+    ...(query.attack != null ? [sql`e.attack = ${query.attack}`] : []),
+    ...(query.maxParams != null ? [sql`a.params <= ${query.maxParams}`] : []),
+    viewer ? sql`(x.visibility = 'PUBLIC' or x.team_id = ${viewer.teamId})` : trusted(`x.visibility = 'PUBLIC'`),
+  ]);
+  const rows = await selectRows<{
+    run_id: string;
+    hash: string;
+    params: number | string;
+    robust: number;
+    clean: number;
+  }>(
+    em,
+    sql`select e.run_id as run_id, e.architecture_hash as hash, a.params as params,
+          min(e.robust_accuracy) as robust, max(e.clean_accuracy) as clean
+        from evaluations e
+          join architectures a on a.hash = e.architecture_hash
+          join runs r on r.id = e.run_id
+          join experiments x on x.id = r.experiment_id
+        where ${where}
+        group by e.run_id, e.architecture_hash, a.params`,
+  );
+  return rankLeaderboard(
+    rows.map((r) => ({
+      runId: r.run_id,
+      architectureHash: r.hash,
+      params: Number(r.params),
+      robustAccuracy: Number(r.robust),
+      cleanAccuracy: Number(r.clean),
+    })),
+    query.maxParams ?? undefined,
+  );
+}
+
+/** Loads the evaluations of the chosen runs and turns each into a row with its suite (provenance). */
+async function withSuites(em: EntityManager, chosen: Candidate[], query: LeaderboardQuery): Promise<LeaderboardRow[]> {
+  if (chosen.length === 0) return [];
+  const threat = checkThreatModel('threatModel', query.threatModel);
+  const evaluations = await em.find(
+    Evaluation,
+    {
+      run: { $in: chosen.map((c) => c.runId) },
+      dataset: query.dataset,
+      threatNorm: threat.norm,
+      threatEpsilon: { $gte: threat.epsilon - EPSILON_TOLERANCE, $lte: threat.epsilon + EPSILON_TOLERANCE },
+      ...(query.attack != null ? { attack: query.attack } : {}),
+    },
+    { populate: ['architecture', 'run'] },
+  );
+  const suites = new Map(
+    combineSuites(
+      evaluations.map((e) => ({
+        runId: e.run.id,
+        attack: e.attack,
+        robustAccuracy: e.robustAccuracy,
+        cleanAccuracy: e.cleanAccuracy,
+        evaluation: e,
+      })),
+    ).map((s) => [s.runId, s]),
+  );
+  return chosen.flatMap((c, i) => {
+    const suite = suites.get(c.runId);
+    if (!suite) return [];
+    const decisive = suite.decisive.evaluation;
+    return [
+      {
+        rank: i + 1,
+        architecture: decisive.architecture,
+        params: c.params,
+        flops: decisive.architecture.flops,
+        robustAccuracy: suite.robustAccuracy,
+        cleanAccuracy: suite.cleanAccuracy,
+        run: decisive.run,
+        decisive,
+        suite: suite.evaluations.map((e) => e.evaluation),
+      },
+    ];
+  });
 }
 
 /**
@@ -93,51 +202,9 @@ export async function leaderboard(
   viewer: Viewer | undefined,
   query: LeaderboardQuery,
 ): Promise<LeaderboardRow[]> {
-  const threat = checkThreatModel('threatModel', query.threatModel);
-  if (query.maxParams != null && !(query.maxParams > 0)) throw new ContractError('maxParams', 'must be positive');
-  const evaluations = await em.find(
-    Evaluation,
-    {
-      dataset: query.dataset,
-      threatNorm: threat.norm,
-      threatEpsilon: { $gte: threat.epsilon - EPSILON_TOLERANCE, $lte: threat.epsilon + EPSILON_TOLERANCE },
-      ...(query.attack != null ? { attack: query.attack } : {}),
-      ...(query.maxParams != null ? { architecture: { params: { $lte: query.maxParams } } } : {}),
-      run: { experiment: readableExperiments(viewer) },
-    },
-    { populate: ['architecture', 'run'] },
-  );
-  const suites = combineSuites(
-    evaluations.map((e) => ({
-      runId: e.run.id,
-      attack: e.attack,
-      robustAccuracy: e.robustAccuracy,
-      cleanAccuracy: e.cleanAccuracy,
-      evaluation: e,
-    })),
-  );
-  const candidates = suites.map((s) => {
-    const decisive = s.decisive.evaluation;
-    return {
-      architectureHash: decisive.architecture.hash,
-      params: decisive.architecture.params,
-      robustAccuracy: s.robustAccuracy,
-      cleanAccuracy: s.cleanAccuracy,
-      decisive,
-      suite: s.evaluations.map((e) => e.evaluation),
-    };
-  });
-  return rankLeaderboard(candidates, query.maxParams ?? undefined).map((row, i) => ({
-    rank: i + 1,
-    architecture: row.decisive.architecture,
-    params: row.params,
-    flops: row.decisive.architecture.flops,
-    robustAccuracy: row.robustAccuracy,
-    cleanAccuracy: row.cleanAccuracy,
-    run: row.decisive.run,
-    decisive: row.decisive,
-    suite: row.suite,
-  }));
+  const first = checkInt('first', query.first ?? 100, 1, MAX_LEADERBOARD);
+  const ranked = await rankedCandidates(em, viewer, query);
+  return withSuites(em, ranked.slice(0, first), query);
 }
 
 /** The leaderboard rows no other row beats on both size and robustness, smallest first. */
@@ -146,7 +213,10 @@ export async function paretoRows(
   viewer: Viewer | undefined,
   query: LeaderboardQuery,
 ): Promise<LeaderboardRow[]> {
-  return paretoFront(await leaderboard(em, viewer, query));
+  const ranked = await rankedCandidates(em, viewer, query);
+  const rankOf = new Map(ranked.map((c, i) => [c.runId, i + 1]));
+  const rows = await withSuites(em, paretoFront(ranked), query);
+  return rows.map((row) => ({ ...row, rank: rankOf.get(row.run.id) ?? row.rank }));
 }
 
 /** The evaluation, if its run is readable. */

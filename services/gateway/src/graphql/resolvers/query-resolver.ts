@@ -140,9 +140,10 @@ export class QueryResolver {
     @Arg('maxParams', () => Float, { nullable: true, description: 'Only architectures this small.' })
     maxParams?: number,
     @Arg('attack', () => Attack, { nullable: true, description: 'Rank by this attack alone.' }) attack?: Attack,
+    @Arg('first', () => Int, { defaultValue: 100, description: 'Rows, 1 to 1000, from the top.' }) first?: number,
   ) {
     assertLeaderboardReadable(context);
-    return leaderboard(context.em, context.viewer, { dataset, threatModel, maxParams, attack });
+    return leaderboard(context.em, context.viewer, { dataset, threatModel, maxParams, attack, first });
   }
 
   @Query(() => [LeaderboardEntry], {
