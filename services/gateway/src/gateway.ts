@@ -6,6 +6,7 @@ import { makeContextFactory, makeSocketContext } from './graphql/request-context
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createHttpServer } from './http.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
+import { JobFailureWatcher } from './ingest/job-failures.js';
 import { LiveUpdates, updatesOf } from './live/updates.js';
 import { NatsLink } from './nats-link.js';
 
@@ -42,7 +43,16 @@ export async function startGateway(
       db.kind === 'postgresql',
     );
     started.start();
-    return started;
+    const watcher = new JobFailureWatcher(connection, db.orm, log, (run) =>
+      live.publish([{ type: 'run', runId: run.id, experimentId: run.experiment.id }]),
+    );
+    watcher.start();
+    return {
+      stop: async () => {
+        watcher.stop();
+        await started.stop();
+      },
+    };
   });
   try {
     if (api.bootstrapKey) {

@@ -1,0 +1,97 @@
+// A job that every delivery leaves unfinished: JetStream gives up after MaxDeliver and the
+// gateway marks its run FAILED (against a real nats-server, on SQLite and PostgreSQL).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
+import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { createTeamWithKey } from '../src/auth/bootstrap.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
+import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import { gql, ok } from './support/graphql.js';
+
+const nats = useNatsServer('lrnas-job-failures-');
+let pg: PostgresHandle;
+before(async () => {
+  pg = await startPostgres();
+});
+after(async () => {
+  await pg?.stop();
+});
+
+const maxDeliver = TOPOLOGY.consumers.find((c) => c.durable_name === JOBS_CONSUMER)!.max_deliver;
+const targets: [string, (dir: string) => DatabaseTarget][] = [
+  ['SQLite', (dir) => ({ kind: 'sqlite', file: path.join(dir, 'failures.sqlite') })],
+  ['PostgreSQL', () => parseDatabaseUrl(pg.url)],
+];
+
+for (const [label, target] of targets) {
+  describe(label, () => {
+    let gateway: GatewayHandle;
+    before(async () => {
+      gateway = await startGateway(
+        { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database: target(nats.dataDir) },
+        () => {},
+      );
+      await gateway.nats.ready;
+    });
+    after(async () => {
+      await gateway?.stop();
+    });
+
+    test('a job refused on every delivery fails its run and leaves the work queue', async () => {
+      const { key } = await createTeamWithKey(gateway.db.orm.em.fork(), 'failing');
+      const experiment = ok(
+        await gql<{ createExperiment: { id: string } }>(
+          gateway.url,
+          'mutation { createExperiment(input: { name: "f", dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.3 }, parameterBudget: 1000000 }) { id } }',
+          {},
+          key,
+        ),
+      ).createExperiment.id;
+      const runId = `doomed-${label}`;
+      ok(
+        await gql(
+          gateway.url,
+          `mutation { startSearch(input: { experimentId: "${experiment}", runId: "${runId}" }) { id } }`,
+          {},
+          key,
+        ),
+      );
+
+      // A worker that takes the job and gives it back, every time.
+      const consumer = await nats.nc.jetstream().consumers.get(JOBS_STREAM, JOBS_CONSUMER);
+      for (let delivery = 1; delivery <= maxDeliver; delivery++) {
+        const message = await consumer.next({ expires: 5000 });
+        assert.ok(message, `delivery ${delivery}`);
+        assert.equal(message.info.redeliveryCount, delivery);
+        message.nak();
+      }
+      // JetStream notices the limit when the job would be handed out again, at the next pull.
+      assert.equal(await consumer.next({ expires: 1000 }), null, 'no further delivery');
+      const deadline = Date.now() + 10_000;
+      let run: { status: string; error: { code: string } | null } | undefined;
+      while (Date.now() < deadline) {
+        run = ok(
+          await gql<{ run: { status: string; error: { code: string } | null } }>(
+            gateway.url,
+            `{ run(id: "${runId}") { status error { code } } }`,
+            {},
+            key,
+          ),
+        ).run;
+        if (run.status === 'FAILED') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(run, { status: 'FAILED', error: { code: 'MAX_DELIVERIES' } });
+      const jsm = await nats.nc.jetstreamManager();
+      let left = 1;
+      while (left > 0 && Date.now() < deadline) {
+        left = (await jsm.streams.info(JOBS_STREAM)).state.messages;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(left, 0, 'the job is gone from the work queue');
+    });
+  });
+}
