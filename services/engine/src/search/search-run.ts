@@ -13,7 +13,7 @@ import { cosineLr } from '../train/schedule.js';
 import { fingerprintData, type DataFingerprint } from '../train/state.js';
 import { initialMomentum, updateArchitecture, type MomentumState } from './alpha-update.js';
 import { estimateContributions, type ContributionEstimate, type PermutationScorer } from './contribution.js';
-import { mixingWeights } from './mixing.js';
+import { mixingWeights, type MixingWeights } from './mixing.js';
 import { emptyScoringStats, scoringContext, SupernetScorer, type ScoringStats } from './scorer.js';
 import {
   readSearchCheckpoint,
@@ -412,9 +412,13 @@ export class SearchRun {
       lr,
       clip: this.settings.gradientClip,
       labels: y,
-      forward: () => {
-        const logits = this.supernet.forward(x, weights, { training: true });
-        return { loss: crossEntropy(logits, y) as tf.Scalar, logits };
+      microBatch: this.settings.microBatch,
+      forward: ({ start, end }) => {
+        const whole = start === 0 && end === y.shape[0];
+        const xs = whole ? x : tf.slice(x, start, end - start);
+        const ys = whole ? y : tf.slice(y, start, end - start);
+        const logits = this.supernet.forward(xs, weights, { training: true });
+        return { loss: crossEntropy(logits, ys) as tf.Scalar, logits };
       },
     });
   }
@@ -439,10 +443,7 @@ export class SearchRun {
     const scorerFor = async (permutation: number): Promise<PermutationScorer> => {
       const { x, y } = plan.tensors(permutation % plan.count);
       // FGSM examples made once per permutation against the full supernet (section 4).
-      const ctx = scoringContext(s.scoringStatistics, 1);
-      const adversarial = fgsm((input) => this.supernet.forward(input, full, ctx), x, y, {
-        epsilon: s.fgsmEpsilon,
-      });
+      const adversarial = this.#fgsm(x, y, full);
       const scorer = new SupernetScorer(
         this.supernet,
         alphas,
@@ -491,6 +492,27 @@ export class SearchRun {
       seconds,
     });
     return { ...estimate, seconds, full: fullAccuracy };
+  }
+
+  /** FGSM examples against the full supernet, crafted in parts of at most `microBatch` images (memory). */
+  #fgsm(x: tf.Tensor4D, y: tf.Tensor1D, weights: MixingWeights): tf.Tensor4D {
+    const s = this.settings;
+    const ctx = scoringContext(s.scoringStatistics, 1);
+    const craft = (xs: tf.Tensor4D, ys: tf.Tensor1D): tf.Tensor4D =>
+      fgsm((input) => this.supernet.forward(input, weights, ctx), xs, ys, { epsilon: s.fgsmEpsilon });
+    const n = y.shape[0];
+    const size = s.microBatch ?? n;
+    if (size >= n) return craft(x, y);
+    const parts: tf.Tensor4D[] = [];
+    for (let start = 0; start < n; start += size) {
+      const count = Math.min(size, n - start);
+      const [xs, ys] = [tf.slice(x, start, count), tf.slice(y, start, count)];
+      parts.push(craft(xs, ys));
+      tf.dispose([xs, ys]);
+    }
+    const out = tf.concat(parts) as tf.Tensor4D;
+    tf.dispose(parts);
+    return out;
   }
 
   /** Clean accuracy of the full supernet (inference) on the first `validExamples` valid images. */

@@ -34,6 +34,12 @@ export interface SearchSettings {
   scoringGroups: number;
   /** BN statistics when masks are measured (see SupernetScorer): 'batch' or 'running'. */
   scoringStatistics: BnStatistics;
+  /**
+   * Forward and backward passes (weight training, FGSM of the estimation) on parts of at most this many images,
+   * gradients summed; null: whole batches. The wasm backend's heap ends at 4 GB and the paper's supernet needs
+   * about 3 GB at 64 images, so the paper preset trains its batches of 128 in parts of 32.
+   */
+  microBatch: number | null;
 }
 
 /** How the genotype is selected from the architecture weights (section 6). */
@@ -68,6 +74,7 @@ const PRESETS: Record<SearchPreset, PresetValues> = {
     validExamples: 200,
     scoringGroups: 8,
     scoringStatistics: 'batch',
+    microBatch: null,
   },
   // lrnas-method.md sections 2 and 4: C=16, 8 layers, batch 128, 50 epochs, 15 of warm-up, 10 permutations of 64.
   paper: {
@@ -88,6 +95,7 @@ const PRESETS: Record<SearchPreset, PresetValues> = {
     validExamples: 1000,
     scoringGroups: 2,
     scoringStatistics: 'batch',
+    microBatch: 32,
   },
 };
 
@@ -103,6 +111,7 @@ export interface SearchExtras {
   validExamples?: number;
   scoringGroups?: number;
   scoringStatistics?: BnStatistics;
+  microBatch?: number | null;
 }
 
 function parseWith<T>(
@@ -167,6 +176,7 @@ export function validateSearchSettings(s: SearchSettings): SearchSettings {
   ).forEach((f) => int(f, 1));
   (['warmupEpochs', 'validExamples'] as const).forEach((f) => int(f, 0));
   if (s.trainLimit !== null) int('trainLimit', 4);
+  if (s.microBatch !== null) int('microBatch', 2);
   if (s.warmupEpochs >= s.epochs)
     throw new ContractError(
       'search.warmupEpochs',

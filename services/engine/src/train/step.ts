@@ -12,6 +12,12 @@ export interface StepResult {
   gradNorm: number | null;
 }
 
+/** Examples `start` .. `end - 1` of the batch. */
+export interface BatchPart {
+  start: number;
+  end: number;
+}
+
 /** One optimisation step of a network's named parameters. */
 export interface StepSpec {
   params: ReadonlyArray<readonly [string, tf.Variable]>;
@@ -20,8 +26,17 @@ export interface StepSpec {
   /** Clip the gradients to this global L2 norm; null: no clipping. */
   clip: number | null;
   labels: tf.Tensor1D;
-  /** The loss to minimise and the logits whose accuracy is reported (run under the gradient tape). */
-  forward: () => { loss: tf.Scalar; logits: tf.Tensor2D };
+  /**
+   * The mean loss to minimise and the logits whose accuracy is reported, for a part of the batch (run under the
+   * gradient tape). Without `microBatch` the part is always the whole batch.
+   */
+  forward: (part: BatchPart) => { loss: tf.Scalar; logits: tf.Tensor2D };
+  /**
+   * Run forward and backward on parts of at most this many examples and sum their gradients, each weighted by its
+   * share of the batch: the same mean-loss gradient with the memory of one part (BN statistics then come from each
+   * part, as with one batch per device). The wasm heap ends at 4 GB; the paper's supernet needs 3 GB at batch 64.
+   */
+  microBatch?: number | null;
 }
 
 /**
@@ -29,38 +44,70 @@ export interface StepSpec {
  * the optimiser; frees every intermediate. Shared by the trainer and the search, so both step alike.
  */
 export function optimizationStep(spec: StepSpec): StepResult {
+  const n = spec.labels.shape[0];
+  const size = spec.microBatch ?? n;
+  if (!(Number.isSafeInteger(size) && size > 0))
+    throw new RangeError(`microBatch must be a positive integer, got ${String(spec.microBatch)}`);
   const nameOf = new Map(spec.params.map(([name, v]) => [v.name, name]));
+  const summed = new Map<string, tf.Tensor>();
+  let clipped: { grads: Map<string, tf.Tensor>; norm: tf.Scalar } | undefined;
+  let loss = 0;
+  let correct = 0;
+  try {
+    for (let start = 0; start < n; start += size) {
+      const part = { start, end: Math.min(n, start + size) };
+      const share = (part.end - part.start) / n;
+      const figures = partGradients(spec, part, share, nameOf, summed);
+      loss += figures.loss * share;
+      correct += figures.correct;
+    }
+    clipped = spec.clip === null ? undefined : clipGradNorm(summed, spec.clip);
+    spec.optimizer.step(clipped?.grads ?? summed, spec.lr);
+    return { loss, correct, gradNorm: clipped ? (clipped.norm.dataSync()[0] as number) : null };
+  } finally {
+    tf.dispose([...summed.values(), ...(clipped ? [clipped.norm, ...clipped.grads.values()] : [])]);
+  }
+}
+
+/** Adds `share` times the gradients of one part's mean loss to `summed`; returns the part's loss and hits. */
+function partGradients(
+  spec: StepSpec,
+  part: BatchPart,
+  share: number,
+  nameOf: ReadonlyMap<string, string>,
+  summed: Map<string, tf.Tensor>,
+): { loss: number; correct: number } {
+  const whole = part.start === 0 && part.end === spec.labels.shape[0];
   let logits: tf.Tensor2D | undefined;
   let value: tf.Scalar | undefined;
   let raw: tf.NamedTensorMap = {};
-  let clipped: { grads: Map<string, tf.Tensor>; norm: tf.Scalar } | undefined;
   try {
     ({ value, grads: raw } = tf.variableGrads(
       () => {
-        const out = spec.forward();
+        const out = spec.forward(part);
         logits = tf.keep(out.logits);
-        return out.loss;
+        return whole ? out.loss : tf.mul(out.loss, share);
       },
       spec.params.map(([, v]) => v),
     ));
-    const named = new Map<string, tf.Tensor>();
     for (const [tfName, grad] of Object.entries(raw)) {
       const name = nameOf.get(tfName);
       if (name === undefined) throw new Error(`gradient for an unknown variable ${tfName}`);
-      named.set(name, grad);
+      const previous = summed.get(name);
+      // The first part's gradient is kept as it is (and left out of the disposal below).
+      summed.set(name, previous ? tf.add(previous, grad) : grad);
+      if (previous) previous.dispose();
+      else delete raw[tfName];
     }
-    clipped = spec.clip === null ? undefined : clipGradNorm(named, spec.clip);
-    spec.optimizer.step(clipped?.grads ?? named, spec.lr);
-    const correct = correctCount(logits as unknown as tf.Tensor2D, spec.labels);
-    const [loss, count, norm] = [value.dataSync()[0]!, correct.dataSync()[0]!, clipped?.norm.dataSync()[0]];
-    correct.dispose();
-    return { loss, correct: count, gradNorm: norm ?? null };
+    const labels = whole ? spec.labels : tf.slice(spec.labels, part.start, part.end - part.start);
+    const hits = correctCount(logits as unknown as tf.Tensor2D, labels);
+    const result = {
+      loss: (value.dataSync()[0] as number) / (whole ? 1 : share),
+      correct: hits.dataSync()[0] as number,
+    };
+    tf.dispose([hits, ...(labels === spec.labels ? [] : [labels])]);
+    return result;
   } finally {
-    tf.dispose([
-      ...(logits ? [logits] : []),
-      ...(value ? [value] : []),
-      ...Object.values(raw),
-      ...(clipped ? [clipped.norm, ...clipped.grads.values()] : []),
-    ]);
+    tf.dispose([...(logits ? [logits] : []), ...(value ? [value] : []), ...Object.values(raw)]);
   }
 }
