@@ -1,16 +1,32 @@
+import os from 'node:os';
+import path from 'node:path';
 import { connect, type ConnectionOptions, type KV, type NatsConnection } from 'nats';
-import { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
+import { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, TOPOLOGY, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
 import { ensureTopology, type TopologyReport } from '@lrnas/schema/nats';
 import { initBackend, type BackendInfo } from '@lrnas/engine';
 import type { WorkerConfig } from './config.js';
 import { presenceRecord } from './presence.js';
+import { startJobRunner, type JobRunner } from './job-runner.js';
+
+/** Settings a test or an embedding process may change; not command-line options. */
+export interface WorkerTuning {
+  /** Parent of the jobs' working folders (engine checkpoints); default a folder under the OS temp dir. */
+  workDir?: string;
+  /** `working()` interval in ms; default a quarter of the consumer's AckWait. */
+  heartbeatMs?: number;
+}
+
+const jobsConsumer = TOPOLOGY.consumers[0];
+const ACK_WAIT_MS = jobsConsumer.ack_wait / 1_000_000;
 
 /** A running worker. */
 export interface WorkerHandle {
   readonly id: string;
   readonly backend: BackendInfo;
   readonly topology: TopologyReport;
-  /** Withdraws the presence record and closes the connection. */
+  /** Run ids of the jobs in progress. */
+  readonly running: ReadonlySet<string>;
+  /** Stops taking jobs, hands running ones back (nak), withdraws the presence record and closes the connection. */
   stop(): Promise<void>;
   /** Resolves when the NATS connection closes, with the error that closed it, if any. */
   readonly closed: Promise<void | Error>;
@@ -23,6 +39,7 @@ export interface WorkerHandle {
 export async function startWorker(
   config: WorkerConfig,
   log: (line: string) => void = console.log,
+  tuning: WorkerTuning = {},
 ): Promise<WorkerHandle> {
   const backend = await initBackend(config.backend);
   log(`backend ${backend.name} (${backend.device})`);
@@ -31,6 +48,7 @@ export async function startWorker(
     const topology = await ensureTopology(await nc.jetstreamManager());
     const kv = await nc.jetstream().views.kv(WORKERS_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1 });
     const startedAt = new Date();
+    let currentJobs: string[] = [];
     const announce = () =>
       kv.put(
         config.workerId,
@@ -39,7 +57,7 @@ export async function startWorker(
             workerId: config.workerId,
             backend,
             concurrency: config.concurrency,
-            currentJobs: [],
+            currentJobs,
             startedAt,
             now: new Date(),
           }),
@@ -47,15 +65,33 @@ export async function startWorker(
       );
     await announce();
     log(`worker ${config.workerId} connected to ${nc.getServer()}; topology: ${summarise(topology)}`);
-    const timer = setInterval(() => {
+    const refresh = () => {
       announce().catch((error: unknown) => log(`presence update failed: ${String(error)}`));
-    }, PRESENCE_INTERVAL_MS);
+    };
+    const timer = setInterval(refresh, PRESENCE_INTERVAL_MS);
+    const runner: JobRunner = await startJobRunner({
+      nc,
+      workerId: config.workerId,
+      backend: backend.name,
+      dataDir: config.dataDir,
+      workDir: tuning.workDir ?? path.join(os.tmpdir(), 'lrnas-worker', config.workerId),
+      concurrency: config.concurrency,
+      heartbeatMs: tuning.heartbeatMs ?? ACK_WAIT_MS / 4,
+      maxDeliver: jobsConsumer.max_deliver,
+      log,
+      onJobsChanged: (runIds) => {
+        currentJobs = runIds;
+        refresh();
+      },
+    });
     return {
       id: config.workerId,
       backend,
       topology,
+      running: runner.running,
       closed: nc.closed(),
       stop: async () => {
+        await runner.stop();
         clearInterval(timer);
         await withdraw(kv, config.workerId, log);
         await nc.drain();

@@ -1,0 +1,154 @@
+import type { AttackSpec, Stage, ThreatModel } from '@lrnas/schema';
+import type { EpochSummary, PipelineEvent, SearchEpochSummary } from '@lrnas/engine';
+import type { EventBody, MetricPoint } from './event-publisher.js';
+
+/** Where engine events go: one event at a time, metric points batched by the sink. */
+export interface EventSink {
+  emit(body: EventBody): void;
+  metric(points: MetricPoint[]): void;
+}
+
+/** Facts about a job that engine events do not carry but contract events need. */
+export interface ForwardingContext {
+  workerId: string;
+  backend: string;
+  seed: number;
+  /** The network a selected genotype's parameters are counted for. */
+  network: { channels: number; layers: number; classes: number; inputChannels: number; imageSize: number };
+  /** The attacks as the job named them, in the order the engine reports them. */
+  attacks: AttackSpec[];
+  threatModel: ThreatModel;
+}
+
+/**
+ * Translates the engine's pipeline events (a search or training run's events arrive wrapped the
+ * same way) into contract events. Per-step figures become metric points keyed by the run's global
+ * step; epoch summaries use separate `.../epoch/...` keys, since the gateway stores those at step
+ * = epoch and the two must not collide.
+ */
+export function forwardEngineEvent(event: PipelineEvent, sink: EventSink, context: ForwardingContext): void {
+  switch (event.type) {
+    case 'stage':
+      if (event.status !== 'completed') {
+        sink.emit({
+          type: 'status',
+          status: 'RUNNING',
+          stage: event.stage,
+          workerId: context.workerId,
+          backend: context.backend,
+        });
+      }
+      break;
+    case 'search': {
+      const e = event.event;
+      if (e.type === 'step') {
+        sink.metric([
+          { key: 'search/loss', step: e.step, value: finite(e.loss) },
+          { key: 'search/accuracy', step: e.step, value: e.accuracy },
+          { key: 'search/lr', step: e.step, value: e.lr },
+        ]);
+      } else if (e.type === 'epoch') {
+        sink.emit(searchEpoch(e));
+      } else if (e.type === 'contributions') {
+        sink.emit({ type: 'snapshot', epoch: e.epoch, alphas: e.alphas, contributions: e.values });
+      } else if (e.type === 'genotype') {
+        sink.emit({
+          type: 'genotype',
+          stage: 'search',
+          epoch: e.epoch,
+          genotype: e.genotype,
+          network: context.network,
+          params: e.params,
+          final: false,
+        });
+      }
+      break;
+    }
+    case 'selection':
+      sink.emit({
+        type: 'genotype',
+        stage: 'select',
+        genotype: event.genotype,
+        network: context.network,
+        params: event.params,
+        final: true,
+      });
+      break;
+    case 'train': {
+      const e = event.event;
+      if (e.type === 'step') {
+        sink.metric([
+          { key: 'train/loss', step: e.step, value: finite(e.loss) },
+          { key: 'train/accuracy', step: e.step, value: e.accuracy },
+          { key: 'train/lr', step: e.step, value: e.lr },
+          { key: 'train/epsilon', step: e.step, value: e.epsilon },
+        ]);
+      } else if (e.type === 'epoch') {
+        sink.emit(trainEpoch(e));
+      }
+      break;
+    }
+    case 'evaluate-progress':
+      break;
+    case 'evaluation': {
+      const report = event.report;
+      report.attacks.forEach((attack, index) => {
+        sink.emit({
+          type: 'evaluation',
+          attack: context.attacks[index] ?? { name: attack.name as AttackSpec['name'] },
+          threatModel: context.threatModel,
+          examples: report.data.examples,
+          seed: context.seed,
+          cleanAccuracy: report.cleanAccuracy,
+          robustAccuracy: attack.robustAccuracy,
+          backend: report.backend.name,
+          engineVersion: report.engineVersion,
+        });
+      });
+      break;
+    }
+  }
+}
+
+function searchEpoch(e: SearchEpochSummary): EventBody {
+  return epochEvent('search', e.epoch, e.epochs, e.seconds, {
+    'search/epoch/train_loss': e.trainLoss,
+    'search/epoch/train_accuracy': e.trainAccuracy,
+    'search/epoch/valid_accuracy': e.validAccuracy,
+    'search/epoch/scoring_clean': e.scoringClean,
+    'search/epoch/scoring_adversarial': e.scoringAdversarial,
+    'search/epoch/params': e.params,
+  });
+}
+
+function trainEpoch(e: EpochSummary): EventBody {
+  return epochEvent('train', e.epoch, e.epochs, e.seconds, {
+    'train/epoch/train_loss': e.trainLoss,
+    'train/epoch/train_accuracy': e.trainAccuracy,
+    'train/epoch/test_accuracy': e.testAccuracy,
+    'train/epoch/test_pgd_accuracy': e.testPgdAccuracy,
+    'train/epoch/lr': e.lr,
+  });
+}
+
+function epochEvent(
+  stage: Stage,
+  epoch: number,
+  epochs: number,
+  seconds: number,
+  metrics: Record<string, number | null>,
+): EventBody {
+  return {
+    type: 'epoch',
+    stage,
+    epoch,
+    epochs,
+    seconds,
+    metrics: Object.fromEntries(Object.entries(metrics).map(([key, value]) => [key, finite(value)])),
+  };
+}
+
+/** The contract stores a non-finite value (a diverged loss) as null. */
+function finite(value: number | null): number | null {
+  return value !== null && Number.isFinite(value) ? value : null;
+}

@@ -1,0 +1,102 @@
+import type { JetStreamClient } from 'nats';
+import { ContractError, eventCodec, eventSubject, LIMITS, type MetricEvent, type RunEvent } from '@lrnas/schema';
+
+type Envelope = 'v' | 'runId' | 'attempt' | 'seq' | 'time';
+/** A contract event without the envelope the publisher adds. */
+export type EventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, Envelope> : never) : never;
+export type MetricPoint = MetricEvent['points'][number];
+
+/** How metric points are batched. */
+export interface BatchingOptions {
+  /** Publish the buffered points once this many are waiting. */
+  maxPoints?: number;
+  /** ...or once the oldest waiting point is this old (checked as points arrive). */
+  maxAgeMs?: number;
+}
+
+/**
+ * Publishes the events of one delivery of a run: adds run id, attempt and a rising sequence, batches
+ * metric points, and publishes strictly in order through JetStream. The engine reports through
+ * synchronous callbacks, so `emit` only queues; `flush` waits until JetStream has stored everything
+ * queued and rethrows the first publish error.
+ */
+export class RunEventPublisher {
+  #seq = 0;
+  #points: MetricPoint[] = [];
+  #oldestPointAt = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #error: unknown;
+  readonly #maxPoints: number;
+  readonly #maxAgeMs: number;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    readonly runId: string,
+    readonly attempt: number,
+    batching: BatchingOptions = {},
+  ) {
+    this.#maxPoints = Math.min(batching.maxPoints ?? 500, LIMITS.metricPointsPerBatch);
+    this.#maxAgeMs = batching.maxAgeMs ?? 1000;
+  }
+
+  /** Queues one event; pending metric points go first so that the stream keeps the engine's order. */
+  emit(body: EventBody): void {
+    this.#flushPoints();
+    this.#enqueue(body);
+  }
+
+  /** Adds metric points to the current batch. */
+  metric(points: MetricPoint[]): void {
+    if (points.length === 0) return;
+    if (this.#points.length === 0) this.#oldestPointAt = Date.now();
+    this.#points.push(...points);
+    if (this.#points.length >= this.#maxPoints || Date.now() - this.#oldestPointAt >= this.#maxAgeMs) {
+      this.#flushPoints();
+    }
+  }
+
+  /** Resolves once JetStream acknowledged every event queued so far. */
+  async flush(): Promise<void> {
+    this.#flushPoints();
+    await this.#chain;
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  #flushPoints(): void {
+    while (this.#points.length > 0) {
+      const points = this.#points.splice(0, this.#maxPoints);
+      this.#enqueue({ type: 'metric', points });
+    }
+  }
+
+  #enqueue(body: EventBody): void {
+    const event = {
+      ...body,
+      v: 1,
+      runId: this.runId,
+      attempt: this.attempt,
+      seq: this.#seq++,
+      time: new Date().toISOString(),
+    } as RunEvent;
+    let data: Uint8Array;
+    try {
+      data = eventCodec.encode(event);
+    } catch (error) {
+      // An engine figure the contract refuses (a NaN in a matrix, say) must not kill a long run:
+      // the event is replaced by a warning that says what was dropped and why.
+      if (!(error instanceof ContractError) || body.type === 'log') throw error;
+      this.#enqueue({ type: 'log', level: 'warn', message: `${body.type} event dropped: ${error.message}` });
+      return;
+    }
+    // The message id makes a re-sent publish (client retry) a no-op in the events stream.
+    const msgID = `${this.runId}:${this.attempt}:${event.seq}`;
+    this.#chain = this.#chain.then(async () => {
+      if (this.#error !== undefined) return;
+      try {
+        await this.js.publish(eventSubject(this.runId, event.type), data, { msgID });
+      } catch (error) {
+        this.#error = error;
+      }
+    });
+  }
+}

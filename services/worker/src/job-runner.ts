@@ -1,0 +1,230 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import {
+  cancelSubject,
+  ContractError,
+  ErrorCode,
+  jobCodec,
+  JOBS_CONSUMER,
+  JOBS_STREAM,
+  LrnasError,
+  RUN_ID_PATTERN,
+  type Job,
+} from '@lrnas/schema';
+import { RunEventPublisher } from './event-publisher.js';
+import { executeJob } from './job-execution.js';
+import { UnsupportedJobError } from './job-setup.js';
+
+/** What the job runner needs. */
+export interface JobRunnerOptions {
+  nc: NatsConnection;
+  workerId: string;
+  backend: string;
+  dataDir: string;
+  /** Parent of every job's working folder. */
+  workDir: string;
+  /** Jobs run at once. */
+  concurrency: number;
+  /** `working()` interval; well inside the consumer's AckWait (2 minutes). */
+  heartbeatMs: number;
+  /** Deliveries after which a failing job is FAILED instead of handed back (the consumer's max_deliver). */
+  maxDeliver: number;
+  log: (line: string) => void;
+  /** Told when the set of running jobs changes (the presence record lists them). */
+  onJobsChanged?: (runIds: string[]) => void;
+}
+
+/** A started job runner. */
+export interface JobRunner {
+  /** Run ids of the jobs in progress. */
+  readonly running: ReadonlySet<string>;
+  /** Stops pulling, interrupts running jobs and hands them back to the queue (nak); resolves when all stopped. */
+  stop(): Promise<void>;
+}
+
+/** How long one pull waits for a job, so that a stop is noticed within this time. */
+const PULL_EXPIRES_MS = 2000;
+/** Delay before a job handed back after a transient failure is offered again. */
+const RETRY_DELAY_MS = 5000;
+
+/** Starts `concurrency` pull loops on the shared durable consumer, one job at a time each. */
+export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunner> {
+  const js = options.nc.jetstream();
+  const consumer = await js.consumers.get(JOBS_STREAM, JOBS_CONSUMER);
+  const stopping = new AbortController();
+  const running = new Set<string>();
+  const changed = () => options.onJobsChanged?.([...running]);
+
+  const loop = async (): Promise<void> => {
+    while (!stopping.signal.aborted) {
+      let msg: JsMsg | null;
+      try {
+        msg = await consumer.next({ expires: PULL_EXPIRES_MS });
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        options.log(`pulling a job failed: ${String(error)}`);
+        await delay(1000);
+        continue;
+      }
+      if (!msg) continue;
+      await handleJobMessage(msg, js, options, stopping.signal, {
+        started: (runId) => {
+          running.add(runId);
+          changed();
+        },
+        finished: (runId) => {
+          running.delete(runId);
+          changed();
+        },
+      });
+    }
+  };
+  const loops = Array.from({ length: options.concurrency }, () =>
+    loop().catch((error: unknown) => options.log(`job loop ended: ${String(error)}`)),
+  );
+  return {
+    running,
+    stop: async () => {
+      stopping.abort();
+      await Promise.all(loops);
+    },
+  };
+}
+
+/**
+ * Runs one job message to its end: decodes it (a bad one is terminated with a FAILED event), runs
+ * it with heartbeats and a cancel subscription, publishes its final status and then settles the
+ * message: ack when finished, nak when handed back, term when it can never succeed.
+ */
+async function handleJobMessage(
+  msg: JsMsg,
+  js: JetStreamClient,
+  options: JobRunnerOptions,
+  stopSignal: AbortSignal,
+  track: { started(runId: string): void; finished(runId: string): void },
+): Promise<void> {
+  const attempt = msg.info.deliveryCount;
+  let job: Job;
+  try {
+    job = jobCodec.decode(msg.data);
+  } catch (error) {
+    await refuseMalformed(msg, js, options, attempt, error);
+    return;
+  }
+  const { runId } = job;
+  const events = new RunEventPublisher(js, runId, attempt);
+  const workDir = path.join(options.workDir, runId);
+  const abort = new AbortController();
+  let cancelled = false;
+  const cancelSub = options.nc.subscribe(cancelSubject(runId), {
+    callback: () => {
+      cancelled = true;
+      abort.abort();
+    },
+  });
+  const onStop = () => abort.abort();
+  stopSignal.addEventListener('abort', onStop);
+  // A timer, not per-event calls: one epoch or one evaluation may outlast AckWait without an event.
+  const heartbeat = setInterval(() => msg.working(), options.heartbeatMs);
+  track.started(runId);
+  options.log(`run ${runId}: ${job.kind} job, attempt ${attempt}`);
+  try {
+    events.emit({ type: 'status', status: 'RUNNING', workerId: options.workerId, backend: options.backend });
+    let settle: 'ack' | 'nak' | 'term';
+    try {
+      const outcome = await executeJob(job, {
+        workerId: options.workerId,
+        backend: options.backend,
+        dataDir: options.dataDir,
+        workDir,
+        signal: abort.signal,
+        sink: events,
+      });
+      if (outcome === 'completed') {
+        events.emit({ type: 'status', status: 'SUCCEEDED' });
+        settle = 'ack';
+      } else if (cancelled) {
+        events.emit({ type: 'status', status: 'CANCELLED' });
+        settle = 'ack';
+      } else {
+        // Stopped by the worker's shutdown: the engine kept its checkpoint; another delivery resumes.
+        events.emit({ type: 'log', level: 'info', message: `worker ${options.workerId} stopped; job handed back` });
+        settle = 'nak';
+      }
+    } catch (error) {
+      const final = isPermanent(error) || attempt >= options.maxDeliver;
+      events.emit(
+        final
+          ? { type: 'status', status: 'FAILED', error: errorOf(error) }
+          : { type: 'log', level: 'error', message: `attempt ${attempt} failed: ${errorOf(error).message}` },
+      );
+      settle = final ? 'term' : 'nak';
+      options.log(`run ${runId}: ${final ? 'failed' : 'attempt failed'}: ${errorOf(error).message}`);
+    }
+    // Settle only once JetStream holds the final events; if that fails, AckWait redelivers the job.
+    await events.flush();
+    if (settle === 'ack') msg.ack();
+    else if (settle === 'term') msg.term();
+    else msg.nak(cancelled || stopSignal.aborted ? 0 : RETRY_DELAY_MS);
+    if (settle !== 'nak') await fs.rm(workDir, { recursive: true, force: true });
+    options.log(`run ${runId}: ${settle}`);
+  } catch (error) {
+    options.log(`run ${runId}: events could not be stored, leaving the job to redelivery: ${String(error)}`);
+  } finally {
+    clearInterval(heartbeat);
+    stopSignal.removeEventListener('abort', onStop);
+    cancelSub.unsubscribe();
+    track.finished(runId);
+  }
+}
+
+/** Terminates an undecodable job, telling its run why when the message names one. */
+async function refuseMalformed(
+  msg: JsMsg,
+  js: JetStreamClient,
+  options: JobRunnerOptions,
+  attempt: number,
+  error: unknown,
+): Promise<void> {
+  const reason = `malformed job: ${errorOf(error).message}`;
+  const runId = runIdOf(msg.data);
+  try {
+    if (runId) {
+      const events = new RunEventPublisher(js, runId, attempt);
+      events.emit({ type: 'status', status: 'FAILED', error: { code: ErrorCode.BAD_MESSAGE, message: reason } });
+      await events.flush();
+    }
+    options.log(`${runId ? `run ${runId}` : `job message ${msg.seq}`}: ${reason}; terminated`);
+    // No reason text: older servers ignore a "+TERM reason" ack; the FAILED event carries the reason.
+    msg.term();
+  } catch (publishError) {
+    options.log(`job message ${msg.seq}: ${reason}; its FAILED event was not stored: ${String(publishError)}`);
+  }
+}
+
+/** The run id of a message that failed validation, if it has a usable one. */
+function runIdOf(data: Uint8Array): string | undefined {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(data)) as { runId?: unknown };
+    return typeof value?.runId === 'string' && RUN_ID_PATTERN.test(value.runId) ? value.runId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Errors that a redelivery cannot fix: bad settings, an unsupported kind. */
+function isPermanent(error: unknown): boolean {
+  return error instanceof ContractError || error instanceof UnsupportedJobError;
+}
+
+function errorOf(error: unknown): { code: string; message: string } {
+  const code =
+    error instanceof LrnasError ? error.code : error instanceof UnsupportedJobError ? 'UNSUPPORTED' : 'ENGINE_ERROR';
+  const message = error instanceof Error ? error.message : String(error);
+  return { code, message: message.slice(0, 8000) };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
