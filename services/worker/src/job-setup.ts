@@ -2,8 +2,10 @@ import type { AttackSpec, EvaluateJob, Job, PipelineJob, SearchJob, ThreatModel,
 import {
   loadDataset,
   resolveSearchSettings,
+  resolvePipelineTraining,
   resolveSelectionSettings,
   resolveTrainSettings,
+  TINY_PIPELINE,
   type Dataset,
   type EvaluateSettings,
   type PipelineSettings,
@@ -11,13 +13,6 @@ import {
   type SelectionSettings,
   type TrainSettings,
 } from '@lrnas/engine';
-
-/**
- * Defaults of the tiny preset's retraining and evaluation, as `lrnas pipeline --preset tiny` uses
- * them (services/engine/src/cli/commands/pipeline.ts, TINY_PIPELINE): a job on the tiny preset
- * should behave like the CLI on it.
- */
-const TINY_RETRAINING = { epochs: 2, batchSize: 64, evalExamples: 500, epsilonWarmupEpochs: 1 } as const;
 
 /** Data of a job, loaded from the packaged sets or `dataDir`. */
 export interface JobData {
@@ -72,21 +67,8 @@ function planSearch(job: SearchJob | PipelineJob): SearchPlan {
 function planPipeline(job: PipelineJob): PipelinePlan {
   const { search, selection } = planSearch(job);
   const tiny = search.preset === 'tiny';
-  const defaults = tiny
-    ? {
-        // The tiny pipeline retrains at the size the budget was counted at; the paper at C=36, L=20.
-        channels: selection.channels,
-        layers: selection.layers,
-        epochs: TINY_RETRAINING.epochs,
-        batchSize: TINY_RETRAINING.batchSize,
-      }
-    : {};
-  const training = resolveTrainSettings(
-    { ...defaults, ...definedOnly(job.train) },
-    job.dataset.name,
-    tiny ? { epsilonWarmupEpochs: TINY_RETRAINING.epsilonWarmupEpochs } : {},
-  );
-  const examples = job.evaluate.examples ?? (tiny ? TINY_RETRAINING.evalExamples : undefined);
+  const training = resolvePipelineTraining(definedOnly(job.train), job.dataset.name, search, selection);
+  const examples = job.evaluate.examples ?? (tiny ? TINY_PIPELINE.evalExamples : undefined);
   const evaluate: EvaluateSettings = {
     threatModel: job.evaluate.threatModel,
     attacks: job.evaluate.attacks,

@@ -1,5 +1,5 @@
 import { ContractError, formatPath, searchConfigSchema, selectionConfigSchema, type DatasetName } from '@lrnas/schema';
-import { defaultEpsilon } from '../train/settings.js';
+import { defaultEpsilon, resolveTrainSettings, type TrainSettings } from '../train/settings.js';
 import type { ContributionMode } from './contribution.js';
 import type { BnStatistics } from './scorer.js';
 
@@ -224,4 +224,35 @@ export function resolveSelectionSettings(config: unknown, preset: SearchPreset):
     channels: c.channels ?? defaults.channels,
     layers: c.layers ?? defaults.layers,
   };
+}
+
+/**
+ * Retraining and evaluation of the tiny preset's pipeline: at the size the budget was counted at, 2 epochs of
+ * batch 64 with the adversary's radius grown over the first epoch (a tiny network trained against the full radius
+ * from its first step stays at chance), and 500 test images evaluated. The CLI and the worker both use these.
+ */
+export const TINY_PIPELINE = { trainEpochs: 2, trainBatchSize: 64, epsilonWarmupEpochs: 1, evalExamples: 500 } as const;
+
+/**
+ * The retraining settings of a pipeline: `config` (a TrainConfig; its set fields win) over the preset's defaults —
+ * the tiny preset's above, the paper's retraining (C=36, L=20, 110 epochs) otherwise. Throws a ContractError naming
+ * the offending field.
+ */
+export function resolvePipelineTraining(
+  config: Record<string, unknown>,
+  dataset: DatasetName,
+  search: SearchSettings,
+  selection: SelectionSettings,
+): TrainSettings {
+  if (search.preset !== 'tiny') return resolveTrainSettings(config, dataset);
+  const defaults = {
+    channels: selection.channels,
+    layers: selection.layers,
+    epochs: TINY_PIPELINE.trainEpochs,
+    batchSize: TINY_PIPELINE.trainBatchSize,
+  };
+  const defined = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  return resolveTrainSettings({ ...defaults, ...defined }, dataset, {
+    epsilonWarmupEpochs: TINY_PIPELINE.epsilonWarmupEpochs,
+  });
 }

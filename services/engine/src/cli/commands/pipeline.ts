@@ -5,7 +5,8 @@ import { loadDataset } from '../../data/load.js';
 import { PIPELINE_FILES, runPipeline, type PipelineEvent } from '../../search/pipeline.js';
 import { parseAttackList, type EvaluateSettings } from '../../train/evaluate.js';
 import { TRAIN_METHODS } from '../../train/objectives.js';
-import { resolveTrainSettings, type TrainSettings } from '../../train/settings.js';
+import type { TrainSettings } from '../../train/settings.js';
+import { resolvePipelineTraining, TINY_PIPELINE } from '../../search/settings.js';
 import type { TrainEvent } from '../../train/trainer.js';
 import { defineCommand, UsageError, type CliIo, type FlagSpec } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -19,9 +20,6 @@ import {
   usageFromEngine,
 } from '../search-flags.js';
 import { optionalNumber } from './train.js';
-
-/** Retraining epochs, batch size and evaluation examples of the tiny preset's pipeline. */
-export const TINY_PIPELINE = { trainEpochs: 2, trainBatchSize: 64, evalExamples: 500 } as const;
 
 const PIPELINE_FLAGS = {
   ...SEARCH_FLAGS,
@@ -75,20 +73,15 @@ export default defineCommand({
     const trainConfig: Record<string, unknown> = {
       method,
       threatModel: eps === undefined ? undefined : { norm: 'linf', epsilon: eps },
-      epochs: flags['train-epochs'] ?? (tiny ? TINY_PIPELINE.trainEpochs : undefined),
-      batchSize: flags['train-batch-size'] ?? (tiny ? TINY_PIPELINE.trainBatchSize : undefined),
+      epochs: flags['train-epochs'],
+      batchSize: flags['train-batch-size'],
       learningRate: optionalNumber(flags['train-lr'], 'train-lr', { min: 0, max: 10, exclusiveMin: true }),
-      // The tiny pipeline retrains at the size the budget was counted at; the paper at C=36, L=20.
-      channels: tiny ? selection.channels : undefined,
-      layers: tiny ? selection.layers : undefined,
     };
     for (const key of Object.keys(trainConfig)) if (trainConfig[key] === undefined) delete trainConfig[key];
     let training: TrainSettings;
     let attacks: EvaluateSettings['attacks'];
     try {
-      // A tiny network trained for two epochs against the full radius from its first step stays at chance; the tiny
-      // pipeline grows the adversary's radius over the first epoch instead.
-      training = resolveTrainSettings(trainConfig, dataset, tiny ? { epsilonWarmupEpochs: 1 } : {});
+      training = resolvePipelineTraining(trainConfig, dataset, search, selection);
     } catch (error) {
       throw usageFromEngine(error, {
         epochs: '--train-epochs',
