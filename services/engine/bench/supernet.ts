@@ -74,16 +74,8 @@ export function prepareSupernetWorkload(engine: Engine, config: BenchConfig): Pr
         const began = performance.now();
         const stats = engine.emptyScoringStats();
         // In parts of 32 images on the paper's supernet, as its preset does (the wasm heap ends at 4 GB).
-        const part = paperSized ? 32 : n;
-        const pieces: tf.Tensor4D[] = [];
-        for (let start = 0; start < n; start += part) {
-          const count = Math.min(part, n - start);
-          const [xs, ys] = [tf.slice(x, start, count), tf.slice(y, start, count)];
-          pieces.push(engine.fgsm((input) => net.forward(input, weights, ctx), xs, ys, { epsilon: shape.epsilon }));
-          tf.dispose([xs, ys]);
-        }
-        const adversarial = tf.concat(pieces) as tf.Tensor4D;
-        tf.dispose(pieces);
+        const model = (input: tf.Tensor4D): tf.Tensor2D => net.forward(input, weights, ctx);
+        const adversarial = engine.fgsmInParts(model, x, y, shape.epsilon, paperSized ? 32 : null);
         const estimate = await engine.estimateContributions(
           // Masks per pass as the presets measure them (tiny 8, paper 2: its cells are 8 times larger).
           async () =>

@@ -6,6 +6,7 @@ export * from './zscore.js';
 export * from './contribution.js';
 export * from './alpha-update.js';
 export * from './scorer.js';
+export * from './fgsm-parts.js';
 export * from './selection.js';
 export * from './alphas-file.js';
 export * from './settings.js';

@@ -12,14 +12,16 @@ export interface MixingWeights {
   reduce: Float32Array;
 }
 
+/** Softmax of one row, shifted by its maximum for stability. */
+export function softmax(row: readonly number[]): number[] {
+  const max = Math.max(...row);
+  const exps = row.map((a) => Math.exp(a - max));
+  const total = exps.reduce((s, e) => s + e, 0);
+  return exps.map((e) => e / total);
+}
+
 /** softmax of each edge's 8 architecture weights (lrnas-method.md section 2). */
 export function edgeSoftmax(alphas: EdgeMatrices): EdgeMatrices {
-  const softmax = (row: number[]): number[] => {
-    const max = Math.max(...row);
-    const exps = row.map((a) => Math.exp(a - max));
-    const total = exps.reduce((s, e) => s + e, 0);
-    return exps.map((e) => e / total);
-  };
   return { normal: alphas.normal.map(softmax), reduce: alphas.reduce.map(softmax) };
 }
 

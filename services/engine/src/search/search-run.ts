@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError, type Genotype } from '@lrnas/schema';
-import { fgsm } from '../attacks/fgsm.js';
 import { EpochPlan } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { limitSize, splitHalves } from '../data/splits.js';
@@ -10,9 +9,10 @@ import { correctCount, crossEntropy } from '../train/losses.js';
 import { Sgd } from '../train/optimizer.js';
 import { optimizationStep } from '../train/step.js';
 import { cosineLr } from '../train/schedule.js';
-import { fingerprintData, type DataFingerprint } from '../train/state.js';
+import { checkSameData, fingerprintData, type DataFingerprint } from '../train/state.js';
 import { initialMomentum, updateArchitecture, type MomentumState } from './alpha-update.js';
 import { estimateContributions, type ContributionEstimate, type PermutationScorer } from './contribution.js';
+import { fgsmInParts } from './fgsm-parts.js';
 import { mixingWeights, type MixingWeights } from './mixing.js';
 import { emptyScoringStats, scoringContext, SupernetScorer, type ScoringStats } from './scorer.js';
 import {
@@ -196,14 +196,11 @@ export class SearchRun {
   static fromCheckpoint(checkpoint: SearchCheckpoint, train: Dataset): SearchRun {
     const s = checkpoint.state;
     const run = new SearchRun({ settings: s.settings, selection: s.selection, seed: s.seed, train });
-    for (const key of Object.keys(s.data) as Array<keyof DataFingerprint>) {
-      if (run.data[key] !== s.data[key]) {
-        run.dispose();
-        throw new ContractError(
-          'data',
-          `the checkpoint ${checkpoint.file} was made on other data: its ${key} is ${JSON.stringify(s.data[key])}, here ${JSON.stringify(run.data[key])}`,
-        );
-      }
+    try {
+      checkSameData(s.data, run.data, checkpoint.file);
+    } catch (error) {
+      run.dispose();
+      throw error;
     }
     try {
       run.supernet.loadState(new Map([...checkpoint.tensors.parameter, ...checkpoint.tensors.buffer]));
@@ -498,21 +495,7 @@ export class SearchRun {
   #fgsm(x: tf.Tensor4D, y: tf.Tensor1D, weights: MixingWeights): tf.Tensor4D {
     const s = this.settings;
     const ctx = scoringContext(s.scoringStatistics, 1);
-    const craft = (xs: tf.Tensor4D, ys: tf.Tensor1D): tf.Tensor4D =>
-      fgsm((input) => this.supernet.forward(input, weights, ctx), xs, ys, { epsilon: s.fgsmEpsilon });
-    const n = y.shape[0];
-    const size = s.microBatch ?? n;
-    if (size >= n) return craft(x, y);
-    const parts: tf.Tensor4D[] = [];
-    for (let start = 0; start < n; start += size) {
-      const count = Math.min(size, n - start);
-      const [xs, ys] = [tf.slice(x, start, count), tf.slice(y, start, count)];
-      parts.push(craft(xs, ys));
-      tf.dispose([xs, ys]);
-    }
-    const out = tf.concat(parts) as tf.Tensor4D;
-    tf.dispose(parts);
-    return out;
+    return fgsmInParts((input) => this.supernet.forward(input, weights, ctx), x, y, s.fgsmEpsilon, s.microBatch);
   }
 
   /** Clean accuracy of the full supernet (inference) on the first `validExamples` valid images. */

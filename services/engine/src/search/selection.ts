@@ -2,6 +2,7 @@ import { CONCAT, ContractError, NODES, OPS, type Genotype, type GenotypePair, ty
 import { countParameters } from '../nn/cost.js';
 import { validateNetworkShape, type NetworkShape } from '../nn/plan.js';
 import { parseEdgeMatrices } from './alphas-file.js';
+import { softmax } from './mixing.js';
 import { CELL_TYPES, edgeOf, inputOfEdge, nodeOfEdge, type CellType, type EdgeMatrices } from './space.js';
 
 /**
@@ -157,14 +158,6 @@ export function selectGreedy(alphas: EdgeMatrices, options: SelectionOptions): S
     step('placed');
   }
   return { genotype, params, mode, trace };
-}
-
-/** Softmax of one row, shifted by its maximum for stability. */
-function softmax(row: readonly number[]): number[] {
-  const top = Math.max(...row);
-  const exps = row.map((v) => Math.exp(v - top));
-  const total = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / total);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ContractError } from '@lrnas/schema';
 import type { Dataset } from '../data/dataset.js';
 
 /** Where a run stands: the next batch to train is `batch` of `epoch`; `step` steps are done in all. */
@@ -72,4 +73,16 @@ export function fingerprintData(train: Dataset, test: Dataset | undefined): Data
 /** An empty accumulator. */
 export function emptyAccumulator(): EpochAccumulator {
   return { lossSum: 0, correct: 0, examples: 0, steps: 0, seconds: 0 };
+}
+
+/** Refuses a checkpoint made on other data than `found`, naming the first field that differs. */
+export function checkSameData(stored: DataFingerprint, found: DataFingerprint, file: string): void {
+  for (const key of Object.keys(stored) as Array<keyof DataFingerprint>) {
+    if (found[key] !== stored[key]) {
+      throw new ContractError(
+        'data',
+        `the checkpoint ${file} was made on other data: its ${key} is ${JSON.stringify(stored[key])}, here ${JSON.stringify(found[key])}`,
+      );
+    }
+  }
 }

@@ -20,6 +20,7 @@ import { optimizationStep } from './step.js';
 import { dropPathProbability, learningRate } from './schedule.js';
 import { scheduleOf, trainingEpsilon, type TrainSettings } from './settings.js';
 import {
+  checkSameData,
   emptyAccumulator,
   fingerprintData,
   type DataFingerprint,
@@ -198,14 +199,7 @@ export class Trainer {
   static fromCheckpoint(checkpoint: Checkpoint, data: { train: Dataset; test?: Dataset }): Trainer {
     const m = checkpoint.manifest;
     const found = fingerprintData(data.train, data.test);
-    for (const key of Object.keys(m.data) as Array<keyof DataFingerprint>) {
-      if (found[key] !== m.data[key]) {
-        throw new ContractError(
-          'data',
-          `the checkpoint ${checkpoint.file} was made on other data: its ${key} is ${JSON.stringify(m.data[key])}, here ${JSON.stringify(found[key])}`,
-        );
-      }
-    }
+    checkSameData(m.data, found, checkpoint.file);
     const trainer = new Trainer({ genotype: m.genotype, settings: m.settings, seed: m.seed, ...data });
     const spec = trainer.networkSpec();
     for (const key of Object.keys(spec) as Array<keyof NetworkSpec>) {
