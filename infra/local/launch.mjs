@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureChromium } from './lib/chromium.mjs';
 import { ensureDependencies, ensureWebBuild } from './lib/deps.mjs';
 import { ensureNatsServer, startNatsServer } from './lib/nats-server.mjs';
 import { portOrFree, waitForHttp } from './lib/ports.mjs';
@@ -191,6 +192,8 @@ async function test(filters) {
     console.error(`no test files match ${filters.join(' ')}`);
     return 1;
   }
+  // The dashboard's browser test drives Debian's Chromium.
+  if (files.some((f) => f.startsWith(path.join('web', 'test')))) ensureChromium(log);
   log(`running ${files.length} test files`);
   const env = { ...process.env, ...runtimeEnv() };
   return runTests(root, files, { env, concurrency: Math.max(1, Math.min(2, os.availableParallelism())) });

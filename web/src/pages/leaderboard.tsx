@@ -1,0 +1,190 @@
+/** The leaderboard: filters in the address, a ranked table, the size/robustness scatter, live. */
+import { useEffect, useState } from 'preact/hooks';
+import { count, percent } from '../lib/format.js';
+import { paretoFront } from '../lib/pareto.js';
+import { LEADERBOARD, LEADERBOARD_LIVE } from '../lib/queries.js';
+import { paths } from '../lib/route.js';
+import { ParetoScatter } from '../ui/charts.js';
+import { ErrorBox, Link, Loading } from '../ui/common.js';
+import { navigate, useQuery, useSubscription } from '../ui/hooks.js';
+import { DATASETS } from './experiments.js';
+
+interface Entry {
+  rank: number;
+  params: number;
+  flops: number | null;
+  robustAccuracy: number;
+  cleanAccuracy: number;
+  architecture: { hash: string };
+  run: { id: string; experiment: { id: string; name: string } };
+  decisive: { attack: string };
+  suite: { attack: string; robustAccuracy: number }[];
+}
+
+const ATTACKS = ['', 'FGSM', 'PGD', 'CW', 'APGD_CE', 'APGD_DLR', 'SQUARE'];
+
+/** Leaderboard filters read from the address (so a view can be shared), with their problems. */
+export function readFilters(query: URLSearchParams): {
+  dataset: string;
+  norm: string;
+  epsilon: string;
+  maxParams: string;
+  attack: string;
+  errors: string[];
+} {
+  const dataset = query.get('dataset') ?? 'MNIST';
+  const norm = (query.get('norm') ?? 'LINF').toUpperCase();
+  const epsilon = query.get('epsilon') ?? '0.3';
+  const maxParams = query.get('maxParams') ?? '';
+  const attack = query.get('attack') ?? '';
+  const errors: string[] = [];
+  if (!(DATASETS as readonly string[]).includes(dataset)) errors.push(`unknown data set ${dataset}`);
+  if (norm !== 'LINF' && norm !== 'L2') errors.push(`norm must be LINF or L2, got ${norm}`);
+  if (!(Number(epsilon) > 0)) errors.push(`epsilon must be a number above 0, got "${epsilon}"`);
+  if (maxParams && !(Number(maxParams) > 0))
+    errors.push(`the parameter limit must be a number above 0, got "${maxParams}"`);
+  if (!ATTACKS.includes(attack)) errors.push(`unknown attack ${attack}`);
+  return { dataset, norm, epsilon, maxParams, attack, errors };
+}
+
+export function LeaderboardPage({ query }: { query: URLSearchParams }) {
+  const filters = readFilters(query);
+  const [form, setForm] = useState(filters);
+  useEffect(() => setForm(filters), [query.toString()]);
+  const variables = {
+    dataset: filters.dataset,
+    threatModel: { norm: filters.norm, epsilon: Number(filters.epsilon) },
+    maxParams: filters.maxParams ? Number(filters.maxParams) : null,
+    attack: filters.attack || null,
+  };
+  const valid = filters.errors.length === 0;
+  const board = useQuery<{ leaderboard: Entry[] }>(LEADERBOARD, variables, !valid);
+  const [updatedAt, setUpdatedAt] = useState<string | null>(null);
+  const liveError = useSubscription<{ leaderboardChanged: Entry[] }>(
+    LEADERBOARD_LIVE,
+    variables,
+    (d) => {
+      board.set(() => ({ leaderboard: d.leaderboardChanged }));
+      setUpdatedAt(new Date().toLocaleTimeString());
+    },
+    valid,
+  );
+  const apply = (e: Event) => {
+    e.preventDefault();
+    const params: Record<string, string> = { dataset: form.dataset, norm: form.norm, epsilon: form.epsilon };
+    if (form.maxParams) params.maxParams = form.maxParams;
+    if (form.attack) params.attack = form.attack;
+    navigate(paths.leaderboard(params));
+  };
+  const entries = board.data?.leaderboard ?? [];
+  const front = new Set(paretoFront(entries.map((e) => ({ params: e.params, robustAccuracy: e.robustAccuracy }))));
+
+  return (
+    <div class="page" data-page="leaderboard">
+      <h2>Leaderboard</h2>
+      <form class="filters" onSubmit={apply} id="leaderboard-filters">
+        <select
+          name="dataset"
+          value={form.dataset}
+          onChange={(e) => setForm({ ...form, dataset: e.currentTarget.value })}
+        >
+          {DATASETS.map((d) => (
+            <option key={d}>{d}</option>
+          ))}
+        </select>
+        <select name="norm" value={form.norm} onChange={(e) => setForm({ ...form, norm: e.currentTarget.value })}>
+          <option value="LINF">L∞</option>
+          <option value="L2">L2</option>
+        </select>
+        <label class="inline">
+          ε{' '}
+          <input
+            name="epsilon"
+            size={8}
+            value={form.epsilon}
+            onInput={(e) => setForm({ ...form, epsilon: e.currentTarget.value })}
+          />
+        </label>
+        <label class="inline">
+          at most{' '}
+          <input
+            name="maxParams"
+            size={9}
+            placeholder="parameters"
+            value={form.maxParams}
+            onInput={(e) => setForm({ ...form, maxParams: e.currentTarget.value })}
+          />
+        </label>
+        <select name="attack" value={form.attack} onChange={(e) => setForm({ ...form, attack: e.currentTarget.value })}>
+          {ATTACKS.map((a) => (
+            <option key={a} value={a}>
+              {a || 'worst over the suite'}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Show</button>
+      </form>
+      {filters.errors.map((e) => (
+        <ErrorBox key={e} error={e} />
+      ))}
+      <ErrorBox error={board.error} what="Cannot load the leaderboard" />
+      <ErrorBox error={liveError} what="Live updates" />
+      {updatedAt && <p class="muted">updated live at {updatedAt}</p>}
+      {valid && !board.data && !board.error && <Loading />}
+      {board.data && (
+        <>
+          <ParetoScatter
+            points={entries.map((e, i) => ({
+              id: e.architecture.hash,
+              x: e.params,
+              y: e.robustAccuracy,
+              label: `#${e.rank} ${e.architecture.hash.slice(0, 10)}: ${count(e.params)} parameters, ${percent(e.robustAccuracy)} robust`,
+              onFront: front.has(i),
+            }))}
+            onSelect={(hash) => navigate(paths.architecture(hash))}
+          />
+          {entries.length === 0 ? (
+            <p class="empty">No evaluated architectures for these filters.</p>
+          ) : (
+            <table class="table" id="leaderboard">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Architecture</th>
+                  <th>Parameters</th>
+                  <th>FLOPs</th>
+                  <th>Robust</th>
+                  <th>Clean</th>
+                  <th>Decisive attack</th>
+                  <th>Suite</th>
+                  <th>Run</th>
+                </tr>
+              </thead>
+              <tbody>
+                {entries.map((e, i) => (
+                  <tr key={e.architecture.hash} data-arch={e.architecture.hash} class={front.has(i) ? 'on-front' : ''}>
+                    <td>{e.rank}</td>
+                    <td>
+                      <Link href={paths.architecture(e.architecture.hash)}>{e.architecture.hash.slice(0, 12)}</Link>
+                      {front.has(i) && <span class="tag front">Pareto</span>}
+                    </td>
+                    <td>{count(e.params)}</td>
+                    <td>{count(e.flops)}</td>
+                    <td>{percent(e.robustAccuracy)}</td>
+                    <td>{percent(e.cleanAccuracy)}</td>
+                    <td>{e.decisive.attack}</td>
+                    <td>{e.suite.map((s) => `${s.attack} ${percent(s.robustAccuracy)}`).join(', ')}</td>
+                    <td>
+                      <Link href={paths.run(e.run.id)}>{e.run.id}</Link>{' '}
+                      <span class="muted">{e.run.experiment.name}</span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

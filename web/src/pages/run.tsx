@@ -1,0 +1,291 @@
+/** A run, live: status, stage timeline, metric charts, genotype, evaluations, artifacts, cancel. */
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiError } from '../lib/api.js';
+import { request, storedKey } from '../lib/api.js';
+import { bytes, count, duration, metric, percent, time } from '../lib/format.js';
+import { CELL_NAMES, readGenotype } from '../lib/genotype.js';
+import { CANCEL_RUN, METRIC_SERIES, METRICS_LIVE, RUN, RUN_LIVE } from '../lib/queries.js';
+import { paths } from '../lib/route.js';
+import { chartGroups, lastValue, mergeBatch, type Point, type SeriesByKey } from '../lib/series.js';
+import { timeline, type StageSpan } from '../lib/timeline.js';
+import { CellGraph } from '../ui/cell-graph.js';
+import { LineChart } from '../ui/charts.js';
+import { ErrorBox, Link, Loading, StatusBadge } from '../ui/common.js';
+import { useQuery, useSubscription } from '../ui/hooks.js';
+import { RunActivity } from '../ui/run-activity.js';
+
+export interface RunDetail {
+  id: string;
+  kind: string;
+  status: string;
+  stage: string | null;
+  config: Record<string, unknown>;
+  seed: number;
+  tags: string[];
+  workerId: string | null;
+  backend: string | null;
+  attempts: number;
+  stalled: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  lastEventAt: string | null;
+  metricKeys: string[];
+  progress: { done: number; total: number } | null;
+  error: { code: string; message: string } | null;
+  experiment: {
+    id: string;
+    name: string;
+    dataset: string;
+    threatModel: { norm: string; epsilon: number; label: string };
+  };
+  architecture: {
+    hash: string;
+    genotype: unknown;
+    params: number;
+    flops: number | null;
+    channels: number;
+    layers: number;
+  } | null;
+  stages: StageSpan[];
+  statusHistory: { status: string; stage: string | null; attempt: number; at: string; message: string | null }[];
+  artifacts: { kind: string; name: string; digest: string; size: number; stage: string | null; createdAt: string }[];
+  evaluations: {
+    id: string;
+    attack: string;
+    attackSettings: Record<string, number>;
+    examples: number;
+    seed: number;
+    cleanAccuracy: number;
+    robustAccuracy: number;
+    engineVersion: string;
+    threatModel: { label: string };
+  }[];
+}
+
+const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+export function RunPage({ id }: { id: string }) {
+  const query = useQuery<{ run: RunDetail }>(RUN, { id });
+  const series = useQuery<{ metricSeries: { key: string; points: Point[] }[] }>(METRIC_SERIES, { runId: id });
+  const [live, setLive] = useState<SeriesByKey>({});
+  const [cancelError, setCancelError] = useState<ApiError | null>(null);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  // Points from the query first, then every live batch merged over them (by step, so no duplicates).
+  useEffect(() => {
+    const base: SeriesByKey = {};
+    for (const s of series.data?.metricSeries ?? []) base[s.key] = s.points;
+    setLive((current) =>
+      mergeBatch(
+        base,
+        Object.entries(current).map(([key, points]) => ({ key, points })),
+      ),
+    );
+  }, [series.data]);
+  const runError = useSubscription<{ runUpdated: RunDetail }>(RUN_LIVE, { runId: id }, (d) =>
+    query.set(() => ({ run: d.runUpdated })),
+  );
+  const metricsError = useSubscription<{ metricsAdded: { series: { key: string; points: Point[] }[] } }>(
+    METRICS_LIVE,
+    { runId: id },
+    (d) => setLive((current) => mergeBatch(current, d.metricsAdded.series)),
+  );
+
+  if (query.error) return <ErrorBox error={query.error} what="Cannot load the run" />;
+  if (!query.data) return <Loading />;
+  const run = query.data.run;
+  const { genotype, error: genotypeError } = readGenotype(run.architecture?.genotype);
+  const cancel = async () => {
+    try {
+      await request(CANCEL_RUN, { id: run.id });
+      setCancelError(null);
+      query.reload();
+    } catch (error) {
+      setCancelError(error as ApiError);
+    }
+  };
+  const elapsed = run.startedAt
+    ? (run.finishedAt ? Date.parse(run.finishedAt) : now) - Date.parse(run.startedAt)
+    : null;
+
+  return (
+    <div class="page" data-page="run" data-run={run.id}>
+      <p class="crumbs">
+        <Link href={paths.experiments()}>Experiments</Link> /{' '}
+        <Link href={paths.experiment(run.experiment.id)}>{run.experiment.name}</Link> /
+      </p>
+      <h2>
+        {run.kind.toLowerCase()} run <code>{run.id}</code> <StatusBadge status={run.status} />
+        {run.stalled && <span class="status status-failed">stalled</span>}
+      </h2>
+      <div class="row">
+        {!FINAL.has(run.status) && storedKey() && (
+          <button class="danger" id="cancel-run" onClick={() => void cancel()}>
+            Cancel run
+          </button>
+        )}
+        <ErrorBox error={cancelError} what="Not cancelled" />
+      </div>
+      <ErrorBox error={runError ?? metricsError} what="Live updates" />
+      {run.error && (
+        <p class="error" role="alert">
+          Failed: {run.error.message} <span class="code">[{run.error.code}]</span>
+        </p>
+      )}
+      <dl class="facts">
+        <dt>Stage</dt>
+        <dd id="run-stage">
+          {run.stage ?? '–'}
+          {run.progress && ` (${run.progress.done}/${run.progress.total})`}
+        </dd>
+        <dt>Duration</dt>
+        <dd>{duration(elapsed)}</dd>
+        <dt>Worker</dt>
+        <dd>
+          {run.workerId ?? '–'} {run.backend && <span class="muted">({run.backend})</span>}
+        </dd>
+        <dt>Attempts</dt>
+        <dd>{run.attempts}</dd>
+        <dt>Seed</dt>
+        <dd>{run.seed}</dd>
+        <dt>Queued</dt>
+        <dd>{time(run.createdAt)}</dd>
+      </dl>
+
+      <Timeline run={run} />
+
+      <h3>Metrics</h3>
+      <ErrorBox error={series.error} what="Cannot load metrics" />
+      <div class="charts">
+        {chartGroups(Object.keys(live)).map((g) => (
+          <LineChart
+            key={g.title}
+            title={g.title}
+            id={g.title}
+            series={g.keys.map((k) => ({ label: k, points: live[k]! }))}
+          />
+        ))}
+        {Object.keys(live).length === 0 && <p class="empty">No metrics yet.</p>}
+      </div>
+      {Object.keys(live).length > 0 && (
+        <table class="table compact" id="latest-metrics">
+          <tbody>
+            {Object.keys(live)
+              .sort()
+              .map((k) => (
+                <tr key={k}>
+                  <td>{k}</td>
+                  <td>{metric(lastValue(live[k]!))}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+
+      <h3>Genotype</h3>
+      {genotypeError && <ErrorBox error={`the stored genotype is not valid: ${genotypeError}`} />}
+      {run.architecture && genotype ? (
+        <div>
+          <p>
+            <Link href={paths.architecture(run.architecture.hash)} class="arch-link">
+              Architecture {run.architecture.hash.slice(0, 12)}
+            </Link>{' '}
+            · {count(run.architecture.params)} parameters · {count(run.architecture.flops)} FLOPs at C=
+            {run.architecture.channels}, L=
+            {run.architecture.layers}
+          </p>
+          <div class="cells">
+            {CELL_NAMES.map((c) => (
+              <CellGraph key={c} genotype={genotype} cell={c} />
+            ))}
+          </div>
+        </div>
+      ) : (
+        <p class="empty">No genotype yet.</p>
+      )}
+
+      <RunActivity runId={run.id} />
+
+      <h3>Evaluations</h3>
+      {run.evaluations.length === 0 ? (
+        <p class="empty">None yet.</p>
+      ) : (
+        <table class="table" id="evaluations">
+          <thead>
+            <tr>
+              <th>Attack</th>
+              <th>Settings</th>
+              <th>Threat model</th>
+              <th>Examples</th>
+              <th>Clean</th>
+              <th>Robust</th>
+            </tr>
+          </thead>
+          <tbody>
+            {run.evaluations.map((e) => (
+              <tr key={e.id}>
+                <td>{e.attack}</td>
+                <td>{JSON.stringify(e.attackSettings)}</td>
+                <td>{e.threatModel.label}</td>
+                <td>{e.examples}</td>
+                <td>{percent(e.cleanAccuracy)}</td>
+                <td>{percent(e.robustAccuracy)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h3>Artifacts</h3>
+      {run.artifacts.length === 0 ? (
+        <p class="empty">None yet.</p>
+      ) : (
+        <ul class="artifacts">
+          {run.artifacts.map((a) => (
+            <li key={a.name} data-artifact={a.kind}>
+              <a href={`/artifacts/${encodeURIComponent(run.id)}/${encodeURIComponent(a.name)}`} download>
+                {a.kind} {a.stage ? `(${a.stage})` : ''}
+              </a>{' '}
+              <span class="muted">
+                {a.name} · {bytes(a.size)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h3>Configuration</h3>
+      <pre class="config">{JSON.stringify(run.config, null, 2)}</pre>
+      <h3>Status history</h3>
+      <ol class="history">
+        {run.statusHistory.map((h, i) => (
+          <li key={i}>
+            {time(h.at)} <StatusBadge status={h.status} /> {h.stage ?? ''}{' '}
+            {h.message && <span class="muted">{h.message}</span>}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function Timeline({ run }: { run: RunDetail }) {
+  return (
+    <ol class="timeline" id="timeline">
+      {timeline(run.kind, run.status, run.stages).map((s) => (
+        <li key={s.stage} class={`step ${s.state}`} data-stage={s.stage} data-state={s.state}>
+          <span class="name">{s.stage}</span>
+          <span class="muted">
+            {s.startedAt
+              ? duration((s.endedAt ? Date.parse(s.endedAt) : Date.now()) - Date.parse(s.startedAt))
+              : s.state}
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}

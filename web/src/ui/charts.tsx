@@ -1,0 +1,180 @@
+/** Small hand-written SVG charts: lines over steps, a scatter with a front, a heat map. */
+import { extent, linear, linePath, ticks } from '../lib/scale.js';
+import type { Point } from '../lib/series.js';
+import { metric } from '../lib/format.js';
+
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f'];
+/** A stable colour per series index. */
+export const color = (i: number): string => COLORS[i % COLORS.length]!;
+
+const W = 520;
+const H = 220;
+const M = { top: 12, right: 12, bottom: 28, left: 56 };
+
+/** Lines of several series against their steps, with axes and a legend. */
+export function LineChart(props: { title: string; series: { label: string; points: Point[] }[]; id?: string }) {
+  const all = props.series.flatMap((s) => s.points);
+  const xs = extent(all.map((p) => p.step));
+  const ys = extent(all.map((p) => p.value));
+  return (
+    <figure class="chart" data-chart={props.id ?? props.title} data-points={all.length}>
+      <figcaption>{props.title}</figcaption>
+      {!xs || !ys ? (
+        <p class="empty">no points yet</p>
+      ) : (
+        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.title}>
+          <Axes xs={xs} ys={ys} />
+          {props.series.map((s, i) => {
+            const x = linear(xs, M.left, W - M.right);
+            const y = linear(ys, H - M.bottom, M.top);
+            return (
+              <g key={s.label} data-series={s.label}>
+                <path d={linePath(s.points, x, y)} fill="none" stroke={color(i)} stroke-width="1.6" />
+                {/* Sparse series (per-epoch values) get a dot per point, so one point still shows. */}
+                {s.points.length <= 40 &&
+                  s.points.map((p) =>
+                    p.value === null || !Number.isFinite(p.value) ? null : (
+                      <circle key={p.step} cx={x(p.step)} cy={y(p.value)} r="2.5" fill={color(i)} />
+                    ),
+                  )}
+              </g>
+            );
+          })}
+        </svg>
+      )}
+      <ul class="legend">
+        {props.series.map((s, i) => (
+          <li key={s.label}>
+            <span class="swatch" style={{ background: color(i) }} /> {s.label}{' '}
+            <span class="muted">({s.points.length})</span>
+          </li>
+        ))}
+      </ul>
+    </figure>
+  );
+}
+
+function Axes({ xs, ys }: { xs: { min: number; max: number }; ys: { min: number; max: number } }) {
+  const x = linear(xs, M.left, W - M.right);
+  const y = linear(ys, H - M.bottom, M.top);
+  return (
+    <g class="axes">
+      <line x1={M.left} y1={H - M.bottom} x2={W - M.right} y2={H - M.bottom} />
+      <line x1={M.left} y1={M.top} x2={M.left} y2={H - M.bottom} />
+      {ticks(xs, 6).map((t) => (
+        <text key={`x${t}`} x={x(t)} y={H - M.bottom + 16} text-anchor="middle">
+          {metric(t)}
+        </text>
+      ))}
+      {ticks(ys, 5).map((t) => (
+        <g key={`y${t}`}>
+          <line class="grid" x1={M.left} x2={W - M.right} y1={y(t)} y2={y(t)} />
+          <text x={M.left - 6} y={y(t) + 4} text-anchor="end">
+            {metric(t)}
+          </text>
+        </g>
+      ))}
+    </g>
+  );
+}
+
+export interface ScatterPoint {
+  id: string;
+  x: number;
+  y: number;
+  label: string;
+  onFront: boolean;
+}
+
+/** Parameters (log axis) against robust accuracy; the front drawn as a step line, its points filled. */
+export function ParetoScatter(props: { points: ScatterPoint[]; onSelect?: (id: string) => void }) {
+  if (props.points.length === 0) return <p class="empty">no evaluations yet</p>;
+  const logs = props.points.map((p) => Math.log10(Math.max(1, p.x)));
+  const xd = extent(logs)!;
+  const yd = extent(props.points.map((p) => p.y))!;
+  const xd2 = { min: xd.min - 0.05, max: xd.max + 0.05 };
+  const yd2 = { min: Math.max(0, yd.min - 0.05), max: Math.min(1, yd.max + 0.05) };
+  const x = linear(xd2, M.left, W - M.right);
+  const y = linear(yd2.max > yd2.min ? yd2 : { min: 0, max: 1 }, H - M.bottom, M.top);
+  const front = props.points.filter((p) => p.onFront).sort((a, b) => a.x - b.x);
+  const frontPath = front
+    .map((p, i) => {
+      const px = x(Math.log10(Math.max(1, p.x)));
+      const py = y(p.y);
+      return i === 0 ? `M${px},${py}` : `H${px}V${py}`;
+    })
+    .join('');
+  return (
+    <figure class="chart scatter" data-chart="pareto">
+      <figcaption>parameters (log) vs robust accuracy — Pareto front highlighted</figcaption>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label="parameters against robust accuracy">
+        <g class="axes">
+          <line x1={M.left} y1={H - M.bottom} x2={W - M.right} y2={H - M.bottom} />
+          <line x1={M.left} y1={M.top} x2={M.left} y2={H - M.bottom} />
+          {ticks(xd2, 5).map((t) => (
+            <text key={t} x={x(t)} y={H - M.bottom + 16} text-anchor="middle">
+              {metric(10 ** t)}
+            </text>
+          ))}
+          {ticks(yd2, 5).map((t) => (
+            <text key={t} x={M.left - 6} y={y(t) + 4} text-anchor="end">
+              {(t * 100).toFixed(0)}%
+            </text>
+          ))}
+        </g>
+        <path class="front" d={frontPath} fill="none" />
+        {props.points.map((p, i) => (
+          <circle
+            key={p.id}
+            cx={x(logs[i]!)}
+            cy={y(p.y)}
+            r={p.onFront ? 5 : 3.5}
+            class={p.onFront ? 'dot front-dot' : 'dot'}
+            data-arch={p.id}
+            onClick={() => props.onSelect?.(p.id)}
+          >
+            <title>{p.label}</title>
+          </circle>
+        ))}
+      </svg>
+    </figure>
+  );
+}
+
+/** A matrix as coloured cells, rows and columns labelled; values shown on hover. */
+export function HeatMap(props: { title: string; rows: string[]; cols: string[]; values: number[][] }) {
+  const flat = props.values.flat();
+  const d = extent(flat) ?? { min: 0, max: 1 };
+  const shade = (v: number) => {
+    const t = (v - d.min) / (d.max - d.min || 1);
+    return `hsl(215 80% ${Math.round(96 - t * 58)}%)`;
+  };
+  const cw = 34;
+  const ch = 14;
+  const left = 64;
+  const top = 70;
+  return (
+    <figure class="chart heatmap" data-chart={props.title}>
+      <figcaption>{props.title}</figcaption>
+      <svg viewBox={`0 0 ${left + cw * props.cols.length + 4} ${top + ch * props.rows.length + 4}`}>
+        {props.cols.map((c, j) => (
+          <text key={c} transform={`translate(${left + j * cw + cw / 2},${top - 4}) rotate(-55)`} class="tick">
+            {c}
+          </text>
+        ))}
+        {props.rows.map((r, i) => (
+          <g key={r}>
+            <text x={left - 4} y={top + i * ch + ch - 3} text-anchor="end" class="tick">
+              {r}
+            </text>
+            {(props.values[i] ?? []).map((v, j) => (
+              <rect key={j} x={left + j * cw} y={top + i * ch} width={cw - 1} height={ch - 1} fill={shade(v)}>
+                <title>{`${r} · ${props.cols[j]}: ${metric(v)}`}</title>
+              </rect>
+            ))}
+          </g>
+        ))}
+      </svg>
+    </figure>
+  );
+}

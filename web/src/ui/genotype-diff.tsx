@@ -1,0 +1,98 @@
+/** Two genotypes side by side, node by node, with what only one of them has marked. */
+import { diffGenotypes, readGenotype, type Genotype } from '../lib/genotype.js';
+import { ARCHITECTURE_GENOTYPE } from '../lib/queries.js';
+import { CellGraph } from './cell-graph.js';
+import { ErrorBox, Loading } from './common.js';
+import { useQuery } from './hooks.js';
+
+/** The diff against an architecture looked up by hash. */
+export function GenotypeDiffView({ a, otherHash }: { a: { label: string; genotype: Genotype }; otherHash: string }) {
+  const q = useQuery<{ architecture: { hash: string; genotype: unknown } | null }>(ARCHITECTURE_GENOTYPE, {
+    hash: otherHash,
+  });
+  if (q.error) return <ErrorBox error={q.error} />;
+  if (!q.data) return <Loading />;
+  if (!q.data.architecture) return <ErrorBox error={`no architecture ${otherHash}`} />;
+  const { genotype, error } = readGenotype(q.data.architecture.genotype);
+  if (!genotype) return <ErrorBox error={error ?? 'no genotype'} />;
+  return <GenotypeDiff a={a} b={{ label: otherHash.slice(0, 12), genotype }} />;
+}
+
+export function GenotypeDiff({
+  a,
+  b,
+}: {
+  a: { label: string; genotype: Genotype };
+  b: { label: string; genotype: Genotype };
+}) {
+  const diff = diffGenotypes(a.genotype, b.genotype);
+  const pair = ([op, input]: [string, number]) =>
+    `${op} ← ${input < 2 ? (input === 0 ? 'c_{k-2}' : 'c_{k-1}') : `node ${input - 2}`}`;
+  const changedSlots = (g: Genotype, cell: 'normal' | 'reduce', only: 'onlyA' | 'onlyB') =>
+    new Set(
+      diff
+        .find((d) => d.cell === cell)!
+        .nodes.flatMap((n) =>
+          n[only].map((p) =>
+            g[cell].findIndex((q, slot) => Math.floor(slot / 2) === n.node && q[0] === p[0] && q[1] === p[1]),
+          ),
+        ),
+    );
+  return (
+    <div class="diff" id="genotype-diff">
+      {diff.map((cell) => (
+        <section key={cell.cell}>
+          <h4>
+            {cell.cell} cell: {cell.changed ? 'different' : 'identical'}
+          </h4>
+          <div class="cells">
+            <div>
+              <p class="muted">{a.label}</p>
+              <CellGraph
+                genotype={a.genotype}
+                cell={cell.cell}
+                changedSlots={changedSlots(a.genotype, cell.cell, 'onlyA')}
+              />
+            </div>
+            <div>
+              <p class="muted">{b.label}</p>
+              <CellGraph
+                genotype={b.genotype}
+                cell={cell.cell}
+                changedSlots={changedSlots(b.genotype, cell.cell, 'onlyB')}
+              />
+            </div>
+          </div>
+          <table class="table compact">
+            <thead>
+              <tr>
+                <th>Node</th>
+                <th>Both</th>
+                <th>Only {a.label}</th>
+                <th>Only {b.label}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {cell.nodes.map((n) => (
+                <tr key={n.node} class={n.onlyA.length || n.onlyB.length ? 'changed' : ''}>
+                  <td>{n.node}</td>
+                  <td>{n.same.map(pair).join(', ') || '–'}</td>
+                  <td class="minus">{n.onlyA.map(pair).join(', ') || '–'}</td>
+                  <td class="plus">{n.onlyB.map(pair).join(', ') || '–'}</td>
+                </tr>
+              ))}
+              {cell.concatA.join() !== cell.concatB.join() && (
+                <tr class="changed">
+                  <td>output</td>
+                  <td />
+                  <td class="minus">{cell.concatA.join(', ')}</td>
+                  <td class="plus">{cell.concatB.join(', ')}</td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </section>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,248 @@
+// The "done when" of issue 7, in a real browser: against a stack this test starts (nats-server, the
+// gateway on SQLite serving a fresh production build of the dashboard, one worker process), Debian's
+// Chromium driven by playwright-core creates an experiment, starts a tiny pipeline from the form,
+// sees the loss chart grow and the status change live without a reload, opens the architecture
+// found and finds it on the leaderboard, which a second tab sees arrive live. Screenshots of each
+// page go to web/test-results/dashboard/ (printed at the end).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { minimumParameters } from '@lrnas/engine';
+import { startGateway, type GatewayHandle } from '@lrnas/gateway';
+import { ensureChromium } from '../../infra/local/lib/chromium.mjs';
+import { useNatsServer } from '../../infra/local/lib/test-nats.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = path.join(root, 'web', 'test-results', 'dashboard');
+const KEY = 'browser-test-key-0123456789abcdefghij';
+/** The chart of the search's loss per step. */
+const LOSS = 'search · loss';
+const nats = useNatsServer('lrnas-browser-');
+
+let gateway: GatewayHandle;
+let worker: ChildProcess;
+let workerLog = '';
+let browser: Browser;
+
+// Root-level hooks of a file do not wait for each other; the nats-server hook must run first.
+describe('dashboard', () => {
+  before(async () => {
+    // A production build of the current sources, into the test's own folder (web/dist is left alone).
+    const dist = path.join(nats.dataDir, 'dist');
+    const build = spawnSync(
+      process.execPath,
+      [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', dist],
+      {
+        cwd: path.join(root, 'web'),
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
+
+    gateway = await startGateway(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        natsUrl: nats.server.url,
+        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'gateway.sqlite') },
+        webDist: dist,
+        api: { bootstrapKey: KEY, bootstrapTeam: 'browser lab' },
+      },
+      () => {},
+    );
+    await gateway.nats.ready;
+
+    worker = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'services', 'worker', 'src', 'main.ts'),
+        '--nats-url',
+        nats.server.url,
+        '--data-dir',
+        nats.dataDir,
+        '--id',
+        'w-browser',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.runtime.json') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const keep = (chunk: Buffer) => (workerLog = (workerLog + chunk.toString()).slice(-20_000));
+    worker.stdout!.on('data', keep);
+    worker.stderr!.on('data', keep);
+
+    browser = await chromium.launch({
+      executablePath: ensureChromium(),
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+    fs.mkdirSync(shots, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.kill('SIGTERM');
+      const timer = setTimeout(() => worker.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await gateway?.stop();
+  });
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  }
+
+  /** Points drawn in a chart of the run page. */
+  const pointsIn = (page: Page, chart: string): Promise<number> =>
+    page
+      .locator(`[data-chart="${chart}"]`)
+      .getAttribute('data-points')
+      .then((n) => Number(n ?? 0));
+
+  test('create an experiment, run a tiny pipeline live, open its architecture, find it on the leaderboard', async () => {
+    const started = Date.now();
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+
+    // Read-only at first: the experiments page says so and offers the key entry.
+    await page.goto(gateway.url);
+    await page.getByText('read-only (no API key)').waitFor();
+    await page.locator('#key-edit').click();
+    await page.locator('input[name="api-key"]').fill('no good');
+    await page.locator('#key-form button[type="submit"]').click();
+    await page.locator('#key-form .field-error').waitFor();
+    await page.locator('input[name="api-key"]').fill(KEY);
+    await page.locator('#key-form button[type="submit"]').click();
+    await page.getByText(`API key …${KEY.slice(-4)}`).waitFor();
+    await page.locator('[data-field="workers"]').filter({ hasText: '1' }).waitFor({ timeout: 60_000 });
+
+    // Create an experiment with no parameter budget: a name is required (said next to the field).
+    await page.locator('#create-experiment button[type="submit"]').click();
+    await page.locator('[data-field="name"] .field-error').waitFor();
+    await page.locator('#create-experiment input[name="name"]').fill('browser mnist');
+    await page.locator('#create-experiment select[name="dataset"]').selectOption('MNIST');
+    await page.locator('#create-experiment input[name="epsilon"]').fill('0.3');
+    await page.locator('#create-experiment input[name="tags"]').fill('browser, tiny');
+    await shot(page, '1-experiments');
+    await page.locator('#create-experiment button[type="submit"]').click();
+    await page.locator('[data-page="experiment"] h2', { hasText: 'browser mnist' }).waitFor();
+
+    // The start form: the tiny settings of the worker's own test, so the pipeline ends in about a minute.
+    const form = page.locator('#start-run');
+    const fill = async (values: Record<string, string>) => {
+      for (const [name, value] of Object.entries(values)) {
+        const control = form.locator(`[name="${name}"]`);
+        if ((await control.evaluate((el) => el.tagName)) === 'SELECT') await control.selectOption(value);
+        else await control.fill(value);
+      }
+    };
+    await fill({
+      seed: '3',
+      trainLimit: '48',
+      testLimit: '12',
+      'search.preset': 'tiny',
+      'search.channels': '4',
+      'search.layers': '3',
+      'search.epochs': 'two',
+      'search.warmupEpochs': '1',
+      'search.batchSize': '12',
+      'search.permutations': '1',
+      'search.estimateBatchSize': '6',
+      'selection.channels': '4',
+      'selection.layers': '3',
+      'train.method': 'madry',
+      'train.channels': '4',
+      'train.layers': '3',
+      'train.epochs': '1',
+      'train.batchSize': '12',
+      'evaluate.attacks': 'fgsm',
+      'evaluate.examples': '12',
+    });
+    // Checked in the browser before submission: a word where a number belongs.
+    await form.locator('button[type="submit"]').click();
+    await form.locator('[data-field="search.epochs"] .field-error', { hasText: 'whole number' }).waitFor();
+    await fill({ 'search.epochs': '2' });
+    // Checked by the gateway: the experiment has no budget and the form gave none.
+    await form.locator('button[type="submit"]').click();
+    const budgetError = form.locator('[data-field="selection.budget"] .field-error');
+    await budgetError.waitFor();
+    assert.match(await budgetError.innerText(), /no parameter budget/);
+    await shot(page, '2-start-form-errors');
+    const budget = minimumParameters({ channels: 4, layers: 3, classes: 10, inputChannels: 1 }) + 2500;
+    await fill({ 'selection.budget': String(budget) });
+    await form.locator('button[type="submit"]').click();
+
+    // The run page, from here on without a reload: a marker on window would not survive one.
+    await page.locator('[data-page="run"]').waitFor();
+    const runId = await page.locator('[data-page="run"]').getAttribute('data-run');
+    assert.ok(runId);
+    await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+    // A second tab on the experiment's leaderboard, still empty: the entry must arrive there live.
+    const board = await context.newPage();
+    await board.goto(`${gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.3`);
+    await board.getByText('No evaluated architectures').waitFor();
+    await board.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+    const status = page.locator('[data-page="run"] h2 [data-status]');
+    await page.locator('[data-page="run"] h2 [data-status="RUNNING"]').waitFor({ timeout: 60_000 });
+    await page.locator(`[data-chart="${LOSS}"]`).waitFor({ timeout: 60_000 });
+    const firstPoints = await pointsIn(page, LOSS);
+    await page.waitForFunction(
+      ([chart, before]) =>
+        Number(document.querySelector(`[data-chart="${chart}"]`)?.getAttribute('data-points') ?? 0) > before,
+      [LOSS, firstPoints] as const,
+      { timeout: 60_000 },
+    );
+    await shot(page, '3-run-live');
+    await page
+      .locator('[data-page="run"] h2 [data-status="SUCCEEDED"], [data-page="run"] h2 [data-status="FAILED"]')
+      .waitFor({ timeout: 240_000 });
+    assert.equal(await status.getAttribute('data-status'), 'SUCCEEDED', `worker log:\n${workerLog.slice(-3000)}`);
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload),
+      true,
+      'the page was never reloaded',
+    );
+    assert.deepEqual(
+      await page.locator('#timeline [data-stage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))),
+      ['done', 'done', 'done', 'done'],
+    );
+    await page.locator('[data-cell="normal"] [data-op]').first().waitFor();
+    assert.equal(await page.locator('[data-cell="reduce"] .edge:not(.concat)').count(), 8, 'eight labelled edges');
+    await page.locator('#evaluations tbody tr').first().waitFor();
+    assert.deepEqual(await page.locator('[data-page="run"] .error').allInnerTexts(), [], 'no error shown');
+    await shot(page, '4-run-done');
+
+    const hash = (await page.locator('a.arch-link').getAttribute('href'))!.split('/').pop()!;
+    await page.locator('a.arch-link').click();
+    await page.locator(`[data-page="architecture"][data-hash="${hash}"]`).waitFor();
+    await page.locator('#arch-evaluations tbody tr').first().waitFor();
+    assert.equal(await page.locator('[data-page="architecture"] [data-cell]').count(), 2, 'both cells drawn');
+    await shot(page, '5-architecture');
+
+    await board.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor({ timeout: 15_000 });
+    await board.getByText('updated live at').waitFor();
+    assert.equal(await board.evaluate(() => (window as unknown as { noReload?: boolean }).noReload), true);
+
+    await page.getByRole('link', { name: 'Leaderboard' }).click();
+    await page.locator('[data-page="leaderboard"]').waitFor();
+    await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
+    await page.locator(`[data-chart="pareto"] circle[data-arch="${hash}"].front-dot`).waitFor();
+    await shot(page, '6-leaderboard');
+
+    assert.deepEqual(consoleErrors, []);
+    await context.close();
+    console.log(`browser test: ${((Date.now() - started) / 1000).toFixed(0)} s; screenshots in ${shots}`);
+  });
+});
