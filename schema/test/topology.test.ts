@@ -51,6 +51,10 @@ test('a drifted mutable setting is put back; an immutable one is refused by name
     (await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER)).config.max_deliver,
     TOPOLOGY.consumers[0].max_deliver,
   );
+  // An operator's AckWait stays: workers follow it rather than the contract's default.
+  await jsm.consumers.update(JOBS_STREAM, JOBS_CONSUMER, { ack_wait: 7_000_000_000 });
+  assert.deepEqual((await ensureTopology(jsm)).updated, []);
+  assert.equal((await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER)).config.ack_wait, 7_000_000_000);
 
   // A stream of the same name with the wrong retention must not be silently replaced.
   await jsm.streams.delete(EVENTS_STREAM);

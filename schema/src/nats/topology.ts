@@ -18,7 +18,8 @@ export interface TopologyReport {
 
 /**
  * Creates the streams and consumers of the contract, or verifies that existing ones match it.
- * Settings JetStream can change in place (subjects, ack wait, max deliveries...) are updated;
+ * Settings JetStream can change in place (subjects, max deliveries...) are updated, except a
+ * consumer's AckWait, which is kept as the operator set it;
  * ones it cannot (retention, storage, ack policy) raise a TopologyMismatchError naming the field,
  * because silently recreating a stream would lose stored jobs and events.
  */
@@ -77,11 +78,12 @@ async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, report:
       );
     }
   }
-  const mutable = ['filter_subject', 'ack_wait', 'max_deliver', 'max_ack_pending'] as const;
+  // AckWait is left as found: operators tune it to their slowest step, and workers read it from
+  // the consumer (their heartbeat follows it), so the contract's value is only the default.
+  const mutable = ['filter_subject', 'max_deliver', 'max_ack_pending'] as const;
   if (mutable.some((field) => have[field] !== wanted[field])) {
     await jsm.consumers.update(stream, spec.durable_name, {
       filter_subject: wanted.filter_subject,
-      ack_wait: wanted.ack_wait,
       max_deliver: wanted.max_deliver,
       max_ack_pending: wanted.max_ack_pending,
     });

@@ -12,11 +12,17 @@ export interface WorkerConfig {
   concurrency: number;
   backend?: string;
   dataDir: string;
+  /** Parent of the jobs' working folders; default a folder per worker under the OS temp dir. */
+  workDir?: string;
 }
 
 export const WORKER_USAGE = `Usage: lrnas-worker [options]
 
-Runs LRNAS jobs from the JetStream work queue. Every option can also be set by the variable named.
+Runs LRNAS jobs (search, train, evaluate and pipeline) from the JetStream work queue, storing
+checkpoints and results in the lrnas-artifacts object store, so that a job another worker dropped
+resumes from its last checkpoint. AckWait and the maximum deliveries are the shared consumer's
+(lrnas-workers); the worker heartbeats four times per AckWait. On SIGTERM it checkpoints, hands
+its jobs back and exits. Every option can also be set by the variable named.
 
   --nats-url URL       NATS server (NATS_URL; default nats://127.0.0.1:4222)
   --nats-user USER     NATS user (NATS_USER), with --nats-password (NATS_PASSWORD)
@@ -25,6 +31,7 @@ Runs LRNAS jobs from the JetStream work queue. Every option can also be set by t
   --concurrency N      jobs at a time, 1 to 64 (LRNAS_WORKER_CONCURRENCY; default 1)
   --backend NAME       auto, node-gpu, node, wasm or cpu (LRNAS_BACKEND; default auto)
   --data-dir DIR       where data sets are read from (LRNAS_DATA_DIR; default .lrnas/data)
+  --work-dir DIR       scratch folder for running jobs (LRNAS_WORK_DIR; default <tmp>/lrnas-worker/<id>)
   -h, --help           this text`;
 
 /** Reads flags over environment variables; throws a ContractError naming the bad option. */
@@ -41,6 +48,7 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worke
       concurrency: { type: 'string' },
       backend: { type: 'string' },
       'data-dir': { type: 'string' },
+      'work-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -80,5 +88,8 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worke
       backend: optional(values.backend, env.LRNAS_BACKEND),
     }),
     dataDir: values['data-dir'] ?? (env.LRNAS_DATA_DIR ? `${env.LRNAS_DATA_DIR}/data` : '.lrnas/data'),
+    ...(optional(values['work-dir'], env.LRNAS_WORK_DIR) !== undefined && {
+      workDir: optional(values['work-dir'], env.LRNAS_WORK_DIR),
+    }),
   };
 }

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import type { JetStreamClient, JsMsg, NatsConnection, ObjectStore } from 'nats';
 import {
+  ARTIFACTS_BUCKET,
   cancelSubject,
-  ContractError,
   ErrorCode,
   jobCodec,
   JOBS_CONSUMER,
@@ -14,7 +14,9 @@ import {
 } from '@lrnas/schema';
 import { RunEventPublisher } from './event-publisher.js';
 import { executeJob } from './job-execution.js';
-import { UnsupportedJobError } from './job-setup.js';
+import { PublishedEvents, withoutRepeats } from './published-events.js';
+import { RunArtifacts } from './run-artifacts.js';
+import { readRunHistory } from './run-history.js';
 
 /** What the job runner needs. */
 export interface JobRunnerOptions {
@@ -26,10 +28,8 @@ export interface JobRunnerOptions {
   workDir: string;
   /** Jobs run at once. */
   concurrency: number;
-  /** `working()` interval; well inside the consumer's AckWait (2 minutes). */
-  heartbeatMs: number;
-  /** Deliveries after which a failing job is FAILED instead of handed back (the consumer's max_deliver). */
-  maxDeliver: number;
+  /** `working()` interval; default a quarter of the consumer's AckWait. */
+  heartbeatMs?: number;
   log: (line: string) => void;
   /** Told when the set of running jobs changes (the presence record lists them). */
   onJobsChanged?: (runIds: string[]) => void;
@@ -52,6 +52,15 @@ const RETRY_DELAY_MS = 5000;
 export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunner> {
   const js = options.nc.jetstream();
   const consumer = await js.consumers.get(JOBS_STREAM, JOBS_CONSUMER);
+  // AckWait and max deliveries are the shared consumer's, as its operator set them.
+  const { config } = await consumer.info();
+  const services: JobServices = {
+    js,
+    store: await js.views.os(ARTIFACTS_BUCKET),
+    // JetStream's default AckWait is 30 s.
+    heartbeatMs: options.heartbeatMs ?? (config.ack_wait ?? 30_000_000_000) / 1_000_000 / 4,
+    maxDeliver: (config.max_deliver ?? -1) > 0 ? (config.max_deliver as number) : Infinity,
+  };
   const stopping = new AbortController();
   const running = new Set<string>();
   const changed = () => options.onJobsChanged?.([...running]);
@@ -68,7 +77,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
         continue;
       }
       if (!msg) continue;
-      await handleJobMessage(msg, js, options, stopping.signal, {
+      await handleJobMessage(msg, services, options, stopping.signal, {
         started: (runId) => {
           running.add(runId);
           changed();
@@ -92,18 +101,28 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
   };
 }
 
+/** What one job message's handling needs besides the runner's options. */
+interface JobServices {
+  js: JetStreamClient;
+  store: ObjectStore;
+  heartbeatMs: number;
+  maxDeliver: number;
+}
+
 /**
- * Runs one job message to its end: decodes it (a bad one is terminated with a FAILED event), runs
- * it with heartbeats and a cancel subscription, publishes its final status and then settles the
- * message: ack when finished, nak when handed back, term when it can never succeed.
+ * Runs one job message to its end: decodes it (a bad one is terminated with a FAILED event),
+ * restores the run's stored state, runs it with heartbeats and a cancel subscription, stores its
+ * files and final status and then settles the message: ack when finished, nak when handed back,
+ * term when it can never succeed.
  */
 async function handleJobMessage(
   msg: JsMsg,
-  js: JetStreamClient,
+  services: JobServices,
   options: JobRunnerOptions,
   stopSignal: AbortSignal,
   track: { started(runId: string): void; finished(runId: string): void },
 ): Promise<void> {
+  const { js } = services;
   const attempt = msg.info.deliveryCount;
   let job: Job;
   try {
@@ -115,6 +134,7 @@ async function handleJobMessage(
   const { runId } = job;
   const events = new RunEventPublisher(js, runId, attempt);
   const workDir = path.join(options.workDir, runId);
+  const artifacts = new RunArtifacts(services.store, runId, workDir, events);
   const abort = new AbortController();
   let cancelled = false;
   const cancelSub = options.nc.subscribe(cancelSubject(runId), {
@@ -126,21 +146,33 @@ async function handleJobMessage(
   const onStop = () => abort.abort();
   stopSignal.addEventListener('abort', onStop);
   // A timer, not per-event calls: one epoch or one evaluation may outlast AckWait without an event.
-  const heartbeat = setInterval(() => msg.working(), options.heartbeatMs);
+  const heartbeat = setInterval(() => msg.working(), services.heartbeatMs);
   track.started(runId);
   options.log(`run ${runId}: ${job.kind} job, attempt ${attempt}`);
   try {
     events.emit({ type: 'status', status: 'RUNNING', workerId: options.workerId, backend: options.backend });
     let settle: 'ack' | 'nak' | 'term';
     try {
+      // A redelivery continues from what earlier deliveries stored and does not report it again.
+      const restored = await artifacts.restore();
+      if (restored.length > 0) {
+        const message = `attempt ${attempt} continues from the stored ${restored.sort().join(', ')}`;
+        events.emit({ type: 'log', level: 'info', message });
+      }
+      const published = attempt > 1 ? PublishedEvents.of(await readRunHistory(js, runId)) : PublishedEvents.of([]);
       const outcome = await executeJob(job, {
         workerId: options.workerId,
         backend: options.backend,
         dataDir: options.dataDir,
         workDir,
         signal: abort.signal,
-        sink: events,
+        sink: withoutRepeats(events, published),
+        artifacts,
+        store: services.store,
       });
+      // Results, or the checkpoint written on the way out, are stored before anything is settled.
+      artifacts.sync();
+      await artifacts.flush();
       if (outcome === 'completed') {
         events.emit({ type: 'status', status: 'SUCCEEDED' });
         settle = 'ack';
@@ -148,26 +180,27 @@ async function handleJobMessage(
         events.emit({ type: 'status', status: 'CANCELLED' });
         settle = 'ack';
       } else {
-        // Stopped by the worker's shutdown: the engine kept its checkpoint; another delivery resumes.
+        // Stopped by the worker's shutdown: the checkpoint is stored; another delivery resumes.
         events.emit({ type: 'log', level: 'info', message: `worker ${options.workerId} stopped; job handed back` });
         settle = 'nak';
       }
     } catch (error) {
-      const final = isPermanent(error) || attempt >= options.maxDeliver;
+      const final = isPermanent(error) || attempt >= services.maxDeliver;
+      const failure = errorOf(error);
       events.emit(
         final
-          ? { type: 'status', status: 'FAILED', error: errorOf(error) }
-          : { type: 'log', level: 'error', message: `attempt ${attempt} failed: ${errorOf(error).message}` },
+          ? { type: 'status', status: 'FAILED', error: failure }
+          : { type: 'log', level: 'error', message: `attempt ${attempt} failed: ${failure.message}` },
       );
       settle = final ? 'term' : 'nak';
-      options.log(`run ${runId}: ${final ? 'failed' : 'attempt failed'}: ${errorOf(error).message}`);
+      options.log(`run ${runId}: ${final ? 'failed' : 'attempt failed'}: ${failure.message}`);
     }
     // Settle only once JetStream holds the final events; if that fails, AckWait redelivers the job.
     await events.flush();
     if (settle === 'ack') msg.ack();
     else if (settle === 'term') msg.term();
     else msg.nak(cancelled || stopSignal.aborted ? 0 : RETRY_DELAY_MS);
-    if (settle !== 'nak') await fs.rm(workDir, { recursive: true, force: true });
+    await fs.rm(workDir, { recursive: true, force: true });
     options.log(`run ${runId}: ${settle}`);
   } catch (error) {
     options.log(`run ${runId}: events could not be stored, leaving the job to redelivery: ${String(error)}`);
@@ -213,14 +246,16 @@ function runIdOf(data: Uint8Array): string | undefined {
   }
 }
 
-/** Errors that a redelivery cannot fix: bad settings, an unsupported kind. */
+/** Errors that a redelivery cannot fix: bad settings or data, missing weights. */
 function isPermanent(error: unknown): boolean {
-  return error instanceof ContractError || error instanceof UnsupportedJobError;
+  return (
+    error instanceof LrnasError &&
+    ([ErrorCode.BAD_INPUT, ErrorCode.NOT_FOUND, ErrorCode.CONFLICT] as string[]).includes(error.code)
+  );
 }
 
 function errorOf(error: unknown): { code: string; message: string } {
-  const code =
-    error instanceof LrnasError ? error.code : error instanceof UnsupportedJobError ? 'UNSUPPORTED' : 'ENGINE_ERROR';
+  const code = error instanceof LrnasError ? error.code : 'ENGINE_ERROR';
   const message = error instanceof Error ? error.message : String(error);
   return { code, message: message.slice(0, 8000) };
 }

@@ -1,4 +1,4 @@
-import type { AttackSpec, EvaluateJob, Job, PipelineJob, SearchJob, ThreatModel, TrainJob } from '@lrnas/schema';
+import type { AttackSpec, EvaluateConfig, Job, PipelineJob, SearchJob, ThreatModel } from '@lrnas/schema';
 import {
   loadDataset,
   resolveSearchSettings,
@@ -38,10 +38,11 @@ export interface TrainPlan {
   kind: 'train';
   training: TrainSettings;
 }
-export type JobPlan = PipelinePlan | SearchPlan | TrainPlan;
-
-/** Thrown for a job kind this worker does not run yet; the job fails with this message. */
-export class UnsupportedJobError extends Error {}
+export interface EvaluatePlan {
+  kind: 'evaluate';
+  evaluate: EvaluateSettings;
+}
+export type JobPlan = PipelinePlan | SearchPlan | TrainPlan | EvaluatePlan;
 
 /** Resolves a job's settings with the engine's presets; throws a ContractError naming a bad field. */
 export function planJob(job: Job): JobPlan {
@@ -53,8 +54,18 @@ export function planJob(job: Job): JobPlan {
     case 'train':
       return { kind: 'train', training: resolveTrainSettings(job.train, job.dataset.name) };
     case 'evaluate':
-      return unsupported(job);
+      return { kind: 'evaluate', evaluate: evaluateSettings(job.evaluate) };
   }
+}
+
+function evaluateSettings(config: EvaluateConfig, defaultExamples?: number): EvaluateSettings {
+  const examples = config.examples ?? defaultExamples;
+  return {
+    threatModel: config.threatModel,
+    attacks: config.attacks,
+    ...(examples !== undefined && { examples }),
+    ...(config.batchSize !== undefined && { batchSize: config.batchSize }),
+  };
 }
 
 function planSearch(job: SearchJob | PipelineJob): SearchPlan {
@@ -68,14 +79,8 @@ function planPipeline(job: PipelineJob): PipelinePlan {
   const { search, selection } = planSearch(job);
   const tiny = search.preset === 'tiny';
   const training = resolvePipelineTraining(definedOnly(job.train), job.dataset.name, search, selection);
-  const examples = job.evaluate.examples ?? (tiny ? TINY_PIPELINE.evalExamples : undefined);
-  const evaluate: EvaluateSettings = {
-    threatModel: job.evaluate.threatModel,
-    attacks: job.evaluate.attacks,
-    ...(examples !== undefined && { examples }),
-    ...(job.evaluate.batchSize !== undefined && { batchSize: job.evaluate.batchSize }),
-  };
-  const testLimit = job.dataset.testLimit ?? (tiny ? examples : undefined);
+  const evaluate = evaluateSettings(job.evaluate, tiny ? TINY_PIPELINE.evalExamples : undefined);
+  const testLimit = job.dataset.testLimit ?? (tiny ? evaluate.examples : undefined);
   return {
     kind: 'pipeline',
     settings: { dataset: job.dataset.name, seed: job.seed, search, selection, training, evaluate },
@@ -88,9 +93,11 @@ function planPipeline(job: PipelineJob): PipelinePlan {
 /** Loads the data a planned job trains and tests on. */
 export async function loadJobData(job: Job, plan: JobPlan, dataDir: string): Promise<JobData> {
   const trainLimit =
-    plan.kind === 'train'
-      ? job.dataset.trainLimit
-      : (plan.kind === 'search' ? plan.search : plan.settings.search).trainLimit;
+    plan.kind === 'search'
+      ? plan.search.trainLimit
+      : plan.kind === 'pipeline'
+        ? plan.settings.search.trainLimit
+        : job.dataset.trainLimit;
   const testLimit = plan.kind === 'pipeline' ? plan.testLimit : job.dataset.testLimit;
   return loadDataset({
     name: job.dataset.name,
@@ -104,9 +111,3 @@ export async function loadJobData(job: Job, plan: JobPlan, dataDir: string): Pro
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-
-function unsupported(job: EvaluateJob): never {
-  throw new UnsupportedJobError(`${job.kind} jobs are not run by this worker version yet`);
-}
-
-export type { TrainJob };

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type ConnectionOptions, type KV, type NatsConnection } from 'nats';
-import { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, TOPOLOGY, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
+import { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
 import { ensureTopology, type TopologyReport } from '@lrnas/schema/nats';
 import { initBackend, type BackendInfo } from '@lrnas/engine';
 import type { WorkerConfig } from './config.js';
@@ -10,14 +10,9 @@ import { startJobRunner, type JobRunner } from './job-runner.js';
 
 /** Settings a test or an embedding process may change; not command-line options. */
 export interface WorkerTuning {
-  /** Parent of the jobs' working folders (engine checkpoints); default a folder under the OS temp dir. */
-  workDir?: string;
   /** `working()` interval in ms; default a quarter of the consumer's AckWait. */
   heartbeatMs?: number;
 }
-
-const jobsConsumer = TOPOLOGY.consumers[0];
-const ACK_WAIT_MS = jobsConsumer.ack_wait / 1_000_000;
 
 /** A running worker. */
 export interface WorkerHandle {
@@ -74,10 +69,9 @@ export async function startWorker(
       workerId: config.workerId,
       backend: backend.name,
       dataDir: config.dataDir,
-      workDir: tuning.workDir ?? path.join(os.tmpdir(), 'lrnas-worker', config.workerId),
+      workDir: config.workDir ?? path.join(os.tmpdir(), 'lrnas-worker', config.workerId),
       concurrency: config.concurrency,
-      heartbeatMs: tuning.heartbeatMs ?? ACK_WAIT_MS / 4,
-      maxDeliver: jobsConsumer.max_deliver,
+      ...(tuning.heartbeatMs !== undefined && { heartbeatMs: tuning.heartbeatMs }),
       log,
       onJobsChanged: (runIds) => {
         currentJobs = runIds;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { Subscription } from 'nats';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import {
+  ARTIFACTS_BUCKET,
   cancelSubject,
   EVENTS_SUBJECT_PREFIX,
   eventCodec,
@@ -12,6 +13,7 @@ import {
   JOBS_CONSUMER,
   JOBS_STREAM,
   jobSubject,
+  type Genotype,
   type JobInput,
   type RunEvent,
 } from '@lrnas/schema';
@@ -19,9 +21,10 @@ import { minimumParameters } from '@lrnas/engine';
 import { startWorker, type WorkerHandle } from '../src/index.js';
 
 const nats = useNatsServer('lrnas-worker-jobs-');
+const workDirOf = (id: string) => path.join(nats.dataDir, 'work', id);
 
 /** A pipeline small enough to finish in seconds: C=4, 3 layers, 48 MNIST images, one FGSM evaluation. */
-function pipelineJob(runId: string, searchEpochs = 2): JobInput {
+function pipelineJob(runId: string, searchEpochs = 2): Extract<JobInput, { kind: 'pipeline' }> {
   return {
     v: 1,
     kind: 'pipeline',
@@ -50,6 +53,44 @@ function pipelineJob(runId: string, searchEpochs = 2): JobInput {
   };
 }
 
+const shared = (runId: string) => ({
+  v: 1 as const,
+  runId,
+  experimentId: 'exp-1',
+  seed: 3,
+  dataset: { name: 'mnist' as const, trainLimit: 48, testLimit: 12 },
+  createdAt: new Date().toISOString(),
+});
+
+async function publishJob(job: JobInput): Promise<void> {
+  const encoded = jobCodec.encode(jobCodec.parse(job));
+  await nats.nc.jetstream().publish(jobSubject(job.kind), encoded, { msgID: job.runId });
+}
+
+/** Names of the objects the artifact store holds for a run. */
+async function storedNames(runId: string): Promise<string[]> {
+  const store = await nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);
+  return (await store.list())
+    .filter((o) => !o.deleted && o.name.startsWith(`${runId}/`))
+    .map((o) => o.name)
+    .sort();
+}
+
+/** Runs a job on a fresh worker and returns its events once it ended. */
+async function runToEnd(job: JobInput, workerId: string, ms = 100_000): Promise<RunEvent[]> {
+  let events: RunEvent[] = [];
+  await withWorker(workerId, async () => {
+    const watch = watchEvents(job.runId);
+    await publishJob(job);
+    await watch.until(finished, ms);
+    watch.sub.unsubscribe();
+    events = watch.events;
+  });
+  return events;
+}
+
+const lastStatus = (events: RunEvent[]) => events.filter((e) => e.type === 'status').at(-1);
+
 /** Collects the decoded events of a run, as the gateway would read them. */
 function watchEvents(runId: string): {
   events: RunEvent[];
@@ -77,11 +118,18 @@ function watchEvents(runId: string): {
 const finished = (events: RunEvent[]) =>
   events.some((e) => e.type === 'status' && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.status));
 
+async function readJson(runId: string, name: string): Promise<unknown> {
+  const store = await nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);
+  const data = await store.getBlob(`${runId}/${name}`);
+  assert.ok(data, `${runId}/${name} is stored`);
+  return JSON.parse(new TextDecoder().decode(data));
+}
+
 async function withWorker(id: string, body: (worker: WorkerHandle) => Promise<void>): Promise<void> {
   const worker = await startWorker(
-    { natsUrl: nats.server.url, workerId: id, concurrency: 1, dataDir: nats.dataDir },
+    { natsUrl: nats.server.url, workerId: id, concurrency: 1, dataDir: nats.dataDir, workDir: workDirOf(id) },
     () => {},
-    { workDir: path.join(nats.dataDir, 'work', id), heartbeatMs: 1000 },
+    { heartbeatMs: 1000 },
   );
   try {
     await body(worker);
@@ -144,7 +192,130 @@ test('a pipeline job runs to the end once, however often it is published', { tim
     assert.equal(evaluation.attack.name, 'fgsm');
     assert.equal(evaluation.examples, 12);
     assert.equal(await pendingJobs(), 0, 'the job was acked');
+
+    // Checkpoints and results are in the artifact store, and the gateway was told of them.
+    assert.deepEqual(await storedNames('run-a'), [
+      'run-a/alphas.json',
+      'run-a/evaluation.json',
+      'run-a/genotype.json',
+      'run-a/model/model.json',
+      'run-a/model/weights.bin',
+      'run-a/pipeline.json',
+      'run-a/report.json',
+      'run-a/search-history.json',
+      'run-a/search.ckpt',
+      'run-a/train.ckpt',
+    ]);
+    const artifacts = events.flatMap((e) => (e.type === 'artifact' ? [`${e.kind} ${e.stage} ${e.name}`] : []));
+    for (const expected of [
+      'checkpoint search run-a/search.ckpt',
+      'checkpoint train run-a/train.ckpt',
+      'genotype select run-a/genotype.json',
+      'weights train run-a/model/model.json',
+      'report evaluate run-a/report.json',
+    ]) {
+      assert.ok(artifacts.includes(expected), `${expected} in ${artifacts.join('; ')}`);
+    }
+    assert.ok(
+      events.findIndex((e) => e.type === 'artifact' && e.kind === 'report') <
+        events.findIndex((e) => e.type === 'status' && e.status === 'SUCCEEDED'),
+      'results are stored before the run is reported SUCCEEDED',
+    );
   });
+});
+
+test('a search job searches, selects and stores its genotype', { timeout: 120_000 }, async () => {
+  const pipeline = pipelineJob('run-s');
+  const events = await runToEnd(
+    { ...shared('run-s'), kind: 'search', search: pipeline.search, selection: pipeline.selection },
+    'w-search',
+  );
+  assert.equal(lastStatus(events)?.type === 'status' && lastStatus(events)?.status, 'SUCCEEDED');
+  const final = events.filter((e) => e.type === 'genotype' && e.final);
+  assert.equal(final.length, 1);
+  assert.ok(final[0]?.type === 'genotype' && final[0].params <= pipeline.selection.budget!);
+  assert.deepEqual(await storedNames('run-s'), [
+    'run-s/alphas.json',
+    'run-s/genotype.json',
+    'run-s/search-history.json',
+    'run-s/search.ckpt',
+  ]);
+});
+
+test('a train job stores TF.js weights, which an evaluate job then attacks', { timeout: 180_000 }, async () => {
+  const found = (await readJson('run-a', 'genotype.json')) as { genotype: Genotype };
+  const trained = await runToEnd(
+    {
+      ...shared('run-t'),
+      kind: 'train',
+      genotype: found.genotype,
+      train: { method: 'madry', channels: 4, layers: 3, epochs: 1, batchSize: 12 },
+    },
+    'w-train',
+  );
+  assert.equal(lastStatus(trained)?.type === 'status' && lastStatus(trained)?.status, 'SUCCEEDED');
+  assert.ok(trained.some((e) => e.type === 'genotype' && e.stage === 'train' && e.final));
+  assert.ok(trained.some((e) => e.type === 'epoch' && e.stage === 'train'));
+  const weights = trained.find((e) => e.type === 'artifact' && e.kind === 'weights');
+  assert.ok(weights?.type === 'artifact');
+  assert.equal(weights.name, 'run-t/model/model.json');
+  const model = (await readJson('run-t', 'model/model.json')) as { weightsManifest: unknown[] };
+  assert.equal(model.weightsManifest.length, 1, 'TF.js layout: a model.json with a weights manifest');
+
+  const attacked = await runToEnd(
+    {
+      ...shared('run-e'),
+      kind: 'evaluate',
+      sourceRunId: 'run-t',
+      weights: weights.name,
+      evaluate: { threatModel: { norm: 'linf', epsilon: 0.3 }, attacks: [{ name: 'pgd', steps: 2 }], examples: 12 },
+    },
+    'w-eval',
+  );
+  assert.equal(lastStatus(attacked)?.type === 'status' && lastStatus(attacked)?.status, 'SUCCEEDED');
+  const evaluation = attacked.find((e) => e.type === 'evaluation');
+  assert.ok(evaluation?.type === 'evaluation');
+  assert.deepEqual(evaluation.attack, { name: 'pgd', steps: 2 });
+  assert.equal(evaluation.examples, 12);
+  assert.ok(evaluation.robustAccuracy <= evaluation.cleanAccuracy);
+  assert.deepEqual(await storedNames('run-e'), ['run-e/evaluation.json'], 'the attacked model is not copied');
+});
+
+test('an evaluate job whose weights are not stored fails at once, naming them', async () => {
+  const events = await runToEnd(
+    {
+      ...shared('run-nw'),
+      kind: 'evaluate',
+      sourceRunId: 'run-gone',
+      weights: 'run-gone/model/model.json',
+      evaluate: { threatModel: { norm: 'linf', epsilon: 0.3 }, attacks: [{ name: 'fgsm' }] },
+    },
+    'w-nw',
+    30_000,
+  );
+  const status = lastStatus(events);
+  assert.ok(status?.type === 'status');
+  assert.equal(status.status, 'FAILED');
+  assert.equal(status.error?.code, 'NOT_FOUND');
+  assert.match(status.error?.message ?? '', /run run-gone stored no model at "run-gone\/model\/"/);
+  assert.equal(status.attempt, 1, 'not retried');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await pendingJobs(), 0);
+});
+
+test('a corrupt stored checkpoint fails the run with a message naming it', async () => {
+  const store = await nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);
+  await store.putBlob({ name: 'run-k/search.ckpt' }, new TextEncoder().encode('not a checkpoint'));
+  const pipeline = pipelineJob('run-k');
+  const events = await runToEnd(
+    { ...shared('run-k'), kind: 'search', search: pipeline.search, selection: pipeline.selection },
+    'w-k',
+    30_000,
+  );
+  const status = lastStatus(events);
+  assert.ok(status?.type === 'status');
+  assert.equal(status.status, 'FAILED');
+  assert.match(status.error?.message ?? '', /search\.ckpt/);
 });
 
 test('a malformed job is terminated with a FAILED event that names the field', async () => {

@@ -1,0 +1,133 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ObjectInfo, ObjectStore } from 'nats';
+import { ErrorCode, LrnasError, type ArtifactEvent, type Stage } from '@lrnas/schema';
+import { MODEL_JSON, PIPELINE_FILES } from '@lrnas/engine';
+import type { EventSink } from './engine-events.js';
+
+/** Object-store name of a file of a run's work folder: `<runId>/<path inside the folder>`. */
+export function artifactName(runId: string, relative: string): string {
+  return `${runId}/${relative.split(path.sep).join('/')}`;
+}
+
+/** The folder (object-name prefix) a run's exported model lives under. */
+export function modelPrefix(runId: string): string {
+  return artifactName(runId, `${PIPELINE_FILES.model}/`);
+}
+
+type Kind = ArtifactEvent['kind'];
+
+/** Which files the gateway is told about, as what, and for which stage; the rest are stored silently. */
+function classify(relative: string): { kind: Kind; stage: Stage } | undefined {
+  const name = relative.split(path.sep).join('/');
+  if (name === PIPELINE_FILES.searchCheckpoint) return { kind: 'checkpoint', stage: 'search' };
+  if (name === PIPELINE_FILES.trainCheckpoint) return { kind: 'checkpoint', stage: 'train' };
+  if (name === `${PIPELINE_FILES.model}/${MODEL_JSON}`) return { kind: 'weights', stage: 'train' };
+  if (name === PIPELINE_FILES.genotype) return { kind: 'genotype', stage: 'select' };
+  if (name === PIPELINE_FILES.evaluation || name === PIPELINE_FILES.report)
+    return { kind: 'report', stage: 'evaluate' };
+  return undefined;
+}
+
+/**
+ * Mirrors a run's work folder into the JetStream object store, so that a redelivered job resumes
+ * on any worker. `sync` is called from the engine's synchronous callbacks, so it only queues a
+ * scan; the scan uploads every file that changed since the last one (the engine writes files
+ * atomically, so a file is read whole) and reports the ones the gateway lists as artifact events.
+ * `flush` waits for the queued uploads and rethrows the first failure.
+ */
+export class RunArtifacts {
+  readonly #seen = new Map<string, string>();
+  #chain: Promise<void> = Promise.resolve();
+  #error: unknown;
+
+  constructor(
+    private readonly store: ObjectStore,
+    readonly runId: string,
+    readonly dir: string,
+    private readonly sink: EventSink,
+  ) {}
+
+  /**
+   * Replaces the work folder with what the store holds for this run, so every delivery starts from
+   * the newest uploaded state, whichever worker wrote it. Returns the files restored.
+   */
+  async restore(): Promise<string[]> {
+    await fs.rm(this.dir, { recursive: true, force: true });
+    const restored = await downloadPrefix(this.store, artifactName(this.runId, ''), this.dir);
+    // Restored files count as uploaded: the first scan sends only what the run changes.
+    for (const relative of restored) this.#seen.set(relative, await fingerprint(path.join(this.dir, relative)));
+    return restored;
+  }
+
+  /** Queues an upload of whatever changed in the folder. */
+  sync(): void {
+    this.#chain = this.#chain.then(async () => {
+      if (this.#error !== undefined) return;
+      try {
+        await this.#upload();
+      } catch (error) {
+        this.#error = error;
+      }
+    });
+  }
+
+  /** Resolves once every queued upload is stored. */
+  async flush(): Promise<void> {
+    await this.#chain;
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  async #upload(): Promise<void> {
+    const files = await listFiles(this.dir);
+    // A model's weights go before the model.json that points at them.
+    files.sort((a, b) => Number(a.endsWith(MODEL_JSON)) - Number(b.endsWith(MODEL_JSON)) || a.localeCompare(b));
+    for (const relative of files) {
+      const file = path.join(this.dir, relative);
+      const print = await fingerprint(file).catch(() => undefined);
+      if (print === undefined || this.#seen.get(relative) === print) continue;
+      const data = await fs.readFile(file);
+      const info = await this.store.putBlob({ name: artifactName(this.runId, relative) }, data);
+      this.#seen.set(relative, print);
+      const about = classify(relative);
+      if (about) {
+        this.sink.emit({ type: 'artifact', ...about, name: info.name, digest: info.digest, size: info.size });
+      }
+    }
+  }
+}
+
+/** Downloads every object whose name starts with `prefix` into `dir`, keeping the rest of the name as its path. */
+export async function downloadPrefix(store: ObjectStore, prefix: string, dir: string): Promise<string[]> {
+  const objects = (await store.list()).filter((o: ObjectInfo) => !o.deleted && o.name.startsWith(prefix));
+  const written: string[] = [];
+  for (const object of objects) {
+    const relative = object.name.slice(prefix.length);
+    const target = path.resolve(dir, relative);
+    // Names come from the store; one that climbs out of the folder is refused, not written.
+    if (relative === '' || !target.startsWith(path.resolve(dir) + path.sep)) {
+      throw new LrnasError(ErrorCode.BAD_INPUT, `artifact ${JSON.stringify(object.name)} is not a file name`);
+    }
+    const data = await store.getBlob(object.name);
+    if (data === null) continue;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.writeFile(target, data);
+    written.push(path.relative(dir, target));
+  }
+  return written;
+}
+
+/** Files under `dir` (relative paths), skipping dot-named ones and folders: the engine's temporary files. */
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .filter((relative) => !relative.split(path.sep).some((part) => part.startsWith('.')));
+}
+
+/** Changes whenever the engine replaces a file (a new inode through its atomic rename) or rewrites it. */
+async function fingerprint(file: string): Promise<string> {
+  const stat = await fs.stat(file);
+  return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+}

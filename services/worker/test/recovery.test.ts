@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  EVENTS_SUBJECT_PREFIX,
+  eventCodec,
+  jobCodec,
+  JOBS_CONSUMER,
+  JOBS_STREAM,
+  jobSubject,
+  type JobInput,
+  type RunEvent,
+} from '@lrnas/schema';
+import { ensureTopology } from '@lrnas/schema/nats';
+import { minimumParameters } from '@lrnas/engine';
+import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+
+// Workers run as real processes here, so that SIGKILL and SIGTERM are the real thing.
+const nats = useNatsServer('lrnas-worker-recovery-');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Short, so that a killed worker's job is redelivered within seconds; heartbeats come every 1.5 s. */
+const ACK_WAIT_NS = 6_000_000_000;
+
+/** The contract's topology with a short AckWait, which workers keep (operators tune it). */
+async function shortAckWait(): Promise<void> {
+  const jsm = await nats.nc.jetstreamManager();
+  await ensureTopology(jsm);
+  await jsm.consumers.update(JOBS_STREAM, JOBS_CONSUMER, { ack_wait: ACK_WAIT_NS });
+}
+
+/** A pipeline with a search long enough to be interrupted: 4 epochs of 4 steps at C=4, then 8 training steps. */
+function job(runId: string): JobInput {
+  return {
+    v: 1,
+    kind: 'pipeline',
+    runId,
+    experimentId: 'exp-1',
+    seed: 5,
+    dataset: { name: 'mnist', trainLimit: 96, testLimit: 12 },
+    createdAt: new Date().toISOString(),
+    search: {
+      preset: 'tiny',
+      channels: 4,
+      layers: 3,
+      epochs: 4,
+      warmupEpochs: 1,
+      batchSize: 12,
+      permutations: 1,
+      estimateBatchSize: 6,
+    },
+    selection: {
+      budget: minimumParameters({ channels: 4, layers: 3, classes: 10, inputChannels: 1 }) + 2500,
+      channels: 4,
+      layers: 3,
+    },
+    train: { method: 'madry', channels: 4, layers: 3, epochs: 1, batchSize: 12 },
+    evaluate: { threatModel: { norm: 'linf', epsilon: 0.3 }, attacks: [{ name: 'fgsm' }], examples: 12 },
+  };
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function spawnWorker(id: string): WorkerProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'services/worker/src/main.ts',
+      '--nats-url',
+      nats.server.url,
+      '--id',
+      id,
+      '--data-dir',
+      nats.dataDir,
+      '--work-dir',
+      path.join(nats.dataDir, 'work', id),
+    ],
+    { cwd: root, env: { ...process.env, LRNAS_PARENT_PID: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output, exited };
+}
+
+/** The run's events as the stream holds them, collected live. */
+function watch(runId: string) {
+  const events: RunEvent[] = [];
+  const sub = nats.nc.subscribe(`${EVENTS_SUBJECT_PREFIX}.${runId}.>`, {
+    callback: (_err, msg) => events.push(eventCodec.decode(msg.data)),
+  });
+  const until = async (done: (e: RunEvent[]) => boolean, ms: number, workers: WorkerProcess[]) => {
+    const deadline = Date.now() + ms;
+    while (!done(events)) {
+      if (Date.now() > deadline) {
+        const logs = workers.map((w) => w.output.join('').slice(-3000)).join('\n---\n');
+        throw new Error(`timed out; events: ${events.map((e) => e.type).join(',')}\n${logs}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { events, sub, until };
+}
+
+const ended = (events: RunEvent[]) =>
+  events.some((e) => e.type === 'status' && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.status));
+const searchCheckpointStored = (events: RunEvent[]) =>
+  events.some((e) => e.type === 'artifact' && e.kind === 'checkpoint' && e.stage === 'search');
+
+/** Steps of a metric key in stream order, over every attempt. */
+const stepsOf = (events: RunEvent[], key: string) =>
+  events.flatMap((e) => (e.type === 'metric' ? e.points.filter((p) => p.key === key).map((p) => p.step) : []));
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+/** Where the second attempt's search picked up, from its log. */
+function resumedAt(events: RunEvent[]): number {
+  const log = events.find((e) => e.type === 'log' && e.attempt === 2 && /^search resumed/.test(e.message));
+  assert.ok(log?.type === 'log', 'the second attempt resumed the search from a checkpoint');
+  return Number(/at step (\d+)/.exec(log.message)?.[1]);
+}
+
+/** The whole run is in the stream once: every step and epoch summary exactly once, and it succeeded. */
+function assertCompleteOnce(events: RunEvent[]): void {
+  const last = events.filter((e) => e.type === 'status').at(-1);
+  assert.ok(last?.type === 'status' && last.status === 'SUCCEEDED', JSON.stringify(last));
+  assert.equal(last.attempt, 2);
+  assert.deepEqual(stepsOf(events, 'search/loss'), range(16), 'search steps 1..16, each once, in order');
+  assert.deepEqual(stepsOf(events, 'search/accuracy'), range(16));
+  assert.deepEqual(stepsOf(events, 'train/loss'), range(8), 'training steps 1..8, each once');
+  const epochs = events.flatMap((e) => (e.type === 'epoch' ? [`${e.stage}${e.epoch}`] : []));
+  assert.deepEqual(epochs, ['search0', 'search1', 'search2', 'search3', 'train0']);
+  assert.equal(events.filter((e) => e.type === 'genotype' && e.final).length, 1);
+  assert.equal(events.filter((e) => e.type === 'evaluation').length, 1);
+  for (const attempt of [1, 2]) {
+    const seqs = events.filter((e) => e.attempt === attempt).map((e) => e.seq);
+    assert.deepEqual(
+      seqs,
+      range(seqs.length).map((i) => i - 1),
+      `attempt ${attempt}: sequence 0, 1, 2...`,
+    );
+  }
+}
+
+test(
+  'after SIGKILL mid-search another worker finishes the run from the last stored checkpoint',
+  {
+    timeout: 300_000,
+  },
+  async () => {
+    await shortAckWait();
+    const run = watch('run-kill');
+    const first = spawnWorker('w-doomed');
+    let second: WorkerProcess | undefined;
+    try {
+      await nats.nc.jetstream().publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(job('run-kill'))), {
+        msgID: 'run-kill',
+      });
+      await run.until(searchCheckpointStored, 120_000, [first]);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const reportedByFirst = Math.max(0, ...stepsOf(run.events, 'search/loss'));
+
+      second = spawnWorker('w-heir');
+      await run.until(ended, 240_000, [first, second]);
+      await new Promise((r) => setTimeout(r, 300));
+      assertCompleteOnce(run.events);
+      const resumed = resumedAt(run.events);
+      assert.ok(resumed > 4, `resumed after the first epoch (step ${resumed}), not from the start`);
+      assert.ok(resumed <= reportedByFirst + 1, 'no step was skipped');
+      const jsm = await nats.nc.jetstreamManager();
+      const info = await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER);
+      assert.equal(info.num_pending + info.num_ack_pending, 0, 'the job was acked');
+    } finally {
+      run.sub.unsubscribe();
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGTERM');
+      await second?.exited;
+    }
+  },
+);
+
+test(
+  'on SIGTERM a worker checkpoints, hands the job back and exits; the next worker loses no step',
+  {
+    timeout: 300_000,
+  },
+  async () => {
+    await shortAckWait();
+    const run = watch('run-term');
+    const first = spawnWorker('w-leaving');
+    let second: WorkerProcess | undefined;
+    try {
+      await nats.nc.jetstream().publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(job('run-term'))), {
+        msgID: 'run-term',
+      });
+      await run.until(searchCheckpointStored, 120_000, [first]);
+      first.child.kill('SIGTERM');
+      const exit = await first.exited;
+      assert.deepEqual(exit, { code: 0, signal: null }, first.output.join('').slice(-2000));
+      assert.ok(
+        run.events.some((e) => e.type === 'log' && /stopped; job handed back/.test(e.message)),
+        'the first worker said it handed the job back',
+      );
+      const reportedByFirst = Math.max(...stepsOf(run.events, 'search/loss'));
+
+      second = spawnWorker('w-successor');
+      await run.until(ended, 240_000, [second]);
+      await new Promise((r) => setTimeout(r, 300));
+      assertCompleteOnce(run.events);
+      assert.equal(resumedAt(run.events), reportedByFirst + 1, 'resumed at the very next step');
+    } finally {
+      run.sub.unsubscribe();
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGTERM');
+      await second?.exited;
+    }
+  },
+);
