@@ -31,6 +31,13 @@ export const EVENTS_CONSUMER = 'lrnas-gateway-ingest';
 export const ARTIFACTS_BUCKET = 'lrnas-artifacts';
 /** Key-value bucket where each worker keeps its presence record fresh. */
 export const WORKERS_BUCKET = 'lrnas-workers';
+/**
+ * Key-value bucket of cancel requests, one key per run id. The control subject reaches a worker
+ * running the job; this record reaches the worker that picks up a job cancelled while queued.
+ */
+export const CANCELS_BUCKET = 'lrnas-cancels';
+/** How long a cancel request is kept: longer than any job waits in the queue. */
+export const CANCEL_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 export const JOBS_SUBJECT_PREFIX = 'lrnas.jobs';
 export const EVENTS_SUBJECT_PREFIX = 'lrnas.events';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
+import { eventCodec, eventSubject, JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
@@ -66,17 +66,40 @@ for (const [label, target] of targets) {
         const message = await consumer.next({ expires: 5000 });
         assert.ok(message, `delivery ${delivery}`);
         assert.equal(message.info.redeliveryCount, delivery);
+        if (delivery === maxDeliver - 1) {
+          // What a worker reports when an attempt fails but may be retried.
+          const failure = {
+            v: 1,
+            runId,
+            attempt: delivery,
+            seq: 0,
+            time: new Date().toISOString(),
+            type: 'log',
+            level: 'error',
+            message: `attempt ${delivery} failed: out of memory`,
+          };
+          await nats.nc.jetstream().publish(eventSubject(runId, 'log'), eventCodec.encode(eventCodec.parse(failure)));
+          // The run shows the attempt's error while it waits for the next one.
+          const seen = Date.now() + 10_000;
+          let code: string | undefined;
+          while (code !== 'ATTEMPT_FAILED' && Date.now() < seen) {
+            const query = `{ run(id: "${runId}") { error { code } } }`;
+            code = ok(await gql<{ run: { error: { code: string } | null } }>(gateway.url, query, {}, key)).run.error
+              ?.code;
+          }
+          assert.equal(code, 'ATTEMPT_FAILED');
+        }
         message.nak();
       }
       // JetStream notices the limit when the job would be handed out again, at the next pull.
       assert.equal(await consumer.next({ expires: 1000 }), null, 'no further delivery');
       const deadline = Date.now() + 10_000;
-      let run: { status: string; error: { code: string } | null } | undefined;
+      let run: { status: string; error: { code: string; message: string } | null } | undefined;
       while (Date.now() < deadline) {
         run = ok(
-          await gql<{ run: { status: string; error: { code: string } | null } }>(
+          await gql<{ run: { status: string; error: { code: string; message: string } | null } }>(
             gateway.url,
-            `{ run(id: "${runId}") { status error { code } } }`,
+            `{ run(id: "${runId}") { status error { code message } } }`,
             {},
             key,
           ),
@@ -84,7 +107,9 @@ for (const [label, target] of targets) {
         if (run.status === 'FAILED') break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      assert.deepEqual(run, { status: 'FAILED', error: { code: 'MAX_DELIVERIES' } });
+      assert.equal(run?.status, 'FAILED');
+      assert.equal(run?.error?.code, 'MAX_DELIVERIES');
+      assert.match(run?.error?.message ?? '', /delivered 5 times .*; the last error: attempt 4 failed: out of memory$/);
       const jsm = await nats.nc.jetstreamManager();
       let left = 1;
       while (left > 0 && Date.now() < deadline) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  CANCELS_BUCKET,
   JOBS_STREAM,
   cancelSubject,
   canonicalGenotype,
@@ -429,6 +430,10 @@ for (const [label, target] of targets) {
       );
       subscription.unsubscribe();
       assert.equal(JSON.parse(cancels[0]!).runId, trainId);
+      // The job is still queued: the worker that picks it up finds the request in the cancels bucket.
+      const request = await (await nats.nc.jetstream().views.kv(CANCELS_BUCKET)).get(trainId);
+      assert.equal(request?.operation, 'PUT');
+      assert.equal(JSON.parse(new TextDecoder().decode(request.value)).runId, trainId);
       await publish({ ...envelope(trainId, 0), type: 'status', status: 'RUNNING', stage: 'train' });
       const again = ok(
         await q<{ cancelRun: { status: string } }>(`mutation { cancelRun(id: "${trainId}") { status } }`),

@@ -1,8 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { JetStreamClient, JsMsg, NatsConnection, ObjectStore } from 'nats';
+import type { JetStreamClient, JsMsg, KV, NatsConnection, ObjectStore } from 'nats';
 import {
   ARTIFACTS_BUCKET,
+  CANCEL_TTL_MS,
+  CANCELS_BUCKET,
   cancelSubject,
   ErrorCode,
   jobCodec,
@@ -57,6 +59,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
   const services: JobServices = {
     js,
     store: await js.views.os(ARTIFACTS_BUCKET),
+    cancels: await js.views.kv(CANCELS_BUCKET, { ttl: CANCEL_TTL_MS, history: 1 }),
     // JetStream's default AckWait is 30 s.
     heartbeatMs: options.heartbeatMs ?? (config.ack_wait ?? 30_000_000_000) / 1_000_000 / 4,
     maxDeliver: (config.max_deliver ?? -1) > 0 ? (config.max_deliver as number) : Infinity,
@@ -105,6 +108,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
 interface JobServices {
   js: JetStreamClient;
   store: ObjectStore;
+  cancels: KV;
   heartbeatMs: number;
   maxDeliver: number;
 }
@@ -150,9 +154,18 @@ async function handleJobMessage(
   track.started(runId);
   options.log(`run ${runId}: ${job.kind} job, attempt ${attempt}`);
   try {
-    events.emit({ type: 'status', status: 'RUNNING', workerId: options.workerId, backend: options.backend });
     let settle: 'ack' | 'nak' | 'term';
     try {
+      // A job cancelled while it waited in the queue is dropped unrun.
+      if (await cancelRequested(services.cancels, runId)) {
+        events.emit({ type: 'log', level: 'info', message: 'cancelled while queued; not run' });
+        events.emit({ type: 'status', status: 'CANCELLED' });
+        await events.flush();
+        msg.ack();
+        options.log(`run ${runId}: cancelled while queued; ack`);
+        return;
+      }
+      events.emit({ type: 'status', status: 'RUNNING', workerId: options.workerId, backend: options.backend });
       // A redelivery continues from what earlier deliveries stored and does not report it again.
       const restored = await artifacts.restore();
       if (restored.length > 0) {
@@ -210,6 +223,11 @@ async function handleJobMessage(
     cancelSub.unsubscribe();
     track.finished(runId);
   }
+}
+
+async function cancelRequested(cancels: KV, runId: string): Promise<boolean> {
+  const entry = await cancels.get(runId);
+  return entry?.operation === 'PUT';
 }
 
 /** Terminates an undecodable job, telling its run why when the message names one. */

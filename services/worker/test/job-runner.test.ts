@@ -6,6 +6,7 @@ import type { Subscription } from 'nats';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import {
   ARTIFACTS_BUCKET,
+  CANCELS_BUCKET,
   cancelSubject,
   EVENTS_SUBJECT_PREFIX,
   eventCodec,
@@ -316,6 +317,20 @@ test('a corrupt stored checkpoint fails the run with a message naming it', async
   assert.ok(status?.type === 'status');
   assert.equal(status.status, 'FAILED');
   assert.match(status.error?.message ?? '', /search\.ckpt/);
+});
+
+test('a job cancelled while queued is dropped unrun, CANCELLED and acked', async () => {
+  // What the gateway's cancelRun records for a run whose job waits in the queue.
+  const cancels = await nats.nc.jetstream().views.kv(CANCELS_BUCKET);
+  await cancels.put('run-q', new TextEncoder().encode('{"v":1,"runId":"run-q","reason":"test"}'));
+  const events = await runToEnd(pipelineJob('run-q'), 'w-queued', 20_000);
+  assert.deepEqual(
+    events.map((e) => (e.type === 'status' ? e.status : e.type)),
+    ['log', 'CANCELLED'],
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await pendingJobs(), 0);
+  assert.deepEqual(await storedNames('run-q'), []);
 });
 
 test('a malformed job is terminated with a FAILED event that names the field', async () => {

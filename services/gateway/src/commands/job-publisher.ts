@@ -1,5 +1,14 @@
 import type { NatsConnection } from 'nats';
-import { ErrorCode, LrnasError, cancelSubject, jobCodec, jobSubject, type Job } from '@lrnas/schema';
+import {
+  CANCEL_TTL_MS,
+  CANCELS_BUCKET,
+  ErrorCode,
+  LrnasError,
+  cancelSubject,
+  jobCodec,
+  jobSubject,
+  type Job,
+} from '@lrnas/schema';
 import type { NatsLink } from '../nats-link.js';
 
 /** The NATS connection, or UNAVAILABLE: a change that must reach the workers is refused while NATS is down. */
@@ -30,13 +39,16 @@ export async function publishJob(nc: NatsConnection, job: Job): Promise<{ duplic
 }
 
 /**
- * Tells the worker running `runId` to stop, on the run's control subject (names.ts). Core NATS,
- * not JetStream: only a worker running the job listens. A job still waiting in the queue does
- * not hear it; its run is CANCELLED in the database all the same, and whatever that job reports
- * later no longer changes the run's status (a finished run stays finished).
+ * Tells the worker running `runId` to stop, on the run's control subject (names.ts, core NATS:
+ * only a worker running the job listens), and records the request in the cancels bucket, where
+ * the worker that picks up a job still waiting in the queue finds it and drops the job. The run
+ * is CANCELLED in the database either way, and whatever its job reports later no longer changes
+ * its status (a finished run stays finished).
  */
 export async function publishCancel(nc: NatsConnection, runId: string, reason: string): Promise<void> {
-  const body = { v: 1, runId, reason, requestedAt: new Date().toISOString() };
-  nc.publish(cancelSubject(runId), new TextEncoder().encode(JSON.stringify(body)));
+  const body = new TextEncoder().encode(JSON.stringify({ v: 1, runId, reason, requestedAt: new Date().toISOString() }));
+  const cancels = await nc.jetstream().views.kv(CANCELS_BUCKET, { ttl: CANCEL_TTL_MS, history: 1 });
+  await cancels.put(runId, body);
+  nc.publish(cancelSubject(runId), body);
   await nc.flush();
 }

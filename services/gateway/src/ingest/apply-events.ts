@@ -1,6 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/core';
 import { genotypeHash, canonicalGenotype, type RunEvent } from '@lrnas/schema';
-import { applyStatus, type RunStatusName } from '../domain/run-progress.js';
+import { applyStatus, isTerminal, type RunStatusName } from '../domain/run-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
 import { upsertMetricPoints } from './metric-writer.js';
 import { Architecture, Artifact, Evaluation, Run, RunStatusChange } from '../persistence/entities/index.js';
@@ -93,6 +93,7 @@ export async function applyEvents(
         if (event.backend) run.backend = event.backend;
         if (event.progress) run.progress = event.progress;
         if (event.error) run.error = event.error;
+        else if (next.status === 'SUCCEEDED') run.error = null;
         if (next.status === 'RUNNING') run.startedAt ??= time;
         if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(next.status)) run.finishedAt = time;
         em.persist(
@@ -174,8 +175,14 @@ export async function applyEvents(
         else em.persist(em.create(Artifact, fields));
         break;
       }
-      case 'snapshot':
       case 'log':
+        // A failed attempt's error is kept, so that a run JetStream later gives up on says why.
+        if (event.level === 'error' && !isTerminal(run.status as RunStatusName)) {
+          run.error = { code: 'ATTEMPT_FAILED', message: event.message };
+          changes.runs.add(run.id);
+        }
+        break;
+      case 'snapshot':
         // Architecture-weight snapshots and logs are live-only: they reach subscribers, not tables.
         break;
     }

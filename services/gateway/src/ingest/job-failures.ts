@@ -50,7 +50,8 @@ export class JobFailureWatcher {
       const run = await em.findOne(Run, { id: job.runId }, { populate: ['experiment'] });
       if (!run || isTerminal(run.status as RunStatusName)) return undefined;
       const now = new Date();
-      const message = `the job was delivered ${deliveries} times and never finished (workers died, timed out or refused it)`;
+      const lastError = run.error?.code === 'ATTEMPT_FAILED' ? `; the last error: ${run.error.message}` : '';
+      const message = `the job was delivered ${deliveries} times and never finished (workers died, timed out or refused it)${lastError}`;
       run.status = RunStatus.FAILED;
       run.finishedAt = now;
       run.error = { code: 'MAX_DELIVERIES', message };

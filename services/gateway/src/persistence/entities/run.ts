@@ -79,7 +79,7 @@ export class Run {
   architecture?: Rel<Architecture>;
 
   @Property({ type: 'json', nullable: true })
-  error?: { code: string; message: string };
+  error?: { code: string; message: string } | null;
 
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
