@@ -7,6 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ErrorCode } from '@lrnas/schema';
+import { artifactDownload } from './artifact-download.js';
 import type { GatewayContext } from './graphql/context.js';
 import { makeErrorFormatter } from './graphql/errors.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
@@ -54,6 +55,7 @@ export async function createHttpServer(options: {
     expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
   );
   app.use('/graphql', rejectUnreadableBodies);
+  app.get('/artifacts/:runId', artifactDownload(options.context));
   if (options.webDist && fs.existsSync(path.join(options.webDist, 'index.html'))) {
     const dist = path.resolve(options.webDist);
     app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { HealthResolver } from './health.js';
+import { ActivityResolver } from './resolvers/activity-resolver.js';
 import { MutationResolver } from './resolvers/mutation-resolver.js';
 import { QueryResolver } from './resolvers/query-resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription-resolver.js';
@@ -15,6 +16,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       QueryResolver,
       MutationResolver,
       SubscriptionResolver,
+      ActivityResolver,
       ExperimentFields,
       RunFields,
       EvaluationFields,
