@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { minimumParameters } from '@lrnas/engine';
+import { eventCodec, eventSubject } from '@lrnas/schema';
 import { startGateway, type GatewayHandle } from '@lrnas/gateway';
 import { ensureChromium } from '../../infra/local/lib/chromium.mjs';
 import { useNatsServer } from '../../infra/local/lib/test-nats.mjs';
@@ -173,7 +174,7 @@ describe('dashboard', () => {
     // Checked in the browser before submission: a word where a number belongs.
     await form.locator('button[type="submit"]').click();
     await form.locator('[data-field="search.epochs"] .field-error', { hasText: 'whole number' }).waitFor();
-    await fill({ 'search.epochs': '2' });
+    await fill({ 'search.epochs': '3' });
     // Checked by the gateway: the experiment has no budget and the form gave none.
     await form.locator('button[type="submit"]').click();
     const budgetError = form.locator('[data-field="selection.budget"] .field-error');
@@ -221,6 +222,35 @@ describe('dashboard', () => {
     await page.locator('[data-cell="normal"] [data-op]').first().waitFor();
     assert.equal(await page.locator('[data-cell="reduce"] .edge:not(.concat)').count(), 8, 'eight labelled edges');
     await page.locator('#evaluations tbody tr').first().waitFor();
+    // The architecture weights, stepped back an epoch (a snapshot per epoch after the warm-up one).
+    const epoch = page.locator('#alpha-stepper [data-epoch]');
+    const lastEpoch = Number(await epoch.getAttribute('data-epoch'));
+    assert.ok(lastEpoch >= 1, `a snapshot per search epoch, last ${lastEpoch}`);
+    await page.locator('#alpha-stepper button', { hasText: '◀' }).click();
+    assert.equal(Number(await epoch.getAttribute('data-epoch')), lastEpoch - 1);
+    assert.ok((await page.locator('#activity figure.heatmap').count()) >= 2);
+    // A clean run logs nothing, so a line is sent as a worker sends one; it shows up live.
+    const line = eventCodec.parse({
+      v: 1,
+      runId,
+      attempt: 1,
+      seq: 100_000,
+      time: new Date().toISOString(),
+      type: 'log',
+      level: 'warn',
+      message: 'a line from the browser test',
+    });
+    await nats.nc.jetstream().publish(eventSubject(runId, 'log'), eventCodec.encode(line));
+    await page.locator('#logs div', { hasText: 'a line from the browser test' }).waitFor();
+    // A download of the report.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-artifact="report"] button').last().click(),
+    ]);
+    const saved = path.join(shots, download.suggestedFilename());
+    await download.saveAs(saved);
+    assert.equal(download.suggestedFilename(), 'report.json');
+    assert.equal(typeof JSON.parse(fs.readFileSync(saved, 'utf8')), 'object');
     assert.deepEqual(await page.locator('[data-page="run"] .error').allInnerTexts(), [], 'no error shown');
     await shot(page, '4-run-done');
 

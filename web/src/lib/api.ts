@@ -63,3 +63,39 @@ export async function request<T>(query: string, variables: Record<string, unknow
   if (!body.data) throw new ApiError(`the gateway answered HTTP ${response.status} without data`, 'INTERNAL');
   return body.data;
 }
+
+/** The URL of a run's artifact on the gateway. */
+export function artifactUrl(runId: string, name: string): string {
+  return `/artifacts/${encodeURIComponent(runId)}?name=${encodeURIComponent(name)}`;
+}
+
+/**
+ * Downloads a run's artifact with the stored key (a plain link could not send it) and hands it to
+ * the browser as a file; throws an ApiError with the gateway's reason.
+ */
+export async function downloadArtifact(runId: string, name: string): Promise<void> {
+  const key = storedKey();
+  let response: Response;
+  try {
+    response = await fetch(artifactUrl(runId, name), { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  } catch (error) {
+    throw new ApiError(`cannot reach the gateway (${(error as Error).message})`, 'NETWORK');
+  }
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    throw new ApiError(
+      body?.error?.message ?? `HTTP ${response.status}`,
+      body?.error?.code ?? 'INTERNAL',
+      [],
+      response.status,
+    );
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name.split('/').pop() ?? name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,7 +1,7 @@
 /** A run, live: status, stage timeline, metric charts, genotype, evaluations, artifacts, cancel. */
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiError } from '../lib/api.js';
-import { request, storedKey } from '../lib/api.js';
+import { downloadArtifact, request, storedKey } from '../lib/api.js';
 import { bytes, count, duration, metric, percent, time } from '../lib/format.js';
 import { CELL_NAMES, readGenotype } from '../lib/genotype.js';
 import { CANCEL_RUN, METRIC_SERIES, METRICS_LIVE, RUN, RUN_LIVE } from '../lib/queries.js';
@@ -70,6 +70,7 @@ export function RunPage({ id }: { id: string }) {
   const series = useQuery<{ metricSeries: { key: string; points: Point[] }[] }>(METRIC_SERIES, { runId: id });
   const [live, setLive] = useState<SeriesByKey>({});
   const [cancelError, setCancelError] = useState<ApiError | null>(null);
+  const [downloadError, setDownloadError] = useState<ApiError | null>(null);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -106,6 +107,14 @@ export function RunPage({ id }: { id: string }) {
       query.reload();
     } catch (error) {
       setCancelError(error as ApiError);
+    }
+  };
+  const download = async (name: string) => {
+    try {
+      await downloadArtifact(run.id, name);
+      setDownloadError(null);
+    } catch (error) {
+      setDownloadError(error as ApiError);
     }
   };
   const elapsed = run.startedAt
@@ -241,15 +250,17 @@ export function RunPage({ id }: { id: string }) {
       )}
 
       <h3>Artifacts</h3>
+      <ErrorBox error={downloadError} what="Download failed" />
       {run.artifacts.length === 0 ? (
         <p class="empty">None yet.</p>
       ) : (
         <ul class="artifacts">
           {run.artifacts.map((a) => (
             <li key={a.name} data-artifact={a.kind}>
-              <a href={`/artifacts/${encodeURIComponent(run.id)}/${encodeURIComponent(a.name)}`} download>
-                {a.kind} {a.stage ? `(${a.stage})` : ''}
-              </a>{' '}
+              <button class="small" onClick={() => void download(a.name)}>
+                Download {a.kind}
+                {a.stage ? ` (${a.stage})` : ''}
+              </button>{' '}
               <span class="muted">
                 {a.name} · {bytes(a.size)}
               </span>

@@ -151,7 +151,7 @@ export function HeatMap(props: { title: string; rows: string[]; cols: string[]; 
   };
   const cw = 34;
   const ch = 14;
-  const left = 64;
+  const left = 84;
   const top = 70;
   return (
     <figure class="chart heatmap" data-chart={props.title}>
