@@ -28,6 +28,8 @@ let gateway: GatewayHandle;
 let worker: ChildProcess;
 let workerLog = '';
 let browser: Browser;
+/** Starts the gateway (again) on a port; 0 for a free one. */
+let startGatewayOn: (port: number) => Promise<void>;
 
 // Root-level hooks of a file do not wait for each other; the nats-server hook must run first.
 describe('dashboard', () => {
@@ -44,18 +46,21 @@ describe('dashboard', () => {
     );
     assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
 
-    gateway = await startGateway(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        natsUrl: nats.server.url,
-        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'gateway.sqlite') },
-        webDist: dist,
-        api: { bootstrapKey: KEY, bootstrapTeam: 'browser lab' },
-      },
-      () => {},
-    );
-    await gateway.nats.ready;
+    startGatewayOn = async (port) => {
+      gateway = await startGateway(
+        {
+          port,
+          host: '127.0.0.1',
+          natsUrl: nats.server.url,
+          database: { kind: 'sqlite', file: path.join(nats.dataDir, 'gateway.sqlite') },
+          webDist: dist,
+          api: { bootstrapKey: KEY, bootstrapTeam: 'browser lab' },
+        },
+        () => {},
+      );
+      await gateway.nats.ready;
+    };
+    await startGatewayOn(0);
 
     worker = spawn(
       process.execPath,
@@ -139,6 +144,7 @@ describe('dashboard', () => {
     await shot(page, '1-experiments');
     await page.locator('#create-experiment button[type="submit"]').click();
     await page.locator('[data-page="experiment"] h2', { hasText: 'browser mnist' }).waitFor();
+    const experimentId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
 
     // The start form: the tiny settings of the worker's own test, so the pipeline ends in about a minute.
     const form = page.locator('#start-run');
@@ -191,6 +197,10 @@ describe('dashboard', () => {
     assert.ok(runId);
     await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
     // A second tab on the experiment's leaderboard, still empty: the entry must arrive there live.
+    // A tab on the experiment's runs table: the run's row changes status there live too.
+    const runs = await context.newPage();
+    await runs.goto(`${gateway.url}/experiments/${experimentId}`);
+    await runs.locator(`#runs tr[data-run="${runId}"]`).waitFor();
     const board = await context.newPage();
     await board.goto(`${gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.3`);
     await board.getByText('No evaluated architectures').waitFor();
@@ -270,6 +280,26 @@ describe('dashboard', () => {
     await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
     await page.locator(`[data-chart="pareto"] circle[data-arch="${hash}"].front-dot`).waitFor();
     await shot(page, '6-leaderboard');
+    await runs.locator(`#runs tr[data-run="${runId}"] [data-status="SUCCEEDED"]`).waitFor();
+    await shot(runs, '7-runs-table');
+
+    // Compare (one run here: its settings, latest metrics and curves).
+    await page.goto(`${gateway.url}/compare?runs=${runId}`);
+    await page.locator('#compare').waitFor();
+    await shot(page, '8-compare');
+
+    // The gateway goes away: the page says so plainly; when it is back, the page reconnects by itself.
+    await page.getByRole('link', { name: 'Leaderboard' }).click();
+    await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
+    const port = gateway.port;
+    await gateway.stop();
+    await page
+      .locator('[data-link="lost"]', { hasText: 'connection to the gateway lost' })
+      .waitFor({ timeout: 30_000 });
+    await shot(page, '9-connection-lost');
+    await startGatewayOn(port);
+    await page.locator('[data-link="connected"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
 
     assert.deepEqual(consoleErrors, []);
     await context.close();

@@ -1,9 +1,10 @@
 /** A cell of a genotype drawn as a graph: inputs, four nodes, labelled edges, output. */
 import { cellGraph, type CellName, type Genotype } from '../lib/genotype.js';
 
-const W = 460;
-const H = 230;
-const PAD = 34;
+const W = 560;
+const H = 280;
+const PAD = 36;
+const radius = (kind: string) => (kind === 'node' ? 13 : 17);
 
 export function CellGraph(props: { genotype: Genotype; cell: CellName; changedSlots?: ReadonlySet<number> }) {
   const { nodes, edges } = cellGraph(props.genotype, props.cell);
@@ -19,7 +20,12 @@ export function CellGraph(props: { genotype: Genotype; cell: CellName; changedSl
         </defs>
         {edges.map((e, i) => {
           const a = at.get(e.from)!;
-          const b = at.get(e.to)!;
+          const target = at.get(e.to)!;
+          // End the edge at the target's rim, so its arrowhead shows.
+          const toKind = nodes.find((n) => n.id === e.to)!.kind;
+          const len = Math.hypot(target.x - a.x, target.y - a.y) || 1;
+          const r = radius(toKind) + 2;
+          const b = { x: target.x - ((target.x - a.x) / len) * r, y: target.y - ((target.y - a.y) / len) * r };
           // Two edges between the same states (both pairs of a node from one input) bend apart.
           const twin = edges.findIndex((o) => o.from === e.from && o.to === e.to);
           const bend = twin !== i ? 26 : 0;
@@ -41,7 +47,7 @@ export function CellGraph(props: { genotype: Genotype; cell: CellName; changedSl
           const p = at.get(n.id)!;
           return (
             <g key={n.id} class={`node ${n.kind}`}>
-              <circle cx={p.x} cy={p.y} r={n.kind === 'node' ? 13 : 17} />
+              <circle cx={p.x} cy={p.y} r={radius(n.kind)} />
               <text x={p.x} y={p.y + 4} text-anchor="middle">
                 {n.label}
               </text>
