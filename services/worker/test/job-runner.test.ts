@@ -18,41 +18,13 @@ import {
   type JobInput,
   type RunEvent,
 } from '@lrnas/schema';
-import { minimumParameters } from '@lrnas/engine';
 import { startWorker, type WorkerHandle } from '../src/index.js';
+import { tinyPipelineJob } from './support/tiny-jobs.js';
 
 const nats = useNatsServer('lrnas-worker-jobs-');
 const workDirOf = (id: string) => path.join(nats.dataDir, 'work', id);
 
-/** A pipeline small enough to finish in seconds: C=4, 3 layers, 48 MNIST images, one FGSM evaluation. */
-function pipelineJob(runId: string, searchEpochs = 2): Extract<JobInput, { kind: 'pipeline' }> {
-  return {
-    v: 1,
-    kind: 'pipeline',
-    runId,
-    experimentId: 'exp-1',
-    seed: 3,
-    dataset: { name: 'mnist', trainLimit: 48, testLimit: 12 },
-    createdAt: new Date().toISOString(),
-    search: {
-      preset: 'tiny',
-      channels: 4,
-      layers: 3,
-      epochs: searchEpochs,
-      warmupEpochs: 1,
-      batchSize: 12,
-      permutations: 1,
-      estimateBatchSize: 6,
-    },
-    selection: {
-      budget: minimumParameters({ channels: 4, layers: 3, classes: 10, inputChannels: 1 }) + 2500,
-      channels: 4,
-      layers: 3,
-    },
-    train: { method: 'madry', channels: 4, layers: 3, epochs: 1, batchSize: 12 },
-    evaluate: { threatModel: { norm: 'linf', epsilon: 0.3 }, attacks: [{ name: 'fgsm' }], examples: 12 },
-  };
-}
+const pipelineJob = (runId: string, searchEpochs = 2) => tinyPipelineJob(runId, { searchEpochs });
 
 const shared = (runId: string) => ({
   v: 1 as const,

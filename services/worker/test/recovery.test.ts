@@ -10,18 +10,18 @@ import {
   JOBS_CONSUMER,
   JOBS_STREAM,
   jobSubject,
-  type JobInput,
   type RunEvent,
 } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
-import { minimumParameters } from '@lrnas/engine';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { tinyPipelineJob } from './support/tiny-jobs.js';
 
 // Workers run as real processes here, so that SIGKILL and SIGTERM are the real thing.
 const nats = useNatsServer('lrnas-worker-recovery-');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-/** Short, so that a killed worker's job is redelivered within seconds; heartbeats come every 1.5 s. */
-const ACK_WAIT_NS = 6_000_000_000;
+/** Short, so that a killed worker's job is redelivered within seconds (heartbeats every 3.75 s), yet long
+ * enough that a worker starved of CPU by tests running beside it does not lose its job to a timeout. */
+const ACK_WAIT_NS = 15_000_000_000;
 
 /** The contract's topology with a short AckWait, which workers keep (operators tune it). */
 async function shortAckWait(): Promise<void> {
@@ -30,35 +30,8 @@ async function shortAckWait(): Promise<void> {
   await jsm.consumers.update(JOBS_STREAM, JOBS_CONSUMER, { ack_wait: ACK_WAIT_NS });
 }
 
-/** A pipeline with a search long enough to be interrupted: 4 epochs of 4 steps at C=4, then 8 training steps. */
-function job(runId: string): JobInput {
-  return {
-    v: 1,
-    kind: 'pipeline',
-    runId,
-    experimentId: 'exp-1',
-    seed: 5,
-    dataset: { name: 'mnist', trainLimit: 96, testLimit: 12 },
-    createdAt: new Date().toISOString(),
-    search: {
-      preset: 'tiny',
-      channels: 4,
-      layers: 3,
-      epochs: 4,
-      warmupEpochs: 1,
-      batchSize: 12,
-      permutations: 1,
-      estimateBatchSize: 6,
-    },
-    selection: {
-      budget: minimumParameters({ channels: 4, layers: 3, classes: 10, inputChannels: 1 }) + 2500,
-      channels: 4,
-      layers: 3,
-    },
-    train: { method: 'madry', channels: 4, layers: 3, epochs: 1, batchSize: 12 },
-    evaluate: { threatModel: { norm: 'linf', epsilon: 0.3 }, attacks: [{ name: 'fgsm' }], examples: 12 },
-  };
-}
+/** A pipeline with a search long enough to be interrupted: 4 epochs of 4 steps, then 8 training steps. */
+const job = (runId: string) => tinyPipelineJob(runId, { seed: 5, trainLimit: 96, searchEpochs: 4, trainEpochs: 1 });
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -134,7 +107,8 @@ function resumedAt(events: RunEvent[]): number {
 function assertCompleteOnce(events: RunEvent[]): void {
   const last = events.filter((e) => e.type === 'status').at(-1);
   assert.ok(last?.type === 'status' && last.status === 'SUCCEEDED', JSON.stringify(last));
-  assert.equal(last.attempt, 2);
+  const logs = events.flatMap((e) => (e.type === 'log' ? [`attempt ${e.attempt} ${e.level}: ${e.message}`] : []));
+  assert.equal(last.attempt, 2, `finished by the second delivery; logs:\n${logs.join('\n')}`);
   assert.deepEqual(stepsOf(events, 'search/loss'), range(16), 'search steps 1..16, each once, in order');
   assert.deepEqual(stepsOf(events, 'search/accuracy'), range(16));
   assert.deepEqual(stepsOf(events, 'train/loss'), range(8), 'training steps 1..8, each once');
