@@ -301,6 +301,27 @@ describe('dashboard', () => {
     await page.locator('[data-link="connected"]').waitFor({ state: 'attached', timeout: 30_000 });
     await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
 
+    // Archive the experiment: it leaves the list, and shows (marked) among the archived.
+    await page.getByRole('link', { name: 'Experiments' }).click();
+    const row = page.locator(`#experiments tr[data-experiment="${experimentId}"]`);
+    await row.locator('button', { hasText: 'Archive' }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByLabel('show archived').check();
+    await row.getByText('archived').waitFor();
+
+    // A key the gateway does not know: said plainly, live updates stop retrying; forgetting it
+    // leaves the read-only view.
+    await page.locator('#key-edit').click();
+    await page.locator('input[name="api-key"]').fill(`lrnas_${'A'.repeat(43)}`);
+    await page.locator('#key-form button[type="submit"]').click();
+    await page.locator('[data-link="refused"]').waitFor();
+    await page.locator('p.error', { hasText: 'the stored API key was refused' }).first().waitFor();
+    await shot(page, '10-key-refused');
+    await page.getByRole('button', { name: 'Forget' }).click();
+    await page.getByText('read-only (no API key)').waitFor();
+    await page.locator('[data-link="connected"]').waitFor({ state: 'attached' });
+    await page.getByText('Read-only: enter an API key').waitFor();
+
     assert.deepEqual(consoleErrors, []);
     await context.close();
     console.log(`browser test: ${((Date.now() - started) / 1000).toFixed(0)} s; screenshots in ${shots}`);

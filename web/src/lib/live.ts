@@ -6,7 +6,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { storedKey } from './api.js';
 
-export type LinkState = 'connecting' | 'connected' | 'lost';
+export type LinkState = 'connecting' | 'connected' | 'lost' | 'refused';
 
 let client: Client | null = null;
 let state: LinkState = 'connecting';
@@ -30,7 +30,8 @@ function ensureClient(): Client {
     lazy: false,
     keepAlive: 10_000,
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    // A refused key (4403) stays refused: retrying would only hammer the gateway.
+    shouldRetry: (event) => !isRefusal(event),
     retryWait: (retries) => new Promise((r) => setTimeout(r, Math.min(500 * 2 ** retries, 5000))),
     connectionParams: key ? { authorization: `Bearer ${key}` } : {},
     on: {
@@ -40,8 +41,8 @@ function ensureClient(): Client {
         state = 'connected';
         notify();
       },
-      closed: () => {
-        state = everConnected ? 'lost' : 'connecting';
+      closed: (event) => {
+        state = isRefusal(event) ? 'refused' : everConnected ? 'lost' : 'connecting';
         notify();
       },
       error: () => {
@@ -96,6 +97,10 @@ export function subscribe<T>(
       complete: () => {},
     },
   );
+}
+
+function isRefusal(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && 'code' in event && (event as { code: number }).code === 4403;
 }
 
 function describeClose(error: unknown): string {

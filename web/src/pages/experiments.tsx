@@ -1,4 +1,5 @@
 /** Experiments: the list, a form to create one, archiving. */
+import { DATASET_CHOICES } from '../lib/leaderboard-filters.js';
 import { useState } from 'preact/hooks';
 import type { ApiError } from '../lib/api.js';
 import { request, storedKey } from '../lib/api.js';
@@ -22,7 +23,7 @@ export interface ExperimentItem {
   team: { name: string };
 }
 
-export const DATASETS = ['MNIST', 'FASHION_MNIST', 'CIFAR10', 'CIFAR100', 'SVHN'] as const;
+export const DATASETS = DATASET_CHOICES;
 
 export function ExperimentsPage() {
   const [showArchived, setShowArchived] = useState(false);

@@ -10,7 +10,7 @@ export function HealthPanel() {
     const timer = setInterval(q.reload, 5000);
     return () => clearInterval(timer);
   }, []);
-  if (q.error) return <ErrorBox error={q.error} what="Cannot reach the gateway" />;
+  if (q.error) return <ErrorBox error={q.error} what="Platform status unavailable" />;
   // renderHealth escapes every text from the server.
   return q.data ? <div dangerouslySetInnerHTML={{ __html: renderHealth(q.data) }} /> : null;
 }

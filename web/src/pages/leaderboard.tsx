@@ -8,6 +8,7 @@ import { ParetoScatter } from '../ui/charts.js';
 import { ErrorBox, Link, Loading } from '../ui/common.js';
 import { navigate, useQuery, useSubscription } from '../ui/hooks.js';
 import { DATASETS } from './experiments.js';
+import { ATTACK_CHOICES as ATTACKS, readFilters } from '../lib/leaderboard-filters.js';
 
 interface Entry {
   rank: number;
@@ -19,32 +20,6 @@ interface Entry {
   run: { id: string; experiment: { id: string; name: string } };
   decisive: { attack: string };
   suite: { attack: string; robustAccuracy: number }[];
-}
-
-const ATTACKS = ['', 'FGSM', 'PGD', 'CW', 'APGD_CE', 'APGD_DLR', 'SQUARE'];
-
-/** Leaderboard filters read from the address (so a view can be shared), with their problems. */
-export function readFilters(query: URLSearchParams): {
-  dataset: string;
-  norm: string;
-  epsilon: string;
-  maxParams: string;
-  attack: string;
-  errors: string[];
-} {
-  const dataset = query.get('dataset') ?? 'MNIST';
-  const norm = (query.get('norm') ?? 'LINF').toUpperCase();
-  const epsilon = query.get('epsilon') ?? '0.3';
-  const maxParams = query.get('maxParams') ?? '';
-  const attack = query.get('attack') ?? '';
-  const errors: string[] = [];
-  if (!(DATASETS as readonly string[]).includes(dataset)) errors.push(`unknown data set ${dataset}`);
-  if (norm !== 'LINF' && norm !== 'L2') errors.push(`norm must be LINF or L2, got ${norm}`);
-  if (!(Number(epsilon) > 0)) errors.push(`epsilon must be a number above 0, got "${epsilon}"`);
-  if (maxParams && !(Number(maxParams) > 0))
-    errors.push(`the parameter limit must be a number above 0, got "${maxParams}"`);
-  if (!ATTACKS.includes(attack)) errors.push(`unknown attack ${attack}`);
-  return { dataset, norm, epsilon, maxParams, attack, errors };
 }
 
 export function LeaderboardPage({ query }: { query: URLSearchParams }) {

@@ -79,7 +79,9 @@ function LinkBanner() {
     <div class={`link ${state}`} data-link={state} role="status">
       {state === 'lost'
         ? 'Live connection to the gateway lost: reconnecting… (what you see may be out of date)'
-        : 'Connecting to the gateway for live updates…'}
+        : state === 'refused'
+          ? 'The gateway refused the stored API key: change or forget it (top right). No live updates until then.'
+          : 'Connecting to the gateway for live updates…'}
     </div>
   );
 }

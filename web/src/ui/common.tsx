@@ -34,8 +34,9 @@ export function ErrorBox({ error, what }: { error: ApiError | string | null; wha
   if (!error) return null;
   const message = typeof error === 'string' ? error : error.message;
   const code = typeof error === 'string' ? null : error.code;
+  const refusedKey = typeof error !== 'string' && error.status === 401;
   const hint =
-    code === 'UNAUTHENTICATED'
+    code === 'UNAUTHENTICATED' && !refusedKey
       ? ' Enter an API key at the top right.'
       : code === 'NOT_FOUND'
         ? ' It does not exist, or it is private to another team.'
