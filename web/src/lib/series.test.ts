@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chartGroups, lastValue, mergeBatch, mergePoints } from './series.js';
+import { chartGroups, lastValue, mergeBatch, mergePoints, thin } from './series.js';
 
 test('merging is by step: a replayed point replaces the stored one, the result is sorted', () => {
   const merged = mergePoints(
@@ -60,4 +60,23 @@ test('the last value skips a diverged (null) point', () => {
     1,
   );
   assert.equal(lastValue([]), null);
+});
+
+test('thinning keeps the ends and each bucket’s extremes, in order, and leaves short series alone', () => {
+  const points = Array.from({ length: 10_000 }, (_, step) => ({ step, value: Math.sin(step / 50) }));
+  points[5_000] = { step: 5_000, value: 9 }; // a spike
+  const thinned = thin(points, 500);
+  assert.ok(thinned.length <= 500, `${thinned.length} points`);
+  assert.deepEqual(thinned[0], points[0]);
+  assert.deepEqual(thinned.at(-1), points.at(-1));
+  assert.ok(
+    thinned.some((p) => p.value === 9),
+    'the spike survives',
+  );
+  assert.ok(
+    thinned.every((p, i) => i === 0 || p.step > thinned[i - 1]!.step),
+    'steps rise',
+  );
+  const short = points.slice(0, 10);
+  assert.deepEqual(thin(short, 500), short);
 });

@@ -73,3 +73,34 @@ export function lastValue(points: readonly Point[]): number | null {
   }
   return null;
 }
+
+/**
+ * At most about `max` points for drawing: the first and last, and per bucket of steps its lowest
+ * and highest value (so spikes survive), in step order. Short series come back unchanged.
+ */
+export function thin(points: readonly Point[], max: number): Point[] {
+  if (points.length <= max) return points.slice();
+  const buckets = Math.max(1, Math.floor((max - 2) / 2));
+  const inner = points.slice(1, -1);
+  const size = inner.length / buckets;
+  const out: Point[] = [points[0]!];
+  for (let b = 0; b < buckets; b++) {
+    const bucket = inner.slice(Math.floor(b * size), Math.floor((b + 1) * size));
+    let lo: Point | undefined;
+    let hi: Point | undefined;
+    for (const p of bucket) {
+      if (p.value === null) continue;
+      if (!lo || p.value < lo.value!) lo = p;
+      if (!hi || p.value > hi.value!) hi = p;
+    }
+    // A bucket of only gaps keeps one gap, so the line still breaks there.
+    if (!lo || !hi) {
+      if (bucket[0]) out.push(bucket[0]);
+      continue;
+    }
+    if (lo === hi) out.push(lo);
+    else out.push(...(lo.step < hi.step ? [lo, hi] : [hi, lo]));
+  }
+  out.push(points.at(-1)!);
+  return out;
+}
