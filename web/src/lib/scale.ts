@@ -64,3 +64,22 @@ export function linePath(
   }
   return path;
 }
+
+/**
+ * Round ticks for a log10 axis whose domain is given in log10 units: 1, 2 and 5 times powers of
+ * ten inside it (returned in log10 units); when the span is too narrow for two of them, round
+ * values of the plain numbers instead.
+ */
+export function logTicks(domain: Domain): number[] {
+  const out: number[] = [];
+  for (let power = Math.floor(domain.min); power <= Math.ceil(domain.max); power++) {
+    for (const m of [1, 2, 5]) {
+      const t = power + Math.log10(m);
+      if (t >= domain.min - 1e-9 && t <= domain.max + 1e-9) out.push(t);
+    }
+  }
+  if (out.length >= 2) return out;
+  return ticks({ min: 10 ** domain.min, max: 10 ** domain.max }, 4)
+    .filter((v) => v > 0)
+    .map(Math.log10);
+}

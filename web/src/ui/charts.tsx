@@ -1,7 +1,7 @@
 /** Small hand-written SVG charts: lines over steps, a scatter with a front, a heat map. */
-import { extent, linear, linePath, ticks } from '../lib/scale.js';
+import { extent, linear, linePath, logTicks, ticks } from '../lib/scale.js';
 import { thin, type Point } from '../lib/series.js';
-import { metric } from '../lib/format.js';
+import { count, metric } from '../lib/format.js';
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f'];
 /** A stable colour per series index. */
@@ -112,9 +112,9 @@ export function ParetoScatter(props: { points: ScatterPoint[]; onSelect?: (id: s
         <g class="axes">
           <line x1={M.left} y1={H - M.bottom} x2={W - M.right} y2={H - M.bottom} />
           <line x1={M.left} y1={M.top} x2={M.left} y2={H - M.bottom} />
-          {ticks(xd2, 5).map((t) => (
+          {logTicks(xd2).map((t) => (
             <text key={t} x={x(t)} y={H - M.bottom + 16} text-anchor="middle">
-              {metric(10 ** t)}
+              {count(10 ** t)}
             </text>
           ))}
           {ticks(yd2, 5).map((t) => (
