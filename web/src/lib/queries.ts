@@ -19,7 +19,13 @@ export const ROW_FIELDS = `id kind status stage workerId createdAt startedAt fin
 export const EXPERIMENT_PAGE = `query ExperimentPage($id: ID!) {
   experiment(id: $id) {
     ${EXPERIMENT_FIELDS}
-    runs(first: 100) { totalCount edges { node { ${ROW_FIELDS} } } }
+    runs(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${ROW_FIELDS} } } }
+  }
+}`;
+
+export const EXPERIMENT_RUNS_PAGE = `query ExperimentRunsPage($id: ID!, $after: String) {
+  experiment(id: $id) {
+    runs(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { ${ROW_FIELDS} } } }
   }
 }`;
 

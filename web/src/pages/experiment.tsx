@@ -1,7 +1,7 @@
 /** One experiment: its runs in a live, sortable, filterable table, and the form to start one. */
 import { useEffect, useState } from 'preact/hooks';
 import { count, duration, percent, time } from '../lib/format.js';
-import { EXPERIMENT_PAGE, EXPERIMENT_RUNS_LIVE } from '../lib/queries.js';
+import { EXPERIMENT_PAGE, EXPERIMENT_RUNS_LIVE, EXPERIMENT_RUNS_PAGE } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
 import {
   accuracies,
@@ -12,13 +12,17 @@ import {
   type SortKey,
   type TableState,
 } from '../lib/run-table.js';
-import { storedKey } from '../lib/api.js';
+import { request, storedKey, type ApiError } from '../lib/api.js';
 import { ErrorBox, Link, Loading, StatusBadge } from '../ui/common.js';
 import { navigate, useQuery, useSubscription } from '../ui/hooks.js';
 import { StartRunForm } from '../ui/start-form.js';
 import type { ExperimentItem } from './experiments.js';
 
-type PageData = { experiment: ExperimentItem & { runs: { totalCount: number; edges: { node: RunRow }[] } } };
+interface RunPage {
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: RunRow }[];
+}
+type PageData = { experiment: ExperimentItem & { runs: RunPage & { totalCount: number } } };
 
 const COLUMNS: [SortKey, string][] = [
   ['createdAt', 'Queued'],
@@ -43,7 +47,23 @@ export function ExperimentPage({ id }: { id: string }) {
   });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [now, setNow] = useState(Date.now());
-  useEffect(() => setRows(page.data?.experiment.runs.edges.map((e) => e.node) ?? []), [page.data]);
+  const [more, setMore] = useState<{ cursor: string | null; error: ApiError | null }>({ cursor: null, error: null });
+  useEffect(() => {
+    setRows(page.data?.experiment.runs.edges.map((e) => e.node) ?? []);
+    const info = page.data?.experiment.runs.pageInfo;
+    setMore({ cursor: info?.hasNextPage ? info.endCursor : null, error: null });
+  }, [page.data]);
+  // Older runs a page at a time; the table sorts and filters what is loaded.
+  const loadMore = async () => {
+    try {
+      const next = await request<{ experiment: { runs: RunPage } }>(EXPERIMENT_RUNS_PAGE, { id, after: more.cursor });
+      const { edges, pageInfo } = next.experiment.runs;
+      setRows((r) => edges.reduce((all, e) => (all.some((x) => x.id === e.node.id) ? all : [...all, e.node]), r));
+      setMore({ cursor: pageInfo.hasNextPage ? pageInfo.endCursor : null, error: null });
+    } catch (error) {
+      setMore({ ...more, error: error as ApiError });
+    }
+  };
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
@@ -102,7 +122,10 @@ export function ExperimentPage({ id }: { id: string }) {
       {e.description && <p>{e.description}</p>}
       {e.archivedAt && <p class="muted">Archived {time(e.archivedAt)}: it takes no new runs.</p>}
 
-      <h3>Runs ({rows.length})</h3>
+      <h3>
+        Runs ({rows.length}
+        {page.data.experiment.runs.totalCount > rows.length ? ` of ${page.data.experiment.runs.totalCount}` : ''})
+      </h3>
       <ErrorBox error={liveError} what="Live updates" />
       <div class="filters">
         <select
@@ -195,6 +218,12 @@ export function ExperimentPage({ id }: { id: string }) {
           </tbody>
         </table>
       )}
+      {more.cursor && (
+        <button class="small" onClick={() => void loadMore()}>
+          Load older runs
+        </button>
+      )}
+      <ErrorBox error={more.error} what="Cannot load more runs" />
       {storedKey() && !e.archivedAt ? (
         <StartRunForm experimentId={e.id} budget={e.parameterBudget} />
       ) : !storedKey() ? (
