@@ -124,7 +124,12 @@ describe('Kubernetes manifests', () => {
     for (const secret of build('cpu').filter((o) => o.kind === 'Secret')) {
       assert.ok(readme.includes(secret.metadata.name), `infra/README.md documents Secret ${secret.metadata.name}`);
       for (const [key, value] of Object.entries(secret.stringData as Record<string, string>)) {
-        if (key !== 'LRNAS_BOOTSTRAP_TEAM') assert.match(value, /CHANGE-ME/, `${secret.metadata.name}.${key}`);
+        if (key === 'LRNAS_BOOTSTRAP_TEAM') continue;
+        assert.match(value, /CHANGE ME/, `${secret.metadata.name}.${key}`);
+        // The gateway refuses both placeholders (a URL with a space, a key that is not 32 to 200
+        // of A-Z a-z 0-9 _ -): a deployment that keeps them fails instead of running with them.
+        if (key === 'DATABASE_URL') assert.doesNotMatch(value, /^postgres(?:ql)?:\/\/\S+$/);
+        if (key === 'LRNAS_BOOTSTRAP_KEY') assert.doesNotMatch(value, /^[A-Za-z0-9_-]{32,200}$/);
       }
     }
   });
