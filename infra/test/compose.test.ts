@@ -68,7 +68,7 @@ describe('compose.yaml', () => {
     assert.deepEqual(gpu.profiles, ['gpu']);
     const devices = (gpu.deploy as { resources: { reservations: { devices: Record<string, unknown>[] } } }).resources
       .reservations.devices;
-    assert.deepEqual(devices, [{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
+    assert.deepEqual(devices, [{ driver: 'nvidia', device_ids: ['0'], capabilities: ['gpu'] }]);
     assert.equal((gpu.build as { dockerfile: string }).dockerfile, 'infra/docker/worker-gpu.Dockerfile');
   });
 
