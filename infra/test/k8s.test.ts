@@ -2,6 +2,7 @@
 // validated against the Kubernetes, KEDA and Prometheus-operator schemas of the kubernetes-models
 // packages, then cross-checked. Offline: no cluster, no kubectl.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,31 @@ describe('Kubernetes manifests', () => {
     assert.match(conf, /server_name: \$POD_NAME/);
     for (let i = 0; i < 3; i++) {
       assert.ok(conf.includes(`nats://nats-${i}.nats-headless.lrnas.svc.cluster.local:6222`), `route to nats-${i}`);
+    }
+  });
+
+  it('the NATS configuration passes nats-server -t (and a broken one does not)', () => {
+    const conf = (get(build('cpu'), 'ConfigMap', 'nats-config').data as Record<string, string>)['nats.conf']!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-nats-conf-'));
+    const check = (text: string) => {
+      const file = path.join(dir, 'nats.conf');
+      // The store folder of the pod would be /data; a scratch folder here.
+      fs.writeFileSync(file, text.replace('store_dir: /data', `store_dir: ${JSON.stringify(path.join(dir, 'js'))}`));
+      const result = spawnSync('nats-server', ['-c', file, '-t'], {
+        env: { ...process.env, POD_NAME: 'nats-0' },
+        encoding: 'utf8',
+      });
+      assert.equal(result.error, undefined, 'nats-server is installed (npm test installs it)');
+      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+    };
+    try {
+      const good = check(conf);
+      assert.equal(good.status, 0, good.output);
+      const bad = check(conf.replace('lame_duck_duration: 30s', 'lame_duck_duraton: 30s'));
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.output, /unknown field "lame_duck_duraton"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
