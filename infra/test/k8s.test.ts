@@ -190,6 +190,7 @@ spec:
           image: example/app:latest
           ports: [{name: http, containerPort: "eighty"}]
           readinessProbe: {httpGet: {path: /healthz, port: metrics}}
+          livenesProbe: {httpGet: {path: /healthz, port: http}}
           env:
             - name: PASSWORD
               valueFrom: {secretKeyRef: {name: nowhere, key: password}}
@@ -208,6 +209,7 @@ metadata: {name: app}
 spec:
   scaleTargetRef: {name: ghost}
   minReplicaCount: 5
+  cooldown: 30
   maxReplicaCount: 2
   triggers:
     - type: nats-jetstream
@@ -249,6 +251,8 @@ metadata: {name: Bad_Name}
       expect(/patches Deployment absent, which is not in the build/);
       expect(/image not\/used is not used/);
       expect(/containerPort must be integer/);
+      expect(/unknown field spec\.cooldown/);
+      expect(/unknown field spec\.template\.spec\.containers\[0\]\.livenesProbe/);
       expect(/selector does not match the pod template's labels/);
       expect(/image example\/app:latest has no pinned tag/);
       expect(/readinessProbe uses port metrics/);

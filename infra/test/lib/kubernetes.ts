@@ -4,6 +4,7 @@
 // operator), then cross-checked: references between objects resolve.
 import fs from 'node:fs';
 import path from 'node:path';
+import { unknownFields } from './fields.js';
 import { isRecord, parseYamlDocuments, rel } from './files.js';
 
 export type K8sObject = Record<string, unknown> & {
@@ -52,12 +53,16 @@ export async function validateObject(object: unknown, where: string): Promise<st
     Model = undefined;
   }
   if (!Model) return [`${label}: no schema for ${object.apiVersion} ${object.kind} (unknown kind or API version)`];
+  const problems: string[] = [];
   try {
     new Model(object).validate();
-    return [];
   } catch (error) {
-    return [`${label}: ${error instanceof Error ? error.message : String(error)}`];
+    problems.push(`${label}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  for (const field of unknownFields(object as { apiVersion: string; kind: string }, pkg)) {
+    problems.push(`${label}: unknown field ${field}`);
+  }
+  return problems;
 }
 
 /** Strategic merge as kustomize does it for the fields used here: lists of named items merge by name. */
