@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # LRNAS Hub gateway: GraphQL API, event ingestion and the built dashboard (web/dist).
 # Build from the repository root:
 #   docker build -f infra/docker/gateway.Dockerfile -t lrnas/gateway .

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # LRNAS Hub worker on CPU. `--backend auto` takes tfjs-node (libtensorflow) when the image has it
 # (build with --build-arg TFJS_NODE=@tensorflow/tfjs-node@4.22.0; faster, about 300 MB larger),
 # else WebAssembly (SIMD), else plain JS. Build from the repository root:

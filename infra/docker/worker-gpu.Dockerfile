@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # LRNAS Hub worker on an NVIDIA GPU: @tensorflow/tfjs-node-gpu 4.22.0, whose bundled libtensorflow
 # 2.9.1 is built against CUDA 11.2 and cuDNN 8.1, on NVIDIA's CUDA 11.2 + cuDNN 8 runtime image.
 # The host needs an NVIDIA driver >= 460 and the NVIDIA container toolkit. `--backend auto` takes
