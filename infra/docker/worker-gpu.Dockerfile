@@ -2,7 +2,7 @@
 # 2.9.1 is built against CUDA 11.2 and cuDNN 8.1, on NVIDIA's CUDA 11.2 + cuDNN 8 runtime image.
 # The host needs an NVIDIA driver >= 460 and the NVIDIA container toolkit. `--backend auto` takes
 # node-gpu when TensorFlow sees a GPU (the presence record then says device GPU), else falls back
-# to libtensorflow on CPU. Build from the repository root:
+# to WebAssembly on CPU (LRNAS_BACKEND=node-gpu makes it fail instead). Build from the repository root:
 #   docker build -f infra/docker/worker-gpu.Dockerfile -t lrnas/worker-gpu .
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
