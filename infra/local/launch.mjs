@@ -152,7 +152,8 @@ async function start(argv) {
     for (let i = 1; i <= options.workers; i++) {
       supervisor.start(`worker-${i}`, process.execPath, [...tsx, 'services/worker/src/main.ts'], {
         cwd: root,
-        env: { ...env, LRNAS_WORKER_ID: workerId(port, i) },
+        // Metrics on 9464, 9465...: a port already taken costs that worker its metrics, nothing else.
+        env: { ...env, LRNAS_WORKER_ID: workerId(port, i), LRNAS_METRICS_PORT: String(9463 + i) },
       });
     }
     console.log(

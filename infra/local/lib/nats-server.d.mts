@@ -17,4 +17,5 @@ export function startNatsServer(options: {
   log?: (line: string) => void;
   output?: 'ignore' | 'inherit';
   detached?: boolean;
+  cluster?: { name: string; clusterName?: string; port: number; routes: string[] };
 }): Promise<NatsServerHandle>;

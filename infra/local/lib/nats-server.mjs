@@ -15,6 +15,8 @@ export function ensureNatsServer(log) {
 
 /**
  * Starts nats-server with JetStream storing under `dataDir`, on free ports unless given.
+ * With `cluster` it joins a JetStream cluster: `name` is this server's name, `port` its route
+ * port and `routes` the route URLs of all members (its own included is harmless).
  * Resolves once its health endpoint answers; `stop()` ends it gracefully.
  */
 export async function startNatsServer({
@@ -24,6 +26,7 @@ export async function startNatsServer({
   log = () => {},
   output = 'ignore',
   detached = false,
+  cluster,
 } = {}) {
   const binary = ensureNatsServer(log);
   const dir = path.resolve(dataDir);
@@ -31,6 +34,10 @@ export async function startNatsServer({
   const clientPort = port ?? (await freePort());
   const httpPort = monitorPort ?? (await freePort());
   const args = ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(clientPort), '-m', String(httpPort)];
+  if (cluster) {
+    args.push('--server_name', cluster.name, '--cluster_name', cluster.clusterName ?? 'lrnas');
+    args.push('--cluster', `nats://127.0.0.1:${cluster.port}`, '--routes', cluster.routes.join(','));
+  }
   // Detached (for the launcher) means: a process group of its own, so Ctrl-C does not stop NATS
   // before the workers have handed back their jobs; a guard then ends it if the launcher dies.
   const child = detached

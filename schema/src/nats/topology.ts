@@ -1,12 +1,27 @@
-import type { ConsumerConfig, JetStreamManager, StreamConfig } from 'nats';
+import type { ConsumerConfig, JetStreamClient, JetStreamManager, KV, ObjectStore, StreamConfig } from 'nats';
 import { ErrorCode, LrnasError } from '../errors.js';
-import { TOPOLOGY, type ConsumerSpec, type StreamSpec } from '../names.js';
+import {
+  ARTIFACTS_BUCKET,
+  CANCEL_TTL_MS,
+  CANCELS_BUCKET,
+  TOPOLOGY,
+  WORKERS_BUCKET,
+  type ConsumerSpec,
+  type StreamSpec,
+} from '../names.js';
+import { PRESENCE_TTL_MS } from '../presence.js';
 
 /** A stream or consumer exists with settings that cannot be changed in place. */
 export class TopologyMismatchError extends LrnasError {
   constructor(message: string) {
     super(ErrorCode.TOPOLOGY_MISMATCH, message);
   }
+}
+
+/** How the streams and buckets are stored on the NATS deployment. */
+export interface TopologyOptions {
+  /** Copies of every stream and bucket: 1 on a single server, 3 on a three-node JetStream cluster. */
+  replicas?: number;
 }
 
 /** What ensureTopology did, for logs and tests. */
@@ -23,15 +38,21 @@ export interface TopologyReport {
  * ones it cannot (retention, storage, ack policy) raise a TopologyMismatchError naming the field,
  * because silently recreating a stream would lose stored jobs and events.
  */
-export async function ensureTopology(jsm: JetStreamManager): Promise<TopologyReport> {
+export async function ensureTopology(jsm: JetStreamManager, options: TopologyOptions = {}): Promise<TopologyReport> {
   const report: TopologyReport = { created: [], updated: [], verified: [] };
-  for (const spec of TOPOLOGY.streams) await ensureStream(jsm, spec, report);
+  const replicas = options.replicas ?? 1;
+  for (const spec of TOPOLOGY.streams) await ensureStream(jsm, spec, replicas, report);
   for (const spec of TOPOLOGY.consumers) await ensureConsumer(jsm, spec, report);
   return report;
 }
 
-async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, report: TopologyReport): Promise<void> {
-  const wanted = { ...spec, subjects: [...spec.subjects] } as unknown as StreamConfig;
+async function ensureStream(
+  jsm: JetStreamManager,
+  spec: StreamSpec,
+  replicas: number,
+  report: TopologyReport,
+): Promise<void> {
+  const wanted = { ...spec, subjects: [...spec.subjects], num_replicas: replicas } as unknown as StreamConfig;
   const existing = await notFoundAsUndefined(jsm.streams.info(spec.name));
   if (!existing) {
     await jsm.streams.add(wanted);
@@ -50,6 +71,7 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, report: Top
   const changed =
     JSON.stringify([...have.subjects].sort()) !== JSON.stringify([...wanted.subjects].sort()) ||
     have.duplicate_window !== wanted.duplicate_window ||
+    have.num_replicas !== wanted.num_replicas ||
     (wanted.max_age !== undefined && have.max_age !== wanted.max_age);
   if (changed) {
     await jsm.streams.update(spec.name, { ...have, ...wanted });
@@ -101,4 +123,24 @@ async function notFoundAsUndefined<T>(request: Promise<T>): Promise<T | undefine
     if (apiCode === 404) return undefined;
     throw error;
   }
+}
+
+/** The key-value buckets and the object store of the contract. */
+export interface Buckets {
+  /** Worker presence records, expiring unless refreshed. */
+  workers: KV;
+  /** Cancel requests by run id. */
+  cancels: KV;
+  /** Checkpoints, weights, genotypes and reports, under `<runId>/`. */
+  artifacts: ObjectStore;
+}
+
+/** Opens the contract's buckets, creating missing ones with the deployment's replicas. */
+export async function openBuckets(js: JetStreamClient, options: TopologyOptions = {}): Promise<Buckets> {
+  const replicas = options.replicas ?? 1;
+  return {
+    workers: await js.views.kv(WORKERS_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1, replicas }),
+    cancels: await js.views.kv(CANCELS_BUCKET, { ttl: CANCEL_TTL_MS, history: 1, replicas }),
+    artifacts: await js.views.os(ARTIFACTS_BUCKET, { replicas }),
+  };
 }

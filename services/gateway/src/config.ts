@@ -8,7 +8,10 @@ export interface GatewayConfig {
   port: number;
   host: string;
   database: DatabaseTarget;
+  /** NATS server URL, or several separated by commas (a cluster). */
   natsUrl: string;
+  /** Copies of each stream and bucket the gateway creates: 1, or 3 on a three-node JetStream cluster. */
+  natsReplicas?: number;
   /** Built dashboard to serve at `/`, if any. */
   webDist?: string;
   /** Access rules and limits of the API; unset fields take DEFAULT_API_SETTINGS. */
@@ -46,8 +49,18 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     throw new ContractError('PORT', `must be a port number from 0 to 65535, got ${JSON.stringify(portText)}`);
   }
   const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  if (!/^(nats|tls|wss?):\/\/[^\s]+$/.test(natsUrl)) {
-    throw new ContractError('NATS_URL', `must look like nats://host:4222, got ${JSON.stringify(natsUrl)}`);
+  for (const url of natsUrl.split(',')) {
+    if (!/^(nats|tls|wss?):\/\/[^\s,]+$/.test(url)) {
+      throw new ContractError('NATS_URL', `must look like nats://host:4222, got ${JSON.stringify(url)}`);
+    }
+  }
+  const replicasText = env.LRNAS_NATS_REPLICAS ?? '1';
+  const natsReplicas = Number(replicasText);
+  if (!Number.isInteger(natsReplicas) || natsReplicas < 1 || natsReplicas > 5) {
+    throw new ContractError(
+      'LRNAS_NATS_REPLICAS',
+      `must be a whole number from 1 to 5, got ${JSON.stringify(replicasText)}`,
+    );
   }
   return {
     port,
@@ -56,6 +69,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       env.DATABASE_URL ?? `sqlite:${path.join(env.LRNAS_DATA_DIR ?? '.lrnas', 'lrnas.sqlite')}`,
     ),
     natsUrl,
+    natsReplicas,
     ...(env.LRNAS_WEB_DIST ? { webDist: env.LRNAS_WEB_DIST } : {}),
     api: parseApiSettings(env),
   };

@@ -8,6 +8,7 @@ import { createHttpServer } from './http.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
 import { JobFailureWatcher } from './ingest/job-failures.js';
 import { LiveUpdates, updatesOf } from './live/updates.js';
+import { GatewayMetrics } from './metrics.js';
 import { NatsLink } from './nats-link.js';
 
 /** A running gateway. */
@@ -28,7 +29,8 @@ export async function startGateway(
 ): Promise<GatewayHandle> {
   const api: ApiSettings = { ...DEFAULT_API_SETTINGS, ...config.api };
   const db = await openDatabase(config.database);
-  const nats = new NatsLink(config.natsUrl, log);
+  const nats = new NatsLink(config.natsUrl, log, { replicas: config.natsReplicas ?? 1 });
+  const metrics = new GatewayMetrics(nats, db.orm, log);
   const live = new LiveUpdates(nats, log);
   const listening = live.start();
   // Ingestion starts once NATS is reachable; events wait in their durable consumer until then.
@@ -41,6 +43,7 @@ export async function startGateway(
       log,
       (changes) => live.publish(updatesOf(changes)),
       db.kind === 'postgresql',
+      (events) => metrics.ingested(events),
     );
     started.start();
     const watcher = new JobFailureWatcher(connection, db.orm, log, (run) =>
@@ -66,6 +69,7 @@ export async function startGateway(
       sockets: makeSocketContext({ db, nats, api, live }),
       limits: { maxDepth: api.maxQueryDepth, maxComplexity: api.maxQueryComplexity },
       log,
+      metrics,
       ...(config.webDist ? { webDist: config.webDist } : {}),
     });
     await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ErrorCode } from '@lrnas/schema';
 import { artifactDownload } from './artifact-download.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { GatewayContext } from './graphql/context.js';
 import { makeErrorFormatter } from './graphql/errors.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
@@ -21,12 +22,20 @@ export async function createHttpServer(options: {
   log: (line: string) => void;
   /** Subscriptions over graphql-ws at `/graphql`. */
   sockets: Pick<SocketOptions, 'authenticate' | 'context'>;
+  /** Served at /metrics; counts every GraphQL error. */
+  metrics: GatewayMetrics;
   webDist?: string;
 }): Promise<{ server: http.Server; apollo: ApolloServer<GatewayContext> }> {
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
-  const formatError = makeErrorFormatter(options.log);
+  const formatOne = makeErrorFormatter(options.log);
+  // Every error leaves through here (HTTP and subscriptions), with its final code: count it.
+  const formatError: typeof formatOne = (formatted, error) => {
+    const out = formatOne(formatted, error);
+    options.metrics.graphqlError(String(out.extensions?.code ?? ErrorCode.INTERNAL));
+    return out;
+  };
   const closeSockets = serveSubscriptions(server, {
     ...options.sockets,
     schema: options.schema,
@@ -48,6 +57,13 @@ export async function createHttpServer(options: {
   // Liveness for launchers and load balancers: the process serves HTTP.
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
+  });
+  app.get('/metrics', (_req, res) => {
+    const { registry } = options.metrics;
+    registry.metrics().then(
+      (text) => res.type(registry.contentType).send(text),
+      (error: unknown) => res.status(500).type('text/plain').send(String(error)),
+    );
   });
   app.use(
     '/graphql',

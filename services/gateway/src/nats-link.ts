@@ -1,6 +1,6 @@
 import { connect, type KV, type NatsConnection } from 'nats';
-import { PRESENCE_TTL_MS, WORKERS_BUCKET, workerPresenceCodec, type WorkerPresence } from '@lrnas/schema';
-import { ensureTopology } from '@lrnas/schema/nats';
+import { PRESENCE_TTL_MS, workerPresenceCodec, type WorkerPresence } from '@lrnas/schema';
+import { ensureTopology, openBuckets, type TopologyOptions } from '@lrnas/schema/nats';
 
 export interface NatsState {
   connected: boolean;
@@ -24,6 +24,7 @@ export class NatsLink {
   constructor(
     private readonly url: string,
     private readonly log: (line: string) => void,
+    private readonly topology: TopologyOptions = {},
   ) {
     this.ready = this.#connect();
   }
@@ -59,11 +60,12 @@ export class NatsLink {
   async #connect(): Promise<void> {
     while (!this.#closing) {
       try {
-        const nc = await connect({ servers: this.url, name: 'lrnas-gateway', maxReconnectAttempts: -1 });
+        const servers = this.url.split(',');
+        const nc = await connect({ servers, name: 'lrnas-gateway', maxReconnectAttempts: -1 });
         this.#nc = nc;
-        await ensureTopology(await nc.jetstreamManager());
-        const kv = await nc.jetstream().views.kv(WORKERS_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1 });
-        await this.#followPresence(kv);
+        await ensureTopology(await nc.jetstreamManager(), this.topology);
+        const { workers } = await openBuckets(nc.jetstream(), this.topology);
+        await this.#followPresence(workers);
         this.#state = { connected: true, server: nc.getServer(), jetStream: true };
         this.log(`connected to NATS at ${nc.getServer()}`);
         void this.#watch(nc);

@@ -9,7 +9,19 @@ test('defaults come from the environment, flags win over it', () => {
     LRNAS_WORKER_ID: 'w-1',
     LRNAS_DATA_DIR: '/d',
   });
-  assert.deepEqual(config, { natsUrl: 'nats://10.0.0.1:4222', workerId: 'w-1', concurrency: 1, dataDir: '/d/data' });
+  assert.deepEqual(config, {
+    natsUrl: 'nats://10.0.0.1:4222',
+    workerId: 'w-1',
+    concurrency: 1,
+    natsReplicas: 1,
+    metricsPort: 9464,
+    dataDir: '/d/data',
+  });
+  const cluster = parseWorkerConfig(['--nats-url', 'nats://a:4222,nats://b:4222', '--metrics-port', 'off'], {
+    LRNAS_NATS_REPLICAS: '3',
+  });
+  assert.equal(cluster !== 'help' && cluster.natsReplicas, 3);
+  assert.equal(cluster !== 'help' && cluster.metricsPort, undefined);
   const flagged = parseWorkerConfig(
     ['--nats-url', 'nats://h:1', '--id', 'w_2', '--concurrency', '3', '--backend', 'cpu'],
     {
@@ -34,5 +46,9 @@ test('bad options are refused by name', () => {
   refused(['--nats-url', 'http://x'], {}, '--nats-url');
   refused(['--id', 'has.dot'], {}, '--id');
   refused(['--nats-user', 'u'], {}, '--nats-user');
+  refused(['--nats-url', 'nats://a:1,http://b'], {}, '--nats-url');
+  refused([], { LRNAS_NATS_REPLICAS: '0' }, '--nats-replicas');
+  refused(['--metrics-port', '70000'], {}, '--metrics-port');
+  refused(['--metrics-port', 'on'], {}, '--metrics-port');
   assert.throws(() => parseWorkerConfig(['--bogus'], {}), /Unknown option '--bogus'/);
 });

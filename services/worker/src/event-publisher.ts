@@ -1,5 +1,6 @@
 import type { JetStreamClient } from 'nats';
 import { ContractError, eventCodec, eventSubject, LIMITS, type MetricEvent, type RunEvent } from '@lrnas/schema';
+import { retrying } from './retry.js';
 
 type Envelope = 'v' | 'runId' | 'attempt' | 'seq' | 'time';
 /** A contract event without the envelope the publisher adds. */
@@ -93,7 +94,7 @@ export class RunEventPublisher {
     this.#chain = this.#chain.then(async () => {
       if (this.#error !== undefined) return;
       try {
-        await this.js.publish(eventSubject(this.runId, event.type), data, { msgID });
+        await retrying(() => this.js.publish(eventSubject(this.runId, event.type), data, { msgID }));
       } catch (error) {
         this.#error = error;
       }

@@ -18,6 +18,7 @@ import {
 } from '@lrnas/engine';
 import { forwardEngineEvent, type EventSink, type ForwardingContext } from './engine-events.js';
 import { loadJobData, planJob, type EvaluatePlan, type JobData, type SearchPlan, type TrainPlan } from './job-setup.js';
+import type { WorkerObserver } from './metrics.js';
 import { downloadPrefix, type RunArtifacts } from './run-artifacts.js';
 
 /** What a job execution needs from the worker around it. */
@@ -33,6 +34,8 @@ export interface ExecutionContext {
   artifacts: RunArtifacts;
   /** The artifact store, where an evaluation finds the weights it attacks. */
   store: ObjectStore;
+  /** Told how long epochs and attacks took (Prometheus). */
+  observer?: Pick<WorkerObserver, 'epoch' | 'attack'>;
 }
 
 /** How the engine call ended. */
@@ -99,9 +102,19 @@ function forwarder(
       }
     }
     forwardEngineEvent(event, context.sink, forwardContext);
+    observe(event, context.observer);
     const checkpointed = (event.type === 'search' || event.type === 'train') && event.event.type === 'checkpoint';
     if (checkpointed || (event.type === 'stage' && event.status === 'completed')) context.artifacts.sync();
   };
+}
+
+function observe(event: PipelineEvent, observer: ExecutionContext['observer']): void {
+  if (!observer) return;
+  if ((event.type === 'search' || event.type === 'train') && event.event.type === 'epoch') {
+    observer.epoch(event.type, event.event.seconds);
+  } else if (event.type === 'evaluation') {
+    for (const attack of event.report.attacks) observer.attack(attack.name, attack.seconds);
+  }
 }
 
 const stageEvent = (stage: PipelineStage, resumed: boolean): PipelineEvent => ({

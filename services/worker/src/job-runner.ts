@@ -1,10 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { JetStreamClient, JsMsg, KV, NatsConnection, ObjectStore } from 'nats';
+import type { Buckets } from '@lrnas/schema/nats';
 import {
-  ARTIFACTS_BUCKET,
-  CANCEL_TTL_MS,
-  CANCELS_BUCKET,
   cancelSubject,
   ErrorCode,
   jobCodec,
@@ -16,6 +14,7 @@ import {
 } from '@lrnas/schema';
 import { RunEventPublisher } from './event-publisher.js';
 import { executeJob } from './job-execution.js';
+import type { JobOutcome, WorkerObserver } from './metrics.js';
 import { PublishedEvents, withoutRepeats } from './published-events.js';
 import { RunArtifacts } from './run-artifacts.js';
 import { readRunHistory } from './run-history.js';
@@ -35,6 +34,10 @@ export interface JobRunnerOptions {
   log: (line: string) => void;
   /** Told when the set of running jobs changes (the presence record lists them). */
   onJobsChanged?: (runIds: string[]) => void;
+  /** Open buckets of the contract (artifact store, cancel requests). */
+  buckets: Pick<Buckets, 'artifacts' | 'cancels'>;
+  /** Told of jobs, epochs, attacks and errors (Prometheus). */
+  observer?: WorkerObserver;
 }
 
 /** A started job runner. */
@@ -58,8 +61,8 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
   const { config } = await consumer.info();
   const services: JobServices = {
     js,
-    store: await js.views.os(ARTIFACTS_BUCKET),
-    cancels: await js.views.kv(CANCELS_BUCKET, { ttl: CANCEL_TTL_MS, history: 1 }),
+    store: options.buckets.artifacts,
+    cancels: options.buckets.cancels,
     // JetStream's default AckWait is 30 s.
     heartbeatMs: options.heartbeatMs ?? (config.ack_wait ?? 30_000_000_000) / 1_000_000 / 4,
     maxDeliver: (config.max_deliver ?? -1) > 0 ? (config.max_deliver as number) : Infinity,
@@ -152,6 +155,8 @@ async function handleJobMessage(
   // A timer, not per-event calls: one epoch or one evaluation may outlast AckWait without an event.
   const heartbeat = setInterval(() => msg.working(), services.heartbeatMs);
   track.started(runId);
+  options.observer?.jobStarted();
+  let outcomeLabel: JobOutcome = 'handed_back';
   options.log(`run ${runId}: ${job.kind} job, attempt ${attempt}`);
   try {
     let settle: 'ack' | 'nak' | 'term';
@@ -162,6 +167,7 @@ async function handleJobMessage(
         events.emit({ type: 'status', status: 'CANCELLED' });
         await events.flush();
         msg.ack();
+        outcomeLabel = 'cancelled';
         options.log(`run ${runId}: cancelled while queued; ack`);
         return;
       }
@@ -182,6 +188,7 @@ async function handleJobMessage(
         sink: withoutRepeats(events, published),
         artifacts,
         store: services.store,
+        ...(options.observer && { observer: options.observer }),
       });
       // Results, or the checkpoint written on the way out, are stored before anything is settled.
       artifacts.sync();
@@ -189,9 +196,11 @@ async function handleJobMessage(
       if (outcome === 'completed') {
         events.emit({ type: 'status', status: 'SUCCEEDED' });
         settle = 'ack';
+        outcomeLabel = 'succeeded';
       } else if (cancelled) {
         events.emit({ type: 'status', status: 'CANCELLED' });
         settle = 'ack';
+        outcomeLabel = 'cancelled';
       } else {
         // Stopped by the worker's shutdown: the checkpoint is stored; another delivery resumes.
         events.emit({ type: 'log', level: 'info', message: `worker ${options.workerId} stopped; job handed back` });
@@ -206,6 +215,8 @@ async function handleJobMessage(
           : { type: 'log', level: 'error', message: `attempt ${attempt} failed: ${failure.message}` },
       );
       settle = final ? 'term' : 'nak';
+      if (final) outcomeLabel = 'failed';
+      options.observer?.error(failure.code);
       options.log(`run ${runId}: ${final ? 'failed' : 'attempt failed'}: ${failure.message}`);
     }
     // Settle only once JetStream holds the final events; if that fails, AckWait redelivers the job.
@@ -222,6 +233,7 @@ async function handleJobMessage(
     stopSignal.removeEventListener('abort', onStop);
     cancelSub.unsubscribe();
     track.finished(runId);
+    options.observer?.jobEnded(job.kind, outcomeLabel);
   }
 }
 

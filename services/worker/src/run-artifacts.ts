@@ -4,6 +4,7 @@ import type { ObjectInfo, ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type ArtifactEvent, type Stage } from '@lrnas/schema';
 import { MODEL_JSON, PIPELINE_FILES } from '@lrnas/engine';
 import type { EventSink } from './engine-events.js';
+import { retrying } from './retry.js';
 
 /** Object-store name of a file of a run's work folder: `<runId>/<path inside the folder>`. */
 export function artifactName(runId: string, relative: string): string {
@@ -87,7 +88,7 @@ export class RunArtifacts {
       const print = await fingerprint(file).catch(() => undefined);
       if (print === undefined || this.#seen.get(relative) === print) continue;
       const data = await fs.readFile(file);
-      const info = await this.store.putBlob({ name: artifactName(this.runId, relative) }, data);
+      const info = await retrying(() => this.store.putBlob({ name: artifactName(this.runId, relative) }, data));
       this.#seen.set(relative, print);
       const about = classify(relative);
       if (about) {

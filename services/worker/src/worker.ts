@@ -1,12 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type ConnectionOptions, type KV, type NatsConnection } from 'nats';
-import { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
-import { ensureTopology, type TopologyReport } from '@lrnas/schema/nats';
+import { PRESENCE_INTERVAL_MS, workerPresenceCodec } from '@lrnas/schema';
+import { ensureTopology, openBuckets, type TopologyReport } from '@lrnas/schema/nats';
 import { initBackend, type BackendInfo } from '@lrnas/engine';
 import type { WorkerConfig } from './config.js';
 import { presenceRecord } from './presence.js';
 import { startJobRunner, type JobRunner } from './job-runner.js';
+import { serveMetrics, WorkerMetrics, type MetricsServer } from './metrics.js';
 
 /** Settings a test or an embedding process may change; not command-line options. */
 export interface WorkerTuning {
@@ -25,6 +26,8 @@ export interface WorkerHandle {
   stop(): Promise<void>;
   /** Resolves when the NATS connection closes, with the error that closed it, if any. */
   readonly closed: Promise<void | Error>;
+  /** Where /metrics and /healthz are served, when they are. */
+  readonly metricsUrl?: string;
 }
 
 /**
@@ -39,9 +42,21 @@ export async function startWorker(
   const backend = await initBackend(config.backend);
   log(`backend ${backend.name} (${backend.device})`);
   const nc = await connect(connectionOptions(config));
+  let metricsServer: MetricsServer | undefined;
   try {
-    const topology = await ensureTopology(await nc.jetstreamManager());
-    const kv = await nc.jetstream().views.kv(WORKERS_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1 });
+    const replicas = { replicas: config.natsReplicas ?? 1 };
+    const topology = await ensureTopology(await nc.jetstreamManager(), replicas);
+    const buckets = await openBuckets(nc.jetstream(), replicas);
+    const kv = buckets.workers;
+    const metrics = new WorkerMetrics({ workerId: config.workerId });
+    if (config.metricsPort !== undefined) {
+      metricsServer = await serveMetrics(metrics, config.metricsPort, () => !nc.isClosed()).catch((error: unknown) => {
+        // A port taken (several workers on one host) costs the metrics, not the worker.
+        log(`metrics not served on port ${config.metricsPort}: ${(error as Error).message}`);
+        return undefined;
+      });
+      if (metricsServer) log(`metrics on ${metricsServer.url}/metrics`);
+    }
     const startedAt = new Date();
     let currentJobs: string[] = [];
     const announce = () =>
@@ -73,6 +88,8 @@ export async function startWorker(
       concurrency: config.concurrency,
       ...(tuning.heartbeatMs !== undefined && { heartbeatMs: tuning.heartbeatMs }),
       log,
+      buckets,
+      observer: metrics,
       onJobsChanged: (runIds) => {
         currentJobs = runIds;
         refresh();
@@ -84,14 +101,17 @@ export async function startWorker(
       topology,
       running: runner.running,
       closed: nc.closed(),
+      ...(metricsServer && { metricsUrl: metricsServer.url }),
       stop: async () => {
         await runner.stop();
         clearInterval(timer);
         await withdraw(kv, config.workerId, log);
         await nc.drain();
+        await metricsServer?.close();
       },
     };
   } catch (error) {
+    await metricsServer?.close();
     await nc.close();
     throw error;
   }
@@ -99,7 +119,7 @@ export async function startWorker(
 
 function connectionOptions(config: WorkerConfig): ConnectionOptions {
   return {
-    servers: config.natsUrl,
+    servers: config.natsUrl.split(','),
     name: `lrnas-worker ${config.workerId}`,
     maxReconnectAttempts: -1,
     ...(config.natsUser !== undefined && { user: config.natsUser, pass: config.natsPassword }),

@@ -100,7 +100,14 @@ async function readJson(runId: string, name: string): Promise<unknown> {
 
 async function withWorker(id: string, body: (worker: WorkerHandle) => Promise<void>): Promise<void> {
   const worker = await startWorker(
-    { natsUrl: nats.server.url, workerId: id, concurrency: 1, dataDir: nats.dataDir, workDir: workDirOf(id) },
+    {
+      natsUrl: nats.server.url,
+      workerId: id,
+      concurrency: 1,
+      dataDir: nats.dataDir,
+      workDir: workDirOf(id),
+      metricsPort: 0,
+    },
     () => {},
     { heartbeatMs: 1000 },
   );
@@ -119,7 +126,7 @@ async function pendingJobs(): Promise<number> {
 }
 
 test('a pipeline job runs to the end once, however often it is published', { timeout: 120_000 }, async () => {
-  await withWorker('w-run', async () => {
+  await withWorker('w-run', async (worker) => {
     const watch = watchEvents('run-a');
     const js = nats.nc.jetstream();
     const job = jobCodec.encode(jobCodec.parse(pipelineJob('run-a')));
@@ -189,6 +196,24 @@ test('a pipeline job runs to the end once, however often it is published', { tim
     ]) {
       assert.ok(artifacts.includes(expected), `${expected} in ${artifacts.join('; ')}`);
     }
+    // Prometheus saw the job, its epochs and its attack.
+    const health = await fetch(`${worker.metricsUrl}/healthz`);
+    assert.equal(health.status, 200);
+    const metrics = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
+    const sample = (name: string, labels: Record<string, string>) => {
+      const wanted = Object.entries({ ...labels, worker: 'w-run' }).map(([k, v]) => `${k}="${v}"`);
+      const line = metrics.split('\n').find((l) => {
+        const match = /^(\w+)\{(.*)\} /.exec(l);
+        return match?.[1] === name && [...wanted].sort().join(',') === match[2]!.split(',').sort().join(',');
+      });
+      return Number(line?.split(' ').at(-1));
+    };
+    assert.equal(sample('lrnas_worker_jobs_total', { kind: 'pipeline', outcome: 'succeeded' }), 1);
+    assert.equal(sample('lrnas_worker_running_jobs', {}), 0);
+    assert.equal(sample('lrnas_worker_epoch_seconds_count', { stage: 'search' }), 2);
+    assert.equal(sample('lrnas_worker_epoch_seconds_count', { stage: 'train' }), 1);
+    assert.equal(sample('lrnas_worker_attack_seconds_count', { attack: 'fgsm' }), 1);
+    assert.match(metrics, /^process_cpu_seconds_total\{worker="w-run"\} /m);
     assert.ok(
       events.findIndex((e) => e.type === 'artifact' && e.kind === 'report') <
         events.findIndex((e) => e.type === 'status' && e.status === 'SUCCEEDED'),

@@ -54,6 +54,8 @@ function spawnWorker(id: string): WorkerProcess {
       nats.dataDir,
       '--work-dir',
       path.join(nats.dataDir, 'work', id),
+      '--metrics-port',
+      '0',
     ],
     { cwd: root, env: { ...process.env, LRNAS_PARENT_PID: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

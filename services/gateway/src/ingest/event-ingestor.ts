@@ -28,6 +28,8 @@ export class EventIngestor {
     private readonly onApplied: (changes: AppliedChanges) => void = () => {},
     /** Lock the rows of the runs a batch touches (PostgreSQL, where replicas ingest concurrently). */
     private readonly lockRuns = false,
+    /** Told of every batch written (metrics). */
+    private readonly onStored: (events: readonly RunEvent[]) => void = () => {},
   ) {}
 
   start(): void {
@@ -112,6 +114,7 @@ export class EventIngestor {
         }
       });
       for (const runId of changes.unknownRuns) this.log(`dropped events of unknown run ${runId}`);
+      this.onStored(events);
       this.onApplied(changes);
     } catch (error) {
       // The database refused the batch: give it back to JetStream for a later try.

@@ -1,0 +1,92 @@
+// The gateway's /metrics against a real nats-server and SQLite: queue depth, runs, workers,
+// ingestion and GraphQL errors, as Prometheus reads them.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { eventCodec, eventSubject } from '@lrnas/schema';
+import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { createTeamWithKey } from '../src/auth/bootstrap.js';
+import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import { gql, ok } from './support/graphql.js';
+
+const nats = useNatsServer('lrnas-gateway-metrics-');
+let gateway: GatewayHandle;
+async function scrape(): Promise<(name: string) => number | undefined> {
+  const response = await fetch(`${gateway.url}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+  const text = await response.text();
+  return (name) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+  };
+}
+
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('gateway metrics', () => {
+  before(async () => {
+    gateway = await startGateway(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        natsUrl: nats.server.url,
+        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'metrics.sqlite') },
+      },
+      () => {},
+    );
+    await gateway.nats.ready;
+  });
+  after(async () => {
+    await gateway?.stop();
+  });
+  test('/metrics reports the queue, runs, workers, ingestion and GraphQL errors', reportsEverything);
+});
+
+async function reportsEverything(): Promise<void> {
+  const before = await scrape();
+  assert.equal(before('lrnas_jobs_pending'), 0);
+  assert.equal(before('lrnas_workers'), 0);
+  assert.equal(before('lrnas_runs{status="QUEUED"}'), 0);
+  assert.ok((before('process_resident_memory_bytes') ?? 0) > 0, 'Node process metrics too');
+
+  const { key } = await createTeamWithKey(gateway.db.orm.em.fork(), 'metrics');
+  const experiment = ok(
+    await gql<{ createExperiment: { id: string } }>(
+      gateway.url,
+      'mutation { createExperiment(input: { name: "m", dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.3 }, parameterBudget: 1000000 }) { id } }',
+      {},
+      key,
+    ),
+  ).createExperiment.id;
+  const start = `mutation { startSearch(input: { experimentId: "${experiment}", runId: "run-m" }) { id } }`;
+  ok(await gql(gateway.url, start, {}, key));
+  const queued = await scrape();
+  assert.equal(queued('lrnas_jobs_pending'), 1, 'the job waits for a worker');
+  assert.equal(queued('lrnas_jobs_running'), 0);
+  assert.equal(queued('lrnas_runs{status="QUEUED"}'), 1);
+
+  // A worker's first event is written and counted.
+  const running = { v: 1, runId: 'run-m', attempt: 1, seq: 0, time: new Date().toISOString(), type: 'status' };
+  await nats.nc
+    .jetstream()
+    .publish(eventSubject('run-m', 'status'), eventCodec.encode(eventCodec.parse({ ...running, status: 'RUNNING' })));
+  await eventually(async () => (await scrape())('lrnas_events_ingested_total{type="status"}') === 1, 'ingestion');
+  const ingested = await scrape();
+  assert.equal(ingested('lrnas_runs{status="RUNNING"}'), 1);
+  assert.equal(ingested('lrnas_events_pending'), 0);
+  assert.ok((ingested('lrnas_ingest_lag_seconds') ?? -1) >= 0);
+
+  // Errors are counted by the code the caller sees.
+  await gql(gateway.url, '{ noSuchField }', {}, key);
+  await gql(gateway.url, '{ run(id: "no-such-run") { id } }', {}, key);
+  const errors = await scrape();
+  assert.equal(errors('lrnas_graphql_errors_total{code="BAD_INPUT"}'), 1, 'an invalid query');
+  assert.equal(errors('lrnas_graphql_errors_total{code="NOT_FOUND"}'), 1);
+}

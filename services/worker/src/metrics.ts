@@ -1,0 +1,121 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** How a job's delivery ended, as the jobs counter labels it. */
+export type JobOutcome = 'succeeded' | 'failed' | 'cancelled' | 'handed_back';
+
+/** What the job runner and executions report to Prometheus; see infra/README.md for the meanings. */
+export interface WorkerObserver {
+  jobStarted(): void;
+  jobEnded(kind: string, outcome: JobOutcome): void;
+  epoch(stage: string, seconds: number): void;
+  attack(name: string, seconds: number): void;
+  error(code: string): void;
+}
+
+/** The worker's Prometheus metrics, in a registry of their own (with Node's process metrics). */
+export class WorkerMetrics implements WorkerObserver {
+  readonly registry = new Registry();
+  readonly #running = new Gauge({
+    name: 'lrnas_worker_running_jobs',
+    help: 'Jobs this worker is running now.',
+    registers: [this.registry],
+  });
+  readonly #jobs = new Counter({
+    name: 'lrnas_worker_jobs_total',
+    help: 'Job deliveries this worker finished, by job kind and outcome.',
+    labelNames: ['kind', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly #epochs = new Histogram({
+    name: 'lrnas_worker_epoch_seconds',
+    help: 'Duration of one search or training epoch.',
+    labelNames: ['stage'],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200],
+    registers: [this.registry],
+  });
+  readonly #attacks = new Histogram({
+    name: 'lrnas_worker_attack_seconds',
+    help: 'Duration of one attack of an evaluation over all its examples.',
+    labelNames: ['attack'],
+    buckets: [0.1, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200],
+    registers: [this.registry],
+  });
+  readonly #errors = new Counter({
+    name: 'lrnas_worker_errors_total',
+    help: 'Failed job deliveries, by error code.',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+
+  constructor(labels: { workerId: string }) {
+    this.registry.setDefaultLabels({ worker: labels.workerId });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  jobStarted(): void {
+    this.#running.inc();
+  }
+  jobEnded(kind: string, outcome: JobOutcome): void {
+    this.#running.dec();
+    this.#jobs.inc({ kind, outcome });
+  }
+  epoch(stage: string, seconds: number): void {
+    this.#epochs.observe({ stage }, seconds);
+  }
+  attack(name: string, seconds: number): void {
+    this.#attacks.observe({ attack: name }, seconds);
+  }
+  error(code: string): void {
+    this.#errors.inc({ code });
+  }
+}
+
+/** A running metrics endpoint. */
+export interface MetricsServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `/metrics` (Prometheus text format) and `/healthz` (200 while `healthy()` says so, else
+ * 503: Kubernetes restarts a worker that lost NATS for good) on `port`, all interfaces.
+ */
+export async function serveMetrics(
+  metrics: WorkerMetrics,
+  port: number,
+  healthy: () => boolean,
+): Promise<MetricsServer> {
+  const server = http.createServer((request, response) => {
+    const url = request.url?.split('?')[0];
+    if (url === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': metrics.registry.contentType });
+          response.end(text);
+        },
+        (error: unknown) => {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end(String(error));
+        },
+      );
+    } else if (url === '/healthz') {
+      const ok = healthy();
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+      response.end(ok ? 'ok\n' : 'NATS connection lost\n');
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found: try /metrics or /healthz\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
