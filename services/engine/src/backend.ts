@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerMissingKernels } from './kernels/index.js';
 
@@ -69,7 +70,7 @@ async function tryBackend(name: BackendName): Promise<BackendInfo> {
       const gpu = name === 'node-gpu' && hasGpuDevice();
       if (name === 'node-gpu' && !gpu) throw new Error('no GPU device is usable');
       versions[pkg.replace('@tensorflow/', '')] = mod.version?.['tfjs-node'] ?? 'unknown';
-      return { name, tfBackend: 'tensorflow', device: gpu ? 'GPU' : 'CPU (libtensorflow)', versions };
+      return { name, tfBackend: 'tensorflow', device: gpu ? gpuDevice() : 'CPU (libtensorflow)', versions };
     }
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -93,4 +94,33 @@ function hasGpuDevice(): boolean {
   const backend = tf.backend() as unknown as { binding?: { isUsingGpuDevice?: boolean | (() => boolean) } };
   const probe = backend.binding?.isUsingGpuDevice;
   return typeof probe === 'function' ? probe.call(backend.binding) : Boolean(probe);
+}
+
+/** The GPU TensorFlow runs on, by name as nvidia-smi gives it; plain "GPU" when it cannot tell. */
+function gpuDevice(): string {
+  try {
+    const listing = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return gpuDeviceFrom(listing, process.env.CUDA_VISIBLE_DEVICES);
+  } catch {
+    return 'GPU';
+  }
+}
+
+/**
+ * Names the GPU TensorFlow uses from nvidia-smi's list of names (one per line, in PCI order):
+ * the first of CUDA_VISIBLE_DEVICES when that lists indices, else the first GPU.
+ */
+export function gpuDeviceFrom(listing: string, visibleDevices?: string): string {
+  const names = listing
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const first = visibleDevices?.split(',')[0]?.trim();
+  const index = first !== undefined && /^\d+$/.test(first) ? Number(first) : 0;
+  const name = names[index];
+  return name ? `GPU ${index}: ${name}` : 'GPU';
 }
