@@ -1,5 +1,5 @@
-import type { AttackSpec, Stage, ThreatModel } from '@lrnas/schema';
-import type { EpochSummary, PipelineEvent, SearchEpochSummary } from '@lrnas/engine';
+import type { AttackSpec, Genotype, Stage, ThreatModel } from '@lrnas/schema';
+import { countFlops, type EpochSummary, type PipelineEvent, type SearchEpochSummary } from '@lrnas/engine';
 import type { EventBody, MetricPoint } from './event-publisher.js';
 
 /** Where engine events go: one event at a time, metric points batched by the sink. */
@@ -59,6 +59,7 @@ export function forwardEngineEvent(event: PipelineEvent, sink: EventSink, contex
           genotype: e.genotype,
           network: context.network,
           params: e.params,
+          flops: flopsOf(e.genotype, context.network),
           final: false,
         });
       }
@@ -71,6 +72,7 @@ export function forwardEngineEvent(event: PipelineEvent, sink: EventSink, contex
         genotype: event.genotype,
         network: context.network,
         params: event.params,
+        flops: flopsOf(event.genotype, context.network),
         final: true,
       });
       break;
@@ -146,6 +148,11 @@ function epochEvent(
     seconds,
     metrics: Object.fromEntries(Object.entries(metrics).map(([key, value]) => [key, finite(value)])),
   };
+}
+
+/** Multiply-accumulates of one forward pass at the network's image size (the usual "FLOPs"). */
+export function flopsOf(genotype: Genotype, network: ForwardingContext['network']): number {
+  return countFlops(genotype, network, network.imageSize);
 }
 
 /** The contract stores a non-finite value (a diverged loss) as null. */

@@ -16,7 +16,7 @@ import {
   type PipelineEvent,
   type PipelineStage,
 } from '@lrnas/engine';
-import { forwardEngineEvent, type EventSink, type ForwardingContext } from './engine-events.js';
+import { flopsOf, forwardEngineEvent, type EventSink, type ForwardingContext } from './engine-events.js';
 import { loadJobData, planJob, type EvaluatePlan, type JobData, type SearchPlan, type TrainPlan } from './job-setup.js';
 import type { WorkerObserver } from './metrics.js';
 import { downloadPrefix, type RunArtifacts } from './run-artifacts.js';
@@ -183,7 +183,16 @@ async function runTraining(
     forward(stageEvent('train', resumed));
     // The gateway links evaluations to the architecture a genotype event names, so it goes first.
     const params = countParameters(job.genotype, network);
-    context.sink.emit({ type: 'genotype', stage: 'train', genotype: job.genotype, network, params, final: true });
+    const flops = flopsOf(job.genotype, network);
+    context.sink.emit({
+      type: 'genotype',
+      stage: 'train',
+      genotype: job.genotype,
+      network,
+      params,
+      flops,
+      final: true,
+    });
     const result = await trainer.run({
       checkpointPath,
       signal: context.signal,

@@ -167,6 +167,7 @@ test('a pipeline job runs to the end once, however often it is published', { tim
     assert.ok(events.some((e) => e.type === 'snapshot'));
     const final = events.filter((e) => e.type === 'genotype' && e.final);
     assert.equal(final.length, 1);
+    assert.ok(final[0]?.type === 'genotype' && final[0].flops! > 0, 'the architecture comes with its FLOPs');
     const evaluation = events.find((e) => e.type === 'evaluation');
     assert.ok(evaluation && evaluation.type === 'evaluation');
     assert.equal(evaluation.attack.name, 'fgsm');
