@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type express from 'express';
 import { GraphQLError } from 'graphql';
-import { ARTIFACTS_BUCKET, ErrorCode, LrnasError } from '@lrnas/schema';
+import { ErrorCode, LrnasError } from '@lrnas/schema';
 import type { GatewayContext } from './graphql/context.js';
 import { Artifact } from './persistence/entities/index.js';
 import { readableRun } from './queries/readable.js';
@@ -25,9 +25,8 @@ export function artifactDownload(context: (req: express.Request) => Promise<Gate
       const artifact = await ctx.em.findOne(Artifact, { run, name });
       if (!artifact)
         return fail(404, ErrorCode.NOT_FOUND, `run ${JSON.stringify(runId)} has no artifact ${JSON.stringify(name)}`);
-      const connection = ctx.nats.connection;
-      if (!connection) return fail(503, ErrorCode.UNAVAILABLE, 'NATS is not reachable; try again shortly');
-      const store = await connection.jetstream().views.os(ARTIFACTS_BUCKET);
+      const store = ctx.nats.buckets?.artifacts;
+      if (!store) return fail(503, ErrorCode.UNAVAILABLE, 'NATS is not reachable; try again shortly');
       const object = await store.get(name);
       if (!object)
         return fail(404, ErrorCode.NOT_FOUND, `artifact ${JSON.stringify(name)} is no longer in the object store`);

@@ -1,6 +1,6 @@
 import { connect, type KV, type NatsConnection } from 'nats';
-import { PRESENCE_TTL_MS, workerPresenceCodec, type WorkerPresence } from '@lrnas/schema';
-import { ensureTopology, openBuckets, type TopologyOptions } from '@lrnas/schema/nats';
+import { natsServers, PRESENCE_TTL_MS, workerPresenceCodec, type WorkerPresence } from '@lrnas/schema';
+import { ensureTopology, openBuckets, type Buckets, type TopologyOptions } from '@lrnas/schema/nats';
 
 export interface NatsState {
   connected: boolean;
@@ -15,6 +15,7 @@ export interface NatsState {
  */
 export class NatsLink {
   #nc?: NatsConnection;
+  #buckets?: Buckets;
   /** Latest presence record per worker, kept current by a watch on the workers bucket. */
   #presence = new Map<string, WorkerPresence>();
   #state: NatsState = { connected: false, jetStream: false };
@@ -32,6 +33,11 @@ export class NatsLink {
   /** The connection, once established (undefined before, and after close). */
   get connection(): NatsConnection | undefined {
     return this.#nc && !this.#nc.isClosed() ? this.#nc : undefined;
+  }
+
+  /** The contract's buckets, opened once at connect (undefined before). */
+  get buckets(): Buckets | undefined {
+    return this.connection ? this.#buckets : undefined;
   }
 
   state(): NatsState {
@@ -60,12 +66,12 @@ export class NatsLink {
   async #connect(): Promise<void> {
     while (!this.#closing) {
       try {
-        const servers = this.url.split(',');
+        const servers = natsServers(this.url, 'NATS_URL');
         const nc = await connect({ servers, name: 'lrnas-gateway', maxReconnectAttempts: -1 });
         this.#nc = nc;
         await ensureTopology(await nc.jetstreamManager(), this.topology);
-        const { workers } = await openBuckets(nc.jetstream(), this.topology);
-        await this.#followPresence(workers);
+        this.#buckets = await openBuckets(nc.jetstream(), this.topology);
+        await this.#followPresence(this.#buckets.workers);
         this.#state = { connected: true, server: nc.getServer(), jetStream: true };
         this.log(`connected to NATS at ${nc.getServer()}`);
         void this.#watch(nc);

@@ -1,14 +1,5 @@
 import type { NatsConnection } from 'nats';
-import {
-  CANCEL_TTL_MS,
-  CANCELS_BUCKET,
-  ErrorCode,
-  LrnasError,
-  cancelSubject,
-  jobCodec,
-  jobSubject,
-  type Job,
-} from '@lrnas/schema';
+import { ErrorCode, LrnasError, cancelSubject, jobCodec, jobSubject, type Job } from '@lrnas/schema';
 import type { NatsLink } from '../nats-link.js';
 
 /** The NATS connection, or UNAVAILABLE: a change that must reach the workers is refused while NATS is down. */
@@ -45,9 +36,11 @@ export async function publishJob(nc: NatsConnection, job: Job): Promise<{ duplic
  * is CANCELLED in the database either way, and whatever its job reports later no longer changes
  * its status (a finished run stays finished).
  */
-export async function publishCancel(nc: NatsConnection, runId: string, reason: string): Promise<void> {
+export async function publishCancel(nats: NatsLink, runId: string, reason: string): Promise<void> {
+  const nc = requireNats(nats);
+  const cancels = nats.buckets?.cancels;
+  if (!cancels) throw new LrnasError(ErrorCode.UNAVAILABLE, 'NATS is not reachable; try again shortly');
   const body = new TextEncoder().encode(JSON.stringify({ v: 1, runId, reason, requestedAt: new Date().toISOString() }));
-  const cancels = await nc.jetstream().views.kv(CANCELS_BUCKET, { ttl: CANCEL_TTL_MS, history: 1 });
   await cancels.put(runId, body);
   nc.publish(cancelSubject(runId), body);
   await nc.flush();

@@ -32,7 +32,8 @@ export async function cancelRun(
   if (isTerminal(run.status as RunStatusName)) {
     throw new LrnasError(ErrorCode.CONFLICT, `run ${run.id} already ${run.status}; there is nothing to cancel`);
   }
-  const nc = requireNats(nats);
+  // Before anything changes: a cancel that cannot reach the workers is refused whole.
+  requireNats(nats);
   const now = new Date();
   run.status = RunStatus.CANCELLED;
   run.finishedAt = now;
@@ -45,7 +46,7 @@ export async function cancelRun(
     message: 'cancelled through the API',
   });
   await em.flush();
-  await publishCancel(nc, run.id, 'cancelled through the API');
+  await publishCancel(nats, run.id, 'cancelled through the API');
   return run;
 }
 
