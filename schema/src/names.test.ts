@@ -7,8 +7,10 @@ import {
   cancelSubject,
   eventSubject,
   jobSubject,
+  natsServers,
   parseEventSubject,
 } from './names.js';
+import { ContractError } from './errors.js';
 
 test('subjects follow the contract', () => {
   assert.deepEqual(JOB_KINDS.map(jobSubject), [
@@ -47,4 +49,14 @@ test('every job subject is covered by the jobs stream and its one consumer', () 
   assert.equal(consumer.stream, jobs.name);
   assert.equal(consumer.ack_policy, 'explicit');
   assert.ok(consumer.max_deliver > 1);
+});
+
+test('a NATS URL setting names one server or a cluster; a bad member is refused by field', () => {
+  assert.deepEqual(natsServers('nats://a:4222', 'NATS_URL'), ['nats://a:4222']);
+  assert.deepEqual(natsServers('nats://a:4222,tls://b:4222', 'NATS_URL'), ['nats://a:4222', 'tls://b:4222']);
+  assert.throws(
+    () => natsServers('nats://a:4222,http://b', '--nats-url'),
+    (e: unknown) => e instanceof ContractError && e.field === '--nats-url' && /"http:\/\/b"/.test(e.message),
+  );
+  assert.throws(() => natsServers('nats://a:4222,', 'NATS_URL'), /got ""/);
 });

@@ -1,3 +1,5 @@
+import { ContractError } from './errors.js';
+
 /**
  * NATS names: subjects, streams, consumers and buckets. Both the gateway and the workers import
  * these, so a rename happens in one place.
@@ -130,3 +132,17 @@ export const TOPOLOGY = {
 
 export type StreamSpec = (typeof TOPOLOGY.streams)[number];
 export type ConsumerSpec = (typeof TOPOLOGY.consumers)[number];
+
+/**
+ * The servers of a NATS URL setting: one URL, or a cluster's members separated by commas.
+ * Throws a ContractError naming `field` and the first URL that is not one.
+ */
+export function natsServers(setting: string, field: string): string[] {
+  const urls = setting.split(',');
+  for (const url of urls) {
+    if (!/^(nats|tls|wss?):\/\/[^\s,]+$/.test(url)) {
+      throw new ContractError(field, `must look like nats://host:4222, got ${JSON.stringify(url)}`);
+    }
+  }
+  return urls;
+}

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ContractError } from '@lrnas/schema';
+import { ContractError, natsServers } from '@lrnas/schema';
 
 export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
 
@@ -49,11 +49,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     throw new ContractError('PORT', `must be a port number from 0 to 65535, got ${JSON.stringify(portText)}`);
   }
   const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  for (const url of natsUrl.split(',')) {
-    if (!/^(nats|tls|wss?):\/\/[^\s,]+$/.test(url)) {
-      throw new ContractError('NATS_URL', `must look like nats://host:4222, got ${JSON.stringify(url)}`);
-    }
-  }
+  natsServers(natsUrl, 'NATS_URL');
   const replicasText = env.LRNAS_NATS_REPLICAS ?? '1';
   const natsReplicas = Number(replicasText);
   if (!Number.isInteger(natsReplicas) || natsReplicas < 1 || natsReplicas > 5) {

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { ContractError } from '@lrnas/schema';
+import { ContractError, natsServers } from '@lrnas/schema';
 
 /** Everything a worker process is told at start, validated. */
 export interface WorkerConfig {
@@ -64,11 +64,7 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worke
   });
   if (values.help) return 'help';
   const natsUrl = values['nats-url'] ?? env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  for (const url of natsUrl.split(',')) {
-    if (!/^(nats|tls|wss?):\/\/[^\s,]+$/.test(url)) {
-      throw new ContractError('--nats-url', `must look like nats://host:4222, got ${JSON.stringify(url)}`);
-    }
-  }
+  natsServers(natsUrl, '--nats-url');
   const natsReplicas = wholeNumber('--nats-replicas', values['nats-replicas'] ?? env.LRNAS_NATS_REPLICAS ?? '1', 1, 5);
   const metricsText = values['metrics-port'] ?? env.LRNAS_METRICS_PORT ?? '9464';
   const metricsPort = metricsText === 'off' ? undefined : wholeNumber('--metrics-port', metricsText, 0, 65535);

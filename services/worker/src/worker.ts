@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type ConnectionOptions, type KV, type NatsConnection } from 'nats';
-import { PRESENCE_INTERVAL_MS, workerPresenceCodec } from '@lrnas/schema';
+import { natsServers, PRESENCE_INTERVAL_MS, workerPresenceCodec } from '@lrnas/schema';
 import { ensureTopology, openBuckets, type TopologyReport } from '@lrnas/schema/nats';
 import { initBackend, type BackendInfo } from '@lrnas/engine';
 import type { WorkerConfig } from './config.js';
@@ -119,7 +119,7 @@ export async function startWorker(
 
 function connectionOptions(config: WorkerConfig): ConnectionOptions {
   return {
-    servers: config.natsUrl.split(','),
+    servers: natsServers(config.natsUrl, '--nats-url'),
     name: `lrnas-worker ${config.workerId}`,
     maxReconnectAttempts: -1,
     ...(config.natsUser !== undefined && { user: config.natsUser, pass: config.natsPassword }),
