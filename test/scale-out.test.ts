@@ -2,7 +2,6 @@
 // three times), one gateway, three worker processes and six tiny pipelines. The NATS node with the
 // most clients is stopped mid-run: every run still finishes exactly once with every step of its metrics, and the
 // work spreads over all three workers.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,12 +14,12 @@ import { createTeamWithKey } from '../services/gateway/src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../services/gateway/src/gateway.js';
 import { gql, ok } from '../services/gateway/test/support/graphql.js';
 import { tinyPipelineJob } from '../services/worker/test/support/tiny-jobs.js';
+import { spawnWorkerProcess, tailOf, type WorkerProcess } from '../services/worker/test/support/worker-process.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-scale-out-'));
 const RUNS = 6;
 const servers: NatsServerHandle[] = [];
-const workers: { child: ChildProcess; output: string[] }[] = [];
+const workers: WorkerProcess[] = [];
 let gateway: GatewayHandle | undefined;
 let client: NatsConnection | undefined;
 
@@ -61,21 +60,12 @@ async function startCluster(): Promise<string> {
 }
 
 function startWorker(index: number, natsUrl: string): void {
-  const output: string[] = [];
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'services/worker/src/main.ts',
+  workers.push(
+    spawnWorkerProcess([
       ...['--nats-url', natsUrl, '--nats-replicas', '3', '--id', `scale-w${index}`],
       ...['--data-dir', dir, '--work-dir', path.join(dir, `work-${index}`), '--metrics-port', '0'],
-    ],
-    { cwd: root, env: { ...process.env, LRNAS_PARENT_PID: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ]),
   );
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  workers.push({ child, output });
 }
 
 interface RunView {
@@ -145,7 +135,7 @@ test(
         const list = await runs();
         if (done(list)) return list;
         if (Date.now() > deadline) {
-          const logs = workers.map((w) => w.output.join('').slice(-1500)).join('\n---\n');
+          const logs = tailOf(workers, 1500);
           throw new Error(`timed out waiting for ${what}: ${JSON.stringify(list.map((r) => r.status))}\n${logs}`);
         }
         await new Promise((r) => setTimeout(r, 500));

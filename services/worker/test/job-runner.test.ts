@@ -2,14 +2,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Subscription } from 'nats';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import {
   ARTIFACTS_BUCKET,
   CANCELS_BUCKET,
   cancelSubject,
-  EVENTS_SUBJECT_PREFIX,
-  eventCodec,
   jobCodec,
   JOBS_CONSUMER,
   JOBS_STREAM,
@@ -19,6 +16,7 @@ import {
   type RunEvent,
 } from '@lrnas/schema';
 import { startWorker, type WorkerHandle } from '../src/index.js';
+import { finished, watchRunEvents } from './support/run-events.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
 
 const nats = useNatsServer('lrnas-worker-jobs-');
@@ -64,32 +62,7 @@ async function runToEnd(job: JobInput, workerId: string, ms = 100_000): Promise<
 
 const lastStatus = (events: RunEvent[]) => events.filter((e) => e.type === 'status').at(-1);
 
-/** Collects the decoded events of a run, as the gateway would read them. */
-function watchEvents(runId: string): {
-  events: RunEvent[];
-  sub: Subscription;
-  until(done: (e: RunEvent[]) => boolean, ms: number): Promise<void>;
-} {
-  const events: RunEvent[] = [];
-  const sub = nats.nc.subscribe(`${EVENTS_SUBJECT_PREFIX}.${runId}.>`, {
-    callback: (_err, msg) => events.push(eventCodec.decode(msg.data)),
-  });
-  return {
-    events,
-    sub,
-    until: async (done, ms) => {
-      const deadline = Date.now() + ms;
-      while (!done(events)) {
-        if (Date.now() > deadline)
-          throw new Error(`timed out; events so far: ${JSON.stringify(events.map((e) => e.type))}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-  };
-}
-
-const finished = (events: RunEvent[]) =>
-  events.some((e) => e.type === 'status' && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.status));
+const watchEvents = (runId: string) => watchRunEvents(nats.nc, runId);
 
 async function readJson(runId: string, name: string): Promise<unknown> {
   const store = await nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);

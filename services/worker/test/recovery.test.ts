@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import {
-  EVENTS_SUBJECT_PREFIX,
-  eventCodec,
-  jobCodec,
-  JOBS_CONSUMER,
-  JOBS_STREAM,
-  jobSubject,
-  type RunEvent,
-} from '@lrnas/schema';
+import { jobCodec, JOBS_CONSUMER, JOBS_STREAM, jobSubject, type RunEvent } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { finished, watchRunEvents } from './support/run-events.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
+import { spawnWorkerProcess, tailOf, type WorkerProcess } from './support/worker-process.js';
 
 // Workers run as real processes here, so that SIGKILL and SIGTERM are the real thing.
 const nats = useNatsServer('lrnas-worker-recovery-');
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Short, so that a killed worker's job is redelivered within seconds (heartbeats every 3.75 s), yet long
  * enough that a worker starved of CPU by tests running beside it does not lose its job to a timeout. */
 const ACK_WAIT_NS = 15_000_000_000;
@@ -33,62 +24,13 @@ async function shortAckWait(): Promise<void> {
 /** A pipeline with a search long enough to be interrupted: 4 epochs of 4 steps, then 8 training steps. */
 const job = (runId: string) => tinyPipelineJob(runId, { seed: 5, trainLimit: 96, searchEpochs: 4, trainEpochs: 1 });
 
-interface WorkerProcess {
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 function spawnWorker(id: string): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'services/worker/src/main.ts',
-      '--nats-url',
-      nats.server.url,
-      '--id',
-      id,
-      '--data-dir',
-      nats.dataDir,
-      '--work-dir',
-      path.join(nats.dataDir, 'work', id),
-      '--metrics-port',
-      '0',
-    ],
-    { cwd: root, env: { ...process.env, LRNAS_PARENT_PID: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output, exited };
+  return spawnWorkerProcess([
+    ...['--nats-url', nats.server.url, '--id', id, '--data-dir', nats.dataDir],
+    ...['--work-dir', path.join(nats.dataDir, 'work', id), '--metrics-port', '0'],
+  ]);
 }
 
-/** The run's events as the stream holds them, collected live. */
-function watch(runId: string) {
-  const events: RunEvent[] = [];
-  const sub = nats.nc.subscribe(`${EVENTS_SUBJECT_PREFIX}.${runId}.>`, {
-    callback: (_err, msg) => events.push(eventCodec.decode(msg.data)),
-  });
-  const until = async (done: (e: RunEvent[]) => boolean, ms: number, workers: WorkerProcess[]) => {
-    const deadline = Date.now() + ms;
-    while (!done(events)) {
-      if (Date.now() > deadline) {
-        const logs = workers.map((w) => w.output.join('').slice(-3000)).join('\n---\n');
-        throw new Error(`timed out; events: ${events.map((e) => e.type).join(',')}\n${logs}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { events, sub, until };
-}
-
-const ended = (events: RunEvent[]) =>
-  events.some((e) => e.type === 'status' && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.status));
 const searchCheckpointStored = (events: RunEvent[]) =>
   events.some((e) => e.type === 'artifact' && e.kind === 'checkpoint' && e.stage === 'search');
 
@@ -135,20 +77,20 @@ test(
   },
   async () => {
     await shortAckWait();
-    const run = watch('run-kill');
+    const run = watchRunEvents(nats.nc, 'run-kill');
     const first = spawnWorker('w-doomed');
     let second: WorkerProcess | undefined;
     try {
       await nats.nc.jetstream().publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(job('run-kill'))), {
         msgID: 'run-kill',
       });
-      await run.until(searchCheckpointStored, 120_000, [first]);
+      await run.until(searchCheckpointStored, 120_000, () => tailOf([first]));
       first.child.kill('SIGKILL');
       await first.exited;
       const reportedByFirst = Math.max(0, ...stepsOf(run.events, 'search/loss'));
 
       second = spawnWorker('w-heir');
-      await run.until(ended, 240_000, [first, second]);
+      await run.until(finished, 240_000, () => tailOf([first, second!]));
       await new Promise((r) => setTimeout(r, 300));
       assertCompleteOnce(run.events);
       const resumed = resumedAt(run.events);
@@ -173,14 +115,14 @@ test(
   },
   async () => {
     await shortAckWait();
-    const run = watch('run-term');
+    const run = watchRunEvents(nats.nc, 'run-term');
     const first = spawnWorker('w-leaving');
     let second: WorkerProcess | undefined;
     try {
       await nats.nc.jetstream().publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(job('run-term'))), {
         msgID: 'run-term',
       });
-      await run.until(searchCheckpointStored, 120_000, [first]);
+      await run.until(searchCheckpointStored, 120_000, () => tailOf([first]));
       first.child.kill('SIGTERM');
       const exit = await first.exited;
       assert.deepEqual(exit, { code: 0, signal: null }, first.output.join('').slice(-2000));
@@ -191,7 +133,7 @@ test(
       const reportedByFirst = Math.max(...stepsOf(run.events, 'search/loss'));
 
       second = spawnWorker('w-successor');
-      await run.until(ended, 240_000, [second]);
+      await run.until(finished, 240_000, () => tailOf([second!]));
       await new Promise((r) => setTimeout(r, 300));
       assertCompleteOnce(run.events);
       assert.equal(resumedAt(run.events), reportedByFirst + 1, 'resumed at the very next step');
