@@ -13,6 +13,7 @@ import {
   type Job,
 } from '@lrnas/schema';
 import { RunEventPublisher } from './event-publisher.js';
+import { within } from './deadline.js';
 import { executeJob } from './job-execution.js';
 import type { JobOutcome, WorkerObserver } from './metrics.js';
 import { PublishedEvents, withoutRepeats } from './published-events.js';
@@ -50,6 +51,8 @@ export interface JobRunner {
 
 /** How long one pull waits for a job, so that a stop is noticed within this time. */
 const PULL_EXPIRES_MS = 2000;
+/** How long reading a run's earlier events may take before the attempt fails (and is retried). */
+const HISTORY_MS = 60_000;
 /** Delay before a job handed back after a transient failure is offered again. */
 const RETRY_DELAY_MS = 5000;
 
@@ -177,8 +180,10 @@ async function handleJobMessage(
       if (restored.length > 0) {
         const message = `attempt ${attempt} continues from the stored ${restored.sort().join(', ')}`;
         events.emit({ type: 'log', level: 'info', message });
+        options.log(`run ${runId}: ${message}`);
       }
-      const published = attempt > 1 ? PublishedEvents.of(await readRunHistory(js, runId)) : PublishedEvents.of([]);
+      const history = attempt > 1 ? await within(readRunHistory(js, runId), HISTORY_MS, 'reading earlier events') : [];
+      const published = PublishedEvents.of(history);
       const outcome = await executeJob(job, {
         workerId: options.workerId,
         backend: options.backend,

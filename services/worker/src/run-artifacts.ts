@@ -4,7 +4,11 @@ import type { ObjectInfo, ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type ArtifactEvent, type Stage } from '@lrnas/schema';
 import { MODEL_JSON, PIPELINE_FILES } from '@lrnas/engine';
 import type { EventSink } from './engine-events.js';
+import { within } from './deadline.js';
 import { retrying } from './retry.js';
+
+/** How long one read from the object store may take, besides a second per megabyte. */
+const READ_MS = 30_000;
 
 /** Object-store name of a file of a run's work folder: `<runId>/<path inside the folder>`. */
 export function artifactName(runId: string, relative: string): string {
@@ -100,7 +104,8 @@ export class RunArtifacts {
 
 /** Downloads every object whose name starts with `prefix` into `dir`, keeping the rest of the name as its path. */
 export async function downloadPrefix(store: ObjectStore, prefix: string, dir: string): Promise<string[]> {
-  const objects = (await store.list()).filter((o: ObjectInfo) => !o.deleted && o.name.startsWith(prefix));
+  const listing = await retrying(() => within(store.list(), READ_MS, 'listing the artifact store'));
+  const objects = listing.filter((o: ObjectInfo) => !o.deleted && o.name.startsWith(prefix));
   const written: string[] = [];
   for (const object of objects) {
     const relative = object.name.slice(prefix.length);
@@ -109,7 +114,8 @@ export async function downloadPrefix(store: ObjectStore, prefix: string, dir: st
     if (relative === '' || !target.startsWith(path.resolve(dir) + path.sep)) {
       throw new LrnasError(ErrorCode.BAD_INPUT, `artifact ${JSON.stringify(object.name)} is not a file name`);
     }
-    const data = await store.getBlob(object.name);
+    const ms = READ_MS + object.size / 1000; // and a second per megabyte
+    const data = await retrying(() => within(store.getBlob(object.name), ms, `reading ${object.name}`));
     if (data === null) continue;
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.writeFile(target, data);
