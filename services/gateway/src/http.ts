@@ -11,6 +11,7 @@ import { artifactDownload } from './artifact-download.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayContext } from './graphql/context.js';
 import { makeErrorFormatter } from './graphql/errors.js';
+import { legacyJsonStatusPlugin } from './graphql/http-status.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
 import { serveSubscriptions, type SocketOptions } from './graphql/ws-server.js';
 
@@ -47,6 +48,7 @@ export async function createHttpServer(options: {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       queryLimitsPlugin(options.limits),
+      legacyJsonStatusPlugin(),
       { serverWillStart: async () => ({ drainServer: closeSockets }) },
     ],
     formatError,

@@ -15,6 +15,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { Extensions } from 'type-graphql';
 import { ErrorCode } from '@lrnas/schema';
 
 /** Arguments that bound how many items a list field returns. */
@@ -23,6 +24,21 @@ const SIZE_ARGUMENTS = ['first', 'limit', 'maxPoints'];
 const LIST_ARGUMENTS = ['ids', 'keys'];
 /** Assumed length of a list field without a size argument. */
 const DEFAULT_LIST_SIZE = 10;
+/**
+ * Cost of a field whose resolver queries the database or NATS: a round trip (and, on PostgreSQL, a
+ * pool connection held for it) weighs about as much as a hundred fields read from memory. So 300
+ * aliases of `health` cost 30,000+, over the default limit, while a page of 100 runs with each
+ * run's evaluations (100 queries) stays under it.
+ */
+export const IO_FIELD_COST = 100;
+
+/**
+ * Marks a nested field whose resolver runs a query of its own (one per parent item: lists of a
+ * run, a filtered lookup). Root fields count as such without it. Lookups of a relation the
+ * parent's query already loaded (run.experiment, evaluation.run) are served from the request's
+ * identity map and stay plain fields.
+ */
+export const TouchesStorage = (): MethodDecorator & PropertyDecorator => Extensions({ io: true });
 
 /** How deep and how costly an operation is. */
 export interface OperationCost {
@@ -31,8 +47,8 @@ export interface OperationCost {
 }
 
 /**
- * Depth (nesting of selections) and complexity of an operation: each field costs 1 plus the cost
- * of its selections, multiplied for list fields by the page size the query asks for (`first`,
+ * Depth (nesting of selections) and complexity of an operation: each field costs 1 (a field that
+ * queries the database or NATS: IO_FIELD_COST; each alias separately) plus the cost of its selections, multiplied for list fields by the page size the query asks for (`first`,
  * `limit`, `maxPoints`, or the number of `ids`/`keys`, on the list or on the connection field
  * around it), else by 10. Introspection is free, so tools can read the schema.
  */
@@ -60,6 +76,8 @@ export function measureOperation(
     seen: ReadonlySet<string>,
     pageSize?: number,
   ): OperationCost => {
+    // Every root resolver reads the database or NATS.
+    const atRoot = type === root;
     let depth = 0;
     let complexity = 0;
     for (const selection of set.selections) {
@@ -75,7 +93,8 @@ export function measureOperation(
           ? walk(selection.selectionSet, getNamedType(field.type), seen, isList ? undefined : size)
           : { depth: 0, complexity: 0 };
         const multiplier = isList ? (size ?? pageSize ?? DEFAULT_LIST_SIZE) : 1;
-        inner = { depth: child.depth + 1, complexity: 1 + multiplier * child.complexity };
+        const own = atRoot || field.extensions.io === true ? IO_FIELD_COST : 1;
+        inner = { depth: child.depth + 1, complexity: own + multiplier * child.complexity };
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) ?? type) : type;
         inner = walk(selection.selectionSet, on, seen, pageSize);
@@ -121,12 +140,19 @@ export function queryLimitsPlugin(limits: { maxDepth: number; maxComplexity: num
             throw refuse(`query depth ${cost.depth} exceeds the limit of ${limits.maxDepth}`);
           }
           if (cost.complexity > limits.maxComplexity) {
-            throw refuse(
-              `query complexity ${cost.complexity} exceeds the limit of ${limits.maxComplexity} (ask for smaller pages or fewer fields)`,
-            );
+            throw refuse(complexityMessage(cost.complexity, limits.maxComplexity));
           }
         },
       };
     },
   };
+}
+
+/** The refusal of an over-costly operation, naming its cost and the limit (HTTP and subscriptions). */
+export function complexityMessage(complexity: number, limit: number): string {
+  return (
+    `query complexity ${complexity} exceeds the limit of ${limit} (each field costs 1, ` +
+    `each field that queries the database or NATS ${IO_FIELD_COST}, lists times their page size: ` +
+    `ask for smaller pages or fewer fields)`
+  );
 }

@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { ErrorCode } from '@lrnas/schema';
 import type { Viewer } from '../auth/authenticate.js';
 import type { GatewayContext } from './context.js';
-import { measureOperation } from './limits.js';
+import { complexityMessage, measureOperation } from './limits.js';
 
 /** What the subscription endpoint needs from the gateway. */
 export interface SocketOptions {
@@ -66,7 +66,7 @@ export function serveSubscriptions(server: http.Server, options: SocketOptions):
           return refuse(`query depth ${cost.depth} exceeds the limit of ${options.limits.maxDepth}`);
         }
         if (cost.complexity > options.limits.maxComplexity) {
-          return refuse(`query complexity ${cost.complexity} exceeds the limit of ${options.limits.maxComplexity}`);
+          return refuse(complexityMessage(cost.complexity, options.limits.maxComplexity));
         }
         return undefined;
       },

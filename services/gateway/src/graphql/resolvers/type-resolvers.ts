@@ -7,6 +7,7 @@ import * as rows from '../../persistence/entities/index.js';
 import { metricKeys } from '../../queries/metrics.js';
 import { listRuns } from '../../queries/run-list.js';
 import type { GatewayContext } from '../context.js';
+import { TouchesStorage } from '../limits.js';
 import { RunFilter, RunOrder } from '../inputs.js';
 import {
   Architecture,
@@ -34,6 +35,7 @@ export class ExperimentFields {
     return em.findOneOrFail(rows.Team, experiment.team.id);
   }
 
+  @TouchesStorage()
   @FieldResolver(() => RunConnection, { description: 'Its runs, filtered and sorted like the runs query.' })
   async runs(
     @Root() experiment: rows.Experiment,
@@ -74,16 +76,19 @@ export class RunFields {
     return run.architecture ? em.findOne(rows.Architecture, { hash: run.architecture.hash }) : null;
   }
 
+  @TouchesStorage()
   @FieldResolver(() => Run, { nullable: true, description: 'The run it continues (an evaluation: the trained run).' })
   parent(@Root() run: rows.Run, @Ctx() { em, viewer }: GatewayContext) {
     return run.parent ? em.findOne(rows.Run, { id: run.parent.id, experiment: readableExperiments(viewer) }) : null;
   }
 
+  @TouchesStorage()
   @FieldResolver(() => [RunStatusChange], { description: 'Every status change, oldest first.' })
   statusHistory(@Root() run: rows.Run, @Ctx() { em }: GatewayContext) {
     return em.find(rows.RunStatusChange, { run: run.id }, { orderBy: { at: 'asc', id: 'asc' } });
   }
 
+  @TouchesStorage()
   @FieldResolver(() => [StageSpan], { description: 'Stages it went through, in order, with their times.' })
   async stages(@Root() run: rows.Run, @Ctx() { em }: GatewayContext) {
     const history = await em.find(rows.RunStatusChange, { run: run.id }, { orderBy: { at: 'asc', id: 'asc' } });
@@ -97,16 +102,19 @@ export class RunFields {
     return isStalled(run, new Date());
   }
 
+  @TouchesStorage()
   @FieldResolver(() => [Artifact], { description: 'Files it stored: checkpoints, weights, genotypes, reports.' })
   artifacts(@Root() run: rows.Run, @Ctx() { em }: GatewayContext) {
     return em.find(rows.Artifact, { run: run.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
+  @TouchesStorage()
   @FieldResolver(() => [Evaluation], { description: 'Evaluations it produced.' })
   evaluations(@Root() run: rows.Run, @Ctx() { em }: GatewayContext) {
     return em.find(rows.Evaluation, { run: run.id }, { orderBy: { id: 'asc' } });
   }
 
+  @TouchesStorage()
   @FieldResolver(() => [String], { description: 'Keys of the metrics it reported.' })
   metricKeys(@Root() run: rows.Run, @Ctx() { em }: GatewayContext) {
     return metricKeys(em, run.id);
@@ -138,6 +146,7 @@ export class EvaluationFields {
 
 @Resolver(() => Architecture)
 export class ArchitectureFields {
+  @TouchesStorage()
   @FieldResolver(() => Run, { nullable: true, description: 'The run that first reported it, if you may read it.' })
   originRun(@Root() architecture: rows.Architecture, @Ctx() { em, viewer }: GatewayContext) {
     return architecture.originRun
