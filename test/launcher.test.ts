@@ -52,8 +52,12 @@ interface Launch {
   exit: Promise<number | null>;
 }
 
-function launch(args: string[]): Launch {
-  const child = spawn(process.execPath, [launcher, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(args: string[], env: NodeJS.ProcessEnv = {}): Launch {
+  const child = spawn(process.execPath, [launcher, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     readline.createInterface({ input: stream }).on('line', (line) => output.push(line));
@@ -65,14 +69,14 @@ function launch(args: string[]): Launch {
 async function health(port: number): Promise<{
   database: { kind: string; connected: boolean };
   nats: { connected: boolean };
-  workers: { id: string; backend: string }[];
+  workers: { id: string; backend: string; pid: number }[];
 } | null> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        query: '{ health { database { kind connected } nats { connected } workers { id backend } } }',
+        query: '{ health { database { kind connected } nats { connected } workers { id backend pid } } }',
       }),
     });
     return ((await response.json()) as { data: { health: never } }).data.health;
@@ -111,6 +115,63 @@ test('start brings up NATS, gateway, a worker and the dashboard; SIGINT stops th
     assert.equal(await run.exit, 0, run.output.slice(-20).join('\n'));
   }
   assert.ok(run.output.some((l) => l.includes('[launcher] stopped')));
+  assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
+});
+
+test('a worker killed with SIGKILL is restarted while the gateway keeps answering', async () => {
+  const dir = dataDir();
+  const port = await freePort();
+  const run = launch(['start', '--port', String(port), '--data-dir', dir, '--workers', '1']);
+  try {
+    await waitFor(() => run.output.some((l) => l.includes('LRNAS Hub is up')), 'the platform to come up', 180_000);
+    await waitFor(async () => ((await health(port))?.workers.length ?? 0) === 1, 'the worker to be listed', 60_000);
+    const [first] = (await health(port))!.workers;
+    process.kill(first!.pid, 'SIGKILL');
+    await waitFor(
+      () => run.output.some((l) => /\[launcher\] worker-1 exited \(SIGKILL\) after \d+ s; restarting in 1 s/.test(l)),
+      'the launcher to say it restarts the worker',
+      30_000,
+    );
+    assert.equal((await health(port))?.nats.connected, true, 'the gateway answers while the worker is down');
+    await waitFor(
+      async () => ((await health(port))?.workers ?? []).some((w) => w.pid !== first!.pid),
+      'a new worker process to announce itself',
+      120_000,
+    );
+    assert.ok(run.output.some((l) => l.startsWith('[launcher] worker-1 restarted (pid ')));
+  } finally {
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 0, run.output.slice(-20).join('\n'));
+  }
+  assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
+});
+
+test('a worker that keeps crashing is left down and the gateway stays up', async () => {
+  const dir = dataDir();
+  const port = await freePort();
+  // A setting the worker refuses at start (exit 2), read only by the worker.
+  const run = launch(['start', '--port', String(port), '--data-dir', dir, '--workers', '1'], {
+    LRNAS_WORKER_CONCURRENCY: '0',
+  });
+  try {
+    await waitFor(
+      () =>
+        run.output.some((l) =>
+          /\[launcher\] worker-1 exited \(code 2\): 5 crashes within 120 s; not restarting it/.test(l),
+        ),
+      'the launcher to give up on the worker',
+      180_000,
+    );
+    assert.ok(
+      run.output.some((l) => /--concurrency.*must be a whole number/.test(l)),
+      'the worker said why it stopped',
+    );
+    assert.equal(run.child.exitCode, null, 'the launcher still runs');
+    assert.deepEqual((await health(port))?.database, { kind: 'SQLITE', connected: true }, 'the gateway answers');
+  } finally {
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 0, run.output.slice(-20).join('\n'));
+  }
   assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
 });
 

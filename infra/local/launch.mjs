@@ -111,9 +111,16 @@ async function start(argv) {
   let exitCode = 0;
   let requestStop;
   const stopRequested = new Promise((resolve) => (requestStop = resolve));
+  // A crashed worker or gateway is restarted with backoff; one that keeps crashing is left down. Without
+  // the gateway nothing is reachable, so that stops the platform; without a worker the API stays up.
   const supervisor = new Supervisor({
-    onUnexpectedExit: (name, code, signal) => {
-      log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+    log,
+    onGiveUp: (name) => {
+      if (name !== 'gateway') {
+        log(`${name} stays down; the gateway and dashboard keep running (its output above says why it crashed)`);
+        return;
+      }
+      log('the gateway keeps crashing; stopping everything');
       exitCode = 1;
       requestStop();
     },

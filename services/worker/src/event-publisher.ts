@@ -7,19 +7,24 @@ type Envelope = 'v' | 'runId' | 'attempt' | 'seq' | 'time';
 export type EventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, Envelope> : never) : never;
 export type MetricPoint = MetricEvent['points'][number];
 
-/** How metric points are batched. */
-export interface BatchingOptions {
+/** How metric points are batched, and how a failed publish is retried. */
+export interface PublisherOptions {
   /** Publish the buffered points once this many are waiting. */
   maxPoints?: number;
   /** ...or once the oldest waiting point is this old (checked as points arrive). */
   maxAgeMs?: number;
+  /** Pauses between the tries of one publish (default: `retrying`'s, about 16 s in all). */
+  retryDelaysMs?: readonly number[];
 }
 
 /**
  * Publishes the events of one delivery of a run: adds run id, attempt and a rising sequence, batches
  * metric points, and publishes strictly in order through JetStream. The engine reports through
  * synchronous callbacks, so `emit` only queues; `flush` waits until JetStream has stored everything
- * queued and rethrows the first publish error.
+ * queued and rethrows the first publish error (nothing queued after a failed event is published).
+ *
+ * The one owner of `seq` for its attempt: the message id is (run, attempt, seq), so a publish retried
+ * after a lost acknowledgement is dropped by JetStream's duplicate window, never stored twice.
  */
 export class RunEventPublisher {
   #seq = 0;
@@ -29,15 +34,17 @@ export class RunEventPublisher {
   #error: unknown;
   readonly #maxPoints: number;
   readonly #maxAgeMs: number;
+  readonly #retryDelaysMs: readonly number[] | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
     readonly runId: string,
     readonly attempt: number,
-    batching: BatchingOptions = {},
+    options: PublisherOptions = {},
   ) {
-    this.#maxPoints = Math.min(batching.maxPoints ?? 500, LIMITS.metricPointsPerBatch);
-    this.#maxAgeMs = batching.maxAgeMs ?? 1000;
+    this.#maxPoints = Math.min(options.maxPoints ?? 500, LIMITS.metricPointsPerBatch);
+    this.#maxAgeMs = options.maxAgeMs ?? 1000;
+    this.#retryDelaysMs = options.retryDelaysMs;
   }
 
   /** Queues one event; pending metric points go first so that the stream keeps the engine's order. */
@@ -94,7 +101,8 @@ export class RunEventPublisher {
     this.#chain = this.#chain.then(async () => {
       if (this.#error !== undefined) return;
       try {
-        await retrying(() => this.js.publish(eventSubject(this.runId, event.type), data, { msgID }));
+        const subject = eventSubject(this.runId, event.type);
+        await retrying(() => this.js.publish(subject, data, { msgID }), this.#retryDelaysMs);
       } catch (error) {
         this.#error = error;
       }

@@ -8,15 +8,13 @@ import {
   CANCELS_BUCKET,
   cancelSubject,
   jobCodec,
-  JOBS_CONSUMER,
-  JOBS_STREAM,
   jobSubject,
   type Genotype,
   type JobInput,
   type RunEvent,
 } from '@lrnas/schema';
 import { startWorker, type WorkerHandle } from '../src/index.js';
-import { finished, watchRunEvents } from './support/run-events.js';
+import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
 
 const nats = useNatsServer('lrnas-worker-jobs-');
@@ -54,7 +52,7 @@ async function runToEnd(job: JobInput, workerId: string, ms = 100_000): Promise<
     const watch = watchEvents(job.runId);
     await publishJob(job);
     await watch.until(finished, ms);
-    watch.sub.unsubscribe();
+    watch.stop();
     events = watch.events;
   });
   return events;
@@ -91,13 +89,6 @@ async function withWorker(id: string, body: (worker: WorkerHandle) => Promise<vo
   }
 }
 
-/** Jobs waiting for a worker or delivered and not yet settled (a termed job counts as settled). */
-async function pendingJobs(): Promise<number> {
-  const jsm = await nats.nc.jetstreamManager();
-  const info = await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER);
-  return info.num_pending + info.num_ack_pending;
-}
-
 test('a pipeline job runs to the end once, however often it is published', { timeout: 120_000 }, async () => {
   await withWorker('w-run', async (worker) => {
     const watch = watchEvents('run-a');
@@ -108,9 +99,7 @@ test('a pipeline job runs to the end once, however often it is published', { tim
     assert.equal(first.duplicate, false);
     assert.equal(second.duplicate, true);
     await watch.until(finished, 100_000);
-    // The ack follows the final events; give it a moment to reach the server.
-    await new Promise((r) => setTimeout(r, 300));
-    watch.sub.unsubscribe();
+    watch.stop();
     const { events } = watch;
 
     const statuses = events.filter((e) => e.type === 'status');
@@ -145,7 +134,7 @@ test('a pipeline job runs to the end once, however often it is published', { tim
     assert.ok(evaluation && evaluation.type === 'evaluation');
     assert.equal(evaluation.attack.name, 'fgsm');
     assert.equal(evaluation.examples, 12);
-    assert.equal(await pendingJobs(), 0, 'the job was acked');
+    await jobsSettled(nats.nc);
 
     // Checkpoints and results are in the artifact store, and the gateway was told of them.
     assert.deepEqual(await storedNames('run-a'), [
@@ -271,8 +260,7 @@ test('an evaluate job whose weights are not stored fails at once, naming them', 
   assert.equal(status.error?.code, 'NOT_FOUND');
   assert.match(status.error?.message ?? '', /run run-gone stored no model at "run-gone\/model\/"/);
   assert.equal(status.attempt, 1, 'not retried');
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(await pendingJobs(), 0);
+  await jobsSettled(nats.nc);
 });
 
 test('a corrupt stored checkpoint fails the run with a message naming it', async () => {
@@ -299,8 +287,7 @@ test('a job cancelled while queued is dropped unrun, CANCELLED and acked', async
     events.map((e) => (e.type === 'status' ? e.status : e.type)),
     ['log', 'CANCELLED'],
   );
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(await pendingJobs(), 0);
+  await jobsSettled(nats.nc);
   assert.deepEqual(await storedNames('run-q'), []);
 });
 
@@ -312,14 +299,13 @@ test('a malformed job is terminated with a FAILED event that names the field', a
       .jetstream()
       .publish(jobSubject('pipeline'), new TextEncoder().encode(JSON.stringify(bad)), { msgID: 'run-bad' });
     await watch.until(finished, 20_000);
-    watch.sub.unsubscribe();
+    watch.stop();
     const status = watch.events.find((e) => e.type === 'status');
     assert.ok(status && status.type === 'status');
     assert.equal(status.status, 'FAILED');
     assert.equal(status.error?.code, 'BAD_MESSAGE');
     assert.match(status.error?.message ?? '', /malformed job: seed/);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(await pendingJobs(), 0, 'the job was terminated, not redelivered');
+    await jobsSettled(nats.nc);
   });
 });
 
@@ -333,15 +319,14 @@ test('a cancel request stops a running job, which ends CANCELLED and is acked', 
     assert.deepEqual([...worker.running], ['run-c']);
     nats.nc.publish(cancelSubject('run-c'), new TextEncoder().encode('{}'));
     await watch.until(finished, 30_000);
-    watch.sub.unsubscribe();
+    watch.stop();
     const last = watch.events.filter((e) => e.type === 'status').at(-1);
     assert.equal(last?.type === 'status' && last.status, 'CANCELLED');
     assert.ok(
       !watch.events.some((e) => e.type === 'epoch' && e.epoch >= 10),
       'stopped long before the end of the search',
     );
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(await pendingJobs(), 0);
+    await jobsSettled(nats.nc);
     assert.equal(fs.existsSync(path.join(nats.dataDir, 'work', 'w-cancel', 'run-c')), false, 'work folder removed');
   });
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { jobCodec, JOBS_CONSUMER, JOBS_STREAM, jobSubject, type RunEvent } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { finished, watchRunEvents } from './support/run-events.js';
+import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
 import { spawnWorkerProcess, tailOf, type WorkerProcess } from './support/worker-process.js';
 
@@ -91,16 +91,13 @@ test(
 
       second = spawnWorker('w-heir');
       await run.until(finished, 240_000, () => tailOf([first, second!]));
-      await new Promise((r) => setTimeout(r, 300));
       assertCompleteOnce(run.events);
       const resumed = resumedAt(run.events);
       assert.ok(resumed > 4, `resumed after the first epoch (step ${resumed}), not from the start`);
       assert.ok(resumed <= reportedByFirst + 1, 'no step was skipped');
-      const jsm = await nats.nc.jetstreamManager();
-      const info = await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER);
-      assert.equal(info.num_pending + info.num_ack_pending, 0, 'the job was acked');
+      await jobsSettled(nats.nc);
     } finally {
-      run.sub.unsubscribe();
+      run.stop();
       first.child.kill('SIGKILL');
       second?.child.kill('SIGTERM');
       await second?.exited;
@@ -134,11 +131,10 @@ test(
 
       second = spawnWorker('w-successor');
       await run.until(finished, 240_000, () => tailOf([second!]));
-      await new Promise((r) => setTimeout(r, 300));
       assertCompleteOnce(run.events);
       assert.equal(resumedAt(run.events), reportedByFirst + 1, 'resumed at the very next step');
     } finally {
-      run.sub.unsubscribe();
+      run.stop();
       first.child.kill('SIGKILL');
       second?.child.kill('SIGTERM');
       await second?.exited;
