@@ -47,3 +47,26 @@ test('bad PORT and NATS_URL are refused by name', () => {
     (e: unknown) => e instanceof ContractError && e.field === 'NATS_URL',
   );
 });
+
+test('durations: checkpoint retention (7d by default, 0 keeps forever) and the artifact stall timeout', () => {
+  const defaults = parseGatewayConfig({});
+  assert.equal(defaults.checkpointRetentionMs, 7 * 86_400_000);
+  assert.equal(defaults.api?.artifactStallMs, 30_000);
+  const set = parseGatewayConfig({ LRNAS_CHECKPOINT_RETENTION: '36h', LRNAS_ARTIFACT_STALL_TIMEOUT: '1.5m' });
+  assert.equal(set.checkpointRetentionMs, 36 * 3_600_000);
+  assert.equal(set.api?.artifactStallMs, 90_000);
+  assert.equal(parseGatewayConfig({ LRNAS_CHECKPOINT_RETENTION: '0' }).checkpointRetentionMs, 0);
+  for (const [name, value] of [
+    ['LRNAS_CHECKPOINT_RETENTION', '7'],
+    ['LRNAS_CHECKPOINT_RETENTION', '7 days'],
+    ['LRNAS_CHECKPOINT_RETENTION', '-1d'],
+    ['LRNAS_ARTIFACT_STALL_TIMEOUT', '0'],
+    ['LRNAS_ARTIFACT_STALL_TIMEOUT', 'soon'],
+  ] as const) {
+    assert.throws(
+      () => parseGatewayConfig({ [name]: value }),
+      (e: unknown) => e instanceof ContractError && e.field === name,
+      `${name}=${value}`,
+    );
+  }
+});

@@ -16,7 +16,17 @@ export interface GatewayConfig {
   webDist?: string;
   /** Access rules and limits of the API; unset fields take DEFAULT_API_SETTINGS. */
   api?: Partial<ApiSettings>;
+  /**
+   * How long a finished run keeps its checkpoints in the object store, in ms; 0 keeps them forever.
+   * Default DEFAULT_CHECKPOINT_RETENTION_MS.
+   */
+  checkpointRetentionMs?: number;
+  /** How often the checkpoint sweep runs, in ms; default sweepInterval(retention). */
+  checkpointSweepMs?: number;
 }
+
+/** Finished runs' checkpoints are deleted a week after the run ended, unless set otherwise. */
+export const DEFAULT_CHECKPOINT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Access rules and limits of the GraphQL API. */
 export interface ApiSettings {
@@ -28,6 +38,11 @@ export interface ApiSettings {
   maxQueryDepth: number;
   /** Highest estimated cost of a query (fields, multiplied by the page sizes of lists). */
   maxQueryComplexity: number;
+  /**
+   * An artifact download fails when the object store delivers no chunk for this long (ms): the
+   * NATS client's read never ends by itself when a node goes away.
+   */
+  artifactStallMs: number;
   /** On an empty database: the first team's API key (LRNAS_BOOTSTRAP_KEY) and its team's name. */
   bootstrapKey?: string;
   bootstrapTeam: string;
@@ -38,6 +53,7 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   rateLimitPerMinute: 600,
   maxQueryDepth: 10,
   maxQueryComplexity: 20_000,
+  artifactStallMs: 30_000,
   bootstrapTeam: 'default',
 };
 
@@ -66,6 +82,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     ),
     natsUrl,
     natsReplicas,
+    checkpointRetentionMs: parseDuration('LRNAS_CHECKPOINT_RETENTION', env.LRNAS_CHECKPOINT_RETENTION || '7d'),
     ...(env.LRNAS_WEB_DIST ? { webDist: env.LRNAS_WEB_DIST } : {}),
     api: parseApiSettings(env),
   };
@@ -90,9 +107,36 @@ function parseApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
     rateLimitPerMinute: whole('LRNAS_RATE_LIMIT', DEFAULT_API_SETTINGS.rateLimitPerMinute, 1),
     maxQueryDepth: whole('LRNAS_MAX_QUERY_DEPTH', DEFAULT_API_SETTINGS.maxQueryDepth, 2),
     maxQueryComplexity: whole('LRNAS_MAX_QUERY_COMPLEXITY', DEFAULT_API_SETTINGS.maxQueryComplexity, 10),
+    artifactStallMs: positive(
+      'LRNAS_ARTIFACT_STALL_TIMEOUT',
+      parseDuration('LRNAS_ARTIFACT_STALL_TIMEOUT', env.LRNAS_ARTIFACT_STALL_TIMEOUT || '30s'),
+    ),
     bootstrapTeam: env.LRNAS_BOOTSTRAP_TEAM || DEFAULT_API_SETTINGS.bootstrapTeam,
     ...(env.LRNAS_BOOTSTRAP_KEY ? { bootstrapKey: env.LRNAS_BOOTSTRAP_KEY } : {}),
   };
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration setting such as `30s`, `15m`, `12h`, `7d` or `0`, in ms; throws a ContractError naming
+ * `field` for anything else (a bare number other than 0 is refused: its unit would be a guess).
+ */
+export function parseDuration(field: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (text.trim() === '0') return 0;
+  if (!match) {
+    throw new ContractError(
+      field,
+      `must be a duration such as 30s, 15m, 12h or 7d (or 0), got ${JSON.stringify(text)}`,
+    );
+  }
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2]!]!);
+}
+
+function positive(field: string, ms: number): number {
+  if (ms <= 0) throw new ContractError(field, 'must be longer than 0');
+  return ms;
 }
 
 /** `sqlite:PATH` (or `sqlite://PATH`, `file:PATH`) or `postgres[ql]://...`. */

@@ -1,10 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { bootstrapFirstTeam } from './auth/bootstrap.js';
-import { DEFAULT_API_SETTINGS, type ApiSettings, type GatewayConfig } from './config.js';
+import {
+  DEFAULT_API_SETTINGS,
+  DEFAULT_CHECKPOINT_RETENTION_MS,
+  type ApiSettings,
+  type GatewayConfig,
+} from './config.js';
 import { openDatabase, type Database } from './database.js';
 import { makeContextFactory, makeSocketContext } from './graphql/request-context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createHttpServer } from './http.js';
+import { sweepInterval } from './domain/retention.js';
+import { CheckpointSweeper } from './ingest/checkpoint-sweeper.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
 import { JobFailureWatcher } from './ingest/job-failures.js';
 import { LiveUpdates, updatesOf } from './live/updates.js';
@@ -50,8 +57,14 @@ export async function startGateway(
       live.publish([{ type: 'run', runId: run.id, experimentId: run.experiment.id }]),
     );
     watcher.start();
+    const retentionMs = config.checkpointRetentionMs ?? DEFAULT_CHECKPOINT_RETENTION_MS;
+    const sweeper = new CheckpointSweeper(db.orm, nats, retentionMs, log, (runs) =>
+      live.publish(runs.map((r) => ({ type: 'run', ...r }))),
+    );
+    sweeper.start(config.checkpointSweepMs ?? sweepInterval(retentionMs));
     return {
       stop: async () => {
+        await sweeper.stop();
         watcher.stop();
         await started.stop();
       },

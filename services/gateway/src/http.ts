@@ -73,7 +73,7 @@ export async function createHttpServer(options: {
     expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
   );
   app.use('/graphql', rejectUnreadableBodies);
-  app.get('/artifacts/:runId', artifactDownload(options.context));
+  app.get('/artifacts/:runId', artifactDownload(options.context, options.log));
   if (options.webDist && fs.existsSync(path.join(options.webDist, 'index.html'))) {
     const dist = path.resolve(options.webDist);
     app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));

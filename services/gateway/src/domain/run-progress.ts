@@ -7,7 +7,9 @@
 
 export type RunStatusName = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
-const TERMINAL: ReadonlySet<RunStatusName> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+/** Statuses a run never leaves. */
+export const TERMINAL_STATUSES: readonly RunStatusName[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+const TERMINAL: ReadonlySet<RunStatusName> = new Set(TERMINAL_STATUSES);
 
 /** Whether a run in this status will never change again. */
 export function isTerminal(status: RunStatusName): boolean {
