@@ -53,8 +53,12 @@ export async function startGateway(
       (events) => metrics.ingested(events),
     );
     started.start();
-    const watcher = new JobFailureWatcher(connection, db.orm, log, (run) =>
-      live.publish([{ type: 'run', runId: run.id, experimentId: run.experiment.id }]),
+    const watcher = new JobFailureWatcher(
+      connection,
+      db.orm,
+      log,
+      (run) => live.publish([{ type: 'run', runId: run.id, experimentId: run.experiment.id }]),
+      config.natsReplicas ?? 1,
     );
     watcher.start();
     const retentionMs = config.checkpointRetentionMs ?? DEFAULT_CHECKPOINT_RETENTION_MS;
@@ -65,7 +69,7 @@ export async function startGateway(
     return {
       stop: async () => {
         await sweeper.stop();
-        watcher.stop();
+        await watcher.stop();
         await started.stop();
       },
     };

@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventCodec, eventSubject, JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
+import { JOB_FAILURES_STREAM } from '../src/ingest/job-failures.js';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import { Run, RunStatus } from '../src/persistence/entities/index.js';
 import { gql, ok } from './support/graphql.js';
 
 const nats = useNatsServer('lrnas-job-failures-');
@@ -120,3 +122,81 @@ for (const [label, target] of targets) {
     });
   });
 }
+
+describe('while no gateway runs', () => {
+  test('the advisory is kept, and a gateway started afterwards fails the run and empties the queue', async () => {
+    const database: DatabaseTarget = { kind: 'sqlite', file: path.join(nats.dataDir, 'offline.sqlite') };
+    const start = async () => {
+      const gateway = await startGateway({ port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database }, () => {});
+      await gateway.nats.ready;
+      return gateway;
+    };
+    const first = await start();
+    const runId = 'doomed-offline';
+    try {
+      const { key } = await createTeamWithKey(first.db.orm.em.fork(), 'offline');
+      const experiment = ok(
+        await gql<{ createExperiment: { id: string } }>(
+          first.url,
+          'mutation { createExperiment(input: { name: "o", dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.3 }, parameterBudget: 1000000 }) { id } }',
+          {},
+          key,
+        ),
+      ).createExperiment.id;
+      ok(
+        await gql(
+          first.url,
+          `mutation { startSearch(input: { experimentId: "${experiment}", runId: "${runId}" }) { id } }`,
+          {},
+          key,
+        ),
+      );
+    } finally {
+      await first.stop();
+    }
+
+    // No gateway is connected while every delivery is given back and JetStream gives up.
+    const jsm = await nats.nc.jetstreamManager();
+    const captured = (await jsm.streams.info(JOB_FAILURES_STREAM)).state.messages;
+    const consumer = await nats.nc.jetstream().consumers.get(JOBS_STREAM, JOBS_CONSUMER);
+    for (let delivery = 1; delivery <= maxDeliver; delivery++) {
+      const message = await consumer.next({ expires: 5000 });
+      assert.ok(message, `delivery ${delivery}`);
+      message.nak();
+    }
+    assert.equal(await consumer.next({ expires: 1000 }), null, 'no further delivery');
+    const kept = Date.now() + 10_000;
+    while ((await jsm.streams.info(JOB_FAILURES_STREAM)).state.messages === captured && Date.now() < kept) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await jsm.streams.info(JOB_FAILURES_STREAM)).state.messages, captured + 1, 'the advisory is kept');
+
+    const second = await start();
+    try {
+      const em = () => second.db.orm.em.fork();
+      const deadline = Date.now() + 20_000;
+      let run = await em().findOneOrFail(Run, { id: runId });
+      while (run.status !== RunStatus.FAILED && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        run = await em().findOneOrFail(Run, { id: runId });
+      }
+      assert.equal(run.status, RunStatus.FAILED);
+      assert.equal(run.error?.code, 'MAX_DELIVERIES');
+      assert.match(run.error?.message ?? '', /delivered 5 times/);
+      let left = 1;
+      while (left > 0 && Date.now() < deadline) {
+        left = (await jsm.streams.info(JOBS_STREAM)).state.messages;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(left, 0, 'the job is gone from the work queue');
+      let advisories = 1;
+      while (advisories > 0 && Date.now() < deadline) {
+        advisories = (await jsm.streams.info(JOB_FAILURES_STREAM)).state.messages;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(advisories, 0, 'the handled advisory is removed');
+    } finally {
+      await second.stop();
+    }
+  });
+});
