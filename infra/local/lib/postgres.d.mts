@@ -1,6 +1,8 @@
 export interface PostgresHandle {
   url: string;
   port: number;
+  halt(graceMs?: number): Promise<void>;
+  resume(): Promise<void>;
   stop(graceMs?: number): Promise<void>;
 }
 export function ensurePostgres(log?: (line: string) => void): string;

@@ -54,24 +54,8 @@ export async function startPostgres({ log = () => {} } = {}) {
 
   const port = await freePort();
   const args = ['-D', cluster, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off'];
-  const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'], ...user });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  let exited = false;
-  const exit = new Promise((resolve) => child.once('exit', () => ((exited = true), resolve())));
-
   const pgIsReady = which('pg_isready', [bin]);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) throw new Error(`postgres exited during start: ${stderr}`);
-    const ready = spawnSync(pgIsReady, ['-h', '127.0.0.1', '-p', String(port), '-U', 'lrnas', '-d', 'postgres']);
-    if (ready.status === 0) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`postgres did not accept connections within 30 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let server = await launchServer(postgres, args, pgIsReady, port, user);
   const createdb = spawnSync(
     which('createdb', [bin]),
     ['-h', '127.0.0.1', '-p', String(port), '-U', 'lrnas', 'lrnas'],
@@ -83,14 +67,47 @@ export async function startPostgres({ log = () => {} } = {}) {
   return {
     url: `postgres://lrnas@127.0.0.1:${port}/lrnas`,
     port,
-    /** Fast shutdown (SIGINT), then SIGKILL after `graceMs`. */
+    /** Fast shutdown of the server, keeping its data, as an outage of the database would look. */
+    async halt(graceMs = 10_000) {
+      await server.stop(graceMs);
+    },
+    /** Starts the halted server again on the same port and data; resolves once it accepts connections. */
+    async resume() {
+      if (!server.exited) return;
+      server = await launchServer(postgres, args, pgIsReady, port, user);
+    },
+    /** Fast shutdown (SIGINT), then SIGKILL after `graceMs`; removes the cluster. */
     async stop(graceMs = 10_000) {
-      if (exited) return;
-      child.kill('SIGINT'); // PostgreSQL's fast shutdown
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exit;
-      clearTimeout(timer);
+      await server.stop(graceMs);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Starts `postgres args` and resolves once pg_isready says it accepts connections. */
+async function launchServer(postgres, args, pgIsReady, port, user) {
+  const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'], ...user });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const handle = { exited: false };
+  const exit = new Promise((resolve) => child.once('exit', () => ((handle.exited = true), resolve())));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (handle.exited) throw new Error(`postgres exited during start: ${stderr}`);
+    const ready = spawnSync(pgIsReady, ['-h', '127.0.0.1', '-p', String(port), '-U', 'lrnas', '-d', 'postgres']);
+    if (ready.status === 0) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`postgres did not accept connections within 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  handle.stop = async (graceMs) => {
+    if (handle.exited) return;
+    child.kill('SIGINT'); // PostgreSQL's fast shutdown
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exit;
+    clearTimeout(timer);
+  };
+  return handle;
 }
