@@ -32,8 +32,10 @@ export const DEFAULT_CHECKPOINT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 export interface ApiSettings {
   /** Whether callers without an API key may read the leaderboard and Pareto front. */
   publicLeaderboard: boolean;
-  /** Requests per minute per API key (anonymous callers: per address). */
+  /** Requests per minute per API key (anonymous callers: per address), across the replicas. */
   rateLimitPerMinute: number;
+  /** Subscriptions open at once per API key (anonymous callers: per address), across the replicas. */
+  maxSubscriptionsPerKey: number;
   /** Deepest selection nesting a query may have. */
   maxQueryDepth: number;
   /** Highest estimated cost of a query (fields, multiplied by the page sizes of lists). */
@@ -51,6 +53,7 @@ export interface ApiSettings {
 export const DEFAULT_API_SETTINGS: ApiSettings = {
   publicLeaderboard: true,
   rateLimitPerMinute: 600,
+  maxSubscriptionsPerKey: 100,
   maxQueryDepth: 10,
   maxQueryComplexity: 20_000,
   artifactStallMs: 30_000,
@@ -105,6 +108,7 @@ function parseApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
   return {
     publicLeaderboard: board === 'true' || board === '1',
     rateLimitPerMinute: whole('LRNAS_RATE_LIMIT', DEFAULT_API_SETTINGS.rateLimitPerMinute, 1),
+    maxSubscriptionsPerKey: whole('LRNAS_MAX_SUBSCRIPTIONS', DEFAULT_API_SETTINGS.maxSubscriptionsPerKey, 1),
     maxQueryDepth: whole('LRNAS_MAX_QUERY_DEPTH', DEFAULT_API_SETTINGS.maxQueryDepth, 2),
     maxQueryComplexity: whole('LRNAS_MAX_QUERY_COMPLEXITY', DEFAULT_API_SETTINGS.maxQueryComplexity, 10),
     artifactStallMs: positive(

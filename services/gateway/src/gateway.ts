@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { bootstrapFirstTeam } from './auth/bootstrap.js';
+import { LimitBuckets, SharedRateLimiter, SubscriptionQuota } from './auth/shared-limits.js';
 import {
   DEFAULT_API_SETTINGS,
   DEFAULT_CHECKPOINT_RETENTION_MS,
@@ -40,6 +41,10 @@ export async function startGateway(
   const metrics = new GatewayMetrics(nats, db.orm, log);
   const live = new LiveUpdates(nats, log);
   const listening = live.start();
+  const limitBuckets = new LimitBuckets(nats, config.natsReplicas ?? 1);
+  const limiter = new SharedRateLimiter(api.rateLimitPerMinute, limitBuckets, log);
+  const quota = new SubscriptionQuota(api.maxSubscriptionsPerKey, limitBuckets, log);
+  quota.start();
   // Ingestion starts once NATS is reachable; events wait in their durable consumer until then.
   const ingestor = listening.then(() => {
     const connection = nats.connection;
@@ -82,8 +87,8 @@ export async function startGateway(
     const schema = await buildGatewaySchema();
     const { server, apollo } = await createHttpServer({
       schema,
-      context: makeContextFactory({ db, nats, api, live }),
-      sockets: makeSocketContext({ db, nats, api, live }),
+      context: makeContextFactory({ db, nats, api, live, limiter }),
+      sockets: makeSocketContext({ db, nats, api, live, quota }),
       limits: { maxDepth: api.maxQueryDepth, maxComplexity: api.maxQueryComplexity },
       log,
       metrics,
@@ -103,6 +108,7 @@ export async function startGateway(
       live,
       stop: async () => {
         await apollo.stop();
+        await quota.stop();
         nats.stopConnecting();
         await (await ingestor)?.stop();
         live.stop();
@@ -111,6 +117,7 @@ export async function startGateway(
       },
     };
   } catch (error) {
+    await quota.stop();
     nats.stopConnecting();
     await (await ingestor)?.stop();
     await nats.close();

@@ -22,7 +22,7 @@ export async function createHttpServer(options: {
   limits: { maxDepth: number; maxComplexity: number };
   log: (line: string) => void;
   /** Subscriptions over graphql-ws at `/graphql`. */
-  sockets: Pick<SocketOptions, 'authenticate' | 'context'>;
+  sockets: Pick<SocketOptions, 'authenticate' | 'context' | 'quota'>;
   /** Served at /metrics; counts every GraphQL error. */
   metrics: GatewayMetrics;
   webDist?: string;

@@ -1,8 +1,8 @@
 /**
  * Token buckets per caller (an API key, or the address of an anonymous caller): `perMinute`
- * requests a minute on average with bursts up to `burst`. Kept in memory, so each gateway replica
- * limits on its own; behind N replicas a caller gets up to N times the rate, which is acceptable
- * for a guard against runaway clients (not a billing quota).
+ * requests a minute on average with bursts up to `burst`, in this replica's memory. The shared
+ * limit (shared-limits.ts, in NATS KV) falls back to it while NATS is unreachable: then each
+ * replica limits on its own, which is still a guard against runaway clients.
  */
 export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();

@@ -3,7 +3,7 @@ import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, LrnasError } from '@lrnas/schema';
 import { authenticate, type Viewer } from '../auth/authenticate.js';
-import { RateLimiter } from '../auth/rate-limit.js';
+import type { SharedRateLimiter, SubscriptionQuota } from '../auth/shared-limits.js';
 import type { ApiSettings } from '../config.js';
 import type { Database } from '../database.js';
 import type { LiveUpdates } from '../live/updates.js';
@@ -14,8 +14,14 @@ import type { GatewayContext } from './context.js';
  * Builds each request's context: its own entity manager, the viewer named by the Authorization
  * header, and a token from the caller's rate-limit bucket. Refusals carry their HTTP status.
  */
-export function makeContextFactory(deps: { db: Database; nats: NatsLink; api: ApiSettings; live: LiveUpdates }) {
-  const limiter = new RateLimiter(deps.api.rateLimitPerMinute);
+export function makeContextFactory(deps: {
+  db: Database;
+  nats: NatsLink;
+  api: ApiSettings;
+  live: LiveUpdates;
+  limiter: SharedRateLimiter;
+}) {
+  const { limiter } = deps;
   return async (req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<GatewayContext> => {
     const em = deps.db.orm.em.fork();
     let viewer;
@@ -25,8 +31,7 @@ export function makeContextFactory(deps: { db: Database; nats: NatsLink; api: Ap
       if (error instanceof LrnasError) throw asHttpError(error, 401);
       throw error;
     }
-    const caller = viewer ? `key:${viewer.keyId}` : `address:${req.socket.remoteAddress ?? 'unknown'}`;
-    const waitMs = limiter.take(caller);
+    const waitMs = await limiter.take(callerOf(viewer, req.socket.remoteAddress));
     if (waitMs > 0) {
       throw new GraphQLError(
         `rate limit of ${deps.api.rateLimitPerMinute} requests a minute reached; retry in ${Math.ceil(waitMs / 1000)} s`,
@@ -42,6 +47,11 @@ export function makeContextFactory(deps: { db: Database; nats: NatsLink; api: Ap
   };
 }
 
+/** Whom the per-caller limits count: the API key, or an anonymous caller's address. */
+export function callerOf(viewer: Viewer | undefined, address: string | undefined): string {
+  return viewer ? `key:${viewer.keyId}` : `address:${address ?? 'unknown'}`;
+}
+
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -51,8 +61,15 @@ function asHttpError(error: LrnasError, status: number): GraphQLError {
 }
 
 /** The viewer and context of graphql-ws connections (the key comes with connection_init). */
-export function makeSocketContext(deps: { db: Database; nats: NatsLink; api: ApiSettings; live: LiveUpdates }) {
+export function makeSocketContext(deps: {
+  db: Database;
+  nats: NatsLink;
+  api: ApiSettings;
+  live: LiveUpdates;
+  quota: SubscriptionQuota;
+}) {
   return {
+    quota: deps.quota,
     authenticate: (authorization: string | undefined) => authenticate(deps.db.orm.em.fork(), authorization),
     context: (viewer: Viewer | undefined): GatewayContext => ({
       db: deps.db,

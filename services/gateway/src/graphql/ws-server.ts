@@ -11,6 +11,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { ErrorCode } from '@lrnas/schema';
 import type { Viewer } from '../auth/authenticate.js';
+import type { SubscriptionQuota } from '../auth/shared-limits.js';
+import { callerOf } from './request-context.js';
 import type { GatewayContext } from './context.js';
 import { complexityMessage, measureOperation } from './limits.js';
 
@@ -22,17 +24,30 @@ export interface SocketOptions {
   context: (viewer: Viewer | undefined) => GatewayContext;
   limits: { maxDepth: number; maxComplexity: number };
   format: (error: GraphQLError) => GraphQLFormattedError;
+  /** Open subscriptions per caller, counted across the replicas. */
+  quota: Pick<SubscriptionQuota, 'acquire' | 'release' | 'max'>;
 }
 
 /**
  * Subscriptions over graphql-ws at `/graphql`, on the HTTP server. The API key travels in the
  * connection_init payload (`{ "authorization": "Bearer <key>" }`, browsers cannot set headers on
  * WebSockets); a bad key closes the socket with 4403. Depth and complexity limits apply as on
- * HTTP. Returns the function that closes every socket.
+ * HTTP. A caller (API key, or address) may hold `quota.max` subscriptions at once across the
+ * replicas; each is counted until it completes or its socket closes. Returns the function that
+ * closes every socket.
  */
 export function serveSubscriptions(server: http.Server, options: SocketOptions): () => Promise<void> {
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const viewers = new WeakMap<object, Viewer | undefined>();
+  /** Per connection: the counted subscriptions, by operation id, and whom they count for. */
+  const held = new WeakMap<object, Map<string, string>>();
+  const release = (ctx: object, id: string) => {
+    const counted = held.get(ctx);
+    const caller = counted?.get(id);
+    if (!counted || caller === undefined) return;
+    counted.delete(id);
+    void options.quota.release(caller);
+  };
   const cleanup = useServer(
     {
       schema: options.schema,
@@ -46,7 +61,7 @@ export function serveSubscriptions(server: http.Server, options: SocketOptions):
           return false;
         }
       },
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         let document;
         try {
           document = parse(payload.query);
@@ -68,7 +83,24 @@ export function serveSubscriptions(server: http.Server, options: SocketOptions):
         if (cost.complexity > options.limits.maxComplexity) {
           return refuse(complexityMessage(cost.complexity, options.limits.maxComplexity));
         }
+        if (operation.operation !== 'subscription') return undefined;
+        const caller = callerOf(viewers.get(ctx), ctx.extra.request.socket.remoteAddress);
+        if (!(await options.quota.acquire(caller))) {
+          return [
+            new GraphQLError(
+              `at most ${options.quota.max} subscriptions may be open at once per API key (or address without one); close one first`,
+              { extensions: { code: ErrorCode.RATE_LIMITED } },
+            ),
+          ];
+        }
+        const counted = held.get(ctx) ?? new Map<string, string>();
+        held.set(ctx, counted);
+        counted.set(id, caller);
         return undefined;
+      },
+      onComplete: (ctx, id) => release(ctx, id),
+      onClose: (ctx) => {
+        for (const id of [...(held.get(ctx)?.keys() ?? [])]) release(ctx, id);
       },
       context: (ctx) => options.context(viewers.get(ctx)),
       onNext: (_ctx, _id, _payload, _args, result) =>
