@@ -70,3 +70,12 @@ test('durations: checkpoint retention (7d by default, 0 keeps forever) and the a
     );
   }
 });
+
+test('LRNAS_MAX_SUBSCRIPTIONS: subscriptions per key, 100 by default, at least 1', () => {
+  assert.equal(parseGatewayConfig({}).api?.maxSubscriptionsPerKey, 100);
+  assert.equal(parseGatewayConfig({ LRNAS_MAX_SUBSCRIPTIONS: '7' }).api?.maxSubscriptionsPerKey, 7);
+  assert.throws(
+    () => parseGatewayConfig({ LRNAS_MAX_SUBSCRIPTIONS: '0' }),
+    (e: unknown) => e instanceof ContractError && e.field === 'LRNAS_MAX_SUBSCRIPTIONS',
+  );
+});
