@@ -6,6 +6,7 @@ import type express from 'express';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, LrnasError } from '@lrnas/schema';
 import type { GatewayContext } from './graphql/context.js';
+import { TIMED_OUT, withinDeadline } from './deadline.js';
 import { Artifact } from './persistence/entities/index.js';
 import { readableRun } from './queries/readable.js';
 
@@ -44,7 +45,7 @@ export function artifactDownload(
         );
       const getting = store.get(name);
       const found = await withinDeadline(getting, stallMs);
-      if (found === STALLED) {
+      if (found === TIMED_OUT) {
         // Should the lookup end after all, its subscription is not left reading.
         void getting.then((late) => late?.data.cancel()).catch(() => undefined);
         return stalled();
@@ -55,7 +56,7 @@ export function artifactDownload(
       const reader = object.data.getReader();
       // Headers wait for the first chunk, so a read that stalls at once still gets a JSON answer.
       const first = await withinDeadline(reader.read(), stallMs);
-      if (first === STALLED) {
+      if (first === TIMED_OUT) {
         void reader.cancel().catch(() => undefined);
         return stalled();
       }
@@ -82,27 +83,14 @@ export function artifactDownload(
   };
 }
 
-export const STALLED = Symbol('stalled');
-
-/** The promise's value, or STALLED when it has not settled within `ms`. */
-async function withinDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof STALLED> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<typeof STALLED>((resolve) => (timer = setTimeout(() => resolve(STALLED), ms)));
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
- * Writes the object's chunks (`first` already read: STALLED when the first read timed out) to the response as they arrive. The deadline runs only while waiting
- * for the object store (not for a slow client): when no chunk comes within `stallMs` the response
- * is cut off, so the client sees a truncated download (its length is announced) instead of waiting
- * forever, and the NATS subscription is dropped.
+ * Writes the object's chunks to the response as they arrive (`first` already read, or TIMED_OUT).
+ * The deadline runs only while waiting for the object store (not for a slow client): when no
+ * chunk comes within `stallMs` the response is cut off, so the client sees a truncated download
+ * (its length is announced) instead of waiting forever, and the NATS subscription is dropped.
  */
 export async function pipeChunks(
-  first: ReadableStreamReadResult<Uint8Array> | typeof STALLED,
+  first: ReadableStreamReadResult<Uint8Array> | typeof TIMED_OUT,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   res: ServerResponse,
   stallMs: number,
@@ -114,9 +102,9 @@ export async function pipeChunks(
     closed = true;
     void reader.cancel().catch(() => undefined);
   });
-  let chunk: ReadableStreamReadResult<Uint8Array> | typeof STALLED = first;
+  let chunk: ReadableStreamReadResult<Uint8Array> | typeof TIMED_OUT = first;
   while (!closed) {
-    if (chunk === STALLED) {
+    if (chunk === TIMED_OUT) {
       log(`artifact download of ${name} cut off: the object store delivered nothing for ${stallMs / 1000} s`);
       void reader.cancel().catch(() => undefined);
       res.destroy(new Error(`object store read of ${name} stalled`));

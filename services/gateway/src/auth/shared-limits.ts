@@ -8,6 +8,7 @@ import {
   rateDecision,
   rateWindow,
 } from '../domain/quota.js';
+import { TIMED_OUT, withinDeadline } from '../deadline.js';
 import type { NatsLink } from '../nats-link.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -17,6 +18,11 @@ export const RATES_BUCKET = 'lrnas-gateway-rates';
 export const SUBSCRIPTIONS_BUCKET = 'lrnas-gateway-subscriptions';
 /** A replica that has not confirmed its subscriptions for this long is taken for dead. */
 export const SUBSCRIPTION_TTL_MS = 60_000;
+/**
+ * How long a request waits for its count in NATS before this replica's memory decides instead: a
+ * KV write waits out a stream leader election when a node goes away, and every request would too.
+ */
+const SHARED_COUNT_WAIT_MS = 3000;
 /** Attempts at a revision-checked update before giving up on a contended record. */
 const MAX_ATTEMPTS = 25;
 
@@ -118,6 +124,8 @@ export class SharedRateLimiter {
   /** Callers refused until then: a runaway client is turned away without a round trip to NATS. */
   readonly #refusedUntil = new Map<string, number>();
   #fellBack = false;
+  /** Until then this replica counts in memory (NATS was too slow to count a request). */
+  #memoryUntil = 0;
 
   constructor(
     readonly perMinute: number,
@@ -133,9 +141,18 @@ export class SharedRateLimiter {
     if (until !== undefined && until > now) return until - now;
     this.#refusedUntil.delete(caller);
     try {
+      if (now < this.#memoryUntil) return this.#fallBack(caller, now, 'NATS was slow');
       const buckets = await this.buckets.get();
       if (!buckets) return this.#fallBack(caller, now, 'NATS is not connected');
-      const wait = await this.#queue.run(caller, () => this.#takeShared(buckets.rates, caller, now));
+      const wait = await withinDeadline(
+        this.#queue.run(caller, () => this.#takeShared(buckets.rates, caller, now)),
+        SHARED_COUNT_WAIT_MS,
+      );
+      if (wait === TIMED_OUT) {
+        // Requests for the next while do not each wait out the same slow NATS.
+        this.#memoryUntil = now + 5 * SHARED_COUNT_WAIT_MS;
+        return this.#fallBack(caller, now, `NATS took over ${SHARED_COUNT_WAIT_MS} ms to count`);
+      }
       this.#fellBack = false;
       if (wait > 0) {
         this.#refusedUntil.set(caller, now + wait);
