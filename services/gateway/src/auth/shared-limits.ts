@@ -230,6 +230,8 @@ export class SubscriptionQuota {
   readonly #mine = new Map<string, number>();
   readonly #queue = new KeyedQueue();
   #timer?: NodeJS.Timeout;
+  /** Whether the last acquire could not reach NATS (logged once per outage). */
+  #fellBack = false;
 
   constructor(
     readonly max: number,
@@ -253,11 +255,20 @@ export class SubscriptionQuota {
   acquire(caller: string): Promise<boolean> {
     return this.#queue.run(caller, async () => {
       const mine = this.#mine.get(caller) ?? 0;
-      const written = await this.#write(caller, mine + 1, true).catch((error: unknown) => {
-        // Without NATS, only this replica's own count can be checked.
-        this.log(`subscription count kept in this replica's memory for now (${(error as Error).message})`);
-        return mine + 1 <= this.max;
-      });
+      const written = await this.#write(caller, mine + 1, true).then(
+        (ok) => {
+          this.#fellBack = false;
+          return ok;
+        },
+        (error: unknown) => {
+          // Without NATS, only this replica's own count can be checked.
+          if (!this.#fellBack) {
+            this.log(`subscription count kept in this replica's memory for now (${(error as Error).message})`);
+          }
+          this.#fellBack = true;
+          return mine + 1 <= this.max;
+        },
+      );
       if (written) this.#mine.set(caller, mine + 1);
       return written;
     });
