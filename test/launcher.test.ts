@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { startNatsServer } from '../infra/local/lib/nats-server.mjs';
 import { freePort } from '../infra/local/lib/ports.mjs';
 import { startPostgres } from '../infra/local/lib/postgres.mjs';
+import { natsLoginEnv } from '../infra/local/lib/test-nats.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const launcher = path.join(root, 'infra', 'local', 'launch.mjs');
@@ -180,19 +181,22 @@ test('external NATS and PostgreSQL URLs replace the embedded defaults; --workers
   const nats = await startNatsServer({ dataDir: path.join(dir, 'external-nats') });
   const pg = await startPostgres();
   const port = await freePort();
-  const run = launch([
-    'start',
-    '--port',
-    String(port),
-    '--data-dir',
-    path.join(dir, 'platform'),
-    '--workers',
-    '2',
-    '--nats-url',
-    nats.url,
-    '--database-url',
-    pg.url,
-  ]);
+  const run = launch(
+    [
+      'start',
+      '--port',
+      String(port),
+      '--data-dir',
+      path.join(dir, 'platform'),
+      '--workers',
+      '2',
+      '--nats-url',
+      nats.url,
+      '--database-url',
+      pg.url,
+    ],
+    natsLoginEnv(nats, 'admin'),
+  );
   try {
     await waitFor(() => run.output.some((l) => l.includes('LRNAS Hub is up')), 'the platform to come up', 180_000);
     await waitFor(async () => ((await health(port))?.workers.length ?? 0) === 2, 'two workers', 60_000);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle } from '../infra/local/lib/nats-server.mjs';
+import { newNatsCredentials, startNatsServer, type NatsServerHandle } from '../infra/local/lib/nats-server.mjs';
+import { natsLogin, natsLoginFlags } from '../infra/local/lib/test-nats.mjs';
 import { freePort } from '../infra/local/lib/ports.mjs';
 import { createTeamWithKey } from '../services/gateway/src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../services/gateway/src/gateway.js';
@@ -35,15 +36,18 @@ after(async () => {
 async function startCluster(): Promise<string> {
   const routePorts = [await freePort(), await freePort(), await freePort()];
   const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`);
+  // One set of logins for the whole cluster: clients may connect to any member, routes authenticate.
+  const credentials = newNatsCredentials();
   const started = await Promise.all(
     routePorts.map((port, i) =>
-      startNatsServer({ dataDir: path.join(dir, `nats-${i}`), cluster: { name: `n${i}`, port, routes } }),
+      startNatsServer({ dataDir: path.join(dir, `nats-${i}`), cluster: { name: `n${i}`, port, routes }, credentials }),
     ),
   );
   servers.push(...started);
   const urls = started.map((s) => s.url).join(',');
   // JetStream answers once the three have elected a meta leader.
-  client = await connect({ servers: urls.split(',') });
+  const admin = natsLogin(started[0]!, 'admin');
+  client = await connect({ servers: urls.split(','), user: admin.user, pass: admin.password });
   // checkAPI off: the manager would otherwise ask JetStream at once, before there is a leader.
   const jsm = await client.jetstreamManager({ checkAPI: false });
   const deadline = Date.now() + 60_000;
@@ -62,7 +66,15 @@ async function startCluster(): Promise<string> {
 function startWorker(index: number, natsUrl: string): void {
   workers.push(
     spawnWorkerProcess([
-      ...['--nats-url', natsUrl, '--nats-replicas', '3', '--id', `scale-w${index}`],
+      ...[
+        '--nats-url',
+        natsUrl,
+        ...natsLoginFlags(servers[0]!, 'worker'),
+        '--nats-replicas',
+        '3',
+        '--id',
+        `scale-w${index}`,
+      ],
       ...['--data-dir', dir, '--work-dir', path.join(dir, `work-${index}`), '--metrics-port', '0'],
     ]),
   );
@@ -87,6 +99,7 @@ test(
         port: 0,
         host: '127.0.0.1',
         natsUrl,
+        natsLogin: natsLogin(servers[0]!, 'gateway'),
         natsReplicas: 3,
         database: { kind: 'sqlite', file: path.join(dir, 'scale.sqlite') },
       },

@@ -134,11 +134,19 @@ async function start(argv) {
 
   try {
     let natsUrl = options.natsUrl;
+    // An external NATS takes the login of NATS_USER/NATS_PASSWORD/NATS_TOKEN, for both services; the
+    // embedded one asks each service for its own role's login, made afresh at every start.
+    let logins = { gateway: {}, worker: {} };
     if (!natsUrl) {
       const nats = await startNatsServer({ dataDir: path.join(options.dataDir, 'nats'), log, detached: true });
       supervisor.adopt('nats-server', nats);
       natsUrl = nats.url;
+      const asEnv = ({ user, password }) => ({ NATS_USER: user, NATS_PASSWORD: password, NATS_TOKEN: '' });
+      logins = { gateway: asEnv(nats.credentials.gateway), worker: asEnv(nats.credentials.worker) };
       log(`nats-server (JetStream) on ${natsUrl}, data in ${path.join(options.dataDir, 'nats')}`);
+      log(
+        `NATS logins (admin for tools such as the nats CLI) in ${path.join(options.dataDir, 'nats', 'nats-server.conf')}`,
+      );
     }
     const databaseUrl = options.databaseUrl ?? `sqlite:${path.join(options.dataDir, 'lrnas.sqlite')}`;
     const port = options.port ?? (await portOrFree(4000));
@@ -153,14 +161,14 @@ async function start(argv) {
     const tsx = ['--import', 'tsx'];
     const gateway = supervisor.start('gateway', process.execPath, [...tsx, 'services/gateway/src/main.ts'], {
       cwd: root,
-      env: { ...env, PORT: String(port), LRNAS_WEB_DIST: path.join(root, 'web', 'dist') },
+      env: { ...env, ...logins.gateway, PORT: String(port), LRNAS_WEB_DIST: path.join(root, 'web', 'dist') },
     });
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, () => !gateway.exited);
     for (let i = 1; i <= options.workers; i++) {
       supervisor.start(`worker-${i}`, process.execPath, [...tsx, 'services/worker/src/main.ts'], {
         cwd: root,
         // Metrics on 9464, 9465...: a port already taken costs that worker its metrics, nothing else.
-        env: { ...env, LRNAS_WORKER_ID: workerId(port, i), LRNAS_METRICS_PORT: String(9463 + i) },
+        env: { ...env, ...logins.worker, LRNAS_WORKER_ID: workerId(port, i), LRNAS_METRICS_PORT: String(9463 + i) },
       });
     }
     console.log(

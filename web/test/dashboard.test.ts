@@ -15,7 +15,7 @@ import { minimumParameters } from '@lrnas/engine';
 import { eventCodec, eventSubject } from '@lrnas/schema';
 import { startGateway, type GatewayHandle } from '@lrnas/gateway';
 import { ensureChromium } from '../../infra/local/lib/chromium.mjs';
-import { useNatsServer } from '../../infra/local/lib/test-nats.mjs';
+import { natsLogin, natsLoginFlags, useNatsServer } from '../../infra/local/lib/test-nats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'web', 'test-results', 'dashboard');
@@ -52,6 +52,7 @@ describe('dashboard', () => {
           port,
           host: '127.0.0.1',
           natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
           database: { kind: 'sqlite', file: path.join(nats.dataDir, 'gateway.sqlite') },
           webDist: dist,
           api: { bootstrapKey: KEY, bootstrapTeam: 'browser lab' },
@@ -70,6 +71,7 @@ describe('dashboard', () => {
         path.join(root, 'services', 'worker', 'src', 'main.ts'),
         '--nats-url',
         nats.server.url,
+        ...natsLoginFlags(nats.server, 'worker'),
         '--data-dir',
         nats.dataDir,
         '--id',

@@ -1,5 +1,6 @@
 // Starts and stops a local nats-server with JetStream, for `npm start` and for tests.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,32 @@ import { freePort, waitForHttp } from './ports.mjs';
 import { ensureBinary } from './system.mjs';
 
 const GUARD = fileURLToPath(new URL('./guard.mjs', import.meta.url));
+const ROLES = fileURLToPath(new URL('../../../schema/nats/roles.json', import.meta.url));
+
+/**
+ * A fresh user and password for each role of schema/nats/roles.json (and for cluster routes): random,
+ * made at each start, so that no deployment runs with a password known from git.
+ */
+export function newNatsCredentials() {
+  const { roles } = JSON.parse(fs.readFileSync(ROLES, 'utf8'));
+  const credentials = {};
+  for (const role of [...Object.keys(roles), 'route']) {
+    credentials[role] = { user: `lrnas-${role}`, password: crypto.randomBytes(24).toString('base64url') };
+  }
+  return credentials;
+}
+
+/** nats-server's authorization block: one user per role with that role's permissions. */
+function authorizationBlock(credentials) {
+  const { roles } = JSON.parse(fs.readFileSync(ROLES, 'utf8'));
+  const users = Object.entries(roles).map(([role, { publish, subscribe }]) => ({
+    user: credentials[role].user,
+    password: credentials[role].password,
+    permissions: { publish, subscribe },
+  }));
+  // JSON is valid nats-server configuration syntax.
+  return `authorization { users = ${JSON.stringify(users, null, 2)} }\n`;
+}
 
 /** Path of nats-server, installed from Debian's package when missing and allowed. */
 export function ensureNatsServer(log) {
@@ -14,10 +41,12 @@ export function ensureNatsServer(log) {
 }
 
 /**
- * Starts nats-server with JetStream storing under `dataDir`, on free ports unless given.
- * With `cluster` it joins a JetStream cluster: `name` is this server's name, `port` its route
- * port and `routes` the route URLs of all members (its own included is harmless).
- * Resolves once its health endpoint answers; `stop()` ends it gracefully.
+ * Starts nats-server with JetStream storing under `dataDir`, on free ports unless given, refusing
+ * clients without credentials: `credentials` (from newNatsCredentials; made here when not given) hold
+ * a user and password per role, and the handle returns them. With `cluster` it joins a JetStream
+ * cluster: `name` is this server's name, `port` its route port and `routes` the route URLs of all
+ * members (its own included is harmless); routes authenticate with the `route` credentials, so the
+ * members must share one set. Resolves once its health endpoint answers; `stop()` ends it gracefully.
  */
 export async function startNatsServer({
   dataDir,
@@ -27,17 +56,42 @@ export async function startNatsServer({
   output = 'ignore',
   detached = false,
   cluster,
+  credentials = newNatsCredentials(),
 } = {}) {
   const binary = ensureNatsServer(log);
   const dir = path.resolve(dataDir);
   fs.mkdirSync(dir, { recursive: true });
   const clientPort = port ?? (await freePort());
   const httpPort = monitorPort ?? (await freePort());
-  const args = ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(clientPort), '-m', String(httpPort)];
+  let config = authorizationBlock(credentials);
   if (cluster) {
-    args.push('--server_name', cluster.name, '--cluster_name', cluster.clusterName ?? 'lrnas');
-    args.push('--cluster', `nats://127.0.0.1:${cluster.port}`, '--routes', cluster.routes.join(','));
+    const { user, password } = credentials.route;
+    const routes = cluster.routes.map((url) => url.replace('://', `://${user}:${password}@`));
+    config += `server_name: ${JSON.stringify(cluster.name)}\n`;
+    config += `cluster ${JSON.stringify({
+      name: cluster.clusterName ?? 'lrnas',
+      listen: `127.0.0.1:${cluster.port}`,
+      authorization: { user, password },
+      routes,
+    })}\n`;
   }
+  // Holds passwords: readable by this user only.
+  const configFile = path.join(dir, 'nats-server.conf');
+  fs.writeFileSync(configFile, config, { mode: 0o600 });
+  fs.chmodSync(configFile, 0o600);
+  const args = [
+    '-c',
+    configFile,
+    '-js',
+    '-sd',
+    dir,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(clientPort),
+    '-m',
+    String(httpPort),
+  ];
   // Detached (for the launcher) means: a process group of its own, so Ctrl-C does not stop NATS
   // before the workers have handed back their jobs; a guard then ends it if the launcher dies.
   const child = detached
@@ -61,6 +115,7 @@ export async function startNatsServer({
   }
   return {
     url: `nats://127.0.0.1:${clientPort}`,
+    credentials,
     monitorUrl: `http://127.0.0.1:${httpPort}`,
     pid: child.pid,
     process: child,

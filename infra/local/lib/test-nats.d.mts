@@ -5,6 +5,11 @@ export interface NatsTestState {
   /** A temporary directory removed after the file's tests. */
   readonly dataDir: string;
   readonly server: NatsServerHandle;
+  /** Connected as `admin`. */
   readonly nc: NatsConnection;
 }
-export function useNatsServer(prefix?: string): NatsTestState;
+export type NatsRole = 'gateway' | 'worker' | 'admin';
+export function useNatsServer(prefix?: string, options?: { topology?: boolean }): NatsTestState;
+export function natsLogin(server: NatsServerHandle, role: NatsRole): { user: string; password: string };
+export function natsLoginFlags(server: NatsServerHandle, role: NatsRole): string[];
+export function natsLoginEnv(server: NatsServerHandle, role: NatsRole): { NATS_USER: string; NATS_PASSWORD: string };

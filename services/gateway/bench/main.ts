@@ -17,6 +17,7 @@ import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject } from '@lrnas
 import { ensureTopology } from '@lrnas/schema/nats';
 import { connect, type NatsConnection } from 'nats';
 import { startNatsServer } from '../../../infra/local/lib/nats-server.mjs';
+import { natsLogin } from '../../../infra/local/lib/test-nats.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { openDatabase } from '../src/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
@@ -42,6 +43,7 @@ async function gatewayOn(file: string, natsUrl: string): Promise<GatewayHandle> 
       port: 0,
       host: '127.0.0.1',
       natsUrl,
+      natsLogin: natsLogin(server, 'gateway'),
       database: { kind: 'sqlite', file },
       api: { rateLimitPerMinute: 1_000_000, maxQueryComplexity: 1_000_000 },
     },
@@ -245,7 +247,8 @@ async function benchLiveLatency(nc: NatsConnection, natsUrl: string): Promise<vo
 }
 
 const server = await startNatsServer({ dataDir: path.join(scratch, 'nats') });
-const nc = await connect({ servers: server.url });
+const admin = natsLogin(server, 'admin');
+const nc = await connect({ servers: server.url, user: admin.user, pass: admin.password });
 try {
   await ensureTopology(await nc.jetstreamManager());
   await benchIngest(nc, server.url);

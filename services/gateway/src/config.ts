@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ContractError, natsServers } from '@lrnas/schema';
+import { loginFromEnv, type NatsLogin } from '@lrnas/schema/nats';
 
 export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
 
@@ -12,6 +13,8 @@ export interface GatewayConfig {
   natsUrl: string;
   /** Copies of each stream and bucket the gateway creates: 1, or 3 on a three-node JetStream cluster. */
   natsReplicas?: number;
+  /** Who the gateway is to NATS (the `gateway` role's user where the server asks for one). */
+  natsLogin?: NatsLogin;
   /** Built dashboard to serve at `/`, if any. */
   webDist?: string;
   /** Access rules and limits of the API; unset fields take DEFAULT_API_SETTINGS. */
@@ -77,6 +80,10 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       `must be a whole number from 1 to 5, got ${JSON.stringify(replicasText)}`,
     );
   }
+  const natsLogin = loginFromEnv(env);
+  if ((natsLogin.user === undefined) !== (natsLogin.password === undefined)) {
+    throw new ContractError('NATS_USER', 'a NATS user needs a password (NATS_PASSWORD) and a password needs a user');
+  }
   return {
     port,
     host: env.HOST ?? '0.0.0.0',
@@ -85,6 +92,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     ),
     natsUrl,
     natsReplicas,
+    natsLogin,
     checkpointRetentionMs: parseDuration('LRNAS_CHECKPOINT_RETENTION', env.LRNAS_CHECKPOINT_RETENTION || '7d'),
     ...(env.LRNAS_WEB_DIST ? { webDist: env.LRNAS_WEB_DIST } : {}),
     api: parseApiSettings(env),

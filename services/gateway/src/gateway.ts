@@ -37,7 +37,7 @@ export async function startGateway(
 ): Promise<GatewayHandle> {
   const api: ApiSettings = { ...DEFAULT_API_SETTINGS, ...config.api };
   const db = await openDatabase(config.database);
-  const nats = new NatsLink(config.natsUrl, log, { replicas: config.natsReplicas ?? 1 });
+  const nats = new NatsLink(config.natsUrl, log, { replicas: config.natsReplicas ?? 1 }, config.natsLogin);
   const metrics = new GatewayMetrics(nats, db.orm, log);
   const live = new LiveUpdates(nats, log);
   const listening = live.start();

@@ -1,6 +1,13 @@
 import { connect, type KV, type NatsConnection } from 'nats';
 import { natsServers, PRESENCE_TTL_MS, workerPresenceCodec, type WorkerPresence } from '@lrnas/schema';
-import { ensureTopology, openBuckets, type Buckets, type TopologyOptions } from '@lrnas/schema/nats';
+import {
+  ensureTopology,
+  loginOptions,
+  openBuckets,
+  type Buckets,
+  type NatsLogin,
+  type TopologyOptions,
+} from '@lrnas/schema/nats';
 
 export interface NatsState {
   connected: boolean;
@@ -26,6 +33,7 @@ export class NatsLink {
     private readonly url: string,
     private readonly log: (line: string) => void,
     private readonly topology: TopologyOptions = {},
+    private readonly login: NatsLogin = {},
   ) {
     this.ready = this.#connect();
   }
@@ -67,7 +75,12 @@ export class NatsLink {
     while (!this.#closing) {
       try {
         const servers = natsServers(this.url, 'NATS_URL');
-        const nc = await connect({ servers, name: 'lrnas-gateway', maxReconnectAttempts: -1 });
+        const nc = await connect({
+          servers,
+          name: 'lrnas-gateway',
+          maxReconnectAttempts: -1,
+          ...loginOptions(this.login),
+        });
         this.#nc = nc;
         await ensureTopology(await nc.jetstreamManager(), this.topology);
         this.#buckets = await openBuckets(nc.jetstream(), this.topology);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, parseGatewayConfig, type DatabaseTarget } from '../src/config.js';
@@ -25,7 +25,17 @@ after(async () => {
 });
 
 const gatewayOn = (database: DatabaseTarget, api: GatewayConfig['api'] = {}) =>
-  startGateway({ port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database, api }, () => {});
+  startGateway(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'gateway'),
+      database,
+      api,
+    },
+    () => {},
+  );
 
 const CREATE = `mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id } }`;
 const experimentInput = (visibility: 'PUBLIC' | 'PRIVATE') => ({

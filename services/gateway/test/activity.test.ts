@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ARTIFACTS_BUCKET, eventCodec, eventSubject } from '@lrnas/schema';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { gql, ok } from './support/graphql.js';
 
@@ -45,6 +45,7 @@ describe('run activity and artifacts', () => {
         port: 0,
         host: '127.0.0.1',
         natsUrl: nats.server.url,
+        natsLogin: natsLogin(nats.server, 'gateway'),
         database: { kind: 'sqlite', file: path.join(nats.dataDir, 'activity.sqlite') },
         api: { bootstrapKey: KEY, bootstrapTeam: 'activity lab' },
       },

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { EntityManager } from '@mikro-orm/core';
 import type { ObjectStore } from 'nats';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayConfig, type GatewayHandle } from '../src/index.js';
@@ -28,7 +28,14 @@ after(async () => {
 const DAY = 24 * 60 * 60 * 1000;
 const gatewayOn = async (database: DatabaseTarget, extra: Partial<GatewayConfig> = {}) => {
   const gateway = await startGateway(
-    { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database, ...extra },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'gateway'),
+      database,
+      ...extra,
+    },
     () => {},
   );
   await gateway.nats.ready;

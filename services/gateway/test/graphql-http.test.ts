@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { DEFAULT_API_SETTINGS } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/index.js';
 
@@ -17,6 +17,7 @@ const startDefaultGateway = async () => {
       port: 0,
       host: '127.0.0.1',
       natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'gateway'),
       database: { kind: 'sqlite', file: path.join(nats.dataDir, 'http.sqlite') },
     },
     () => {},

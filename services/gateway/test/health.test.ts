@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startNatsServer, type NatsServerHandle } from '../../../infra/local/lib/nats-server.mjs';
 import { startPostgres } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin } from '../../../infra/local/lib/test-nats.mjs';
 import { startWorker, type WorkerHandle } from '@lrnas/worker';
 import { GATEWAY_VERSION, parseDatabaseUrl, startGateway, type GatewayHandle } from '../src/index.js';
 import { printGatewaySchema, SCHEMA_FILE } from '../src/emit-schema.js';
@@ -42,12 +43,22 @@ before(async () => {
       port: 0,
       host: '127.0.0.1',
       natsUrl: server.url,
+      natsLogin: natsLogin(server, 'gateway'),
       database: { kind: 'sqlite', file: path.join(dataDir, 'db.sqlite') },
     },
     quiet,
   );
   await gateway.nats.ready;
-  worker = await startWorker({ natsUrl: server.url, workerId: 'gw-test-worker', concurrency: 1, dataDir }, quiet);
+  worker = await startWorker(
+    {
+      natsUrl: server.url,
+      natsLogin: natsLogin(server, 'worker'),
+      workerId: 'gw-test-worker',
+      concurrency: 1,
+      dataDir,
+    },
+    quiet,
+  );
   await eventually(workerIds, ['gw-test-worker']);
 });
 after(async () => {
@@ -90,7 +101,10 @@ const workerIds = async () =>
   (await graphql<{ workers: { id: string }[] }>(gateway.url, '{ workers { id } }')).data!.workers.map((w) => w.id);
 
 test('the workers query lists a worker that joins and drops one that stops', async () => {
-  const extra = await startWorker({ natsUrl: server.url, workerId: 'gw-extra', concurrency: 1, dataDir }, quiet);
+  const extra = await startWorker(
+    { natsUrl: server.url, natsLogin: natsLogin(server, 'worker'), workerId: 'gw-extra', concurrency: 1, dataDir },
+    quiet,
+  );
   try {
     await eventually(workerIds, ['gw-extra', 'gw-test-worker']);
   } finally {
@@ -142,7 +156,13 @@ test('with DATABASE_URL naming PostgreSQL the gateway owns a real PostgreSQL dat
   const pg = await startPostgres();
   try {
     const pgGateway = await startGateway(
-      { port: 0, host: '127.0.0.1', natsUrl: server.url, database: parseDatabaseUrl(pg.url) },
+      {
+        port: 0,
+        host: '127.0.0.1',
+        natsUrl: server.url,
+        natsLogin: natsLogin(server, 'gateway'),
+        database: parseDatabaseUrl(pg.url),
+      },
       quiet,
     );
     try {

@@ -13,7 +13,7 @@ import {
   genotypeHash,
   type Genotype,
 } from '@lrnas/schema';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
@@ -69,7 +69,13 @@ for (const [label, target] of targets) {
     const runId = `run-ingest-${label}`; // made by createRunFixture
     before(async () => {
       gateway = await startGateway(
-        { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database: target(nats.dataDir) },
+        {
+          port: 0,
+          host: '127.0.0.1',
+          natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
+          database: target(nats.dataDir),
+        },
         () => {},
       );
       await gateway.nats.ready;

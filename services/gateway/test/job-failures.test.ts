@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventCodec, eventSubject, JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
 import { JOB_FAILURES_STREAM } from '../src/ingest/job-failures.js';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
@@ -33,7 +33,13 @@ for (const [label, target] of targets) {
     let gateway: GatewayHandle;
     before(async () => {
       gateway = await startGateway(
-        { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database: target(nats.dataDir) },
+        {
+          port: 0,
+          host: '127.0.0.1',
+          natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
+          database: target(nats.dataDir),
+        },
         () => {},
       );
       await gateway.nats.ready;
@@ -127,7 +133,16 @@ describe('while no gateway runs', () => {
   test('the advisory is kept, and a gateway started afterwards fails the run and empties the queue', async () => {
     const database: DatabaseTarget = { kind: 'sqlite', file: path.join(nats.dataDir, 'offline.sqlite') };
     const start = async () => {
-      const gateway = await startGateway({ port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database }, () => {});
+      const gateway = await startGateway(
+        {
+          port: 0,
+          host: '127.0.0.1',
+          natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
+          database,
+        },
+        () => {},
+      );
       await gateway.nats.ready;
       return gateway;
     };

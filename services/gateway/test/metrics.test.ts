@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventCodec, eventSubject } from '@lrnas/schema';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { gql, ok } from './support/graphql.js';
@@ -37,6 +37,7 @@ describe('gateway metrics', () => {
         port: 0,
         host: '127.0.0.1',
         natsUrl: nats.server.url,
+        natsLogin: natsLogin(nats.server, 'gateway'),
         database: { kind: 'sqlite', file: path.join(nats.dataDir, 'metrics.sqlite') },
       },
       () => {},

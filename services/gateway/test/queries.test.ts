@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EntityManager } from '@mikro-orm/core';
 import { genotypeHash, type Genotype } from '@lrnas/schema';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
@@ -161,7 +161,13 @@ for (const [label, target] of targets) {
 
     before(async () => {
       gateway = await startGateway(
-        { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database: target(nats.dataDir) },
+        {
+          port: 0,
+          host: '127.0.0.1',
+          natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
+          database: target(nats.dataDir),
+        },
         () => {},
       );
       const em = gateway.db.orm.em.fork();

@@ -16,7 +16,7 @@ import {
   jobCodec,
   type Job,
 } from '@lrnas/schema';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
@@ -85,6 +85,7 @@ for (const [label, target] of targets) {
           port: 0,
           host: '127.0.0.1',
           natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
           database: target(nats.dataDir),
           api: { bootstrapKey: BOOTSTRAP_KEY, bootstrapTeam: `lab ${label}` },
         },

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import type { KV } from 'nats';
 import WebSocket from 'ws';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { callerKey, SUBSCRIPTION_TTL_MS, SUBSCRIPTIONS_BUCKET } from '../src/auth/shared-limits.js';
@@ -93,6 +93,7 @@ describe('two gateway replicas', () => {
           port: 0,
           host: '127.0.0.1',
           natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
           database: parseDatabaseUrl(pg.url),
           api: { rateLimitPerMinute: RATE, maxSubscriptionsPerKey: MAX_SUBSCRIPTIONS },
         },

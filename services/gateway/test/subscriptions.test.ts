@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { eventCodec, eventSubject } from '@lrnas/schema';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl } from '../src/config.js';
@@ -80,7 +80,13 @@ describe('two gateway replicas', () => {
     pg = await startPostgres();
     const start = () =>
       startGateway(
-        { port: 0, host: '127.0.0.1', natsUrl: nats.server.url, database: parseDatabaseUrl(pg.url) },
+        {
+          port: 0,
+          host: '127.0.0.1',
+          natsUrl: nats.server.url,
+          natsLogin: natsLogin(nats.server, 'gateway'),
+          database: parseDatabaseUrl(pg.url),
+        },
         () => {},
       );
     first = await start();

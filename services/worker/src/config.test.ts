@@ -11,6 +11,7 @@ test('defaults come from the environment, flags win over it', () => {
   });
   assert.deepEqual(config, {
     natsUrl: 'nats://10.0.0.1:4222',
+    natsLogin: {},
     workerId: 'w-1',
     concurrency: 1,
     natsReplicas: 1,
@@ -32,6 +33,8 @@ test('defaults come from the environment, flags win over it', () => {
   assert.equal(flagged !== 'help' && flagged.concurrency, 3);
   assert.equal(flagged !== 'help' && flagged.backend, 'cpu');
   assert.equal(parseWorkerConfig(['--help'], {}), 'help');
+  const login = parseWorkerConfig(['--nats-user', 'lrnas-worker'], { NATS_PASSWORD: 's3cret' });
+  assert.deepEqual(login !== 'help' && login.natsLogin, { user: 'lrnas-worker', password: 's3cret' });
 });
 
 test('bad options are refused by name', () => {

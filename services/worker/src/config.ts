@@ -1,13 +1,13 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ContractError, natsServers } from '@lrnas/schema';
+import type { NatsLogin } from '@lrnas/schema/nats';
 
 /** Everything a worker process is told at start, validated. */
 export interface WorkerConfig {
   natsUrl: string;
-  natsUser?: string;
-  natsPassword?: string;
-  natsToken?: string;
+  /** Who the worker is to NATS (the `worker` role's user where the server asks for one). */
+  natsLogin?: NatsLogin;
   workerId: string;
   concurrency: number;
   backend?: string;
@@ -80,12 +80,13 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worke
   if ((user === undefined) !== (password === undefined)) {
     throw new ContractError('--nats-user', 'a NATS user needs a password and a password needs a user');
   }
+  const token = optional(values['nats-token'], env.NATS_TOKEN);
   return {
     natsUrl,
-    ...(user !== undefined && { natsUser: user, natsPassword: password }),
-    ...(optional(values['nats-token'], env.NATS_TOKEN) !== undefined && {
-      natsToken: optional(values['nats-token'], env.NATS_TOKEN),
-    }),
+    natsLogin: {
+      ...(user !== undefined && { user, password }),
+      ...(token !== undefined && { token }),
+    },
     workerId,
     concurrency,
     natsReplicas,

@@ -224,12 +224,14 @@ async function handleJobMessage(
       options.observer?.error(failure.code);
       options.log(`run ${runId}: ${final ? 'failed' : 'attempt failed'}: ${failure.message}`);
     }
-    // Settle only once JetStream holds the final events; if that fails, AckWait redelivers the job.
+    // Settle only once JetStream holds the final events (if that fails, AckWait redelivers the job)
+    // and the scratch folder is gone (the store holds what a later delivery needs), so a settled
+    // job has nothing of it left on this worker.
     await events.flush();
+    await fs.rm(workDir, { recursive: true, force: true });
     if (settle === 'ack') msg.ack();
     else if (settle === 'term') msg.term();
     else msg.nak(cancelled || stopSignal.aborted ? 0 : RETRY_DELAY_MS);
-    await fs.rm(workDir, { recursive: true, force: true });
     options.log(`run ${runId}: ${settle}`);
   } catch (error) {
     options.log(`run ${runId}: events could not be stored, leaving the job to redelivery: ${String(error)}`);

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { connect, type ConnectionOptions, type KV, type NatsConnection } from 'nats';
+import { connect, ErrorCode, type ConnectionOptions, type KV, type NatsConnection, type NatsError } from 'nats';
 import { natsServers, PRESENCE_INTERVAL_MS, workerPresenceCodec } from '@lrnas/schema';
-import { ensureTopology, openBuckets, type TopologyReport } from '@lrnas/schema/nats';
+import { ensureTopology, loginOptions, openBuckets, type Buckets, type TopologyReport } from '@lrnas/schema/nats';
 import { initBackend, type BackendInfo } from '@lrnas/engine';
 import type { WorkerConfig } from './config.js';
 import { presenceRecord } from './presence.js';
@@ -45,8 +45,7 @@ export async function startWorker(
   let metricsServer: MetricsServer | undefined;
   try {
     const replicas = { replicas: config.natsReplicas ?? 1 };
-    const topology = await ensureTopology(await nc.jetstreamManager(), replicas);
-    const buckets = await openBuckets(nc.jetstream(), replicas);
+    const { topology, buckets } = await topologyWhenReady(nc, replicas, log);
     const kv = buckets.workers;
     const metrics = new WorkerMetrics({ workerId: config.workerId });
     if (config.metricsPort !== undefined) {
@@ -117,13 +116,37 @@ export async function startWorker(
   }
 }
 
+/** How often a worker looks again for streams and buckets it may not create itself. */
+const TOPOLOGY_RETRY_MS = 2000;
+
+/**
+ * Verifies the contract's streams and opens its buckets. A worker's NATS user may not create them
+ * (only the gateway's may): while they are missing, it says so once and waits for the gateway.
+ */
+async function topologyWhenReady(
+  nc: NatsConnection,
+  replicas: { replicas: number },
+  log: (line: string) => void,
+): Promise<{ topology: TopologyReport; buckets: Buckets }> {
+  for (let told = false; ; told = true) {
+    try {
+      const topology = await ensureTopology(await nc.jetstreamManager(), replicas);
+      return { topology, buckets: await openBuckets(nc.jetstream(), replicas) };
+    } catch (error) {
+      if ((error as NatsError).code !== ErrorCode.PermissionsViolation) throw error;
+      if (!told)
+        log(`waiting for the gateway to create the JetStream streams and buckets (${(error as Error).message})`);
+      await new Promise((resolve) => setTimeout(resolve, TOPOLOGY_RETRY_MS));
+    }
+  }
+}
+
 function connectionOptions(config: WorkerConfig): ConnectionOptions {
   return {
     servers: natsServers(config.natsUrl, '--nats-url'),
     name: `lrnas-worker ${config.workerId}`,
     maxReconnectAttempts: -1,
-    ...(config.natsUser !== undefined && { user: config.natsUser, pass: config.natsPassword }),
-    ...(config.natsToken !== undefined && { token: config.natsToken }),
+    ...loginOptions(config.natsLogin ?? {}),
   };
 }
 

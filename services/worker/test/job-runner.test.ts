@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import {
   ARTIFACTS_BUCKET,
   CANCELS_BUCKET,
@@ -17,7 +17,7 @@ import { startWorker, type WorkerHandle } from '../src/index.js';
 import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
 
-const nats = useNatsServer('lrnas-worker-jobs-');
+const nats = useNatsServer('lrnas-worker-jobs-', { topology: true });
 const workDirOf = (id: string) => path.join(nats.dataDir, 'work', id);
 
 const pipelineJob = (runId: string, searchEpochs = 2) => tinyPipelineJob(runId, { searchEpochs });
@@ -73,6 +73,7 @@ async function withWorker(id: string, body: (worker: WorkerHandle) => Promise<vo
   const worker = await startWorker(
     {
       natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'worker'),
       workerId: id,
       concurrency: 1,
       dataDir: nats.dataDir,

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { jobCodec, JOBS_CONSUMER, JOBS_STREAM, jobSubject, type RunEvent } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLoginFlags, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
 import { spawnWorkerProcess, tailOf, type WorkerProcess } from './support/worker-process.js';
 
 // Workers run as real processes here, so that SIGKILL and SIGTERM are the real thing.
-const nats = useNatsServer('lrnas-worker-recovery-');
+const nats = useNatsServer('lrnas-worker-recovery-', { topology: true });
 /** Short, so that a killed worker's job is redelivered within seconds (heartbeats every 3.75 s), yet long
  * enough that a worker starved of CPU by tests running beside it does not lose its job to a timeout. */
 const ACK_WAIT_NS = 15_000_000_000;
@@ -26,7 +26,15 @@ const job = (runId: string) => tinyPipelineJob(runId, { seed: 5, trainLimit: 96,
 
 function spawnWorker(id: string): WorkerProcess {
   return spawnWorkerProcess([
-    ...['--nats-url', nats.server.url, '--id', id, '--data-dir', nats.dataDir],
+    ...[
+      '--nats-url',
+      nats.server.url,
+      ...natsLoginFlags(nats.server, 'worker'),
+      '--id',
+      id,
+      '--data-dir',
+      nats.dataDir,
+    ],
     ...['--work-dir', path.join(nats.dataDir, 'work', id), '--metrics-port', '0'],
   ]);
 }

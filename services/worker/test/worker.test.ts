@@ -1,19 +1,35 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { JOBS_CONSUMER, JOBS_STREAM, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
+import { ensureTopology, openBuckets } from '@lrnas/schema/nats';
 import { startWorker } from '../src/index.js';
 
 const nats = useNatsServer('lrnas-worker-');
 
-test('a worker creates the topology, announces itself and withdraws on stop', async () => {
+test('a worker waits for the topology its login may not create, announces itself and withdraws on stop', async () => {
   const lines: string[] = [];
-  const worker = await startWorker(
-    { natsUrl: nats.server.url, workerId: 'test-worker', concurrency: 2, dataDir: nats.dataDir },
+  const starting = startWorker(
+    {
+      natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'worker'),
+      workerId: 'test-worker',
+      concurrency: 2,
+      dataDir: nats.dataDir,
+    },
     (line) => lines.push(line),
   );
+  const deadline = Date.now() + 60_000;
+  while (!lines.some((l) => /^waiting for the gateway to create the JetStream streams/.test(l))) {
+    assert.ok(Date.now() < deadline, `the worker said it waits: ${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // What the gateway does at start, as the admin here.
+  await ensureTopology(await nats.nc.jetstreamManager());
+  await openBuckets(nats.nc.jetstream());
+  const worker = await starting;
   try {
-    assert.ok(worker.topology.created.includes(`consumer ${JOBS_STREAM}/${JOBS_CONSUMER}`));
+    assert.ok(worker.topology.verified.includes(`consumer ${JOBS_STREAM}/${JOBS_CONSUMER}`));
     const jsm = await nats.nc.jetstreamManager();
     assert.equal((await jsm.consumers.info(JOBS_STREAM, JOBS_CONSUMER)).name, JOBS_CONSUMER);
 
@@ -37,11 +53,23 @@ test('a worker creates the topology, announces itself and withdraws on stop', as
 
 test('a second worker verifies the topology instead of recreating it', async () => {
   const first = await startWorker(
-    { natsUrl: nats.server.url, workerId: 'w-a', concurrency: 1, dataDir: nats.dataDir },
+    {
+      natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'worker'),
+      workerId: 'w-a',
+      concurrency: 1,
+      dataDir: nats.dataDir,
+    },
     () => {},
   );
   const second = await startWorker(
-    { natsUrl: nats.server.url, workerId: 'w-b', concurrency: 1, dataDir: nats.dataDir },
+    {
+      natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'worker'),
+      workerId: 'w-b',
+      concurrency: 1,
+      dataDir: nats.dataDir,
+    },
     () => {},
   );
   try {

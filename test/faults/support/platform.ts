@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { JOBS_CONSUMER, JOBS_STREAM, type RunEvent } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
-import { startNatsServer, type NatsServerHandle } from '../../../infra/local/lib/nats-server.mjs';
+import {
+  newNatsCredentials,
+  startNatsServer,
+  type NatsCredentials,
+  type NatsServerHandle,
+} from '../../../infra/local/lib/nats-server.mjs';
+import { natsLogin, natsLoginEnv, natsLoginFlags } from '../../../infra/local/lib/test-nats.mjs';
 import { freePort, waitForHttp } from '../../../infra/local/lib/ports.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { gql, ok } from '../../../services/gateway/test/support/graphql.js';
@@ -104,6 +110,7 @@ export class Platform {
   url = '';
   experimentId = '';
   #natsPorts!: { port: number; monitorPort: number };
+  #credentials: NatsCredentials | undefined;
   #databaseUrl = '';
 
   private constructor(readonly dir: string) {}
@@ -117,7 +124,14 @@ export class Platform {
   async #start(options: PlatformOptions): Promise<void> {
     this.#natsPorts = { port: await freePort(), monitorPort: await freePort() };
     await this.startNats();
-    this.nc = await connect({ servers: this.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const admin = natsLogin(this.nats, 'admin');
+    this.nc = await connect({
+      servers: this.nats.url,
+      user: admin.user,
+      pass: admin.password,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
     const jsm = await this.nc.jetstreamManager();
     await ensureTopology(jsm);
     if (options.ackWaitMs) {
@@ -135,6 +149,7 @@ export class Platform {
       PORT: String(port),
       HOST: '127.0.0.1',
       NATS_URL: this.nats.url,
+      ...natsLoginEnv(this.nats, 'gateway'),
       DATABASE_URL: this.#databaseUrl,
       LRNAS_BOOTSTRAP_KEY: KEY,
       // The test polls the API; the per-key limit is not what is under test here.
@@ -147,9 +162,14 @@ export class Platform {
     this.experimentId = createExperiment.id;
   }
 
-  /** Starts nats-server on the platform's ports and data directory (again, after `stopNats`). */
+  /** Starts nats-server on the platform's ports, data directory and logins (again, after a stop). */
   async startNats(): Promise<void> {
-    this.nats = await startNatsServer({ dataDir: path.join(this.dir, 'nats'), ...this.#natsPorts });
+    this.#credentials ??= newNatsCredentials();
+    this.nats = await startNatsServer({
+      dataDir: path.join(this.dir, 'nats'),
+      ...this.#natsPorts,
+      credentials: this.#credentials,
+    });
   }
 
   /** Resolves once the gateway answers its health check (after a start or restart). */
@@ -165,7 +185,7 @@ export class Platform {
       id,
       'services/worker/src/main.ts',
       [
-        ...['--nats-url', this.nats.url, '--id', id, '--data-dir', this.dir],
+        ...['--nats-url', this.nats.url, ...natsLoginFlags(this.nats, 'worker'), '--id', id, '--data-dir', this.dir],
         ...['--work-dir', path.join(this.dir, 'work', id), '--metrics-port', '0'],
       ],
       {},
