@@ -119,7 +119,7 @@ test('start brings up NATS, gateway, a worker and the dashboard; SIGINT stops th
   assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
 });
 
-test('a worker killed with SIGKILL is restarted while the gateway keeps answering', async () => {
+test('a worker killed with SIGKILL is restarted while the gateway keeps answering; so is the gateway', async () => {
   const dir = dataDir();
   const port = await freePort();
   const run = launch(['start', '--port', String(port), '--data-dir', dir, '--workers', '1']);
@@ -140,6 +140,16 @@ test('a worker killed with SIGKILL is restarted while the gateway keeps answerin
       120_000,
     );
     assert.ok(run.output.some((l) => l.startsWith('[launcher] worker-1 restarted (pid ')));
+
+    const [gateway] = processesMentioning(dir).filter((p) => p.includes('services/gateway/src/main.ts'));
+    assert.ok(gateway, `the gateway process: ${processesMentioning(dir).join('\n')}`);
+    process.kill(Number(gateway.split(':')[0]), 'SIGKILL');
+    await waitFor(
+      () => run.output.some((l) => /\[launcher\] gateway exited \(SIGKILL\) after \d+ s; restarting in 1 s/.test(l)),
+      'the launcher to say it restarts the gateway',
+      30_000,
+    );
+    await waitFor(async () => (await health(port)) !== null, 'the gateway to answer again on its port', 120_000);
   } finally {
     run.child.kill('SIGINT');
     assert.equal(await run.exit, 0, run.output.slice(-20).join('\n'));
