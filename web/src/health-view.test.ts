@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderHealth, type HealthData } from './health-view.js';
+import { renderHealth, renderHealthStatus, type HealthData } from './health-view.js';
 
 const health = (workers: HealthData['health']['workers']): HealthData => ({
   health: {
@@ -42,4 +42,11 @@ test('text from the server is escaped, so a hostile worker name cannot inject ma
 
 test('no worker: the panel says how to start one', () => {
   assert.match(renderHealth(health([])), /No worker is connected/);
+});
+
+test('without a key the panel shows the status alone', () => {
+  const html = renderHealthStatus({ health: { status: 'ok' } });
+  assert.match(html, /data-field="status"><span class="badge ok">ok</);
+  assert.doesNotMatch(html, /data-field="database"/);
+  assert.match(renderHealthStatus({ health: { status: 'degraded' } }), /badge down">degraded</);
 });

@@ -26,6 +26,13 @@ export const HEALTH_QUERY = `query Health {
   }
 }`;
 
+/** Without an API key the gateway answers only whether it is up. */
+export const HEALTH_STATUS_QUERY = `query HealthStatus { health { status } }`;
+
+export interface HealthStatusData {
+  health: { status: string };
+}
+
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const badge = (ok: boolean, yes: string, no: string): string =>
@@ -50,5 +57,16 @@ export function renderHealth({ health }: HealthData): string {
     <dt>Workers</dt><dd data-field="workers">${health.workers.length}</dd>
   </dl>
   ${workers}
+</section>`;
+}
+
+/** HTML of the panel for a caller without an API key: the platform's status alone. */
+export function renderHealthStatus({ health }: HealthStatusData): string {
+  return `<section class="panel" id="health">
+  <h2>Platform</h2>
+  <dl>
+    <dt>Status</dt><dd data-field="status">${badge(health.status === 'ok', 'ok', escape(health.status))}</dd>
+  </dl>
+  <p class="empty">Enter an API key to see the database, NATS and workers.</p>
 </section>`;
 }

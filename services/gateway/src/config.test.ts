@@ -79,3 +79,21 @@ test('LRNAS_MAX_SUBSCRIPTIONS: subscriptions per key, 100 by default, at least 1
     (e: unknown) => e instanceof ContractError && e.field === 'LRNAS_MAX_SUBSCRIPTIONS',
   );
 });
+
+test('metrics access: a port of its own and/or a token, checked by name', () => {
+  assert.deepEqual(parseGatewayConfig({}).metrics, {}, 'by default /metrics is served to no one');
+  const token = 'a'.repeat(32);
+  assert.deepEqual(
+    parseGatewayConfig({ LRNAS_METRICS_PORT: '9464', LRNAS_METRICS_HOST: '10.0.0.5', LRNAS_METRICS_TOKEN: token })
+      .metrics,
+    { port: 9464, host: '10.0.0.5', token },
+  );
+  assert.throws(
+    () => parseGatewayConfig({ LRNAS_METRICS_PORT: 'nine' }),
+    (e: unknown) => e instanceof ContractError && e.field === 'LRNAS_METRICS_PORT',
+  );
+  assert.throws(
+    () => parseGatewayConfig({ LRNAS_METRICS_TOKEN: 'short' }),
+    (e: unknown) => e instanceof ContractError && e.field === 'LRNAS_METRICS_TOKEN' && !e.message.includes('short'),
+  );
+});

@@ -26,6 +26,21 @@ export interface GatewayConfig {
   checkpointRetentionMs?: number;
   /** How often the checkpoint sweep runs, in ms; default sweepInterval(retention). */
   checkpointSweepMs?: number;
+  /** Where Prometheus metrics are served; by default nowhere (they count private runs). */
+  metrics?: MetricsAccess;
+}
+
+/**
+ * Who may scrape /metrics: a listener of its own (a port the operator keeps inside the cluster)
+ * and/or a bearer token on the API port. Neither set: /metrics is not served.
+ */
+export interface MetricsAccess {
+  /** Port of a listener that serves only /metrics (0: any free port). */
+  port?: number;
+  /** Address that listener binds; default the gateway's host. */
+  host?: string;
+  /** `Authorization: Bearer <token>` opens /metrics on the API port. */
+  token?: string;
 }
 
 /** Finished runs' checkpoints are deleted a week after the run ended, unless set otherwise. */
@@ -96,7 +111,36 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     checkpointRetentionMs: parseDuration('LRNAS_CHECKPOINT_RETENTION', env.LRNAS_CHECKPOINT_RETENTION || '7d'),
     ...(env.LRNAS_WEB_DIST ? { webDist: env.LRNAS_WEB_DIST } : {}),
     api: parseApiSettings(env),
+    metrics: parseMetricsAccess(env),
   };
+}
+
+function parseMetricsAccess(env: NodeJS.ProcessEnv): MetricsAccess {
+  const access: MetricsAccess = {};
+  const portText = env.LRNAS_METRICS_PORT;
+  if (portText !== undefined && portText !== '') {
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new ContractError(
+        'LRNAS_METRICS_PORT',
+        `must be a port number from 0 to 65535, got ${JSON.stringify(portText)}`,
+      );
+    }
+    access.port = port;
+  }
+  if (env.LRNAS_METRICS_HOST) access.host = env.LRNAS_METRICS_HOST;
+  const token = env.LRNAS_METRICS_TOKEN;
+  if (token !== undefined && token !== '') {
+    // Same shape as LRNAS_BOOTSTRAP_KEY: long enough that it cannot be guessed, safe in a header.
+    if (!/^[A-Za-z0-9_-]{32,200}$/.test(token)) {
+      throw new ContractError(
+        'LRNAS_METRICS_TOKEN',
+        'must be 32 to 200 letters, digits, _ or - (e.g. openssl rand -base64 32 | tr "+/" "-_" | tr -d "=")',
+      );
+    }
+    access.token = token;
+  }
+  return access;
 }
 
 function parseApiSettings(env: NodeJS.ProcessEnv): ApiSettings {

@@ -17,12 +17,15 @@ import { EventIngestor } from './ingest/event-ingestor.js';
 import { JobFailureWatcher } from './ingest/job-failures.js';
 import { LiveUpdates, updatesOf } from './live/updates.js';
 import { GatewayMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-access.js';
 import { NatsLink } from './nats-link.js';
 
 /** A running gateway. */
 export interface GatewayHandle {
   readonly url: string;
   readonly port: number;
+  /** The listener of LRNAS_METRICS_PORT, when there is one: `${metricsUrl}/metrics`. */
+  readonly metricsUrl?: string;
   readonly db: Database;
   readonly nats: NatsLink;
   /** Live updates shared with the other replicas (what subscriptions listen to). */
@@ -79,6 +82,7 @@ export async function startGateway(
       },
     };
   });
+  let metricsServer: { url: string; close: () => Promise<void> } | undefined;
   try {
     if (api.bootstrapKey) {
       const team = await bootstrapFirstTeam(db.orm.em.fork(), api.bootstrapKey, api.bootstrapTeam);
@@ -92,6 +96,7 @@ export async function startGateway(
       limits: { maxDepth: api.maxQueryDepth, maxComplexity: api.maxQueryComplexity },
       log,
       metrics,
+      metricsAccess: config.metrics ?? {},
       ...(config.webDist ? { webDist: config.webDist } : {}),
     });
     await new Promise<void>((resolve, reject) => {
@@ -100,13 +105,20 @@ export async function startGateway(
     });
     const { port } = server.address() as AddressInfo;
     log(`gateway listening on port ${port} (database: ${db.kind})`);
+    if (config.metrics?.port !== undefined) {
+      metricsServer = await startMetricsServer(metrics, config.metrics.port, config.metrics.host ?? config.host);
+      log(`metrics on ${metricsServer.url}/metrics`);
+    }
+    const metricsUrl = metricsServer?.url;
     return {
       url: `http://127.0.0.1:${port}`,
       port,
+      ...(metricsUrl ? { metricsUrl } : {}),
       db,
       nats,
       live,
       stop: async () => {
+        await metricsServer?.close();
         await apollo.stop();
         await quota.stop();
         nats.stopConnecting();
@@ -117,6 +129,7 @@ export async function startGateway(
       },
     };
   } catch (error) {
+    await metricsServer?.close();
     await quota.stop();
     nats.stopConnecting();
     await (await ingestor)?.stop();

@@ -8,7 +8,9 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ErrorCode } from '@lrnas/schema';
 import { artifactDownload } from './artifact-download.js';
+import type { MetricsAccess } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
+import { metricsOnApiPort } from './metrics-access.js';
 import type { GatewayContext } from './graphql/context.js';
 import { makeErrorFormatter } from './graphql/errors.js';
 import { legacyJsonStatusPlugin } from './graphql/http-status.js';
@@ -23,8 +25,9 @@ export async function createHttpServer(options: {
   log: (line: string) => void;
   /** Subscriptions over graphql-ws at `/graphql`. */
   sockets: Pick<SocketOptions, 'authenticate' | 'context' | 'quota'>;
-  /** Served at /metrics; counts every GraphQL error. */
+  /** Served at /metrics (to holders of the metrics token); counts every GraphQL error. */
   metrics: GatewayMetrics;
+  metricsAccess: MetricsAccess;
   webDist?: string;
 }): Promise<{ server: http.Server; apollo: ApolloServer<GatewayContext> }> {
   const app = express();
@@ -60,13 +63,7 @@ export async function createHttpServer(options: {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.get('/metrics', (_req, res) => {
-    const { registry } = options.metrics;
-    registry.metrics().then(
-      (text) => res.type(registry.contentType).send(text),
-      (error: unknown) => res.status(500).type('text/plain').send(String(error)),
-    );
-  });
+  app.get('/metrics', metricsOnApiPort(options.metrics, options.metricsAccess));
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

@@ -9,6 +9,7 @@ import { natsLogin } from '../../../infra/local/lib/test-nats.mjs';
 import { startWorker, type WorkerHandle } from '@lrnas/worker';
 import { GATEWAY_VERSION, parseDatabaseUrl, startGateway, type GatewayHandle } from '../src/index.js';
 import { printGatewaySchema, SCHEMA_FILE } from '../src/emit-schema.js';
+import { createTeamWithKey } from '../src/auth/bootstrap.js';
 
 let server: NatsServerHandle;
 let gateway: GatewayHandle;
@@ -16,10 +17,17 @@ let worker: WorkerHandle;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-gateway-'));
 const quiet = () => {};
 
-async function graphql<T>(url: string, query: string): Promise<{ data?: T; errors?: { message: string }[] }> {
+let key: string;
+
+/** A GraphQL request, with `key` when given (health details need one). */
+async function graphql<T>(
+  url: string,
+  query: string,
+  apiKey?: string,
+): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
     body: JSON.stringify({ query }),
   });
   return (await response.json()) as { data?: T; errors?: { message: string }[] };
@@ -49,6 +57,7 @@ before(async () => {
     quiet,
   );
   await gateway.nats.ready;
+  key = (await createTeamWithKey(gateway.db.orm.em.fork(), 'health')).key;
   worker = await startWorker(
     {
       natsUrl: server.url,
@@ -69,7 +78,7 @@ after(async () => {
 });
 
 test('the health query reports version, database kind, NATS state and the connected worker', async () => {
-  const { data, errors } = await graphql<HealthAnswer>(gateway.url, HEALTH);
+  const { data, errors } = await graphql<HealthAnswer>(gateway.url, HEALTH, key);
   assert.equal(errors, undefined);
   const health = data!.health;
   assert.equal(health.version, GATEWAY_VERSION);
@@ -98,7 +107,22 @@ async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 50
 }
 
 const workerIds = async () =>
-  (await graphql<{ workers: { id: string }[] }>(gateway.url, '{ workers { id } }')).data!.workers.map((w) => w.id);
+  (await graphql<{ workers: { id: string }[] }>(gateway.url, '{ workers { id } }', key)).data!.workers.map((w) => w.id);
+
+test('without an API key health says only its status: no version, servers, hosts or processes', async () => {
+  const { data, errors } = await graphql<{ health: { status: string } }>(gateway.url, '{ health { status } }');
+  assert.equal(errors, undefined);
+  assert.deepEqual(data, { health: { status: 'ok' } });
+  for (const detail of ['version', 'database { kind }', 'nats { server }', 'workers { host pid }']) {
+    const answer = await graphql<{ health: unknown }>(gateway.url, `{ health { status ${detail} } }`);
+    assert.equal(answer.data?.health ?? null, null, `${detail} is not answered`);
+    assert.equal(answer.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED', detail);
+    assert.match(answer.errors![0]!.message, /health details .* need(s)? an API key/);
+  }
+  const workers = await graphql(gateway.url, '{ workers { host pid } }');
+  assert.equal(workers.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+  assert.equal(workers.data ?? null, null);
+});
 
 test('the workers query lists a worker that joins and drops one that stops', async () => {
   const extra = await startWorker(
@@ -143,8 +167,11 @@ test('with NATS unreachable the gateway still serves and reports NATS as down', 
     quiet,
   );
   try {
-    const { data } = await graphql<HealthAnswer>(lonely.url, HEALTH);
+    const lonelyKey = (await createTeamWithKey(lonely.db.orm.em.fork(), 'lonely')).key;
+    const { data } = await graphql<HealthAnswer>(lonely.url, HEALTH, lonelyKey);
     assert.equal(data!.health.nats.connected, false);
+    const { data: open } = await graphql<{ health: { status: string } }>(lonely.url, '{ health { status } }');
+    assert.equal(open!.health.status, 'degraded', 'anonymous callers learn that something is down, not what');
     assert.deepEqual(data!.health.workers, []);
     assert.equal(data!.health.database.connected, true);
   } finally {
@@ -166,7 +193,8 @@ test('with DATABASE_URL naming PostgreSQL the gateway owns a real PostgreSQL dat
       quiet,
     );
     try {
-      const { data } = await graphql<HealthAnswer>(pgGateway.url, HEALTH);
+      const pgKey = (await createTeamWithKey(pgGateway.db.orm.em.fork(), 'pg')).key;
+      const { data } = await graphql<HealthAnswer>(pgGateway.url, HEALTH, pgKey);
       assert.deepEqual(data!.health.database, { kind: 'POSTGRESQL', connected: true });
       const [row] = await pgGateway.db.orm.em.getConnection().execute<{ version: string }[]>('select version()');
       assert.match(row!.version, /^PostgreSQL/);

@@ -11,8 +11,9 @@ import { gql, ok } from './support/graphql.js';
 
 const nats = useNatsServer('lrnas-gateway-metrics-');
 let gateway: GatewayHandle;
+const TOKEN = 'metrics-token-of-the-operator-0123456789';
 async function scrape(): Promise<(name: string) => number | undefined> {
-  const response = await fetch(`${gateway.url}/metrics`);
+  const response = await fetch(`${gateway.metricsUrl!}/metrics`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
   const text = await response.text();
@@ -39,6 +40,7 @@ describe('gateway metrics', () => {
         natsUrl: nats.server.url,
         natsLogin: natsLogin(nats.server, 'gateway'),
         database: { kind: 'sqlite', file: path.join(nats.dataDir, 'metrics.sqlite') },
+        metrics: { port: 0, token: TOKEN },
       },
       () => {},
     );
@@ -48,6 +50,44 @@ describe('gateway metrics', () => {
     await gateway?.stop();
   });
   test('/metrics reports the queue, runs, workers, ingestion and GraphQL errors', reportsEverything);
+  test('/metrics on the API port answers only the metrics token', async () => {
+    const wrong: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer not-the-token' },
+      { authorization: `Bearer ${TOKEN}x` },
+    ];
+    for (const headers of wrong) {
+      const refused = await fetch(`${gateway.url}/metrics`, { headers });
+      assert.equal(refused.status, 404, JSON.stringify(headers));
+      assert.doesNotMatch(await refused.text(), /lrnas_/);
+    }
+    const allowed = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(allowed.status, 200);
+    assert.match(await allowed.text(), /^lrnas_runs\{status="QUEUED"\} /m);
+    // The metrics listener serves nothing else: not the API, not the dashboard.
+    assert.equal((await fetch(`${gateway.metricsUrl!}/graphql`)).status, 404);
+  });
+});
+
+test('without LRNAS_METRICS_PORT or LRNAS_METRICS_TOKEN no one reads /metrics', async () => {
+  const closed = await startGateway(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      natsUrl: nats.server.url,
+      natsLogin: natsLogin(nats.server, 'gateway'),
+      database: { kind: 'sqlite', file: path.join(nats.dataDir, 'closed.sqlite') },
+    },
+    () => {},
+  );
+  try {
+    assert.equal(closed.metricsUrl, undefined);
+    const response = await fetch(`${closed.url}/metrics`);
+    assert.equal(response.status, 404);
+    assert.doesNotMatch(await response.text(), /lrnas_/);
+  } finally {
+    await closed.stop();
+  }
 });
 
 async function reportsEverything(): Promise<void> {

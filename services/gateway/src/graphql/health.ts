@@ -1,5 +1,6 @@
-import { Ctx, Field, Int, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
+import { Ctx, Field, FieldResolver, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import type { WorkerPresence } from '@lrnas/schema';
+import { requireViewer } from '../auth/access.js';
 import { GATEWAY_VERSION } from '../version.js';
 import type { GatewayContext } from './context.js';
 
@@ -78,18 +79,26 @@ export class Worker {
   seenAt!: Date;
 }
 
-@ObjectType({ description: 'Whether the platform is up: gateway, database, NATS and workers.' })
+@ObjectType({
+  description:
+    'Whether the platform is up. Without an API key only `status` is answered: the details name servers, hosts and processes.',
+})
 export class Health {
-  @Field(() => String, { description: 'Gateway version.' })
+  @Field(() => String, {
+    description: '"ok" while the gateway reaches its database and NATS, else "degraded". Open to every caller.',
+  })
+  status!: 'ok' | 'degraded';
+
+  @Field(() => String, { description: 'Gateway version (needs an API key).' })
   version!: string;
 
-  @Field(() => DatabaseStatus, { description: 'The database.' })
+  @Field(() => DatabaseStatus, { description: 'The database (needs an API key).' })
   database!: DatabaseStatus;
 
-  @Field(() => NatsStatus, { description: 'The NATS connection.' })
+  @Field(() => NatsStatus, { description: 'The NATS connection (needs an API key).' })
   nats!: NatsStatus;
 
-  @Field(() => [Worker], { description: 'Connected workers.' })
+  @Field(() => [Worker], { description: 'Connected workers (needs an API key).' })
   workers!: Worker[];
 }
 
@@ -110,22 +119,57 @@ export function toWorker(p: WorkerPresence): Worker {
   };
 }
 
-@Resolver()
+const DETAILS = 'health details (database, NATS, workers, version)';
+
+@Resolver(() => Health)
 export class HealthResolver {
-  @Query(() => Health, { description: 'Gateway version, database kind, NATS state and connected workers.' })
+  @Query(() => Health, {
+    description: 'Whether the platform is up; with an API key also gateway version, database, NATS and workers.',
+  })
   async health(@Ctx() { db, nats }: GatewayContext): Promise<Health> {
     const connected = await db.isConnected();
-    const workers = nats.workers();
+    const state = nats.state();
     return {
+      status: connected && state.connected ? 'ok' : 'degraded',
       version: GATEWAY_VERSION,
       database: { kind: db.kind as DatabaseKind, connected },
-      nats: nats.state(),
-      workers: workers.map(toWorker),
+      nats: state,
+      workers: nats.workers().map(toWorker),
     };
   }
 
-  @Query(() => [Worker], { description: 'Workers that announced themselves recently.' })
-  workers(@Ctx() { nats }: GatewayContext): Worker[] {
+  // The details are resolved per field so that an anonymous `health { status }` answers, while
+  // asking for any detail without a key is refused by name.
+  @FieldResolver(() => String)
+  version(@Root() health: Health, @Ctx() { viewer }: GatewayContext): string {
+    requireViewer(viewer, DETAILS);
+    return health.version;
+  }
+
+  @FieldResolver(() => DatabaseStatus)
+  database(@Root() health: Health, @Ctx() { viewer }: GatewayContext): DatabaseStatus {
+    requireViewer(viewer, DETAILS);
+    return health.database;
+  }
+
+  @FieldResolver(() => NatsStatus)
+  nats(@Root() health: Health, @Ctx() { viewer }: GatewayContext): NatsStatus {
+    requireViewer(viewer, DETAILS);
+    return health.nats;
+  }
+
+  @FieldResolver(() => [Worker])
+  workers(@Root() health: Health, @Ctx() { viewer }: GatewayContext): Worker[] {
+    requireViewer(viewer, DETAILS);
+    return health.workers;
+  }
+}
+
+@Resolver()
+export class WorkersResolver {
+  @Query(() => [Worker], { description: 'Workers that announced themselves recently (needs an API key).' })
+  workers(@Ctx() { nats, viewer }: GatewayContext): Worker[] {
+    requireViewer(viewer, 'workers');
     return nats.workers().map(toWorker);
   }
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { HealthResolver } from './health.js';
+import { HealthResolver, WorkersResolver } from './health.js';
 import { ActivityResolver } from './resolvers/activity-resolver.js';
 import { MutationResolver } from './resolvers/mutation-resolver.js';
 import { QueryResolver } from './resolvers/query-resolver.js';
@@ -13,6 +13,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [
       HealthResolver,
+      WorkersResolver,
       QueryResolver,
       MutationResolver,
       SubscriptionResolver,
