@@ -12,7 +12,13 @@ import { isRecord, ROOT } from './lib/files.js';
 const DIR = path.join(ROOT, 'infra', 'compose');
 const FILE = path.join(DIR, 'compose.yaml');
 const TEXT = fs.readFileSync(FILE, 'utf8');
-const ENV = { POSTGRES_PASSWORD: 'secret' };
+// Test values; real ones come from `node infra/secrets.mjs compose`.
+const ENV = {
+  POSTGRES_PASSWORD: 'secret',
+  NATS_GATEWAY_PASSWORD: 'gatewayPassword',
+  NATS_WORKER_PASSWORD: 'workerPassword',
+  NATS_ADMIN_PASSWORD: 'adminPassword',
+};
 
 /** The compose model as Docker Compose sees it with ENV (merge keys and variables resolved). */
 function model(): { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> } {
@@ -27,24 +33,32 @@ describe('compose.yaml', () => {
     assert.deepEqual(checkCompose(TEXT, { name: 'compose.yaml', dir: DIR, env: ENV, lintFile: FILE }), []);
   });
 
-  it('refuses to start without the database password', () => {
-    const problems = checkCompose(TEXT, { name: 'compose.yaml', dir: DIR, env: {} });
-    assert.ok(problems.some((p) => /required variable POSTGRES_PASSWORD is not set/.test(p)));
+  it('refuses to start without the database and NATS passwords, which .env.example leaves empty', () => {
+    const example = fs.readFileSync(path.join(DIR, '.env.example'), 'utf8');
+    const env = Object.fromEntries([...example.matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const problems = checkCompose(TEXT, { name: 'compose.yaml', dir: DIR, env });
+    for (const name of Object.keys(ENV)) {
+      assert.equal(env[name], '', `${name} is empty in .env.example`);
+      assert.ok(
+        problems.some((p) => p.includes(`required variable ${name} is not set`)),
+        name,
+      );
+    }
   });
 
   it('runs NATS with JetStream on a volume, PostgreSQL 16, the gateway and N CPU workers', () => {
     const { services, volumes } = model();
     const nats = services.nats!;
     assert.match(String(nats.image), /^nats:2\.10[.-]/);
-    const command = nats.command as string[];
-    assert.ok(command.includes('-js'));
-    assert.equal(command[command.indexOf('-sd') + 1], '/data');
-    assert.deepEqual(nats.volumes, ['nats-data:/data']);
+    assert.deepEqual(nats.command, ['--config', '/etc/nats/nats.conf']);
+    const conf = fs.readFileSync(path.join(DIR, 'nats', 'nats.conf'), 'utf8');
+    assert.match(conf, /jetstream \{\s*store_dir: \/data\s*\}/);
+    assert.deepEqual(nats.volumes, ['nats-data:/data', './nats:/etc/nats:ro']);
     assert.match(String(services.postgres!.image), /^postgres:16[.-]/);
 
     const gateway = services.gateway!;
     const env = gateway.environment as Record<string, string>;
-    assert.equal(env.NATS_URL, 'nats://nats:4222');
+    assert.equal(env.NATS_URL, 'tls://nats:4222');
     assert.equal(env.DATABASE_URL, 'postgres://lrnas:secret@postgres:5432/lrnas');
     assert.equal(env.LRNAS_WEB_DIST, '/app/web/dist');
     assert.equal(env.PORT, '4000');

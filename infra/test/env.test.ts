@@ -11,6 +11,8 @@ import { kustomize, podSpecOf } from './lib/kubernetes.js';
 /** Variables read by the runtime, TensorFlow, NVIDIA's container toolkit or tsx, not by our code. */
 const PLATFORM = new Set([
   'NODE_ENV',
+  // Node.js adds these CA certificates to the ones TLS trusts (the NATS CA of the deployments).
+  'NODE_EXTRA_CA_CERTS',
   'NODE_OPTIONS',
   'TSX_TSCONFIG_PATH',
   'TF_CPP_MIN_LOG_LEVEL',

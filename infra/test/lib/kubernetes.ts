@@ -1,5 +1,5 @@
 // Kubernetes checks: a small kustomize (resources, components, strategic-merge patches, images,
-// namespace, labels: the features infra/k8s uses) whose output is validated object by object with
+// namespace, labels, ConfigMaps generated from files: the features infra/k8s uses) whose output is validated object by object with
 // the JSON schemas compiled into the kubernetes-models packages (core API, KEDA, Prometheus
 // operator), then cross-checked: references between objects resolve.
 import fs from 'node:fs';
@@ -31,6 +31,7 @@ const KUSTOMIZATION_FIELDS = new Set([
   'components',
   'patches',
   'images',
+  'configMapGenerator',
 ]);
 
 /** Validates one object against its kind's schema; an unknown kind is a problem too. */
@@ -164,6 +165,12 @@ export function kustomize(dir: string, component = false, seen: string[] = [], i
       for (const doc of parsed.docs) objects.push(doc as K8sObject);
     }
   }
+  for (const entry of list('configMapGenerator')) {
+    const generated = configMapFromFiles(dir, entry, rel(file));
+    problems.push(...generated.problems);
+    files.push(...generated.files);
+    if (generated.object) objects.push(generated.object);
+  }
   // A component adds its resources and then patches what the including kustomization has so far.
   for (const entry of list('components')) {
     const target = path.resolve(dir, String(entry));
@@ -242,6 +249,45 @@ export function kustomize(dir: string, component = false, seen: string[] = [], i
     }
   }
   return { objects, problems, files };
+}
+
+/**
+ * A configMapGenerator entry with `files` (`key=path` or `path`, the key then the file's name). Only
+ * with `options.disableNameSuffixHash: true`: a hashed name would need every reference renamed,
+ * which this build does not do. As kustomize, refuses files outside the kustomization's folder.
+ */
+function configMapFromFiles(
+  dir: string,
+  entry: unknown,
+  where: string,
+): { object?: K8sObject; problems: string[]; files: string[] } {
+  const problems: string[] = [];
+  const files: string[] = [];
+  if (!isRecord(entry) || typeof entry.name !== 'string' || !Array.isArray(entry.files)) {
+    return { problems: [`${where}: a configMapGenerator entry needs a name and files`], files };
+  }
+  for (const key of Object.keys(entry)) {
+    if (!['name', 'files', 'options'].includes(key)) problems.push(`${where}: configMapGenerator: unsupported ${key}`);
+  }
+  const options = isRecord(entry.options) ? entry.options : {};
+  if (options.disableNameSuffixHash !== true) {
+    problems.push(`${where}: configMapGenerator ${entry.name} needs options.disableNameSuffixHash: true`);
+  }
+  const data: Record<string, string> = {};
+  for (const spec of entry.files.map(String)) {
+    const [key, file] = spec.includes('=') ? spec.split('=', 2) : [path.basename(spec), spec];
+    const target = path.resolve(dir, file!);
+    if (path.relative(dir, target).startsWith('..')) {
+      problems.push(`${where}: configMapGenerator file ${file} is outside ${rel(dir)}`);
+    } else if (!fs.existsSync(target)) {
+      problems.push(`${where}: configMapGenerator file ${file} does not exist`);
+    } else {
+      files.push(target);
+      data[key!] = fs.readFileSync(target, 'utf8');
+    }
+  }
+  const object: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: entry.name }, data };
+  return { object, problems, files };
 }
 
 /**
