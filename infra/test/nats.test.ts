@@ -25,9 +25,11 @@ const ROLES = (
   }
 ).roles;
 const COMPOSE_DIR = path.join(ROOT, 'infra', 'compose');
-const K8S = kustomize(path.join(ROOT, 'infra', 'k8s', 'overlays', 'cpu')).objects;
-const find = (kind: string, name: string): K8sObject => {
-  const object = K8S.find((o) => o.kind === kind && o.metadata.name === name);
+const build = (overlay: string) => kustomize(path.join(ROOT, 'infra', 'k8s', 'overlays', overlay)).objects;
+const OVERLAYS = fs.readdirSync(path.join(ROOT, 'infra', 'k8s', 'overlays')).sort();
+const K8S = build('cpu');
+const find = (kind: string, name: string, objects = K8S): K8sObject => {
+  const object = objects.find((o) => o.kind === kind && o.metadata.name === name);
   assert.ok(object, `${kind} ${name} is in the build`);
   return object;
 };
@@ -105,13 +107,15 @@ function k8sPodEnv(pod: string, secrets: Record<string, string>, routeHost: (nod
 }
 
 describe('NATS logins of the deployments', () => {
-  it('auth.conf of Compose and Kubernetes is the rendering of schema/nats/roles.json, deployed as is', () => {
+  it('auth.conf of Compose and Kubernetes is the rendering of schema/nats/roles.json, deployed as is; one start.sh', () => {
     for (const file of AUTH_FILES) {
       const text = fs.readFileSync(file, 'utf8');
       assert.equal(text, renderAuth(), `${file}: run node infra/nats-auth.mjs`);
       assert.deepEqual(checkAuth(text, ROLES), []);
     }
     assert.equal(K8S_FILES['auth.conf'], renderAuth());
+    // One start script for both: a fix in one reaches the other.
+    assert.equal(COMPOSE_FILES['start.sh'], K8S_FILES['start.sh']);
     const check = spawnSync(process.execPath, [path.join(ROOT, 'infra', 'nats-auth.mjs'), '--check']);
     assert.equal(check.status, 0, String(check.stderr));
   });
@@ -202,11 +206,11 @@ describe('NATS logins of the deployments', () => {
     assert.ok((natsService.volumes as string[]).includes('./nats:/etc/nats:ro'));
     assert.deepEqual(Object.keys(natsService.environment as object).sort(), Object.keys(natsEnv(composeEnv)).sort());
 
-    for (const [deployment, role] of [
-      ['gateway', 'gateway'],
-      ['worker', 'worker'],
-    ] as const) {
-      const object = find('Deployment', deployment);
+    const deployments = OVERLAYS.flatMap((overlay) =>
+      (['gateway', 'worker'] as const).map((role) => [find('Deployment', role, build(overlay)), role] as const),
+    );
+    assert.equal(deployments.length, 6);
+    for (const [object, role] of deployments) {
       const { env, volumeMounts } = containerOf(object);
       const get = (name: string) => env.find((e) => e.name === name);
       assert.equal(get('NATS_USER')?.value, `lrnas-${role}`);
