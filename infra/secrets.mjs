@@ -58,6 +58,15 @@ export function fillSecrets(text, names, rotate = []) {
   return lines.join('\n');
 }
 
+/**
+ * The `names` whose value in `env` is not what newSecret makes (24 or more letters and digits, the
+ * first a letter): kept from an older .env (the old example's POSTGRES_PASSWORD was a fixed text in
+ * git) or typed by hand. NATS refuses such passwords; the others deserve a rotation.
+ */
+export function weakSecrets(env, names) {
+  return names.filter((name) => !/^[A-Za-z][A-Za-z0-9]{23,}$/.test(env[name] ?? ''));
+}
+
 /** KEY=VALUE lines as an object (comments and blank lines skipped). */
 export function parseEnv(text) {
   const out = {};
@@ -196,6 +205,10 @@ function main() {
     .filter(([name, value]) => parseEnv(before)[name] !== value)
     .map(([name]) => name);
   console.log(`${envFile}: ${changed.length ? `new ${changed.join(', ')}` : 'unchanged'}`);
+  for (const name of weakSecrets(parseEnv(after), target === 'compose' ? SECRET_VARIABLES : K8S_VARIABLES)) {
+    const how = name === 'POSTGRES_PASSWORD' ? ' after changing it in PostgreSQL (infra/README.md, rotation)' : '';
+    console.warn(`warning: ${name} is not a generated secret: replace it with --rotate ${name}${how}`);
+  }
   const tlsDir = path.join(dir, 'tls');
   const names = target === 'compose' ? ['nats', 'localhost'] : k8sDnsNames(values.namespace);
   const made = makeTls(tlsDir, names, rotate);

@@ -7,7 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
-import { fillSecrets, k8sDnsNames, k8sSecretsYaml, makeTls, parseEnv, SECRET_VARIABLES } from '../secrets.mjs';
+import {
+  fillSecrets,
+  k8sDnsNames,
+  k8sSecretsYaml,
+  makeTls,
+  parseEnv,
+  SECRET_VARIABLES,
+  weakSecrets,
+} from '../secrets.mjs';
 import { checkCompose } from './lib/compose.js';
 import { dockerIgnore, ROOT } from './lib/files.js';
 import { kustomize, validateObject, type K8sObject } from './lib/kubernetes.js';
@@ -70,6 +78,8 @@ describe('deployment secrets', () => {
     const rotated = parseEnv(fillSecrets('A=old\nB=kept\n', ['A', 'B'], ['A']));
     assert.notEqual(rotated.A, 'old');
     assert.equal(rotated.B, 'kept');
+    // A value kept from an older .env or typed by hand is named, so the operator can rotate it.
+    assert.deepEqual(weakSecrets({ ...filled, B: 'change-me-to-a-long-random-string' }, ['A', 'B', 'C']), ['B']);
   });
 
   it('the generated .env passes the compose file, with every secret random and fit for NATS', () => {
