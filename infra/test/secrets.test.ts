@@ -52,12 +52,14 @@ describe('deployment secrets', () => {
       'password: "s3cret"',
       'DATABASE_URL: postgres://lrnas:pa55word@postgres:5432/lrnas',
       '-----BEGIN EC PRIVATE KEY-----',
+      'NATS_ADMIN_PASSWORD=lrnas-admin-password',
       'NATS_PASSWORD: ${NATS_WORKER_PASSWORD:?run node infra/secrets.mjs compose}',
       'password: $NATS_ROUTE_PASSWORD',
       'value: [nats://lrnas-route:$(NATS_ROUTE_PASSWORD)@nats-0:6222]',
       'POSTGRES_PASSWORD: CHANGE ME postgres password',
       'DATABASE_URL: postgres://lrnas:CHANGE ME postgres password@postgres:5432/lrnas',
       'key: NATS_WORKER_PASSWORD',
+      'secretName: lrnas-nats-tls',
       'NATS_USER: lrnas-worker',
       'POSTGRES_PASSWORD=',
     ].join('\n');
@@ -66,6 +68,7 @@ describe('deployment secrets', () => {
       's:2: password has a literal value',
       's:3: password in a URL',
       's:4: PEM block',
+      's:5: NATS_ADMIN_PASSWORD has a literal value',
     ]);
   });
 

@@ -115,8 +115,8 @@ export function checkNatsConf(text: string, { cluster }: { cluster: boolean }): 
 
 /** Names of settings that hold secrets, and values allowed for them in git. */
 const SECRET_NAME = /(password|passwd|secret|token|_KEY\b|\bpass\b)/i;
-// Empty, a reference, a documented placeholder, a file path, or one of our Secrets' names (lrnas-...).
-const ALLOWED_VALUE = /^(?:$|\$[A-Z_]|\$\{[A-Z_]+|\$\([A-Z_]+\)|CHANGE ME|lrnas-|\/)/;
+// Empty, a reference, a documented placeholder or a file path.
+const ALLOWED_VALUE = /^(?:$|\$[A-Z_]|\$\{[A-Z_]+|\$\([A-Z_]+\)|CHANGE ME|\/)/;
 
 /**
  * Literal secrets in a deployment file: a password-like setting with a value that is not empty, a
@@ -134,8 +134,9 @@ export function findSecretLiterals(text: string, where: string): string[] {
     const assignment = /^\s*-?\s*["']?([A-Za-z0-9_.-]+)["']?\s*[:=]\s*(.*?)\s*$/.exec(line);
     if (!assignment || !SECRET_NAME.test(assignment[1]!)) return;
     const value = assignment[2]!.replace(/^["']|["']$/g, '');
-    // A Kubernetes reference names a Secret's key (`key: NATS_WORKER_PASSWORD`), which is no value.
-    if (assignment[1] === 'key') return;
+    // Kubernetes references name a Secret and its key (`secretName: lrnas-nats-tls`,
+    // `key: NATS_WORKER_PASSWORD`), which are no values.
+    if (assignment[1] === 'key' || assignment[1] === 'secretName') return;
     if (!ALLOWED_VALUE.test(value)) problems.push(`${at}: ${assignment[1]} has a literal value`);
   });
   return problems;
