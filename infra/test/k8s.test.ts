@@ -98,6 +98,31 @@ describe('Kubernetes manifests', () => {
     assert.match(c.image, /^lrnas\/gateway:/);
   });
 
+  it('scrapes the gateway on its metrics listener (LRNAS_METRICS_PORT), never through Service gateway', () => {
+    const objects = build('cpu');
+    const gateway = get(objects, 'Deployment', 'gateway');
+    const c = container(gateway) as Container & { ports: { name: string; containerPort: number }[] };
+    const metrics = c.ports.find((p) => p.name === 'metrics')!;
+    assert.equal(envOf(c, 'LRNAS_METRICS_PORT')?.value, String(metrics.containerPort));
+    const annotations = (gateway.spec as { template: { metadata: { annotations: Record<string, string> } } }).template
+      .metadata.annotations;
+    assert.equal(annotations['prometheus.io/port'], String(metrics.containerPort));
+    const selector = (get(objects, 'ServiceMonitor', 'gateway').spec as { selector: { matchLabels: object } }).selector
+      .matchLabels;
+    const selected = objects.filter(
+      (o) => o.kind === 'Service' && Object.entries(selector).every(([k, v]) => o.metadata.labels?.[k] === v),
+    );
+    assert.deepEqual(
+      selected.map((o) => o.metadata.name),
+      ['gateway-metrics'],
+    );
+    const publicPorts = (get(objects, 'Service', 'gateway').spec as { ports: { targetPort: string }[] }).ports;
+    assert.deepEqual(
+      publicPorts.map((p) => p.targetPort),
+      ['http'],
+    );
+  });
+
   it('scales workers with KEDA on the jobs consumer of the contract', () => {
     const scaled = get(build('cpu'), 'ScaledObject', 'worker');
     const spec = scaled.spec as { triggers: { type: string; metadata: Record<string, string> }[] };
