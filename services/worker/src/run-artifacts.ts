@@ -51,6 +51,8 @@ export class RunArtifacts {
     readonly runId: string,
     readonly dir: string,
     private readonly sink: EventSink,
+    /** Pauses between the tries of one upload (default: `retrying`'s, about 16 s in all). */
+    private readonly retryDelaysMs?: readonly number[],
   ) {}
 
   /**
@@ -84,23 +86,47 @@ export class RunArtifacts {
   }
 
   async #upload(): Promise<void> {
-    const files = await listFiles(this.dir);
-    // A model's weights go before the model.json that points at them.
-    files.sort((a, b) => Number(a.endsWith(MODEL_JSON)) - Number(b.endsWith(MODEL_JSON)) || a.localeCompare(b));
-    for (const relative of files) {
-      const file = path.join(this.dir, relative);
-      const print = await fingerprint(file).catch(() => undefined);
-      if (print === undefined || this.#seen.get(relative) === print) continue;
-      const data = await fs.readFile(file);
-      const info = await retrying(() => this.store.putBlob({ name: artifactName(this.runId, relative) }, data));
-      this.#seen.set(relative, print);
-      const about = classify(relative);
-      if (about) {
-        this.sink.emit({ type: 'artifact', ...about, name: info.name, digest: info.digest, size: info.size });
-      }
+    // Files that vouch for others (the pipeline state names finished stages, a model.json its weights)
+    // are read before the folder is listed and stored after the rest. The engine writes what they
+    // vouch for before them, so that is in the listing and stored first: a worker killed mid-scan
+    // never leaves a state in the store whose stage outputs are missing.
+    const vouchers: (Snapshot | undefined)[] = [];
+    for (const relative of VOUCHERS) vouchers.push(await this.#changed(relative, true));
+    for (const relative of await listFiles(this.dir)) {
+      if (VOUCHERS.includes(relative)) continue;
+      const changed = await this.#changed(relative, false);
+      if (changed) await this.#put(changed);
     }
+    for (const snapshot of vouchers) if (snapshot) await this.#put(snapshot);
+  }
+
+  /** The file's content when it changed since it was last stored (read now when `readNow`, else at upload). */
+  async #changed(relative: string, readNow: boolean): Promise<Snapshot | undefined> {
+    const file = path.join(this.dir, relative);
+    const print = await fingerprint(file).catch(() => undefined);
+    if (print === undefined || this.#seen.get(relative) === print) return undefined;
+    return { relative, print, data: readNow ? await fs.readFile(file) : undefined };
+  }
+
+  async #put({ relative, print, data }: Snapshot): Promise<void> {
+    const bytes = data ?? (await fs.readFile(path.join(this.dir, relative)));
+    const name = artifactName(this.runId, relative);
+    const info = await retrying(() => this.store.putBlob({ name }, bytes), this.retryDelaysMs);
+    this.#seen.set(relative, print);
+    const about = classify(relative);
+    if (about) this.sink.emit({ type: 'artifact', ...about, name: info.name, digest: info.digest, size: info.size });
   }
 }
+
+/** A changed file of the work folder, with its content when read ahead of the upload. */
+interface Snapshot {
+  relative: string;
+  print: string;
+  data: Buffer | undefined;
+}
+
+/** Files that vouch for others, in the order they are stored (a model before the state naming its stage). */
+const VOUCHERS = [path.join(PIPELINE_FILES.model, MODEL_JSON), PIPELINE_FILES.state];
 
 /** Downloads every object whose name starts with `prefix` into `dir`, keeping the rest of the name as its path. */
 export async function downloadPrefix(store: ObjectStore, prefix: string, dir: string): Promise<string[]> {

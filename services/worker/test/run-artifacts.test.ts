@@ -1,0 +1,94 @@
+// The artifact store must never hold a pipeline state whose finished stages' outputs are missing: a
+// worker killed mid-upload left `pipeline.json` (search done) without `search-history.json`, and every
+// later delivery failed on the missing file. Here the "kill" is a store that stops after n writes.
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { ObjectStore } from 'nats';
+import { ARTIFACTS_BUCKET } from '@lrnas/schema';
+import { PIPELINE_FILES } from '@lrnas/engine';
+import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { RunArtifacts } from '../src/run-artifacts.js';
+
+const nats = useNatsServer('lrnas-worker-artifacts-', { topology: true });
+const sink = { emit: () => {}, metric: () => {} };
+
+/** A store that takes `writes` puts, then fails every one, as a killed worker would stop writing. */
+function dyingStore(store: ObjectStore, writes: number): ObjectStore {
+  let left = writes;
+  return new Proxy(store, {
+    get: (target, name, receiver) =>
+      name === 'putBlob'
+        ? (...args: Parameters<ObjectStore['putBlob']>) =>
+            left-- > 0 ? target.putBlob(...args) : Promise.reject(new Error('killed'))
+        : Reflect.get(target, name, receiver),
+  });
+}
+
+/** What the engine writes when a search finishes: its outputs first, then the state naming the stage. */
+async function finishSearch(dir: string, onBetween?: () => Promise<void>): Promise<void> {
+  for (const file of [PIPELINE_FILES.alphas, PIPELINE_FILES.searchHistory, PIPELINE_FILES.genotype]) {
+    await fs.writeFile(path.join(dir, file), JSON.stringify({ file }));
+  }
+  await onBetween?.();
+  await fs.writeFile(path.join(dir, PIPELINE_FILES.state), JSON.stringify({ completed: ['search'] }));
+}
+
+/** The stored state's finished stages, and whether the search's outputs are stored too. */
+async function storedState(store: ObjectStore, runId: string): Promise<{ completed: string[]; outputs: boolean }> {
+  const state = await store.getBlob(`${runId}/${PIPELINE_FILES.state}`);
+  const completed = state ? (JSON.parse(new TextDecoder().decode(state)) as { completed: string[] }).completed : [];
+  const outputs = await Promise.all(
+    [PIPELINE_FILES.searchHistory, PIPELINE_FILES.genotype].map(
+      async (f) => (await store.info(`${runId}/${f}`)) !== null,
+    ),
+  );
+  return { completed, outputs: outputs.every(Boolean) };
+}
+
+test('a state naming a finished stage is stored only after that stage outputs, however early the worker dies', async () => {
+  const store = await nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);
+  for (let writes = 0; writes <= 5; writes++) {
+    const runId = `run-die-${writes}`;
+    const dir = path.join(nats.dataDir, runId);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, PIPELINE_FILES.state), JSON.stringify({ completed: [] }));
+    await fs.writeFile(path.join(dir, PIPELINE_FILES.searchCheckpoint), 'checkpoint');
+    await finishSearch(dir);
+    const artifacts = new RunArtifacts(dyingStore(store, writes), runId, dir, sink, []);
+    artifacts.sync();
+    await artifacts.flush().catch(() => undefined);
+    const stored = await storedState(store, runId);
+    if (stored.completed.includes('search')) assert.ok(stored.outputs, `${writes} writes: state stored before outputs`);
+  }
+});
+
+test('a state the engine writes while a scan uploads is stored by the next scan, after its stage outputs', async () => {
+  const store = await nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);
+  const runId = 'run-race';
+  const dir = path.join(nats.dataDir, runId);
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, PIPELINE_FILES.state), JSON.stringify({ completed: [] }));
+  await fs.writeFile(path.join(dir, PIPELINE_FILES.searchCheckpoint), 'checkpoint');
+  // The engine finishes the search while the first scan is storing the checkpoint.
+  let finishing: Promise<void> | undefined;
+  const racing = new Proxy(store, {
+    get: (target, name, receiver) =>
+      name === 'putBlob'
+        ? async (...args: Parameters<ObjectStore['putBlob']>) => {
+            finishing ??= finishSearch(dir);
+            await finishing;
+            return target.putBlob(...args);
+          }
+        : Reflect.get(target, name, receiver),
+  });
+  const artifacts = new RunArtifacts(racing, runId, dir, sink);
+  artifacts.sync();
+  await artifacts.flush();
+  const afterFirst = await storedState(store, runId);
+  assert.ok(!afterFirst.completed.includes('search') || afterFirst.outputs, 'no state ahead of its outputs');
+  artifacts.sync();
+  await artifacts.flush();
+  assert.deepEqual(await storedState(store, runId), { completed: ['search'], outputs: true });
+});
