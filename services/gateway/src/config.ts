@@ -26,6 +26,11 @@ export interface GatewayConfig {
   checkpointRetentionMs?: number;
   /** How often the checkpoint sweep runs, in ms; default sweepInterval(retention). */
   checkpointSweepMs?: number;
+  /**
+   * How many times (a second apart) an event of an attempt not seen starting is handed back before
+   * it is refused; default UNSTARTED_DEFERRALS (past the event consumer's AckWait). Tests shorten it.
+   */
+  unstartedEventDeferrals?: number;
   /** Where Prometheus metrics are served; by default nowhere (they count private runs). */
   metrics?: MetricsAccess;
 }

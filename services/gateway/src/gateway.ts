@@ -52,14 +52,12 @@ export async function startGateway(
   const ingestor = listening.then(() => {
     const connection = nats.connection;
     if (!connection) return undefined;
-    const started = new EventIngestor(
-      connection,
-      db.orm,
-      log,
-      (changes) => live.publish(updatesOf(changes)),
-      db.kind === 'postgresql',
-      (events) => metrics.ingested(events),
-    );
+    const started = new EventIngestor(connection, db.orm, log, (changes) => live.publish(updatesOf(changes)), {
+      lockRuns: db.kind === 'postgresql',
+      onStored: (events) => metrics.ingested(events),
+      onRefused: (reason) => metrics.refused(reason),
+      ...(config.unstartedEventDeferrals !== undefined ? { unstartedDeferrals: config.unstartedEventDeferrals } : {}),
+    });
     started.start();
     const watcher = new JobFailureWatcher(
       connection,

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { EVENTS_CONSUMER, EVENTS_STREAM, JOBS_CONSUMER, JOBS_STREAM, type RunEvent } from '@lrnas/schema';
+import { REFUSAL_REASONS, type RefusalReason } from './domain/event-admission.js';
 import type { NatsLink } from './nats-link.js';
 import { Run, RunStatus } from './persistence/entities/index.js';
 
@@ -17,6 +18,12 @@ export class GatewayMetrics {
     labelNames: ['type'],
     registers: [this.registry],
   });
+  readonly #refused = new Counter({
+    name: 'lrnas_events_refused_total',
+    help: 'Events dropped because their context contradicts their run (a stale or stray worker), by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly #lag = new Gauge({
     name: 'lrnas_ingest_lag_seconds',
     help: 'Age of the newest event of the last ingested batch when it was written.',
@@ -31,6 +38,8 @@ export class GatewayMetrics {
 
   constructor(nats: NatsLink, orm: MikroORM, log: (line: string) => void) {
     collectDefaultMetrics({ register: this.registry });
+    // Every reason from zero, so that an alert on increase() sees the first refusal.
+    for (const reason of REFUSAL_REASONS) this.#refused.inc({ reason }, 0);
     const gauge = (name: string, help: string, value: () => Promise<number> | number) =>
       new Gauge({
         name,
@@ -80,6 +89,11 @@ export class GatewayMetrics {
       newest = Math.max(newest, Date.parse(event.time));
     }
     if (newest > 0) this.#lag.set(Math.max(0, (Date.now() - newest) / 1000));
+  }
+
+  /** Counts an event refused for its context (ingest/event-ingestor.ts). */
+  refused(reason: RefusalReason): void {
+    this.#refused.inc({ reason });
   }
 
   graphqlError(code: string): void {

@@ -187,6 +187,7 @@ for (const [label, target] of targets) {
       const early = `early-${label}`;
       await createRunFixture(gateway.db.orm.em.fork(), early, { kind: RunKind.TRAIN });
       const runOf = `run-${early}`;
+      await publish({ ...base(runOf, 0), type: 'status', status: 'RUNNING', stage: 'train', workerId: 'w1' });
       await publish({
         ...base(runOf, 5),
         type: 'evaluation',
@@ -223,9 +224,12 @@ for (const [label, target] of targets) {
         step: Math.floor(i / 4),
         value: i,
       }));
-      await publish({ ...base(runId, 100), type: 'metric', points });
+      const big = `run-big-${label}`;
+      await createRunFixture(gateway.db.orm.em.fork(), `big-${label}`);
+      await publish({ ...base(big, 0), type: 'status', status: 'RUNNING', stage: 'search', workerId: 'w1' });
+      await publish({ ...base(big, 1), type: 'metric', points });
       await drained();
-      const stored = await gateway.db.orm.em.fork().count(MetricPoint, { run: runId, key: { $like: 'big/%' } });
+      const stored = await gateway.db.orm.em.fork().count(MetricPoint, { run: big, key: { $like: 'big/%' } });
       assert.equal(stored, LIMITS.metricPointsPerBatch);
     });
 

@@ -75,12 +75,25 @@ for (const [label, target] of targets) {
         assert.ok(message, `delivery ${delivery}`);
         assert.equal(message.info.redeliveryCount, delivery);
         if (delivery === maxDeliver - 1) {
-          // What a worker reports when an attempt fails but may be retried.
-          const failure = {
+          // What a worker reports when an attempt fails but may be retried: it had started.
+          const started = {
             v: 1,
             runId,
             attempt: delivery,
             seq: 0,
+            time: new Date().toISOString(),
+            type: 'status',
+            status: 'RUNNING',
+            workerId: 'w-doomed',
+          };
+          await nats.nc
+            .jetstream()
+            .publish(eventSubject(runId, 'status'), eventCodec.encode(eventCodec.parse(started)));
+          const failure = {
+            v: 1,
+            runId,
+            attempt: delivery,
+            seq: 1,
             time: new Date().toISOString(),
             type: 'log',
             level: 'error',

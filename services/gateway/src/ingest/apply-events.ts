@@ -1,5 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/core';
 import { genotypeHash, canonicalGenotype, type RunEvent } from '@lrnas/schema';
+import { admitEvent, type RefusalReason } from '../domain/event-admission.js';
 import { applyStatus, isTerminal, type RunStatusName } from '../domain/run-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
 import { upsertMetricPoints } from './metric-writer.js';
@@ -26,6 +27,13 @@ export interface AppliedChanges {
    * hands them back to JetStream for a later delivery.
    */
   deferred: Set<RunEvent>;
+  /**
+   * Events of an attempt not seen starting (domain/event-admission.ts): its RUNNING may still come,
+   * so the caller hands them back for a while, then refuses them as `not_started`.
+   */
+  unstarted: Set<RunEvent>;
+  /** Events whose context contradicts the run's (a stale or stray worker): dropped for good. */
+  refused: { event: RunEvent; reason: RefusalReason; detail: string }[];
 }
 
 /**
@@ -46,6 +54,8 @@ export async function applyEvents(
     leaderboards: new Map(),
     unknownRuns: new Set(),
     deferred: new Set(),
+    unstarted: new Set(),
+    refused: [],
   };
   const runIds = [...new Set(events.map((e) => e.runId))];
   const runs = new Map(
@@ -64,12 +74,35 @@ export async function applyEvents(
   );
   // Status changes are applied in the order the worker made them, whatever order they came in.
   const ordered = [...events].sort((a, b) => a.attempt - b.attempt || a.seq - b.seq);
+  // A redelivery's RUNNING in this batch makes the earlier attempt's events in it stale too.
+  const announced = new Map<string, number>();
+  for (const e of events) {
+    if (e.type === 'status') announced.set(e.runId, Math.max(announced.get(e.runId) ?? 0, e.attempt));
+  }
   const points: { run: Run; key: string; step: number; value: number | null; time: Date }[] = [];
 
   for (const event of ordered) {
     const run = runs.get(event.runId);
     if (!run) {
       changes.unknownRuns.add(event.runId);
+      continue;
+    }
+    const admission = admitEvent(
+      {
+        status: run.status as RunStatusName,
+        lastAttempt: run.lastAttempt,
+        lastSeq: run.lastSeq,
+        workerId: run.workerId,
+        announcedAttempt: announced.get(run.id) ?? 0,
+      },
+      event,
+    );
+    if (admission.verdict === 'refuse') {
+      changes.refused.push({ event, reason: admission.reason, detail: admission.detail });
+      continue;
+    }
+    if (admission.verdict === 'wait') {
+      changes.unstarted.add(event);
       continue;
     }
     const time = new Date(event.time);

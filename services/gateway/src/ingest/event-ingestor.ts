@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, parseEventSubject, type RunEvent } from '@lrnas/schema';
+import type { RefusalReason } from '../domain/event-admission.js';
 import { applyEvents, type AppliedChanges } from './apply-events.js';
 
 /** Messages taken from the stream per transaction. */
@@ -9,6 +10,25 @@ const BATCH = 500;
 const DEFER_MS = 500;
 /** ...this many times (a minute), then dropped with a log line. */
 const MAX_DEFERRALS = 120;
+/**
+ * An event of an attempt not seen starting waits for that attempt's RUNNING this often and this
+ * many times: past the event consumer's AckWait (a minute), after which a RUNNING held by a
+ * gateway that crashed is redelivered. Then it is refused as `not_started`.
+ */
+export const UNSTARTED_DELAY_MS = 1000;
+export const UNSTARTED_DEFERRALS = 150;
+
+/** Settings of an ingestor beyond its connections. */
+export interface IngestorOptions {
+  /** Lock the rows of the runs a batch touches (PostgreSQL, where replicas ingest concurrently). */
+  lockRuns?: boolean;
+  /** Told of every batch written (metrics). */
+  onStored?: (events: readonly RunEvent[]) => void;
+  /** Told of every event refused for its context (metrics). */
+  onRefused?: (reason: RefusalReason) => void;
+  /** How many times an event of an attempt not seen starting is handed back before it is refused. */
+  unstartedDeferrals?: number;
+}
 
 /**
  * The gateway's durable consumer of the event stream: it writes each batch in one transaction and
@@ -26,10 +46,7 @@ export class EventIngestor {
     private readonly orm: MikroORM,
     private readonly log: (line: string) => void,
     private readonly onApplied: (changes: AppliedChanges) => void = () => {},
-    /** Lock the rows of the runs a batch touches (PostgreSQL, where replicas ingest concurrently). */
-    private readonly lockRuns = false,
-    /** Told of every batch written (metrics). */
-    private readonly onStored: (events: readonly RunEvent[]) => void = () => {},
+    private readonly options: IngestorOptions = {},
   ) {}
 
   start(): void {
@@ -104,22 +121,52 @@ export class EventIngestor {
     try {
       const changes = await this.orm.em
         .fork()
-        .transactional((em) => applyEvents(em, events, { lockRuns: this.lockRuns }));
+        .transactional((em) => applyEvents(em, events, { lockRuns: this.options.lockRuns ?? false }));
+      const refused = [...changes.refused];
+      const unstartedDeferrals = this.options.unstartedDeferrals ?? UNSTARTED_DEFERRALS;
       good.forEach((message, i) => {
-        if (!changes.deferred.has(events[i]!)) message.ack();
+        const event = events[i]!;
+        if (changes.unstarted.has(event)) {
+          if (message.info.redeliveryCount < unstartedDeferrals) message.nak(UNSTARTED_DELAY_MS);
+          else {
+            refused.push({ event, reason: 'not_started', detail: `attempt ${event.attempt} never started` });
+            message.ack();
+          }
+        } else if (!changes.deferred.has(event)) message.ack();
         else if (message.info.redeliveryCount < MAX_DEFERRALS) message.nak(DEFER_MS);
         else {
-          this.log(`dropped ${events[i]!.type} event of run ${events[i]!.runId}: what it refers to never arrived`);
+          this.log(`dropped ${event.type} event of run ${event.runId}: what it refers to never arrived`);
           message.ack();
         }
       });
       for (const runId of changes.unknownRuns) this.log(`dropped events of unknown run ${runId}`);
-      this.onStored(events);
+      this.#reportRefused(refused);
+      const notStored = new Set([...refused.map((r) => r.event), ...changes.unstarted, ...changes.deferred]);
+      this.options.onStored?.(events.filter((e) => !notStored.has(e)));
       this.onApplied(changes);
     } catch (error) {
       // The database refused the batch: give it back to JetStream for a later try.
       this.log(`event batch of ${events.length} not stored (${(error as Error).message}); will retry`);
       for (const message of good) message.nak(2000);
+    }
+  }
+
+  /** One log line per run and reason of a batch (a stray worker may send thousands), each counted. */
+  #reportRefused(refused: AppliedChanges['refused']): void {
+    const lines = new Map<string, { count: number; types: Set<string>; detail: string }>();
+    for (const { event, reason, detail } of refused) {
+      this.options.onRefused?.(reason);
+      const key = `${event.runId}\u0000${reason}`;
+      const line = lines.get(key) ?? { count: 0, types: new Set(), detail };
+      line.count += 1;
+      line.types.add(event.type);
+      lines.set(key, line);
+    }
+    for (const [key, { count, types, detail }] of lines) {
+      const [runId, reason] = key.split('\u0000');
+      this.log(
+        `refused ${count} event(s) (${[...types].join(', ')}) of run ${runId} (${reason}): ${detail}; nothing stored`,
+      );
     }
   }
 

@@ -1,0 +1,235 @@
+// Events are accepted only in the context that produced them (src/domain/event-admission.ts),
+// against a real nats-server and SQLite. The events are published with the admin login, as any
+// worker login could: a stray or stale worker, or a forged event, must change nothing stored.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject, genotypeHash } from '@lrnas/schema';
+import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import {
+  Architecture,
+  Artifact,
+  Evaluation,
+  MetricPoint,
+  Run,
+  RunKind,
+  RunStatusChange,
+} from '../src/persistence/entities/index.js';
+import { createRunFixture } from './support/fixtures.js';
+import { GENOTYPES } from './support/graphql.js';
+
+const nats = useNatsServer('lrnas-gateway-event-context-');
+let gateway: GatewayHandle;
+const lines: string[] = [];
+
+type Draft = Record<string, unknown> & { runId: string; type: string };
+let clock = 0;
+/** Publishes an event as a worker login could, with a fresh time (the contract's validation applies). */
+async function publish(event: Draft): Promise<void> {
+  const full = eventCodec.parse({ v: 1, time: new Date(Date.UTC(2026, 11, 1, 0, 0, clock++)).toISOString(), ...event });
+  await nats.nc.jetstream().publish(eventSubject(event.runId, full.type), eventCodec.encode(full));
+}
+
+/** Waits until the gateway has settled every event of the stream (stored, refused or dropped). */
+async function drained(): Promise<void> {
+  const jsm = await nats.nc.jetstreamManager();
+  for (;;) {
+    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function refusedCount(reason: string): Promise<number> {
+  const text = await (await fetch(`${gateway.metricsUrl!}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`lrnas_events_refused_total{reason="${reason}"} `));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+/** Everything stored about a run: its row and every row that hangs off it. */
+async function stored(runId: string): Promise<unknown> {
+  const em = gateway.db.orm.em.fork();
+  const run = await em.findOneOrFail(Run, runId, { populate: ['architecture'] });
+  const { experiment: _e, parent: _p, architecture, ...row } = run;
+  return {
+    row: { ...row, architecture: architecture?.hash ?? null },
+    points: (await em.find(MetricPoint, { run: runId }, { orderBy: { key: 'asc', step: 'asc' } })).map((p) => [
+      p.key,
+      p.step,
+      p.value,
+    ]),
+    history: (await em.find(RunStatusChange, { run: runId }, { orderBy: { id: 'asc' } })).map((h) => [
+      h.status,
+      h.attempt,
+    ]),
+    evaluations: (await em.find(Evaluation, { run: runId })).map((e) => [e.attack, e.robustAccuracy]),
+    artifacts: (await em.find(Artifact, { run: runId })).map((a) => a.name),
+  };
+}
+
+const evaluation = (runId: string, attempt: number, seq: number, robustAccuracy: number): Draft => ({
+  runId,
+  attempt,
+  seq,
+  type: 'evaluation',
+  attack: { name: 'fgsm' },
+  threatModel: { norm: 'linf', epsilon: 0.3 },
+  examples: 100,
+  seed: 1,
+  cleanAccuracy: 0.99,
+  robustAccuracy,
+  backend: 'cpu',
+  engineVersion: '0.1.0',
+});
+const genotype = (runId: string, attempt: number, seq: number, which: keyof typeof GENOTYPES): Draft => ({
+  runId,
+  attempt,
+  seq,
+  type: 'genotype',
+  stage: 'select',
+  genotype: GENOTYPES[which],
+  network: { channels: 16, layers: 8, classes: 10, inputChannels: 1, imageSize: 28 },
+  params: 1000,
+  final: true,
+});
+const status = (runId: string, attempt: number, seq: number, value: string, workerId?: string): Draft => ({
+  runId,
+  attempt,
+  seq,
+  type: 'status',
+  status: value,
+  ...(workerId ? { workerId } : {}),
+});
+const metric = (runId: string, attempt: number, seq: number, steps: number[], value = 1): Draft => ({
+  runId,
+  attempt,
+  seq,
+  type: 'metric',
+  points: steps.map((step) => ({ key: 'search/loss', step, value })),
+});
+
+describe('event context', () => {
+  before(async () => {
+    gateway = await startGateway(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        natsUrl: nats.server.url,
+        natsLogin: natsLogin(nats.server, 'gateway'),
+        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'context.sqlite') },
+        metrics: { port: 0 },
+        // An event of an attempt never seen starting is refused after 2 hand-backs, not 150.
+        unstartedEventDeferrals: 2,
+      },
+      (line) => lines.push(line),
+    );
+    await gateway.nats.ready;
+  });
+  after(async () => {
+    await gateway?.stop();
+  });
+
+  test('a forged evaluation for another run that finished is refused and nothing stored changes', async () => {
+    const { run } = await createRunFixture(gateway.db.orm.em.fork(), 'ctx-done', { kind: RunKind.PIPELINE });
+    await publish(status(run.id, 1, 0, 'RUNNING', 'w-a'));
+    await publish(metric(run.id, 1, 1, [0, 1]));
+    await publish(genotype(run.id, 1, 2, 'LRNAS_C10'));
+    await publish(evaluation(run.id, 1, 3, 0.4));
+    await publish(status(run.id, 1, 4, 'SUCCEEDED', 'w-a'));
+    await drained();
+    const before = await stored(run.id);
+    const terminal = await refusedCount('terminal');
+    const stale = await refusedCount('stale_attempt');
+
+    // A better result, a new architecture and points, as the same attempt after its end, as a new
+    // attempt, and as an older one.
+    await publish(evaluation(run.id, 1, 5, 0.99));
+    await publish(genotype(run.id, 1, 6, 'DARTS_V2'));
+    await publish(metric(run.id, 1, 7, [0, 1, 2], 0));
+    await publish(status(run.id, 2, 0, 'RUNNING', 'w-forger'));
+    await publish(evaluation(run.id, 2, 1, 0.98));
+    await drained();
+
+    assert.deepEqual(await stored(run.id), before, 'nothing stored about the run changed');
+    assert.equal(await refusedCount('terminal'), terminal + 5);
+    assert.equal(await refusedCount('stale_attempt'), stale);
+    assert.equal(
+      await gateway.db.orm.em.fork().count(Architecture, { hash: genotypeHash(GENOTYPES.DARTS_V2) }),
+      0,
+      'the forged genotype made no architecture',
+    );
+    assert.ok(
+      lines.some((l) => l.includes(`of run ${run.id} (terminal)`) && l.includes('nothing stored')),
+      'a log line names the run and the reason',
+    );
+  });
+
+  test("a stale worker's events (its job went to another worker) are refused; the current attempt's are stored", async () => {
+    const { run } = await createRunFixture(gateway.db.orm.em.fork(), 'ctx-stale', { kind: RunKind.PIPELINE });
+    const stale = await refusedCount('stale_attempt');
+    const mismatch = await refusedCount('worker_mismatch');
+    await publish(status(run.id, 1, 0, 'RUNNING', 'w-old'));
+    await publish(metric(run.id, 1, 1, [0, 1], 1));
+    await publish(status(run.id, 2, 0, 'RUNNING', 'w-new')); // JetStream redelivered the job
+    await publish(metric(run.id, 2, 1, [2, 3], 2));
+    await drained();
+    // The first worker wakes up and goes on: points, a result and an end of its own.
+    await publish(metric(run.id, 1, 2, [2, 3, 4], 9));
+    await publish(genotype(run.id, 1, 3, 'DARTS_V2'));
+    await publish(evaluation(run.id, 1, 4, 0.99));
+    await publish(status(run.id, 1, 5, 'SUCCEEDED', 'w-old'));
+    // Another worker claims the current attempt.
+    await publish(status(run.id, 2, 2, 'FAILED', 'w-stray'));
+    await drained();
+
+    const after = (await stored(run.id)) as { row: Run; points: unknown[]; evaluations: unknown[] };
+    assert.equal(after.row.status, 'RUNNING');
+    assert.equal(after.row.lastAttempt, 2);
+    assert.equal(after.row.workerId, 'w-new');
+    assert.deepEqual(after.points, [
+      ['search/loss', 0, 1],
+      ['search/loss', 1, 1],
+      ['search/loss', 2, 2],
+      ['search/loss', 3, 2],
+    ]);
+    assert.deepEqual(after.evaluations, []);
+    assert.equal(after.row.architecture, null);
+    assert.equal(await refusedCount('stale_attempt'), stale + 4);
+    assert.equal(await refusedCount('worker_mismatch'), mismatch + 1);
+
+    // The current attempt ends normally; its evaluation, stored after its end, still counts.
+    await publish(genotype(run.id, 2, 3, 'LRNAS_C10'));
+    await publish(status(run.id, 2, 5, 'SUCCEEDED', 'w-new'));
+    await drained();
+    await publish(evaluation(run.id, 2, 4, 0.5));
+    await drained();
+    const done = (await stored(run.id)) as { row: Run; evaluations: unknown[] };
+    assert.equal(done.row.status, 'SUCCEEDED');
+    assert.deepEqual(done.evaluations, [['fgsm', 0.5]]);
+  });
+
+  test('events for a run no attempt started are refused after waiting for its RUNNING', async () => {
+    const { run } = await createRunFixture(gateway.db.orm.em.fork(), 'ctx-queued');
+    const before = await stored(run.id);
+    const notStarted = await refusedCount('not_started');
+    await publish(metric(run.id, 1, 1, [0, 1]));
+    await publish(genotype(run.id, 1, 2, 'LRNAS_C10'));
+    await drained();
+    assert.deepEqual(await stored(run.id), before);
+    assert.equal(await refusedCount('not_started'), notStarted + 2);
+  });
+
+  test("an attempt's events stored before its RUNNING wait for it and are kept", async () => {
+    const { run } = await createRunFixture(gateway.db.orm.em.fork(), 'ctx-order');
+    const notStarted = await refusedCount('not_started');
+    // As after a gateway crash: its RUNNING comes back only after the events that followed it.
+    await publish(metric(run.id, 1, 1, [0, 1]));
+    await publish(status(run.id, 1, 0, 'RUNNING', 'w-a'));
+    await drained();
+    const after = (await stored(run.id)) as { row: Run; points: unknown[] };
+    assert.equal(after.row.status, 'RUNNING');
+    assert.equal(after.points.length, 2);
+    assert.equal(await refusedCount('not_started'), notStarted);
+  });
+});
