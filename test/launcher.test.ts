@@ -53,10 +53,13 @@ interface Launch {
   exit: Promise<number | null>;
 }
 
+/** The first team's key, given to the gateway at start: health details need an API key. */
+const KEY = 'launcher-test-key-0123456789abcdefghijkl';
+
 function launch(args: string[], env: NodeJS.ProcessEnv = {}): Launch {
   const child = spawn(process.execPath, [launcher, ...args], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, LRNAS_BOOTSTRAP_KEY: KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -75,7 +78,7 @@ async function health(port: number): Promise<{
   try {
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
       body: JSON.stringify({
         query: '{ health { database { kind connected } nats { connected } workers { id backend pid } } }',
       }),
