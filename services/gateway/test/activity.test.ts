@@ -13,14 +13,23 @@ import { gql, ok } from './support/graphql.js';
 
 const nats = useNatsServer('lrnas-activity-');
 const KEY = 'activity-test-key-0123456789abcdefghij';
+/** The id the team chose for the run (lookups accept it); events go to its run id, `runBus`. */
 const RUN = 'act-run';
+let runBus: string;
 const NAME = `${RUN}/report.json`;
 const REPORT = JSON.stringify({ robust: 0.5 });
 
 let seq = 0;
 async function publish(body: Record<string, unknown>): Promise<void> {
-  const event = eventCodec.parse({ v: 1, runId: RUN, attempt: 1, seq: seq++, time: new Date().toISOString(), ...body });
-  await nats.nc.jetstream().publish(eventSubject(RUN, event.type), eventCodec.encode(event));
+  const event = eventCodec.parse({
+    v: 1,
+    runId: runBus,
+    attempt: 1,
+    seq: seq++,
+    time: new Date().toISOString(),
+    ...body,
+  });
+  await nats.nc.jetstream().publish(eventSubject(runBus, event.type), eventCodec.encode(event));
 }
 
 const matrix = (v: number) => Array.from({ length: 14 }, () => Array.from({ length: 8 }, () => v));
@@ -67,14 +76,14 @@ describe('run activity and artifacts', () => {
         KEY,
       ),
     );
-    ok(
-      await gql(
+    runBus = ok(
+      await gql<{ startSearch: { id: string } }>(
         gateway.url,
         `mutation($input: StartSearchInput!) { startSearch(input: $input) { id } }`,
         { input: { experimentId: createExperiment.id, runId: RUN } },
         KEY,
       ),
-    );
+    ).startSearch.id;
     await publish({ type: 'status', status: 'RUNNING', stage: 'search' });
     await publish({ type: 'log', level: 'info', message: 'search started' });
     await publish({ type: 'snapshot', epoch: 0, alphas: { normal: matrix(0.1), reduce: matrix(0.2) } });

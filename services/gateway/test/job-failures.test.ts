@@ -58,15 +58,15 @@ for (const [label, target] of targets) {
           key,
         ),
       ).createExperiment.id;
-      const runId = `doomed-${label}`;
-      ok(
-        await gql(
+      const clientId = `doomed-${label}`;
+      const runId = ok(
+        await gql<{ startSearch: { id: string } }>(
           gateway.url,
-          `mutation { startSearch(input: { experimentId: "${experiment}", runId: "${runId}" }) { id } }`,
+          `mutation { startSearch(input: { experimentId: "${experiment}", runId: "${clientId}" }) { id } }`,
           {},
           key,
         ),
-      );
+      ).startSearch.id;
 
       // A worker that takes the job and gives it back, every time.
       const consumer = await nats.nc.jetstream().consumers.get(JOBS_STREAM, JOBS_CONSUMER);
@@ -160,7 +160,7 @@ describe('while no gateway runs', () => {
       return gateway;
     };
     const first = await start();
-    const runId = 'doomed-offline';
+    let runId = '';
     try {
       const { key } = await createTeamWithKey(first.db.orm.em.fork(), 'offline');
       const experiment = ok(
@@ -171,14 +171,14 @@ describe('while no gateway runs', () => {
           key,
         ),
       ).createExperiment.id;
-      ok(
-        await gql(
+      runId = ok(
+        await gql<{ startSearch: { id: string } }>(
           first.url,
-          `mutation { startSearch(input: { experimentId: "${experiment}", runId: "${runId}" }) { id } }`,
+          `mutation { startSearch(input: { experimentId: "${experiment}", runId: "doomed-offline" }) { id } }`,
           {},
           key,
         ),
-      );
+      ).startSearch.id;
     } finally {
       await first.stop();
     }

@@ -107,17 +107,17 @@ async function reportsEverything(): Promise<void> {
     ),
   ).createExperiment.id;
   const start = `mutation { startSearch(input: { experimentId: "${experiment}", runId: "run-m" }) { id } }`;
-  ok(await gql(gateway.url, start, {}, key));
+  const runId = ok(await gql<{ startSearch: { id: string } }>(gateway.url, start, {}, key)).startSearch.id;
   const queued = await scrape();
   assert.equal(queued('lrnas_jobs_pending'), 1, 'the job waits for a worker');
   assert.equal(queued('lrnas_jobs_running'), 0);
   assert.equal(queued('lrnas_runs{status="QUEUED"}'), 1);
 
   // A worker's first event is written and counted.
-  const running = { v: 1, runId: 'run-m', attempt: 1, seq: 0, time: new Date().toISOString(), type: 'status' };
+  const running = { v: 1, runId, attempt: 1, seq: 0, time: new Date().toISOString(), type: 'status' };
   await nats.nc
     .jetstream()
-    .publish(eventSubject('run-m', 'status'), eventCodec.encode(eventCodec.parse({ ...running, status: 'RUNNING' })));
+    .publish(eventSubject(runId, 'status'), eventCodec.encode(eventCodec.parse({ ...running, status: 'RUNNING' })));
   await eventually(async () => (await scrape())('lrnas_events_ingested_total{type="status"}') === 1, 'ingestion');
   const ingested = await scrape();
   assert.equal(ingested('lrnas_runs{status="RUNNING"}'), 1);

@@ -14,6 +14,7 @@ import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import {
   Architecture,
+  ArchitectureFinding,
   Evaluation,
   Experiment,
   MetricPoint,
@@ -95,6 +96,15 @@ async function seed(em: EntityManager, a: string, b: string) {
   });
   x.originRun = r1;
   y.originRun = r2;
+  // What ingestion records as each run reports its genotype.
+  for (const [architecture, found, minute] of [
+    [x, r1, 1],
+    [y, r2, 2],
+    [x, r4, 4],
+    [y, r5, 5],
+  ] as const) {
+    em.create(ArchitectureFinding, { architecture, run: found, foundAt: at(minute) });
+  }
   const point = (r: Run, key: string, step: number, value: number | null) =>
     em.create(MetricPoint, { run: r, key, step, value, time: at(step) });
   [0.3, 0.5, 0.4].forEach((v, step) => point(r1, 'eval/robust_acc', step, v));

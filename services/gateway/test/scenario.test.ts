@@ -77,7 +77,9 @@ for (const [label, target] of targets) {
     const q = <T>(query: string, variables: Record<string, unknown> = {}, key: string | undefined = BOOTSTRAP_KEY) =>
       gql<T>(gateway.url, query, variables, key);
     let experimentId: string;
+    /** The id the client chose; the run's own id (job message id, event subjects) is `busId`. */
     const runId = `pipe-${label}`;
+    let busId: string;
 
     before(async () => {
       gateway = await startGateway(
@@ -131,13 +133,19 @@ for (const [label, target] of targets) {
       );
       assert.equal(started.startPipeline.status, 'QUEUED');
       assert.equal(started.startPipeline.kind, 'PIPELINE');
+      busId = started.startPipeline.id;
+      assert.match(busId, /^run_[A-Za-z0-9_-]{22}$/, 'a run id of its own, derived from team and client id');
       const again = ok(await q<{ startPipeline: { id: string } }>(START, { input }));
-      assert.equal(again.startPipeline.id, runId, 'a retried start returns the same run');
+      assert.equal(again.startPipeline.id, busId, 'a retried start returns the same run');
+      const byClientId = ok(
+        await q<{ run: { id: string; clientId: string } }>(`{ run(id: "${runId}") { id clientId } }`),
+      );
+      assert.deepEqual(byClientId.run, { id: busId, clientId: runId }, 'the run is found by the id its team chose');
 
-      const jobs = await jobsOf(runId);
+      const jobs = await jobsOf(busId);
       assert.equal(jobs.length, 1, 'one job on the stream despite the retry');
       const [{ job, msgId, subject }] = jobs as [(typeof jobs)[number]];
-      assert.equal(msgId, runId);
+      assert.equal(msgId, busId);
       assert.equal(subject, 'lrnas.jobs.pipeline');
       assert.equal(job.kind, 'pipeline');
       if (job.kind !== 'pipeline') return;
@@ -152,7 +160,7 @@ for (const [label, target] of targets) {
     test('events fed as a worker would, with duplicates and late ones, read back exactly', async () => {
       const points = [0, 1, 2, 3].map((step) => ({ key: 'search/loss', step, value: 2 - step * 0.25 }));
       const evaluation = (seq: number, name: 'pgd' | 'fgsm', robust: number) => ({
-        ...envelope(runId, seq),
+        ...envelope(busId, seq),
         type: 'evaluation' as const,
         attack: name === 'pgd' ? { name, steps: 20, stepSize: 0.01 } : { name },
         threatModel: { norm: 'linf' as const, epsilon: 0.3 },
@@ -164,7 +172,7 @@ for (const [label, target] of targets) {
         engineVersion: '0.1.0',
       });
       const genotypeEvent = {
-        ...envelope(runId, 5),
+        ...envelope(busId, 5),
         type: 'genotype' as const,
         stage: 'select' as const,
         genotype,
@@ -174,26 +182,26 @@ for (const [label, target] of targets) {
         final: true,
       };
       await publish({
-        ...envelope(runId, 0),
+        ...envelope(busId, 0),
         type: 'status',
         status: 'RUNNING',
         stage: 'search',
         workerId: 'w-1',
         backend: 'cpu',
       });
-      await publish({ ...envelope(runId, 1), type: 'metric', points });
-      await publish({ ...envelope(runId, 1), type: 'metric', points }); // redelivered
-      await publish({ ...envelope(runId, 6), type: 'status', status: 'RUNNING', stage: 'train' });
+      await publish({ ...envelope(busId, 1), type: 'metric', points });
+      await publish({ ...envelope(busId, 1), type: 'metric', points }); // redelivered
+      await publish({ ...envelope(busId, 6), type: 'status', status: 'RUNNING', stage: 'train' });
       await until(
         async () => ok(await q<{ run: { stage: string } }>(`{ run(id: "${runId}") { stage } }`)).run.stage,
         (stage) => stage === 'train',
         'the train stage',
       );
-      await publish({ ...envelope(runId, 4), type: 'status', status: 'RUNNING', stage: 'select' }); // late
+      await publish({ ...envelope(busId, 4), type: 'status', status: 'RUNNING', stage: 'select' }); // late
       await publish(genotypeEvent);
       await publish(genotypeEvent);
       await publish({
-        ...envelope(runId, 7),
+        ...envelope(busId, 7),
         type: 'epoch',
         stage: 'train',
         epoch: 0,
@@ -202,16 +210,16 @@ for (const [label, target] of targets) {
         metrics: { 'train/robust_acc': 0.8 },
       });
       await publish({
-        ...envelope(runId, 8),
+        ...envelope(busId, 8),
         type: 'artifact',
         kind: 'weights',
         stage: 'train',
-        name: `${runId}/weights`,
+        name: `${busId}/weights`,
         digest: 'SHA-256=x',
         size: 10,
       });
       await publish({
-        ...envelope(runId, 9),
+        ...envelope(busId, 9),
         type: 'status',
         status: 'RUNNING',
         stage: 'evaluate',
@@ -220,8 +228,8 @@ for (const [label, target] of targets) {
       await publish(evaluation(10, 'pgd', 0.81));
       await publish(evaluation(11, 'fgsm', 0.85));
       await publish(evaluation(10, 'pgd', 0.81)); // replayed
-      await publish({ ...envelope(runId, 12), type: 'status', status: 'SUCCEEDED', stage: 'evaluate' });
-      await publish({ ...envelope(runId, 3), type: 'status', status: 'RUNNING', stage: 'search' }); // after the end
+      await publish({ ...envelope(busId, 12), type: 'status', status: 'SUCCEEDED', stage: 'evaluate' });
+      await publish({ ...envelope(busId, 3), type: 'status', status: 'RUNNING', stage: 'search' }); // after the end
 
       type RunAnswer = {
         run: {
@@ -272,7 +280,7 @@ for (const [label, target] of targets) {
         flops: 98_765_432,
         genotype: run.architecture.genotype,
       });
-      assert.deepEqual(run.artifacts, [{ kind: 'weights', name: `${runId}/weights` }]);
+      assert.deepEqual(run.artifacts, [{ kind: 'weights', name: `${busId}/weights` }]);
 
       const series = ok(
         await q<{ metricSeries: { key: string; totalPoints: number; points: { step: number; value: number }[] }[] }>(
@@ -301,7 +309,7 @@ for (const [label, target] of targets) {
       );
       assert.deepEqual(
         listed.runs.edges.map((e) => e.node.id),
-        [runId],
+        [busId],
       );
 
       const architectures = ok(
@@ -310,7 +318,7 @@ for (const [label, target] of targets) {
           { g: genotype },
         ),
       );
-      assert.deepEqual(architectures.architecture, { hash: genotypeHash(genotype), originRun: { id: runId } });
+      assert.deepEqual(architectures.architecture, { hash: genotypeHash(genotype), originRun: { id: busId } });
 
       const board = ok(
         await q<{
@@ -334,7 +342,7 @@ for (const [label, target] of targets) {
           robustAccuracy: 0.81,
           cleanAccuracy: 0.97,
           params: 1_234_567,
-          run: { id: runId },
+          run: { id: busId },
           decisive: { attack: 'PGD', examples: 500, seed: 42, engineVersion: '0.1.0' },
           suite: [{ attack: 'PGD' }, { attack: 'FGSM' }],
         },
@@ -359,21 +367,22 @@ for (const [label, target] of targets) {
           { input: { trainedRunId: runId, runId: evalId, evaluate: { attacks: [{ name: 'apgd-ce' }] } } },
         ),
       ).startEvaluation;
+      const evalBus = started.id;
       assert.deepEqual(started, {
-        id: evalId,
+        id: evalBus,
         kind: 'EVALUATE',
-        parent: { id: runId },
+        parent: { id: busId },
         architecture: { hash: genotypeHash(genotype) },
       });
-      const [queued] = await jobsOf(evalId);
+      const [queued] = await jobsOf(evalBus);
       assert.equal(queued?.job.kind, 'evaluate');
       if (queued?.job.kind !== 'evaluate') return;
-      assert.equal(queued.job.sourceRunId, runId);
-      assert.equal(queued.job.weights, `${runId}/weights`);
+      assert.equal(queued.job.sourceRunId, busId);
+      assert.equal(queued.job.weights, `${busId}/weights`);
 
-      await publish({ ...envelope(evalId, 0), type: 'status', status: 'RUNNING', stage: 'evaluate' });
+      await publish({ ...envelope(evalBus, 0), type: 'status', status: 'RUNNING', stage: 'evaluate' });
       await publish({
-        ...envelope(evalId, 1),
+        ...envelope(evalBus, 1),
         type: 'evaluation',
         attack: { name: 'apgd-ce', steps: 100 },
         threatModel: { norm: 'linf', epsilon: 0.3 },
@@ -384,7 +393,7 @@ for (const [label, target] of targets) {
         backend: 'cpu',
         engineVersion: '0.1.1',
       });
-      await publish({ ...envelope(evalId, 2), type: 'status', status: 'SUCCEEDED', stage: 'evaluate' });
+      await publish({ ...envelope(evalBus, 2), type: 'status', status: 'SUCCEEDED', stage: 'evaluate' });
       const board = await until(
         async () =>
           ok(
@@ -395,7 +404,7 @@ for (const [label, target] of targets) {
         (rows) => rows.length > 0,
         'the APGD evaluation',
       );
-      assert.deepEqual(board, [{ run: { id: evalId }, robustAccuracy: 0.9 }]);
+      assert.deepEqual(board, [{ run: { id: evalBus }, robustAccuracy: 0.9 }]);
 
       const refused = await q(`mutation($input: StartEvaluationInput!) { startEvaluation(input: $input) { id } }`, {
         input: { trainedRunId: evalId },
@@ -412,11 +421,12 @@ for (const [label, target] of targets) {
         ),
       ).startTraining;
       assert.equal(started.architecture.hash, genotypeHash(genotype));
-      const [job] = await jobsOf(trainId);
+      const trainBus = started.id;
+      const [job] = await jobsOf(trainBus);
       assert.deepEqual(job?.job.kind === 'train' && job.job.genotype, canonicalGenotype(genotype));
 
       const cancels: string[] = [];
-      const subscription = nats.nc.subscribe(cancelSubject(trainId), {
+      const subscription = nats.nc.subscribe(cancelSubject(trainBus), {
         callback: (_error, message) => cancels.push(new TextDecoder().decode(message.data)),
       });
       await nats.nc.flush();
@@ -430,12 +440,12 @@ for (const [label, target] of targets) {
         'the cancel message',
       );
       subscription.unsubscribe();
-      assert.equal(JSON.parse(cancels[0]!).runId, trainId);
+      assert.equal(JSON.parse(cancels[0]!).runId, trainBus);
       // The job is still queued: the worker that picks it up finds the request in the cancels bucket.
-      const request = await (await nats.nc.jetstream().views.kv(CANCELS_BUCKET)).get(trainId);
+      const request = await (await nats.nc.jetstream().views.kv(CANCELS_BUCKET)).get(trainBus);
       assert.equal(request?.operation, 'PUT');
-      assert.equal(JSON.parse(new TextDecoder().decode(request.value)).runId, trainId);
-      await publish({ ...envelope(trainId, 0), type: 'status', status: 'RUNNING', stage: 'train' });
+      assert.equal(JSON.parse(new TextDecoder().decode(request.value)).runId, trainBus);
+      await publish({ ...envelope(trainBus, 0), type: 'status', status: 'RUNNING', stage: 'train' });
       const again = ok(
         await q<{ cancelRun: { status: string } }>(`mutation { cancelRun(id: "${trainId}") { status } }`),
       );

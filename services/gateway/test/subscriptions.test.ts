@@ -20,7 +20,9 @@ let second: GatewayHandle;
 let key: string;
 let experimentId: string;
 const clients: Client[] = [];
+/** The id the client chose for the run; its run id (event subjects) is `runBus`. */
 const RUN = 'live-run';
+let runBus: string;
 
 function connect(gateway: GatewayHandle, authorization?: string): Client {
   const client = createClient({
@@ -67,7 +69,7 @@ async function listening(count: number): Promise<void> {
 
 const envelope = (seq: number) => ({
   v: 1 as const,
-  runId: RUN,
+  runId: runBus,
   attempt: 1,
   seq,
   time: new Date(Date.now() + seq).toISOString(),
@@ -101,14 +103,14 @@ describe('two gateway replicas', () => {
         key,
       ),
     ).createExperiment.id;
-    ok(
-      await gql(
+    runBus = ok(
+      await gql<{ startSearch: { id: string } }>(
         second.url,
         `mutation { startSearch(input: { experimentId: "${experimentId}", runId: "${RUN}" }) { id } }`,
         {},
         key,
       ),
-    );
+    ).startSearch.id;
   });
   after(async () => {
     for (const client of clients) await client.dispose();
@@ -194,7 +196,7 @@ describe('two gateway replicas', () => {
       (s) => s.some((r) => r.data?.runUpdated.tags.includes('watched')),
       'the tag',
     );
-    assert.equal(tagged.at(-1)!.data!.runUpdated.id, RUN);
+    assert.equal(tagged.at(-1)!.data!.runUpdated.id, runBus);
     for (const stream of [runs, experimentRuns, metrics, board]) await stream.return?.();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(first.live.listeners + second.live.listeners, 0, 'unsubscribing removes the listeners');

@@ -18,7 +18,7 @@ interface ArchitectureData {
     channels: number;
     layers: number;
     classes: number;
-    createdAt: string;
+    createdAt: string | null;
     originRun: { id: string; kind: string; experiment: { id: string; name: string } } | null;
   } | null;
   evaluations: {

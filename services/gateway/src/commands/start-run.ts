@@ -10,9 +10,8 @@ import {
   type Job,
   type JobInput,
 } from '@lrnas/schema';
-import { readableExperiments } from '../auth/access.js';
 import type { Viewer } from '../auth/authenticate.js';
-import { newId } from '../ids.js';
+import { newId, teamRunId } from '../ids.js';
 import type { NatsLink } from '../nats-link.js';
 import {
   Architecture,
@@ -23,7 +22,7 @@ import {
   RunStatus,
   RunStatusChange,
 } from '../persistence/entities/index.js';
-import { readableRun } from '../queries/readable.js';
+import { readableArchitectures, readableRun } from '../queries/readable.js';
 import { checkId, checkInt, checkTags, parseContract } from '../validation.js';
 import { ownedExperiment } from './experiments.js';
 import { publishJob, requireNats } from './job-publisher.js';
@@ -96,10 +95,7 @@ export async function startTraining(
   let known: Architecture | null;
   if (input.architecture != null) {
     known = await ctx.em.findOne(Architecture, {
-      $and: [
-        { hash: input.architecture },
-        { $or: [{ originRun: null }, { originRun: { experiment: readableExperiments(ctx.viewer) } }] },
-      ],
+      $and: [{ hash: input.architecture }, readableArchitectures(ctx.viewer)],
     });
     if (!known) throw new ContractError('input.architecture', `no architecture ${input.architecture} is known`);
     genotype = known.genotype;
@@ -173,7 +169,9 @@ async function launch(
   if (experiment.archivedAt) {
     throw new LrnasError(ErrorCode.CONFLICT, `experiment ${experiment.id} is archived and takes no new runs`);
   }
-  const runId = options.runId != null ? checkId('input.runId', options.runId) : newId('run');
+  const clientId = options.runId != null ? checkId('input.runId', options.runId) : undefined;
+  // The experiment is the viewer's own (ownedExperiment), so its team scopes the client's id.
+  const runId = clientId !== undefined ? teamRunId(experiment.team.id, clientId) : newId('run');
   const seed = options.seed != null ? checkInt('input.seed', options.seed, 0, 2 ** 31 - 1) : randomInt(2 ** 31 - 1);
   const dataset: Record<string, unknown> = { name: experiment.dataset };
   if (options.trainLimit != null) dataset.trainLimit = checkInt('input.trainLimit', options.trainLimit, 1, 10_000_000);
@@ -193,8 +191,12 @@ async function launch(
 
   const existing = await ctx.em.findOne(Run, { id: runId }, { populate: ['experiment'] });
   if (existing) {
+    // Only the team's own runs can be here: the answer says nothing about other teams.
     if (existing.experiment.id !== experiment.id || existing.kind !== kind) {
-      throw new ContractError('input.runId', `run id ${runId} is taken by another run`);
+      throw new ContractError(
+        'input.runId',
+        `your team already has a run ${clientId} (${existing.kind} in experiment ${existing.experiment.id})`,
+      );
     }
     if (existing.status === RunStatus.QUEUED && !existing.lastEventAt) {
       await publishJob(nc, { ...(existing.config as Job), runId });
@@ -203,6 +205,7 @@ async function launch(
   }
   const run = ctx.em.create(Run, {
     id: runId,
+    ...(clientId !== undefined ? { clientId } : {}),
     experiment,
     kind,
     status: RunStatus.QUEUED,

@@ -118,7 +118,7 @@ export class RunStartOptions {
   @Field(() => ID, {
     nullable: true,
     description:
-      'Id for the new run (letters, digits, _ and -). Choose one to make a retried mutation safe: a second start with the same id returns the first run and publishes no second job.',
+      'Your id for the new run (letters, digits, _ and -, up to 64), unique within your team. Choose one to make a retried mutation safe: a second start with the same id returns the first run and publishes no second job. The run gets a run id of its own (derived from your team and this id); run(id:) accepts either. Other teams’ ids never collide with yours.',
   })
   runId?: string;
 

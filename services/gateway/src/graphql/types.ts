@@ -155,14 +155,23 @@ export class Architecture {
   @Field(() => Int, { description: 'Classes it outputs.' })
   classes!: number;
 
-  @Field(() => Date, { description: 'When it was first seen.' })
-  createdAt!: Date;
+  /** Resolved per viewer (ArchitectureFields.createdAt). */
+  createdAt?: Date | null;
 }
 
 @ObjectType({ description: 'A run: one job of an experiment and all that is known about its progress.' })
 export class Run {
-  @Field(() => ID, { description: 'Run id; also the job message id and the token of its event subjects.' })
+  @Field(() => ID, {
+    description:
+      'Run id; also the job message id and the token of its event subjects. Random, or derived from your team and the runId you gave.',
+  })
   id!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The runId your team gave when starting it; run(id:) and the other lookups by run id accept it too.',
+  })
+  clientId?: string;
 
   @Field(() => RunKind, { description: 'What it does.' })
   kind!: RunKind;

@@ -4,8 +4,25 @@ import { admitEvent, type RefusalReason } from '../domain/event-admission.js';
 import { applyStatus, isTerminal, type RunStatusName } from '../domain/run-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
 import { upsertMetricPoints } from './metric-writer.js';
-import { Architecture, Artifact, Evaluation, Run, RunStatusChange } from '../persistence/entities/index.js';
-import type { RunStatus } from '../persistence/entities/index.js';
+import {
+  Architecture,
+  ArchitectureFinding,
+  Artifact,
+  Evaluation,
+  Run,
+  RunStatusChange,
+} from '../persistence/entities/index.js';
+import { Visibility, type RunStatus } from '../persistence/entities/index.js';
+
+/** A leaderboard that may have changed, and who may learn that it did. */
+export interface LeaderboardChange {
+  dataset: string;
+  norm: string;
+  epsilon: number;
+  /** Whether the evaluation belongs to a public experiment; when not, only `teamId` may hear of it. */
+  public: boolean;
+  teamId: string;
+}
 
 /** What a batch changed, so that subscriptions can be told after the commit. */
 export interface AppliedChanges {
@@ -17,8 +34,11 @@ export interface AppliedChanges {
   points: Map<string, { key: string; step: number; value: number | null }[]>;
   /** Experiment of every run above, so subscribers to an experiment can be told. */
   experimentOf: Map<string, string>;
-  /** Leaderboards that may have changed (an evaluation arrived): data set and threat model. */
-  leaderboards: Map<string, { dataset: string; norm: string; epsilon: number }>;
+  /**
+   * Leaderboards that may have changed (an evaluation arrived): data set and threat model, and who
+   * may see the change (the evaluation's experiment is public, or only its team may).
+   */
+  leaderboards: Map<string, LeaderboardChange>;
   /** Events about runs the database does not know; they are dropped. */
   unknownRuns: Set<string>;
   /**
@@ -80,6 +100,8 @@ export async function applyEvents(
     if (e.type === 'status') announced.set(e.runId, Math.max(announced.get(e.runId) ?? 0, e.attempt));
   }
   const points: { run: Run; key: string; step: number; value: number | null; time: Date }[] = [];
+  /** Findings recorded in this batch (not flushed yet, so not found by a query). */
+  const findings = new Set<string>();
 
   for (const event of ordered) {
     const run = runs.get(event.runId);
@@ -158,6 +180,7 @@ export async function applyEvents(
       }
       case 'genotype': {
         const architecture = await upsertArchitecture(em, event, run);
+        await recordFinding(em, architecture, run, time, findings);
         if (run.architecture?.hash !== architecture.hash) {
           run.architecture = architecture;
           changes.runs.add(run.id);
@@ -190,7 +213,12 @@ export async function applyEvents(
         };
         if (existing) em.assign(existing, fields);
         else em.persist(em.create(Evaluation, fields));
-        const board = { dataset: run.experiment.dataset, ...event.threatModel };
+        const board: LeaderboardChange = {
+          dataset: run.experiment.dataset,
+          ...event.threatModel,
+          public: run.experiment.visibility === Visibility.PUBLIC,
+          teamId: run.experiment.team.id,
+        };
         changes.leaderboards.set(JSON.stringify(board), board);
         break;
       }
@@ -257,6 +285,21 @@ async function upsertArchitecture(
   });
   em.persist(architecture);
   return architecture;
+}
+
+/** Notes that `run` reported `architecture` (the first time it did), for the viewers of that run. */
+async function recordFinding(
+  em: EntityManager,
+  architecture: Architecture,
+  run: Run,
+  time: Date,
+  recorded: Set<string>,
+): Promise<void> {
+  const key = `${architecture.hash}\u0000${run.id}`;
+  if (recorded.has(key)) return;
+  recorded.add(key);
+  if (await em.findOne(ArchitectureFinding, { architecture: { hash: architecture.hash }, run: run.id })) return;
+  em.persist(em.create(ArchitectureFinding, { architecture, run, foundAt: time }));
 }
 
 function settingsOf(attack: {

@@ -1,6 +1,6 @@
 import type { Subscription } from 'nats';
 import { downsample } from '../domain/downsample.js';
-import type { AppliedChanges } from '../ingest/apply-events.js';
+import type { AppliedChanges, LeaderboardChange } from '../ingest/apply-events.js';
 import type { NatsLink } from '../nats-link.js';
 
 /**
@@ -23,7 +23,7 @@ export type LiveUpdate =
       experimentId: string;
       points: { key: string; step: number; value: number | null }[];
     }
-  | { type: 'leaderboard'; dataset: string; norm: string; epsilon: number };
+  | ({ type: 'leaderboard' } & LeaderboardChange);
 
 /** The live updates a committed ingestion batch implies. */
 export function updatesOf(changes: AppliedChanges): LiveUpdate[] {
@@ -55,7 +55,14 @@ function decodeUpdates(bytes: Uint8Array): LiveUpdate[] {
     const update = u as Record<string, unknown>;
     if (update.type === 'run') return typeof update.runId === 'string' && typeof update.experimentId === 'string';
     if (update.type === 'metrics') return typeof update.runId === 'string' && Array.isArray(update.points);
-    if (update.type === 'leaderboard') return typeof update.dataset === 'string' && typeof update.epsilon === 'number';
+    if (update.type === 'leaderboard') {
+      return (
+        typeof update.dataset === 'string' &&
+        typeof update.epsilon === 'number' &&
+        typeof update.public === 'boolean' &&
+        typeof update.teamId === 'string'
+      );
+    }
     return false;
   });
 }
@@ -148,4 +155,12 @@ export class LiveUpdates {
     this.#subscription?.unsubscribe();
     for (const listener of [...this.#listeners]) this.#listeners.delete(listener);
   }
+}
+
+/**
+ * Whether a subscriber of team `teamId` (undefined: anonymous) may hear that a leaderboard changed:
+ * the moment a private evaluation is stored is private too, so its team alone is told.
+ */
+export function mayHear(update: LeaderboardChange, teamId: string | undefined): boolean {
+  return update.public || update.teamId === teamId;
 }

@@ -5,7 +5,8 @@ import type { Viewer } from '../auth/authenticate.js';
 import { combineSuites } from '../domain/attack-suite.js';
 import { rankLeaderboard } from '../domain/leaderboard.js';
 import { paretoFront } from '../domain/pareto.js';
-import { Architecture, Evaluation, type Run } from '../persistence/entities/index.js';
+import { Architecture, Evaluation, Run } from '../persistence/entities/index.js';
+import { teamRunId } from '../ids.js';
 import { checkInt, checkThreatModel } from '../validation.js';
 import { allOf, selectRows, sql, trusted } from './sql.js';
 import { readableArchitectures } from './readable.js';
@@ -53,8 +54,17 @@ export async function listEvaluations(
   options: { runId?: string | null; architecture?: string | null; dataset?: string | null; first?: number | null },
 ): Promise<Evaluation[]> {
   const where: FilterQuery<Evaluation> = { run: { experiment: readableExperiments(viewer) } };
-  if (options.runId != null)
-    Object.assign(where, { run: { id: options.runId, experiment: readableExperiments(viewer) } });
+  if (options.runId != null) {
+    // A team may name its runs by the ids it chose; those come first, as for run(id:).
+    const own = viewer ? teamRunId(viewer.teamId, options.runId) : undefined;
+    const candidates = await em.find(
+      Run,
+      { id: own ? { $in: [own, options.runId] } : options.runId, experiment: readableExperiments(viewer) },
+      { fields: ['id'] },
+    );
+    const id = (candidates.find((r) => r.id === own) ?? candidates[0])?.id ?? options.runId;
+    Object.assign(where, { run: { id, experiment: readableExperiments(viewer) } });
+  }
   if (options.architecture != null) Object.assign(where, { architecture: options.architecture });
   if (options.dataset != null) Object.assign(where, { dataset: options.dataset });
   return em.find(Evaluation, where, {

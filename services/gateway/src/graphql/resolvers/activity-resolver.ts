@@ -61,11 +61,11 @@ export class ActivityResolver {
   @Subscription(() => RunActivity, {
     description: "The run's log lines and architecture-weight snapshots: every one sent so far, then each new one.",
     subscribe: async ({ args, context }: SubscribeResolverData<unknown, { runId: string }, GatewayContext>) => {
-      await readableRun(context.em, context.viewer, args.runId);
+      const run = await readableRun(context.em, context.viewer, args.runId);
       const nc = context.nats.connection;
       if (!nc)
         throw new LrnasError(ErrorCode.UNAVAILABLE, 'NATS is not reachable; logs and snapshots are read from it');
-      return replayActivity(nc, args.runId);
+      return replayActivity(nc, run.id);
     },
   })
   runActivity(

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Float, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { ContractError } from '@lrnas/schema';
-import type { LiveUpdate } from '../../live/updates.js';
+import { mayHear, type LiveUpdate } from '../../live/updates.js';
 import { readableExperiment, readableRun } from '../../queries/readable.js';
 import { leaderboard } from '../../queries/results.js';
 import { checkMetricKey, checkThreatModel } from '../../validation.js';
@@ -32,10 +32,11 @@ export class SubscriptionResolver {
       if ((args.runId == null) === (args.experimentId == null)) {
         throw new ContractError('runId', 'give exactly one of runId and experimentId');
       }
-      if (args.runId != null) await readableRun(context.em, context.viewer, args.runId);
-      else await readableExperiment(context.em, context.viewer, args.experimentId!);
+      // The run's id, whichever id the caller named it by (its team's own or the run id).
+      const runId = args.runId != null ? (await readableRun(context.em, context.viewer, args.runId)).id : undefined;
+      if (runId === undefined) await readableExperiment(context.em, context.viewer, args.experimentId!);
       return context.live.listen((u) =>
-        u.type === 'run' && (args.runId != null ? u.runId === args.runId : u.experimentId === args.experimentId)
+        u.type === 'run' && (runId !== undefined ? u.runId === runId : u.experimentId === args.experimentId)
           ? u
           : undefined,
       );
@@ -55,10 +56,10 @@ export class SubscriptionResolver {
   @Subscription(() => MetricsAdded, {
     description: 'New metric points of a run, batched as they are stored.',
     subscribe: async ({ args, context }: Data<{ runId: string; keys?: string[] | null }>) => {
-      await readableRun(context.em, context.viewer, args.runId);
+      const { id: runId } = await readableRun(context.em, context.viewer, args.runId);
       const keys = args.keys?.length ? new Set(args.keys.map((k, i) => checkMetricKey(`keys[${i}]`, k))) : undefined;
       return context.live.listen((u) => {
-        if (u.type !== 'metrics' || u.runId !== args.runId) return undefined;
+        if (u.type !== 'metrics' || u.runId !== runId) return undefined;
         const points = keys ? u.points.filter((p) => keys.has(p.key)) : u.points;
         return points.length > 0 ? { ...u, points } : undefined;
       });
@@ -82,6 +83,7 @@ export class SubscriptionResolver {
       const threat = checkThreatModel('threatModel', args.threatModel);
       return context.live.listen((u) =>
         u.type === 'leaderboard' &&
+        mayHear(u, context.viewer?.teamId) &&
         u.dataset === args.dataset &&
         u.norm === threat.norm &&
         Math.abs(u.epsilon - threat.epsilon) < 1e-6

@@ -5,6 +5,7 @@ import { isStalled } from '../../domain/stall.js';
 import { stageTimeline } from '../../domain/stages.js';
 import * as rows from '../../persistence/entities/index.js';
 import { metricKeys } from '../../queries/metrics.js';
+import { firstReadableFinding } from '../../queries/readable.js';
 import { listRuns } from '../../queries/run-list.js';
 import type { GatewayContext } from '../context.js';
 import { TouchesStorage } from '../limits.js';
@@ -147,10 +148,26 @@ export class EvaluationFields {
 @Resolver(() => Architecture)
 export class ArchitectureFields {
   @TouchesStorage()
-  @FieldResolver(() => Run, { nullable: true, description: 'The run that first reported it, if you may read it.' })
-  originRun(@Root() architecture: rows.Architecture, @Ctx() { em, viewer }: GatewayContext) {
-    return architecture.originRun
-      ? em.findOne(rows.Run, { id: architecture.originRun.id, experiment: readableExperiments(viewer) })
+  @FieldResolver(() => Run, {
+    nullable: true,
+    description: 'The first run you may read (your team’s, or a public one) that reported it; null when none did.',
+  })
+  async originRun(@Root() architecture: rows.Architecture, @Ctx() { em, viewer }: GatewayContext) {
+    return (await firstReadableFinding(em, viewer, architecture.hash))?.run ?? null;
+  }
+
+  @TouchesStorage()
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description:
+      'When a run you may read first reported it; null when none did. Another team’s private finding is not shown.',
+  })
+  async createdAt(@Root() architecture: rows.Architecture, @Ctx() { em, viewer }: GatewayContext) {
+    const finding = await firstReadableFinding(em, viewer, architecture.hash);
+    if (finding) return finding.foundAt;
+    // No run reported it (the origin's experiment was deleted): its first sighting is no one's.
+    return (await em.count(rows.ArchitectureFinding, { architecture: { hash: architecture.hash } })) === 0
+      ? architecture.createdAt
       : null;
   }
 }

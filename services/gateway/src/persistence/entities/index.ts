@@ -1,5 +1,6 @@
 /** The gateway's entities (architecture.md, "Domain model"). */
 import { Architecture } from './architecture.js';
+import { ArchitectureFinding } from './architecture-finding.js';
 import { Artifact } from './artifact.js';
 import { Evaluation } from './evaluation.js';
 import { Experiment } from './experiment.js';
@@ -7,7 +8,18 @@ import { MetricPoint } from './metric-point.js';
 import { Run, RunStatusChange } from './run.js';
 import { ApiKey, Team } from './team.js';
 
-export { Architecture, Artifact, Evaluation, Experiment, MetricPoint, Run, RunStatusChange, ApiKey, Team };
+export {
+  Architecture,
+  ArchitectureFinding,
+  Artifact,
+  Evaluation,
+  Experiment,
+  MetricPoint,
+  Run,
+  RunStatusChange,
+  ApiKey,
+  Team,
+};
 export { Visibility } from './experiment.js';
 export { RunKind, RunStatus } from './run.js';
 
@@ -19,6 +31,7 @@ export const ENTITIES = [
   RunStatusChange,
   MetricPoint,
   Architecture,
+  ArchitectureFinding,
   Evaluation,
   Artifact,
 ];

@@ -24,9 +24,16 @@ export class Run {
   /** Properties with defaults, optional when creating one. */
   [OptionalProps]?: 'createdAt' | 'status' | 'tags' | 'attempts' | 'lastAttempt' | 'lastSeq';
 
-  /** Also the job's Nats-Msg-Id and the token in its event subjects. */
+  /**
+   * Also the job's Nats-Msg-Id and the token in its event subjects: random, or derived from the
+   * team and the client's own id (`teamRunId`), so it is unique on the bus whatever teams choose.
+   */
   @PrimaryKey({ type: 'string', length: 64 })
   id!: string;
+
+  /** The id the client chose when starting it (`runId` of the start input), unique within its team. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  clientId?: string;
 
   @ManyToOne(() => Experiment, { deleteRule: 'cascade' })
   experiment!: Rel<Experiment>;
