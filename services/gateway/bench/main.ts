@@ -21,7 +21,7 @@ import { natsLogin } from '../../../infra/local/lib/test-nats.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { openDatabase } from '../src/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
-import { Experiment, MetricPoint, Run, RunKind } from '../src/persistence/entities/index.js';
+import { Experiment, MetricPoint, Run, RunKind, RunStatus } from '../src/persistence/entities/index.js';
 import { seedResults } from './seed.js';
 import { latencySummary, timeEach } from './stats.js';
 
@@ -60,6 +60,9 @@ async function drained(nc: NatsConnection): Promise<void> {
   }
 }
 
+/** A run whose first attempt has started, as after its worker's RUNNING: the gateway takes its events. */
+const RUNNING = { status: RunStatus.RUNNING, attempts: 1, lastAttempt: 1, lastSeq: 0, workerId: 'bench' } as const;
+
 /** 1. Ingestion: events waiting in the stream, then a gateway starts and stores them all. */
 async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
   const events = Math.round(400 * scale);
@@ -76,7 +79,7 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
     threatNorm: 'linf',
     threatEpsilon: 0.3,
   });
-  em.create(Run, { id: 'run-bench', experiment, kind: RunKind.SEARCH, config: {}, seed: 1 });
+  em.create(Run, { id: 'run-bench', experiment, kind: RunKind.SEARCH, config: {}, seed: 1, ...RUNNING });
   await em.flush();
   await db.close();
 
@@ -207,7 +210,7 @@ async function benchLiveLatency(nc: NatsConnection, natsUrl: string): Promise<vo
     threatNorm: 'linf',
     threatEpsilon: 0.3,
   });
-  em.create(Run, { id: 'run-live', experiment, kind: RunKind.SEARCH, config: {}, seed: 1 });
+  em.create(Run, { id: 'run-live', experiment, kind: RunKind.SEARCH, config: {}, seed: 1, ...RUNNING });
   await em.flush();
   const client = createClient({
     url: `${gateway.url.replace('http', 'ws')}/graphql`,
