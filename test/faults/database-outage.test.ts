@@ -15,9 +15,9 @@ after(() => platform?.stop());
 
 test('PostgreSQL stopped and restarted mid-run: ingestion pauses and resumes, nothing lost', async (t) => {
   const runId = 'db-outage';
-  const watch = watchRunEvents(platform.nc, runId);
+  const busId = await platform.startPipeline(runId, { seed: 41, trainLimit: 96, searchEpochs: 4, trainEpochs: 2 });
+  const watch = watchRunEvents(platform.nc, busId);
   try {
-    await platform.startPipeline(runId, { seed: 41, trainLimit: 96, searchEpochs: 4, trainEpochs: 2 });
     const deadline = Date.now() + 180_000;
     while ((await platform.run(runId)).metricKeys.length === 0) {
       if (Date.now() > deadline) throw new Error(`no metric stored\n${platform.tails()}`);

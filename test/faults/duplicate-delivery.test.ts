@@ -14,11 +14,11 @@ after(() => platform?.stop());
 
 test('AckWait expires while the first worker still lives: one result, consistent events', async (t) => {
   const runId = 'two-workers';
-  const watch = watchRunEvents(platform.nc, runId);
+  const busId = await platform.startPipeline(runId, { seed: 31, trainLimit: 96, searchEpochs: 3, trainEpochs: 1 });
+  const watch = watchRunEvents(platform.nc, busId);
   const first = platform.startWorker('w-frozen');
   let second: ReturnType<Platform['startWorker']> | undefined;
   try {
-    await platform.startPipeline(runId, { seed: 31, trainLimit: 96, searchEpochs: 3, trainEpochs: 1 });
     await watch.until(
       (events) => events.some((e) => e.type === 'metric' && e.points.some((p) => p.key === 'search/loss')),
       180_000,

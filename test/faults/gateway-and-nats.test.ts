@@ -40,9 +40,8 @@ async function checkOutcome(t: TestContext, runId: string, fault: string, recove
 
 test('gateway SIGKILL mid-ingestion, events keep arriving, then a restart: nothing lost or doubled', async (t) => {
   const runId = 'gateway-kill';
-  const watch = watchRunEvents(platform.nc, runId);
+  const watch = watchRunEvents(platform.nc, await platform.startPipeline(runId, size));
   try {
-    await platform.startPipeline(runId, size);
     await ingesting(runId);
     await platform.gateway.kill('SIGKILL');
     const eventsAtKill = watch.events.length;

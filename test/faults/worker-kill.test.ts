@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import type { RunEvent } from '@lrnas/schema';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { watchRunEvents } from '../../services/worker/test/support/run-events.js';
+import { watchRunEvents, type RunEventWatch } from '../../services/worker/test/support/run-events.js';
 import { Platform, publishedPoints, stepsOf, type ServiceProcess } from './support/platform.js';
 
 let platform: Platform;
@@ -30,7 +30,7 @@ async function killAndRecover(
   moment: { whenEvent?: (events: RunEvent[]) => boolean; arm?: (kill: () => void) => () => void },
   evaluate?: Record<string, unknown>,
 ): Promise<void> {
-  const watch = watchRunEvents(platform.nc, runId);
+  let watch: RunEventWatch | undefined;
   const doomed: ServiceProcess = platform.startWorker(`w${++workerCount}`);
   let heir: ServiceProcess | undefined;
   let killedAt = 0;
@@ -41,7 +41,9 @@ async function killAndRecover(
   };
   const disarm = moment.arm?.(kill);
   try {
-    await platform.startPipeline(runId, { seed: 7 + workerCount, trainLimit: 48, searchEpochs: 2 }, evaluate);
+    const size = { seed: 7 + workerCount, trainLimit: 48, searchEpochs: 2 };
+    const busId = await platform.startPipeline(runId, size, evaluate);
+    watch = watchRunEvents(platform.nc, busId);
     await watch.until(
       (events) => {
         if (!killedAt && moment.whenEvent?.(events)) kill();
@@ -68,12 +70,12 @@ async function killAndRecover(
     assert.equal(run!.evaluations.length, 1, 'one evaluation');
     assert.equal(account.lost, 0, 'no metric point lost');
     assert.equal(account.duplicated, 0, 'no metric point stored twice');
-    const published = publishedPoints(await platform.streamEvents(runId));
+    const published = publishedPoints(await platform.streamEvents(busId));
     assert.deepEqual(stepsOf(published, 'search/loss'), range(4), 'every search step was produced');
     assert.deepEqual(stepsOf(published, 'train/loss'), range(4), 'every training step was produced');
   } finally {
     disarm?.();
-    watch.stop();
+    watch?.stop();
     doomed.child.kill('SIGKILL');
     await heir?.kill('SIGTERM');
   }

@@ -198,22 +198,30 @@ export class Platform {
     return ok(await gql<T>(this.url, query, variables, KEY));
   }
 
-  /** Starts a tiny pipeline through the API; `evaluate` replaces its evaluation settings. */
-  async startPipeline(runId: string, size: TinyPipelineSize = {}, evaluate?: Record<string, unknown>): Promise<void> {
+  /**
+   * Starts a tiny pipeline through the API with the client-chosen `runId`; `evaluate` replaces its
+   * evaluation settings. Returns the run's id on the bus (its event subjects' token), which the
+   * gateway derives from the team and `runId`.
+   */
+  async startPipeline(runId: string, size: TinyPipelineSize = {}, evaluate?: Record<string, unknown>): Promise<string> {
     const job = tinyPipelineJob(runId, size);
-    await this.query(`mutation($input: StartPipelineInput!) { startPipeline(input: $input) { id } }`, {
-      input: {
-        experimentId: this.experimentId,
-        runId,
-        seed: job.seed,
-        trainLimit: job.dataset.trainLimit,
-        testLimit: evaluate ? 96 : job.dataset.testLimit,
-        search: job.search,
-        selection: job.selection,
-        train: job.train,
-        evaluate: evaluate ?? job.evaluate,
+    const { startPipeline } = await this.query<{ startPipeline: { id: string } }>(
+      `mutation($input: StartPipelineInput!) { startPipeline(input: $input) { id } }`,
+      {
+        input: {
+          experimentId: this.experimentId,
+          runId,
+          seed: job.seed,
+          trainLimit: job.dataset.trainLimit,
+          testLimit: evaluate ? 96 : job.dataset.testLimit,
+          search: job.search,
+          selection: job.selection,
+          train: job.train,
+          evaluate: evaluate ?? job.evaluate,
+        },
       },
-    });
+    );
+    return startPipeline.id;
   }
 
   async run(runId: string): Promise<RunView> {
@@ -237,9 +245,9 @@ export class Platform {
     }
   }
 
-  /** Everything the run's attempts stored in the events stream, in stream order. */
-  async streamEvents(runId: string): Promise<RunEvent[]> {
-    return readRunHistory(this.nc.jetstream(), runId);
+  /** Everything the attempts of the run with bus id `busId` stored in the events stream, in stream order. */
+  async streamEvents(busId: string): Promise<RunEvent[]> {
+    return readRunHistory(this.nc.jetstream(), busId);
   }
 
   /**
@@ -248,8 +256,8 @@ export class Platform {
    * duplicated = stored points beyond one per (key, step).
    */
   async account(runId: string): Promise<Accounting> {
-    const published = publishedPoints(await this.streamEvents(runId));
     const run = await this.run(runId);
+    const published = publishedPoints(await this.streamEvents(run.id));
     const { metricSeries } = await this.query<{
       metricSeries: { key: string; totalPoints: number; points: { step: number }[] }[];
     }>(
