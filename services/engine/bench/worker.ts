@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     result.imagesPerSecond = config.batch / (timing.medianMs / 1000);
     result.details = workload.details();
     result.heapBytes = wasmHeapBytes();
+    result.parameters = workload.parameters;
     workload.dispose();
     result.leakedTensors = tf.memory().numTensors - before;
     if (profiler) {
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
       profiler.stop();
     }
   }
+  // maxRSS is in KiB.
+  result.peakRssBytes = process.resourceUsage().maxRSS * 1024;
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
 }
 
