@@ -14,7 +14,14 @@ import { wasmReduceKernels } from './wasm-reduce.js';
 
 export { channelAffine } from './channel-affine.js';
 export { depthwiseConv2d } from './depthwise.js';
-export { addSameShape, batchNormTraining, concatParts, type BatchNormTrainingResult } from './fused.js';
+export {
+  addSameShape,
+  batchNormTraining,
+  concatParts,
+  setBatchStatisticsReducer,
+  type BatchNormTrainingResult,
+  type ChannelReducer,
+} from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
