@@ -137,6 +137,8 @@ async function main(): Promise<void> {
       `${options.threads} thread(s)${pytorch ? `, PyTorch ${pytorch.torch} (${pytorch.python})` : ''}; ` +
       `${options.rounds} round(s)${options.compare ? `; before = ${options.compare} (${variants[0]?.commit.slice(0, 9)})` : ''}\n`,
   );
+  // Other processes on the machine slow both sides, PyTorch's OpenMP threads the most: the load is printed.
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const measurements: Measurement[] = [];
   const kernelReports: Array<{
     id: string;
@@ -200,6 +202,10 @@ async function main(): Promise<void> {
   }
   for (const v of variants) lines.push(`  ${v.variant === 'baseline' ? 'before' : 'engine'}: ${v.commit}`);
   lines.push(`  threads: ${options.threads} (engine threads; PyTorch torch.set_num_threads)`);
+  lines.push(
+    `  machine load (1-minute average): ${loadAtStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at ` +
+      `the end, on ${os.cpus().length} cores`,
+  );
   if (pytorch) {
     lines.push(
       `  reference: PyTorch ${pytorch.torch} CPU (${pytorch.python} bench/pytorch/measure.py), measured right after ` +

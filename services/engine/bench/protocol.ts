@@ -28,6 +28,8 @@ export interface WorkerResult {
   kernels?: KernelTime[];
   /** Trainable parameters of the network measured (compared with the reference's). */
   parameters?: number;
+  /** Engine threads the measurement ran on (1: in the worker's own thread). */
+  threads?: number;
   /** Peak resident set size of the measuring process (its engine threads included). */
   peakRssBytes?: number;
 }

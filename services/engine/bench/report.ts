@@ -71,7 +71,7 @@ const ratioCell = (r: number | undefined): string => (r === undefined ? '-' : `$
 function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+    cells.map((c, i) => (i < 4 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -96,6 +96,7 @@ export function formatTable(measurements: Measurement[], rounds: number, compare
     'workload',
     'backend',
     'batch',
+    'threads',
     ...(compare ? [...roundHeads('before '), ...roundHeads('after ')] : roundHeads('')),
     ...(compare ? ['after/before'] : []),
     ...(reference ? ['PyTorch', 'ours/PyTorch'] : []),
@@ -116,6 +117,7 @@ export function formatTable(measurements: Measurement[], rounds: number, compare
       id,
       backend,
       String(config.batch),
+      String(Math.max(0, ...current.map((m) => m?.result?.threads ?? 0)) || '-'),
       ...(compare ? baseline.map(cell) : []),
       ...current.map(cell),
       ...(compare ? [ratioCell(pairedRatio(current.map(ips), baseline.map(ips)))] : []),
