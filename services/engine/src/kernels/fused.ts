@@ -1,4 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  currentBatchStatisticsReducer,
+  setBatchStatisticsReducer,
+  type ChannelReducer,
+} from './batch-norm-train.js';
 
 /*
  * Differentiable operations with hand-written gradients (tf.customGrad) for the hot paths of training. Each one
@@ -20,32 +27,7 @@ export interface BatchNormTrainingResult {
 
 const CHANNEL_AXES = [0, 1, 2];
 
-/** Sums per-channel vectors over every engine thread of a data-parallel step (see parallel/reducer.ts). */
-export interface ChannelReducer {
-  /** The element-wise sum of `values` over the threads, the same in every thread. */
-  allReduce(values: Float32Array): Float64Array;
-  /** Images of the whole batch per image of this thread's part (the thread's part is 1/share of the batch's values). */
-  batchPerLocal: number;
-}
-
-let batchReducer: ChannelReducer | undefined;
-
-/**
- * Makes training-mode batch norm use the statistics of the whole batch when it is split over engine threads:
- * every BN sums its per-channel moments (and in backprop its per-channel gradient sums) over the threads with
- * `reducer`. undefined (the default) uses this thread's batch alone. Set by an engine thread, for its lifetime.
- */
-export function setBatchStatisticsReducer(reducer: ChannelReducer | undefined): void {
-  batchReducer = reducer;
-}
-
-/** Per-channel sums of `t` over N, H, W, summed over every thread, as a tensor. */
-function reducedChannelSums(t: tf.Tensor, reducer: ChannelReducer): tf.Tensor1D {
-  const local = tf.sum(t, CHANNEL_AXES);
-  const summed = reducer.allReduce(local.dataSync() as Float32Array);
-  local.dispose();
-  return tf.tensor1d(Float32Array.from(summed));
-}
+export { setBatchStatisticsReducer, type ChannelReducer };
 
 /** 1 / sqrt(variance + eps) from correctly rounded operations, so every backend computes the same bits. */
 function reciprocalStd(variance: tf.Tensor1D, eps: number): tf.Tensor1D {
@@ -68,6 +50,10 @@ export function batchNormTraining(
   offset: tf.Tensor1D | undefined,
   eps: number,
 ): BatchNormTrainingResult {
+  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return batchNormTrainingKernel(x, scale, offset, eps);
+  // Statistics over engine threads are summed inside the kernel (batch-norm-train.ts), which the pool's backends have.
+  if (currentBatchStatisticsReducer())
+    throw new Error(`engine threads need the cpu or wasm backend, not ${tf.getBackend()}`);
   const [n, h, w] = x.shape;
   const count = n * h * w;
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } | undefined;
@@ -76,21 +62,14 @@ export function batchNormTraining(
     const input = args[0] as tf.Tensor4D;
     const gamma = scale ? (args[1] as tf.Tensor1D) : undefined;
     const beta = offset ? (args[scale ? 2 : 1] as tf.Tensor1D) : undefined;
-    const reducer = batchReducer;
-    // With threads: the batch's element count and sums over every thread's part (two-pass, as alone).
-    const total = reducer ? count * reducer.batchPerLocal : count;
-    const mean = reducer
-      ? (tf.div(reducedChannelSums(input, reducer), total) as tf.Tensor1D)
-      : (tf.mean(input, CHANNEL_AXES) as tf.Tensor1D);
+    const mean = tf.mean(input, CHANNEL_AXES) as tf.Tensor1D;
     const centered = tf.sub(input, mean);
-    const variance = reducer
-      ? (tf.div(reducedChannelSums(tf.square(centered), reducer), total) as tf.Tensor1D)
-      : (tf.mean(tf.square(centered), CHANNEL_AXES) as tf.Tensor1D);
+    const variance = tf.mean(tf.square(centered), CHANNEL_AXES) as tf.Tensor1D;
     const rstd = reciprocalStd(variance, eps);
     const normalized = tf.mul(centered, gamma ? tf.mul(gamma, rstd) : rstd);
     save(gamma ? [centered, rstd, gamma] : [centered, rstd]);
     // Kept so that they survive the custom op's scope; handed to the caller.
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance), count: total };
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
     return {
       value: beta ? tf.add(normalized, beta) : normalized,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -98,20 +77,8 @@ export function batchNormTraining(
         const dBeta = tf.sum(dy, CHANNEL_AXES);
         const dyCentered = tf.sum(tf.mul(dy, c), CHANNEL_AXES);
         const a = g ? tf.mul(g, r) : r;
-        // dx needs the sums over the whole batch; the parameter gradients stay this thread's share (the step
-        // sums them over the threads like every other gradient).
-        let [dBetaAll, dyCenteredAll] = [dBeta, dyCentered];
-        if (reducer) {
-          const channels = dBeta.size;
-          const both = new Float32Array(2 * channels);
-          both.set(dBeta.dataSync() as Float32Array);
-          both.set(dyCentered.dataSync() as Float32Array, channels);
-          const summed = Float32Array.from(reducer.allReduce(both));
-          dBetaAll = tf.tensor1d(summed.subarray(0, channels));
-          dyCenteredAll = tf.tensor1d(summed.subarray(channels));
-        }
-        const meanDy = tf.div(dBetaAll, total);
-        const k = tf.div(tf.mul(tf.mul(r, r), dyCenteredAll), total);
+        const meanDy = tf.div(dBeta, count);
+        const k = tf.div(tf.mul(tf.mul(r, r), dyCentered), count);
         const dx = tf.mul(tf.sub(tf.sub(dy, meanDy), tf.mul(c, k)), a);
         return [dx, ...(g ? [tf.mul(dyCentered, r)] : []), ...(beta ? [dBeta] : [])];
       },
@@ -120,6 +87,60 @@ export function batchNormTraining(
   const y = op(x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])) as tf.Tensor4D;
   if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
   return { y, mean: stats.mean, variance: stats.variance, count: stats.count };
+}
+
+/** batchNormTraining on the engine's two kernels (batch-norm-train.ts): one kernel forward, one backward. */
+function batchNormTrainingKernel(
+  x: tf.Tensor4D,
+  scale: tf.Tensor1D | undefined,
+  offset: tf.Tensor1D | undefined,
+  eps: number,
+): BatchNormTrainingResult {
+  const reducer = currentBatchStatisticsReducer();
+  const [n, h, w] = x.shape;
+  const count = n * h * w * (reducer?.batchPerLocal ?? 1);
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const inputs: tf.NamedTensorMap = { x: args[0] as tf.Tensor };
+    if (scale) inputs.scale = args[1] as tf.Tensor;
+    if (offset) inputs.offset = args[scale ? 2 : 1] as tf.Tensor;
+    const [y, centered, rstd, mean, variance] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN, inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save(
+      scale
+        ? [centered as tf.Tensor, rstd as tf.Tensor, inputs.scale as tf.Tensor]
+        : [centered as tf.Tensor, rstd as tf.Tensor],
+    );
+    stats = { mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) };
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [c, r, g] = saved;
+        const gradInputs: tf.NamedTensorMap = { dy, centered: c as tf.Tensor, rstd: r as tf.Tensor };
+        if (g) gradInputs.scale = g;
+        // The backward pass reduces over the same threads as the forward pass did.
+        const outer = currentBatchStatisticsReducer();
+        setBatchStatisticsReducer(reducer);
+        let grads: tf.Tensor[];
+        try {
+          grads = tf
+            .engine()
+            .runKernel(BATCH_NORM_TRAIN_GRAD, gradInputs, { count } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        } finally {
+          setBatchStatisticsReducer(outer);
+        }
+        const [dx, dScale, dOffset] = grads as [tf.Tensor, tf.Tensor, tf.Tensor];
+        if (!g) dScale.dispose();
+        if (!offset) dOffset.dispose();
+        return [dx, ...(g ? [dScale] : []), ...(offset ? [dOffset] : [])];
+      },
+    };
+  });
+  const y = op(x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])) as tf.Tensor4D;
+  if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
+  return { y, mean: stats.mean, variance: stats.variance, count };
 }
 
 /**
