@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseGenotype } from '@lrnas/schema';
 import { Rng } from '../random.js';
 import { initialMomentum } from '../search/alpha-update.js';
+import { estimateContributions, type ContributionEstimate } from '../search/contribution.js';
 import { mixingWeights } from '../search/mixing.js';
 import { EnginePool, resolveThreadCount, splitBatch, type HostBatch } from './pool.js';
 import type { ModelSpec } from './protocol.js';
@@ -163,5 +164,54 @@ describe('inference over threads', () => {
     const batch = batchOf(2, 8, 3, 4);
     await assert.rejects(three.logits({ ...batch, y: new Int32Array(3) }), /y.*3 labels for a batch of 2/);
     await assert.rejects(three.trainStep(batch, SGD, 0.1), /batch.*of 2 images cannot train on 3 threads/);
+  });
+});
+
+describe('contribution estimation over threads', () => {
+  // Architecture weights of the start of a search: 1e-3 * N(0, 1), the shape of the initial momentum.
+  const alphas = initialMomentum(new Rng(11));
+  const batch = batchOf(8, 8, 1, 12);
+
+  /** A supernet trained a little on `batch`, so that removing players changes its predictions. */
+  async function trainedState(): Promise<Record<string, Float32Array>> {
+    const pool = await EnginePool.start({ threads: 1, model: SUPERNET, backend: 'wasm' });
+    try {
+      for (let s = 0; s < 12; s++) await pool.trainStep(batch, SGD, 0.1, mixingWeights(alphas));
+      return await pool.state();
+    } finally {
+      await pool.close();
+    }
+  }
+
+  /** One estimate (reference mode: whole walks) on a pool of `threads`, each request's prefixes split over them. */
+  async function estimate(
+    state: Record<string, Float32Array>,
+    threads: number,
+    concurrency: number,
+  ): Promise<ContributionEstimate> {
+    const pool = await EnginePool.start({ threads, model: SUPERNET, backend: 'wasm' });
+    try {
+      await pool.setState(state);
+      const adversarial = await pool.fgsm(alphas, batch, 0.1, null, 'batch');
+      return await estimateContributions(
+        async () => pool.scorer(alphas, batch, adversarial, { maxGroups: 8, statistics: 'batch' }),
+        { mode: 'reference', permutations: 2, rng: new Rng(13), chunk: 8 * threads, concurrency },
+      );
+    } finally {
+      await pool.close();
+    }
+  }
+
+  test('gives exactly the estimate of one thread', async () => {
+    const state = await trainedState();
+    const one = await estimate(state, 1, 1);
+    const two = await estimate(state, 2, 2);
+    assert.ok(
+      one.clean.some((v) => v !== 0),
+      `removals changed some accuracies (clean drops ${[...new Set(one.clean)].join(', ')})`,
+    );
+    assert.deepEqual(two.values, one.values);
+    assert.deepEqual(two.clean, one.clean);
+    assert.deepEqual(two.adversarial, one.adversarial);
   });
 });

@@ -8,7 +8,10 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ContractError } from '@lrnas/schema';
+import type { AccuracyPair, PermutationScorer } from '../search/contribution.js';
 import type { MixingWeights } from '../search/mixing.js';
+import type { BnStatistics } from '../search/scorer.js';
+import type { EdgeMatrices } from '../search/space.js';
 import type { ModelSpec, Request, Response, SgdSpec, Shard, ThreadInit } from './protocol.js';
 import { createReducerMemory } from './reducer.js';
 
@@ -70,6 +73,13 @@ function startThread(init: ThreadInit): Worker {
     `.then((tsx) => { tsx.register(${tsconfig ? JSON.stringify({ tsconfig }) : ''}); ` +
     `return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData: init });
+}
+
+/** How a pool's scorers measure masks (search/scorer.ts's options). */
+export interface PoolScorerOptions {
+  /** Masks per batched pass in each thread. */
+  maxGroups: number;
+  statistics: BnStatistics;
 }
 
 type Thread = { worker: Worker; pending: Array<(r: Response) => void>; exited: Error | undefined };
@@ -153,7 +163,7 @@ export class EnginePool {
   }
 
   /** The parts of a batch for each thread (threads beyond the batch size get none). */
-  #shards(batch: HostBatch): Array<Shard | undefined> {
+  #shards(batch: HostBatch, parts = this.size): Array<Shard | undefined> {
     const [n, h, w, c] = batch.shape;
     if (batch.x.length !== n * h * w * c) {
       throw new ContractError(
@@ -163,7 +173,7 @@ export class EnginePool {
     }
     if (batch.y.length !== n) throw new ContractError('y', `has ${batch.y.length} labels for a batch of ${n}`);
     const pixels = h * w * c;
-    return splitBatch(n, this.size).map(([start, end]) =>
+    return splitBatch(n, parts).map(([start, end]) =>
       end > start
         ? {
             x: batch.x.slice(start * pixels, end * pixels),
@@ -230,6 +240,56 @@ export class EnginePool {
       loss += r.loss;
     }
     return { loss, grad };
+  }
+
+  /**
+   * FGSM examples of `batch` against the full supernet of `alphas` (made on one thread: the batch statistics of
+   * its BNs are those of each part of `part` images, null for the whole batch, as in the search).
+   */
+  async fgsm(
+    alphas: EdgeMatrices,
+    batch: HostBatch,
+    epsilon: number,
+    part: number | null,
+    statistics: BnStatistics,
+  ): Promise<Float32Array> {
+    const shard = this.#shards(batch, 1)[0] as Shard;
+    const r = EnginePool.#unwrap(await this.#send(0, { op: 'fgsm', shard, alphas, epsilon, part, statistics }), 'fgsm');
+    return (r as { adversarial: Float32Array }).adversarial;
+  }
+
+  #scorerKeys = 0;
+
+  /**
+   * A scorer of one permutation's batch whose prefix requests are split over the threads: each thread measures a
+   * contiguous share of every request's prefixes with its own scorer on its replica (each prefix is measured on
+   * its own mask, so the accuracies are those of one thread; tested). Make requests of maxGroups x threads prefixes.
+   */
+  async scorer(
+    alphas: EdgeMatrices,
+    batch: HostBatch,
+    adversarial: Float32Array,
+    options: PoolScorerOptions,
+  ): Promise<PermutationScorer> {
+    if (adversarial.length !== batch.x.length) {
+      throw new ContractError('adversarial', `has ${adversarial.length} values, expected ${batch.x.length}`);
+    }
+    const key = this.#scorerKeys++;
+    const shard = this.#shards(batch, 1)[0] as Shard;
+    await this.#all(() => ({ op: 'scorerOpen', key, alphas, shard, adversarial, ...options }));
+    return {
+      prefixes: async (order, from, count) => {
+        const ranges = splitBatch(count, this.size);
+        const answers = await this.#all((rank) => {
+          const [start, end] = ranges[rank] as [number, number];
+          return end > start
+            ? { op: 'scorerPrefixes', key, order: [...order], from: from + start, count: end - start }
+            : undefined;
+        });
+        return answers.flatMap((r) => ('pairs' in r ? r.pairs : ([] as AccuracyPair[])));
+      },
+      dispose: () => void this.#all(() => ({ op: 'scorerClose', key })).catch(() => undefined),
+    };
   }
 
   /** Parameters and buffers by name (from thread 0: every replica holds the same values). */

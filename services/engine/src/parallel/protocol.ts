@@ -4,7 +4,10 @@
  */
 import type { Genotype } from '@lrnas/schema';
 import type { EvalNetworkOptions } from '../nn/network.js';
+import type { AccuracyPair } from '../search/contribution.js';
 import type { MixingWeights } from '../search/mixing.js';
+import type { BnStatistics } from '../search/scorer.js';
+import type { EdgeMatrices } from '../search/space.js';
 import type { SupernetOptions } from '../search/supernet.js';
 import type { ReducerMemory } from './reducer.js';
 
@@ -53,7 +56,22 @@ export type Request =
   /** Logits in inference mode. */
   | { op: 'logits'; shard: Shard; weights?: MixingWeights }
   /** Cross-entropy (this part's share of the batch's mean) and its gradient with respect to the input, inference mode. */
-  | { op: 'inputGradient'; shard: Shard; batch: number; weights?: MixingWeights };
+  | { op: 'inputGradient'; shard: Shard; batch: number; weights?: MixingWeights }
+  /** FGSM examples against the full supernet of `alphas`, in parts of `part` images (null: whole), as the search makes them. */
+  | { op: 'fgsm'; shard: Shard; alphas: EdgeMatrices; epsilon: number; part: number | null; statistics: BnStatistics }
+  /** Opens a contribution scorer (search/scorer.ts) of one permutation's batch on this thread's replica. */
+  | {
+      op: 'scorerOpen';
+      key: number;
+      alphas: EdgeMatrices;
+      shard: Shard;
+      adversarial: Float32Array;
+      maxGroups: number;
+      statistics: BnStatistics;
+    }
+  /** Accuracies with the first t players of `order` removed, t = from .. from+count-1. */
+  | { op: 'scorerPrefixes'; key: number; order: number[]; from: number; count: number }
+  | { op: 'scorerClose'; key: number };
 
 export type Response =
   | { ok: true; parameters: number; names: string[] }
@@ -61,5 +79,7 @@ export type Response =
   | { ok: true; loss: number }
   | { ok: true; logits: Float32Array; classes: number }
   | { ok: true; loss: number; grad: Float32Array }
+  | { ok: true; adversarial: Float32Array }
+  | { ok: true; pairs: AccuracyPair[] }
   | { ok: true; done: true }
   | { ok: false; error: string };

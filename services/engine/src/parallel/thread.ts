@@ -11,16 +11,18 @@ import { initBackend } from '../backend.js';
 import { setBatchStatisticsReducer } from '../kernels/index.js';
 import { EvalNetwork } from '../nn/network.js';
 import type { Module } from '../nn/module.js';
+import { fgsmInParts } from '../search/fgsm-parts.js';
+import { mixingWeights, type MixingWeights } from '../search/mixing.js';
+import { scoringContext, SupernetScorer } from '../search/scorer.js';
 import { Supernet } from '../search/supernet.js';
-import type { MixingWeights } from '../search/mixing.js';
 import { crossEntropy } from '../train/losses.js';
 import { Sgd, clipGradNorm } from '../train/optimizer.js';
 import type { Request, Response, Shard, SgdSpec, ThreadInit } from './protocol.js';
 import { Reducer } from './reducer.js';
 
 const init = workerData as ThreadInit;
+if (!parentPort) throw new Error('parallel/thread.ts runs only as a worker thread');
 const port = parentPort;
-if (!port) throw new Error('parallel/thread.ts runs only as a worker thread');
 
 await initBackend(init.backend);
 const statsReducer = new Reducer(init.reducer, init.rank);
@@ -45,6 +47,13 @@ const net: Module & { forward: unknown } =
 const params = net.namedParameters();
 let gradientReducer: Reducer | undefined;
 let optimizer: { sgd: Sgd; spec: SgdSpec } | undefined;
+/** Open contribution scorers by key (one per permutation this thread helps walk). */
+const scorers = new Map<number, SupernetScorer>();
+
+function supernetOnly(): Supernet {
+  if (!(net instanceof Supernet)) throw new Error('contribution estimation needs a supernet pool');
+  return net;
+}
 
 /** Logits of the replica for `x`; the supernet needs mixing weights. */
 function logitsOf(x: tf.Tensor4D, training: boolean, weights: MixingWeights | undefined): tf.Tensor2D {
@@ -89,7 +98,7 @@ function summedGradients(grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
   );
 }
 
-function handle(request: Request): Response {
+async function handle(request: Request): Promise<Response> {
   switch (request.op) {
     case 'gradientMemory':
       gradientReducer = new Reducer(request.memory, init.rank);
@@ -149,18 +158,67 @@ function handle(request: Request): Response {
       tf.dispose([x, y, logits, loss, grad]);
       return out;
     }
+    case 'fgsm': {
+      const supernet = supernetOnly();
+      const [x, y] = inputs(request.shard);
+      const weights = mixingWeights(request.alphas);
+      const ctx = scoringContext(request.statistics, 1);
+      const adversarial = fgsmInParts(
+        (input) => supernet.forward(input, weights, ctx),
+        x,
+        y,
+        request.epsilon,
+        request.part,
+      );
+      const out = { ok: true as const, adversarial: adversarial.dataSync() as Float32Array };
+      tf.dispose([x, y, adversarial]);
+      return out;
+    }
+    case 'scorerOpen': {
+      const supernet = supernetOnly();
+      if (scorers.has(request.key)) throw new Error(`scorer ${request.key} is already open`);
+      const [x, y] = inputs(request.shard);
+      const adversarial = tf.tensor4d(request.adversarial, request.shard.shape);
+      scorers.set(
+        request.key,
+        new SupernetScorer(
+          supernet,
+          request.alphas,
+          { x, adversarial, y },
+          { maxGroups: request.maxGroups, statistics: request.statistics },
+        ),
+      );
+      // The scorer keeps its own copies (images and labels concatenated).
+      tf.dispose([x, y, adversarial]);
+      return { ok: true, done: true };
+    }
+    case 'scorerPrefixes': {
+      const scorer = scorers.get(request.key);
+      if (!scorer) throw new Error(`no open scorer ${request.key}`);
+      return { ok: true, pairs: await scorer.prefixes(request.order, request.from, request.count) };
+    }
+    case 'scorerClose':
+      scorers.get(request.key)?.dispose();
+      scorers.delete(request.key);
+      return { ok: true, done: true };
   }
 }
 
+// Requests are answered one at a time, in order (a scorer's passes yield to the event loop between them).
+let queue: Promise<void> = Promise.resolve();
 port.on('message', (request: Request) => {
+  queue = queue.then(() => answer(request));
+});
+
+async function answer(request: Request): Promise<void> {
   let response: Response;
   try {
-    response = handle(request);
+    response = await handle(request);
   } catch (error) {
     // Siblings waiting at a barrier of this step would wait forever: release them with an error.
     statsReducer.abort();
     response = { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }
   port.postMessage(response);
-});
+}
 port.postMessage({ ok: true, parameters: params.reduce((s, [, v]) => s + v.size, 0), names: params.map(([n]) => n) });
