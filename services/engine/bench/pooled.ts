@@ -13,6 +13,7 @@ const POOLED: ReadonlySet<WorkloadKind['kind']> = new Set([
   'attack-step',
   'supernet-train',
   'supernet-forward',
+  'supernet-estimate',
 ]);
 
 /** Whether `config` runs on engine threads at `threads` (older engines without a pool run on one). */
@@ -93,6 +94,32 @@ export async function preparePooledWorkload(
         await pool.inputGradient(batch);
       };
       break;
+    case 'supernet-estimate': {
+      // As supernet.ts: batch statistics, FGSM in parts of 32 on the paper's supernet, reference mode; each request
+      // of prefixes is split over the threads (masks per pass per thread as the presets measure them).
+      const alphas = engine.initialMomentum(new engine.Rng(SEED));
+      const paperSized = config.network === 'supernet-paper';
+      const maxGroups = paperSized ? 2 : 8;
+      iteration = async () => {
+        const began = performance.now();
+        const adversarial = await pool.fgsm(alphas, batch, shape.epsilon, paperSized ? 32 : null, 'batch');
+        const estimate = await engine.estimateContributions(
+          async () => pool.scorer(alphas, batch, adversarial, { maxGroups, statistics: 'batch' }),
+          {
+            mode: 'reference',
+            permutations: w.permutations,
+            rng: new engine.Rng(SEED),
+            chunk: maxGroups * threads,
+          },
+        );
+        details = {
+          secondsPerEstimate: (performance.now() - began) / 1000,
+          prefixes: estimate.prefixEvaluations,
+          naivePrefixes: estimate.naivePrefixEvaluations,
+        };
+      };
+      break;
+    }
     default:
       await pool.close();
       throw new Error(`${w.kind} does not run on engine threads`);
