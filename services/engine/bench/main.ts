@@ -209,7 +209,8 @@ async function main(): Promise<void> {
   if (pytorch) {
     lines.push(
       `  reference: PyTorch ${pytorch.torch} CPU (${pytorch.python} bench/pytorch/measure.py), measured right after ` +
-        `each engine measurement; ours/PyTorch = geometric mean of the per-round ratios`,
+        `each engine measurement; ours/PyTorch = geometric mean of the per-round ratios of the median iterations, ` +
+        `fastest = the same of each side's fastest iteration (the least disturbed by other processes)`,
     );
   }
   lines.push(
