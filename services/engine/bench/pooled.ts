@@ -61,7 +61,7 @@ export async function preparePooledWorkload(
     case 'train-clean':
     case 'supernet-train':
       iteration = async () => {
-        details = { loss: await pool.trainStep(batch, sgd, 0.1, weights) };
+        details = { loss: (await pool.trainStep(batch, sgd, 0.1, weights)).loss };
       };
       break;
     case 'train-pgd': {
@@ -79,7 +79,7 @@ export async function preparePooledWorkload(
             adv[i] = Math.min(1, Math.max(0, Math.min(x0 + eps, Math.max(x0 - eps, moved))));
           }
         }
-        details = { loss: await pool.trainStep({ ...batch, x: adv }, sgd, 0.1) };
+        details = { loss: (await pool.trainStep({ ...batch, x: adv }, sgd, 0.1)).loss };
       };
       break;
     }

@@ -102,7 +102,7 @@ async function trainOnBoth(model: ModelSpec, batch: HostBatch, steps: number, su
     const pool = await EnginePool.start({ threads, model, backend: 'wasm' });
     try {
       const losses = [];
-      for (let s = 0; s < steps; s++) losses.push(await pool.trainStep(batch, SGD, 0.1, weights));
+      for (let s = 0; s < steps; s++) losses.push((await pool.trainStep(batch, SGD, 0.1, weights)).loss);
       results.push({ losses, state: await pool.state() });
     } finally {
       await pool.close();

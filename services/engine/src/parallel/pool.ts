@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { ContractError } from '@lrnas/schema';
 import type { AccuracyPair, PermutationScorer } from '../search/contribution.js';
 import type { MixingWeights } from '../search/mixing.js';
-import type { BnStatistics } from '../search/scorer.js';
+import type { BnStatistics, ScoringStats } from '../search/scorer.js';
 import type { EdgeMatrices } from '../search/space.js';
 import type { ModelSpec, Request, Response, SgdSpec, Shard, ThreadInit } from './protocol.js';
 import { createReducerMemory } from './reducer.js';
@@ -80,6 +80,8 @@ export interface PoolScorerOptions {
   /** Masks per batched pass in each thread. */
   maxGroups: number;
   statistics: BnStatistics;
+  /** Receives the work counters of every thread's scorer, summed. */
+  stats?: ScoringStats;
 }
 
 type Thread = { worker: Worker; pending: Array<(r: Response) => void>; exited: Error | undefined };
@@ -186,9 +188,14 @@ export class EnginePool {
 
   /**
    * One SGD step on `batch` over every thread (see the module comment); returns the batch's mean
-   * cross-entropy before the update. Every thread needs at least one image.
+   * cross-entropy before the update and how many images it classified correctly. Every thread needs an image.
    */
-  async trainStep(batch: HostBatch, sgd: SgdSpec, lr: number, weights?: MixingWeights): Promise<number> {
+  async trainStep(
+    batch: HostBatch,
+    sgd: SgdSpec,
+    lr: number,
+    weights?: MixingWeights,
+  ): Promise<{ loss: number; correct: number }> {
     const n = batch.shape[0];
     if (n < this.size) throw new ContractError('batch', `of ${n} images cannot train on ${this.size} threads`);
     const shards = this.#shards(batch);
@@ -201,7 +208,8 @@ export class EnginePool {
       ...(weights ? { weights } : {}),
     }));
     // Each thread reports its share of the mean; added in rank order.
-    return answers.reduce((sum, r) => sum + (r as { loss: number }).loss, 0);
+    const parts = answers as Array<{ loss: number; correct: number }>;
+    return { loss: parts.reduce((sum, r) => sum + r.loss, 0), correct: parts.reduce((sum, r) => sum + r.correct, 0) };
   }
 
   /** Logits [N, classes] (row-major) in inference mode, the batch split over the threads. */
@@ -276,7 +284,10 @@ export class EnginePool {
     }
     const key = this.#scorerKeys++;
     const shard = this.#shards(batch, 1)[0] as Shard;
-    await this.#all(() => ({ op: 'scorerOpen', key, alphas, shard, adversarial, ...options }));
+    const { stats, ...open } = options;
+    await this.#all(() => ({ op: 'scorerOpen', key, alphas, shard, adversarial, ...open }));
+    // Per thread, the counters already added to `stats`.
+    const seen = Array.from({ length: this.size }, () => ({ prefixes: 0, cellEvaluations: 0, operations: 0 }));
     return {
       prefixes: async (order, from, count) => {
         const ranges = splitBatch(count, this.size);
@@ -285,6 +296,12 @@ export class EnginePool {
           return end > start
             ? { op: 'scorerPrefixes', key, order: [...order], from: from + start, count: end - start }
             : undefined;
+        });
+        answers.forEach((r, rank) => {
+          if (!('work' in r) || !stats) return;
+          const before = seen[rank] as ScoringStats;
+          for (const k of ['prefixes', 'cellEvaluations', 'operations'] as const) stats[k] += r.work[k] - before[k];
+          seen[rank] = { ...r.work };
         });
         return answers.flatMap((r) => ('pairs' in r ? r.pairs : ([] as AccuracyPair[])));
       },
@@ -301,6 +318,17 @@ export class EnginePool {
   /** Replaces parameters and buffers in every replica. */
   async setState(values: Record<string, Float32Array>): Promise<void> {
     await this.#all(() => ({ op: 'setState', values }));
+  }
+
+  /** SGD momentum buffers by parameter name (thread 0's: every replica holds the same). */
+  async optimizerState(): Promise<Record<string, Float32Array>> {
+    const r = EnginePool.#unwrap(await this.#send(0, { op: 'optimizerState' }), 'optimizerState');
+    return (r as { state: Record<string, Float32Array> }).state;
+  }
+
+  /** Replaces every replica's optimiser with `sgd` and these momentum buffers (a checkpoint's). */
+  async setOptimizerState(sgd: SgdSpec, values: Record<string, Float32Array>): Promise<void> {
+    await this.#all(() => ({ op: 'setOptimizerState', sgd, values }));
   }
 
   /** Stops every thread. */

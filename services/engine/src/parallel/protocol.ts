@@ -6,7 +6,7 @@ import type { Genotype } from '@lrnas/schema';
 import type { EvalNetworkOptions } from '../nn/network.js';
 import type { AccuracyPair } from '../search/contribution.js';
 import type { MixingWeights } from '../search/mixing.js';
-import type { BnStatistics } from '../search/scorer.js';
+import type { BnStatistics, ScoringStats } from '../search/scorer.js';
 import type { EdgeMatrices } from '../search/space.js';
 import type { SupernetOptions } from '../search/supernet.js';
 import type { ReducerMemory } from './reducer.js';
@@ -48,6 +48,10 @@ export type Request =
   | { op: 'state' }
   /** Replaces parameters and buffers (every name of `state`). */
   | { op: 'setState'; values: Record<string, Float32Array> }
+  /** SGD momentum buffers by parameter name (those that have taken a step). */
+  | { op: 'optimizerState' }
+  /** Replaces the optimiser (settings and momentum buffers), as a checkpoint restores it. */
+  | { op: 'setOptimizerState'; sgd: SgdSpec; values: Record<string, Float32Array> }
   /**
    * One training step on this thread's part of a batch of `batch` images: gradients of the batch's mean
    * cross-entropy summed over the threads, one SGD update on every replica alike.
@@ -76,10 +80,11 @@ export type Request =
 export type Response =
   | { ok: true; parameters: number; names: string[] }
   | { ok: true; state: Record<string, Float32Array> }
-  | { ok: true; loss: number }
+  | { ok: true; loss: number; correct: number }
   | { ok: true; logits: Float32Array; classes: number }
   | { ok: true; loss: number; grad: Float32Array }
   | { ok: true; adversarial: Float32Array }
-  | { ok: true; pairs: AccuracyPair[] }
+  /** `work`: the scorer's counters since it was opened. */
+  | { ok: true; pairs: AccuracyPair[]; work: ScoringStats }
   | { ok: true; done: true }
   | { ok: false; error: string };

@@ -13,9 +13,9 @@ import { EvalNetwork } from '../nn/network.js';
 import type { Module } from '../nn/module.js';
 import { fgsmInParts } from '../search/fgsm-parts.js';
 import { mixingWeights, type MixingWeights } from '../search/mixing.js';
-import { scoringContext, SupernetScorer } from '../search/scorer.js';
+import { emptyScoringStats, scoringContext, SupernetScorer, type ScoringStats } from '../search/scorer.js';
 import { Supernet } from '../search/supernet.js';
-import { crossEntropy } from '../train/losses.js';
+import { correctCount, crossEntropy } from '../train/losses.js';
 import { Sgd, clipGradNorm } from '../train/optimizer.js';
 import type { Request, Response, Shard, SgdSpec, ThreadInit } from './protocol.js';
 import { Reducer } from './reducer.js';
@@ -48,7 +48,7 @@ const params = net.namedParameters();
 let gradientReducer: Reducer | undefined;
 let optimizer: { sgd: Sgd; spec: SgdSpec } | undefined;
 /** Open contribution scorers by key (one per permutation this thread helps walk). */
-const scorers = new Map<number, SupernetScorer>();
+const scorers = new Map<number, { scorer: SupernetScorer; work: ScoringStats }>();
 
 function supernetOnly(): Supernet {
   if (!(net instanceof Supernet)) throw new Error('contribution estimation needs a supernet pool');
@@ -117,23 +117,53 @@ async function handle(request: Request): Promise<Response> {
         }
       });
       return { ok: true, done: true };
+    case 'optimizerState':
+      return {
+        ok: true,
+        state: Object.fromEntries(
+          (optimizer?.sgd.namedBuffers() ?? []).map(([name, v]) => [name, v.dataSync() as Float32Array]),
+        ),
+      };
+    case 'setOptimizerState': {
+      const sgd = sgdFor(request.sgd);
+      const values = new Map(
+        Object.entries(request.values).map(([name, v]) => {
+          const param = params.find(([n]) => n === name);
+          if (!param) throw new Error(`setOptimizerState: ${name} is not a parameter`);
+          return [name, tf.tensor(v, param[1].shape)];
+        }),
+      );
+      try {
+        sgd.loadBuffers(values);
+      } finally {
+        tf.dispose([...values.values()]);
+      }
+      return { ok: true, done: true };
+    }
     case 'train': {
       const [x, y] = inputs(request.shard);
       const share = request.shard.y.length / request.batch;
+      let hits: tf.Scalar | undefined;
       // Forward and backward both reduce BN sums; the backward pass runs inside variableGrads too.
       const { value, grads } = withWholeBatchStatistics(request.shard.y.length, request.batch, () =>
         tf.variableGrads(
-          () => tf.mul(crossEntropy(logitsOf(x, true, request.weights), y), share) as tf.Scalar,
+          () => {
+            const logits = logitsOf(x, true, request.weights);
+            hits = tf.keep(correctCount(logits, y));
+            return tf.mul(crossEntropy(logits, y), share) as tf.Scalar;
+          },
           params.map(([, v]) => v),
         ),
       );
+      const correct = hits ? (hits.dataSync()[0] as number) : 0;
+      hits?.dispose();
       const summed = summedGradients(grads);
       const clipped = request.sgd.clip === null ? undefined : clipGradNorm(summed, request.sgd.clip);
       sgdFor(request.sgd).step(clipped?.grads ?? summed, request.lr);
       const loss = value.dataSync()[0] as number;
       tf.dispose([x, y, value, ...Object.values(grads), ...summed.values()]);
       if (clipped) tf.dispose([clipped.norm, ...clipped.grads.values()]);
-      return { ok: true, loss };
+      return { ok: true, loss, correct };
     }
     case 'logits': {
       const [x, y] = inputs(request.shard);
@@ -179,26 +209,26 @@ async function handle(request: Request): Promise<Response> {
       if (scorers.has(request.key)) throw new Error(`scorer ${request.key} is already open`);
       const [x, y] = inputs(request.shard);
       const adversarial = tf.tensor4d(request.adversarial, request.shard.shape);
-      scorers.set(
-        request.key,
-        new SupernetScorer(
-          supernet,
-          request.alphas,
-          { x, adversarial, y },
-          { maxGroups: request.maxGroups, statistics: request.statistics },
-        ),
+      const work = emptyScoringStats();
+      const scorer = new SupernetScorer(
+        supernet,
+        request.alphas,
+        { x, adversarial, y },
+        { maxGroups: request.maxGroups, statistics: request.statistics, stats: work },
       );
+      scorers.set(request.key, { scorer, work });
       // The scorer keeps its own copies (images and labels concatenated).
       tf.dispose([x, y, adversarial]);
       return { ok: true, done: true };
     }
     case 'scorerPrefixes': {
-      const scorer = scorers.get(request.key);
-      if (!scorer) throw new Error(`no open scorer ${request.key}`);
-      return { ok: true, pairs: await scorer.prefixes(request.order, request.from, request.count) };
+      const open = scorers.get(request.key);
+      if (!open) throw new Error(`no open scorer ${request.key}`);
+      const pairs = await open.scorer.prefixes(request.order, request.from, request.count);
+      return { ok: true, pairs, work: { ...open.work } };
     }
     case 'scorerClose':
-      scorers.get(request.key)?.dispose();
+      scorers.get(request.key)?.scorer.dispose();
       scorers.delete(request.key);
       return { ok: true, done: true };
   }
