@@ -247,6 +247,7 @@ async function answer(request: Request): Promise<void> {
   } catch (error) {
     // Siblings waiting at a barrier of this step would wait forever: release them with an error.
     statsReducer.abort();
+    gradientReducer?.abort();
     response = { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }
   port.postMessage(response);
