@@ -28,15 +28,12 @@ export function checkoutEngine(repoRoot: string, ref: string): EngineCheckout {
   if (!fs.existsSync(path.join(engineSrc, 'index.ts'))) {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const archive = execFileSync('git', [
-      '-C',
-      repoRoot,
-      'archive',
-      '--format=tar',
-      commit,
-      'services/engine/src',
-      'services/engine/package.json',
-    ]);
+    const archive = execFileSync(
+      'git',
+      ['-C', repoRoot, 'archive', '--format=tar', commit, 'services/engine/src', 'services/engine/package.json'],
+      // The engine's sources outgrew execFileSync's default 1 MB output buffer.
+      { maxBuffer: 256 * 2 ** 20 },
+    );
     execFileSync('tar', ['-x', '-C', dir], { input: archive });
     fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   }

@@ -28,7 +28,7 @@ export type WorkloadKind =
   | { kind: 'attack'; attack: AttackName; steps: number }
   | { kind: 'supernet-train' }
   | { kind: 'supernet-forward' }
-  /** One contribution estimate (permutations of `batch` valid images, Shapley mode, FGSM made once). */
+  /** One contribution estimate (permutations of `batch` valid images, reference mode: the whole walk, FGSM made once). */
   | { kind: 'supernet-estimate'; permutations: number };
 
 /** One measured configuration (run on each selected backend). */
@@ -40,10 +40,6 @@ export interface BenchConfig {
   batch: number;
   warmup: number;
   iterations: number;
-  /** PyTorch 1.13 CPU images/s on this kind of machine (docs/performance-targets.md), where it exists. */
-  pytorch?: number;
-  /** How the PyTorch figure was obtained when it is not a row of performance-targets.md. */
-  pytorchNote?: string;
 }
 
 /** Per-configuration iteration counts: [warm-up, timed] for full and quick runs. */
@@ -58,8 +54,6 @@ interface Spec {
   cpuWorkload?: WorkloadKind;
   batch: number;
   counts: Counts;
-  pytorch?: number;
-  pytorchNote?: string;
 }
 
 const attack = (name: AttackName, steps: number, quickSteps: number, counts: Counts, cpuSteps?: number): Spec => ({
@@ -71,10 +65,6 @@ const attack = (name: AttackName, steps: number, quickSteps: number, counts: Cou
   batch: 64,
   counts,
 });
-
-// PyTorch PGD-7 training of the paper network, per image: 7 attack steps at 11.3 img/s plus one training
-// step at 7.5 img/s (the rows of performance-targets.md), i.e. 1 / (7 / 11.3 + 1 / 7.5).
-const PYTORCH_PAPER_PGD7 = 1 / (7 / 11.3 + 1 / 7.5);
 
 const SPECS: Spec[] = [
   {
@@ -104,7 +94,6 @@ const SPECS: Spec[] = [
     workload: { kind: 'train-clean' },
     batch: 32,
     counts: { full: [1, 3], quick: [1, 1] },
-    pytorch: 7.5,
   },
   {
     id: 'paper/train-pgd7',
@@ -112,8 +101,6 @@ const SPECS: Spec[] = [
     workload: { kind: 'train-pgd', steps: 7 },
     batch: 32,
     counts: { full: [1, 2], quick: [0, 1] },
-    pytorch: PYTORCH_PAPER_PGD7,
-    pytorchNote: 'derived: 7 attack steps at 11.3 img/s + 1 training step at 7.5 img/s',
   },
   {
     id: 'paper/forward',
@@ -121,7 +108,6 @@ const SPECS: Spec[] = [
     workload: { kind: 'forward' },
     batch: 64,
     counts: { full: [1, 5], quick: [1, 2] },
-    pytorch: 16.1,
   },
   {
     id: 'paper/attack-step',
@@ -129,11 +115,9 @@ const SPECS: Spec[] = [
     workload: { kind: 'attack-step' },
     batch: 64,
     counts: { full: [1, 3], quick: [1, 2] },
-    pytorch: 11.3,
   },
   ...(['supernet-tiny', 'supernet-c8', 'supernet-paper'] as const).flatMap((network): Spec[] => {
     const paper = network === 'supernet-paper';
-    const pytorchTrain = { 'supernet-tiny': 29.6, 'supernet-c8': 15.9, 'supernet-paper': 8.4 }[network];
     return [
       {
         id: `${network}/train`,
@@ -141,7 +125,6 @@ const SPECS: Spec[] = [
         workload: { kind: 'supernet-train' },
         batch: 64,
         counts: paper ? { full: [1, 3], quick: [1, 1] } : { full: [1, 4], quick: [1, 2] },
-        pytorch: pytorchTrain,
       },
       ...(network === 'supernet-c8'
         ? []
@@ -152,7 +135,6 @@ const SPECS: Spec[] = [
               workload: { kind: 'supernet-forward' } as const,
               batch: 64,
               counts: { full: [1, 4], quick: [1, 2] } as Counts,
-              ...(paper ? { pytorch: 33.7 } : {}),
             },
             {
               id: `${network}/estimate`,
@@ -207,8 +189,6 @@ export function planConfigs(options: BenchOptions, backend: string): { configs: 
       batch: options.batch ?? spec.batch,
       warmup: options.warmup ?? warmup,
       iterations: options.iterations ?? iterations,
-      ...(spec.pytorch !== undefined ? { pytorch: spec.pytorch } : {}),
-      ...(spec.pytorchNote !== undefined ? { pytorchNote: spec.pytorchNote } : {}),
     });
   }
   return { configs, skipped };

@@ -2,7 +2,9 @@
  * The engine benchmark: images per second of training steps (clean and PGD-7) and attacks for the tiny preset
  * and the paper network, per backend, on seeded synthetic data. Every measurement runs in its own worker
  * process; each configuration is measured `--rounds` times (default 2) in one run, because the machine is
- * noisy and figures are meant to be compared as ratios within a run. Prints a table, saves JSON.
+ * noisy and figures are meant to be compared as ratios within a run. With `--reference pytorch` each engine
+ * measurement is followed by PyTorch's of the same configuration, and only those pairs give ratios: no figure
+ * from another day is ever printed. Prints a table, saves JSON.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +16,8 @@ import { checkWorkloadPatterns, planConfigs } from './configs.js';
 import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './options.js';
 import { formatNotes, formatTable, type Measurement, type Variant } from './report.js';
 import { RESULT_MARKER, type WorkerJob, type WorkerResult } from './protocol.js';
+import { findPythonTorch, hasReference, runReference, type PythonTorch } from './reference.js';
+import { LRNAS_C10 } from './genotype.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(here, 'worker.ts');
@@ -116,12 +120,25 @@ async function main(): Promise<void> {
 
   const { available, notes: backendNotes } = await probeBackends(options);
   if (available.length === 0) throw new Error('no backend could start');
+  let pytorch: PythonTorch | undefined;
+  if (options.reference === 'pytorch') {
+    const found = findPythonTorch();
+    if ('missing' in found) {
+      // No reference, no ratio: the engine's figures are still measured and printed.
+      backendNotes.push(`--reference pytorch: ${found.missing}; no ratios printed`);
+    } else {
+      pytorch = found;
+    }
+  }
   const plans = available.map(({ name }) => ({ backend: name, ...planConfigs(options, name) }));
 
   process.stderr.write(
     `lrnas engine benchmark: ${available.map((a) => `${a.name} (${a.info.device})`).join(', ')}; ` +
+      `${options.threads} thread(s)${pytorch ? `, PyTorch ${pytorch.torch} (${pytorch.python})` : ''}; ` +
       `${options.rounds} round(s)${options.compare ? `; before = ${options.compare} (${variants[0]?.commit.slice(0, 9)})` : ''}\n`,
   );
+  // Other processes on the machine slow both sides, PyTorch's OpenMP threads the most: the load is printed.
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const measurements: Measurement[] = [];
   const kernelReports: Array<{
     id: string;
@@ -143,6 +160,7 @@ async function main(): Promise<void> {
               backend: plan.backend,
               config,
               profile: options.profile,
+              threads: options.threads,
             });
             if (m.result.kernels) {
               kernelReports.push({
@@ -156,6 +174,14 @@ async function main(): Promise<void> {
           } catch (error) {
             m.error = error instanceof Error ? error.message : String(error);
             process.stderr.write(`  ${config.id} on ${plan.backend}: ${m.error}\n`);
+          }
+          if (pytorch && v.variant === 'current' && hasReference(config.workload)) {
+            try {
+              m.reference = await runReference(pytorch.python, config, LRNAS_C10, options.threads);
+            } catch (error) {
+              m.referenceError = error instanceof Error ? error.message : String(error);
+              process.stderr.write(`  ${config.id} on PyTorch: ${m.referenceError}\n`);
+            }
           }
           measurements.push(m);
         }
@@ -175,12 +201,24 @@ async function main(): Promise<void> {
     );
   }
   for (const v of variants) lines.push(`  ${v.variant === 'baseline' ? 'before' : 'engine'}: ${v.commit}`);
+  lines.push(`  threads: ${options.threads} (engine threads; PyTorch torch.set_num_threads)`);
+  lines.push(
+    `  machine load (1-minute average): ${loadAtStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at ` +
+      `the end, on ${os.cpus().length} cores`,
+  );
+  if (pytorch) {
+    lines.push(
+      `  reference: PyTorch ${pytorch.torch} CPU (${pytorch.python} bench/pytorch/measure.py), measured right after ` +
+        `each engine measurement; ours/PyTorch = geometric mean of the per-round ratios of the median iterations, ` +
+        `fastest = the same of each side's fastest iteration (the least disturbed by other processes)`,
+    );
+  }
   lines.push(
     `images/s = batch / median wall time of the timed iterations (± spread = (max-min)/median); ` +
       `runs 1..${options.rounds} are separate measurements in this run`,
   );
   lines.push('');
-  lines.push(formatTable(measurements, options.rounds, variants.length > 1));
+  lines.push(formatTable(measurements, options.rounds, variants.length > 1, pytorch !== undefined));
   const notes = [...backendNotes, ...formatNotes(measurements)];
   for (const plan of plans) {
     if (plan.skipped.length > 0) {
@@ -215,6 +253,7 @@ async function main(): Promise<void> {
     machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: process.platform },
     options,
     variants,
+    ...(pytorch ? { reference: pytorch } : {}),
     backends: available,
     measurements: measurements.map((m) => ({
       id: m.config.id,
@@ -224,6 +263,8 @@ async function main(): Promise<void> {
       config: m.config,
       ...(m.result ? { result: m.result } : {}),
       ...(m.error ? { error: m.error } : {}),
+      ...(m.reference ? { reference: m.reference } : {}),
+      ...(m.referenceError ? { referenceError: m.referenceError } : {}),
     })),
     notes,
   };

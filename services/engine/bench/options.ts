@@ -1,4 +1,8 @@
+import os from 'node:os';
 import { parseArgs } from 'node:util';
+
+/** Environment variable of the engine's thread count (the benchmark's default for --threads). */
+export const THREADS_ENV = 'LRNAS_THREADS';
 
 /** Flags of `npm run bench -w @lrnas/engine`. */
 export interface BenchOptions {
@@ -21,6 +25,10 @@ export interface BenchOptions {
   profile: boolean;
   /** A git ref of the engine to measure alongside the working tree (before/after ratios in one run). */
   compare: string | undefined;
+  /** Measure the same workloads with this reference in the same run and print the ratios (only 'pytorch'). */
+  reference: 'pytorch' | undefined;
+  /** Threads of each side: the engine's thread count and PyTorch's torch.set_num_threads. */
+  threads: number;
   /** Where to write the JSON results; default bench-results/engine-<timestamp>.json. */
   out: string | undefined;
   help: boolean;
@@ -45,6 +53,10 @@ Each configuration runs in its own process (fresh wasm heap), twice per run by d
                       a few tiny-network configurations with one warm-up and one timed iteration
   --profile           print the exclusive time per kernel of each configuration (forces --rounds 1)
   --compare REF       also measure the engine at git ref REF (e.g. HEAD~3) and print after/before ratios
+  --reference pytorch also measure every workload that has a PyTorch version with bench/pytorch/measure.py
+                      in this run (Python with torch: $LRNAS_BENCH_PYTHON, else /usr/bin/python3 or python3)
+                      and print PyTorch's images/s and ours relative to it; without it no ratio is printed
+  --threads N         threads of the engine and of PyTorch (default $LRNAS_THREADS, else the machine's cores)
   --out FILE          JSON output (default bench-results/engine-<timestamp>.json)
   --help              this text
 `;
@@ -84,6 +96,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'cpu-full': { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         compare: { type: 'string' },
+        reference: { type: 'string' },
+        threads: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -99,6 +113,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (iterations === 0) throw new UsageError('--iterations must be at least 1');
   const batch = positiveInt(v.batch, '--batch');
   if (batch === 0) throw new UsageError('--batch must be at least 1');
+  if (v.reference !== undefined && v.reference !== 'pytorch') {
+    throw new UsageError(`--reference must be pytorch, got ${JSON.stringify(v.reference)}`);
+  }
+  const threads =
+    positiveInt(v.threads, '--threads') ??
+    positiveInt(process.env[THREADS_ENV], `$${THREADS_ENV}`) ??
+    os.availableParallelism();
+  if (threads < 1) throw new UsageError('--threads must be at least 1');
   return {
     backends: list(v.backends),
     workloads: list(v.workloads),
@@ -110,6 +132,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     cpuFull: v['cpu-full'] ?? false,
     profile,
     compare: v.compare,
+    reference: v.reference,
+    threads,
     out: v.out,
     help: v.help ?? false,
   };

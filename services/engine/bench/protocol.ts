@@ -11,6 +11,8 @@ export interface WorkerJob {
   probe?: boolean;
   config?: BenchConfig;
   profile?: boolean;
+  /** Engine threads (data parallelism); 1 runs on the worker's own thread. */
+  threads?: number;
 }
 
 /** What a worker reports. */
@@ -24,6 +26,12 @@ export interface WorkerResult {
   /** Peak of the backend's memory (wasm heap bytes, when the backend tells). */
   heapBytes?: number;
   kernels?: KernelTime[];
+  /** Trainable parameters of the network measured (compared with the reference's). */
+  parameters?: number;
+  /** Engine threads the measurement ran on (1: in the worker's own thread). */
+  threads?: number;
+  /** Peak resident set size of the measuring process (its engine threads included). */
+  peakRssBytes?: number;
 }
 
 export const RESULT_MARKER = 'BENCH_RESULT ';

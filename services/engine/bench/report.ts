@@ -1,5 +1,6 @@
 import type { BenchConfig } from './configs.js';
 import type { WorkerResult } from './protocol.js';
+import type { ReferenceResult } from './reference.js';
 
 /** Which engine a measurement ran: the working tree, or the --compare ref. */
 export type Variant = 'current' | 'baseline';
@@ -12,6 +13,9 @@ export interface Measurement {
   round: number;
   result?: WorkerResult;
   error?: string;
+  /** The PyTorch measurement of the same configuration taken right after it (--reference pytorch, current only). */
+  reference?: ReferenceResult;
+  referenceError?: string;
 }
 
 const fmt = (value: number | undefined, digits = 2): string => {
@@ -36,14 +40,24 @@ function heap(ms: Array<Measurement | undefined>): string {
   return bytes > 0 ? (bytes / 1e6).toFixed(0) : '-';
 }
 
+/** Largest peak RSS (MB) over the rounds of one side: the process's memory high-water mark. */
+function rss(values: Array<number | undefined>): string {
+  const bytes = Math.max(0, ...values.map((v) => v ?? 0));
+  return bytes > 0 ? (bytes / 2 ** 20).toFixed(0) : '-';
+}
+
+/** Images per second of the fastest timed iteration. */
+function fastestIps(timing: { minMs: number } | undefined, batch: number): number | undefined {
+  return timing && timing.minMs > 0 ? (1000 * batch) / timing.minMs : undefined;
+}
+
 const ips = (m: Measurement | undefined): number | undefined => (m?.error ? undefined : m?.result?.imagesPerSecond);
 
 /** Geometric mean of the per-round ratios a/b (rounds pair measurements taken close together in time). */
-function pairedRatio(a: Array<Measurement | undefined>, b: Array<Measurement | undefined>): number | undefined {
+function pairedRatio(a: Array<number | undefined>, b: Array<number | undefined>): number | undefined {
   const ratios: number[] = [];
-  a.forEach((m, i) => {
-    const x = ips(m);
-    const y = ips(b[i]);
+  a.forEach((x, i) => {
+    const y = b[i];
     if (x !== undefined && y !== undefined && y > 0) ratios.push(x / y);
   });
   if (ratios.length === 0) return undefined;
@@ -57,18 +71,21 @@ function median(values: number[]): number | undefined {
   return s.length % 2 ? s[mid] : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+const ratioCell = (r: number | undefined): string => (r === undefined ? '-' : `${fmt(r)}x`);
+
 function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+    cells.map((c, i) => (i < 4 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /**
  * The results table: images/s (median of the timed iterations, ± their spread) of each round; with --compare
- * the baseline's rounds too and the after/before ratio; the PyTorch CPU figure and ours relative to it.
+ * the baseline's rounds too and the after/before ratio; with a reference, PyTorch's images/s measured in this
+ * run (median over the rounds) and ours relative to it (geometric mean of the per-round ratios); peak RSS.
  */
-export function formatTable(measurements: Measurement[], rounds: number, compare: boolean): string {
+export function formatTable(measurements: Measurement[], rounds: number, compare: boolean, reference = false): string {
   const keys: Array<{ id: string; backend: string; config: BenchConfig }> = [];
   for (const m of measurements) {
     if (!keys.some((k) => k.id === m.config.id && k.backend === m.backend)) {
@@ -84,38 +101,59 @@ export function formatTable(measurements: Measurement[], rounds: number, compare
     'workload',
     'backend',
     'batch',
+    'threads',
     ...(compare ? [...roundHeads('before '), ...roundHeads('after ')] : roundHeads('')),
     ...(compare ? ['after/before'] : []),
-    'PyTorch',
-    'ours/PyTorch',
+    ...(reference ? ['PyTorch', 'ours/PyTorch', 'fastest'] : []),
     compare ? 'heap MB before/after' : 'heap MB',
+    reference ? 'RSS MB ours/PyTorch' : 'RSS MB',
   ];
   const rows = keys.map(({ id, backend, config }) => {
     const current = pick(id, backend, 'current');
     const baseline = pick(id, backend, 'baseline');
-    const ours = median(current.map(ips).filter((v): v is number => v !== undefined));
-    const pytorch = config.pytorch;
+    const refIps = current.map((m) => m?.reference?.imagesPerSecond);
+    const pytorch = median(refIps.filter((v): v is number => v !== undefined));
+    const differ = current.some(
+      (m) => m?.reference && m.result?.parameters !== undefined && m.reference.parameters !== m.result.parameters,
+    );
+    const vsPytorch = pairedRatio(current.map(ips), refIps);
+    // The same ratio from each side's fastest iteration: the least disturbed by other processes on the machine.
+    const vsPytorchFastest = pairedRatio(
+      current.map((m) => fastestIps(m?.result?.timing, config.batch)),
+      current.map((m) =>
+        m?.reference?.details.secondsPerEstimate !== undefined
+          ? m.reference.imagesPerSecond
+          : fastestIps(m?.reference?.timing, config.batch),
+      ),
+    );
+    const ourRss = rss(current.map((m) => m?.result?.peakRssBytes));
     return [
       id,
       backend,
       String(config.batch),
+      String(Math.max(0, ...current.map((m) => m?.result?.threads ?? 0)) || '-'),
       ...(compare ? baseline.map(cell) : []),
       ...current.map(cell),
-      ...(compare
-        ? [pairedRatio(current, baseline) === undefined ? '-' : `${fmt(pairedRatio(current, baseline))}x`]
+      ...(compare ? [ratioCell(pairedRatio(current.map(ips), baseline.map(ips)))] : []),
+      ...(reference
+        ? [
+            pytorch === undefined ? '-' : fmt(pytorch),
+            differ ? 'params differ' : ratioCell(vsPytorch),
+            differ ? '' : ratioCell(vsPytorchFastest),
+          ]
         : []),
-      pytorch === undefined ? '' : `${fmt(pytorch)}${config.pytorchNote ? '*' : ''}`,
-      pytorch === undefined || ours === undefined ? '' : `${fmt(ours / pytorch)}x`,
       compare ? `${heap(baseline)}/${heap(current)}` : heap(current),
+      reference ? `${ourRss}/${rss(current.map((m) => m?.reference?.peakRssBytes))}` : ourRss,
     ];
   });
   return renderTable(header, rows);
 }
 
-/** Notes under the table: failures, leaks, attack details, derived PyTorch figures. */
+/** Notes under the table: failures, leaks, attack details, the reference's failures and parameter checks. */
 export function formatNotes(measurements: Measurement[]): string[] {
   const notes: string[] = [];
   const seen = new Set<string>();
+  const equal = new Map<string, number>();
   for (const m of measurements) {
     const where = `${m.config.id} on ${m.backend}${m.variant === 'baseline' ? ' (before)' : ''}, run ${m.round + 1}`;
     if (m.error) notes.push(`${where}: failed: ${m.error}`);
@@ -127,10 +165,30 @@ export function formatNotes(measurements: Measurement[]): string[] {
       if (d.queriesPerImage !== undefined) parts.push(`${d.queriesPerImage.toFixed(0)} queries per image`);
       notes.push(`${m.config.id} on ${m.backend}: ${parts.join(', ')}`);
     }
-    if (m.config.pytorchNote && !seen.has(m.config.id)) {
+    if (m.referenceError) notes.push(`${where}: PyTorch failed: ${m.referenceError}`);
+    const ours = m.result?.parameters;
+    const theirs = m.reference?.parameters;
+    if (ours !== undefined && theirs !== undefined && !seen.has(m.config.id)) {
       seen.add(m.config.id);
-      notes.push(`* ${m.config.id}: PyTorch figure ${m.config.pytorchNote}`);
+      // Equal parameter counts show that both sides built the same network.
+      if (ours !== theirs) notes.push(`${m.config.id}: PARAMETER COUNTS DIFFER: engine ${ours}, PyTorch ${theirs}`);
+      else equal.set(m.config.network, ours);
     }
+    const est = m.result?.details?.secondsPerEstimate;
+    const refEst = m.reference?.details.secondsPerEstimate;
+    if (est !== undefined && m.round === 0 && m.variant === 'current') {
+      notes.push(
+        `${m.config.id} on ${m.backend}: ${est.toFixed(1)} s per estimate` +
+          (refEst === undefined
+            ? ''
+            : `; PyTorch naive walk ${refEst.toFixed(1)} s (${m.reference?.details.sampledPrefixes} of 225 prefixes timed, the rest extrapolated)`),
+      );
+    }
+  }
+  if (equal.size > 0) {
+    notes.push(
+      `parameter counts checked equal on both sides: ${[...equal].map(([net, n]) => `${net} ${n.toLocaleString('en-US')}`).join(', ')}`,
+    );
   }
   return notes;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NETWORKS, type BenchConfig, type WorkloadKind } from './configs.js';
-import type { Engine, PreparedWorkload } from './workloads.js';
+import { parameterCount, type Engine, type PreparedWorkload } from './workloads.js';
 
 const CLASSES = 10;
 const SEED = 20261126;
@@ -80,7 +80,8 @@ export function prepareSupernetWorkload(engine: Engine, config: BenchConfig): Pr
           // Masks per pass as the presets measure them (tiny 8, paper 2: its cells are 8 times larger).
           async () =>
             new engine.SupernetScorer(net, alphas, { x, adversarial, y }, { maxGroups: paperSized ? 2 : 8, stats }),
-          { mode: 'shapley', permutations: w.permutations, rng: new engine.Rng(SEED) },
+          // Reference mode walks every prefix, like the released code's naive walk that --reference times.
+          { mode: 'reference', permutations: w.permutations, rng: new engine.Rng(SEED) },
         );
         adversarial.dispose();
         // A naive walk runs every one of the 7 non-zero operations of the 14 edges of every cell per prefix.
@@ -102,6 +103,7 @@ export function prepareSupernetWorkload(engine: Engine, config: BenchConfig): Pr
   return {
     iteration,
     details: () => details,
+    parameters: parameterCount(net),
     dispose: () => {
       optimizer.dispose();
       tf.dispose([x, y]);

@@ -11,6 +11,7 @@ import { KernelProfiler } from './kernel-profile.js';
 import { RESULT_MARKER, type WorkerJob, type WorkerResult } from './protocol.js';
 import { measure } from './timing.js';
 import type { Train } from './train-step.js';
+import { preparePooledWorkload, runsPooled } from './pooled.js';
 import { prepareWorkload, type Engine } from './workloads.js';
 
 function wasmHeapBytes(): number | undefined {
@@ -31,7 +32,13 @@ async function main(): Promise<void> {
     // Gradients and supplied kernels are registered before the profiler wraps the kernel table.
     engine.ensureGradients();
     const before = tf.memory().numTensors;
-    const workload = prepareWorkload(engine, train, LRNAS_C10, config);
+    // Kernels are profiled in this thread only: --profile measures one engine thread.
+    const threads = job.profile ? 1 : (job.threads ?? 1);
+    const pooled = runsPooled(engine, config, threads);
+    const workload = pooled
+      ? await preparePooledWorkload(engine, LRNAS_C10, config, threads)
+      : prepareWorkload(engine, train, LRNAS_C10, config);
+    result.threads = pooled ? threads : 1;
     const profiler = job.profile ? new KernelProfiler(info.tfBackend) : undefined;
     const label = `${config.id} on ${info.name}`;
     // Kernels are profiled over the timed iterations only.
@@ -50,6 +57,7 @@ async function main(): Promise<void> {
     result.imagesPerSecond = config.batch / (timing.medianMs / 1000);
     result.details = workload.details();
     result.heapBytes = wasmHeapBytes();
+    result.parameters = workload.parameters;
     workload.dispose();
     result.leakedTensors = tf.memory().numTensors - before;
     if (profiler) {
@@ -57,6 +65,8 @@ async function main(): Promise<void> {
       profiler.stop();
     }
   }
+  // maxRSS is in KiB.
+  result.peakRssBytes = process.resourceUsage().maxRSS * 1024;
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
 }
 

@@ -14,6 +14,13 @@ export interface PreparedWorkload {
   /** Facts about the last iteration worth reporting (e.g. Square's queries per image). */
   details: () => Record<string, number>;
   dispose: () => void;
+  /** Trainable parameters of the network (the reference checks it built the same one). */
+  parameters: number;
+}
+
+/** Number of trainable values of a module (BN running statistics and architecture weights are not parameters). */
+export function parameterCount(net: { namedParameters(): Array<[string, { size: number }]> }): number {
+  return net.namedParameters().reduce((sum, [, v]) => sum + v.size, 0);
 }
 
 const CLASSES = 10;
@@ -103,6 +110,7 @@ export function prepareWorkload(
   return {
     iteration,
     details: () => details,
+    parameters: parameterCount(net),
     dispose: () => {
       cleanup();
       tf.dispose(owned);

@@ -8,3 +8,4 @@ export * from './data/index.js';
 export * from './attacks/index.js';
 export * from './train/index.js';
 export * from './search/index.js';
+export * from './parallel/index.js';

@@ -29,6 +29,11 @@ export const SEARCH_FLAGS = {
     description: 'Folder of the CIFAR or SVHN files (default $LRNAS_DATA_DIR)',
   },
   seed: { kind: 'int', min: 0, default: 0, description: 'Run seed' },
+  threads: {
+    kind: 'int',
+    min: 1,
+    description: 'Engine threads of the search, data-parallel (default $LRNAS_THREADS, else the cores)',
+  },
   out: { kind: 'string', value: 'DIR', required: true, description: 'Output folder (checkpoints and results)' },
   channels: { kind: 'int', description: 'Supernet initial channels C (tiny 8, paper 16)' },
   layers: { kind: 'int', description: 'Supernet cells (tiny 5, paper 8)' },

@@ -11,6 +11,7 @@ import {
   type GradResult,
   type InputSpec,
 } from './grad-check.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm-train.js';
 import { addSameShape, batchNormTraining, channelAffine, concatParts } from './index.js';
 
 type T4 = tf.Tensor4D;
@@ -146,4 +147,31 @@ test('channelAffine without the engine kernel (a backend it was not registered o
     tf.registerKernel(kernel);
   }
   tf.dispose([x, scale, shift]);
+});
+
+test('batchNormTraining without the engine kernels (a backend they are not registered on) gives the same values', async () => {
+  await useBackend('cpu');
+  const x = tf.tensor4d(
+    spreadValues(3 * 2 * 2 * 4, 15).map((v) => 2 + v),
+    [3, 2, 2, 4],
+  );
+  const [g, b] = [tf.tensor1d([0.5, -2, 3, 1]), tf.tensor1d([1, 0, -1, 2])];
+  // A weighted sum: the gradient of a plain sum of squares of a batch norm is zero up to rounding.
+  const weights = tf.tensor4d(spreadValues(x.size, 16), x.shape);
+  const run = (): number[][] => {
+    const { value, grads } = tf.engine().gradients(() => tf.sum(tf.mul(fusedBatchNorm(x, g, b), weights)), [x, g, b]);
+    const out = [value, ...grads].map((t) => Array.from(t.dataSync()));
+    tf.dispose([value, ...grads]);
+    return out;
+  };
+  const withKernels = run();
+  const kernels = [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD].map((name) => tf.getKernel(name, 'cpu'));
+  assert.ok(kernels.every(Boolean), 'the engine registers its batch-norm kernels');
+  for (const k of kernels) if (k) tf.unregisterKernel(k.kernelName, 'cpu');
+  try {
+    run().forEach((values, i) => assertClose(values, withKernels[i] ?? [], 1e-5, 1e-5, `output ${i}`));
+  } finally {
+    for (const k of kernels) if (k) tf.registerKernel(k);
+  }
+  tf.dispose([x, g, b, weights]);
 });

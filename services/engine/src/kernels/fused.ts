@@ -1,4 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  currentBatchStatisticsReducer,
+  setBatchStatisticsReducer,
+  type ChannelReducer,
+} from './batch-norm-train.js';
 
 /*
  * Differentiable operations with hand-written gradients (tf.customGrad) for the hot paths of training. Each one
@@ -14,9 +21,13 @@ export interface BatchNormTrainingResult {
   mean: tf.Tensor1D;
   /** Biased batch variance per channel. */
   variance: tf.Tensor1D;
+  /** Values per channel the statistics cover (N H W of the whole batch, over every thread). */
+  count: number;
 }
 
 const CHANNEL_AXES = [0, 1, 2];
+
+export { setBatchStatisticsReducer, type ChannelReducer };
 
 /** 1 / sqrt(variance + eps) from correctly rounded operations, so every backend computes the same bits. */
 function reciprocalStd(variance: tf.Tensor1D, eps: number): tf.Tensor1D {
@@ -39,9 +50,13 @@ export function batchNormTraining(
   offset: tf.Tensor1D | undefined,
   eps: number,
 ): BatchNormTrainingResult {
+  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return batchNormTrainingKernel(x, scale, offset, eps);
+  // Statistics over engine threads are summed inside the kernel (batch-norm-train.ts), which the pool's backends have.
+  if (currentBatchStatisticsReducer())
+    throw new Error(`engine threads need the cpu or wasm backend, not ${tf.getBackend()}`);
   const [n, h, w] = x.shape;
   const count = n * h * w;
-  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } | undefined;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const input = args[0] as tf.Tensor4D;
@@ -54,7 +69,7 @@ export function batchNormTraining(
     const normalized = tf.mul(centered, gamma ? tf.mul(gamma, rstd) : rstd);
     save(gamma ? [centered, rstd, gamma] : [centered, rstd]);
     // Kept so that they survive the custom op's scope; handed to the caller.
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
     return {
       value: beta ? tf.add(normalized, beta) : normalized,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -71,7 +86,61 @@ export function batchNormTraining(
   });
   const y = op(x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])) as tf.Tensor4D;
   if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
-  return { y, mean: stats.mean, variance: stats.variance };
+  return { y, mean: stats.mean, variance: stats.variance, count: stats.count };
+}
+
+/** batchNormTraining on the engine's two kernels (batch-norm-train.ts): one kernel forward, one backward. */
+function batchNormTrainingKernel(
+  x: tf.Tensor4D,
+  scale: tf.Tensor1D | undefined,
+  offset: tf.Tensor1D | undefined,
+  eps: number,
+): BatchNormTrainingResult {
+  const reducer = currentBatchStatisticsReducer();
+  const [n, h, w] = x.shape;
+  const count = n * h * w * (reducer?.batchPerLocal ?? 1);
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const inputs: tf.NamedTensorMap = { x: args[0] as tf.Tensor };
+    if (scale) inputs.scale = args[1] as tf.Tensor;
+    if (offset) inputs.offset = args[scale ? 2 : 1] as tf.Tensor;
+    const [y, centered, rstd, mean, variance] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN, inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save(
+      scale
+        ? [centered as tf.Tensor, rstd as tf.Tensor, inputs.scale as tf.Tensor]
+        : [centered as tf.Tensor, rstd as tf.Tensor],
+    );
+    stats = { mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) };
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [c, r, g] = saved;
+        const gradInputs: tf.NamedTensorMap = { dy, centered: c as tf.Tensor, rstd: r as tf.Tensor };
+        if (g) gradInputs.scale = g;
+        // The backward pass reduces over the same threads as the forward pass did.
+        const outer = currentBatchStatisticsReducer();
+        setBatchStatisticsReducer(reducer);
+        let grads: tf.Tensor[];
+        try {
+          grads = tf
+            .engine()
+            .runKernel(BATCH_NORM_TRAIN_GRAD, gradInputs, { count } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        } finally {
+          setBatchStatisticsReducer(outer);
+        }
+        const [dx, dScale, dOffset] = grads as [tf.Tensor, tf.Tensor, tf.Tensor];
+        if (!g) dScale.dispose();
+        if (!offset) dOffset.dispose();
+        return [dx, ...(g ? [dScale] : []), ...(offset ? [dOffset] : [])];
+      },
+    };
+  });
+  const y = op(x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])) as tf.Tensor4D;
+  if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
+  return { y, mean: stats.mean, variance: stats.variance, count };
 }
 
 /**

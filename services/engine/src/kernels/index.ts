@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradKernels } from './avg-pool-grad.js';
+import { batchNormTrainKernels } from './batch-norm-train.js';
 import { installFreeingBackprop } from './backprop.js';
 import { channelAffineKernel } from './channel-affine.js';
 import { conv2dBackpropKernels } from './conv2d-backprop.js';
@@ -14,7 +15,14 @@ import { wasmReduceKernels } from './wasm-reduce.js';
 
 export { channelAffine } from './channel-affine.js';
 export { depthwiseConv2d } from './depthwise.js';
-export { addSameShape, batchNormTraining, concatParts, type BatchNormTrainingResult } from './fused.js';
+export {
+  addSameShape,
+  batchNormTraining,
+  concatParts,
+  setBatchStatisticsReducer,
+  type BatchNormTrainingResult,
+  type ChannelReducer,
+} from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
@@ -23,7 +31,9 @@ type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => 
 
 /** Kernels we supply per backend: missing ones, much slower native ones (copies, reductions...), and ones with bugs (GatherV2, MaxPoolGrad). */
 const SUPPLIED: Record<string, Supplied[]> = {
+  cpu: [...batchNormTrainKernels],
   wasm: [
+    ...batchNormTrainKernels,
     ...depthwiseBackpropKernels,
     ...conv2dBackpropKernels,
     ...segmentSumKernels,

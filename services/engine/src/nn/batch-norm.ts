@@ -63,9 +63,10 @@ export class BatchNorm2d extends Layer {
         `BatchNorm2d needs more than one value per channel in training, got input [${x.shape.join(', ')}]`,
       );
     }
-    const { y, mean, variance } = batchNormTraining(x, scale, offset, this.eps);
+    const { y, mean, variance, count: total } = batchNormTraining(x, scale, offset, this.eps);
     try {
-      tf.tidy(() => this.#updateRunning(mean, variance, count));
+      // The whole batch's count: with engine threads the statistics are those of every thread's part.
+      tf.tidy(() => this.#updateRunning(mean, variance, total));
     } finally {
       tf.dispose([mean, variance]);
     }

@@ -296,6 +296,42 @@ test('chunk size changes the work, not the result', async () => {
   assert.equal((results[3] as ContributionEstimate).prefixEvaluations, 3 * 225);
 });
 
+test('concurrent walks (as on engine threads) give exactly the result of one walk at a time', async () => {
+  const run = async (concurrency: number) => {
+    const rec = new Recorder(tangled);
+    let live = 0;
+    let most = 0;
+    // Scorers that answer after a delay depending on the permutation, so walks interleave and finish out of order.
+    const slow = async (permutation: number): Promise<PermutationScorer> => {
+      const inner = await rec.scorerFor(permutation);
+      live++;
+      most = Math.max(most, live);
+      return {
+        prefixes: async (order, from, count) => {
+          await new Promise((resolve) => setTimeout(resolve, (permutation * 7) % 3));
+          return inner.prefixes(order, from, count);
+        },
+        dispose: () => {
+          live--;
+          inner.dispose?.();
+        },
+      };
+    };
+    const est = await estimateContributions(
+      slow,
+      options({ permutations: 5, chunk: 45, concurrency, rng: new Rng(8) }),
+    );
+    return { est, most, rec };
+  };
+  const one = await run(1);
+  const three = await run(3);
+  assert.equal(one.most, 1);
+  assert.equal(three.most, 3, 'three walks were in flight at once');
+  assert.deepEqual(three.est, one.est);
+  assert.deepEqual(three.rec.orders, one.rec.orders);
+  assert.equal(three.rec.disposed, 5);
+});
+
 test('permutations are valid, distinct, and deterministic given the rng state', async () => {
   const run = async (rng: Rng): Promise<{ rec: Recorder; est: ContributionEstimate }> => {
     const rec = new Recorder(tangled);

@@ -36,6 +36,11 @@ export interface EstimateOptions {
   rng: Rng;
   /** Prefixes per scorer call, default 8. */
   chunk?: number;
+  /**
+   * Permutations walked at once (default 1): with scorers on different engine threads they run in parallel.
+   * The result does not depend on it: every walk is combined in permutation order.
+   */
+  concurrency?: number;
   signal?: AbortSignal;
   /**
    * Progress in prefixes of the untruncated walks: `total` = permutations * 225; a permutation that stops early
@@ -137,6 +142,7 @@ async function walkPermutation(
   index: number,
   chunk: number,
   options: EstimateOptions,
+  onAdvance: (prefixesDone: number) => void,
 ): Promise<WalkResult> {
   const clean = new SeriesWalk(options.mode);
   const adversarial = new SeriesWalk(options.mode);
@@ -160,10 +166,37 @@ async function walkPermutation(
       adversarial.observe(t, checkAccuracy(pair?.adversarial, `adversarial accuracy (${where})`), player);
     });
     from += count;
-    options.onProgress?.(index * WALK_LENGTH + from, options.permutations * WALK_LENGTH);
+    onAdvance(from);
   }
   const stoppedAt = done() ? Math.max(clean.truncatedAt as number, adversarial.truncatedAt as number) : PLAYER_COUNT;
   return { clean, adversarial, measured: from, stoppedAt };
+}
+
+/**
+ * Runs walk(0 .. count-1) with at most `concurrency` at once, in index order of starting; resolves with the results
+ * in index order. After a failure no new walk starts, the running ones finish, and the first error is thrown.
+ */
+async function walkAll(
+  count: number,
+  concurrency: number,
+  walk: (index: number) => Promise<WalkResult>,
+): Promise<WalkResult[]> {
+  const results = new Array<WalkResult>(count);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (next < count && !failure) {
+      const index = next++;
+      try {
+        results[index] = await walk(index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  if (failure) throw failure.error;
+  return results;
 }
 
 /**
@@ -176,28 +209,49 @@ export async function estimateContributions(
 ): Promise<ContributionEstimate> {
   const chunk = validate(options);
   const permutations = options.permutations;
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${String(options.concurrency)}`);
+  }
   const values = new Float64Array(PLAYER_COUNT);
   const clean = new Float64Array(PLAYER_COUNT);
   const adversarial = new Float64Array(PLAYER_COUNT);
   const truncatedAt: number[] = [];
   let prefixEvaluations = 0;
 
-  for (let s = 0; s < permutations; s++) {
-    if (options.signal?.aborted) throw cancelled(options.signal);
-    // Drawn before the scorer exists, so the permutations depend only on the rng state.
-    const order = Object.freeze(
+  // Drawn up front and in order, so the permutations depend only on the rng state, whatever the concurrency.
+  const orders = Array.from({ length: permutations }, () =>
+    Object.freeze(
       shuffleInPlace(
         Array.from({ length: PLAYER_COUNT }, (_, i) => i),
         options.rng,
       ),
+    ),
+  );
+  // Prefixes walked per permutation; progress is their sum (a truncated walk counts as complete when it ends).
+  const progress = new Array<number>(permutations).fill(0);
+  const report = (s: number, prefixesDone: number): void => {
+    progress[s] = prefixesDone;
+    options.onProgress?.(
+      progress.reduce((a, b) => a + b, 0),
+      permutations * WALK_LENGTH,
     );
+  };
+  const walkOne = async (s: number): Promise<WalkResult> => {
+    if (options.signal?.aborted) throw cancelled(options.signal);
     const scorer = await scorerFor(s);
-    let walk: WalkResult;
     try {
-      walk = await walkPermutation(scorer, order, s, chunk, options);
+      const walk = await walkPermutation(scorer, orders[s] as readonly number[], s, chunk, options, (n) =>
+        report(s, n),
+      );
+      if (walk.measured < WALK_LENGTH) report(s, WALK_LENGTH);
+      return walk;
     } finally {
       scorer.dispose?.();
     }
+  };
+  const walks = await walkAll(permutations, concurrency, walkOne);
+  for (const walk of walks) {
     const zClean = zScore(walk.clean.drops);
     const zAdversarial = zScore(walk.adversarial.drops);
     for (let p = 0; p < PLAYER_COUNT; p++) {
@@ -207,8 +261,6 @@ export async function estimateContributions(
     }
     prefixEvaluations += walk.measured;
     truncatedAt.push(walk.stoppedAt);
-    // A truncated walk skips its remaining prefixes; report the permutation as complete.
-    if (walk.measured < WALK_LENGTH) options.onProgress?.((s + 1) * WALK_LENGTH, permutations * WALK_LENGTH);
   }
   for (let p = 0; p < PLAYER_COUNT; p++) {
     values[p] = (values[p] as number) / permutations;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ContractError, ErrorCode, LrnasError, parseGenotype, type DatasetName, type Genotype } from '@lrnas/schema';
 import type { Dataset } from '../data/dataset.js';
 import { countParameters } from '../nn/cost.js';
+import { resolveThreadCount } from '../parallel/pool.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { evaluateModel, type EvaluateSettings, type EvaluationReport } from '../train/evaluate.js';
 import { exportModel, loadExportedModel, MODEL_JSON } from '../train/export.js';
@@ -88,6 +89,11 @@ export interface PipelineResult {
 export interface PipelineOptions {
   onEvent?: (event: PipelineEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Engine threads of the search stage (SearchRunOptions.threads); default $LRNAS_THREADS, else the machine's
+   * cores. Retraining and evaluation run on this thread.
+   */
+  threads?: number;
 }
 
 interface PipelineState {
@@ -135,6 +141,7 @@ export async function runPipeline(setup: PipelineSetup, options: PipelineOptions
         checkpointPath: checkpoint,
         signal: options.signal,
         onEvent: (event) => emit({ type: 'search', event }),
+        threads: options.threads ?? resolveThreadCount(),
       });
       if (result.status !== 'completed') return { status: 'cancelled', stage: 'search' };
       // The alphas in the format `lrnas select --alphas` reads; the search's epochs beside them.

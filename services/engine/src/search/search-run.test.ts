@@ -185,3 +185,38 @@ test('search settings: errors name the field', () => {
   assert.equal(paper.fgsmEpsilon, 8 / 255);
   assert.equal(resolveSearchSettings({ warmupEpochs: 0 }, 'mnist').warmupEpochs, 0, 'the no-warm-up ablation');
 });
+
+test('on two engine threads: training follows one thread within float tolerance; stopped and resumed, the same search', async () => {
+  const { history } = await uninterrupted();
+  const onThreads = async (): Promise<{ history: SearchEpochSummary[]; alphas: unknown }> => {
+    const run = new SearchRun({ settings, selection, seed: 5, train: data });
+    try {
+      const result = await run.run({ threads: 2 });
+      assert.equal(result.status, 'completed');
+      return result;
+    } finally {
+      run.dispose();
+    }
+  };
+  const two = await onThreads();
+  const [a, b] = [history[0], two.history[0]] as [SearchEpochSummary, SearchEpochSummary];
+  // Whole-batch BN statistics and summed gradients: the same training up to float summation order.
+  assert.ok(Math.abs((a.trainLoss as number) - (b.trainLoss as number)) < 1e-4, `${a.trainLoss} vs ${b.trainLoss}`);
+  assert.ok(Math.abs(b.trainAccuracy - a.trainAccuracy) <= 1 / 32, 'at most one image classified differently');
+
+  // The threads' weights and momentum go into the checkpoint and back: resuming repeats the uninterrupted run.
+  const dir = tmp();
+  const checkpoint = path.join(dir, 'search.ckpt');
+  const first = new SearchRun({ settings, selection, seed: 5, train: data });
+  assert.equal((await first.run({ checkpointPath: checkpoint, maxSteps: 3, threads: 2 })).status, 'stopped');
+  first.dispose();
+  const second = await SearchRun.resume(checkpoint, data);
+  const done = await second.run({ checkpointPath: checkpoint, threads: 2 });
+  second.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(outcome(done.history), outcome(two.history));
+  assert.deepEqual(done.alphas, two.alphas);
+  const bad = new SearchRun({ settings, selection, seed: 5, train: data });
+  await assert.rejects(bad.run({ threads: 0 }), /threads.*positive integer/);
+  bad.dispose();
+});

@@ -4,6 +4,7 @@ import { EpochPlan } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { limitSize, splitHalves } from '../data/splits.js';
 import { countParameters } from '../nn/cost.js';
+import { EnginePool, type HostBatch } from '../parallel/pool.js';
 import { deriveSeedFromParts, Rng } from '../random.js';
 import { correctCount, crossEntropy } from '../train/losses.js';
 import { Sgd } from '../train/optimizer.js';
@@ -116,6 +117,22 @@ export interface SearchRunOptions {
   checkpointPath?: string;
   /** Stop after this many training steps of this call (status 'stopped'); resume later. */
   maxSteps?: number;
+  /**
+   * Engine threads (default 1: this thread). With more, a pool of engine threads trains the weights data-parallel
+   * (whole-batch BN statistics, gradients summed over the threads: equal to one thread up to float summation
+   * order; micro-batching is then per thread) and walks the contribution estimate's prefixes (exactly one
+   * thread's result for the same weights); this thread keeps the state for checkpoints and evaluation.
+   */
+  threads?: number;
+}
+
+/** The images and labels of a batch in host memory, for the engine threads. */
+function hostBatch(x: tf.Tensor4D, y: tf.Tensor1D): HostBatch {
+  return {
+    x: x.dataSync() as Float32Array,
+    shape: x.shape,
+    y: Int32Array.from(y.dataSync()),
+  };
 }
 
 /** How a search ended. */
@@ -163,6 +180,8 @@ export class SearchRun {
   #progress: SearchEpochProgress = emptyProgress();
   #history: SearchEpochSummary[] = [];
   readonly #params: Array<[string, tf.Variable]>;
+  /** Engine threads during run() with threads > 1; they hold the newest weights until #pull copies them here. */
+  #pool: EnginePool | undefined;
 
   constructor(setup: SearchSetup) {
     const settings = validateSearchSettings(setup.settings);
@@ -288,11 +307,73 @@ export class SearchRun {
 
   /** Runs from the current position to the end (or until cancelled or stopped). */
   async run(options: SearchRunOptions = {}): Promise<SearchResult> {
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new ContractError('threads', `must be a positive integer, got ${threads}`);
+    if (threads === 1) return this.#run(options);
+    this.#pool = await EnginePool.start({
+      threads,
+      model: { kind: 'supernet', options: this.#supernetOptions() },
+      backend: tf.getBackend(),
+    });
+    try {
+      await this.#push();
+      return await this.#run(options);
+    } finally {
+      const pool = this.#pool;
+      try {
+        await this.#pull();
+      } finally {
+        this.#pool = undefined;
+        await pool.close();
+      }
+    }
+  }
+
+  #supernetOptions(): ConstructorParameters<typeof Supernet>[0] {
+    const { channels, layers, classes, inputChannels } = this.supernet.shape;
+    return { channels, layers, classes, inputChannels, partialChannels: this.supernet.k };
+  }
+
+  #sgdSpec(): { momentum: number; weightDecay: number; clip: number | null } {
+    const s = this.settings;
+    return { momentum: s.momentum, weightDecay: s.weightDecay, clip: s.gradientClip };
+  }
+
+  /** Copies this thread's weights, BN statistics and momentum buffers to every engine thread. */
+  async #push(): Promise<void> {
+    const pool = this.#pool;
+    if (!pool) return;
+    const values = (pairs: Array<[string, tf.Variable]>): Record<string, Float32Array> =>
+      Object.fromEntries(pairs.map(([name, v]) => [name, v.dataSync() as Float32Array]));
+    await pool.setState(values(this.supernet.namedVariables()));
+    await pool.setOptimizerState(this.#sgdSpec(), values(this.optimizer.namedBuffers()));
+  }
+
+  /** Copies the engine threads' weights, BN statistics and momentum buffers back to this thread. */
+  async #pull(): Promise<void> {
+    const pool = this.#pool;
+    if (!pool) return;
+    const tensors = (record: Record<string, Float32Array>, shapes: Map<string, number[]>): Map<string, tf.Tensor> =>
+      new Map(Object.entries(record).map(([name, v]) => [name, tf.tensor(v, shapes.get(name))]));
+    const shapes = new Map(this.supernet.namedVariables().map(([name, v]) => [name, v.shape]));
+    const state = tensors(await pool.state(), shapes);
+    const momentum = tensors(await pool.optimizerState(), shapes);
+    try {
+      this.supernet.loadState(state);
+      this.optimizer.loadBuffers(momentum);
+    } finally {
+      tf.dispose([...state.values(), ...momentum.values()]);
+    }
+  }
+
+  async #run(options: SearchRunOptions): Promise<SearchResult> {
     const began = performance.now();
     const { signal, onEvent } = options;
     const emit = (event: SearchEvent): void => onEvent?.(event);
     const save = async (): Promise<void> => {
       if (!options.checkpointPath) return;
+      await this.#pull();
       const bytes = await this.saveCheckpoint(options.checkpointPath);
       emit({ type: 'checkpoint', path: options.checkpointPath, bytes, position: this.position });
     };
@@ -328,7 +409,9 @@ export class SearchRun {
         const { x, y } = plan.tensors(b);
         let figures: { loss: number; correct: number };
         try {
-          figures = this.#step(x, y, lr);
+          figures = this.#pool
+            ? await this.#pool.trainStep(hostBatch(x, y), this.#sgdSpec(), lr, mixingWeights(this.#alphas))
+            : this.#step(x, y, lr);
         } finally {
           tf.dispose([x, y]);
         }
@@ -370,6 +453,8 @@ export class SearchRun {
           throw error;
         }
       }
+      // The evaluation below runs on this thread's copy of the weights.
+      await this.#pull();
       const validAccuracy = await this.#validAccuracy();
       const chosen = this.selectGenotype();
       const p = this.#progress;
@@ -437,7 +522,9 @@ export class SearchRun {
     });
     const full = mixingWeights(alphas);
     const fullAccuracy = { clean: 0, adversarial: 0 };
+    const pool = this.#pool;
     const scorerFor = async (permutation: number): Promise<PermutationScorer> => {
+      if (pool) return this.#threadScorer(pool, plan, permutation, alphas, stats, fullAccuracy);
       const { x, y } = plan.tensors(permutation % plan.count);
       // FGSM examples made once per permutation against the full supernet (section 4).
       const adversarial = this.#fgsm(x, y, full);
@@ -468,7 +555,8 @@ export class SearchRun {
       mode: s.estimationMode,
       permutations: s.permutations,
       rng: new Rng(deriveSeedFromParts(this.seed, SEARCH_STREAMS.permutations, epoch)),
-      chunk: s.scoringGroups,
+      // With engine threads each request is split over them: a full pass of masks for each.
+      chunk: s.scoringGroups * (pool?.size ?? 1),
       signal,
       onProgress: (done, total) => emit({ type: 'estimate-progress', epoch, done, total }),
     });
@@ -489,6 +577,38 @@ export class SearchRun {
       seconds,
     });
     return { ...estimate, seconds, full: fullAccuracy };
+  }
+
+  /** A permutation's scorer on the engine threads: FGSM examples made on one, every request's prefixes split. */
+  async #threadScorer(
+    pool: EnginePool,
+    plan: EpochPlan,
+    permutation: number,
+    alphas: EdgeMatrices,
+    stats: ScoringStats,
+    fullAccuracy: { clean: number; adversarial: number },
+  ): Promise<PermutationScorer> {
+    const s = this.settings;
+    const { x, y } = plan.tensors(permutation % plan.count);
+    const batch = hostBatch(x, y);
+    tf.dispose([x, y]);
+    const adversarial = await pool.fgsm(alphas, batch, s.fgsmEpsilon, s.microBatch, s.scoringStatistics);
+    const scorer = await pool.scorer(alphas, batch, adversarial, {
+      maxGroups: s.scoringGroups,
+      statistics: s.scoringStatistics,
+      stats,
+    });
+    return {
+      prefixes: async (order, from, count) => {
+        const out = await scorer.prefixes(order, from, count);
+        if (from === 0 && out[0]) {
+          fullAccuracy.clean += out[0].clean / s.permutations;
+          fullAccuracy.adversarial += out[0].adversarial / s.permutations;
+        }
+        return out;
+      },
+      dispose: () => scorer.dispose?.(),
+    };
   }
 
   /** FGSM examples against the full supernet, crafted in parts of at most `microBatch` images (memory). */

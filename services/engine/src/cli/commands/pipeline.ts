@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { resolveThreadCount } from '../../parallel/pool.js';
 import { initBackend } from '../../backend.js';
 import { loadDataset } from '../../data/load.js';
 import { PIPELINE_FILES, runPipeline, type PipelineEvent } from '../../search/pipeline.js';
@@ -137,7 +138,11 @@ export default defineCommand({
     try {
       result = await runPipeline(
         { dataset, seed: flags.seed, search, selection, training, evaluate, ...data, outDir: out },
-        { signal: controller.signal, onEvent: (event) => progress.on(event) },
+        {
+          signal: controller.signal,
+          onEvent: (event) => progress.on(event),
+          threads: resolveThreadCount(flags.threads),
+        },
       );
     } catch (error) {
       throw usageFromEngine(error);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { resolveThreadCount } from '../../parallel/pool.js';
 import { initBackend } from '../../backend.js';
 import { loadDataset } from '../../data/load.js';
 import { SearchRun } from '../../search/search-run.js';
@@ -101,6 +102,7 @@ export default defineCommand({
           checkpointPath: files.checkpoint,
           signal: controller.signal,
           onEvent: (event) => progress.on(event),
+          threads: resolveThreadCount(flags.threads),
         });
       } finally {
         progress.close();
