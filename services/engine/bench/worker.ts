@@ -56,7 +56,8 @@ async function main(): Promise<void> {
     result.timing = timing;
     result.imagesPerSecond = config.batch / (timing.medianMs / 1000);
     result.details = workload.details();
-    result.heapBytes = wasmHeapBytes();
+    // The engine threads' heaps are not visible from here (peak RSS covers them); this thread's would mislead.
+    result.heapBytes = pooled ? undefined : wasmHeapBytes();
     result.parameters = workload.parameters;
     workload.dispose();
     result.leakedTensors = tf.memory().numTensors - before;
