@@ -211,7 +211,10 @@ async function test(filters) {
   // The dashboard's browser test drives Debian's Chromium.
   if (files.some((f) => f.startsWith(path.join('web', 'test')))) ensureChromium(log);
   log(`running ${files.length} test files`);
-  const env = { ...process.env, ...runtimeEnv() };
+  // Two test files run at once on the machine's cores, each with workers of its own: their jobs compute on one
+  // engine thread each unless told otherwise, so the cores are not oversubscribed (the engine's own tests of its
+  // threads set their thread counts).
+  const env = { LRNAS_THREADS: '1', ...process.env, ...runtimeEnv() };
   return runTests(root, files, { env, concurrency: Math.max(1, Math.min(2, os.availableParallelism())) });
 }
 
