@@ -86,6 +86,18 @@ describe('dashboard', () => {
     const keep = (chunk: Buffer) => (workerLog = (workerLog + chunk.toString()).slice(-20_000));
     worker.stdout!.on('data', keep);
     worker.stderr!.on('data', keep);
+    // The worker is this test's precondition, not its subject: on a loaded machine its start (compiling the
+    // engine, the backend, waiting for the gateway's streams) can take a minute, so wait for its presence
+    // record here instead of racing it against the page's waits, and say why it did not come.
+    const deadline = Date.now() + 240_000;
+    while (!gateway.nats.workers().some((w) => w.workerId === 'w-browser')) {
+      if (worker.exitCode !== null || Date.now() > deadline) {
+        assert.fail(
+          `the worker did not announce itself (exit ${worker.exitCode}); its log:\n${workerLog.slice(-3000)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
 
     browser = await chromium.launch({
       executablePath: ensureChromium(),
