@@ -172,11 +172,23 @@ export class Platform {
     });
   }
 
-  /** Resolves once the gateway answers its health check (after a start or restart). */
+  /**
+   * Resolves once the gateway answers and says it is up (after a start or restart): `/healthz` answers
+   * before the gateway has reached NATS, and a start mutation meanwhile is refused as UNAVAILABLE.
+   */
   async gatewayReady(ms = 120_000): Promise<void> {
+    const deadline = Date.now() + ms;
     await waitForHttp(`${this.url}/healthz`, ms, () => this.gateway.running).catch((error: Error) => {
       throw new Error(`${error.message}\n${this.gateway.tail()}`);
     });
+    for (;;) {
+      const answer = await gql<{ health: { status: string } }>(this.url, '{ health { status } }').catch(
+        () => undefined,
+      );
+      if (answer?.data?.health.status === 'ok') return;
+      if (Date.now() > deadline) throw new Error(`the gateway did not report ok\n${this.gateway.tail()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** Starts a worker process with its own id and work folder. */
