@@ -18,7 +18,9 @@ export function newNatsCredentials() {
   const { roles } = JSON.parse(fs.readFileSync(ROLES, 'utf8'));
   const credentials = {};
   for (const role of [...Object.keys(roles), 'route']) {
-    credentials[role] = { user: `lrnas-${role}`, password: crypto.randomBytes(24).toString('base64url') };
+    // Letters and digits only, starting with a letter: a password that began with "-" (base64url can)
+    // was read as an option by a worker given it as --nats-password (about one password in 64 did).
+    credentials[role] = { user: `lrnas-${role}`, password: `p${crypto.randomBytes(24).toString('hex')}` };
   }
   return credentials;
 }

@@ -42,7 +42,7 @@ export function natsLogin(server, role) {
 /** A role's login as the worker's command-line flags. */
 export function natsLoginFlags(server, role) {
   const { user, password } = server.credentials[role];
-  return ['--nats-user', user, '--nats-password', password];
+  return [`--nats-user=${user}`, `--nats-password=${password}`];
 }
 
 /** A role's login as the environment the gateway reads. */
