@@ -6,10 +6,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { ARTIFACTS_BUCKET, eventCodec, eventSubject } from '@lrnas/schema';
+import { ARTIFACTS_BUCKET } from '@lrnas/schema';
 import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { gql, ok } from './support/graphql.js';
+import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-activity-');
 const KEY = 'activity-test-key-0123456789abcdefghij';
@@ -20,17 +21,6 @@ const NAME = `${RUN}/report.json`;
 const REPORT = JSON.stringify({ robust: 0.5 });
 
 let seq = 0;
-async function publish(body: Record<string, unknown>): Promise<void> {
-  const event = eventCodec.parse({
-    v: 1,
-    runId: runBus,
-    attempt: 1,
-    seq: seq++,
-    time: new Date().toISOString(),
-    ...body,
-  });
-  await nats.nc.jetstream().publish(eventSubject(runBus, event.type), eventCodec.encode(event));
-}
 
 const matrix = (v: number) => Array.from({ length: 14 }, () => Array.from({ length: 8 }, () => v));
 
@@ -47,6 +37,10 @@ const ACTIVITY = `subscription($runId: ID!) { runActivity(runId: $runId) { type 
 describe('run activity and artifacts', () => {
   let gateway: GatewayHandle;
   const clients: Client[] = [];
+  const publish = async (body: Record<string, unknown>) => {
+    const event = { v: 1, runId: runBus, attempt: 1, seq: seq++, time: new Date().toISOString(), ...body };
+    await publishSignedEvent(nats.nc, gateway.db.orm, event as SignedEventInput);
+  };
 
   before(async () => {
     gateway = await startGateway(

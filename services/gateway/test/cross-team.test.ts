@@ -7,13 +7,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { EVENTS_CONSUMER, EVENTS_STREAM, JOBS_STREAM, eventCodec, eventSubject, genotypeHash } from '@lrnas/schema';
+import { EVENTS_CONSUMER, EVENTS_STREAM, JOBS_STREAM, genotypeHash } from '@lrnas/schema';
 import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, firstError, gql, ok } from './support/graphql.js';
+import { publishSignedEvent } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-cross-team-');
 let pg: PostgresHandle;
@@ -56,8 +57,7 @@ async function start(key: string, experimentId: string, runId?: string) {
 
 /** Publishes an event as a worker would (the admin login may, as a worker login may). */
 async function publish(event: Record<string, unknown> & { runId: string }): Promise<void> {
-  const full = eventCodec.parse({ v: 1, attempt: 1, time: new Date().toISOString(), ...event });
-  await nats.nc.jetstream().publish(eventSubject(event.runId, full.type), eventCodec.encode(full));
+  await publishSignedEvent(nats.nc, gateway.db.orm, { v: 1, attempt: 1, time: new Date().toISOString(), ...event });
 }
 
 /** Waits until the gateway has stored every event published so far. */

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject, genotypeHash } from '@lrnas/schema';
+import { connect, type NatsConnection } from 'nats';
+import { loginOptions } from '@lrnas/schema/nats';
+import { newEventKey } from '@lrnas/schema/node';
 import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import {
@@ -17,6 +20,7 @@ import {
   RunStatusChange,
 } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
+import { publishSignedEvent } from './support/signed-events.js';
 import { GENOTYPES } from './support/graphql.js';
 
 const nats = useNatsServer('lrnas-gateway-event-context-');
@@ -26,9 +30,12 @@ const lines: string[] = [];
 type Draft = Record<string, unknown> & { runId: string; type: string };
 let clock = 0;
 /** Publishes an event as a worker login could, with a fresh time (the contract's validation applies). */
-async function publish(event: Draft): Promise<void> {
-  const full = eventCodec.parse({ v: 1, time: new Date(Date.UTC(2026, 11, 1, 0, 0, clock++)).toISOString(), ...event });
-  await nats.nc.jetstream().publish(eventSubject(event.runId, full.type), eventCodec.encode(full));
+async function publish(
+  event: Draft,
+  as: { nc: NatsConnection; key: string } = { nc: nats.nc, key: '' },
+): Promise<void> {
+  const time = new Date(Date.UTC(2026, 11, 1, 0, 0, clock++)).toISOString();
+  await publishSignedEvent(as.nc, gateway.db.orm, { v: 1, time, ...event }, as.key || undefined);
 }
 
 /** Waits until the gateway has settled every event of the stream (stored, refused or dropped). */
@@ -231,5 +238,56 @@ describe('event context', () => {
     assert.equal(after.row.status, 'RUNNING');
     assert.equal(after.points.length, 2);
     assert.equal(await refusedCount('not_started'), notStarted);
+  });
+
+  test("events not signed with the key of the run's job are refused, even as a new attempt, and nothing changes", async () => {
+    const { run } = await createRunFixture(gateway.db.orm.em.fork(), 'ctx-forged', { kind: RunKind.PIPELINE });
+    await publish(status(run.id, 1, 0, 'RUNNING', 'w-a'));
+    await publish(metric(run.id, 1, 1, [0, 1]));
+    await drained();
+    const before = await stored(run.id);
+    const forged = await refusedCount('forged');
+    const unsigned = await refusedCount('unsigned');
+
+    // A worker login that never received this run's job: it signs with a key of its own, claims a
+    // redelivery and reports a result; then it sends an event with no signature at all.
+    const worker = await connect({ servers: nats.server.url, ...loginOptions(natsLogin(nats.server, 'worker')) });
+    try {
+      const as = { nc: worker, key: newEventKey() };
+      await publish(status(run.id, 2, 0, 'RUNNING', 'w-forger'), as);
+      await publish(genotype(run.id, 2, 1, 'DARTS_V2'), as);
+      await publish(evaluation(run.id, 2, 2, 0.99), as);
+      await publish(status(run.id, 2, 3, 'SUCCEEDED', 'w-forger'), as);
+      const bare = eventCodec.parse({ v: 1, time: new Date().toISOString(), ...evaluation(run.id, 1, 2, 0.98) });
+      await worker.jetstream().publish(eventSubject(run.id, 'evaluation'), eventCodec.encode(bare));
+    } finally {
+      await worker.close();
+    }
+    await drained();
+
+    assert.deepEqual(await stored(run.id), before, 'nothing stored about the run changed');
+    assert.equal(await refusedCount('forged'), forged + 4);
+    assert.equal(await refusedCount('unsigned'), unsigned + 1);
+    assert.ok(
+      lines.some((l) => l.includes(`of run ${run.id} (forged)`) && l.includes('nothing stored')),
+      'a log line names the run and the reason',
+    );
+    // The worker that holds the job carries on undisturbed.
+    await publish(metric(run.id, 1, 2, [2]));
+    await drained();
+    assert.equal(((await stored(run.id)) as { points: unknown[] }).points.length, 3);
+  });
+
+  test('a run made before events were signed has no key, and every event for it is refused', async () => {
+    const em = gateway.db.orm.em.fork();
+    const { run } = await createRunFixture(em, 'ctx-keyless');
+    run.eventKey = null;
+    await em.flush();
+    const before = await stored(run.id);
+    const forged = await refusedCount('forged');
+    await publish(status(run.id, 1, 0, 'RUNNING', 'w-a'), { nc: nats.nc, key: newEventKey() });
+    await drained();
+    assert.deepEqual(await stored(run.id), before);
+    assert.equal(await refusedCount('forged'), forged + 1);
   });
 });

@@ -4,15 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  EVENTS_CONSUMER,
-  EVENTS_STREAM,
-  LIMITS,
-  eventCodec,
-  eventSubject,
-  genotypeHash,
-  type Genotype,
-} from '@lrnas/schema';
+import { EVENTS_CONSUMER, EVENTS_STREAM, LIMITS, eventSubject, genotypeHash, type Genotype } from '@lrnas/schema';
 import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
@@ -27,6 +19,7 @@ import {
   RunStatusChange,
 } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
+import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
 
 const genotype = JSON.parse(
   fs.readFileSync(new URL('../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
@@ -42,10 +35,6 @@ after(async () => {
 
 const time = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s)).toISOString();
 const base = (runId: string, seq: number, attempt = 1) => ({ v: 1 as const, runId, attempt, seq, time: time(seq) });
-
-async function publish(event: Parameters<typeof eventCodec.encode>[0]): Promise<void> {
-  await nats.nc.jetstream().publish(eventSubject(event.runId, event.type), eventCodec.encode(event));
-}
 
 async function drained(): Promise<void> {
   const jsm = await nats.nc.jetstreamManager();
@@ -67,6 +56,7 @@ for (const [label, target] of targets) {
   describe(label, () => {
     let gateway: GatewayHandle;
     const runId = `run-ingest-${label}`; // made by createRunFixture
+    const publish = (event: SignedEventInput) => publishSignedEvent(nats.nc, gateway.db.orm, event);
     before(async () => {
       gateway = await startGateway(
         {
@@ -245,7 +235,9 @@ for (const [label, target] of targets) {
       const info = await jsm.streams.info(EVENTS_STREAM);
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const stored = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
-        if (stored.subject.includes(runId)) await nats.nc.jetstream().publish(stored.subject, stored.data);
+        if (stored.subject.includes(runId)) {
+          await nats.nc.jetstream().publish(stored.subject, stored.data, { headers: stored.header });
+        }
       }
       await drained();
       const fresh = gateway.db.orm.em.fork();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventCodec, eventSubject, JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
+import { JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
 import { JOB_FAILURES_STREAM } from '../src/ingest/job-failures.js';
 import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
@@ -12,6 +12,7 @@ import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { Run, RunStatus } from '../src/persistence/entities/index.js';
 import { gql, ok } from './support/graphql.js';
+import { publishSignedEvent } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-job-failures-');
 let pg: PostgresHandle;
@@ -86,9 +87,7 @@ for (const [label, target] of targets) {
             status: 'RUNNING',
             workerId: 'w-doomed',
           };
-          await nats.nc
-            .jetstream()
-            .publish(eventSubject(runId, 'status'), eventCodec.encode(eventCodec.parse(started)));
+          await publishSignedEvent(nats.nc, gateway.db.orm, started);
           const failure = {
             v: 1,
             runId,
@@ -99,7 +98,7 @@ for (const [label, target] of targets) {
             level: 'error',
             message: `attempt ${delivery} failed: out of memory`,
           };
-          await nats.nc.jetstream().publish(eventSubject(runId, 'log'), eventCodec.encode(eventCodec.parse(failure)));
+          await publishSignedEvent(nats.nc, gateway.db.orm, failure);
           // The run shows the attempt's error while it waits for the next one.
           const seen = Date.now() + 10_000;
           let code: string | undefined;

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventCodec, eventSubject } from '@lrnas/schema';
 import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { gql, ok } from './support/graphql.js';
+import { publishSignedEvent } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-gateway-metrics-');
 let gateway: GatewayHandle;
@@ -115,9 +115,7 @@ async function reportsEverything(): Promise<void> {
 
   // A worker's first event is written and counted.
   const running = { v: 1, runId, attempt: 1, seq: 0, time: new Date().toISOString(), type: 'status' };
-  await nats.nc
-    .jetstream()
-    .publish(eventSubject(runId, 'status'), eventCodec.encode(eventCodec.parse({ ...running, status: 'RUNNING' })));
+  await publishSignedEvent(nats.nc, gateway.db.orm, { ...running, status: 'RUNNING' });
   await eventually(async () => (await scrape())('lrnas_events_ingested_total{type="status"}') === 1, 'ingestion');
   const ingested = await scrape();
   assert.equal(ingested('lrnas_runs{status="RUNNING"}'), 1);

@@ -10,8 +10,6 @@ import {
   JOBS_STREAM,
   cancelSubject,
   canonicalGenotype,
-  eventCodec,
-  eventSubject,
   genotypeHash,
   jobCodec,
   type Job,
@@ -21,6 +19,7 @@ import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/pos
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, firstError, gql, ok } from './support/graphql.js';
+import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-scenario-');
 let pg: PostgresHandle;
@@ -36,10 +35,6 @@ const genotype = GENOTYPES.LRNAS_C10;
 // Events happen after the runs they report on were queued, in the order of their sequence.
 const time = (s: number) => new Date(Date.now() + s).toISOString();
 const envelope = (runId: string, seq: number, attempt = 1) => ({ v: 1 as const, runId, attempt, seq, time: time(seq) });
-
-async function publish(event: Parameters<typeof eventCodec.encode>[0]): Promise<void> {
-  await nats.nc.jetstream().publish(eventSubject(event.runId, event.type), eventCodec.encode(event));
-}
 
 /** Every job on the work queue for `runId`, with its message id. */
 async function jobsOf(runId: string): Promise<{ job: Job; msgId: string | undefined; subject: string }[]> {
@@ -80,6 +75,7 @@ for (const [label, target] of targets) {
     /** The id the client chose; the run's own id (job message id, event subjects) is `busId`. */
     const runId = `pipe-${label}`;
     let busId: string;
+    const publish = (event: SignedEventInput) => publishSignedEvent(nats.nc, gateway.db.orm, event);
 
     before(async () => {
       gateway = await startGateway(

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { eventCodec, eventSubject } from '@lrnas/schema';
 import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, gql, ok } from './support/graphql.js';
+import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-subscriptions-');
 let pg: PostgresHandle;
@@ -74,8 +74,7 @@ const envelope = (seq: number) => ({
   seq,
   time: new Date(Date.now() + seq).toISOString(),
 });
-const publish = async (event: Parameters<typeof eventCodec.encode>[0]) =>
-  nats.nc.jetstream().publish(eventSubject(event.runId, event.type), eventCodec.encode(event));
+const publish = async (event: SignedEventInput) => publishSignedEvent(nats.nc, first.db.orm, event);
 
 describe('two gateway replicas', () => {
   before(async () => {

@@ -1,5 +1,6 @@
-import type { JetStreamClient } from 'nats';
+import { headers, type JetStreamClient } from 'nats';
 import { ContractError, eventCodec, eventSubject, LIMITS, type MetricEvent, type RunEvent } from '@lrnas/schema';
+import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
 import { retrying } from './retry.js';
 
 type Envelope = 'v' | 'runId' | 'attempt' | 'seq' | 'time';
@@ -25,6 +26,9 @@ export interface PublisherOptions {
  *
  * The one owner of `seq` for its attempt: the message id is (run, attempt, seq), so a publish retried
  * after a lost acknowledgement is dropped by JetStream's duplicate window, never stored twice.
+ *
+ * Each event is signed with the run's event key, which came with the job (schema's
+ * event-signature.ts): the gateway stores only events signed by a holder of the run's job.
  */
 export class RunEventPublisher {
   #seq = 0;
@@ -40,6 +44,7 @@ export class RunEventPublisher {
     private readonly js: JetStreamClient,
     readonly runId: string,
     readonly attempt: number,
+    private readonly eventKey: string,
     options: PublisherOptions = {},
   ) {
     this.#maxPoints = Math.min(options.maxPoints ?? 500, LIMITS.metricPointsPerBatch);
@@ -98,11 +103,13 @@ export class RunEventPublisher {
     }
     // The message id makes a re-sent publish (client retry) a no-op in the events stream.
     const msgID = `${this.runId}:${this.attempt}:${event.seq}`;
+    const signed = headers();
+    signed.set(EVENT_SIGNATURE_HEADER, signEvent(this.eventKey, data));
     this.#chain = this.#chain.then(async () => {
       if (this.#error !== undefined) return;
       try {
         const subject = eventSubject(this.runId, event.type);
-        await retrying(() => this.js.publish(subject, data, { msgID }), this.#retryDelaysMs);
+        await retrying(() => this.js.publish(subject, data, { msgID, headers: signed }), this.#retryDelaysMs);
       } catch (error) {
         this.#error = error;
       }

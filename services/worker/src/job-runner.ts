@@ -4,6 +4,7 @@ import type { JetStreamClient, JsMsg, KV, NatsConnection, ObjectStore } from 'na
 import type { Buckets } from '@lrnas/schema/nats';
 import {
   cancelSubject,
+  ContractError,
   ErrorCode,
   jobCodec,
   JOBS_CONSUMER,
@@ -12,6 +13,7 @@ import {
   RUN_ID_PATTERN,
   type Job,
 } from '@lrnas/schema';
+import { EVENT_KEY_HEADER, isEventKey } from '@lrnas/schema/node';
 import { RunEventPublisher } from './event-publisher.js';
 import { within } from './deadline.js';
 import { executeJob } from './job-execution.js';
@@ -134,15 +136,22 @@ async function handleJobMessage(
 ): Promise<void> {
   const { js } = services;
   const attempt = msg.info.deliveryCount;
+  const eventKey = msg.headers?.get(EVENT_KEY_HEADER);
   let job: Job;
   try {
+    if (!isEventKey(eventKey)) {
+      throw new ContractError(
+        EVENT_KEY_HEADER,
+        'no event key in the job header: the gateway could not trust its events',
+      );
+    }
     job = jobCodec.decode(msg.data);
   } catch (error) {
     await refuseMalformed(msg, js, options, attempt, error);
     return;
   }
   const { runId } = job;
-  const events = new RunEventPublisher(js, runId, attempt);
+  const events = new RunEventPublisher(js, runId, attempt, eventKey);
   const workDir = path.join(options.workDir, runId);
   const artifacts = new RunArtifacts(services.store, runId, workDir, events);
   const abort = new AbortController();
@@ -259,9 +268,11 @@ async function refuseMalformed(
 ): Promise<void> {
   const reason = `malformed job: ${errorOf(error).message}`;
   const runId = runIdOf(msg.data);
+  // Without its run's key the FAILED event would be refused by the gateway as unsigned.
+  const eventKey = msg.headers?.get(EVENT_KEY_HEADER);
   try {
-    if (runId) {
-      const events = new RunEventPublisher(js, runId, attempt);
+    if (runId && isEventKey(eventKey)) {
+      const events = new RunEventPublisher(js, runId, attempt, eventKey);
       events.emit({ type: 'status', status: 'FAILED', error: { code: ErrorCode.BAD_MESSAGE, message: reason } });
       await events.flush();
     }

@@ -7,11 +7,13 @@ import { test } from 'node:test';
 import { ErrorCode, NatsError, type JetStreamClient, type PubAck } from 'nats';
 import { EVENTS_SUBJECT_PREFIX, eventCodec, type RunEvent } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
+import { EVENT_SIGNATURE_HEADER, isSignedBy, newEventKey } from '@lrnas/schema/node';
 import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { RunEventPublisher } from '../src/event-publisher.js';
 import { watchRunEvents } from './support/run-events.js';
 
 const nats = useNatsServer('lrnas-worker-publisher-');
+const eventKey = newEventKey();
 
 type Fault = 'lost-before-send' | 'ack-lost';
 
@@ -34,8 +36,13 @@ test('each event is stored once, in order, when publishes fail or lose their ack
   await ensureTopology(await nats.nc.jetstreamManager());
   const runId = 'run-faults';
   const plain: number[] = [];
+  const unsigned: number[] = [];
   const sub = nats.nc.subscribe(`${EVENTS_SUBJECT_PREFIX}.${runId}.>`, {
-    callback: (_err, msg) => plain.push(eventCodec.decode(msg.data).seq),
+    callback: (_err, msg) => {
+      const { seq } = eventCodec.decode(msg.data);
+      plain.push(seq);
+      if (!isSignedBy(eventKey, msg.data, msg.headers?.get(EVENT_SIGNATURE_HEADER))) unsigned.push(seq);
+    },
   });
   // Publishes 0..9 go out in order; retries are extra calls, so the schedule counts them too.
   const faults = new Map<number, Fault>([
@@ -45,7 +52,9 @@ test('each event is stored once, in order, when publishes fail or lose their ack
     [6, 'ack-lost'],
     [7, 'ack-lost'],
   ]);
-  const events = new RunEventPublisher(faultyJetStream(nats.nc.jetstream(), faults), runId, 2, { maxPoints: 1 });
+  const events = new RunEventPublisher(faultyJetStream(nats.nc.jetstream(), faults), runId, 2, eventKey, {
+    maxPoints: 1,
+  });
   events.emit({ type: 'status', status: 'RUNNING', workerId: 'w', backend: 'cpu' });
   for (let step = 1; step <= 6; step++) events.metric([{ key: 'search/loss', step, value: 1 / step }]);
   events.emit({ type: 'status', status: 'SUCCEEDED' });
@@ -66,6 +75,7 @@ test('each event is stored once, in order, when publishes fail or lose their ack
     // This is why consumers of events read the stream, never the subjects.
     await nats.nc.flush();
     assert.equal(plain.length, 8 + 3, `plain subscriber saw ${plain.join(',')}`);
+    assert.deepEqual(unsigned, [], 'every copy is signed with the run key');
   } finally {
     stored.stop();
     sub.unsubscribe();
@@ -76,7 +86,7 @@ test('flush reports a publish that keeps failing, and nothing after it is publis
   await ensureTopology(await nats.nc.jetstreamManager());
   const runId = 'run-down';
   const always = new Map<number, Fault>(Array.from({ length: 20 }, (_, i) => [i + 1, 'lost-before-send'] as const));
-  const events = new RunEventPublisher(faultyJetStream(nats.nc.jetstream(), always), runId, 1, {
+  const events = new RunEventPublisher(faultyJetStream(nats.nc.jetstream(), always), runId, 1, eventKey, {
     retryDelaysMs: [10, 10, 10],
   });
   events.emit({ type: 'log', level: 'info', message: 'first' });

@@ -15,6 +15,7 @@ import {
 } from '@lrnas/schema';
 import { startWorker, type WorkerHandle } from '../src/index.js';
 import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
+import { jobMessageOptions } from './support/job-messages.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
 
 const nats = useNatsServer('lrnas-worker-jobs-', { topology: true });
@@ -33,7 +34,7 @@ const shared = (runId: string) => ({
 
 async function publishJob(job: JobInput): Promise<void> {
   const encoded = jobCodec.encode(jobCodec.parse(job));
-  await nats.nc.jetstream().publish(jobSubject(job.kind), encoded, { msgID: job.runId });
+  await nats.nc.jetstream().publish(jobSubject(job.kind), encoded, jobMessageOptions(job.runId));
 }
 
 /** Names of the objects the artifact store holds for a run. */
@@ -69,7 +70,11 @@ async function readJson(runId: string, name: string): Promise<unknown> {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
-async function withWorker(id: string, body: (worker: WorkerHandle) => Promise<void>): Promise<void> {
+async function withWorker(
+  id: string,
+  body: (worker: WorkerHandle) => Promise<void>,
+  log: (line: string) => void = () => {},
+): Promise<void> {
   const worker = await startWorker(
     {
       natsUrl: nats.server.url,
@@ -80,7 +85,7 @@ async function withWorker(id: string, body: (worker: WorkerHandle) => Promise<vo
       workDir: workDirOf(id),
       metricsPort: 0,
     },
-    () => {},
+    log,
     { heartbeatMs: 1000 },
   );
   try {
@@ -95,8 +100,8 @@ test('a pipeline job runs to the end once, however often it is published', { tim
     const watch = watchEvents('run-a');
     const js = nats.nc.jetstream();
     const job = jobCodec.encode(jobCodec.parse(pipelineJob('run-a')));
-    const first = await js.publish(jobSubject('pipeline'), job, { msgID: 'run-a' });
-    const second = await js.publish(jobSubject('pipeline'), job, { msgID: 'run-a' });
+    const first = await js.publish(jobSubject('pipeline'), job, jobMessageOptions('run-a'));
+    const second = await js.publish(jobSubject('pipeline'), job, jobMessageOptions('run-a'));
     assert.equal(first.duplicate, false);
     assert.equal(second.duplicate, true);
     await watch.until(finished, 100_000);
@@ -298,7 +303,7 @@ test('a malformed job is terminated with a FAILED event that names the field', a
     const bad = { ...pipelineJob('run-bad'), seed: -1 };
     await nats.nc
       .jetstream()
-      .publish(jobSubject('pipeline'), new TextEncoder().encode(JSON.stringify(bad)), { msgID: 'run-bad' });
+      .publish(jobSubject('pipeline'), new TextEncoder().encode(JSON.stringify(bad)), jobMessageOptions('run-bad'));
     await watch.until(finished, 20_000);
     watch.stop();
     const status = watch.events.find((e) => e.type === 'status');
@@ -310,12 +315,41 @@ test('a malformed job is terminated with a FAILED event that names the field', a
   });
 });
 
+test('a job without its run key is terminated unrun: its events could not be trusted', async () => {
+  const lines: string[] = [];
+  await withWorker(
+    'w-keyless',
+    async () => {
+      const watch = watchEvents('run-keyless');
+      await nats.nc
+        .jetstream()
+        .publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(pipelineJob('run-keyless'))), {
+          msgID: 'run-keyless',
+        });
+      await jobsSettled(nats.nc);
+      await nats.nc.flush();
+      watch.stop();
+      assert.deepEqual(watch.events, [], 'no event was published for the run');
+      assert.deepEqual(await storedNames('run-keyless'), []);
+    },
+    (line) => lines.push(line),
+  );
+  assert.ok(
+    lines.some((l) => l.includes('run-keyless') && /no event key/.test(l) && /terminated/.test(l)),
+    lines.join('\n'),
+  );
+});
+
 test('a cancel request stops a running job, which ends CANCELLED and is acked', { timeout: 120_000 }, async () => {
   await withWorker('w-cancel', async (worker) => {
     const watch = watchEvents('run-c');
     await nats.nc
       .jetstream()
-      .publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(pipelineJob('run-c', 50))), { msgID: 'run-c' });
+      .publish(
+        jobSubject('pipeline'),
+        jobCodec.encode(jobCodec.parse(pipelineJob('run-c', 50))),
+        jobMessageOptions('run-c'),
+      );
     await watch.until((events) => events.some((e) => e.type === 'metric'), 60_000);
     assert.deepEqual([...worker.running], ['run-c']);
     nats.nc.publish(cancelSubject('run-c'), new TextEncoder().encode('{}'));

@@ -5,6 +5,7 @@ import { jobCodec, JOBS_CONSUMER, JOBS_STREAM, jobSubject, type RunEvent } from 
 import { ensureTopology } from '@lrnas/schema/nats';
 import { natsLoginFlags, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
 import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
+import { jobMessageOptions } from './support/job-messages.js';
 import { tinyPipelineJob } from './support/tiny-jobs.js';
 import { spawnWorkerProcess, tailOf, type WorkerProcess } from './support/worker-process.js';
 
@@ -89,9 +90,13 @@ test(
     const first = spawnWorker('w-doomed');
     let second: WorkerProcess | undefined;
     try {
-      await nats.nc.jetstream().publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(job('run-kill'))), {
-        msgID: 'run-kill',
-      });
+      await nats.nc
+        .jetstream()
+        .publish(
+          jobSubject('pipeline'),
+          jobCodec.encode(jobCodec.parse(job('run-kill'))),
+          jobMessageOptions('run-kill'),
+        );
       await run.until(searchCheckpointStored, 120_000, () => tailOf([first]));
       first.child.kill('SIGKILL');
       await first.exited;
@@ -124,9 +129,13 @@ test(
     const first = spawnWorker('w-leaving');
     let second: WorkerProcess | undefined;
     try {
-      await nats.nc.jetstream().publish(jobSubject('pipeline'), jobCodec.encode(jobCodec.parse(job('run-term'))), {
-        msgID: 'run-term',
-      });
+      await nats.nc
+        .jetstream()
+        .publish(
+          jobSubject('pipeline'),
+          jobCodec.encode(jobCodec.parse(job('run-term'))),
+          jobMessageOptions('run-term'),
+        );
       await run.until(searchCheckpointStored, 120_000, () => tailOf([first]));
       first.child.kill('SIGTERM');
       const exit = await first.exited;

@@ -1,5 +1,6 @@
-import type { NatsConnection } from 'nats';
+import { headers, type NatsConnection } from 'nats';
 import { ErrorCode, LrnasError, cancelSubject, jobCodec, jobSubject, type Job } from '@lrnas/schema';
+import { EVENT_KEY_HEADER } from '@lrnas/schema/node';
 import type { NatsLink } from '../nats-link.js';
 
 /** The NATS connection, or UNAVAILABLE: a change that must reach the workers is refused while NATS is down. */
@@ -15,10 +16,17 @@ export function requireNats(nats: NatsLink): NatsConnection {
  * Publishes a job to the work queue with its run id as `Nats-Msg-Id`: JetStream drops a second
  * publish of the same run within the stream's duplicate window, so a retried start never
  * launches two jobs. Returns whether JetStream saw it as a duplicate.
+ *
+ * The run's event key travels in a header, not in the job (whose body is the run's stored,
+ * user-visible config): only the worker that receives the job can sign the run's events.
  */
-export async function publishJob(nc: NatsConnection, job: Job): Promise<{ duplicate: boolean }> {
+export async function publishJob(nc: NatsConnection, job: Job, eventKey: string): Promise<{ duplicate: boolean }> {
   try {
-    const ack = await nc.jetstream().publish(jobSubject(job.kind), jobCodec.encode(job), { msgID: job.runId });
+    const keyed = headers();
+    keyed.set(EVENT_KEY_HEADER, eventKey);
+    const ack = await nc
+      .jetstream()
+      .publish(jobSubject(job.kind), jobCodec.encode(job), { msgID: job.runId, headers: keyed });
     return { duplicate: ack.duplicate };
   } catch (error) {
     throw new LrnasError(

@@ -10,6 +10,7 @@ import {
   type Job,
   type JobInput,
 } from '@lrnas/schema';
+import { newEventKey } from '@lrnas/schema/node';
 import type { Viewer } from '../auth/authenticate.js';
 import { newId, teamRunId } from '../ids.js';
 import type { NatsLink } from '../nats-link.js';
@@ -198,13 +199,15 @@ async function launch(
         `your team already has a run ${clientId} (${existing.kind} in experiment ${existing.experiment.id})`,
       );
     }
-    if (existing.status === RunStatus.QUEUED && !existing.lastEventAt) {
-      await publishJob(nc, { ...(existing.config as Job), runId });
+    if (existing.status === RunStatus.QUEUED && !existing.lastEventAt && existing.eventKey) {
+      await publishJob(nc, { ...(existing.config as Job), runId }, existing.eventKey);
     }
     return existing;
   }
+  const eventKey = newEventKey();
   const run = ctx.em.create(Run, {
     id: runId,
+    eventKey,
     ...(clientId !== undefined ? { clientId } : {}),
     experiment,
     kind,
@@ -217,7 +220,7 @@ async function launch(
   });
   ctx.em.create(RunStatusChange, { run, status: RunStatus.QUEUED, attempt: 0, at: run.createdAt });
   await ctx.em.flush();
-  await publishJob(nc, job);
+  await publishJob(nc, job, eventKey);
   return run;
 }
 

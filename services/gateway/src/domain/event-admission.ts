@@ -10,10 +10,12 @@
 import { isTerminal, type RunStatusName } from './run-progress.js';
 
 /** Why an event was refused; the label of `lrnas_events_refused_total{reason}`. */
-export type RefusalReason = 'terminal' | 'stale_attempt' | 'worker_mismatch' | 'not_started';
+export type RefusalReason = 'unsigned' | 'forged' | 'terminal' | 'stale_attempt' | 'worker_mismatch' | 'not_started';
 
 /** Every refusal reason, so that counters can start at zero. */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  'unsigned',
+  'forged',
   'terminal',
   'stale_attempt',
   'worker_mismatch',

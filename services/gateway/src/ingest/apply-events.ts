@@ -64,7 +64,14 @@ export interface AppliedChanges {
 export async function applyEvents(
   em: EntityManager,
   events: RunEvent[],
-  options: { lockRuns?: boolean } = {},
+  options: {
+    lockRuns?: boolean;
+    /**
+     * How `event` is signed with its run's key (schema's event-signature.ts): only events signed
+     * with the key of the run's job are applied, since any worker login may publish for any run.
+     */
+    signature: (event: RunEvent, runKey: string | null) => 'valid' | 'missing' | 'invalid';
+  },
 ): Promise<AppliedChanges> {
   const changes: AppliedChanges = {
     runs: new Set(),
@@ -107,6 +114,15 @@ export async function applyEvents(
     const run = runs.get(event.runId);
     if (!run) {
       changes.unknownRuns.add(event.runId);
+      continue;
+    }
+    const signature = options.signature(event, run.eventKey);
+    if (signature !== 'valid') {
+      changes.refused.push(
+        signature === 'missing'
+          ? { event, reason: 'unsigned', detail: 'the event carries no signature' }
+          : { event, reason: 'forged', detail: "the event is not signed with the key of the run's job" },
+      );
       continue;
     }
     const admission = admitEvent(

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, parseEventSubject, type RunEvent } from '@lrnas/schema';
+import { EVENT_SIGNATURE_HEADER, isSignedBy } from '@lrnas/schema/node';
 import type { RefusalReason } from '../domain/event-admission.js';
 import { applyEvents, type AppliedChanges } from './apply-events.js';
 
@@ -118,10 +119,17 @@ export class EventIngestor {
       }
     }
     if (events.length === 0) return;
+    const messageOf = new Map(events.map((event, i) => [event, good[i]!]));
+    const signature = (event: RunEvent, runKey: string | null) => {
+      const message = messageOf.get(event)!;
+      const signed = message.headers?.get(EVENT_SIGNATURE_HEADER);
+      if (!signed) return 'missing';
+      return runKey && isSignedBy(runKey, message.data, signed) ? 'valid' : 'invalid';
+    };
     try {
       const changes = await this.orm.em
         .fork()
-        .transactional((em) => applyEvents(em, events, { lockRuns: this.options.lockRuns ?? false }));
+        .transactional((em) => applyEvents(em, events, { lockRuns: this.options.lockRuns ?? false, signature }));
       const refused = [...changes.refused];
       const unstartedDeferrals = this.options.unstartedDeferrals ?? UNSTARTED_DEFERRALS;
       good.forEach((message, i) => {

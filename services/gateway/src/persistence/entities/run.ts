@@ -1,4 +1,5 @@
 import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { newEventKey } from '@lrnas/schema/node';
 import { Architecture } from './architecture.js';
 import { Experiment } from './experiment.js';
 
@@ -22,7 +23,7 @@ export enum RunStatus {
 @Index({ properties: ['experiment', 'createdAt'] })
 export class Run {
   /** Properties with defaults, optional when creating one. */
-  [OptionalProps]?: 'createdAt' | 'status' | 'tags' | 'attempts' | 'lastAttempt' | 'lastSeq';
+  [OptionalProps]?: 'createdAt' | 'status' | 'tags' | 'attempts' | 'lastAttempt' | 'lastSeq' | 'eventKey';
 
   /**
    * Also the job's Nats-Msg-Id and the token in its event subjects: random, or derived from the
@@ -47,6 +48,14 @@ export class Run {
 
   @Property({ type: 'string', length: 16, nullable: true })
   stage?: string;
+
+  /**
+   * The secret the run's job carries in its header and its events are signed with (schema's
+   * event-signature.ts). Never serialised, never in the API: whoever knows it can write results.
+   * Null only for runs made before events were signed; their events are refused.
+   */
+  @Property({ type: 'string', length: 64, nullable: true, hidden: true })
+  eventKey: string | null = newEventKey();
 
   /** The job message's configuration, as published. */
   @Property({ type: 'json' })
