@@ -8,6 +8,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
+import { loginOptions } from '@lrnas/schema/nats';
 import { newNatsCredentials, startNatsServer, type NatsServerHandle } from '../infra/local/lib/nats-server.mjs';
 import { natsLogin, natsLoginFlags } from '../infra/local/lib/test-nats.mjs';
 import { freePort } from '../infra/local/lib/ports.mjs';
@@ -47,7 +48,7 @@ async function startCluster(): Promise<string> {
   const urls = started.map((s) => s.url).join(',');
   // JetStream answers once the three have elected a meta leader.
   const admin = natsLogin(started[0]!, 'admin');
-  client = await connect({ servers: urls.split(','), user: admin.user, pass: admin.password });
+  client = await connect({ servers: urls.split(','), ...loginOptions(admin) });
   // checkAPI off: the manager would otherwise ask JetStream at once, before there is a leader.
   const jsm = await client.jetstreamManager({ checkAPI: false });
   const deadline = Date.now() + 60_000;

@@ -134,18 +134,18 @@ async function start(argv) {
 
   try {
     let natsUrl = options.natsUrl;
-    // An external NATS takes the login of NATS_USER/NATS_PASSWORD/NATS_TOKEN, for both services; the
-    // embedded one asks each service for its own role's login, made afresh at every start.
+    // An external NATS takes the login of NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_NKEY_SEED, for
+    // both services; the embedded one asks each service for its own role's nkey, made afresh at every start.
     let logins = { gateway: {}, worker: {} };
     if (!natsUrl) {
       const nats = await startNatsServer({ dataDir: path.join(options.dataDir, 'nats'), log, detached: true });
       supervisor.adopt('nats-server', nats);
       natsUrl = nats.url;
-      const asEnv = ({ user, password }) => ({ NATS_USER: user, NATS_PASSWORD: password, NATS_TOKEN: '' });
+      const asEnv = ({ seed }) => ({ NATS_NKEY_SEED: seed, NATS_USER: '', NATS_PASSWORD: '', NATS_TOKEN: '' });
       logins = { gateway: asEnv(nats.credentials.gateway), worker: asEnv(nats.credentials.worker) };
       log(`nats-server (JetStream) on ${natsUrl}, data in ${path.join(options.dataDir, 'nats')}`);
       log(
-        `NATS logins (admin for tools such as the nats CLI) in ${path.join(options.dataDir, 'nats', 'nats-server.conf')}`,
+        `NATS admin nkey (for tools such as the nats CLI: --nkey) in ${path.join(options.dataDir, 'nats', 'admin.nk')}`,
       );
     }
     const databaseUrl = options.databaseUrl ?? `sqlite:${path.join(options.dataDir, 'lrnas.sqlite')}`;

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { connect, type NatsConnection } from 'nats';
+import path from 'node:path';
+import { connect, nkeys, type NatsConnection } from 'nats';
 import {
   ARTIFACTS_BUCKET,
   CANCELS_BUCKET,
@@ -22,10 +23,26 @@ const as = (role: NatsRole): Promise<NatsConnection> =>
   connect({ servers: nats.server.url, ...loginOptions(natsLogin(nats.server, role)) });
 const refused = /Permissions Violation/;
 
-test('a client without a login, or with a wrong password, cannot connect', async () => {
+test('a client without a login, with a password, or with an nkey the server was not given, cannot connect', async () => {
   await assert.rejects(connect({ servers: nats.server.url }), /Authorization Violation/);
-  const { user } = natsLogin(nats.server, 'worker');
-  await assert.rejects(connect({ servers: nats.server.url, user, pass: 'guessed' }), /Authorization Violation/);
+  await assert.rejects(
+    connect({ servers: nats.server.url, user: 'lrnas-worker', pass: 'guessed' }),
+    /Authorization Violation/,
+  );
+  const stranger = new TextDecoder().decode(nkeys.createUser().getSeed());
+  await assert.rejects(
+    connect({ servers: nats.server.url, ...loginOptions({ nkeySeed: stranger }) }),
+    /Authorization Violation/,
+  );
+});
+
+test('the server holds public keys only: no seed is in its configuration', () => {
+  const config = fs.readFileSync(path.join(nats.dataDir, 'nats', 'nats-server.conf'), 'utf8');
+  for (const role of ['gateway', 'worker', 'admin'] as const) {
+    const { seed, publicKey } = nats.server.credentials[role];
+    assert.ok(config.includes(publicKey), `${role}'s public key is in the configuration`);
+    assert.ok(!config.includes(seed), `${role}'s seed is not`);
+  }
 });
 
 test('a worker publishes events, keeps its presence, reads cancels and uses the artifact store', async () => {

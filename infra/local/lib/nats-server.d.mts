@@ -1,16 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 
-/** A user and password of nats-server's authorization block. */
-export interface NatsLogin {
-  user: string;
-  password: string;
+/** An nkey user: the client's seed (SU…) and the public key (U…) the server checks it against. */
+export interface NatsNkey {
+  seed: string;
+  publicKey: string;
 }
-/** One login per role of schema/nats/roles.json, and one for cluster routes. */
+/** An nkey per role of schema/nats/roles.json, and a user and password for cluster routes. */
 export interface NatsCredentials {
-  gateway: NatsLogin;
-  worker: NatsLogin;
-  admin: NatsLogin;
-  route: NatsLogin;
+  gateway: NatsNkey;
+  worker: NatsNkey;
+  admin: NatsNkey;
+  route: { user: string; password: string };
 }
 
 export interface NatsServerHandle {

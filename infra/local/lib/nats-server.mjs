@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newUserNkey } from './nkeys.mjs';
 import { freePort, waitForHttp } from './ports.mjs';
 import { ensureBinary } from './system.mjs';
 
@@ -11,30 +12,34 @@ const GUARD = fileURLToPath(new URL('./guard.mjs', import.meta.url));
 const ROLES = fileURLToPath(new URL('../../../schema/nats/roles.json', import.meta.url));
 
 /**
- * A fresh user and password for each role of schema/nats/roles.json (and for cluster routes): random,
- * made at each start, so that no deployment runs with a password known from git.
+ * Fresh logins, made at each start so that no deployment runs with a secret known from git: an nkey
+ * per role of schema/nats/roles.json (the server is told only the public key, and a client proves it
+ * holds the seed by signing the server's challenge, so no secret crosses the wire or sits in the
+ * server's configuration), and a user and password for cluster routes, which nkeys cannot log in.
  */
 export function newNatsCredentials() {
   const { roles } = JSON.parse(fs.readFileSync(ROLES, 'utf8'));
   const credentials = {};
-  for (const role of [...Object.keys(roles), 'route']) {
-    // Letters and digits only, starting with a letter: a password that began with "-" (base64url can)
-    // was read as an option by a worker given it as --nats-password (about one password in 64 did).
-    credentials[role] = { user: `lrnas-${role}`, password: `p${crypto.randomBytes(24).toString('hex')}` };
-  }
+  for (const role of Object.keys(roles)) credentials[role] = newUserNkey();
+  // Letters and digits only, starting with a letter: it goes into route URLs as user:password@.
+  credentials.route = { user: 'lrnas-route', password: `p${crypto.randomBytes(24).toString('hex')}` };
   return credentials;
 }
 
-/** nats-server's authorization block: one user per role with that role's permissions. */
+/** nats-server's authorization block: one nkey user per role with that role's permissions. */
 function authorizationBlock(credentials) {
   const { roles } = JSON.parse(fs.readFileSync(ROLES, 'utf8'));
   const users = Object.entries(roles).map(([role, { publish, subscribe }]) => ({
-    user: credentials[role].user,
-    password: credentials[role].password,
+    nkey: credentials[role].publicKey,
     permissions: { publish, subscribe },
   }));
   // JSON is valid nats-server configuration syntax.
   return `authorization { users = ${JSON.stringify(users, null, 2)} }\n`;
+}
+
+function writePrivate(file, text) {
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
 }
 
 /** Path of nats-server, installed from Debian's package when missing and allowed. */
@@ -45,7 +50,8 @@ export function ensureNatsServer(log) {
 /**
  * Starts nats-server with JetStream storing under `dataDir`, on free ports unless given, refusing
  * clients without credentials: `credentials` (from newNatsCredentials; made here when not given) hold
- * a user and password per role, and the handle returns them. With `cluster` it joins a JetStream
+ * an nkey per role, and the handle returns them; the admin's seed is also written to `admin.nk` in
+ * `dataDir`, for tools such as the nats CLI (`--nkey`). With `cluster` it joins a JetStream
  * cluster: `name` is this server's name, `port` its route port and `routes` the route URLs of all
  * members (its own included is harmless); routes authenticate with the `route` credentials, so the
  * members must share one set. Resolves once its health endpoint answers; `stop()` ends it gracefully.
@@ -77,10 +83,10 @@ export async function startNatsServer({
       routes,
     })}\n`;
   }
-  // Holds passwords: readable by this user only.
+  // Holds the route password: readable by this user only, as is the admin's seed.
   const configFile = path.join(dir, 'nats-server.conf');
-  fs.writeFileSync(configFile, config, { mode: 0o600 });
-  fs.chmodSync(configFile, 0o600);
+  writePrivate(configFile, config);
+  writePrivate(path.join(dir, 'admin.nk'), `${credentials.admin.seed}\n`);
   const args = [
     '-c',
     configFile,

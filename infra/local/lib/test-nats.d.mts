@@ -10,6 +10,6 @@ export interface NatsTestState {
 }
 export type NatsRole = 'gateway' | 'worker' | 'admin';
 export function useNatsServer(prefix?: string, options?: { topology?: boolean }): NatsTestState;
-export function natsLogin(server: NatsServerHandle, role: NatsRole): { user: string; password: string };
+export function natsLogin(server: NatsServerHandle, role: NatsRole): { nkeySeed: string };
 export function natsLoginFlags(server: NatsServerHandle, role: NatsRole): string[];
-export function natsLoginEnv(server: NatsServerHandle, role: NatsRole): { NATS_USER: string; NATS_PASSWORD: string };
+export function natsLoginEnv(server: NatsServerHandle, role: NatsRole): { NATS_NKEY_SEED: string };

@@ -17,6 +17,7 @@ export function useNatsServer(prefix = 'lrnas-test-', { topology = false } = {})
   before(async () => {
     // Imported here so that files which only need the server do not load the client eagerly.
     const { connect } = await import('nats');
+    const { loginOptions } = await import('@lrnas/schema/nats');
     state.server = await startNatsServer({ dataDir: path.join(state.dataDir, 'nats') });
     state.nc = await connect({ servers: state.server.url, ...loginOptions(natsLogin(state.server, 'admin')) });
     if (topology) {
@@ -35,22 +36,15 @@ export function useNatsServer(prefix = 'lrnas-test-', { topology = false } = {})
 
 /** A role's login on `server` (gateway, worker or admin), as the services' `natsLogin` setting. */
 export function natsLogin(server, role) {
-  const { user, password } = server.credentials[role];
-  return { user, password };
+  return { nkeySeed: server.credentials[role].seed };
 }
 
 /** A role's login as the worker's command-line flags. */
 export function natsLoginFlags(server, role) {
-  const { user, password } = server.credentials[role];
-  return [`--nats-user=${user}`, `--nats-password=${password}`];
+  return [`--nats-nkey-seed=${server.credentials[role].seed}`];
 }
 
 /** A role's login as the environment the gateway reads. */
 export function natsLoginEnv(server, role) {
-  const { user, password } = server.credentials[role];
-  return { NATS_USER: user, NATS_PASSWORD: password };
-}
-
-function loginOptions({ user, password }) {
-  return { user, pass: password };
+  return { NATS_NKEY_SEED: server.credentials[role].seed };
 }

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject } from '@lrnas/schema';
-import { ensureTopology } from '@lrnas/schema/nats';
+import { ensureTopology, loginOptions } from '@lrnas/schema/nats';
 import { connect, type NatsConnection } from 'nats';
 import { startNatsServer } from '../../../infra/local/lib/nats-server.mjs';
 import { natsLogin } from '../../../infra/local/lib/test-nats.mjs';
@@ -251,7 +251,7 @@ async function benchLiveLatency(nc: NatsConnection, natsUrl: string): Promise<vo
 
 const server = await startNatsServer({ dataDir: path.join(scratch, 'nats') });
 const admin = natsLogin(server, 'admin');
-const nc = await connect({ servers: server.url, user: admin.user, pass: admin.password });
+const nc = await connect({ servers: server.url, ...loginOptions(admin) });
 try {
   await ensureTopology(await nc.jetstreamManager());
   await benchIngest(nc, server.url);

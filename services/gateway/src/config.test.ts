@@ -2,6 +2,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ContractError } from '@lrnas/schema';
+import { nkeys } from 'nats';
 import { parseDatabaseUrl, parseGatewayConfig } from './config.js';
 
 test('DATABASE_URL selects SQLite or PostgreSQL', () => {
@@ -46,6 +47,26 @@ test('bad PORT and NATS_URL are refused by name', () => {
     () => parseGatewayConfig({ NATS_URL: 'localhost:4222' }),
     (e: unknown) => e instanceof ContractError && e.field === 'NATS_URL',
   );
+});
+
+test('the NATS login: an nkey seed, or a user with a password; a broken or doubled login is refused by name', () => {
+  const seed = new TextDecoder().decode(nkeys.createUser().getSeed());
+  assert.deepEqual(parseGatewayConfig({ NATS_NKEY_SEED: seed }).natsLogin, { nkeySeed: seed });
+  assert.deepEqual(parseGatewayConfig({ NATS_USER: 'u', NATS_PASSWORD: 'p', NATS_TOKEN: '' }).natsLogin, {
+    user: 'u',
+    password: 'p',
+  });
+  const refused = (env: NodeJS.ProcessEnv, field: string) =>
+    assert.throws(
+      () => parseGatewayConfig(env),
+      (e: unknown) => e instanceof ContractError && e.field === field,
+    );
+  refused({ NATS_USER: 'u' }, 'NATS_USER');
+  // An account seed (SA…) or a mistyped one is not a user's.
+  refused({ NATS_NKEY_SEED: new TextDecoder().decode(nkeys.createAccount().getSeed()) }, 'NATS_NKEY_SEED');
+  const mistyped = `${seed.slice(0, 10)}${seed[10] === 'A' ? 'B' : 'A'}${seed.slice(11)}`;
+  refused({ NATS_NKEY_SEED: mistyped }, 'NATS_NKEY_SEED');
+  refused({ NATS_NKEY_SEED: seed, NATS_USER: 'u', NATS_PASSWORD: 'p' }, 'NATS_NKEY_SEED');
 });
 
 test('durations: checkpoint retention (7d by default, 0 keeps forever) and the artifact stall timeout', () => {

@@ -101,9 +101,6 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     );
   }
   const natsLogin = loginFromEnv(env);
-  if ((natsLogin.user === undefined) !== (natsLogin.password === undefined)) {
-    throw new ContractError('NATS_USER', 'a NATS user needs a password (NATS_PASSWORD) and a password needs a user');
-  }
   return {
     port,
     host: env.HOST ?? '0.0.0.0',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ContractError } from '@lrnas/schema';
+import { nkeys } from 'nats';
 import { parseWorkerConfig } from './config.js';
 
 test('defaults come from the environment, flags win over it', () => {
@@ -35,6 +36,9 @@ test('defaults come from the environment, flags win over it', () => {
   assert.equal(parseWorkerConfig(['--help'], {}), 'help');
   const login = parseWorkerConfig(['--nats-user', 'lrnas-worker'], { NATS_PASSWORD: 's3cret' });
   assert.deepEqual(login !== 'help' && login.natsLogin, { user: 'lrnas-worker', password: 's3cret' });
+  const seed = new TextDecoder().decode(nkeys.createUser().getSeed());
+  const nkey = parseWorkerConfig([], { NATS_NKEY_SEED: seed });
+  assert.deepEqual(nkey !== 'help' && nkey.natsLogin, { nkeySeed: seed });
 });
 
 test('bad options are refused by name', () => {
@@ -49,6 +53,9 @@ test('bad options are refused by name', () => {
   refused(['--nats-url', 'http://x'], {}, '--nats-url');
   refused(['--id', 'has.dot'], {}, '--id');
   refused(['--nats-user', 'u'], {}, '--nats-user');
+  refused(['--nats-nkey-seed', 'SUNOTASEED'], {}, '--nats-nkey-seed');
+  const seed = new TextDecoder().decode(nkeys.createUser().getSeed());
+  refused(['--nats-nkey-seed', seed], { NATS_TOKEN: 't' }, '--nats-nkey-seed');
   refused(['--nats-url', 'nats://a:1,http://b'], {}, '--nats-url');
   refused([], { LRNAS_NATS_REPLICAS: '0' }, '--nats-replicas');
   refused(['--metrics-port', '70000'], {}, '--metrics-port');

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ContractError, natsServers } from '@lrnas/schema';
-import type { NatsLogin } from '@lrnas/schema/nats';
+import { checkLogin, type NatsLogin } from '@lrnas/schema/nats';
 
 /** Everything a worker process is told at start, validated. */
 export interface WorkerConfig {
@@ -31,6 +31,9 @@ its jobs back and exits. Every option can also be set by the variable named.
   --nats-url URLS      NATS server, or several separated by commas (NATS_URL; default nats://127.0.0.1:4222)
   --nats-user USER     NATS user (NATS_USER), with --nats-password (NATS_PASSWORD)
   --nats-token TOKEN   NATS token (NATS_TOKEN)
+  --nats-nkey-seed SEED
+                       NATS nkey user seed, SU... (NATS_NKEY_SEED, which keeps it out of ps); one login
+                       of the three
   --nats-replicas N    copies of each stream and bucket it creates, 1 to 5 (LRNAS_NATS_REPLICAS; default 1;
                        3 on a three-node JetStream cluster)
   --id ID              worker id, letters, digits, - and _ (LRNAS_WORKER_ID; default host-pid)
@@ -52,6 +55,7 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worke
       'nats-user': { type: 'string' },
       'nats-password': { type: 'string' },
       'nats-token': { type: 'string' },
+      'nats-nkey-seed': { type: 'string' },
       id: { type: 'string' },
       concurrency: { type: 'string' },
       backend: { type: 'string' },
@@ -77,16 +81,20 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worke
   const optional = (flag: string | undefined, variable: string | undefined) => flag ?? (variable || undefined);
   const user = optional(values['nats-user'], env.NATS_USER);
   const password = optional(values['nats-password'], env.NATS_PASSWORD);
-  if ((user === undefined) !== (password === undefined)) {
-    throw new ContractError('--nats-user', 'a NATS user needs a password and a password needs a user');
-  }
   const token = optional(values['nats-token'], env.NATS_TOKEN);
+  const nkeySeed = optional(values['nats-nkey-seed'], env.NATS_NKEY_SEED);
+  const natsLogin = checkLogin(
+    {
+      ...(user !== undefined && { user }),
+      ...(password !== undefined && { password }),
+      ...(token !== undefined && { token }),
+      ...(nkeySeed !== undefined && { nkeySeed }),
+    },
+    { user: '--nats-user', password: '--nats-password', token: '--nats-token', nkeySeed: '--nats-nkey-seed' },
+  );
   return {
     natsUrl,
-    natsLogin: {
-      ...(user !== undefined && { user, password }),
-      ...(token !== undefined && { token }),
-    },
+    natsLogin,
     workerId,
     concurrency,
     natsReplicas,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { JOBS_CONSUMER, JOBS_STREAM, type RunEvent } from '@lrnas/schema';
-import { ensureTopology } from '@lrnas/schema/nats';
+import { ensureTopology, loginOptions } from '@lrnas/schema/nats';
 import {
   newNatsCredentials,
   startNatsServer,
@@ -127,8 +127,7 @@ export class Platform {
     const admin = natsLogin(this.nats, 'admin');
     this.nc = await connect({
       servers: this.nats.url,
-      user: admin.user,
-      pass: admin.password,
+      ...loginOptions(admin),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     });
