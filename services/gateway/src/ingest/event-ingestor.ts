@@ -4,6 +4,7 @@ import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, parseEventSubject, type Run
 import { EVENT_SIGNATURE_HEADER, isSignedBy } from '@lrnas/schema/node';
 import type { RefusalReason } from '../domain/event-admission.js';
 import { applyEvents, type AppliedChanges } from './apply-events.js';
+import { ConsumerLoop } from './consumer-loop.js';
 
 /** Messages taken from the stream per transaction. */
 const BATCH = 500;
@@ -36,76 +37,64 @@ export interface IngestorOptions {
  * acknowledges the messages only after the commit, so a crash mid-batch means redelivery, and
  * redelivery is harmless because applying events is idempotent.
  */
-export class EventIngestor {
-  #running = false;
-  #loop?: Promise<void>;
-  #messages?: ConsumerMessages;
+export class EventIngestor extends ConsumerLoop {
+  /** Messages of this session taken from the stream and not yet handled. */
+  #pending: JsMsg[] = [];
   #wake?: () => void;
 
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly orm: MikroORM,
-    private readonly log: (line: string) => void,
+    log: (line: string) => void,
     private readonly onApplied: (changes: AppliedChanges) => void = () => {},
     private readonly options: IngestorOptions = {},
-  ) {}
-
-  start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+  ) {
+    super(nc, log, 'event consumer');
   }
 
-  /** Finishes the batch in hand, then stops. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.#messages?.stop();
-    this.#wake?.();
-    await this.#loop;
+  protected async open(): Promise<ConsumerMessages> {
+    this.#pending = [];
+    const consumer = await this.nc.jetstream().consumers.get(EVENTS_STREAM, EVENTS_CONSUMER);
+    return consumer.consume({ max_messages: BATCH });
   }
 
   /**
    * Messages stream in through a continuous pull; each transaction takes whatever has arrived
    * (up to BATCH). An idle gateway thus stores an event as soon as it comes, and a busy one
-   * batches naturally: what arrives while a transaction runs goes into the next one.
+   * batches naturally: what arrives while a transaction runs goes into the next one. stop()
+   * lets the batch in hand finish.
    */
-  async #run(): Promise<void> {
-    while (this.#running && !this.nc.isClosed()) {
-      const pending: JsMsg[] = [];
-      try {
-        const consumer = await this.nc.jetstream().consumers.get(EVENTS_STREAM, EVENTS_CONSUMER);
-        const messages = await consumer.consume({ max_messages: BATCH });
-        this.#messages = messages;
-        // stop() may have come while the consumer was being set up.
-        if (!this.#running) messages.stop();
-        let ended = false;
-        const reading = (async () => {
-          for await (const m of messages) {
-            pending.push(m);
-            this.#wake?.();
-          }
-        })().finally(() => {
-          ended = true;
-          this.#wake?.();
-        });
-        while (this.#running && !ended) {
-          if (pending.length === 0) {
-            await new Promise<void>((resolve) => (this.#wake = resolve));
-            this.#wake = undefined;
-            continue;
-          }
-          await this.#ingest(pending.splice(0, BATCH));
-        }
-        messages.stop();
-        await reading;
-      } catch (error) {
-        if (!this.#running || this.nc.isClosed()) break;
-        this.log(`event consumer failed: ${(error as Error).message}; retrying`);
+  protected async read(messages: ConsumerMessages): Promise<void> {
+    const pending = this.#pending;
+    let ended = false;
+    const reading = (async () => {
+      for await (const m of messages) {
+        pending.push(m);
+        this.#wake?.();
       }
-      // Messages taken but not stored are redelivered after the ack wait; nak them to be quicker.
-      for (const message of pending) message.nak();
-      if (this.#running && !this.nc.isClosed()) await new Promise((r) => setTimeout(r, 1000));
+    })().finally(() => {
+      ended = true;
+      this.#wake?.();
+    });
+    while (this.running && !ended) {
+      if (pending.length === 0) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      await this.#ingest(pending.splice(0, BATCH));
     }
+    messages.stop();
+    await reading;
+  }
+
+  protected override stopping(): void {
+    this.#wake?.();
+  }
+
+  /** Messages taken but not stored would be redelivered after the ack wait; nak them to be quicker. */
+  protected override afterSession(): void {
+    for (const message of this.#pending.splice(0)) message.nak();
   }
 
   async #ingest(messages: JsMsg[]): Promise<void> {

@@ -12,6 +12,7 @@ import {
 import { JOBS_CONSUMER, JOBS_STREAM, jobCodec } from '@lrnas/schema';
 import { isTerminal, type RunStatusName } from '../domain/run-progress.js';
 import { Run, RunStatus, RunStatusChange } from '../persistence/entities/index.js';
+import { ConsumerLoop } from './consumer-loop.js';
 
 /** JetStream's advisory when a message of the jobs consumer reached its delivery limit. */
 export const MAX_DELIVERIES_ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.${JOBS_CONSUMER}`;
@@ -66,48 +67,27 @@ class MalformedAdvisory extends Error {}
  * JOB_FAILURES_STREAM, so one sent while no gateway ran is handled when one starts; an advisory is
  * acknowledged only after the run is recorded.
  */
-export class JobFailureWatcher {
-  #running = false;
-  #loop?: Promise<void>;
-  #messages?: ConsumerMessages;
-
+export class JobFailureWatcher extends ConsumerLoop {
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly orm: MikroORM,
-    private readonly log: (line: string) => void,
+    log: (line: string) => void,
     private readonly onFailed: (run: Run) => void = () => {},
     /** Copies of the advisory stream, when this gateway creates it. */
     private readonly replicas = 1,
-  ) {}
-
-  start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+  ) {
+    super(nc, log, 'job failure consumer');
   }
 
-  /** Finishes the advisory in hand, then stops. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.#messages?.stop();
-    await this.#loop;
+  protected async open(): Promise<ConsumerMessages> {
+    await ensureJobFailureCapture(await this.nc.jetstreamManager(), this.replicas);
+    const consumer = await this.nc.jetstream().consumers.get(JOB_FAILURES_STREAM, JOB_FAILURES_CONSUMER);
+    return consumer.consume({ max_messages: 10 });
   }
 
-  async #run(): Promise<void> {
-    while (this.#running && !this.nc.isClosed()) {
-      try {
-        await ensureJobFailureCapture(await this.nc.jetstreamManager(), this.replicas);
-        const consumer = await this.nc.jetstream().consumers.get(JOB_FAILURES_STREAM, JOB_FAILURES_CONSUMER);
-        const messages = await consumer.consume({ max_messages: 10 });
-        this.#messages = messages;
-        if (!this.#running) messages.stop();
-        for await (const message of messages) await this.#handle(message);
-      } catch (error) {
-        if (!this.#running || this.nc.isClosed()) break;
-        this.log(`job failure consumer failed: ${(error as Error).message}; retrying`);
-      }
-      if (this.#running && !this.nc.isClosed()) await new Promise((r) => setTimeout(r, 1000));
-    }
+  /** Each advisory in turn: stop() lets the one in hand finish. */
+  protected async read(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) await this.#handle(message);
   }
 
   async #handle(message: JsMsg): Promise<void> {
