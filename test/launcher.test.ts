@@ -7,10 +7,10 @@ import path from 'node:path';
 import readline from 'node:readline';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { startNatsServer } from '../infra/local/lib/nats-server.mjs';
-import { freePort } from '../infra/local/lib/ports.mjs';
-import { startPostgres } from '../infra/local/lib/postgres.mjs';
-import { natsLoginEnv } from '../infra/local/lib/test-nats.mjs';
+import { startNatsServer } from '@lrnas/local/nats-server';
+import { freePort } from '@lrnas/local/ports';
+import { startPostgres } from '@lrnas/local/postgres';
+import { natsLoginEnv } from '@lrnas/local/test-nats';
 
 const root = path.resolve(import.meta.dirname, '..');
 const launcher = path.join(root, 'infra', 'local', 'launch.mjs');

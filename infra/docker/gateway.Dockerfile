@@ -15,6 +15,8 @@ COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
 COPY web/package.json web/
+COPY infra/local/package.json infra/local/
+COPY test/kit/package.json test/kit/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.runtime.json ./
 COPY schema/ schema/
@@ -33,6 +35,8 @@ COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
 COPY web/package.json web/
+COPY infra/local/package.json infra/local/
+COPY test/kit/package.json test/kit/
 COPY infra/docker/workspace-subset.mjs /tmp/
 RUN node /tmp/workspace-subset.mjs schema services/gateway \
   && npm install --omit=dev --no-audit --no-fund \

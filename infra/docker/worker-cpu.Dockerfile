@@ -13,6 +13,8 @@ COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
 COPY web/package.json web/
+COPY infra/local/package.json infra/local/
+COPY test/kit/package.json test/kit/
 RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild esbuild
 
@@ -29,6 +31,8 @@ COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
 COPY web/package.json web/
+COPY infra/local/package.json infra/local/
+COPY test/kit/package.json test/kit/
 COPY infra/docker/workspace-subset.mjs /tmp/
 RUN node /tmp/workspace-subset.mjs ${TFJS_NODE:+--add "$TFJS_NODE"} schema services/engine services/worker \
   && npm install --omit=dev --no-audit --no-fund \

@@ -19,6 +19,8 @@ COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
 COPY web/package.json web/
+COPY infra/local/package.json infra/local/
+COPY test/kit/package.json test/kit/
 RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild esbuild
 
@@ -37,6 +39,8 @@ COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
 COPY web/package.json web/
+COPY infra/local/package.json infra/local/
+COPY test/kit/package.json test/kit/
 COPY infra/docker/workspace-subset.mjs /tmp/
 # tfjs-node-gpu's install script downloads libtensorflow (GPU, 2.9.1) and its prebuilt N-API
 # binding: this step needs the internet, the running image does not.

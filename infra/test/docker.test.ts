@@ -55,6 +55,27 @@ describe('Dockerfiles', () => {
     }
   });
 
+  it("every stage that installs copies every workspace's manifest first (npm ci refuses a lockfile naming a missing one)", () => {
+    const { workspaces } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      workspaces: string[];
+    };
+    for (const name of ['gateway.Dockerfile', 'worker-cpu.Dockerfile', 'worker-gpu.Dockerfile']) {
+      for (const stage of read(name)
+        .split(/^FROM /m)
+        .slice(1)) {
+        const install = stage.search(/npm (ci|install)\b/);
+        if (install < 0) continue;
+        const before = stage.slice(0, install);
+        for (const dir of workspaces) {
+          assert.ok(
+            before.includes(`COPY ${dir}/package.json ${dir}/`),
+            `${name}, stage ${stage.split('\n')[0]}: ${dir}`,
+          );
+        }
+      }
+    }
+  });
+
   it('base images are pinned and the Node.js version satisfies the engines field', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
     const min = /(\d+)\.(\d+)/.exec(pkg.engines.node)!;
@@ -112,7 +133,14 @@ describe('Dockerfiles', () => {
 describe('.dockerignore', () => {
   const ignored = dockerIgnore(dockerignore);
   it('keeps the sources and lockfile, drops dependencies, builds, tests and secrets', () => {
-    for (const kept of ['package.json', 'package-lock.json', 'schema/src/names.ts', 'web/index.html']) {
+    for (const kept of [
+      'package.json',
+      'package-lock.json',
+      'schema/src/names.ts',
+      'web/index.html',
+      'infra/local/package.json',
+      'test/kit/package.json',
+    ]) {
       assert.equal(ignored(kept), false, kept);
     }
     for (const dropped of [
@@ -123,6 +151,8 @@ describe('.dockerignore', () => {
       'services/gateway/src/config.test.ts',
       'infra/compose/.env',
       '.lrnas/lrnas.sqlite',
+      'infra/local/launch.mjs',
+      'test/kit/src/graphql.ts',
     ]) {
       assert.equal(ignored(dropped), true, dropped);
     }

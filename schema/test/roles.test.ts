@@ -16,7 +16,7 @@ import {
   WORKERS_BUCKET,
 } from '../src/index.js';
 import { ensureTopology, loginOptions, openBuckets } from '../src/nats/index.js';
-import { natsLogin, useNatsServer, type NatsRole } from '../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer, type NatsRole } from '@lrnas/local/test-nats';
 
 const nats = useNatsServer('lrnas-roles-', { topology: true });
 const as = (role: NatsRole): Promise<NatsConnection> =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AckPolicy, RetentionPolicy, StorageType, headers } from 'nats';
-import { useNatsServer } from '../../infra/local/lib/test-nats.mjs';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import {
   EVENTS_CONSUMER,
   EVENTS_STREAM,

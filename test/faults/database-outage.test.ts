@@ -3,7 +3,7 @@
 // acknowledged that was not stored) and resumes, and the run ends with every metric point stored once.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { watchRunEvents } from '../../services/worker/test/support/run-events.js';
+import { watchRunEvents } from '@lrnas/test-kit/run-events';
 import { Platform } from './support/platform.js';
 
 let platform: Platform;

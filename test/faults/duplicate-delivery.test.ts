@@ -3,7 +3,7 @@
 // goes on. Both run it to the end; the run must record one result and consistent metrics.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { watchRunEvents } from '../../services/worker/test/support/run-events.js';
+import { watchRunEvents } from '@lrnas/test-kit/run-events';
 import { Platform } from './support/platform.js';
 
 let platform: Platform;

@@ -3,7 +3,7 @@
 // ingests. Each run must end SUCCEEDED once with every metric point its attempts produced stored once.
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
-import { watchRunEvents } from '../../services/worker/test/support/run-events.js';
+import { watchRunEvents } from '@lrnas/test-kit/run-events';
 import { Platform, TERMINAL, type Accounting } from './support/platform.js';
 
 let platform: Platform;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import type { RunEvent } from '@lrnas/schema';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { watchRunEvents, type RunEventWatch } from '../../services/worker/test/support/run-events.js';
+import { watchRunEvents, type RunEventWatch } from '@lrnas/test-kit/run-events';
 import { Platform, publishedPoints, stepsOf, type ServiceProcess } from './support/platform.js';
 
 let platform: Platform;

@@ -14,8 +14,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { minimumParameters } from '@lrnas/engine';
 import { eventCodec, eventSubject } from '@lrnas/schema';
 import { startGateway, type GatewayHandle } from '@lrnas/gateway';
-import { ensureChromium } from '../../infra/local/lib/chromium.mjs';
-import { natsLogin, natsLoginFlags, useNatsServer } from '../../infra/local/lib/test-nats.mjs';
+import { ensureChromium } from '@lrnas/local/chromium';
+import { natsLogin, natsLoginFlags, useNatsServer } from '@lrnas/local/test-nats';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'web', 'test-results', 'dashboard');

@@ -7,13 +7,13 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, parseGatewayConfig, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayConfig, type GatewayHandle } from '../src/index.js';
 import { ApiKey } from '../src/persistence/entities/index.js';
-import { firstError, gql, ok } from './support/graphql.js';
+import { firstError, gql, ok } from '@lrnas/test-kit/graphql';
 
 const nats = useNatsServer('lrnas-access-');
 let pg: PostgresHandle;

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
-import { gql, ok } from './support/graphql.js';
+import { gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-activity-');

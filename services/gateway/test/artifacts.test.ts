@@ -8,13 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import type { EntityManager } from '@mikro-orm/core';
 import type { ObjectStore } from 'nats';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayConfig, type GatewayHandle } from '../src/index.js';
 import { Artifact, Run, RunStatus, Visibility } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
-import { gql, ok } from './support/graphql.js';
+import { gql, ok } from '@lrnas/test-kit/graphql';
 
 const nats = useNatsServer('lrnas-artifacts-');
 let pg: PostgresHandle;

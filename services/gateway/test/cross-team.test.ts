@@ -8,12 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { EVENTS_CONSUMER, EVENTS_STREAM, JOBS_STREAM, genotypeHash } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
-import { GENOTYPES, firstError, gql, ok } from './support/graphql.js';
+import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-cross-team-');

@@ -8,7 +8,7 @@ import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject, genotypeHash 
 import { connect, type NatsConnection } from 'nats';
 import { loginOptions } from '@lrnas/schema/nats';
 import { newEventKey } from '@lrnas/schema/node';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import {
   Architecture,
@@ -21,7 +21,7 @@ import {
 } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
 import { publishSignedEvent } from './support/signed-events.js';
-import { GENOTYPES } from './support/graphql.js';
+import { GENOTYPES } from '@lrnas/test-kit/graphql';
 
 const nats = useNatsServer('lrnas-gateway-event-context-');
 let gateway: GatewayHandle;

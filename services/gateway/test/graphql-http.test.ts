@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
 import { DEFAULT_API_SETTINGS } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/index.js';
 

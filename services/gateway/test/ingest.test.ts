@@ -5,8 +5,8 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EVENTS_CONSUMER, EVENTS_STREAM, LIMITS, eventSubject, genotypeHash, type Genotype } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import {

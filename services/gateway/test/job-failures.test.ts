@@ -5,13 +5,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
 import { JOB_FAILURES_STREAM } from '../src/ingest/job-failures.js';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { Run, RunStatus } from '../src/persistence/entities/index.js';
-import { gql, ok } from './support/graphql.js';
+import { gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-job-failures-');

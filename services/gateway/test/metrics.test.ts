@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
-import { gql, ok } from './support/graphql.js';
+import { gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-gateway-metrics-');

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EntityManager } from '@mikro-orm/core';
 import { genotypeHash, type Genotype } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
@@ -24,7 +24,7 @@ import {
   RunStatusChange,
   Visibility,
 } from '../src/persistence/entities/index.js';
-import { GENOTYPES, firstError, gql, ok } from './support/graphql.js';
+import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
 
 const nats = useNatsServer('lrnas-queries-');
 let pg: PostgresHandle;

@@ -14,11 +14,11 @@ import {
   jobCodec,
   type Job,
 } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
-import { GENOTYPES, firstError, gql, ok } from './support/graphql.js';
+import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
 
 const nats = useNatsServer('lrnas-scenario-');

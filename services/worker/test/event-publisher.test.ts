@@ -8,9 +8,9 @@ import { ErrorCode, NatsError, type JetStreamClient, type PubAck } from 'nats';
 import { EVENTS_SUBJECT_PREFIX, eventCodec, type RunEvent } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
 import { EVENT_SIGNATURE_HEADER, isSignedBy, newEventKey } from '@lrnas/schema/node';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { RunEventPublisher } from '../src/event-publisher.js';
-import { watchRunEvents } from './support/run-events.js';
+import { watchRunEvents } from '@lrnas/test-kit/run-events';
 
 const nats = useNatsServer('lrnas-worker-publisher-');
 const eventKey = newEventKey();

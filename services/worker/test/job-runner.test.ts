@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
 import {
   ARTIFACTS_BUCKET,
   CANCELS_BUCKET,
@@ -14,9 +14,9 @@ import {
   type RunEvent,
 } from '@lrnas/schema';
 import { startWorker, type WorkerHandle } from '../src/index.js';
-import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
+import { finished, jobsSettled, watchRunEvents } from '@lrnas/test-kit/run-events';
 import { jobMessageOptions } from './support/job-messages.js';
-import { tinyPipelineJob } from './support/tiny-jobs.js';
+import { tinyPipelineJob } from '@lrnas/test-kit/tiny-jobs';
 
 const nats = useNatsServer('lrnas-worker-jobs-', { topology: true });
 const workDirOf = (id: string) => path.join(nats.dataDir, 'work', id);

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { jobCodec, JOBS_CONSUMER, JOBS_STREAM, jobSubject, type RunEvent } from '@lrnas/schema';
 import { ensureTopology } from '@lrnas/schema/nats';
-import { natsLoginFlags, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
-import { finished, jobsSettled, watchRunEvents } from './support/run-events.js';
+import { natsLoginFlags, useNatsServer } from '@lrnas/local/test-nats';
+import { finished, jobsSettled, watchRunEvents } from '@lrnas/test-kit/run-events';
 import { jobMessageOptions } from './support/job-messages.js';
-import { tinyPipelineJob } from './support/tiny-jobs.js';
-import { spawnWorkerProcess, tailOf, type WorkerProcess } from './support/worker-process.js';
+import { tinyPipelineJob } from '@lrnas/test-kit/tiny-jobs';
+import { spawnWorkerProcess, tailOf, type WorkerProcess } from '@lrnas/test-kit/worker-process';
 
 // Workers run as real processes here, so that SIGKILL and SIGTERM are the real thing.
 const nats = useNatsServer('lrnas-worker-recovery-', { topology: true });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { ObjectStore } from 'nats';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
 import { PIPELINE_FILES } from '@lrnas/engine';
-import { useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { RunArtifacts } from '../src/run-artifacts.js';
 
 const nats = useNatsServer('lrnas-worker-artifacts-', { topology: true });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { natsLogin, useNatsServer } from '../../../infra/local/lib/test-nats.mjs';
+import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
 import { JOBS_CONSUMER, JOBS_STREAM, WORKERS_BUCKET, workerPresenceCodec } from '@lrnas/schema';
 import { ensureTopology, openBuckets } from '@lrnas/schema/nats';
 import { startWorker } from '../src/index.js';

@@ -14,13 +14,13 @@ import {
   startNatsServer,
   type NatsCredentials,
   type NatsServerHandle,
-} from '../../../infra/local/lib/nats-server.mjs';
-import { natsLogin, natsLoginEnv, natsLoginFlags } from '../../../infra/local/lib/test-nats.mjs';
-import { freePort, waitForHttp } from '../../../infra/local/lib/ports.mjs';
-import { startPostgres, type PostgresHandle } from '../../../infra/local/lib/postgres.mjs';
-import { gql, ok } from '../../../services/gateway/test/support/graphql.js';
+} from '@lrnas/local/nats-server';
+import { natsLogin, natsLoginEnv, natsLoginFlags } from '@lrnas/local/test-nats';
+import { freePort, waitForHttp } from '@lrnas/local/ports';
+import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
+import { gql, ok } from '@lrnas/test-kit/graphql';
 import { readRunHistory } from '../../../services/worker/src/run-history.js';
-import { tinyPipelineJob, type TinyPipelineSize } from '../../../services/worker/test/support/tiny-jobs.js';
+import { tinyPipelineJob, type TinyPipelineSize } from '@lrnas/test-kit/tiny-jobs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const KEY = 'fault-suite-key-0123456789abcdefghijklmnop';

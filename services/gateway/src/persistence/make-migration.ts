@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startPostgres } from '../../../../infra/local/lib/postgres.mjs';
+import { startPostgres } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../config.js';
 import { MIGRATIONS_DIR, openDatabase } from '../database.js';
 

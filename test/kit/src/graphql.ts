@@ -38,5 +38,5 @@ export function firstError(answer: Answer<unknown>): { code?: string; field?: st
 
 /** The genotypes of the schema's test fixtures. */
 export const GENOTYPES = JSON.parse(
-  fs.readFileSync(new URL('../../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
+  fs.readFileSync(new URL('../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
 ) as Record<'DARTS_V2' | 'LRNAS_C10' | 'LRNAS_C100', Genotype>;
