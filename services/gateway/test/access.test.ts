@@ -7,13 +7,14 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, parseGatewayConfig, type DatabaseTarget } from '../src/config.js';
-import { startGateway, type GatewayConfig, type GatewayHandle } from '../src/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/index.js';
 import { ApiKey } from '../src/persistence/entities/index.js';
 import { firstError, gql, ok } from '@lrnas/test-kit/graphql';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-access-');
 let pg: PostgresHandle;
@@ -25,17 +26,7 @@ after(async () => {
 });
 
 const gatewayOn = (database: DatabaseTarget, api: GatewayConfig['api'] = {}) =>
-  startGateway(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: nats.server.url,
-      natsLogin: natsLogin(nats.server, 'gateway'),
-      database,
-      api,
-    },
-    () => {},
-  );
+  startTestGateway(nats.server, database, { api });
 
 const CREATE = `mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id } }`;
 const experimentInput = (visibility: 'PUBLIC' | 'PRIVATE') => ({

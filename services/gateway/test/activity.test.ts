@@ -7,10 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import { useNatsServer } from '@lrnas/local/test-nats';
+import type { GatewayHandle } from '../src/gateway.js';
 import { gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-activity-');
 const KEY = 'activity-test-key-0123456789abcdefghij';
@@ -43,18 +44,11 @@ describe('run activity and artifacts', () => {
   };
 
   before(async () => {
-    gateway = await startGateway(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        natsUrl: nats.server.url,
-        natsLogin: natsLogin(nats.server, 'gateway'),
-        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'activity.sqlite') },
-        api: { bootstrapKey: KEY, bootstrapTeam: 'activity lab' },
-      },
-      () => {},
+    gateway = await startTestGateway(
+      nats.server,
+      { kind: 'sqlite', file: path.join(nats.dataDir, 'activity.sqlite') },
+      { api: { bootstrapKey: KEY, bootstrapTeam: 'activity lab' } },
     );
-    await gateway.nats.ready;
     const { createExperiment } = ok(
       await gql<{ createExperiment: { id: string } }>(
         gateway.url,

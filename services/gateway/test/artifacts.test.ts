@@ -8,13 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import type { EntityManager } from '@mikro-orm/core';
 import type { ObjectStore } from 'nats';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
-import { startGateway, type GatewayConfig, type GatewayHandle } from '../src/index.js';
+import type { GatewayConfig, GatewayHandle } from '../src/index.js';
 import { Artifact, Run, RunStatus, Visibility } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
 import { gql, ok } from '@lrnas/test-kit/graphql';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-artifacts-');
 let pg: PostgresHandle;
@@ -26,21 +27,8 @@ after(async () => {
 });
 
 const DAY = 24 * 60 * 60 * 1000;
-const gatewayOn = async (database: DatabaseTarget, extra: Partial<GatewayConfig> = {}) => {
-  const gateway = await startGateway(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: nats.server.url,
-      natsLogin: natsLogin(nats.server, 'gateway'),
-      database,
-      ...extra,
-    },
-    () => {},
-  );
-  await gateway.nats.ready;
-  return gateway;
-};
+const gatewayOn = (database: DatabaseTarget, extra: Partial<GatewayConfig> = {}) =>
+  startTestGateway(nats.server, database, extra);
 const store = (): Promise<ObjectStore> => nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);
 
 /** A public run with the given status and end, and artifacts stored both in the object store and as rows. */

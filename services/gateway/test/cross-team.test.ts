@@ -8,13 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { EVENTS_CONSUMER, EVENTS_STREAM, JOBS_STREAM, genotypeHash } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent } from './support/signed-events.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-cross-team-');
 let pg: PostgresHandle;
@@ -122,17 +123,7 @@ function connect(key?: string): Client {
 for (const [label, target] of targets)
   describe(`cross-team privacy (${label})`, () => {
     before(async () => {
-      gateway = await startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: target(nats.dataDir),
-        },
-        () => {},
-      );
-      await gateway.nats.ready;
+      gateway = await startTestGateway(nats.server, target(nats.dataDir));
       keyA = (await createTeamWithKey(gateway.db.orm.em.fork(), 'team A')).key;
       keyB = (await createTeamWithKey(gateway.db.orm.em.fork(), 'team B')).key;
       privateA = await experiment(keyA, 'a private', 'PRIVATE');

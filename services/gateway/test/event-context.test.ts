@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from 'nats';
 import { loginOptions } from '@lrnas/schema/nats';
 import { newEventKey } from '@lrnas/schema/node';
 import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import {
   Architecture,
   Artifact,
@@ -22,6 +22,7 @@ import {
 import { createRunFixture } from './support/fixtures.js';
 import { publishSignedEvent } from './support/signed-events.js';
 import { GENOTYPES } from '@lrnas/test-kit/graphql';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-gateway-event-context-');
 let gateway: GatewayHandle;
@@ -118,20 +119,16 @@ const metric = (runId: string, attempt: number, seq: number, steps: number[], va
 
 describe('event context', () => {
   before(async () => {
-    gateway = await startGateway(
+    gateway = await startTestGateway(
+      nats.server,
+      { kind: 'sqlite', file: path.join(nats.dataDir, 'context.sqlite') },
       {
-        port: 0,
-        host: '127.0.0.1',
-        natsUrl: nats.server.url,
-        natsLogin: natsLogin(nats.server, 'gateway'),
-        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'context.sqlite') },
         metrics: { port: 0 },
         // An event of an attempt never seen starting is refused after 2 hand-backs, not 150.
         unstartedEventDeferrals: 2,
       },
       (line) => lines.push(line),
     );
-    await gateway.nats.ready;
   });
   after(async () => {
     await gateway?.stop();

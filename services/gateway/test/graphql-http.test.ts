@@ -4,25 +4,16 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { DEFAULT_API_SETTINGS } from '../src/config.js';
-import { startGateway, type GatewayHandle } from '../src/index.js';
+import type { GatewayHandle } from '../src/index.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-graphql-http-');
 let gateway: GatewayHandle;
 const startDefaultGateway = async () => {
   // Default limits: the regression is about what a deployment answers out of the box.
-  gateway = await startGateway(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: nats.server.url,
-      natsLogin: natsLogin(nats.server, 'gateway'),
-      database: { kind: 'sqlite', file: path.join(nats.dataDir, 'http.sqlite') },
-    },
-    () => {},
-  );
-  await gateway.nats.ready;
+  gateway = await startTestGateway(nats.server, { kind: 'sqlite', file: path.join(nats.dataDir, 'http.sqlite') });
 };
 
 interface Reply {

@@ -10,6 +10,7 @@ import { startWorker, type WorkerHandle } from '@lrnas/worker';
 import { GATEWAY_VERSION, parseDatabaseUrl, startGateway, type GatewayHandle } from '../src/index.js';
 import { printGatewaySchema, SCHEMA_FILE } from '../src/emit-schema.js';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 let server: NatsServerHandle;
 let gateway: GatewayHandle;
@@ -46,17 +47,7 @@ const HEALTH =
 
 before(async () => {
   server = await startNatsServer({ dataDir: path.join(dataDir, 'nats') });
-  gateway = await startGateway(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: server.url,
-      natsLogin: natsLogin(server, 'gateway'),
-      database: { kind: 'sqlite', file: path.join(dataDir, 'db.sqlite') },
-    },
-    quiet,
-  );
-  await gateway.nats.ready;
+  gateway = await startTestGateway(server, { kind: 'sqlite', file: path.join(dataDir, 'db.sqlite') }, {}, quiet);
   key = (await createTeamWithKey(gateway.db.orm.em.fork(), 'health')).key;
   worker = await startWorker(
     {
@@ -182,16 +173,7 @@ test('with NATS unreachable the gateway still serves and reports NATS as down', 
 test('with DATABASE_URL naming PostgreSQL the gateway owns a real PostgreSQL database', async () => {
   const pg = await startPostgres();
   try {
-    const pgGateway = await startGateway(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        natsUrl: server.url,
-        natsLogin: natsLogin(server, 'gateway'),
-        database: parseDatabaseUrl(pg.url),
-      },
-      quiet,
-    );
+    const pgGateway = await startTestGateway(server, parseDatabaseUrl(pg.url), {}, quiet);
     try {
       const pgKey = (await createTeamWithKey(pgGateway.db.orm.em.fork(), 'pg')).key;
       const { data } = await graphql<HealthAnswer>(pgGateway.url, HEALTH, pgKey);

@@ -5,10 +5,10 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EVENTS_CONSUMER, EVENTS_STREAM, LIMITS, eventSubject, genotypeHash, type Genotype } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import {
   Architecture,
   Artifact,
@@ -20,6 +20,7 @@ import {
 } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
 import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const genotype = JSON.parse(
   fs.readFileSync(new URL('../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
@@ -58,17 +59,7 @@ for (const [label, target] of targets) {
     const runId = `run-ingest-${label}`; // made by createRunFixture
     const publish = (event: SignedEventInput) => publishSignedEvent(nats.nc, gateway.db.orm, event);
     before(async () => {
-      gateway = await startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: target(nats.dataDir),
-        },
-        () => {},
-      );
-      await gateway.nats.ready;
+      gateway = await startTestGateway(nats.server, target(nats.dataDir));
       await createRunFixture(gateway.db.orm.em.fork(), `ingest-${label}`, { kind: RunKind.PIPELINE });
     });
     after(async () => {

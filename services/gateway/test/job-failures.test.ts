@@ -5,14 +5,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { JOBS_CONSUMER, JOBS_STREAM, TOPOLOGY } from '@lrnas/schema';
 import { JOB_FAILURES_STREAM } from '../src/ingest/job-failures.js';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import { Run, RunStatus } from '../src/persistence/entities/index.js';
 import { gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent } from './support/signed-events.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-job-failures-');
 let pg: PostgresHandle;
@@ -33,17 +34,7 @@ for (const [label, target] of targets) {
   describe(label, () => {
     let gateway: GatewayHandle;
     before(async () => {
-      gateway = await startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: target(nats.dataDir),
-        },
-        () => {},
-      );
-      await gateway.nats.ready;
+      gateway = await startTestGateway(nats.server, target(nats.dataDir));
     });
     after(async () => {
       await gateway?.stop();
@@ -145,17 +136,7 @@ describe('while no gateway runs', () => {
   test('the advisory is kept, and a gateway started afterwards fails the run and empties the queue', async () => {
     const database: DatabaseTarget = { kind: 'sqlite', file: path.join(nats.dataDir, 'offline.sqlite') };
     const start = async () => {
-      const gateway = await startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database,
-        },
-        () => {},
-      );
-      await gateway.nats.ready;
+      const gateway = await startTestGateway(nats.server, database);
       return gateway;
     };
     const first = await start();

@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import { gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent } from './support/signed-events.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-gateway-metrics-');
 let gateway: GatewayHandle;
@@ -33,18 +34,11 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 
 describe('gateway metrics', () => {
   before(async () => {
-    gateway = await startGateway(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        natsUrl: nats.server.url,
-        natsLogin: natsLogin(nats.server, 'gateway'),
-        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'metrics.sqlite') },
-        metrics: { port: 0, token: TOKEN },
-      },
-      () => {},
+    gateway = await startTestGateway(
+      nats.server,
+      { kind: 'sqlite', file: path.join(nats.dataDir, 'metrics.sqlite') },
+      { metrics: { port: 0, token: TOKEN } },
     );
-    await gateway.nats.ready;
   });
   after(async () => {
     await gateway?.stop();
@@ -70,16 +64,10 @@ describe('gateway metrics', () => {
 });
 
 test('without LRNAS_METRICS_PORT or LRNAS_METRICS_TOKEN no one reads /metrics', async () => {
-  const closed = await startGateway(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      natsUrl: nats.server.url,
-      natsLogin: natsLogin(nats.server, 'gateway'),
-      database: { kind: 'sqlite', file: path.join(nats.dataDir, 'closed.sqlite') },
-    },
-    () => {},
-  );
+  const closed = await startTestGateway(nats.server, {
+    kind: 'sqlite',
+    file: path.join(nats.dataDir, 'closed.sqlite'),
+  });
   try {
     assert.equal(closed.metricsUrl, undefined);
     const response = await fetch(`${closed.url}/metrics`);

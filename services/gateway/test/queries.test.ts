@@ -7,11 +7,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EntityManager } from '@mikro-orm/core';
 import { genotypeHash, type Genotype } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import {
   Architecture,
   ArchitectureFinding,
@@ -25,6 +25,7 @@ import {
   Visibility,
 } from '../src/persistence/entities/index.js';
 import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-queries-');
 let pg: PostgresHandle;
@@ -170,16 +171,7 @@ for (const [label, target] of targets) {
       ok(await gql<RunsAnswer>(gateway.url, RUNS, variables, key)).runs.edges.map((e) => e.node.id);
 
     before(async () => {
-      gateway = await startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: target(nats.dataDir),
-        },
-        () => {},
-      );
+      gateway = await startTestGateway(nats.server, target(nats.dataDir));
       const em = gateway.db.orm.em.fork();
       const a = await createTeamWithKey(em, 'team a');
       const b = await createTeamWithKey(em, 'team b');

@@ -14,12 +14,13 @@ import {
   jobCodec,
   type Job,
 } from '@lrnas/schema';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-scenario-');
 let pg: PostgresHandle;
@@ -78,18 +79,9 @@ for (const [label, target] of targets) {
     const publish = (event: SignedEventInput) => publishSignedEvent(nats.nc, gateway.db.orm, event);
 
     before(async () => {
-      gateway = await startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: target(nats.dataDir),
-          api: { bootstrapKey: BOOTSTRAP_KEY, bootstrapTeam: `lab ${label}` },
-        },
-        () => {},
-      );
-      await gateway.nats.ready;
+      gateway = await startTestGateway(nats.server, target(nats.dataDir), {
+        api: { bootstrapKey: BOOTSTRAP_KEY, bootstrapTeam: `lab ${label}` },
+      });
     });
     after(async () => {
       await gateway?.stop();

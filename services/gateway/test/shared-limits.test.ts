@@ -7,16 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import type { KV } from 'nats';
 import WebSocket from 'ws';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { callerKey, SUBSCRIPTION_TTL_MS, SUBSCRIPTIONS_BUCKET } from '../src/auth/shared-limits.js';
 import { parseDatabaseUrl } from '../src/config.js';
 import { RATE_WINDOW_MS } from '../src/domain/quota.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import { ApiKey, Visibility } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
 import { gql } from '@lrnas/test-kit/graphql';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-shared-limits-');
 const RATE = 10;
@@ -88,17 +89,9 @@ describe('two gateway replicas', () => {
   before(async () => {
     pg = await startPostgres();
     const start = () =>
-      startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: parseDatabaseUrl(pg.url),
-          api: { rateLimitPerMinute: RATE, maxSubscriptionsPerKey: MAX_SUBSCRIPTIONS },
-        },
-        () => {},
-      );
+      startTestGateway(nats.server, parseDatabaseUrl(pg.url), {
+        api: { rateLimitPerMinute: RATE, maxSubscriptionsPerKey: MAX_SUBSCRIPTIONS },
+      });
     first = await start();
     second = await start();
     await Promise.all([first.nats.ready, second.nats.ready]);

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { natsLogin, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl } from '../src/config.js';
-import { startGateway, type GatewayHandle } from '../src/gateway.js';
+import type { GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
+import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-subscriptions-');
 let pg: PostgresHandle;
@@ -79,17 +80,7 @@ const publish = async (event: SignedEventInput) => publishSignedEvent(nats.nc, f
 describe('two gateway replicas', () => {
   before(async () => {
     pg = await startPostgres();
-    const start = () =>
-      startGateway(
-        {
-          port: 0,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: parseDatabaseUrl(pg.url),
-        },
-        () => {},
-      );
+    const start = () => startTestGateway(nats.server, parseDatabaseUrl(pg.url));
     first = await start();
     second = await start();
     await Promise.all([first.nats.ready, second.nats.ready]);
