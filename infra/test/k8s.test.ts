@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { JOBS_CONSUMER, JOBS_STREAM } from '@lrnas/schema';
 import { listFiles, rel, ROOT } from './lib/files.js';
+import { expressionProblems } from './lib/grafana.js';
 import { crossCheck, kustomize, podSpecOf, strategicMerge, validateObject, type K8sObject } from './lib/kubernetes.js';
 
 const K8S = path.join(ROOT, 'infra', 'k8s');
@@ -121,6 +122,26 @@ describe('Kubernetes manifests', () => {
       publicPorts.map((p) => p.targetPort),
       ['http'],
     );
+  });
+
+  it('alerts on stuck ingestion, forged events, late heartbeats and blocked event loops, with exported metrics only', () => {
+    for (const overlay of OVERLAYS) {
+      const rule = get(build(overlay), 'PrometheusRule', 'lrnas');
+      const rules = (rule.spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap(
+        (g) => g.rules,
+      );
+      for (const { alert, expr } of rules) assert.deepEqual(expressionProblems(expr, `${overlay}: ${alert}`), []);
+      const names = rules.map((r) => r.alert);
+      for (const alert of [
+        'LrnasIngestionStuck',
+        'LrnasForgedEvents',
+        'LrnasWorkerHeartbeatLate',
+        'LrnasWorkerEventLoopBlocked',
+      ]) {
+        assert.ok(names.includes(alert), `${overlay}: ${alert}`);
+      }
+    }
+    assert.match(expressionProblems('max(lrnas_worker_heartbeat_age)', 'x').join(''), /unknown metric/);
   });
 
   it('scales workers with KEDA on the jobs consumer of the contract', () => {

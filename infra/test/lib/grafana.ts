@@ -13,11 +13,14 @@ export const LRNAS_METRICS: Record<string, { labels: string[]; type: 'gauge' | '
   lrnas_events_pending: { labels: [], type: 'gauge' },
   lrnas_ingest_lag_seconds: { labels: [], type: 'gauge' },
   lrnas_graphql_errors_total: { labels: ['code'], type: 'counter' },
+  lrnas_events_refused_total: { labels: ['reason'], type: 'counter' },
   lrnas_worker_running_jobs: { labels: ['worker'], type: 'gauge' },
   lrnas_worker_jobs_total: { labels: ['worker', 'kind', 'outcome'], type: 'counter' },
   lrnas_worker_epoch_seconds: { labels: ['worker', 'stage'], type: 'histogram' },
   lrnas_worker_attack_seconds: { labels: ['worker', 'attack'], type: 'histogram' },
   lrnas_worker_errors_total: { labels: ['worker', 'code'], type: 'counter' },
+  lrnas_worker_heartbeat_age_seconds: { labels: ['worker'], type: 'gauge' },
+  lrnas_worker_presence_age_seconds: { labels: ['worker'], type: 'gauge' },
 };
 
 /** Labels Prometheus adds to every scraped series. */
@@ -83,6 +86,39 @@ export function promqlNames(expr: string): { metrics: string[]; groupLabels: str
 }
 
 /** Problems of a dashboard JSON text. */
+let defaults: Set<string> | undefined;
+
+/** An exported metric's labels (a histogram's series included), or undefined for an unknown name. */
+function knownMetric(metric: string): { labels: string[] } | undefined {
+  if (LRNAS_METRICS[metric]) return LRNAS_METRICS[metric];
+  const base = metric.replace(/_(bucket|sum|count)$/, '');
+  if (base !== metric && LRNAS_METRICS[base]?.type === 'histogram') {
+    return { labels: [...LRNAS_METRICS[base]!.labels, ...(metric.endsWith('_bucket') ? ['le'] : [])] };
+  }
+  defaults ??= defaultMetricNames();
+  return defaults.has(metric) ? { labels: ['worker'] } : undefined;
+}
+
+/**
+ * Problems of one PromQL expression (a dashboard query, an alert): it names no metric, a metric
+ * neither service exports, or a label its metrics do not have.
+ */
+export function expressionProblems(expr: string, where: string): string[] {
+  const problems: string[] = [];
+  const { metrics, groupLabels, matcherLabels } = promqlNames(expr);
+  if (metrics.length === 0) problems.push(`${where} names no metric`);
+  const labels = new Set<string>(TARGET_LABELS);
+  for (const metric of metrics) {
+    const spec = knownMetric(metric);
+    if (!spec) problems.push(`${where}: unknown metric ${metric}`);
+    else spec.labels.forEach((l) => labels.add(l));
+  }
+  for (const label of [...groupLabels, ...matcherLabels]) {
+    if (!labels.has(label)) problems.push(`${where}: label ${label} is not a label of ${metrics.join(', ')}`);
+  }
+  return problems;
+}
+
 export function checkDashboard(text: string, name: string): string[] {
   let dashboard: unknown;
   try {
@@ -94,15 +130,6 @@ export function checkDashboard(text: string, name: string): string[] {
     return [`${name}: not a Grafana dashboard (title and panels are required)`];
   }
   const problems: string[] = [];
-  const defaults = defaultMetricNames();
-  const known = (metric: string): { labels: string[] } | undefined => {
-    if (LRNAS_METRICS[metric]) return LRNAS_METRICS[metric];
-    const base = metric.replace(/_(bucket|sum|count)$/, '');
-    if (base !== metric && LRNAS_METRICS[base]?.type === 'histogram') {
-      return { labels: [...LRNAS_METRICS[base]!.labels, ...(metric.endsWith('_bucket') ? ['le'] : [])] };
-    }
-    return defaults.has(metric) ? { labels: ['worker'] } : undefined;
-  };
   const panels = (dashboard.panels as unknown[]).flatMap((p) =>
     isRecord(p) && Array.isArray(p.panels) ? [p, ...(p.panels as unknown[])] : [p],
   );
@@ -121,17 +148,7 @@ export function checkDashboard(text: string, name: string): string[] {
         continue;
       }
       queries++;
-      const { metrics, groupLabels, matcherLabels } = promqlNames(target.expr);
-      if (metrics.length === 0) problems.push(`${title}: query ${String(target.refId)} names no metric`);
-      const labels = new Set<string>(TARGET_LABELS);
-      for (const metric of metrics) {
-        const spec = known(metric);
-        if (!spec) problems.push(`${title}: unknown metric ${metric}`);
-        else spec.labels.forEach((l) => labels.add(l));
-      }
-      for (const label of [...groupLabels, ...matcherLabels]) {
-        if (!labels.has(label)) problems.push(`${title}: label ${label} is not a label of ${metrics.join(', ')}`);
-      }
+      problems.push(...expressionProblems(target.expr, `${title}: query ${String(target.refId)}`));
     }
   }
   if (queries === 0) problems.push(`${name}: no queries at all`);
@@ -140,7 +157,8 @@ export function checkDashboard(text: string, name: string): string[] {
   for (const variable of templating.filter(isRecord)) {
     const query = isRecord(variable.query) ? variable.query.query : variable.query;
     const m = typeof query === 'string' ? /label_values\((\w+)/.exec(query) : null;
-    if (m && !known(m[1]!)) problems.push(`${name}: variable ${String(variable.name)} uses unknown metric ${m[1]}`);
+    if (m && !knownMetric(m[1]!))
+      problems.push(`${name}: variable ${String(variable.name)} uses unknown metric ${m[1]}`);
   }
   return problems;
 }

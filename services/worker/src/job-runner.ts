@@ -165,7 +165,10 @@ async function handleJobMessage(
   const onStop = () => abort.abort();
   stopSignal.addEventListener('abort', onStop);
   // A timer, not per-event calls: one epoch or one evaluation may outlast AckWait without an event.
-  const heartbeat = setInterval(() => msg.working(), services.heartbeatMs);
+  const heartbeat = setInterval(() => {
+    msg.working();
+    options.observer?.heartbeat();
+  }, services.heartbeatMs);
   track.started(runId);
   options.observer?.jobStarted();
   let outcomeLabel: JobOutcome = 'handed_back';

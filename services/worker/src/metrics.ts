@@ -12,6 +12,8 @@ export interface WorkerObserver {
   epoch(stage: string, seconds: number): void;
   attack(name: string, seconds: number): void;
   error(code: string): void;
+  /** A running job's `working()` heartbeat went out. */
+  heartbeat(): void;
 }
 
 /** The worker's Prometheus metrics, in a registry of their own (with Node's process metrics). */
@@ -49,17 +51,51 @@ export class WorkerMetrics implements WorkerObserver {
     registers: [this.registry],
   });
 
-  constructor(labels: { workerId: string }) {
+  /** When the last heartbeat went out, or the job started; undefined while no job runs. */
+  #lastHeartbeat: number | undefined;
+  #runningJobs = 0;
+  /** When the presence record was last written; undefined before the first. */
+  #lastPresence: number | undefined;
+
+  constructor(
+    labels: { workerId: string },
+    private readonly now: () => number = Date.now,
+  ) {
     this.registry.setDefaultLabels({ worker: labels.workerId });
+    // Includes nodejs_eventloop_lag_seconds and its percentiles: how long the engine held the thread
+    // that heartbeats, publishes events and hears cancels.
     collectDefaultMetrics({ register: this.registry });
+    // Ages are computed when scraped, so a stalled worker shows a growing age rather than a stale one.
+    const ageOf = (since: number | undefined) => (since === undefined ? 0 : (this.now() - since) / 1000);
+    const heartbeatAge: Gauge = new Gauge({
+      name: 'lrnas_worker_heartbeat_age_seconds',
+      help: "Seconds since a running job's last working() heartbeat went out (0 with no job running); past the consumer's AckWait JetStream hands the job to another worker.",
+      registers: [this.registry],
+      collect: () => heartbeatAge.set(ageOf(this.#lastHeartbeat)),
+    });
+    const presenceAge: Gauge = new Gauge({
+      name: 'lrnas_worker_presence_age_seconds',
+      help: 'Seconds since this worker last wrote its presence record (0 before the first); past its TTL the gateway lists it as gone.',
+      registers: [this.registry],
+      collect: () => presenceAge.set(ageOf(this.#lastPresence)),
+    });
   }
 
   jobStarted(): void {
     this.#running.inc();
+    if (this.#runningJobs++ === 0) this.#lastHeartbeat = this.now();
   }
   jobEnded(kind: string, outcome: JobOutcome): void {
     this.#running.dec();
     this.#jobs.inc({ kind, outcome });
+    if (--this.#runningJobs === 0) this.#lastHeartbeat = undefined;
+  }
+  heartbeat(): void {
+    this.#lastHeartbeat = this.now();
+  }
+  /** The presence record was written. */
+  presenceWritten(): void {
+    this.#lastPresence = this.now();
   }
   epoch(stage: string, seconds: number): void {
     this.#epochs.observe({ stage }, seconds);

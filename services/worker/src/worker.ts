@@ -59,19 +59,21 @@ export async function startWorker(
     const startedAt = new Date();
     let currentJobs: string[] = [];
     const announce = () =>
-      kv.put(
-        config.workerId,
-        workerPresenceCodec.encode(
-          presenceRecord({
-            workerId: config.workerId,
-            backend,
-            concurrency: config.concurrency,
-            currentJobs,
-            startedAt,
-            now: new Date(),
-          }),
-        ),
-      );
+      kv
+        .put(
+          config.workerId,
+          workerPresenceCodec.encode(
+            presenceRecord({
+              workerId: config.workerId,
+              backend,
+              concurrency: config.concurrency,
+              currentJobs,
+              startedAt,
+              now: new Date(),
+            }),
+          ),
+        )
+        .then(() => metrics.presenceWritten());
     await announce();
     log(`worker ${config.workerId} connected to ${nc.getServer()}; topology: ${summarise(topology)}`);
     const refresh = () => {
