@@ -210,4 +210,56 @@ describe('two gateway replicas', () => {
       return true;
     });
   });
+
+  test('on one run, runUpdated and metricsAdded complete once it ends, after its last points, which carry their time', async () => {
+    const client = connect(second, `Bearer ${key}`);
+    const runs = client.iterate<{ runUpdated: { status: string } }>({
+      query: `subscription { runUpdated(runId: "${RUN}") { status } }`,
+    });
+    const metrics = client.iterate<{
+      metricsAdded: { series: { key: string; points: { step: number; time: string }[] }[] };
+    }>({
+      query: `subscription { metricsAdded(runId: "${RUN}") { series { key points { step time } } } }`,
+    });
+    await listening(2);
+    const produced = '2026-01-02T03:04:05.678Z';
+    await publish({
+      ...envelope(30),
+      time: produced,
+      type: 'metric',
+      points: [{ key: 'train/loss', step: 0, value: 0.5 }],
+    });
+    await publish({ ...envelope(31), type: 'status', status: 'SUCCEEDED' });
+
+    // readUntil ends when a stream completes; it fails if one does not within its deadline.
+    const pointsSeen = await readUntil(metrics, () => false, 'metricsAdded to complete');
+    assert.deepEqual(
+      pointsSeen.flatMap((m) =>
+        m.data!.metricsAdded.series.flatMap((x) => x.points.map((p) => [x.key, p.step, p.time])),
+      ),
+      [['train/loss', 0, produced]],
+    );
+    const statuses = await readUntil(runs, () => false, 'runUpdated to complete');
+    assert.equal(statuses.at(-1)?.data?.runUpdated.status, 'SUCCEEDED');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(first.live.listeners + second.live.listeners, 0, 'completed subscriptions hold no listener');
+
+    // A subscription on a run that had ended completes at once; the stored points keep their time.
+    assert.deepEqual(
+      await client.iterate({ query: `subscription { runUpdated(runId: "${RUN}") { status } }` }).next(),
+      {
+        done: true,
+        value: undefined,
+      },
+    );
+    const series = ok(
+      await gql<{ metricSeries: { points: { time: string }[] }[] }>(
+        first.url,
+        `{ metricSeries(runId: "${RUN}", keys: ["train/loss"]) { points { time } } }`,
+        {},
+        key,
+      ),
+    ).metricSeries;
+    assert.deepEqual(series[0]!.points, [{ time: produced }]);
+  });
 });

@@ -9,7 +9,7 @@ export interface SeriesPoint {
  * bucket of steps its lowest and highest value, so spikes and dips survive the thinning. Points
  * without a value (not finite) are kept where they fall as bucket extremes would hide them.
  */
-export function downsample(points: readonly SeriesPoint[], max: number): SeriesPoint[] {
+export function downsample<P extends SeriesPoint>(points: readonly P[], max: number): P[] {
   if (!Number.isInteger(max) || max < 2) throw new RangeError(`max must be a whole number of at least 2, got ${max}`);
   if (points.length <= max) return [...points];
   const first = points[0]!;
@@ -17,7 +17,7 @@ export function downsample(points: readonly SeriesPoint[], max: number): SeriesP
   const inner = points.slice(1, -1);
   // Each bucket contributes up to two points (its min and max); a null marks a bucket as well.
   const buckets = Math.max(1, Math.floor((max - 2) / 2));
-  const kept: SeriesPoint[] = [];
+  const kept: P[] = [];
   for (let b = 0; b < buckets; b++) {
     const slice = inner.slice(Math.floor((b * inner.length) / buckets), Math.floor(((b + 1) * inner.length) / buckets));
     if (slice.length === 0) continue;

@@ -226,6 +226,9 @@ export class MetricPoint {
 
   @Field(() => Float, { nullable: true, description: 'Value; null where it was not finite (a diverged loss).' })
   value!: number | null;
+
+  @Field(() => Date, { description: 'When the worker produced it (the time of its event).' })
+  time!: Date;
 }
 
 @ObjectType({ description: 'A metric of a run, thinned server-side to the points a chart needs.' })

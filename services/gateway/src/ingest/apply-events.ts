@@ -31,7 +31,7 @@ export interface AppliedChanges {
   /** Metric keys that got points, per run. */
   metrics: Map<string, Set<string>>;
   /** The points written, per run, for live subscribers (metricsAdded). */
-  points: Map<string, { key: string; step: number; value: number | null }[]>;
+  points: Map<string, { key: string; step: number; value: number | null; time: Date }[]>;
   /** Experiment of every run above, so subscribers to an experiment can be told. */
   experimentOf: Map<string, string>;
   /**
@@ -270,7 +270,7 @@ export async function applyEvents(
     const unique = new Map(points.map((p) => [`${p.run.id}\u0000${p.key}\u0000${p.step}`, p]));
     for (const p of unique.values()) {
       const list = changes.points.get(p.run.id) ?? [];
-      list.push({ key: p.key, step: p.step, value: p.value });
+      list.push({ key: p.key, step: p.step, value: p.value, time: p.time });
       changes.points.set(p.run.id, list);
     }
     await upsertMetricPoints(

@@ -21,26 +21,29 @@ export type LiveUpdate =
       type: 'metrics';
       runId: string;
       experimentId: string;
-      points: { key: string; step: number; value: number | null }[];
+      /** `time` is the ISO time the worker produced the point (the message is JSON). */
+      points: { key: string; step: number; value: number | null; time: string }[];
     }
   | ({ type: 'leaderboard' } & LeaderboardChange);
 
 /** The live updates a committed ingestion batch implies. */
 export function updatesOf(changes: AppliedChanges): LiveUpdate[] {
   const updates: LiveUpdate[] = [];
-  for (const runId of changes.runs) {
-    updates.push({ type: 'run', runId, experimentId: changes.experimentOf.get(runId)! });
-  }
+  // Points before run changes: a subscription on one run ends after the update that finds the run
+  // ended, and the batch's last points must reach it first.
   for (const [runId, points] of changes.points) {
-    const byKey = new Map<string, { step: number; value: number | null }[]>();
-    for (const p of points) byKey.set(p.key, [...(byKey.get(p.key) ?? []), { step: p.step, value: p.value }]);
+    const byKey = new Map<string, { step: number; value: number | null; time: Date }[]>();
+    for (const p of points) byKey.set(p.key, [...(byKey.get(p.key) ?? []), p]);
     const thinned = [...byKey.entries()].flatMap(([key, series]) =>
       downsample(
         series.sort((a, b) => a.step - b.step),
         MAX_LIVE_POINTS_PER_KEY,
-      ).map((p) => ({ key, ...p })),
+      ).map((p) => ({ key, step: p.step, value: p.value, time: p.time.toISOString() })),
     );
     updates.push({ type: 'metrics', runId, experimentId: changes.experimentOf.get(runId)!, points: thinned });
+  }
+  for (const runId of changes.runs) {
+    updates.push({ type: 'run', runId, experimentId: changes.experimentOf.get(runId)! });
   }
   for (const board of changes.leaderboards.values()) updates.push({ type: 'leaderboard', ...board });
   return updates;

@@ -7,6 +7,18 @@ import { joinSql, selectRows, sql } from './sql.js';
 export const MAX_SERIES_KEYS = 50;
 export const MAX_SERIES_POINTS = 10_000;
 
+/** A point with the time the worker produced it. */
+export interface TimedPoint extends SeriesPoint {
+  time: Date;
+}
+
+/** A date column read by raw SQL: milliseconds on SQLite (as the ORM stores them), a Date on PostgreSQL. */
+function storedDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value))) return new Date(Number(value));
+  return new Date(String(value));
+}
+
 /** Metric keys a run has points for, sorted. */
 export async function metricKeys(em: EntityManager, runId: string): Promise<string[]> {
   const q = sql`select distinct m."key" as k from metric_points m where m.run_id = ${runId} order by m."key"`;
@@ -23,16 +35,20 @@ export async function metricSeries(
   runId: string,
   keys: readonly string[] | null | undefined,
   maxPoints: number,
-): Promise<{ key: string; totalPoints: number; points: SeriesPoint[] }[]> {
+): Promise<{ key: string; totalPoints: number; points: TimedPoint[] }[]> {
   checkInt('maxPoints', maxPoints, 2, MAX_SERIES_POINTS);
   const wanted = keys?.length ? [...new Set(keys)] : await metricKeys(em, runId);
   if (wanted.length > MAX_SERIES_KEYS) throw new ContractError('keys', `at most ${MAX_SERIES_KEYS} keys at a time`);
   wanted.forEach((key, i) => checkMetricKey(`keys[${i}]`, key));
   const series = [];
   for (const key of wanted) {
-    const q = sql`select m.step as step, m.value as value from metric_points m where m.run_id = ${runId} and m."key" = ${key} order by m.step`;
-    const rows = await selectRows<{ step: number; value: number | null }>(em, q);
-    const points = rows.map((r) => ({ step: Number(r.step), value: r.value === null ? null : Number(r.value) }));
+    const q = sql`select m.step as step, m.value as value, m.time as time from metric_points m where m.run_id = ${runId} and m."key" = ${key} order by m.step`;
+    const rows = await selectRows<{ step: number; value: number | null; time: unknown }>(em, q);
+    const points = rows.map((r) => ({
+      step: Number(r.step),
+      value: r.value === null ? null : Number(r.value),
+      time: storedDate(r.time),
+    }));
     series.push({ key, totalPoints: points.length, points: downsample(points, maxPoints) });
   }
   return series;
