@@ -12,4 +12,3 @@ export * from './alphas-file.js';
 export * from './settings.js';
 export * from './search-checkpoint.js';
 export * from './search-run.js';
-export * from './pipeline.js';

@@ -6,6 +6,7 @@ import { limitSize, splitHalves } from '../data/splits.js';
 import { countParameters } from '../nn/cost.js';
 import { EnginePool, type HostBatch } from '../parallel/pool.js';
 import { deriveSeedFromParts, Rng } from '../random.js';
+import { differingKeys } from '../settings-diff.js';
 import { correctCount, crossEntropy } from '../train/losses.js';
 import { Sgd } from '../train/optimizer.js';
 import { optimizationStep } from '../train/step.js';
@@ -250,9 +251,7 @@ export class SearchRun {
       if (expected) {
         const s = checkpoint.state;
         const found = { search: s.settings, selection: s.selection, seed: s.seed };
-        const differ = (Object.keys(found) as Array<keyof typeof found>).filter(
-          (key) => JSON.stringify(found[key]) !== JSON.stringify(expected[key]),
-        );
+        const differ = differingKeys(found, expected);
         if (differ.length > 0)
           throw new ContractError(
             differ[0] as string,
