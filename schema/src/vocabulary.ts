@@ -29,8 +29,13 @@ export function enumObject<const V extends readonly string[]>(values: V): EnumOb
   return Object.freeze(Object.fromEntries(values.map((value) => [enumName(value), value]))) as EnumObject<V[number]>;
 }
 
+/** The enum names of a contract list, in its order (`enumNames(JOB_KINDS)[0] === 'SEARCH'`). */
+export function enumNames<const V extends readonly string[]>(values: V): { readonly [I in keyof V]: EnumName<V[I]> } {
+  return values.map(enumName) as unknown as { readonly [I in keyof V]: EnumName<V[I]> };
+}
+
 /** Kinds of runs as the API and the database name them: the job kinds' enum names. */
-export const RUN_KINDS = JOB_KINDS.map(enumName) as { [I in keyof typeof JOB_KINDS]: EnumName<(typeof JOB_KINDS)[I]> };
+export const RUN_KINDS = enumNames(JOB_KINDS);
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** Statuses a run never leaves. */

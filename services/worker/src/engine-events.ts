@@ -54,40 +54,15 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       } else if (e.type === 'contributions') {
         sink.emit({ type: 'snapshot', epoch: e.epoch, alphas: e.alphas, contributions: e.values });
       } else if (e.type === 'genotype') {
-        sink.emit({
-          type: 'genotype',
-          stage: 'search',
-          epoch: e.epoch,
-          genotype: e.genotype,
-          network: context.network,
-          params: e.params,
-          flops: flopsOf(e.genotype, context.network),
-          final: false,
-        });
+        sink.emit(genotypeEvent('search', e, context, e.epoch));
       }
       break;
     }
     case 'selection':
-      sink.emit({
-        type: 'genotype',
-        stage: 'select',
-        genotype: event.genotype,
-        network: context.network,
-        params: event.params,
-        flops: flopsOf(event.genotype, context.network),
-        final: true,
-      });
+      sink.emit(genotypeEvent('select', event, context));
       break;
     case 'architecture':
-      sink.emit({
-        type: 'genotype',
-        stage: 'train',
-        genotype: event.genotype,
-        network: context.network,
-        params: event.params,
-        flops: flopsOf(event.genotype, context.network),
-        final: true,
-      });
+      sink.emit(genotypeEvent('train', event, context));
       break;
     case 'train': {
       const e = event.event;
@@ -160,6 +135,28 @@ function epochEvent(
     epochs,
     seconds,
     metrics: Object.fromEntries(Object.entries(metrics).map(([key, value]) => [key, finite(value)])),
+  };
+}
+
+/**
+ * The genotype event of a stage's genotype on the job's network: a search's per-epoch choice (with its
+ * epoch) is provisional, a selected or given one final.
+ */
+function genotypeEvent(
+  stage: Stage,
+  chosen: { genotype: Genotype; params: number },
+  context: ForwardingContext,
+  epoch?: number,
+): EventBody {
+  return {
+    type: 'genotype',
+    stage,
+    ...(epoch !== undefined && { epoch }),
+    genotype: chosen.genotype,
+    network: context.network,
+    params: chosen.params,
+    flops: flopsOf(chosen.genotype, context.network),
+    final: epoch === undefined,
   };
 }
 

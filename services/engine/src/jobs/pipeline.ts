@@ -13,6 +13,7 @@ import type { Dataset } from '../data/dataset.js';
 import { countParameters } from '../nn/cost.js';
 import { resolveThreadCount } from '../parallel/pool.js';
 import type { SearchEpochSummary } from '../search/search-checkpoint.js';
+import { selectionShape } from '../search/selection.js';
 import type { SearchSettings, SelectionSettings } from '../search/settings.js';
 import type { EdgeMatrices } from '../search/space.js';
 import { differingKeys } from '../settings-diff.js';
@@ -31,7 +32,6 @@ import {
   runSearchStage,
   runSelectStage,
   runTrainStage,
-  selectionShape,
   type JobEvent,
   type StageIo,
 } from './stages.js';
@@ -137,7 +137,10 @@ export async function runPipeline(setup: PipelineSetup, options: PipelineOptions
   }
   const selected = (await readJson(files.genotype)) as { genotype: unknown };
   const genotype = parseGenotype(selected.genotype, 'genotype');
-  const params = countParameters(genotype, selectionShape(settings.selection, train));
+  const params = countParameters(
+    genotype,
+    selectionShape(settings.selection, { classes: train.classes, inputChannels: train.channels }),
+  );
 
   // 3. Adversarial retraining.
   let trainingHistory: EpochSummary[] = [];
@@ -212,10 +215,10 @@ async function openState(stateFile: string, settings: PipelineSettings): Promise
   }
   if (state?.format !== 'lrnas-pipeline' || !Array.isArray(state.completed))
     throw new LrnasError(ErrorCode.BAD_INPUT, `${stateFile} is not a pipeline state file`);
-  const differing = differingKeys(settings, state.settings);
-  if (differing.length > 0) {
+  if (JSON.stringify(state.settings) !== JSON.stringify(settings)) {
+    const differing = differingKeys(settings, state.settings);
     throw new ContractError(
-      differing[0] as string,
+      differing[0] ?? 'settings',
       `the folder ${path.dirname(stateFile)} holds a pipeline with other settings (${differing.join(', ')} differ): use another --out or the same settings to resume`,
     );
   }

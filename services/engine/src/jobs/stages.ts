@@ -14,7 +14,7 @@ import { countParameters } from '../nn/cost.js';
 import { parseEdgeMatrices } from '../search/alphas-file.js';
 import type { SearchEpochSummary } from '../search/search-checkpoint.js';
 import { SearchRun, type SearchEvent, type SearchResult } from '../search/search-run.js';
-import { parseDarts, selectGreedy } from '../search/selection.js';
+import { selectBySettings } from '../search/selection.js';
 import type { SearchSettings, SelectionSettings } from '../search/settings.js';
 import type { EdgeMatrices } from '../search/space.js';
 import type { Checkpoint } from '../train/checkpoint.js';
@@ -130,25 +130,13 @@ export async function runSelectStage(
   io: StageIo,
 ): Promise<{ genotype: Genotype; params: number }> {
   io.emit({ type: 'stage', stage: 'select', status: 'started' });
-  const shape = selectionShape(selection, data);
-  const genotype =
-    selection.mode === 'no-greedy'
-      ? parseDarts(alphas)
-      : selectGreedy(alphas, { budget: selection.budget, shape, mode: selection.mode }).genotype;
-  const params = countParameters(genotype, shape);
+  const { genotype, params } = selectBySettings(alphas, selection, {
+    classes: data.classes,
+    inputChannels: data.channels,
+  });
   await writeJson(path.join(dir, JOB_FILES.genotype), { genotype, params });
   io.emit({ type: 'selection', genotype, params, budget: selection.budget, mode: selection.mode });
   return { genotype, params };
-}
-
-/** The evaluation network the selection counts parameters of. */
-export function selectionShape(selection: SelectionSettings, data: Pick<Dataset, 'classes' | 'channels'>) {
-  return {
-    channels: selection.channels,
-    layers: selection.layers,
-    classes: data.classes,
-    inputChannels: data.channels,
-  };
 }
 
 /** What makes a training this training: genotype, settings and seed. */

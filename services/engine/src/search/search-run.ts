@@ -3,7 +3,6 @@ import { ContractError, type Genotype } from '@lrnas/schema';
 import { EpochPlan } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { limitSize, splitHalves } from '../data/splits.js';
-import { countParameters } from '../nn/cost.js';
 import { EnginePool, type HostBatch } from '../parallel/pool.js';
 import { deriveSeedFromParts, Rng } from '../random.js';
 import { differingKeys } from '../settings-diff.js';
@@ -26,7 +25,7 @@ import {
   type SearchEpochSummary,
   type SearchPosition,
 } from './search-checkpoint.js';
-import { parseDarts, selectGreedy } from './selection.js';
+import { selectBySettings } from './selection.js';
 import { validateSearchSettings, type SearchSettings, type SelectionSettings } from './settings.js';
 import { toEdgeMatrices, type EdgeMatrices } from './space.js';
 import { Supernet } from './supernet.js';
@@ -286,22 +285,7 @@ export class SearchRun {
 
   /** The genotype the selection rule derives from the current architecture weights, and its parameter count. */
   selectGenotype(): { genotype: Genotype; params: number } {
-    const shape = {
-      channels: this.selection.channels,
-      layers: this.selection.layers,
-      classes: this.supernet.shape.classes,
-      inputChannels: this.supernet.shape.inputChannels,
-    };
-    if (this.selection.mode === 'no-greedy') {
-      const genotype = parseDarts(this.#alphas);
-      return { genotype, params: countParameters(genotype, shape) };
-    }
-    const { genotype, params } = selectGreedy(this.#alphas, {
-      budget: this.selection.budget,
-      shape,
-      mode: this.selection.mode,
-    });
-    return { genotype, params };
+    return selectBySettings(this.#alphas, this.selection, this.supernet.shape);
   }
 
   /** Runs from the current position to the end (or until cancelled or stopped). */
