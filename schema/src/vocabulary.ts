@@ -6,8 +6,9 @@
  * the enum-like object that type-graphql's registerEnumType and the ORM entities take, and
  * `enumName` the name the dashboard sends.
  */
+import { STAGES, type Stage } from './common.js';
 import type { RunStatus } from './events.js';
-import { JOB_KINDS } from './names.js';
+import { JOB_KINDS, type JobKind } from './names.js';
 
 type ReplaceAll<S extends string, From extends string, To extends string> = S extends `${infer A}${From}${infer B}`
   ? `${A}${To}${ReplaceAll<B, From, To>}`
@@ -44,4 +45,18 @@ export const TERMINAL_RUN_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as con
 /** Whether a run in this status will never change again. */
 export function isTerminalRunStatus(status: string): boolean {
   return (TERMINAL_RUN_STATUSES as readonly string[]).includes(status);
+}
+
+/** The stages a job of each kind goes through, in order. */
+export const JOB_STAGES: { readonly [K in JobKind]: readonly Stage[] } = {
+  search: ['search', 'select'],
+  train: ['train'],
+  evaluate: ['evaluate'],
+  pipeline: STAGES,
+};
+
+/** The stages of a run of this kind as the API names it (PIPELINE: all four); none for an unknown kind. */
+export function stagesOfRunKind(kind: string): readonly Stage[] {
+  const job = JOB_KINDS.find((k) => enumName(k) === kind);
+  return job ? JOB_STAGES[job] : [];
 }
