@@ -9,3 +9,4 @@ export * from './codec.js';
 export * from './jobs.js';
 export * from './events.js';
 export * from './presence.js';
+export * from './vocabulary.js';

@@ -1,3 +1,4 @@
+import type { AttackName } from '@lrnas/schema';
 import type { BenchOptions } from './options.js';
 
 /** The two network sizes of the benchmark (evaluation network of the LRNAS_C10 genotype). */
@@ -16,8 +17,8 @@ export const NETWORKS: Record<
   'supernet-paper': { channels: 16, layers: 8, imageSize: 32, inputChannels: 3, epsilon: 8 / 255 },
 };
 
-/** Attacks of the suite as the benchmark runs them (names of `@lrnas/schema`'s ATTACKS). */
-export type AttackName = 'fgsm' | 'pgd' | 'cw' | 'apgd-ce' | 'apgd-dlr' | 'square';
+/** Attacks of the suite as the benchmark runs them: `@lrnas/schema`'s ATTACKS. */
+export type { AttackName };
 
 /** What one iteration of a configuration does. */
 export type WorkloadKind =

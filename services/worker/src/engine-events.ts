@@ -1,5 +1,5 @@
 import type { AttackSpec, Genotype, Stage, ThreatModel } from '@lrnas/schema';
-import { countFlops, type EpochSummary, type PipelineEvent, type SearchEpochSummary } from '@lrnas/engine';
+import { countFlops, type EpochSummary, type JobEvent, type JobNetwork, type SearchEpochSummary } from '@lrnas/engine';
 import type { EventBody, MetricPoint } from './event-publisher.js';
 
 /** Where engine events go: one event at a time, metric points batched by the sink. */
@@ -13,21 +13,23 @@ export interface ForwardingContext {
   workerId: string;
   backend: string;
   seed: number;
-  /** The network a selected genotype's parameters are counted for. */
-  network: { channels: number; layers: number; classes: number; inputChannels: number; imageSize: number };
+  /** The network a selected genotype's parameters are counted for (the job's `network` event). */
+  network: JobNetwork;
   /** The attacks as the job named them, in the order the engine reports them. */
   attacks: AttackSpec[];
   threatModel: ThreatModel;
 }
 
 /**
- * Translates the engine's pipeline events (a search or training run's events arrive wrapped the
- * same way) into contract events. Per-step figures become metric points keyed by the run's global
+ * Translates the engine's job events (a search or training run's events arrive wrapped) into
+ * contract events. Per-step figures become metric points keyed by the run's global
  * step; epoch summaries use separate `.../epoch/...` keys, since the gateway stores those at step
  * = epoch and the two must not collide.
  */
-export function forwardEngineEvent(event: PipelineEvent, sink: EventSink, context: ForwardingContext): void {
+export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: ForwardingContext): void {
   switch (event.type) {
+    case 'network':
+      break;
     case 'stage':
       if (event.status !== 'completed') {
         sink.emit({
@@ -52,29 +54,15 @@ export function forwardEngineEvent(event: PipelineEvent, sink: EventSink, contex
       } else if (e.type === 'contributions') {
         sink.emit({ type: 'snapshot', epoch: e.epoch, alphas: e.alphas, contributions: e.values });
       } else if (e.type === 'genotype') {
-        sink.emit({
-          type: 'genotype',
-          stage: 'search',
-          epoch: e.epoch,
-          genotype: e.genotype,
-          network: context.network,
-          params: e.params,
-          flops: flopsOf(e.genotype, context.network),
-          final: false,
-        });
+        sink.emit(genotypeEvent('search', e, context, e.epoch));
       }
       break;
     }
     case 'selection':
-      sink.emit({
-        type: 'genotype',
-        stage: 'select',
-        genotype: event.genotype,
-        network: context.network,
-        params: event.params,
-        flops: flopsOf(event.genotype, context.network),
-        final: true,
-      });
+      sink.emit(genotypeEvent('select', event, context));
+      break;
+    case 'architecture':
+      sink.emit(genotypeEvent('train', event, context));
       break;
     case 'train': {
       const e = event.event;
@@ -147,6 +135,28 @@ function epochEvent(
     epochs,
     seconds,
     metrics: Object.fromEntries(Object.entries(metrics).map(([key, value]) => [key, finite(value)])),
+  };
+}
+
+/**
+ * The genotype event of a stage's genotype on the job's network: a search's per-epoch choice (with its
+ * epoch) is provisional, a selected or given one final.
+ */
+function genotypeEvent(
+  stage: Stage,
+  chosen: { genotype: Genotype; params: number },
+  context: ForwardingContext,
+  epoch?: number,
+): EventBody {
+  return {
+    type: 'genotype',
+    stage,
+    ...(epoch !== undefined && { epoch }),
+    genotype: chosen.genotype,
+    network: context.network,
+    params: chosen.params,
+    flops: flopsOf(chosen.genotype, context.network),
+    final: epoch === undefined,
   };
 }
 

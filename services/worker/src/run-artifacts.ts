@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectInfo, ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type ArtifactEvent, type Stage } from '@lrnas/schema';
-import { MODEL_JSON, PIPELINE_FILES } from '@lrnas/engine';
+import { MODEL_JSON, JOB_FILES } from '@lrnas/engine';
 import type { EventSink } from './engine-events.js';
 import { within } from './deadline.js';
 import { retrying } from './retry.js';
@@ -17,7 +17,7 @@ export function artifactName(runId: string, relative: string): string {
 
 /** The folder (object-name prefix) a run's exported model lives under. */
 export function modelPrefix(runId: string): string {
-  return artifactName(runId, `${PIPELINE_FILES.model}/`);
+  return artifactName(runId, `${JOB_FILES.model}/`);
 }
 
 type Kind = ArtifactEvent['kind'];
@@ -25,12 +25,11 @@ type Kind = ArtifactEvent['kind'];
 /** Which files the gateway is told about, as what, and for which stage; the rest are stored silently. */
 function classify(relative: string): { kind: Kind; stage: Stage } | undefined {
   const name = relative.split(path.sep).join('/');
-  if (name === PIPELINE_FILES.searchCheckpoint) return { kind: 'checkpoint', stage: 'search' };
-  if (name === PIPELINE_FILES.trainCheckpoint) return { kind: 'checkpoint', stage: 'train' };
-  if (name === `${PIPELINE_FILES.model}/${MODEL_JSON}`) return { kind: 'weights', stage: 'train' };
-  if (name === PIPELINE_FILES.genotype) return { kind: 'genotype', stage: 'select' };
-  if (name === PIPELINE_FILES.evaluation || name === PIPELINE_FILES.report)
-    return { kind: 'report', stage: 'evaluate' };
+  if (name === JOB_FILES.searchCheckpoint) return { kind: 'checkpoint', stage: 'search' };
+  if (name === JOB_FILES.trainCheckpoint) return { kind: 'checkpoint', stage: 'train' };
+  if (name === `${JOB_FILES.model}/${MODEL_JSON}`) return { kind: 'weights', stage: 'train' };
+  if (name === JOB_FILES.genotype) return { kind: 'genotype', stage: 'select' };
+  if (name === JOB_FILES.evaluation || name === JOB_FILES.report) return { kind: 'report', stage: 'evaluate' };
   return undefined;
 }
 
@@ -126,7 +125,7 @@ interface Snapshot {
 }
 
 /** Files that vouch for others, in the order they are stored (a model before the state naming its stage). */
-const VOUCHERS = [path.join(PIPELINE_FILES.model, MODEL_JSON), PIPELINE_FILES.state];
+const VOUCHERS = [path.join(JOB_FILES.model, MODEL_JSON), JOB_FILES.state];
 
 /** Downloads every object whose name starts with `prefix` into `dir`, keeping the rest of the name as its path. */
 export async function downloadPrefix(store: ObjectStore, prefix: string, dir: string): Promise<string[]> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { ObjectStore } from 'nats';
 import { ARTIFACTS_BUCKET } from '@lrnas/schema';
-import { PIPELINE_FILES } from '@lrnas/engine';
+import { JOB_FILES } from '@lrnas/engine';
 import { useNatsServer } from '@lrnas/local/test-nats';
 import { RunArtifacts } from '../src/run-artifacts.js';
 
@@ -28,21 +28,19 @@ function dyingStore(store: ObjectStore, writes: number): ObjectStore {
 
 /** What the engine writes when a search finishes: its outputs first, then the state naming the stage. */
 async function finishSearch(dir: string, onBetween?: () => Promise<void>): Promise<void> {
-  for (const file of [PIPELINE_FILES.alphas, PIPELINE_FILES.searchHistory, PIPELINE_FILES.genotype]) {
+  for (const file of [JOB_FILES.alphas, JOB_FILES.searchHistory, JOB_FILES.genotype]) {
     await fs.writeFile(path.join(dir, file), JSON.stringify({ file }));
   }
   await onBetween?.();
-  await fs.writeFile(path.join(dir, PIPELINE_FILES.state), JSON.stringify({ completed: ['search'] }));
+  await fs.writeFile(path.join(dir, JOB_FILES.state), JSON.stringify({ completed: ['search'] }));
 }
 
 /** The stored state's finished stages, and whether the search's outputs are stored too. */
 async function storedState(store: ObjectStore, runId: string): Promise<{ completed: string[]; outputs: boolean }> {
-  const state = await store.getBlob(`${runId}/${PIPELINE_FILES.state}`);
+  const state = await store.getBlob(`${runId}/${JOB_FILES.state}`);
   const completed = state ? (JSON.parse(new TextDecoder().decode(state)) as { completed: string[] }).completed : [];
   const outputs = await Promise.all(
-    [PIPELINE_FILES.searchHistory, PIPELINE_FILES.genotype].map(
-      async (f) => (await store.info(`${runId}/${f}`)) !== null,
-    ),
+    [JOB_FILES.searchHistory, JOB_FILES.genotype].map(async (f) => (await store.info(`${runId}/${f}`)) !== null),
   );
   return { completed, outputs: outputs.every(Boolean) };
 }
@@ -53,8 +51,8 @@ test('a state naming a finished stage is stored only after that stage outputs, h
     const runId = `run-die-${writes}`;
     const dir = path.join(nats.dataDir, runId);
     await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(path.join(dir, PIPELINE_FILES.state), JSON.stringify({ completed: [] }));
-    await fs.writeFile(path.join(dir, PIPELINE_FILES.searchCheckpoint), 'checkpoint');
+    await fs.writeFile(path.join(dir, JOB_FILES.state), JSON.stringify({ completed: [] }));
+    await fs.writeFile(path.join(dir, JOB_FILES.searchCheckpoint), 'checkpoint');
     await finishSearch(dir);
     const artifacts = new RunArtifacts(dyingStore(store, writes), runId, dir, sink, []);
     artifacts.sync();
@@ -69,8 +67,8 @@ test('a state the engine writes while a scan uploads is stored by the next scan,
   const runId = 'run-race';
   const dir = path.join(nats.dataDir, runId);
   await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, PIPELINE_FILES.state), JSON.stringify({ completed: [] }));
-  await fs.writeFile(path.join(dir, PIPELINE_FILES.searchCheckpoint), 'checkpoint');
+  await fs.writeFile(path.join(dir, JOB_FILES.state), JSON.stringify({ completed: [] }));
+  await fs.writeFile(path.join(dir, JOB_FILES.searchCheckpoint), 'checkpoint');
   // The engine finishes the search while the first scan is storing the checkpoint.
   let finishing: Promise<void> | undefined;
   const racing = new Proxy(store, {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
-import { JOBS_CONSUMER, JOBS_STREAM, type RunEvent } from '@lrnas/schema';
+import { JOBS_CONSUMER, JOBS_STREAM, TERMINAL_RUN_STATUSES, type RunEvent } from '@lrnas/schema';
 import { ensureTopology, loginOptions } from '@lrnas/schema/nats';
 import {
   newNatsCredentials,
@@ -24,7 +24,7 @@ import { tinyPipelineJob, type TinyPipelineSize } from '@lrnas/test-kit/tiny-job
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const KEY = 'fault-suite-key-0123456789abcdefghijklmnop';
-export const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+export const TERMINAL: readonly string[] = TERMINAL_RUN_STATUSES;
 
 /** A service run as `node --import tsx <entry>`, which can be killed and started again as it was. */
 export class ServiceProcess {

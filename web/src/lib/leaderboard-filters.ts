@@ -1,8 +1,12 @@
 /** The leaderboard's filters as they live in the page address. */
+import { ATTACKS, DATASETS, enumNames, NORMS } from '@lrnas/schema';
 
-export const DATASET_CHOICES = ['MNIST', 'FASHION_MNIST', 'CIFAR10', 'CIFAR100', 'SVHN'] as const;
-/** '' ranks by the worst attack of each suite. */
-export const ATTACK_CHOICES = ['', 'FGSM', 'PGD', 'CW', 'APGD_CE', 'APGD_DLR', 'SQUARE'] as const;
+/** Data sets as the API names them: the contract's DATASETS. */
+export const DATASET_CHOICES = enumNames(DATASETS);
+/** Norms as the API names them: the contract's NORMS. */
+export const NORM_CHOICES = enumNames(NORMS);
+/** Attacks as the API names them (the contract's ATTACKS); '' ranks by the worst attack of each suite. */
+export const ATTACK_CHOICES = ['', ...enumNames(ATTACKS)] as const;
 
 /** Leaderboard filters read from the address (so a view can be shared), with their problems. */
 export function readFilters(query: URLSearchParams): {
@@ -20,7 +24,8 @@ export function readFilters(query: URLSearchParams): {
   const attack = query.get('attack') ?? '';
   const errors: string[] = [];
   if (!(DATASET_CHOICES as readonly string[]).includes(dataset)) errors.push(`unknown data set ${dataset}`);
-  if (norm !== 'LINF' && norm !== 'L2') errors.push(`norm must be LINF or L2, got ${norm}`);
+  if (!(NORM_CHOICES as readonly string[]).includes(norm))
+    errors.push(`norm must be ${NORM_CHOICES.join(' or ')}, got ${norm}`);
   if (!(Number(epsilon) > 0)) errors.push(`epsilon must be a number above 0, got "${epsilon}"`);
   if (maxParams && !(Number(maxParams) > 0))
     errors.push(`the parameter limit must be a number above 0, got "${maxParams}"`);

@@ -50,6 +50,10 @@ export const RUN = `query Run($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
 export const RUN_LIVE = `subscription RunLive($runId: ID!) { runUpdated(runId: $runId) { ${RUN_FIELDS} } }`;
 export const CANCEL_RUN = `mutation Cancel($id: ID!) { cancelRun(id: $id) { id status } }`;
 
+export const ACTIVITY = `subscription Activity($runId: ID!) {
+  runActivity(runId: $runId) { type attempt seq time level message epoch alphas contributions }
+}`;
+
 export const METRIC_SERIES = `query Series($runId: ID!, $keys: [String!]) {
   metricSeries(runId: $runId, keys: $keys, maxPoints: 400) { key totalPoints points { step value } }
 }`;
@@ -86,6 +90,11 @@ export const LEADERBOARD_LIVE = `subscription LeaderboardLive($dataset: Dataset!
   leaderboardChanged(dataset: $dataset, threatModel: $threatModel, maxParams: $maxParams, attack: $attack) {
     ${ENTRY_FIELDS}
   }
+}`;
+
+/** The leaderboard's Pareto front as the API computes it (the table marks its entries). */
+export const PARETO_FRONT = `query ParetoFront($dataset: Dataset!, $threatModel: ThreatModelInput!, $attack: Attack) {
+  paretoFront(dataset: $dataset, threatModel: $threatModel, attack: $attack) { architecture { hash } }
 }`;
 
 export const COMPARE = `query Compare($ids: [ID!]!) {

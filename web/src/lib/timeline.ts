@@ -1,4 +1,5 @@
 /** The stage timeline of a run: the stages its kind goes through, each done, current or to come. */
+import { isTerminalRunStatus, stagesOfRunKind } from '@lrnas/schema';
 
 export interface StageSpan {
   stage: string;
@@ -13,22 +14,15 @@ export interface TimelineStep {
   endedAt: string | null;
 }
 
-const STAGES_OF: Record<string, string[]> = {
-  PIPELINE: ['search', 'select', 'train', 'evaluate'],
-  SEARCH: ['search', 'select'],
-  TRAIN: ['train'],
-  EVALUATE: ['evaluate'],
-};
-
 /**
  * Every stage of the run's kind in order (and any other stage it reported), with its state: a
  * stage that ended is done; the open one is current while the run is RUNNING, and stopped when
  * the run ended without finishing it (failed or cancelled).
  */
 export function timeline(kind: string, status: string, spans: readonly StageSpan[]): TimelineStep[] {
-  const names = [...(STAGES_OF[kind] ?? [])];
+  const names: string[] = [...stagesOfRunKind(kind)];
   for (const s of spans) if (!names.includes(s.stage)) names.push(s.stage);
-  const final = status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
+  const final = isTerminalRunStatus(status);
   return names.map((stage) => {
     const span = spans.findLast((s) => s.stage === stage);
     if (!span) return { stage, state: 'pending', startedAt: null, endedAt: null };

@@ -1,5 +1,6 @@
 /** One experiment: its runs in a live, sortable, filterable table, and the form to start one. */
 import { useEffect, useState } from 'preact/hooks';
+import { RUN_KINDS, RUN_STATUSES } from '@lrnas/schema';
 import { count, duration, percent, time } from '../lib/format.js';
 import { EXPERIMENT_PAGE, EXPERIMENT_RUNS_LIVE, EXPERIMENT_RUNS_PAGE } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
@@ -135,7 +136,7 @@ export function ExperimentPage({ id }: { id: string }) {
           onChange={(ev) => setTable({ ...table, status: ev.currentTarget.value })}
         >
           <option value="">every status</option>
-          {['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'].map((s) => (
+          {RUN_STATUSES.map((s) => (
             <option key={s}>{s}</option>
           ))}
         </select>
@@ -146,7 +147,7 @@ export function ExperimentPage({ id }: { id: string }) {
           onChange={(ev) => setTable({ ...table, kind: ev.currentTarget.value })}
         >
           <option value="">every kind</option>
-          {['PIPELINE', 'SEARCH', 'TRAIN', 'EVALUATE'].map((s) => (
+          {RUN_KINDS.map((s) => (
             <option key={s}>{s}</option>
           ))}
         </select>

@@ -1,8 +1,7 @@
 /** The leaderboard: filters in the address, a ranked table, the size/robustness scatter, live. */
 import { useEffect, useState } from 'preact/hooks';
 import { count, percent } from '../lib/format.js';
-import { paretoFront } from '../lib/pareto.js';
-import { LEADERBOARD, LEADERBOARD_LIVE } from '../lib/queries.js';
+import { LEADERBOARD, LEADERBOARD_LIVE, PARETO_FRONT } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
 import { ParetoScatter } from '../ui/charts.js';
 import { ErrorBox, Link, Loading } from '../ui/common.js';
@@ -34,12 +33,20 @@ export function LeaderboardPage({ query }: { query: URLSearchParams }) {
   };
   const valid = filters.errors.length === 0;
   const board = useQuery<{ leaderboard: Entry[] }>(LEADERBOARD, variables, !valid);
+  // The API's front over the same entries: a size limit only drops larger ones, which never hide a smaller one.
+  const { maxParams: _maxParams, ...frontVariables } = variables;
+  const paretoFront = useQuery<{ paretoFront: { architecture: { hash: string } }[] }>(
+    PARETO_FRONT,
+    frontVariables,
+    !valid,
+  );
   const [updatedAt, setUpdatedAt] = useState<string | null>(null);
   const liveError = useSubscription<{ leaderboardChanged: Entry[] }>(
     LEADERBOARD_LIVE,
     variables,
     (d) => {
       board.set(() => ({ leaderboard: d.leaderboardChanged }));
+      paretoFront.reload();
       setUpdatedAt(new Date().toLocaleTimeString());
     },
     valid,
@@ -52,7 +59,7 @@ export function LeaderboardPage({ query }: { query: URLSearchParams }) {
     navigate(paths.leaderboard(params));
   };
   const entries = board.data?.leaderboard ?? [];
-  const front = new Set(paretoFront(entries.map((e) => ({ params: e.params, robustAccuracy: e.robustAccuracy }))));
+  const front = new Set((paretoFront.data?.paretoFront ?? []).map((e) => e.architecture.hash));
 
   return (
     <div class="page" data-page="leaderboard">
@@ -109,12 +116,12 @@ export function LeaderboardPage({ query }: { query: URLSearchParams }) {
       {board.data && (
         <>
           <ParetoScatter
-            points={entries.map((e, i) => ({
+            points={entries.map((e) => ({
               id: e.architecture.hash,
               x: e.params,
               y: e.robustAccuracy,
               label: `#${e.rank} ${e.architecture.hash.slice(0, 10)}: ${count(e.params)} parameters, ${percent(e.robustAccuracy)} robust`,
-              onFront: front.has(i),
+              onFront: front.has(e.architecture.hash),
             }))}
             onSelect={(hash) => navigate(paths.architecture(hash))}
           />
@@ -136,12 +143,16 @@ export function LeaderboardPage({ query }: { query: URLSearchParams }) {
                 </tr>
               </thead>
               <tbody>
-                {entries.map((e, i) => (
-                  <tr key={e.architecture.hash} data-arch={e.architecture.hash} class={front.has(i) ? 'on-front' : ''}>
+                {entries.map((e) => (
+                  <tr
+                    key={e.architecture.hash}
+                    data-arch={e.architecture.hash}
+                    class={front.has(e.architecture.hash) ? 'on-front' : ''}
+                  >
                     <td>{e.rank}</td>
                     <td>
                       <Link href={paths.architecture(e.architecture.hash)}>{e.architecture.hash.slice(0, 12)}</Link>
-                      {front.has(i) && <span class="tag front">Pareto</span>}
+                      {front.has(e.architecture.hash) && <span class="tag front">Pareto</span>}
                     </td>
                     <td>{count(e.params)}</td>
                     <td>{count(e.flops)}</td>

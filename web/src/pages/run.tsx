@@ -1,5 +1,6 @@
 /** A run, live: status, stage timeline, metric charts, genotype, evaluations, artifacts, cancel. */
 import { useEffect, useState } from 'preact/hooks';
+import { isTerminalRunStatus } from '@lrnas/schema';
 import type { ApiError } from '../lib/api.js';
 import { downloadArtifact, request, storedKey } from '../lib/api.js';
 import { bytes, count, duration, metric, percent, time } from '../lib/format.js';
@@ -62,8 +63,6 @@ export interface RunDetail {
     threatModel: { label: string };
   }[];
 }
-
-const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 export function RunPage({ id }: { id: string }) {
   const query = useQuery<{ run: RunDetail }>(RUN, { id });
@@ -132,7 +131,7 @@ export function RunPage({ id }: { id: string }) {
         {run.stalled && <span class="status status-failed">stalled</span>}
       </h2>
       <div class="row">
-        {!FINAL.has(run.status) && storedKey() && (
+        {!isTerminalRunStatus(run.status) && storedKey() && (
           <button class="danger" id="cancel-run" onClick={() => void cancel()}>
             Cancel run
           </button>

@@ -2,13 +2,10 @@
 import { useState } from 'preact/hooks';
 import { addSnapshot, edgeLabels, isCellMatrices, OP_LABELS, softmaxRows, type Snapshot } from '../lib/alphas.js';
 import { time } from '../lib/format.js';
+import { ACTIVITY } from '../lib/queries.js';
 import { HeatMap } from './charts.js';
 import { ErrorBox } from './common.js';
 import { useSubscription } from './hooks.js';
-
-const ACTIVITY = `subscription Activity($runId: ID!) {
-  runActivity(runId: $runId) { type attempt seq time level message epoch alphas contributions }
-}`;
 
 interface Activity {
   type: string;

@@ -3,9 +3,9 @@ import { ContractError, type Genotype } from '@lrnas/schema';
 import { EpochPlan } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { limitSize, splitHalves } from '../data/splits.js';
-import { countParameters } from '../nn/cost.js';
 import { EnginePool, type HostBatch } from '../parallel/pool.js';
 import { deriveSeedFromParts, Rng } from '../random.js';
+import { differingKeys } from '../settings-diff.js';
 import { correctCount, crossEntropy } from '../train/losses.js';
 import { Sgd } from '../train/optimizer.js';
 import { optimizationStep } from '../train/step.js';
@@ -25,7 +25,7 @@ import {
   type SearchEpochSummary,
   type SearchPosition,
 } from './search-checkpoint.js';
-import { parseDarts, selectGreedy } from './selection.js';
+import { selectBySettings } from './selection.js';
 import { validateSearchSettings, type SearchSettings, type SelectionSettings } from './settings.js';
 import { toEdgeMatrices, type EdgeMatrices } from './space.js';
 import { Supernet } from './supernet.js';
@@ -250,9 +250,7 @@ export class SearchRun {
       if (expected) {
         const s = checkpoint.state;
         const found = { search: s.settings, selection: s.selection, seed: s.seed };
-        const differ = (Object.keys(found) as Array<keyof typeof found>).filter(
-          (key) => JSON.stringify(found[key]) !== JSON.stringify(expected[key]),
-        );
+        const differ = differingKeys(found, expected);
         if (differ.length > 0)
           throw new ContractError(
             differ[0] as string,
@@ -287,22 +285,7 @@ export class SearchRun {
 
   /** The genotype the selection rule derives from the current architecture weights, and its parameter count. */
   selectGenotype(): { genotype: Genotype; params: number } {
-    const shape = {
-      channels: this.selection.channels,
-      layers: this.selection.layers,
-      classes: this.supernet.shape.classes,
-      inputChannels: this.supernet.shape.inputChannels,
-    };
-    if (this.selection.mode === 'no-greedy') {
-      const genotype = parseDarts(this.#alphas);
-      return { genotype, params: countParameters(genotype, shape) };
-    }
-    const { genotype, params } = selectGreedy(this.#alphas, {
-      budget: this.selection.budget,
-      shape,
-      mode: this.selection.mode,
-    });
-    return { genotype, params };
+    return selectBySettings(this.#alphas, this.selection, this.supernet.shape);
   }
 
   /** Runs from the current position to the end (or until cancelled or stopped). */

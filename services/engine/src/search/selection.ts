@@ -3,6 +3,7 @@ import { countParameters } from '../nn/cost.js';
 import { validateNetworkShape, type NetworkShape } from '../nn/plan.js';
 import { parseEdgeMatrices } from './alphas-file.js';
 import { softmax } from './mixing.js';
+import type { SelectionSettings } from './settings.js';
 import { CELL_TYPES, edgeOf, inputOfEdge, nodeOfEdge, type CellType, type EdgeMatrices } from './space.js';
 
 /**
@@ -187,4 +188,36 @@ export function parseDarts(alphas: EdgeMatrices): Genotype {
     reduce: parseCell(weights.reduce),
     reduceConcat: [...CONCAT],
   };
+}
+
+/** The evaluation network a search's selection counts parameters on: its size, the data's classes and channels. */
+export function selectionShape(
+  selection: Pick<SelectionSettings, 'channels' | 'layers'>,
+  data: { classes: number; inputChannels: number },
+): NetworkShape {
+  return {
+    channels: selection.channels,
+    layers: selection.layers,
+    classes: data.classes,
+    inputChannels: data.inputChannels,
+  };
+}
+
+/**
+ * The genotype a search's selection settings derive from its alphas at the evaluation size, and its
+ * parameters: greedy under the budget, or DARTS parsing with `no-greedy`. The search's per-epoch choice
+ * and a job's select stage both take it from here.
+ */
+export function selectBySettings(
+  alphas: EdgeMatrices,
+  selection: SelectionSettings,
+  data: { classes: number; inputChannels: number },
+): { genotype: Genotype; params: number } {
+  const shape = selectionShape(selection, data);
+  if (selection.mode === 'no-greedy') {
+    const genotype = parseDarts(alphas);
+    return { genotype, params: countParameters(genotype, shape) };
+  }
+  const { genotype, params } = selectGreedy(alphas, { budget: selection.budget, shape, mode: selection.mode });
+  return { genotype, params };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ContractError, type AttackSpec } from '@lrnas/schema';
+import { ATTACKS, ContractError, type AttackSpec } from '@lrnas/schema';
 import { runSuite, type AttackSettings, type SuiteAttackSpec } from '../attacks/index.js';
 import type { BackendInfo } from '../backend.js';
 import type { Dataset } from '../data/dataset.js';
@@ -131,7 +131,7 @@ export function describeActiveBackend(): EvaluationReport['backend'] {
  * name with an optional step count (queries for square). Throws a ContractError naming the bad item.
  */
 export function parseAttackList(text: string): AttackSpec[] {
-  const known = ['fgsm', 'pgd', 'cw', 'apgd-ce', 'apgd-dlr', 'square'];
+  const known: readonly string[] = ATTACKS;
   const items = text.split(',').map((s) => s.trim());
   if (items.length === 0 || items.some((s) => s === ''))
     throw new ContractError('attacks', `must be a comma-separated list of attacks, got ${JSON.stringify(text)}`);

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { randomInt } from 'node:crypto';
 import {
   ContractError,
+  enumName,
   ErrorCode,
   LrnasError,
   jobSchema,
@@ -55,7 +56,7 @@ export async function startSearch(
   input: StartOptions & { experimentId: string; search?: Settings; selection?: Settings },
 ): Promise<Run> {
   const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startSearch');
-  return launch(ctx, experiment, input, RunKind.SEARCH, {
+  return launch(ctx, experiment, input, {
     kind: 'search',
     search: input.search ?? {},
     selection: selectionOf(experiment, input.selection),
@@ -74,7 +75,7 @@ export async function startPipeline(
   },
 ): Promise<Run> {
   const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startPipeline');
-  return launch(ctx, experiment, input, RunKind.PIPELINE, {
+  return launch(ctx, experiment, input, {
     kind: 'pipeline',
     search: input.search ?? {},
     selection: selectionOf(experiment, input.selection),
@@ -108,7 +109,6 @@ export async function startTraining(
     ctx,
     experiment,
     input,
-    RunKind.TRAIN,
     { kind: 'train', genotype, train: { threatModel: threatOf(experiment), ...(input.train ?? {}) } },
     { architecture: known ?? undefined },
   );
@@ -141,7 +141,6 @@ export async function startEvaluation(
     ctx,
     experiment,
     input,
-    RunKind.EVALUATE,
     {
       kind: 'evaluate',
       sourceRunId: trained.id,
@@ -163,7 +162,6 @@ async function launch(
   ctx: StartContext,
   experiment: Experiment,
   options: StartOptions,
-  kind: RunKind,
   body: Record<string, unknown> & { kind: Job['kind'] },
   links: { parent?: Run | undefined; architecture?: Architecture | undefined } = {},
 ): Promise<Run> {
@@ -188,6 +186,8 @@ async function launch(
     ...body,
   } as JobInput;
   const job = parseContract<Job>(jobSchema, draft, 'input');
+  // The run's kind is the job's, as the API spells it (`pipeline` is PIPELINE).
+  const kind: RunKind = enumName(job.kind);
   const nc = requireNats(ctx.nats);
 
   const existing = await ctx.em.findOne(Run, { id: runId }, { populate: ['experiment'] });

@@ -4,16 +4,17 @@
  * resumed), so a status event is applied only when it is newer than the last one applied, and a
  * finished run stays finished.
  */
+import { isTerminalRunStatus, TERMINAL_RUN_STATUSES, type RunStatus } from '@lrnas/schema';
 
-export type RunStatusName = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+/** A run's status: the contract's RUN_STATUSES. */
+export type RunStatusName = RunStatus;
 
-/** Statuses a run never leaves. */
-export const TERMINAL_STATUSES: readonly RunStatusName[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
-const TERMINAL: ReadonlySet<RunStatusName> = new Set(TERMINAL_STATUSES);
+/** Statuses a run never leaves (the contract's TERMINAL_RUN_STATUSES). */
+export const TERMINAL_STATUSES: readonly RunStatusName[] = TERMINAL_RUN_STATUSES;
 
 /** Whether a run in this status will never change again. */
 export function isTerminal(status: RunStatusName): boolean {
-  return TERMINAL.has(status);
+  return isTerminalRunStatus(status);
 }
 
 /** The part of a run that status events change. */

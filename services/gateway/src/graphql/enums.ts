@@ -1,3 +1,12 @@
+import {
+  ATTACKS,
+  DATASETS,
+  enumObject,
+  NORMS,
+  type AttackName,
+  type DatasetName,
+  type Norm as NormName,
+} from '@lrnas/schema';
 import { registerEnumType } from 'type-graphql';
 import { RunKind, RunStatus, Visibility } from '../persistence/entities/index.js';
 
@@ -23,31 +32,18 @@ registerEnumType(Visibility, {
 });
 
 /** Data sets of the contract (`DATASETS` of @lrnas/schema); values are the contract names. */
-export enum Dataset {
-  MNIST = 'mnist',
-  FASHION_MNIST = 'fashion-mnist',
-  CIFAR10 = 'cifar10',
-  CIFAR100 = 'cifar100',
-  SVHN = 'svhn',
-}
+export const Dataset = enumObject(DATASETS);
+export type Dataset = DatasetName;
 registerEnumType(Dataset, { name: 'Dataset', description: 'Image classification data sets the engine trains on.' });
 
-/** Norms of threat models; values are the contract names. */
-export enum Norm {
-  LINF = 'linf',
-  L2 = 'l2',
-}
+/** Norms of threat models (`NORMS`); values are the contract names. */
+export const Norm = enumObject(NORMS);
+export type Norm = NormName;
 registerEnumType(Norm, { name: 'Norm', description: 'Norm bounding an adversarial perturbation.' });
 
-/** Attacks of the contract (`ATTACKS` of @lrnas/schema). */
-export enum Attack {
-  FGSM = 'fgsm',
-  PGD = 'pgd',
-  CW = 'cw',
-  APGD_CE = 'apgd-ce',
-  APGD_DLR = 'apgd-dlr',
-  SQUARE = 'square',
-}
+/** Attacks of the contract (`ATTACKS`); values are the contract names. */
+export const Attack = enumObject(ATTACKS);
+export type Attack = AttackName;
 registerEnumType(Attack, { name: 'Attack', description: 'Adversarial attacks the engine evaluates with.' });
 
 export enum SortDirection {

@@ -166,7 +166,7 @@ export async function applyEvents(
         if (event.error) run.error = event.error;
         else if (next.status === 'SUCCEEDED') run.error = null;
         if (next.status === 'RUNNING') run.startedAt ??= time;
-        if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(next.status)) run.finishedAt = time;
+        if (isTerminal(next.status)) run.finishedAt = time;
         em.persist(
           em.create(RunStatusChange, {
             run,

@@ -1,9 +1,9 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ContractError, DATASETS, type DatasetName } from '@lrnas/schema';
 import { initBackend } from '../../backend.js';
 import { DataError } from '../../data/errors.js';
 import { loadDataset } from '../../data/load.js';
+import { writeJson } from '../../jobs/files.js';
 import { evaluateModel, parseAttackList } from '../../train/evaluate.js';
 import { loadExportedModel } from '../../train/export.js';
 import { ModelFileError } from '../../train/files.js';
@@ -118,10 +118,7 @@ export default defineCommand({
       for (const a of report.attacks) io.stderr(`${a.name}: ${pct(a.robustAccuracy)} (${a.seconds.toFixed(1)} s)\n`);
       io.stderr(`worst case over attacks: ${pct(report.robustAccuracy)}\n`);
       const json = JSON.stringify(report);
-      if (flags.out) {
-        await fs.mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
-        await fs.writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
-      }
+      if (flags.out) await writeJson(path.resolve(flags.out), report);
       io.stdout(`${json}\n`);
     } finally {
       network.dispose();

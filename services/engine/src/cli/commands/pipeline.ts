@@ -3,11 +3,14 @@ import path from 'node:path';
 import { resolveThreadCount } from '../../parallel/pool.js';
 import { initBackend } from '../../backend.js';
 import { loadDataset } from '../../data/load.js';
-import { PIPELINE_FILES, runPipeline, type PipelineEvent } from '../../search/pipeline.js';
+import { JOB_FILES } from '../../jobs/files.js';
+import { runPipeline } from '../../jobs/pipeline.js';
+import { pipelineEvalExamples, pipelineTestLimit } from '../../jobs/plan.js';
+import type { JobEvent } from '../../jobs/stages.js';
 import { parseAttackList, type EvaluateSettings } from '../../train/evaluate.js';
 import { TRAIN_METHODS } from '../../train/objectives.js';
 import type { TrainSettings } from '../../train/settings.js';
-import { resolvePipelineTraining, TINY_PIPELINE } from '../../search/settings.js';
+import { resolvePipelineTraining } from '../../search/settings.js';
 import type { TrainEvent } from '../../train/trainer.js';
 import { defineCommand, UsageError, type CliIo, type FlagSpec } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -66,7 +69,6 @@ export default defineCommand({
   async run(flags, io) {
     const resolved = searchSettingsFromFlags(flags);
     const { dataset, search, selection } = resolved;
-    const tiny = resolved.preset === 'tiny';
     const method = flags['train-method'];
     if (!(TRAIN_METHODS as readonly string[]).includes(method))
       throw new UsageError(`--train-method must be one of ${TRAIN_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
@@ -96,11 +98,11 @@ export default defineCommand({
     } catch (error) {
       throw usageFromEngine(error, { attacks: '--attacks' });
     }
-    const examples = flags['eval-examples'] ?? (tiny ? TINY_PIPELINE.evalExamples : undefined);
+    const examples = pipelineEvalExamples(resolved.preset, flags['eval-examples']);
     const evaluate: EvaluateSettings = { threatModel: { ...training.threatModel }, attacks, examples };
 
     const out = path.resolve(flags.out);
-    const resuming = fs.existsSync(path.join(out, PIPELINE_FILES.state));
+    const resuming = fs.existsSync(path.join(out, JOB_FILES.state));
     const backend = await initBackend();
     let data: Awaited<ReturnType<typeof loadDataset>>;
     try {
@@ -110,7 +112,7 @@ export default defineCommand({
         dataDir: flags['data-dir'],
         seed: flags.seed,
         trainLimit: search.trainLimit ?? undefined,
-        testLimit: tiny ? examples : undefined,
+        testLimit: pipelineTestLimit(resolved.preset, examples),
       });
     } catch (error) {
       throw usageFromEngine(error);
@@ -150,7 +152,7 @@ export default defineCommand({
       progress.close();
       process.off('SIGINT', onSignal);
     }
-    const report = path.join(out, PIPELINE_FILES.report);
+    const report = path.join(out, JOB_FILES.report);
     if (result.status === 'cancelled' || !result.report) {
       io.stderr(
         `lrnas pipeline: stopped in the ${result.stage} stage; its checkpoint is in ${out}. ` +
@@ -190,7 +192,7 @@ class PipelineProgress {
     this.#search = new SearchProgress(io, 'lrnas pipeline: search');
   }
 
-  on(event: PipelineEvent): void {
+  on(event: JobEvent): void {
     switch (event.type) {
       case 'stage':
         this.close();

@@ -3,8 +3,10 @@ import path from 'node:path';
 import { resolveThreadCount } from '../../parallel/pool.js';
 import { initBackend } from '../../backend.js';
 import { loadDataset } from '../../data/load.js';
-import { SearchRun } from '../../search/search-run.js';
-import { writeFileAtomic } from '../../train/files.js';
+import { jobFiles, writeJson } from '../../jobs/files.js';
+import { openSearch, runSearchStage, type OpenedSearch } from '../../jobs/stages.js';
+import type { SearchRun } from '../../search/search-run.js';
+import { differingKeys } from '../../settings-diff.js';
 import { defineCommand, UsageError } from '../command.js';
 import {
   checkBudget,
@@ -14,18 +16,6 @@ import {
   SearchProgress,
   usageFromEngine,
 } from '../search-flags.js';
-
-/** Files of a search's output folder. */
-export const SEARCH_FILES = {
-  checkpoint: 'search.ckpt',
-  alphas: 'alphas.json',
-  genotype: 'genotype.json',
-  report: 'report.json',
-} as const;
-
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, [Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8')]);
-}
 
 export default defineCommand({
   name: 'search',
@@ -46,9 +36,8 @@ export default defineCommand({
     const resolved = searchSettingsFromFlags(flags);
     const { dataset } = resolved;
     const out = path.resolve(flags.out);
-    const files = Object.fromEntries(Object.entries(SEARCH_FILES).map(([k, name]) => [k, path.join(out, name)])) as {
-      [K in keyof typeof SEARCH_FILES]: string;
-    };
+    const all = jobFiles(out);
+    const files = { checkpoint: all.searchCheckpoint, alphas: all.alphas, genotype: all.genotype, report: all.report };
     const resuming = fs.existsSync(files.checkpoint);
 
     const backend = await initBackend();
@@ -62,16 +51,16 @@ export default defineCommand({
     checkBudget(resolved.selection, train.classes, train.channels);
     fs.mkdirSync(out, { recursive: true });
 
-    let run: SearchRun;
+    let opened: OpenedSearch;
     try {
-      run = resuming
-        ? await SearchRun.resume(files.checkpoint, train)
-        : new SearchRun({ settings: resolved.search, selection: resolved.selection, seed: flags.seed, train });
+      const spec = { search: resolved.search, selection: resolved.selection, seed: flags.seed };
+      opened = await openSearch(out, train, spec, { verify: false });
     } catch (error) {
       if (resuming && !(error instanceof UsageError))
         throw new UsageError(`cannot resume from ${files.checkpoint}: ${(error as Error).message}`);
       throw usageFromEngine(error);
     }
+    const { run } = opened;
     try {
       if (resuming) checkResumeMatches(run, resolved, flags.seed, files.checkpoint);
       const s = run.settings;
@@ -98,18 +87,18 @@ export default defineCommand({
       const progress = new SearchProgress(io, 'lrnas search');
       let result: Awaited<ReturnType<SearchRun['run']>>;
       try {
-        result = await run.run({
-          checkpointPath: files.checkpoint,
-          signal: controller.signal,
-          onEvent: (event) => progress.on(event),
-          threads: resolveThreadCount(flags.threads),
-        });
+        result = await runSearchStage(
+          opened,
+          { emit: (event) => event.type === 'search' && progress.on(event.event), signal: controller.signal },
+          { threads: resolveThreadCount(flags.threads) },
+        );
       } finally {
         progress.close();
         process.off('SIGINT', onSignal);
       }
 
-      await writeJson(files.alphas, result.alphas);
+      // A finished stage wrote the alphas; a stopped one leaves them as they stand, for a look.
+      if (result.status !== 'completed') await writeJson(files.alphas, result.alphas);
       await writeJson(files.genotype, { genotype: result.genotype, params: result.params });
       await writeJson(files.report, {
         format: 'lrnas-search-report',
@@ -164,10 +153,10 @@ function checkResumeMatches(
     ['search', run.settings, resolved.search],
     ['selection', run.selection, resolved.selection],
   ] as const) {
-    for (const key of Object.keys(given) as Array<keyof typeof given>) {
-      const a = JSON.stringify(given[key]);
-      const b = JSON.stringify((stored as unknown as Record<string, unknown>)[key]);
-      if (a !== b) differences.push(`${group}.${String(key)} ${a} (stored: ${b})`);
+    const record = (value: object) => value as Record<string, unknown>;
+    for (const key of differingKeys(record(given), record(stored))) {
+      const [a, b] = [JSON.stringify(record(given)[key]), JSON.stringify(record(stored)[key])];
+      differences.push(`${group}.${key} ${a} (stored: ${b})`);
     }
   }
   if (seed !== run.seed) differences.push(`seed ${seed} (stored: ${run.seed})`);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { JOB_FILES } from '../../jobs/files.js';
 import { TINY_GENOTYPE } from '../../train/test-data.js';
 import { runCli } from '../cli.js';
 
@@ -87,7 +88,7 @@ test('train stops, resumes to the same weights as an uninterrupted run, and eval
   const first = lastJson(stopped.stdout);
   assert.equal(first.status, 'stopped');
   assert.equal(first.steps, 3);
-  assert.ok(fs.existsSync(path.join(dirA, 'checkpoint.lrnas')));
+  assert.ok(fs.existsSync(path.join(dirA, JOB_FILES.trainCheckpoint)));
   assert.ok(!fs.existsSync(path.join(dirA, 'model.json')), 'no model before the run is complete');
   assert.match(
     stopped.stderr,

@@ -1,21 +1,19 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { ContractError, DATASETS, LrnasError, type DatasetName, type TrainConfig } from '@lrnas/schema';
 import { initBackend } from '../../backend.js';
 import { DataError } from '../../data/errors.js';
 import { loadDataset } from '../../data/load.js';
+import { findTrainCheckpoint } from '../../jobs/files.js';
+import { openTraining, runTrainStage, type OpenedTraining } from '../../jobs/stages.js';
+import { differingKeys } from '../../settings-diff.js';
 import { readCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
-import { exportModel, MODEL_JSON } from '../../train/export.js';
 import { ModelFileError } from '../../train/files.js';
 import { TRAIN_METHODS } from '../../train/objectives.js';
 import { resolveTrainSettings, type TrainSettings } from '../../train/settings.js';
-import { Trainer, type TrainEvent } from '../../train/trainer.js';
+import type { TrainEvent } from '../../train/trainer.js';
 import { defineCommand, UsageError, type CliIo, type FlagSpec, type Flags } from '../command.js';
 import { readGenotypeFile } from '../genotype-file.js';
 import { ProgressBar } from '../progress.js';
-
-/** File name of the run's checkpoint inside --out. */
-export const CHECKPOINT_FILE = 'checkpoint.lrnas';
 
 const TRAIN_FLAGS = {
   genotype: { kind: 'string', value: 'FILE', required: true, description: 'JSON file with a genotype' },
@@ -65,10 +63,11 @@ const train = defineCommand({
     'Trains the evaluation network of a genotype (lrnas-method.md section 7) on a data set. Unset settings',
     "take the paper's retraining values (C=36, L=20, 110 epochs, batch 64, SGD lr 0.1 with x0.1 at 90% and",
     '95% of the run, momentum 0.9, weight decay 1e-4, PGD-7, gradient clip 5); epsilon defaults to 0.3 on',
-    'MNIST-scale data and 8/255 otherwise. Writes OUT/checkpoint.lrnas after every epoch (and on Ctrl-C),',
+    'MNIST-scale data and 8/255 otherwise. Writes OUT/train.ckpt after every epoch (and on Ctrl-C),',
     'the trained model in the TF.js format (OUT/model.json, OUT/weights.bin) at the end, progress to',
     'stderr, and a JSON summary as the last line of stdout. Run the same command with --resume to',
-    'continue an interrupted run exactly where it stopped.',
+    'continue an interrupted run exactly where it stopped (also from the OUT/checkpoint.lrnas that earlier',
+    'versions wrote).',
   ].join('\n'),
   flags: TRAIN_FLAGS,
   async run(flags, io) {
@@ -89,16 +88,15 @@ const train = defineCommand({
     }
     const { genotype, label } = await readGenotypeFile(flags.genotype, flags.name);
     const out = path.resolve(flags.out);
-    const checkpointPath = path.join(out, CHECKPOINT_FILE);
-    const hasCheckpoint = fs.existsSync(checkpointPath);
-    if (hasCheckpoint && !flags.resume)
+    const found = await findTrainCheckpoint(out);
+    if (found && !flags.resume)
       throw new UsageError(
         `--out ${flags.out} already holds a checkpoint; pass --resume to continue that run or choose another folder`,
       );
     let checkpoint: Checkpoint | undefined;
-    if (flags.resume && hasCheckpoint) {
+    if (flags.resume && found) {
       try {
-        checkpoint = await readCheckpoint(checkpointPath);
+        checkpoint = await readCheckpoint(found);
       } catch (error) {
         if (error instanceof ModelFileError) throw new UsageError(`cannot resume: ${error.message}`);
         throw error;
@@ -123,14 +121,13 @@ const train = defineCommand({
       if (error instanceof DataError) throw new UsageError(error.message);
       throw error;
     }
-    let trainer: Trainer;
+    let opened: OpenedTraining;
     try {
-      trainer = checkpoint
-        ? Trainer.fromCheckpoint(checkpoint, data)
-        : new Trainer({ genotype, settings, seed: flags.seed, ...data });
+      opened = await openTraining(out, data, { genotype, settings, seed: flags.seed }, checkpoint);
     } catch (error) {
       throw usageFromContract(error);
     }
+    const { trainer } = opened;
     const p = trainer.position;
     io.stderr(
       `lrnas train: ${settings.method} on ${dataset} (${data.train.size} train, ${data.test.size} test images), ` +
@@ -149,18 +146,19 @@ const train = defineCommand({
     process.on('SIGINT', onSignal);
     const progress = new TrainProgress(io, trainer.batchesPerEpoch);
     try {
-      const result = await trainer.run({
-        checkpointPath,
-        signal: controller.signal,
-        maxSteps: flags['max-steps'],
-        onEvent: (event) => progress.on(event),
-      });
+      // `lrnas train` keeps its model at the top of --out (OUT/model.json), where `lrnas eval --model OUT` finds it.
+      const result = await runTrainStage(
+        opened,
+        data,
+        { emit: (event) => event.type === 'train' && progress.on(event.event), signal: controller.signal },
+        { maxSteps: flags['max-steps'], modelDir: out },
+      );
       progress.close();
       const last = result.history.at(-1);
       const summary: Record<string, unknown> = {
         status: result.status,
         out,
-        checkpoint: checkpointPath,
+        checkpoint: opened.checkpoint,
         epochs: result.position.epoch,
         steps: result.position.step,
         parameters: trainer.network.parameterCount(),
@@ -171,16 +169,9 @@ const train = defineCommand({
         backend: backend.name,
         seconds: Number(result.seconds.toFixed(3)),
       };
-      if (result.status === 'completed') {
-        const exported = await exportModel(out, trainer.network, {
-          imageHeight: data.train.height,
-          imageWidth: data.train.width,
-          training: trainer.settings,
-          seed: trainer.seed,
-          data: trainer.data,
-        });
-        summary.model = exported.modelJson;
-        io.stderr(`lrnas train: model written to ${path.join(out, MODEL_JSON)}\n`);
+      if (result.model) {
+        summary.model = result.model;
+        io.stderr(`lrnas train: model written to ${result.model}\n`);
       }
       io.stdout(`${JSON.stringify(summary)}\n`);
       return result.status === 'cancelled' ? 130 : 0;
@@ -317,11 +308,9 @@ function checkResumeMatches(
   dataset: DatasetName,
 ): void {
   const m = checkpoint.manifest;
-  const differences: string[] = [];
-  for (const key of Object.keys(settings) as Array<keyof TrainSettings>) {
-    if (JSON.stringify(settings[key]) !== JSON.stringify(m.settings[key]))
-      differences.push(`${key} ${JSON.stringify(settings[key])} (stored: ${JSON.stringify(m.settings[key])})`);
-  }
+  const differences = differingKeys(settings, m.settings).map(
+    (key) => `${key} ${JSON.stringify(settings[key])} (stored: ${JSON.stringify(m.settings[key])})`,
+  );
   if (seed !== m.seed) differences.push(`seed ${seed} (stored: ${m.seed})`);
   if (dataset !== m.data.name) differences.push(`dataset ${dataset} (stored: ${m.data.name})`);
   if (JSON.stringify(genotype) !== JSON.stringify(m.genotype))

@@ -1,22 +1,22 @@
 import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import {
+  enumObject,
+  RUN_KINDS,
+  RUN_STATUSES,
+  type RunKind as RunKindName,
+  type RunStatus as RunStatusName,
+} from '@lrnas/schema';
 import { newEventKey } from '@lrnas/schema/node';
 import { Architecture } from './architecture.js';
 import { Experiment } from './experiment.js';
 
-export enum RunKind {
-  SEARCH = 'SEARCH',
-  TRAIN = 'TRAIN',
-  EVALUATE = 'EVALUATE',
-  PIPELINE = 'PIPELINE',
-}
+/** What a run does, as stored and served: the contract's job kinds (`RunKind.SEARCH === 'SEARCH'`). */
+export const RunKind = enumObject(RUN_KINDS);
+export type RunKind = RunKindName;
 
-export enum RunStatus {
-  QUEUED = 'QUEUED',
-  RUNNING = 'RUNNING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  CANCELLED = 'CANCELLED',
-}
+/** Where a run is, as stored and served: the contract's RUN_STATUSES. */
+export const RunStatus = enumObject(RUN_STATUSES);
+export type RunStatus = RunStatusName;
 
 /** One job of an experiment and everything the platform knows about its progress. */
 @Entity({ tableName: 'runs' })

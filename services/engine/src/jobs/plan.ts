@@ -1,18 +1,22 @@
+/**
+ * A job's plan: the engine settings a job message asks for, resolved with the engine's presets,
+ * and the data it loads. The worker's jobs and `lrnas pipeline` plan with these functions.
+ */
 import type { AttackSpec, EvaluateConfig, Job, PipelineJob, SearchJob, ThreatModel } from '@lrnas/schema';
+import type { Dataset } from '../data/dataset.js';
+import { loadDataset } from '../data/load.js';
 import {
-  loadDataset,
-  resolveSearchSettings,
   resolvePipelineTraining,
+  resolveSearchSettings,
   resolveSelectionSettings,
-  resolveTrainSettings,
   TINY_PIPELINE,
-  type Dataset,
-  type EvaluateSettings,
-  type PipelineSettings,
+  type SearchPreset,
   type SearchSettings,
   type SelectionSettings,
-  type TrainSettings,
-} from '@lrnas/engine';
+} from '../search/settings.js';
+import type { EvaluateSettings } from '../train/evaluate.js';
+import { resolveTrainSettings, type TrainSettings } from '../train/settings.js';
+import type { PipelineSettings } from './pipeline.js';
 
 /** Data of a job, loaded from the packaged sets or `dataDir`. */
 export interface JobData {
@@ -58,8 +62,21 @@ export function planJob(job: Job): JobPlan {
   }
 }
 
-function evaluateSettings(config: EvaluateConfig, defaultExamples?: number): EvaluateSettings {
-  const examples = config.examples ?? defaultExamples;
+/** Images a pipeline evaluates: as given, else the tiny preset's TINY_PIPELINE.evalExamples (else all). */
+export function pipelineEvalExamples(preset: SearchPreset, given: number | undefined): number | undefined {
+  return given ?? (preset === 'tiny' ? TINY_PIPELINE.evalExamples : undefined);
+}
+
+/** Test images a pipeline loads: as given, else the tiny preset tests on the evaluated images only. */
+export function pipelineTestLimit(
+  preset: SearchPreset,
+  examples: number | undefined,
+  given?: number,
+): number | undefined {
+  return given ?? (preset === 'tiny' ? examples : undefined);
+}
+
+function evaluateSettings(config: EvaluateConfig, examples = config.examples): EvaluateSettings {
   return {
     threatModel: config.threatModel,
     attacks: config.attacks,
@@ -77,10 +94,9 @@ function planSearch(job: SearchJob | PipelineJob): SearchPlan {
 
 function planPipeline(job: PipelineJob): PipelinePlan {
   const { search, selection } = planSearch(job);
-  const tiny = search.preset === 'tiny';
   const training = resolvePipelineTraining(definedOnly(job.train), job.dataset.name, search, selection);
-  const evaluate = evaluateSettings(job.evaluate, tiny ? TINY_PIPELINE.evalExamples : undefined);
-  const testLimit = job.dataset.testLimit ?? (tiny ? evaluate.examples : undefined);
+  const evaluate = evaluateSettings(job.evaluate, pipelineEvalExamples(search.preset, job.evaluate.examples));
+  const testLimit = pipelineTestLimit(search.preset, evaluate.examples, job.dataset.testLimit);
   return {
     kind: 'pipeline',
     settings: { dataset: job.dataset.name, seed: job.seed, search, selection, training, evaluate },

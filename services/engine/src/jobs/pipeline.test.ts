@@ -8,15 +8,11 @@ import { useBackend } from '../nn/test-util.js';
 import { countParameters } from '../nn/cost.js';
 import { resolveTrainSettings } from '../train/settings.js';
 import { bandDataset } from '../train/test-data.js';
-import {
-  PIPELINE_FILES,
-  runPipeline,
-  type PipelineEvent,
-  type PipelineReport,
-  type PipelineSetup,
-} from './pipeline.js';
-import { minimumParameters } from './selection.js';
-import { resolveSearchSettings } from './settings.js';
+import { minimumParameters } from '../search/selection.js';
+import { resolveSearchSettings } from '../search/settings.js';
+import { JOB_FILES } from './files.js';
+import { runPipeline, type PipelineReport, type PipelineSetup } from './pipeline.js';
+import type { JobEvent } from './stages.js';
 
 before(async () => {
   await useBackend('wasm');
@@ -75,7 +71,7 @@ let whole: PipelineReport | undefined;
 
 test('a pipeline searches, selects within the budget, retrains adversarially, evaluates and writes every file', async () => {
   const dir = tmp();
-  const events: PipelineEvent[] = [];
+  const events: JobEvent[] = [];
   const result = await runPipeline(setup(dir), { onEvent: (e) => events.push(e) });
   assert.equal(result.status, 'completed');
   const report = result.report!;
@@ -105,8 +101,8 @@ test('a pipeline searches, selects within the budget, retrains adversarially, ev
   assert.ok(report.cleanAccuracy >= 0 && report.cleanAccuracy <= 1);
   assert.ok(report.robustAccuracy <= report.cleanAccuracy);
   assert.equal(report.evaluation.attacks.length, 2);
-  for (const name of Object.values(PIPELINE_FILES)) assert.ok(fs.existsSync(path.join(dir, name)), name);
-  const stored = JSON.parse(fs.readFileSync(path.join(dir, PIPELINE_FILES.report), 'utf8')) as PipelineReport;
+  for (const name of Object.values(JOB_FILES)) assert.ok(fs.existsSync(path.join(dir, name)), name);
+  const stored = JSON.parse(fs.readFileSync(path.join(dir, JOB_FILES.report), 'utf8')) as PipelineReport;
   assert.deepEqual(stored.genotype, report.genotype);
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -125,7 +121,7 @@ test('a pipeline cancelled in the search and again in the retraining resumes to 
     assert.equal(result.status, 'cancelled');
     assert.equal(result.stage, stop);
   }
-  const events: PipelineEvent[] = [];
+  const events: JobEvent[] = [];
   const result = await runPipeline(setup(dir), { onEvent: (e) => events.push(e) });
   assert.equal(result.status, 'completed');
   assert.ok(events.some((e) => e.type === 'stage' && e.stage === 'train' && e.status === 'resumed'));
