@@ -112,6 +112,16 @@ const events: Record<(typeof EVENT_TYPES)[number], Record<string, unknown>> = {
     size: 1024,
   },
   log: { ...envelope, type: 'log', level: 'info', message: 'hello' },
+  progress: {
+    ...envelope,
+    type: 'progress',
+    stage: 'search',
+    phase: 'estimate',
+    done: 40,
+    total: 120,
+    rate: 3.5,
+    etaSeconds: 22.9,
+  },
 };
 
 function badMessage(codec: Codec<unknown>, value: unknown, field: string, reason: RegExp): void {
@@ -254,6 +264,10 @@ test('bad event fields are named', () => {
   badMessage(eventCodec, { ...events.evaluation, robustAccuracy: 1.5 }, 'robustAccuracy', /./);
   badMessage(eventCodec, { ...events.log, message: 'x'.repeat(10_000) }, 'message', /./);
   badMessage(eventCodec, { ...events.log, type: 'gossip' }, 'type', /./);
+  badMessage(eventCodec, { ...events.progress, done: 121 }, 'done', /must not exceed total/);
+  badMessage(eventCodec, { ...events.progress, total: 0 }, 'total', /./);
+  badMessage(eventCodec, { ...events.progress, phase: 'waiting' }, 'phase', /./);
+  badMessage(eventCodec, { ...events.progress, rate: -1 }, 'rate', /./);
 });
 
 test('encode refuses invalid values, so producers cannot publish them', () => {

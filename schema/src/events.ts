@@ -126,6 +126,30 @@ export const logEventSchema = z.strictObject({
   message: z.string().max(LIMITS.longText),
 });
 
+/** The part of a stage's work each progress event counts. */
+export const PROGRESS_PHASES = ['search', 'estimate', 'train', 'attack'] as const;
+export type ProgressPhase = (typeof PROGRESS_PHASES)[number];
+
+/**
+ * How far the running stage is: `done` of `total` items of a phase (search or training steps over
+ * the stage, masks of an epoch's contribution estimate, attacked examples), with the rate since the
+ * phase began and the time left at that rate. Workers send one every few seconds at most (the
+ * latest, coalesced), and at once when a phase begins.
+ */
+export const progressEventSchema = z
+  .strictObject({
+    ...envelope,
+    type: z.literal('progress'),
+    stage,
+    phase: z.enum(PROGRESS_PHASES),
+    done: count,
+    total: z.number().int().min(1),
+    /** Items per second since the phase began; absent until it can be measured. */
+    rate: z.number().min(0).max(1e9).optional(),
+    etaSeconds: z.number().min(0).max(1e9).optional(),
+  })
+  .refine((e) => e.done <= e.total, { message: 'done must not exceed total', path: ['done'] });
+
 export const eventSchema = z.discriminatedUnion('type', [
   statusEventSchema,
   metricEventSchema,
@@ -135,6 +159,7 @@ export const eventSchema = z.discriminatedUnion('type', [
   evaluationEventSchema,
   artifactEventSchema,
   logEventSchema,
+  progressEventSchema,
 ]);
 export type RunEvent = z.output<typeof eventSchema>;
 export type StatusEvent = z.output<typeof statusEventSchema>;
@@ -145,6 +170,7 @@ export type GenotypeEvent = z.output<typeof genotypeEventSchema>;
 export type EvaluationEvent = z.output<typeof evaluationEventSchema>;
 export type ArtifactEvent = z.output<typeof artifactEventSchema>;
 export type LogEvent = z.output<typeof logEventSchema>;
+export type ProgressEvent = z.output<typeof progressEventSchema>;
 
 /** Codec of every event message; `type` selects the shape and matches the subject's last token. */
 export const eventCodec = makeCodec('event', eventSchema);

@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'evaluation',
   'artifact',
   'log',
+  'progress',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

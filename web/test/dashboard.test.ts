@@ -221,6 +221,8 @@ describe('dashboard', () => {
     await board.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
     const status = page.locator('[data-page="run"] h2 [data-status]');
     await page.locator('[data-page="run"] h2 [data-status="RUNNING"]').waitFor({ timeout: 60_000 });
+    // Progress shows while the run runs (a phase's first count is sent at once).
+    await page.locator('#run-progress[data-phase]').waitFor({ timeout: 60_000 });
     await page.locator(`[data-chart="${LOSS}"]`).waitFor({ timeout: 60_000 });
     const firstPoints = await pointsIn(page, LOSS);
     await page.waitForFunction(
@@ -234,6 +236,10 @@ describe('dashboard', () => {
       .locator('[data-page="run"] h2 [data-status="SUCCEEDED"], [data-page="run"] h2 [data-status="FAILED"]')
       .waitFor({ timeout: 240_000 });
     assert.equal(await status.getAttribute('data-status'), 'SUCCEEDED', `worker log:\n${workerLog.slice(-3000)}`);
+    // The last count of the last stage: every example attacked.
+    const progress = page.locator('#run-progress[data-stage="evaluate"][data-phase="attack"]');
+    await progress.waitFor();
+    assert.equal(await progress.getAttribute('data-done'), await progress.getAttribute('data-total'));
     assert.equal(
       await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload),
       true,

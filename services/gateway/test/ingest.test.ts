@@ -199,6 +199,40 @@ for (const [label, target] of targets) {
       );
     });
 
+    test('a running stage always has a progress: 0 when it begins, then the latest count, never an older one', async () => {
+      const counted = `counted-${label}`;
+      await createRunFixture(gateway.db.orm.em.fork(), counted);
+      const runOf = `run-${counted}`;
+      const progressOf = async () => (await gateway.db.orm.em.fork().findOneOrFail(Run, runOf)).progress;
+      await publish({ ...base(runOf, 0), type: 'status', status: 'RUNNING', stage: 'search', workerId: 'w1' });
+      await drained();
+      assert.deepEqual(
+        { ...(await progressOf()), updatedAt: undefined },
+        { stage: 'search', done: 0, updatedAt: undefined, attempt: 1, seq: 0 },
+      );
+      const count = (seq: number, done: number) => ({
+        ...base(runOf, seq),
+        type: 'progress' as const,
+        stage: 'search' as const,
+        phase: 'estimate' as const,
+        done,
+        total: 40,
+        rate: 4,
+        etaSeconds: (40 - done) / 4,
+      });
+      await publish(count(2, 20));
+      await publish(count(1, 10)); // late: older than what is stored
+      await drained();
+      const latest = await progressOf();
+      assert.equal(latest?.done, 20);
+      assert.equal(latest?.fraction, 0.5);
+      assert.equal(latest?.etaSeconds, 5);
+      await publish({ ...base(runOf, 3), type: 'status', status: 'RUNNING', stage: 'train' });
+      await drained();
+      assert.equal((await progressOf())?.stage, 'train');
+      assert.equal((await progressOf())?.done, 0);
+    });
+
     test('a metric event at the size limit of the contract is stored whole', async () => {
       const points = Array.from({ length: LIMITS.metricPointsPerBatch }, (_, i) => ({
         key: `big/${i % 4}`,

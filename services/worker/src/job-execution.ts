@@ -3,6 +3,7 @@ import type { ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type EvaluateJob, type Job } from '@lrnas/schema';
 import { MODEL_JSON, runJob, type JobEvent, type RunJobStatus } from '@lrnas/engine';
 import { forwardEngineEvent, type EventSink, type ForwardingContext } from './engine-events.js';
+import { ProgressReporter, progressOf } from './progress-reporter.js';
 import type { WorkerObserver } from './metrics.js';
 import { downloadPrefix, type RunArtifacts } from './run-artifacts.js';
 
@@ -33,20 +34,25 @@ export type ExecutionOutcome = RunJobStatus;
  */
 export async function executeJob(job: Job, context: ExecutionContext): Promise<ExecutionOutcome> {
   const modelDir = job.kind === 'evaluate' ? await fetchSourceModel(job, context) : undefined;
-  return runJob(job, {
-    dataDir: context.dataDir,
-    workDir: context.workDir,
-    ...(modelDir !== undefined && { modelDir }),
-    signal: context.signal,
-    onEvent: forwarder(context, job),
-  });
+  const progress = new ProgressReporter((body) => context.sink.emit(body));
+  try {
+    return await runJob(job, {
+      dataDir: context.dataDir,
+      workDir: context.workDir,
+      ...(modelDir !== undefined && { modelDir }),
+      signal: context.signal,
+      onEvent: forwarder(context, job, progress),
+    });
+  } finally {
+    progress.close();
+  }
 }
 
 /**
- * The engine-event callback of a job: forwards to contract events, says where a resumed stage picked
- * up, and syncs the work folder to the artifact store after every checkpoint and finished stage.
+ * The engine-event callback of a job: forwards to contract events, coalesces the engine's counts
+ * into progress events, says where a resumed stage picked up, and syncs the work folder to the artifact store after every checkpoint and finished stage.
  */
-function forwarder(context: ExecutionContext, job: Job): (event: JobEvent) => void {
+function forwarder(context: ExecutionContext, job: Job, progress: ProgressReporter): (event: JobEvent) => void {
   const evaluation = job.kind === 'pipeline' || job.kind === 'evaluate' ? job.evaluate : undefined;
   let forwardContext: ForwardingContext | undefined;
   const resumed = new Set<string>();
@@ -71,6 +77,8 @@ function forwarder(context: ExecutionContext, job: Job): (event: JobEvent) => vo
       }
     }
     forwardEngineEvent(event, context.sink, forwardContext);
+    const count = progressOf(event);
+    if (count) progress.report(count);
     observe(event, context.observer);
     const checkpointed = (event.type === 'search' || event.type === 'train') && event.event.type === 'checkpoint';
     if (checkpointed || (event.type === 'stage' && event.status === 'completed')) context.artifacts.sync();

@@ -133,6 +133,12 @@ test('a pipeline job runs to the end once, however often it is published', { tim
       ['search0', 'search1', 'train0'],
     );
     assert.ok(events.some((e) => e.type === 'snapshot'));
+    // Each phase's first count goes out at once, so every phase of the pipeline shows, in order.
+    const progress = events.flatMap((e) => (e.type === 'progress' ? [e] : []));
+    const phases = progress.map((p) => `${p.stage}/${p.phase}`).filter((p, i, all) => p !== all[i - 1]);
+    // Epoch 0 is the warm-up: only the last epoch estimates contributions.
+    assert.deepEqual(phases, ['search/search', 'search/estimate', 'train/train', 'evaluate/attack']);
+    assert.ok(progress.every((p) => p.done <= p.total));
     const final = events.filter((e) => e.type === 'genotype' && e.final);
     assert.equal(final.length, 1);
     assert.ok(final[0]?.type === 'genotype' && final[0].flops! > 0, 'the architecture comes with its FLOPs');

@@ -46,3 +46,23 @@ export function time(iso: string | null | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
+
+/** A stage's progress as the API gives it (Run.progress). */
+export interface StageProgress {
+  stage: string;
+  phase: string | null;
+  done: number;
+  total: number | null;
+  fraction: number | null;
+  rate: number | null;
+  etaSeconds: number | null;
+}
+
+/** "estimate 20/40 (50.0%) · 4.0/s · 5s left", or "train starting" before the stage's first count. */
+export function progressText(p: StageProgress): string {
+  if (p.phase === null || p.total === null) return `${p.stage} starting`;
+  const parts = [`${p.phase} ${p.done}/${p.total} (${percent(p.fraction)})`];
+  if (p.rate !== null) parts.push(`${p.rate >= 10 ? Math.round(p.rate) : p.rate.toFixed(1)}/s`);
+  if (p.etaSeconds !== null && p.done < p.total) parts.push(`${duration(p.etaSeconds * 1000)} left`);
+  return parts.join(' · ');
+}

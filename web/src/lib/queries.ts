@@ -38,7 +38,7 @@ export const START_SEARCH = `mutation StartSearch($input: StartSearchInput!) { s
 
 export const RUN_FIELDS = `id kind status stage config seed tags workerId backend attempts stalled
   createdAt startedAt finishedAt lastEventAt metricKeys
-  progress { done total } error { code message }
+  progress { stage phase done total fraction rate etaSeconds } error { code message }
   experiment { id name dataset threatModel { norm epsilon label } }
   architecture { hash genotype params flops channels layers }
   stages { stage startedAt endedAt }

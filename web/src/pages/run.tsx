@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { isTerminalRunStatus } from '@lrnas/schema';
 import type { ApiError } from '../lib/api.js';
 import { downloadArtifact, request, storedKey } from '../lib/api.js';
-import { bytes, count, duration, metric, percent, time } from '../lib/format.js';
+import { bytes, count, duration, metric, percent, progressText, time, type StageProgress } from '../lib/format.js';
 import { CELL_NAMES, readGenotype } from '../lib/genotype.js';
 import { CANCEL_RUN, METRIC_SERIES, METRICS_LIVE, RUN, RUN_LIVE } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
@@ -32,7 +32,7 @@ export interface RunDetail {
   finishedAt: string | null;
   lastEventAt: string | null;
   metricKeys: string[];
-  progress: { done: number; total: number } | null;
+  progress: StageProgress | null;
   error: { code: string; message: string } | null;
   experiment: {
     id: string;
@@ -146,9 +146,22 @@ export function RunPage({ id }: { id: string }) {
       )}
       <dl class="facts">
         <dt>Stage</dt>
-        <dd id="run-stage">
-          {run.stage ?? '–'}
-          {run.progress && ` (${run.progress.done}/${run.progress.total})`}
+        <dd id="run-stage">{run.stage ?? '–'}</dd>
+        <dt>Progress</dt>
+        <dd>
+          {run.progress ? (
+            <span
+              id="run-progress"
+              data-stage={run.progress.stage}
+              data-phase={run.progress.phase ?? undefined}
+              data-done={run.progress.done}
+              data-total={run.progress.total ?? undefined}
+            >
+              <progress max={1} value={run.progress.fraction ?? undefined} /> {progressText(run.progress)}
+            </span>
+          ) : (
+            '–'
+          )}
         </dd>
         <dt>Duration</dt>
         <dd>{duration(elapsed)}</dd>

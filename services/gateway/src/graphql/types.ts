@@ -93,11 +93,33 @@ export class StageSpan {
 
 @ObjectType({ description: 'How far a run is within its current stage.' })
 export class RunProgress {
-  @Field(() => Int, { description: 'Units done (epochs, batches or examples, depending on the stage).' })
+  @Field(() => String, { description: 'The stage counted.' })
+  stage!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What is counted: search or train (steps over the stage), estimate (masks of an epoch’s contribution estimate), attack (examples); null before the stage’s first count.',
+  })
+  phase?: string;
+
+  @Field(() => Int, { description: 'Items done.' })
   done!: number;
 
-  @Field(() => Int, { description: 'Units in total.' })
-  total!: number;
+  @Field(() => Int, { nullable: true, description: 'Items in all; null while unknown (a stage that has just begun).' })
+  total?: number;
+
+  @Field(() => Float, { nullable: true, description: 'done / total, 0 to 1.' })
+  fraction?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Items per second since the phase began.' })
+  rate?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Seconds left at that rate.' })
+  etaSeconds?: number;
+
+  @Field(() => Date, { nullable: true, description: 'When the worker measured it.' })
+  updatedAt?: Date;
 }
 
 @ObjectType({ description: 'Why a run failed.' })
@@ -199,9 +221,6 @@ export class Run {
 
   @Field(() => Int, { description: 'Delivery attempts so far (a redelivered job counts again).' })
   attempts!: number;
-
-  @Field(() => RunProgress, { nullable: true, description: 'Progress within the current stage.' })
-  progress?: RunProgress;
 
   @Field(() => RunError, { nullable: true, description: 'Why it failed.' })
   error?: RunError;

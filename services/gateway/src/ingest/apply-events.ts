@@ -2,6 +2,7 @@ import { LockMode, type EntityManager } from '@mikro-orm/core';
 import { genotypeHash, canonicalGenotype, type RunEvent } from '@lrnas/schema';
 import { admitEvent, type RefusalReason } from '../domain/event-admission.js';
 import { applyStatus, isTerminal, type RunStatusName } from '../domain/run-progress.js';
+import { progressAfter, progressAtStage } from '../domain/stage-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
 import { upsertMetricPoints } from './metric-writer.js';
 import {
@@ -162,7 +163,19 @@ export async function applyEvents(
         Object.assign(run, { ...next, status: next.status as RunStatus });
         if (event.workerId) run.workerId = event.workerId;
         if (event.backend) run.backend = event.backend;
-        if (event.progress) run.progress = event.progress;
+        const stageStart = next.stage ? progressAtStage(run.progress, next.stage, event) : undefined;
+        if (stageStart) run.progress = stageStart;
+        if (event.progress && next.stage) {
+          const { done, total } = event.progress;
+          run.progress = {
+            stage: next.stage,
+            done,
+            ...(total > 0 && { total, fraction: Math.min(1, done / total) }),
+            updatedAt: event.time,
+            attempt: event.attempt,
+            seq: event.seq,
+          };
+        }
         if (event.error) run.error = event.error;
         else if (next.status === 'SUCCEEDED') run.error = null;
         if (next.status === 'RUNNING') run.startedAt ??= time;
@@ -250,6 +263,14 @@ export async function applyEvents(
         };
         if (existing) em.assign(existing, fields);
         else em.persist(em.create(Artifact, fields));
+        break;
+      }
+      case 'progress': {
+        const progress = progressAfter(run.progress, event);
+        if (progress) {
+          run.progress = progress;
+          changes.runs.add(run.id);
+        }
         break;
       }
       case 'log':

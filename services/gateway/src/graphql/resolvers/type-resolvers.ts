@@ -17,6 +17,7 @@ import {
   Experiment,
   Run,
   RunConnection,
+  RunProgress,
   RunStatusChange,
   StageSpan,
   Team,
@@ -75,6 +76,21 @@ export class RunFields {
   })
   architecture(@Root() run: rows.Run, @Ctx() { em }: GatewayContext) {
     return run.architecture ? em.findOne(rows.Architecture, { hash: run.architecture.hash }) : null;
+  }
+
+  @FieldResolver(() => RunProgress, {
+    nullable: true,
+    description: 'How far its current stage is (its last stage’s, once it ended); null before it started.',
+  })
+  progress(@Root() run: rows.Run): RunProgress | null {
+    const p = run.progress;
+    if (!p) return null;
+    // Rows from before progress events hold only done and total.
+    return {
+      ...p,
+      stage: p.stage ?? run.stage ?? '',
+      updatedAt: p.updatedAt ? new Date(p.updatedAt) : undefined,
+    };
   }
 
   @TouchesStorage()

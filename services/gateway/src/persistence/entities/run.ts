@@ -9,6 +9,7 @@ import {
 import { newEventKey } from '@lrnas/schema/node';
 import { Architecture } from './architecture.js';
 import { Experiment } from './experiment.js';
+import type { StageProgress } from '../../domain/stage-progress.js';
 
 /** What a run does, as stored and served: the contract's job kinds (`RunKind.SEARCH === 'SEARCH'`). */
 export const RunKind = enumObject(RUN_KINDS);
@@ -88,7 +89,7 @@ export class Run {
   lastSeq = -1;
 
   @Property({ type: 'json', nullable: true })
-  progress?: { done: number; total: number };
+  progress?: StageProgress | null;
 
   /** The genotype the run currently holds: its latest selection, or the one it trains. */
   @ManyToOne(() => Architecture, { nullable: true, deleteRule: 'set null' })
