@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type EvaluateJob, type Job } from '@lrnas/schema';
-import { MODEL_JSON, runJob, type JobEvent, type RunJobStatus } from '@lrnas/engine';
+import { MODEL_JSON, runJobOffThread, type JobEvent, type RunJobStatus } from '@lrnas/engine';
 import { forwardEngineEvent, type EventSink, type ForwardingContext } from './engine-events.js';
 import { ProgressReporter, progressOf } from './progress-reporter.js';
 import type { WorkerObserver } from './metrics.js';
@@ -28,15 +28,18 @@ export interface ExecutionContext {
 export type ExecutionOutcome = RunJobStatus;
 
 /**
- * Runs a decoded job through the engine's runJob, forwarding its events: the adapter between a job
- * message and the engine. An evaluate job's model is fetched from the artifact store first. Throws
+ * Runs a decoded job through the engine's runJob on an engine thread, forwarding its events: the
+ * adapter between a job message and the engine. An evaluate job's model is fetched from the artifact store first. Throws
  * what the engine throws.
  */
 export async function executeJob(job: Job, context: ExecutionContext): Promise<ExecutionOutcome> {
   const modelDir = job.kind === 'evaluate' ? await fetchSourceModel(job, context) : undefined;
   const progress = new ProgressReporter((body) => context.sink.emit(body));
   try {
-    return await runJob(job, {
+    // On a thread of its own: this thread keeps heartbeats, events, presence and cancels going
+    // however long a training step or an estimate takes.
+    return await runJobOffThread(job, {
+      backend: context.backend,
       dataDir: context.dataDir,
       workDir: context.workDir,
       ...(modelDir !== undefined && { modelDir }),

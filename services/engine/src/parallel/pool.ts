@@ -6,7 +6,7 @@
  * order. Inference and input gradients split the batch and need no communication.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ContractError } from '@lrnas/schema';
 import type { AccuracyPair, PermutationScorer } from '../search/contribution.js';
 import type { MixingWeights } from '../search/mixing.js';
@@ -14,6 +14,7 @@ import type { BnStatistics, ScoringStats } from '../search/scorer.js';
 import type { EdgeMatrices } from '../search/space.js';
 import type { ModelSpec, Request, Response, SgdSpec, Shard, ThreadInit } from './protocol.js';
 import { createReducerMemory } from './reducer.js';
+import { besideModule, startThread } from './start-thread.js';
 
 /** Environment variable of the engine's thread count (a --threads flag overrides it). */
 export const THREADS_ENV = 'LRNAS_THREADS';
@@ -60,19 +61,9 @@ export interface PoolOptions {
   backend?: string;
 }
 
-/**
- * Starts one engine thread. From the TypeScript sources (tsx), the thread registers tsx itself (a worker does
- * not inherit the loader hooks of `--import tsx`) with the tsconfig this process uses, then imports thread.ts.
- */
-function startThread(init: ThreadInit): Worker {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './thread.ts' : './thread.js', import.meta.url);
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: init });
-  const tsconfig = process.env.TSX_TSCONFIG_PATH;
-  const bootstrap =
-    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
-    `.then((tsx) => { tsx.register(${tsconfig ? JSON.stringify({ tsconfig }) : ''}); ` +
-    `return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: init });
+/** Starts one engine thread (thread.ts). */
+function startEngineThread(init: ThreadInit): Worker {
+  return startThread(besideModule('./thread.ts', import.meta.url), init);
 }
 
 /** How a pool's scorers measure masks (search/scorer.ts's options). */
@@ -111,7 +102,7 @@ export class EnginePool {
     const ready: Array<Promise<Response>> = [];
     for (let rank = 0; rank < size; rank++) {
       const init: ThreadInit = { rank, size, backend: options.backend, model: options.model, reducer };
-      const worker = startThread(init);
+      const worker = startEngineThread(init);
       const thread: Thread = { worker, pending: [], exited: undefined };
       worker.on('message', (response: Response) => thread.pending.shift()?.(response));
       const fail = (error: Error): void => {
