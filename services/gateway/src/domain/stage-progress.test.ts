@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProgressEvent } from '@lrnas/schema';
-import { progressAfter, progressAtStage } from './stage-progress.js';
+import { progressAfter, progressAtStage, progressOfStatus } from './stage-progress.js';
 
 const event = (attempt: number, seq: number, done: number, total = 40): ProgressEvent => ({
   v: 1,
@@ -44,4 +44,16 @@ test('a stage that begins starts at 0 with no total; the same stage again keeps 
   assert.equal(progressAtStage(counting, 'search', { attempt: 2, seq: 0, time: '2026-12-07T12:02:00Z' }), undefined);
   assert.equal(progressAtStage(train, 'evaluate', { attempt: 1, seq: 2, time: '2026-12-07T12:00:02Z' }), undefined);
   assert.equal(progressAtStage(undefined, 'search', { attempt: 1, seq: 0, time: '2026-12-07T12:00:00Z' })?.done, 0);
+});
+
+test("a status event's own count is a progress too, with no total while it is 0", () => {
+  const at = { attempt: 1, seq: 3, time: '2026-12-07T12:00:03Z' };
+  assert.equal(progressOfStatus('train', { done: 3, total: 12 }, at).fraction, 0.25);
+  assert.deepEqual(progressOfStatus('train', { done: 0, total: 0 }, at), {
+    stage: 'train',
+    done: 0,
+    updatedAt: '2026-12-07T12:00:03Z',
+    attempt: 1,
+    seq: 3,
+  });
 });

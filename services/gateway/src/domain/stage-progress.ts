@@ -61,3 +61,19 @@ export function progressAtStage(
   if (stored?.stage === stage || !isNewer(event, stored)) return undefined;
   return { stage, done: 0, updatedAt: event.time, attempt: event.attempt, seq: event.seq };
 }
+
+/** The count a status event carries itself (the contract's first way to report progress). */
+export function progressOfStatus(
+  stage: string,
+  count: { done: number; total: number },
+  event: { attempt: number; seq: number; time: string },
+): StageProgress {
+  return {
+    stage,
+    done: count.done,
+    ...(count.total > 0 && { total: count.total, fraction: Math.min(1, count.done / count.total) }),
+    updatedAt: event.time,
+    attempt: event.attempt,
+    seq: event.seq,
+  };
+}

@@ -2,7 +2,7 @@ import { LockMode, type EntityManager } from '@mikro-orm/core';
 import { genotypeHash, canonicalGenotype, type RunEvent } from '@lrnas/schema';
 import { admitEvent, type RefusalReason } from '../domain/event-admission.js';
 import { applyStatus, isTerminal, type RunStatusName } from '../domain/run-progress.js';
-import { progressAfter, progressAtStage } from '../domain/stage-progress.js';
+import { progressAfter, progressAtStage, progressOfStatus } from '../domain/stage-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
 import { upsertMetricPoints } from './metric-writer.js';
 import {
@@ -165,17 +165,7 @@ export async function applyEvents(
         if (event.backend) run.backend = event.backend;
         const stageStart = next.stage ? progressAtStage(run.progress, next.stage, event) : undefined;
         if (stageStart) run.progress = stageStart;
-        if (event.progress && next.stage) {
-          const { done, total } = event.progress;
-          run.progress = {
-            stage: next.stage,
-            done,
-            ...(total > 0 && { total, fraction: Math.min(1, done / total) }),
-            updatedAt: event.time,
-            attempt: event.attempt,
-            seq: event.seq,
-          };
-        }
+        if (event.progress && next.stage) run.progress = progressOfStatus(next.stage, event.progress, event);
         if (event.error) run.error = event.error;
         else if (next.status === 'SUCCEEDED') run.error = null;
         if (next.status === 'RUNNING') run.startedAt ??= time;
