@@ -4,7 +4,7 @@ import { ProgressReporter, progressOf } from './progress-reporter.js';
 
 type Sent = { phase: string; done: number; total: number; rate?: number; etaSeconds?: number };
 
-test('a burst of counts goes out as the first, then at most one per interval, and the last on close', () => {
+test('a burst of counts goes out as the first, then at most one per interval, the last of a phase before the next, and the last on close', () => {
   let now = 0;
   const sent: Sent[] = [];
   const reporter = new ProgressReporter(
@@ -33,6 +33,8 @@ test('a burst of counts goes out as the first, then at most one per interval, an
     etaSeconds: 98,
   });
 
+  now = 2300;
+  reporter.report({ stage: 'search', phase: 'search', done: 125, total: 1100 });
   now = 2500;
   reporter.report({ stage: 'search', phase: 'estimate', done: 0, total: 40 });
   assert.equal(sent.at(-1)!.phase, 'estimate', 'a new phase goes out at once');
@@ -44,6 +46,7 @@ test('a burst of counts goes out as the first, then at most one per interval, an
     [
       ['search', 100],
       ['search', 120],
+      ['search', 125],
       ['estimate', 0],
       ['estimate', 3],
     ],

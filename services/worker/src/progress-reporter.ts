@@ -46,6 +46,8 @@ export class ProgressReporter {
     const at = this.now();
     const phase = `${sample.stage}/${sample.phase}`;
     if (phase !== this.#phase || sample.done < this.#began.done) {
+      // The phase that ends goes out with its last count first.
+      if (this.#pending) this.#send(this.#pending, at);
       this.#phase = phase;
       this.#began = { at, done: sample.done };
       this.#send(sample, at);
