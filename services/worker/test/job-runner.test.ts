@@ -371,3 +371,35 @@ test('a cancel request stops a running job, which ends CANCELLED and is acked', 
     assert.equal(fs.existsSync(path.join(nats.dataDir, 'work', 'w-cancel', 'run-c')), false, 'work folder removed');
   });
 });
+
+for (const phase of ['estimate', 'attack'] as const) {
+  test(
+    `a cancel during ${phase === 'estimate' ? 'contribution estimation' : 'an attack'} stops the run there`,
+    { timeout: 180_000 },
+    async (t) => {
+      const runId = `run-cancel-${phase}`;
+      const job = tinyPipelineJob(runId);
+      // Long enough that the phase is still running when the cancel arrives: more masks, or more examples and steps.
+      if (phase === 'estimate') Object.assign(job.search!, { permutations: 12, estimateBatchSize: 12 });
+      else {
+        job.dataset = { ...job.dataset, testLimit: 120 };
+        job.evaluate = { ...job.evaluate!, attacks: [{ name: 'pgd', steps: 40 }], examples: 120 };
+      }
+      await withWorker(`w-cancel-${phase}`, async () => {
+        const watch = watchEvents(runId);
+        await publishJob(job);
+        await watch.until((events) => events.some((e) => e.type === 'progress' && e.phase === phase), 150_000);
+        const cancelledAt = Date.now();
+        nats.nc.publish(cancelSubject(runId), new TextEncoder().encode('{}'));
+        await watch.until(finished, 60_000);
+        watch.stop();
+        t.diagnostic(`cancel to CANCELLED during ${phase}: ${Date.now() - cancelledAt} ms`);
+        assert.equal(lastStatus(watch.events)?.type === 'status' && lastStatus(watch.events)?.status, 'CANCELLED');
+        // The phase never finished: no contributions (a snapshot) or no evaluation came out of it.
+        const outcome = phase === 'estimate' ? 'snapshot' : 'evaluation';
+        assert.ok(!watch.events.some((e) => e.type === outcome), `no ${outcome} after the cancel`);
+        await jobsSettled(nats.nc);
+      });
+    },
+  );
+}
