@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop.js';
+import { depthwiseGradients } from './depthwise-backprop.js';
 
 /**
  * Stride-1, dilation-2 depthwise convolution with its own gradient: every backend runs the dilated forward
- * natively, but tfjs refuses its gradient and the cpu backprop kernels ignore dilation. Both gradients are
- * composed from forward depthwise convolutions, so they hold on every backend.
+ * natively, but tfjs refuses its gradient and the cpu backprop kernels ignore dilation. The gradients are our
+ * wasm kernels on wasm, elsewhere composed from forward depthwise convolutions (depthwiseGradients).
  */
 function dilated(x: tf.Tensor4D, filter: tf.Tensor4D, pad: number): tf.Tensor4D {
   const attrs = { strides: 1, pad, dilations: 2 } as const;
@@ -15,11 +15,7 @@ function dilated(x: tf.Tensor4D, filter: tf.Tensor4D, pad: number): tf.Tensor4D 
       value: tf.depthwiseConv2d(input, weights, 1, pad, 'NHWC', 2),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const dy4 = dy as tf.Tensor4D;
-        return [
-          depthwiseBackpropInput(dy4, fs, { ...attrs, inputShape: xs.shape }),
-          depthwiseBackpropFilter(xs, dy4, { ...attrs, filterShape: fs.shape }),
-        ];
+        return depthwiseGradients(xs, fs, dy as tf.Tensor4D, attrs);
       },
     };
   });

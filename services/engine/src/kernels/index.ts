@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradKernels } from './avg-pool-grad.js';
-import { batchNormTrainKernels } from './batch-norm-train.js';
+import { batchNormTrainKernels, wasmBatchNormTrainKernels } from './batch-norm-train.js';
 import { installFreeingBackprop } from './backprop.js';
 import { channelAffineKernel } from './channel-affine.js';
 import { conv2dBackpropKernels } from './conv2d-backprop.js';
@@ -33,7 +33,7 @@ type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => 
 const SUPPLIED: Record<string, Supplied[]> = {
   cpu: [...batchNormTrainKernels],
   wasm: [
-    ...batchNormTrainKernels,
+    ...wasmBatchNormTrainKernels,
     ...depthwiseBackpropKernels,
     ...conv2dBackpropKernels,
     ...segmentSumKernels,
