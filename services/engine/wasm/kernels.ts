@@ -573,3 +573,140 @@ export function periodicAffine(
     store<f32>(out + <usize>(i * F), v);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The supernet's mixing: out = sum over terms t of w[g, t] * x_t, where the batch is G groups of `groupSize`
+// floats and every term x_t has out's shape. `terms` holds the terms' heap offsets (i32 each), `weights` G rows of
+// n floats. Walked in chunks that stay in cache, so each term is read once and out written once.
+
+const CHUNK = 1024; // floats
+
+export function weightedSum(terms: usize, weights: usize, n: i32, out: usize, groups: i32, groupSize: i32): void {
+  for (let g = 0; g < groups; g++) {
+    const base = <usize>(g * groupSize) * F;
+    const row = weights + <usize>(g * n * F);
+    for (let c0 = 0; c0 < groupSize; c0 += CHUNK) {
+      const len = min(CHUNK, groupSize - c0);
+      const start = base + <usize>(c0 * F);
+      const vecEnd = <usize>((len & ~3) * F);
+      const end = <usize>(len * F);
+      const po = out + start;
+      for (let t = 0; t < n; t++) {
+        const px = <usize>load<i32>(terms + <usize>(t * 4)) + start;
+        const ws = load<f32>(row + <usize>(t * F));
+        const wv = f32x4.splat(ws);
+        if (t == 0) {
+          for (let q: usize = 0; q < vecEnd; q += 16) v128.store(po + q, f32x4.mul(v128.load(px + q), wv));
+          for (let q = vecEnd; q < end; q += 4) store<f32>(po + q, load<f32>(px + q) * ws);
+        } else {
+          for (let q: usize = 0; q < vecEnd; q += 16) addTo(po + q, f32x4.mul(v128.load(px + q), wv));
+          for (let q = vecEnd; q < end; q += 4) store<f32>(po + q, load<f32>(po + q) + load<f32>(px + q) * ws);
+        }
+      }
+    }
+  }
+}
+
+/** The gradients of weightedSum: dx_t = w[g, t] * dy for every term, each written to the offset in `outs`. */
+export function weightedSumGrad(dy: usize, weights: usize, n: i32, outs: usize, groups: i32, groupSize: i32): void {
+  for (let g = 0; g < groups; g++) {
+    const base = <usize>(g * groupSize) * F;
+    const row = weights + <usize>(g * n * F);
+    for (let c0 = 0; c0 < groupSize; c0 += CHUNK) {
+      const len = min(CHUNK, groupSize - c0);
+      const start = base + <usize>(c0 * F);
+      const vecEnd = <usize>((len & ~3) * F);
+      const end = <usize>(len * F);
+      const pd = dy + start;
+      for (let t = 0; t < n; t++) {
+        const po = <usize>load<i32>(outs + <usize>(t * 4)) + start;
+        const ws = load<f32>(row + <usize>(t * F));
+        const wv = f32x4.splat(ws);
+        for (let q: usize = 0; q < vecEnd; q += 16) v128.store(po + q, f32x4.mul(v128.load(pd + q), wv));
+        for (let q = vecEnd; q < end; q += 4) store<f32>(po + q, load<f32>(pd + q) * ws);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Depthwise convolution forward (NHWC, filter [kh, kw, C, 1], any stride and dilation): each output row gathers
+// its taps' input rows, the rows and columns under padding skipped, in the same three layouts as the gradients.
+
+export function depthwiseForward(
+  x: usize,
+  filter: usize,
+  y: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  top: i32,
+  left: i32,
+): void {
+  memory.fill(y, 0, <usize>(batch * oh * ow * c * F));
+  const cb = <usize>(c * F);
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < oh; i++) {
+      const yRow = y + <usize>((b * oh + i) * ow) * cb;
+      for (let u = 0; u < kh; u++) {
+        const r = i * sh + u * dh - top;
+        if (r < 0 || r >= h) continue;
+        const xRow = x + <usize>((b * h + r) * w) * cb;
+        for (let v = 0; v < kw; v++) {
+          const off = v * dw - left;
+          const j0 = firstColumn(off, sw);
+          const j1 = endColumn(off, sw, w, ow);
+          if (j1 <= j0) continue;
+          const tap = filter + <usize>((u * kw + v) * c * F);
+          if ((c & 3) == 0) {
+            const stepX = <usize>sw * cb;
+            for (let ch = 0; ch < c; ch += 4) {
+              const chb = <usize>(ch * F);
+              const wv = v128.load(tap + chb);
+              let px = xRow + <usize>(j0 * sw + off) * cb + chb;
+              let py = yRow + <usize>j0 * cb + chb;
+              for (let j = j0; j < j1; j++) {
+                addTo(py, f32x4.mul(v128.load(px), wv));
+                px += stepX;
+                py += cb;
+              }
+            }
+          } else if (sw == 1 && (c == 1 || c == 2)) {
+            const wv = c == 1 ? v128.load32_splat(tap) : v128.load64_splat(tap);
+            const f1 = j1 * c;
+            let f = j0 * c;
+            const shift = <usize>(off * c * F);
+            for (; f + 4 <= f1; f += 4) {
+              addTo(yRow + <usize>(f * F), f32x4.mul(v128.load(xRow + shift + <usize>(f * F)), wv));
+            }
+            for (; f < f1; f++) {
+              const p = yRow + <usize>(f * F);
+              store<f32>(
+                p,
+                load<f32>(p) + load<f32>(xRow + shift + <usize>(f * F)) * load<f32>(tap + <usize>((f % c) * F)),
+              );
+            }
+          } else {
+            for (let j = j0; j < j1; j++) {
+              const px = xRow + <usize>(j * sw + off) * cb;
+              const py = yRow + <usize>j * cb;
+              for (let ch = 0; ch < c; ch++) {
+                const chb = <usize>(ch * F);
+                store<f32>(py + chb, load<f32>(py + chb) + load<f32>(px + chb) * load<f32>(tap + chb));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

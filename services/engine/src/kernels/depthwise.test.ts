@@ -152,21 +152,30 @@ for (const cfg of kernelConfigs) {
       const y = tf.depthwiseConv2d(x, filter, cfg.strides, cfg.pad, 'NHWC', cfg.dilations);
       const dy = tf.tensor4d(spreadValues(y.size, 3), y.shape);
       const attrs = { strides: cfg.strides, pad: cfg.pad, dilations: cfg.dilations };
-      results[backend] =
-        backend === 'cpu' && cfg.dilations === 2 && typeof cfg.pad === 'number'
+      results[backend] = [
+        ...(backend === 'cpu' && cfg.dilations === 2 && typeof cfg.pad === 'number'
           ? viaWrapper(x, filter, dy, cfg.pad)
           : [
               runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }),
               runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }),
-            ];
+            ]),
+        // The forward kernel too (ours on wasm at stride 1 with 1 or 2 channels, the native one elsewhere).
+        { values: y.dataSync() as Float32Array, shape: y.shape },
+      ];
       tf.dispose([x, filter, y, dy]);
       assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
     }
     const [cpu, wasm] = [results.cpu ?? [], results.wasm ?? []];
-    assert.equal(wasm.length, 2);
+    assert.equal(wasm.length, 3);
     wasm.forEach((r, i) => {
       assert.deepEqual(r.shape, cpu[i]?.shape);
-      assertClose(r.values, cpu[i]?.values ?? [], 1e-4, 1e-4, i === 0 ? 'input gradient' : 'filter gradient');
+      assertClose(
+        r.values,
+        cpu[i]?.values ?? [],
+        1e-4,
+        1e-4,
+        ['input gradient', 'filter gradient', 'forward'][i] ?? '',
+      );
     });
   });
 }

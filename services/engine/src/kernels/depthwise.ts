@@ -50,6 +50,11 @@ export function depthwiseConv2d(
   }
   if (dilation === 1) return tf.depthwiseConv2d(x, filter, strides, pad);
   if (strides === 1) return dilated(x, filter, pad);
+  if (pad % 2 === 0) {
+    // With an even pad the even rows of the padded input are the even rows of x (shifted by pad / 2): subsample
+    // x, then an undilated stride-1 convolution with pad / 2 gives the same ceil(H / 2) rows, with no padded copy.
+    return tf.tidy(() => tf.depthwiseConv2d(tf.avgPool(x, 1, 2, 'valid'), filter, 1, pad / 2));
+  }
   return tf.tidy(() => {
     const padded = tf.pad(x, [
       [0, 0],

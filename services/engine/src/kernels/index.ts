@@ -4,7 +4,7 @@ import { batchNormTrainKernels, wasmBatchNormTrainKernels } from './batch-norm-t
 import { installFreeingBackprop } from './backprop.js';
 import { channelAffineKernel } from './channel-affine.js';
 import { conv2dBackpropKernels } from './conv2d-backprop.js';
-import { depthwiseBackpropKernels } from './depthwise-backprop.js';
+import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
 import { registerGradients } from './gradients/index.js';
@@ -12,6 +12,7 @@ import { segmentSumKernels } from './segment-sum.js';
 import { wasmBatchNormKernels } from './wasm-batch-norm.js';
 import { wasmCopyKernels } from './wasm-copy.js';
 import { wasmReduceKernels } from './wasm-reduce.js';
+import { wasmWeightedSumKernels } from './weighted-sum.js';
 
 export { channelAffine } from './channel-affine.js';
 export { depthwiseConv2d } from './depthwise.js';
@@ -24,6 +25,7 @@ export {
   type ChannelReducer,
 } from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
+export { scaleGroups, weightedSum } from './weighted-sum.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
@@ -35,6 +37,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
   wasm: [
     ...wasmBatchNormTrainKernels,
     ...depthwiseBackpropKernels,
+    { kernelName: 'DepthwiseConv2dNative', wrap: wrapDepthwiseForward },
     ...conv2dBackpropKernels,
     ...segmentSumKernels,
     ...maxPoolGradKernels,
@@ -43,6 +46,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     { kernelName: 'GatherV2', wrap: gatherKernel },
     ...wasmCopyKernels,
     ...wasmReduceKernels,
+    ...wasmWeightedSumKernels,
   ],
 };
 

@@ -8,6 +8,9 @@ export interface SimdKernels {
   maxPoolGrad(...args: number[]): void;
   depthwiseFilterGrad(...args: number[]): void;
   depthwiseInputGrad(...args: number[]): void;
+  depthwiseForward(...args: number[]): void;
+  weightedSum(terms: number, weights: number, n: number, out: number, groups: number, groupSize: number): void;
+  weightedSumGrad(dy: number, weights: number, n: number, outs: number, groups: number, groupSize: number): void;
   periodicSums(a: number, b: number, c: number, pA: number, n: number, period: number, out64: number): void;
   periodicAffine(
     a: number,
