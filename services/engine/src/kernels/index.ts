@@ -9,6 +9,7 @@ import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
 import { registerGradients } from './gradients/index.js';
 import { segmentSumKernels } from './segment-sum.js';
+import { smallStepKernels } from './small-steps.js';
 import { wasmBatchNormKernels } from './wasm-batch-norm.js';
 import { wasmCopyKernels } from './wasm-copy.js';
 import { wasmReduceKernels } from './wasm-reduce.js';
@@ -26,6 +27,7 @@ export {
 } from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
 export { scaleGroups, weightedSum } from './weighted-sum.js';
+export { RUNNING_STATS, SGD_STEP } from './small-steps.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
@@ -33,9 +35,10 @@ type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => 
 
 /** Kernels we supply per backend: missing ones, much slower native ones (copies, reductions...), and ones with bugs (GatherV2, MaxPoolGrad). */
 const SUPPLIED: Record<string, Supplied[]> = {
-  cpu: [...batchNormTrainKernels],
+  cpu: [...batchNormTrainKernels, ...smallStepKernels],
   wasm: [
     ...wasmBatchNormTrainKernels,
+    ...smallStepKernels,
     ...depthwiseBackpropKernels,
     { kernelName: 'DepthwiseConv2dNative', wrap: wrapDepthwiseForward },
     ...conv2dBackpropKernels,
