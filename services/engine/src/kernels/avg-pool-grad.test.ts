@@ -27,6 +27,11 @@ const cases: Array<[string, Shape4, tf.AvgPoolAttrs]> = [
   ['2x3 window, strides 2x1, valid', [1, 7, 6, 2], { filterSize: [2, 3], strides: [2, 1], pad: 'valid' }],
   ['1x1 stride 2 (subsampling)', [1, 5, 5, 2], { filterSize: 1, strides: 2, pad: 'valid' }],
   ['window larger than stride leaves uncovered rows', [1, 9, 9, 1], { filterSize: 2, strides: 3, pad: 'valid' }],
+  // Channels for the SIMD kernel's vector (4, 8), flat-run (1, 2 at stride 1) and scalar (3) paths.
+  ['3x3 stride 1 pad 1, 8 channels', [2, 6, 7, 8], { filterSize: 3, strides: 1, pad: 1 }],
+  ['3x3 stride 2 pad 1, 4 channels', [1, 9, 8, 4], { filterSize: 3, strides: 2, pad: 1 }],
+  ['3x3 stride 1 pad 1, 1 channel', [2, 7, 9, 1], { filterSize: 3, strides: 1, pad: 1 }],
+  ['1x1 stride 2, 8 channels', [2, 6, 6, 8], { filterSize: 1, strides: 2, pad: 'valid' }],
 ];
 
 test('our wasm AvgPoolGrad equals the cpu kernel', async () => {

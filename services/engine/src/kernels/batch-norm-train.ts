@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapFloats, wasmBackend } from './wasm-heap.js';
+import { heapFloats, wasmBackend, type WasmBackend } from './wasm-heap.js';
+import { pointers, simdKernels, type SimdKernels } from './wasm-simd.js';
 
 /*
  * Training-mode batch norm as one kernel each way (cpu and wasm), where the composed version ran about a dozen
@@ -37,7 +38,7 @@ export function currentBatchStatisticsReducer(): ChannelReducer | undefined {
   return batchReducer;
 }
 
-/** Float32 views of inputs and freshly allocated outputs on the cpu or wasm backend. */
+/** Float32 views of inputs and freshly allocated outputs on the cpu backend. */
 interface Memory {
   read(t: tf.TensorInfo): Float32Array;
   /** Allocates the outputs, then calls `fill` with views of them and the inputs' views taken after allocation. */
@@ -50,21 +51,6 @@ interface Memory {
 
 function memoryOf(backend: unknown): Memory {
   const cpu = backend as { data?: { get(id: object): { values: unknown } }; makeTensorInfo?: unknown };
-  if ((backend as { wasm?: unknown }).wasm) {
-    const wasm = wasmBackend(backend);
-    return {
-      read: (t) => heapFloats(wasm, t),
-      write: (shapes, inputs, fill) => {
-        const outs = shapes.map((s) => wasm.makeOutput(s, 'float32'));
-        // Views only now: allocating the outputs may have grown (and detached) the heap.
-        fill(
-          outs.map((o) => heapFloats(wasm, o)),
-          inputs.map((t) => heapFloats(wasm, t)),
-        );
-        return outs;
-      },
-    };
-  }
   if (cpu.data && typeof cpu.makeTensorInfo === 'function') {
     const make = (cpu.makeTensorInfo as (s: number[], d: string, v: Float32Array) => tf.TensorInfo).bind(backend);
     const read = (t: tf.TensorInfo): Float32Array => cpu.data?.get(t.dataId).values as Float32Array;
@@ -77,7 +63,7 @@ function memoryOf(backend: unknown): Memory {
       },
     };
   }
-  throw new Error(`${BATCH_NORM_TRAIN} runs on the cpu and wasm backends only`);
+  throw new Error(`${BATCH_NORM_TRAIN}: this version runs on the cpu backend only (wasm has its own)`);
 }
 
 function float32(t: tf.TensorInfo | undefined, name: string): void {
@@ -193,5 +179,166 @@ const backwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   },
 };
 
-/** The two kernels, for the cpu and wasm backends. */
+/** The two kernels, for the cpu backend (and any backend of plain JavaScript arrays). */
 export const batchNormTrainKernels = [forwardKernel, backwardKernel];
+
+/*
+ * The wasm versions: the same arithmetic, as SIMD passes over the heap (wasm/kernels.ts periodicSums and
+ * periodicAffine), where the JavaScript loops above took over a third of a supernet training step. Sums and
+ * products are float64 as on cpu, only summed in another order; the affine maps round in float32.
+ */
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** Scratch space of the SIMD passes in the heap: float64 lane sums and three lane patterns. */
+class Lanes {
+  readonly period: number;
+  private readonly scratch: tf.TensorInfo;
+  readonly out64: number;
+  readonly patterns: [number, number, number];
+
+  constructor(
+    private readonly wasm: WasmBackend,
+    readonly channels: number,
+  ) {
+    // lcm(C, 4): every lane keeps one channel and every row of lanes is whole vectors.
+    this.period = (channels * 4) / gcd(channels, 4);
+    const p = this.period;
+    // Float64 sums first: the heap's allocations are 8-byte aligned.
+    this.scratch = wasm.makeOutput([5 * p], 'float32');
+    const [base] = pointers(wasm, this.scratch) as [number];
+    this.out64 = base;
+    this.patterns = [base + 8 * p, base + 12 * p, base + 16 * p];
+  }
+
+  /** Per-channel totals of the lane sums the last periodicSums wrote. */
+  channelSums(): Float64Array {
+    const lanes = new Float64Array(this.wasm.wasm.HEAPU8.buffer, this.out64, this.period);
+    const sums = new Float64Array(this.channels);
+    for (let q = 0; q < this.period; q++)
+      sums[q % this.channels] = (sums[q % this.channels] as number) + (lanes[q] as number);
+    return sums;
+  }
+
+  /** Writes per-channel values into pattern `k` (0, 1 or 2) at every lane. */
+  setPattern(k: 0 | 1 | 2, perChannel: ArrayLike<number>): void {
+    const lanes = new Float32Array(this.wasm.wasm.HEAPU8.buffer, this.patterns[k], this.period);
+    for (let q = 0; q < this.period; q++) lanes[q] = perChannel[q % this.channels] as number;
+  }
+
+  dispose(): void {
+    this.wasm.disposeData(this.scratch.dataId, true);
+  }
+}
+
+const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: BATCH_NORM_TRAIN,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const { x, scale, offset } = inputs as Record<string, tf.TensorInfo | undefined>;
+    if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN} needs a 4-D x`);
+    [x, scale, offset].forEach((t, i) => float32(t, ['x', 'scale', 'offset'][i] as string));
+    const eps = (attrs as { eps: number }).eps;
+    const channels = x.shape[3] as number;
+    const reducer = batchReducer;
+    const size = tf.util.sizeFromShape(x.shape);
+    const count = (size / channels) * (reducer?.batchPerLocal ?? 1);
+    const wasm = wasmBackend(backend);
+    const outs = [x.shape, x.shape, [channels], [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
+    const [y, centered, rstd, mean, variance] = outs as [
+      tf.TensorInfo,
+      tf.TensorInfo,
+      tf.TensorInfo,
+      tf.TensorInfo,
+      tf.TensorInfo,
+    ];
+    const lanes = new Lanes(wasm, channels);
+    const simd: SimdKernels = simdKernels(wasm);
+    const [px, py, pc] = pointers(wasm, x, y, centered) as [number, number, number];
+    const [pA, , pC] = lanes.patterns;
+    simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64);
+    const totals = allReduce(lanes.channelSums(), reducer);
+    // Views only after every allocation (the heap may have grown).
+    const [rs, ms, vs] = [rstd, mean, variance].map((t) => heapFloats(wasm, t)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    for (let c = 0; c < channels; c++) ms[c] = (totals[c] as number) / count;
+    lanes.setPattern(0, ms);
+    // Two passes (centred squares), so that a large mean does not cancel the variance.
+    simd.periodicSums(px, 0, pc, pA, size, lanes.period, lanes.out64);
+    const squareTotals = allReduce(lanes.channelSums(), reducer);
+    const g = scale ? heapFloats(wasm, scale) : undefined;
+    const b = offset ? heapFloats(wasm, offset) : undefined;
+    const factor = new Float32Array(channels);
+    const shift = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      vs[c] = (squareTotals[c] as number) / count;
+      rs[c] = 1 / Math.sqrt(Math.fround((vs[c] as number) + eps));
+      factor[c] = g ? (g[c] as number) * (rs[c] as number) : (rs[c] as number);
+      shift[c] = b ? (b[c] as number) : 0;
+    }
+    lanes.setPattern(0, factor);
+    lanes.setPattern(2, shift);
+    simd.periodicAffine(pc, 0, py, pA, pA, pC, size, lanes.period);
+    lanes.dispose();
+    return outs;
+  },
+};
+
+const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: BATCH_NORM_TRAIN_GRAD,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const { dy, centered, rstd, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+    if (!dy || !centered || !rstd) throw new Error(`${BATCH_NORM_TRAIN_GRAD} needs dy, centered and rstd`);
+    [dy, centered, rstd, scale].forEach((t, i) => float32(t, ['dy', 'centered', 'rstd', 'scale'][i] as string));
+    const { count } = attrs as { count: number };
+    const reducer = batchReducer;
+    const channels = dy.shape[3] as number;
+    const size = tf.util.sizeFromShape(dy.shape);
+    const wasm = wasmBackend(backend);
+    const outs = [dy.shape, [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
+    const [dx, dScale, dOffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+    const lanes = new Lanes(wasm, channels);
+    const simd = simdKernels(wasm);
+    const [pdy, pc, pdx] = pointers(wasm, dy, centered, dx) as [number, number, number];
+    // Sum of dy and of dy (x - mean) per channel, packed so the threads exchange them in one reduction.
+    const sums = new Float64Array(2 * channels);
+    simd.periodicSums(pdy, 0, 0, 0, size, lanes.period, lanes.out64);
+    sums.set(lanes.channelSums(), 0);
+    simd.periodicSums(pdy, pc, 0, 0, size, lanes.period, lanes.out64);
+    sums.set(lanes.channelSums(), channels);
+    const totals = allReduce(sums, reducer);
+    const rs = heapFloats(wasm, rstd);
+    const g = scale ? heapFloats(wasm, scale) : undefined;
+    const [dg, db] = [heapFloats(wasm, dScale), heapFloats(wasm, dOffset)];
+    // dx = (dy - mean(dy) - (x - mean) k) a = dy a + (x - mean) (-k a) + (-mean(dy) a).
+    const pa = new Float32Array(channels);
+    const pb = new Float32Array(channels);
+    const pcst = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const r = rs[c] as number;
+      const meanDy = (totals[c] as number) / count;
+      const k = (r * r * (totals[channels + c] as number)) / count;
+      const a = g ? (g[c] as number) * r : r;
+      pa[c] = a;
+      pb[c] = -k * a;
+      pcst[c] = -meanDy * a;
+      // The parameters' gradients from this thread's part: the step sums them over the threads.
+      db[c] = sums[c] as number;
+      dg[c] = (sums[channels + c] as number) * r;
+    }
+    lanes.setPattern(0, pa);
+    lanes.setPattern(1, pb);
+    lanes.setPattern(2, pcst);
+    const [p0, p1, p2] = lanes.patterns;
+    simd.periodicAffine(pdy, pc, pdx, p0, p1, p2, size, lanes.period);
+    lanes.dispose();
+    return outs;
+  },
+};
+
+/** The two kernels on wasm. */
+export const wasmBatchNormTrainKernels = [wasmForwardKernel, wasmBackwardKernel];

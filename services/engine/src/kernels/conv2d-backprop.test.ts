@@ -27,9 +27,18 @@ const configs: Array<{
   { x: [1, 7, 6, 2], f: [5, 5, 2, 2], strides: 2, pad: 'valid' },
 ];
 
+/**
+ * Larger 1x1 filters for the wasm SIMD filter gradient (x^T dy): channel counts that exercise its 4x8, 4x4, 1x8,
+ * 1x4 and scalar tiles, and more pixels than one of its K chunks (256).
+ */
+const wide: typeof configs = [
+  { x: [2, 12, 12, 9], f: [1, 1, 9, 13], strides: 1, pad: 0 },
+  { x: [3, 10, 10, 16], f: [1, 1, 16, 8], strides: 2, pad: 0 },
+  { x: [1, 17, 17, 5], f: [1, 1, 5, 4], strides: 1, pad: 'valid' },
+];
+
 for (const cfg of configs) {
   const label = `x ${cfg.x} filter ${cfg.f} stride ${cfg.strides} pad ${cfg.pad}`;
-
   test(`conv2d gradients vs finite differences and cpu: ${label}`, async (t) => {
     const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor =>
       tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, cfg.strides, cfg.pad);
@@ -45,7 +54,11 @@ for (const cfg of configs) {
       assertSameResult(results.wasm, results.cpu);
     });
   });
+}
 
+// The kernels themselves against cpu's, on every shape (the wide ones too large for finite differences).
+for (const cfg of [...configs, ...wide]) {
+  const label = `x ${cfg.x} filter ${cfg.f} stride ${cfg.strides} pad ${cfg.pad}`;
   test(`wasm Conv2DBackpropInput/Filter kernels match cpu's: ${label}`, async () => {
     const results: Record<string, Array<{ values: Float32Array; shape: number[] }>> = {};
     for (const backend of JS_BACKENDS) {

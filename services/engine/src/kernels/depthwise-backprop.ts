@@ -1,10 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dyForInputGradient, tensorInput, xForFilterGradient } from './conv-geometry.js';
+import { wasmBackend } from './wasm-heap.js';
+import { pointers, simdKernels } from './wasm-simd.js';
 
 function geometry(
   xShape: number[],
   filterShape: number[],
-  attrs: tf.DepthwiseConv2dNativeBackpropInputAttrs | tf.DepthwiseConv2dNativeBackpropFilterAttrs,
+  attrs:
+    | tf.DepthwiseConv2dNativeAttrs
+    | tf.DepthwiseConv2dNativeBackpropInputAttrs
+    | tf.DepthwiseConv2dNativeBackpropFilterAttrs,
 ): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
@@ -80,24 +85,144 @@ export function depthwiseBackpropFilter(
   });
 }
 
-/** wasm kernels for the depthwise backprop ops the wasm backend lacks. */
+/** The geometry our SIMD kernels take after their tensors: sizes, strides, dilations and top/left padding. */
+export function simdGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/**
+ * wasm dx of a depthwise convolution with channel multiplier 1 (every one in the networks) as one SIMD kernel
+ * that scatters dy times each tap straight into dx, skipping the taps that fall on padding: no upsampled or
+ * padded copy of dy. Any dilation and stride; other multipliers take the composed version.
+ */
+function wasmDepthwiseBackpropInput(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: tf.DepthwiseConv2dNativeBackpropInputAttrs,
+  backend: unknown,
+): tf.TensorInfo {
+  if (filter.shape[3] !== 1) return depthwiseBackpropInput(dy, filter, attrs);
+  const info = geometry(attrs.inputShape, filter.shape, attrs);
+  const wasm = wasmBackend(backend);
+  const dx = wasm.makeOutput(attrs.inputShape, 'float32');
+  const [pdy, pf, pdx] = pointers(wasm, dy, filter, dx) as [number, number, number];
+  simdKernels(wasm).depthwiseInputGrad(pdy, pf, pdx, ...simdGeometry(info));
+  return dx;
+}
+
+/**
+ * wasm dfilter of a depthwise convolution with channel multiplier 1 as one SIMD kernel: each tap's gradient is
+ * the sum over the output of x (read in place, the rows and columns under padding skipped) times dy.
+ */
+function wasmDepthwiseBackpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: tf.DepthwiseConv2dNativeBackpropFilterAttrs,
+  backend: unknown,
+): tf.TensorInfo {
+  if (attrs.filterShape[3] !== 1) return depthwiseBackpropFilter(x, dy, attrs);
+  const info = geometry(x.shape, attrs.filterShape, attrs);
+  const wasm = wasmBackend(backend);
+  const df = wasm.makeOutput(attrs.filterShape, 'float32');
+  const [px, pdy, pdf] = pointers(wasm, x, dy, df) as [number, number, number];
+  simdKernels(wasm).depthwiseFilterGrad(px, pdy, pdf, ...simdGeometry(info));
+  return df;
+}
+
+/**
+ * wasm DepthwiseConv2dNative: ours (one SIMD kernel, wasm/kernels.ts depthwiseForward) at stride 1 on up to 4
+ * channels with multiplier 1 (the supernet's partial channels at C = 8 and 16), where it took 0.6-0.8 of the
+ * native kernel's time; the native kernel (XNNPACK) everywhere else, where it was as fast or faster (measured on
+ * [64, 32, 32, 2], [64, 16, 16, 4], [64, 8, 8, 8] and the evaluation network's 36-144 channels).
+ */
+export function wrapDepthwiseForward(native: tf.KernelFunc): Omit<tf.KernelConfig, 'backendName'> {
+  return {
+    kernelName: 'DepthwiseConv2dNative',
+    kernelFunc: (args) => {
+      const x = tensorInput<tf.Rank.R4>(args.inputs, 'x');
+      const filter = tensorInput<tf.Rank.R4>(args.inputs, 'filter');
+      const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeAttrs;
+      const info = geometry(x.shape, filter.shape, attrs);
+      if (filter.shape[3] !== 1 || info.inChannels > 4 || info.strideHeight !== 1 || info.strideWidth !== 1) {
+        return native(args);
+      }
+      const wasm = wasmBackend(args.backend);
+      const y = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+      const [px, pf, py] = pointers(wasm, x, filter, y) as [number, number, number];
+      simdKernels(wasm).depthwiseForward(px, pf, py, ...simdGeometry(info));
+      return y;
+    },
+  };
+}
+
+/** Kernel functions that honour dilations (the cpu backend's depthwise backprop kernels ignore them). */
+const dilationAware = new WeakSet<tf.KernelFunc>();
+
+/**
+ * dx and dfilter of a depthwise convolution, with dilations: the backend's backprop kernels where they are ours
+ * (wasm), else the composed versions above (any backend).
+ */
+export function depthwiseGradients(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: { strides: number | [number, number]; pad: number | 'same' | 'valid'; dilations: number | [number, number] },
+): [tf.Tensor4D, tf.Tensor4D] {
+  const backend = tf.getBackend();
+  const kernel = (name: string): boolean => {
+    const k = tf.getKernel(name, backend);
+    return k !== undefined && dilationAware.has(k.kernelFunc);
+  };
+  const inputAttrs = { ...attrs, inputShape: x.shape };
+  const filterAttrs = { ...attrs, filterShape: filter.shape };
+  const run = (name: string, inputs: tf.NamedTensorMap, a: object): tf.Tensor4D =>
+    tf.engine().runKernel(name, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return [
+    kernel('DepthwiseConv2dNativeBackpropInput')
+      ? run('DepthwiseConv2dNativeBackpropInput', { dy, filter }, inputAttrs)
+      : depthwiseBackpropInput(dy, filter, inputAttrs),
+    kernel('DepthwiseConv2dNativeBackpropFilter')
+      ? run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, filterAttrs)
+      : depthwiseBackpropFilter(x, dy, filterAttrs),
+  ];
+}
+
+/** wasm kernels for the depthwise backprop ops the wasm backend lacks (SIMD for channel multiplier 1). */
 export const depthwiseBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'>> = [
   {
     kernelName: 'DepthwiseConv2dNativeBackpropInput',
-    kernelFunc: ({ inputs, attrs }) =>
-      depthwiseBackpropInput(
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      wasmDepthwiseBackpropInput(
         tensorInput(inputs, 'dy'),
         tensorInput(inputs, 'filter'),
         attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs,
+        backend,
       ),
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-    kernelFunc: ({ inputs, attrs }) =>
-      depthwiseBackpropFilter(
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      wasmDepthwiseBackpropFilter(
         tensorInput(inputs, 'x'),
         tensorInput(inputs, 'dy'),
         attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs,
+        backend,
       ),
   },
 ];
+for (const k of depthwiseBackpropKernels) dilationAware.add(k.kernelFunc);

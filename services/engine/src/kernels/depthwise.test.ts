@@ -43,26 +43,38 @@ function reference(
   return { y, shape: [n, ho, wo, c] };
 }
 
+// Two channels everywhere (the wasm SIMD kernels' flat-run path at stride 1, scalar at stride 2); one, three and
+// four channels (scalar, scalar and 4-channel vector paths) on batch 1 at k = 3.
 const configs = [1, 2].flatMap((stride) =>
-  [1, 2].flatMap((dilation) =>
-    [3, 5].flatMap((k) => [5, 6].map((size) => ({ stride: stride as 1 | 2, dilation: dilation as 1 | 2, k, size }))),
-  ),
+  [1, 2].flatMap((dilation) => [
+    ...[3, 5].flatMap((k) =>
+      [5, 6].map((size) => ({ stride: stride as 1 | 2, dilation: dilation as 1 | 2, k, size, batch: 2, channels: 2 })),
+    ),
+    ...[1, 3, 4].map((channels) => ({
+      stride: stride as 1 | 2,
+      dilation: dilation as 1 | 2,
+      k: 3,
+      size: 6,
+      batch: 1,
+      channels,
+    })),
+  ]),
 );
 
-for (const { stride, dilation, k, size } of configs) {
+for (const { stride, dilation, k, size, batch, channels } of configs) {
   // DARTS padding: k//2 for sep_conv, (k-1) for dil_conv (dilation 2).
   const pad = dilation === 1 ? Math.floor(k / 2) : k - 1;
-  test(`depthwiseConv2d ${k}x${k} stride ${stride} dilation ${dilation} on ${size}x${size}`, async (t) => {
-    const xShape = [2, size, size, 2];
+  test(`depthwiseConv2d ${k}x${k} stride ${stride} dilation ${dilation} on ${batch}x${size}x${size}x${channels}`, async (t) => {
+    const xShape = [batch, size, size, channels];
     const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor =>
       depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad, dilation);
     const results: Record<string, GradResult> = {};
     for (const backend of JS_BACKENDS) {
       await t.test(`${backend}: forward matches a direct evaluation, gradients match finite differences`, async () => {
         await useBackend(backend);
-        const result = checkGradients(f, [{ shape: xShape }, { shape: [k, k, 2, 1] }]);
+        const result = checkGradients(f, [{ shape: xShape }, { shape: [k, k, channels, 1] }]);
         const x = spreadValues(tf.util.sizeFromShape(xShape), 7);
-        const w = spreadValues(k * k * 2, 7 + 101);
+        const w = spreadValues(k * k * channels, 7 + 101);
         const expected = reference(x, xShape, w, k, stride, pad, dilation);
         assert.deepEqual(result.outputShape, expected.shape);
         assertClose(result.output, expected.y, 1e-5, 1e-5, 'forward');
@@ -119,6 +131,14 @@ const kernelConfigs = [
   { x: [1, 7, 6, 2], f: [5, 5, 2, 1], strides: 2, pad: 'valid', dilations: 1 },
   { x: [1, 7, 7, 2], f: [3, 3, 2, 2], strides: 1, pad: 2, dilations: 2 },
   { x: [1, 6, 6, 1], f: [5, 5, 1, 1], strides: 1, pad: 4, dilations: 2 },
+  // Multiplier 1 on wider inputs for the SIMD kernels: vector channels (8, 12), flat runs (1, 2), scalar (5).
+  { x: [2, 9, 8, 8], f: [3, 3, 8, 1], strides: 1, pad: 1, dilations: 1 },
+  { x: [2, 9, 9, 12], f: [5, 5, 12, 1], strides: 2, pad: 2, dilations: 1 },
+  { x: [1, 10, 9, 8], f: [5, 5, 8, 1], strides: 1, pad: 4, dilations: 2 },
+  { x: [2, 11, 10, 2], f: [3, 3, 2, 1], strides: 1, pad: 'same', dilations: 1 },
+  { x: [1, 12, 11, 1], f: [3, 3, 1, 1], strides: 1, pad: 2, dilations: 2 },
+  { x: [2, 8, 9, 2], f: [3, 3, 2, 1], strides: 2, pad: 1, dilations: 1 },
+  { x: [1, 7, 7, 5], f: [3, 3, 5, 1], strides: 1, pad: 'valid', dilations: 1 },
 ] as const;
 
 for (const cfg of kernelConfigs) {
@@ -132,21 +152,30 @@ for (const cfg of kernelConfigs) {
       const y = tf.depthwiseConv2d(x, filter, cfg.strides, cfg.pad, 'NHWC', cfg.dilations);
       const dy = tf.tensor4d(spreadValues(y.size, 3), y.shape);
       const attrs = { strides: cfg.strides, pad: cfg.pad, dilations: cfg.dilations };
-      results[backend] =
-        backend === 'cpu' && cfg.dilations === 2 && typeof cfg.pad === 'number'
+      results[backend] = [
+        ...(backend === 'cpu' && cfg.dilations === 2 && typeof cfg.pad === 'number'
           ? viaWrapper(x, filter, dy, cfg.pad)
           : [
               runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }),
               runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }),
-            ];
+            ]),
+        // The forward kernel too (ours on wasm at stride 1 with 1 or 2 channels, the native one elsewhere).
+        { values: y.dataSync() as Float32Array, shape: y.shape },
+      ];
       tf.dispose([x, filter, y, dy]);
       assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
     }
     const [cpu, wasm] = [results.cpu ?? [], results.wasm ?? []];
-    assert.equal(wasm.length, 2);
+    assert.equal(wasm.length, 3);
     wasm.forEach((r, i) => {
       assert.deepEqual(r.shape, cpu[i]?.shape);
-      assertClose(r.values, cpu[i]?.values ?? [], 1e-4, 1e-4, i === 0 ? 'input gradient' : 'filter gradient');
+      assertClose(
+        r.values,
+        cpu[i]?.values ?? [],
+        1e-4,
+        1e-4,
+        ['input gradient', 'filter gradient', 'forward'][i] ?? '',
+      );
     });
   });
 }

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop.js';
+import { depthwiseGradients } from './depthwise-backprop.js';
 
 /**
  * Stride-1, dilation-2 depthwise convolution with its own gradient: every backend runs the dilated forward
- * natively, but tfjs refuses its gradient and the cpu backprop kernels ignore dilation. Both gradients are
- * composed from forward depthwise convolutions, so they hold on every backend.
+ * natively, but tfjs refuses its gradient and the cpu backprop kernels ignore dilation. The gradients are our
+ * wasm kernels on wasm, elsewhere composed from forward depthwise convolutions (depthwiseGradients).
  */
 function dilated(x: tf.Tensor4D, filter: tf.Tensor4D, pad: number): tf.Tensor4D {
   const attrs = { strides: 1, pad, dilations: 2 } as const;
@@ -15,11 +15,7 @@ function dilated(x: tf.Tensor4D, filter: tf.Tensor4D, pad: number): tf.Tensor4D 
       value: tf.depthwiseConv2d(input, weights, 1, pad, 'NHWC', 2),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const dy4 = dy as tf.Tensor4D;
-        return [
-          depthwiseBackpropInput(dy4, fs, { ...attrs, inputShape: xs.shape }),
-          depthwiseBackpropFilter(xs, dy4, { ...attrs, filterShape: fs.shape }),
-        ];
+        return depthwiseGradients(xs, fs, dy as tf.Tensor4D, attrs);
       },
     };
   });
@@ -54,6 +50,11 @@ export function depthwiseConv2d(
   }
   if (dilation === 1) return tf.depthwiseConv2d(x, filter, strides, pad);
   if (strides === 1) return dilated(x, filter, pad);
+  if (pad % 2 === 0) {
+    // With an even pad the even rows of the padded input are the even rows of x (shifted by pad / 2): subsample
+    // x, then an undilated stride-1 convolution with pad / 2 gives the same ceil(H / 2) rows, with no padded copy.
+    return tf.tidy(() => tf.depthwiseConv2d(tf.avgPool(x, 1, 2, 'valid'), filter, 1, pad / 2));
+  }
   return tf.tidy(() => {
     const padded = tf.pad(x, [
       [0, 0],

@@ -52,6 +52,17 @@ const cases: Array<{ name: string; inputs: InputSpec[]; f: (...xs: tf.Tensor[]) 
     inputs: [f32(2, 2, 3, 2), positive(2)],
     f: (x, g) => fusedBatchNorm(x as tf.Tensor, g),
   },
+  // The wasm SIMD passes walk lanes of lcm(C, 4): one vector (C = 4), and 20 lanes with a partial last row (C = 5).
+  {
+    name: 'batchNormTraining with 4 channels',
+    inputs: [f32(1, 3, 5, 4), positive(4), f32(4)],
+    f: (x, g, b) => fusedBatchNorm(x as tf.Tensor, g, b),
+  },
+  {
+    name: 'batchNormTraining with 5 channels and a partial last row of lanes',
+    inputs: [f32(1, 3, 3, 5), positive(5)],
+    f: (x, g) => fusedBatchNorm(x as tf.Tensor, g),
+  },
   {
     name: 'channelAffine with per-channel scale and shift',
     inputs: [f32(2, 3, 3, 2), f32(2), f32(2)],
@@ -108,6 +119,46 @@ test('batchNormTraining equals the composed tfjs ops, forward and backward, on a
     assertClose(r.mean.dataSync(), m.mean.dataSync(), 1e-6, 1e-6, `${backend} mean`);
     assertClose(r.variance.dataSync(), m.variance.dataSync(), 1e-5, 1e-5, `${backend} variance`);
     tf.dispose([x, g, b, w, ...fused, ...composed, r.y, r.mean, r.variance, m.mean, m.variance]);
+  }
+});
+
+/** The engine's batch-norm kernels run directly: forward outputs, then backward outputs for `dy`. */
+function batchNormKernels(x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, dy: tf.Tensor4D): Float32Array[] {
+  const forward = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale: g, offset: b }, { eps: 1e-5 }) as tf.Tensor[];
+  const [, centered, rstd] = forward as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const count = x.size / (x.shape[3] as number);
+  const backward = tf
+    .engine()
+    .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, centered, rstd, scale: g }, { count }) as tf.Tensor[];
+  const out = [...forward, ...backward].map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...forward, ...backward]);
+  return out;
+}
+
+test("wasm's SIMD batch-norm kernels match cpu's for every lane layout, over many blocks, off a large mean", async () => {
+  // Channels 1..12 give lane periods 4, 4, 12, 4, 20, 12, 28, 8, 36, 20, 44, 12; 63 pixels leave partial rows.
+  for (const channels of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 36]) {
+    const shape: [number, number, number, number] = [3, 7, 3 * (channels % 2) + 3, channels];
+    const size = tf.util.sizeFromShape(shape);
+    const results: Record<string, Float32Array[]> = {};
+    for (const backend of JS_BACKENDS) {
+      await useBackend(backend);
+      const before = tf.memory().numTensors;
+      const x = tf.tensor4d(
+        spreadValues(size, 30 + channels).map((v) => 100 + 3 * v),
+        shape,
+      );
+      const g = tf.tensor1d(spreadValues(channels, 31).map((v) => v + 1.5));
+      const b = tf.tensor1d(spreadValues(channels, 32));
+      const dy = tf.tensor4d(spreadValues(size, 33), shape);
+      results[backend] = batchNormKernels(x, g, b, dy);
+      tf.dispose([x, g, b, dy]);
+      assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
+    }
+    const names = ['y', 'centered', 'rstd', 'mean', 'variance', 'dx', 'dscale', 'doffset'];
+    results.wasm?.forEach((values, i) =>
+      assertClose(values, results.cpu?.[i] ?? [], 1e-5, 1e-5, `${names[i]} with ${channels} channels`),
+    );
   }
 });
 

@@ -1,17 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradKernels } from './avg-pool-grad.js';
-import { batchNormTrainKernels } from './batch-norm-train.js';
+import { batchNormTrainKernels, wasmBatchNormTrainKernels } from './batch-norm-train.js';
 import { installFreeingBackprop } from './backprop.js';
 import { channelAffineKernel } from './channel-affine.js';
 import { conv2dBackpropKernels } from './conv2d-backprop.js';
-import { depthwiseBackpropKernels } from './depthwise-backprop.js';
+import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
 import { registerGradients } from './gradients/index.js';
 import { segmentSumKernels } from './segment-sum.js';
+import { smallStepKernels } from './small-steps.js';
 import { wasmBatchNormKernels } from './wasm-batch-norm.js';
 import { wasmCopyKernels } from './wasm-copy.js';
 import { wasmReduceKernels } from './wasm-reduce.js';
+import { wasmWeightedSumKernels } from './weighted-sum.js';
 
 export { channelAffine } from './channel-affine.js';
 export { depthwiseConv2d } from './depthwise.js';
@@ -24,6 +26,8 @@ export {
   type ChannelReducer,
 } from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
+export { scaleGroups, weightedSum } from './weighted-sum.js';
+export { RUNNING_STATS, SGD_STEP } from './small-steps.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
@@ -31,10 +35,12 @@ type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => 
 
 /** Kernels we supply per backend: missing ones, much slower native ones (copies, reductions...), and ones with bugs (GatherV2, MaxPoolGrad). */
 const SUPPLIED: Record<string, Supplied[]> = {
-  cpu: [...batchNormTrainKernels],
+  cpu: [...batchNormTrainKernels, ...smallStepKernels],
   wasm: [
-    ...batchNormTrainKernels,
+    ...wasmBatchNormTrainKernels,
+    ...smallStepKernels,
     ...depthwiseBackpropKernels,
+    { kernelName: 'DepthwiseConv2dNative', wrap: wrapDepthwiseForward },
     ...conv2dBackpropKernels,
     ...segmentSumKernels,
     ...maxPoolGradKernels,
@@ -43,6 +49,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     { kernelName: 'GatherV2', wrap: gatherKernel },
     ...wasmCopyKernels,
     ...wasmReduceKernels,
+    ...wasmWeightedSumKernels,
   ],
 };
 

@@ -99,9 +99,12 @@ const pools: Record<string, Pool> = {
 for (const [poolName, pool] of Object.entries(pools)) {
   for (const [inputName, make] of Object.entries(inputs)) {
     test(`max pool ${poolName}, ${inputName}: gradient on cpu and wasm equals direct evaluation`, async () => {
+      // Channels not a multiple of 4 take the SIMD kernel's scalar path, multiples of 4 its vector path.
       for (const shape of [
         [2, 6, 5, 3],
         [1, 7, 8, 2],
+        [1, 6, 5, 4],
+        [2, 5, 7, 8],
       ] as Shape4[]) {
         const x = make(tf.util.sizeFromShape(shape));
         const w = spreadValues(outputSize(shape, pool), 5, 0.25);
@@ -133,8 +136,11 @@ test('max pool 3x3 of x - 5 passes all of dy on (the wasm kernel of tfjs 4.22 pa
 test('max pool gradients on negative and mixed inputs match finite differences on wasm', async () => {
   await useBackend('wasm');
   for (const s of [1, 2] as const) {
-    for (const offset of [0, -5]) {
-      const shape: Shape4 = [1, 5, 6, 2];
+    for (const [offset, shape] of [
+      [0, [1, 5, 6, 2]],
+      [-5, [1, 5, 6, 2]],
+      [-5, [1, 4, 5, 4]],
+    ] as Array<[number, Shape4]>) {
       const values = spreadValues(tf.util.sizeFromShape(shape), 21).map((v) => v + offset);
       checkGradients((x) => tf.maxPool(x as tf.Tensor4D, 3, s, 1), [{ shape, values }]);
     }

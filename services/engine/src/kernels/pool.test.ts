@@ -74,15 +74,27 @@ const pools: Record<string, { kind: 'avg' | 'max'; f: Pool; windows: Window[] }>
 
 for (const [name, pool] of Object.entries(pools)) {
   for (const win of pool.windows) {
-    for (const size of [5, 6]) {
-      const label = `${win.k.join('x')} stride ${win.s.join(',')} pad ${win.p} on ${size}x${size}`;
+    // 3 and 4 channels too for avgPoolExcludePad: the wasm SIMD kernels' scalar and vector paths.
+    for (const [size, channels] of [
+      [5, 2],
+      [6, 2],
+      ...(name === 'avgPoolExcludePad'
+        ? [
+            [5, 3],
+            [6, 4],
+          ]
+        : []),
+    ] as Array<[number, number]>) {
+      const label = `${win.k.join('x')} stride ${win.s.join(',')} pad ${win.p} on ${size}x${size}x${channels}`;
       test(`${name} ${label}: forward, gradient, backends`, async (t) => {
         const results: Record<string, GradResult> = {};
         for (const backend of JS_BACKENDS) {
           await t.test(backend, async () => {
             await useBackend(backend);
-            const result = checkGradients((x) => pool.f(x as tf.Tensor4D, win), [{ shape: [1, size, size, 2] }]);
-            const expected = reference(spreadValues(size * size * 2, 7), size, size, 2, win, pool.kind);
+            const shape = [1, size, size, channels];
+            const result = checkGradients((x) => pool.f(x as tf.Tensor4D, win), [{ shape }]);
+            const x = spreadValues(size * size * channels, 7);
+            const expected = reference(x, size, size, channels, win, pool.kind);
             assertClose(result.output, expected, 1e-6, 1e-5, 'forward');
             results[backend] = result;
           });

@@ -6,6 +6,7 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   incRef(dataId: object): void;
+  disposeData(dataId: object, force?: boolean): boolean;
 }
 
 /** Narrows a kernel's backend to the wasm backend's internals; throws if it is not one. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTraining, channelAffine } from '../kernels/index.js';
+import { batchNormTraining, channelAffine, RUNNING_STATS } from '../kernels/index.js';
 import { onesInit, zerosInit } from './init.js';
 import { Layer, type ForwardContext, type VariableSlot } from './module.js';
 
@@ -113,6 +113,14 @@ export class BatchNorm2d extends Layer {
   /** Running averages move outside any gradient: only the assigned values escape, the ops stay off the loss. */
   #updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
     const m = this.momentum;
+    if (tf.getKernel(RUNNING_STATS, tf.getBackend())) {
+      // One kernel with the same float32 roundings as the ops below (cpu and wasm).
+      const inputs = { runningMean: this.runningMean.value, runningVar: this.runningVar.value, mean, variance };
+      const [rm, rv] = tf.engine().runKernel(RUNNING_STATS, inputs, { momentum: m, count }) as tf.Tensor[];
+      this.runningMean.value.assign(rm as tf.Tensor);
+      this.runningVar.value.assign(rv as tf.Tensor);
+      return;
+    }
     const unbiased = tf.mul(variance, count / (count - 1));
     this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, 1 - m), tf.mul(mean, m)));
     this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, 1 - m), tf.mul(unbiased, m)));

@@ -98,26 +98,35 @@ export class FactorizedReduce extends Layer {
       throw new Error(`FactorizedReduce needs an even number of output channels, got ${outChannels}`);
     }
     this.conv1 = this.addModule('conv_1', new Conv2d(inChannels, outChannels / 2, 1, { stride: 2 }));
-    this.conv2 = this.addModule('conv_2', new Conv2d(inChannels, outChannels / 2, 1, { stride: 2 }));
+    // Stride 1: it runs on the odd pixels, already picked (see forward).
+    this.conv2 = this.addModule('conv_2', new Conv2d(inChannels, outChannels / 2, 1));
     this.bn = this.addModule('bn', new BatchNorm2d(outChannels, { affine }));
   }
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return tf.tidy(() => {
-      const [, h, w] = x.shape;
       const r = tf.relu(x);
-      // Pad before slicing so that even a 1-pixel input has a (zero) shifted pixel.
-      const padded = tf.pad(r, [
+      // Path 2 reads r at (2i + 1, 2j + 1), zero past an odd edge (PyTorch's conv_2(x[:, :, 1:, 1:]) at stride 2):
+      // a 2x2 stride-2 depthwise convolution whose only tap is (1, 1), padded by one row and column at the end,
+      // picks exactly those pixels without a padded copy and a slice of r (two full copies each way), and its
+      // gradient puts dy back on them. conv_2 then runs at stride 1 on those ceil(H/2) x ceil(W/2) pixels.
+      const odd = tf.depthwiseConv2d(r, oddPixelTap(r.shape[3]), 2, [
         [0, 0],
         [0, 1],
         [0, 1],
         [0, 0],
       ]);
-      const shifted = tf.slice(padded, [0, 1, 1, 0], [-1, h, w, -1]);
-      const out = concatParts([this.conv1.forward(r), this.conv2.forward(shifted)], 3);
+      const out = concatParts([this.conv1.forward(r), this.conv2.forward(odd)], 3);
       return this.bn.forward(out, ctx);
     });
   }
+}
+
+/** A [2, 2, C, 1] depthwise filter that is 1 at tap (1, 1) and 0 elsewhere. */
+function oddPixelTap(channels: number): tf.Tensor4D {
+  const taps = new Float32Array(4 * channels);
+  taps.fill(1, 3 * channels);
+  return tf.tensor4d(taps, [2, 2, channels, 1]);
 }
 
 /** Returns its input unchanged (drop-path is never applied to it). */

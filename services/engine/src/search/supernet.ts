@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EDGES, NODES, OPS } from '@lrnas/schema';
-import { concatParts } from '../kernels/index.js';
+import { concatParts, scaleGroups, weightedSum } from '../kernels/index.js';
 import { BatchNorm2d } from '../nn/batch-norm.js';
 import { Conv2d, Linear, globalAvgPool } from '../nn/layers.js';
 import type { Layer } from '../nn/module.js';
@@ -44,17 +44,6 @@ export function channelShuffle(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   );
 }
 
-/** Scales group g of `x` (rows g*N .. g*N+N-1) by `scale[g]`. */
-function scaleGroups(x: tf.Tensor4D, scale: Float32Array): tf.Tensor4D {
-  const groups = scale.length;
-  if (groups === 1) return tf.mul(x, scale[0] as number);
-  return tf.tidy(() => {
-    const [b, h, w, c] = x.shape;
-    const grouped = tf.reshape(x, [groups, b / groups, h, w, c]);
-    return tf.reshape(tf.mul(grouped, tf.tensor(scale, [groups, 1, 1, 1, 1])), [b, h, w, c]);
-  });
-}
-
 /**
  * One edge of the supernet (PC-DARTS's MixedOp): the first C/k channels of the input go through the
  * softmax-weighted sum of the 8 candidate operations (pools followed by a non-affine BN, as in
@@ -92,8 +81,23 @@ export class MixedOp extends Module {
    * edge's input), one tensor per operation run; `weights` is G x 8, one row per group of the batch.
    */
   terms(part: tf.Tensor4D, weights: Float32Array, ctx: ForwardContext, options: MixOptions = {}): tf.Tensor4D[] {
+    const { outputs, scales } = this.operations(part, weights, ctx, options);
+    return outputs.map((y, i) => tf.tidy(() => scaleGroups(y, scales[i] as Float32Array)));
+  }
+
+  /**
+   * The outputs op_i(part) of the operations to run, unweighted, with each one's weight per group (G values):
+   * what the cell's weighted sum takes. An output may be `part` itself (skip_connect).
+   */
+  operations(
+    part: tf.Tensor4D,
+    weights: Float32Array,
+    ctx: ForwardContext,
+    options: MixOptions = {},
+  ): { outputs: tf.Tensor4D[]; scales: Float32Array[] } {
     const groups = weights.length / OP_COUNT;
-    const out: tf.Tensor4D[] = [];
+    const outputs: tf.Tensor4D[] = [];
+    const scales: Float32Array[] = [];
     for (let o = 1; o < OP_COUNT; o++) {
       const scale = new Float32Array(groups);
       let active = false;
@@ -102,10 +106,11 @@ export class MixedOp extends Module {
         if (scale[g] !== 0) active = true;
       }
       if (!active && (options.skipInactive ?? true)) continue;
-      out.push(tf.tidy(() => scaleGroups((this.ops.items[o] as Layer).forward(part, ctx), scale)));
+      outputs.push(tf.tidy(() => (this.ops.items[o] as Layer).forward(part, ctx)));
+      scales.push(scale);
       if (options.stats) options.stats.operations += groups;
     }
-    return out;
+    return { outputs, scales };
   }
 }
 
@@ -162,10 +167,11 @@ export class SearchCell extends Module {
           parts.push(state);
           return;
         }
-        const [b, h, w, c] = state.shape;
+        const c = state.shape[3];
         const cut = c / this.k;
-        parts.push(tf.slice(state, [0, 0, 0, 0], [b, h, w, cut]));
-        const rest = tf.slice(state, [0, 0, 0, cut], [b, h, w, c - cut]);
+        // One split: its gradient is one concatenation (two slices' would be two padded copies and a sum).
+        const [part, rest] = tf.split(state, [cut, c - cut], 3) as [tf.Tensor4D, tf.Tensor4D];
+        parts.push(part);
         // 'same' padding gives ceil(H/2) like the stride-2 operations (PyTorch's MaxPool2d(2, 2) floors; equal on even sizes).
         bypasses.push(stride === 2 ? tf.maxPool(rest, 2, 2, 'same') : rest);
       };
@@ -181,16 +187,22 @@ export class SearchCell extends Module {
       ];
       let edge = 0;
       for (let node = 0; node < NODES; node++) {
-        const terms: tf.Tensor4D[] = [];
+        const outputs: tf.Tensor4D[] = [];
+        const scales: Float32Array[] = [];
         for (let input = 0; input < node + 2; input++, edge++) {
           const mixed = this.edges.items[edge] as MixedOp;
-          terms.push(...mixed.terms(parts[input]!, edgeWeights(weights, this.cellType, edge), ctx, options));
+          const ran = mixed.operations(parts[input]!, edgeWeights(weights, this.cellType, edge), ctx, options);
+          outputs.push(...ran.outputs);
+          scales.push(...ran.scales);
         }
-        const mixedSum: tf.Tensor4D =
-          terms.length === 0 ? tf.zeros(outShape) : terms.length === 1 ? terms[0]! : tf.addN(terms);
-        // Free the weighted terms now rather than at the end of the cell: with several masks in one pass they are
-        // the bulk of the memory (the sum's gradient needs none of them; a gradient tape keeps what it needs).
-        if (terms.length > 1) tf.dispose(terms);
+        // The weights as G rows of one weight per output, for one weighted sum (one kernel on wasm).
+        const groups = weights.groups;
+        const matrix = new Float32Array(groups * outputs.length);
+        scales.forEach((s, t) => s.forEach((v, g) => (matrix[g * outputs.length + t] = v)));
+        const mixedSum: tf.Tensor4D = outputs.length === 0 ? tf.zeros(outShape) : weightedSum(outputs, matrix);
+        // Free the operations' outputs now rather than at the end of the cell: with several masks in one pass they
+        // are the bulk of the memory (the sum's gradient needs none of them; a gradient tape keeps what it needs).
+        tf.dispose(outputs.filter((y) => !parts.includes(y)));
         let out = mixedSum;
         if (this.k > 1) {
           const bypass = tf.addN(bypasses.slice(0, node + 2)) as tf.Tensor4D;

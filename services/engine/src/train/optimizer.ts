@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
+import { SGD_STEP } from '../kernels/index.js';
 
 /** Settings of SGD; the defaults are the paper's retraining values (lrnas-method.md section 7). */
 export interface SgdOptions {
@@ -42,9 +43,14 @@ export class Sgd {
     for (const name of grads.keys()) {
       if (!this.#params.has(name)) throw new ContractError('grads', `no parameter named ${name}`);
     }
+    const fused = tf.getKernel(SGD_STEP, tf.getBackend()) !== undefined;
     for (const [name, w] of this.#params) {
       const g = grads.get(name);
       if (!g) continue;
+      if (fused) {
+        this.#fusedStep(name, w, g, lr);
+        continue;
+      }
       tf.tidy(() => {
         const d = this.weightDecay === 0 ? g : tf.add(g, tf.mul(w, this.weightDecay));
         let update = d;
@@ -61,6 +67,25 @@ export class Sgd {
         }
         w.assign(tf.sub(w, tf.mul(update, lr)));
       });
+    }
+  }
+
+  /** One parameter's step as one kernel (cpu and wasm), with the same float32 roundings as the ops of step. */
+  #fusedStep(name: string, w: tf.Variable, g: tf.Tensor, lr: number): void {
+    const buf = this.#buffers.get(name);
+    const attrs = { lr, momentum: this.momentum, weightDecay: this.weightDecay };
+    const outs = tf.engine().runKernel(SGD_STEP, { w, g, ...(buf ? { buf } : {}) }, attrs) as tf.Tensor[];
+    const [next, nextBuf] = outs as [tf.Tensor, tf.Tensor | undefined];
+    w.assign(next);
+    next.dispose();
+    if (nextBuf) {
+      if (buf) {
+        buf.assign(nextBuf);
+        nextBuf.dispose();
+      } else {
+        this.#buffers.set(name, tf.keep(tf.variable(nextBuf, false)));
+        nextBuf.dispose();
+      }
     }
   }
 

@@ -1,0 +1,65 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { memoryOffset, type WasmBackend } from './wasm-heap.js';
+import { KERNELS_WASM_BASE64 } from './wasm-simd.generated.js';
+
+/** The exports of wasm/kernels.ts: every pointer is a byte offset into tfjs-backend-wasm's heap. */
+export interface SimdKernels {
+  gemmTN(a: number, b: number, out: number, k: number, m: number, n: number): void;
+  maxPoolGrad(...args: number[]): void;
+  depthwiseFilterGrad(...args: number[]): void;
+  depthwiseInputGrad(...args: number[]): void;
+  depthwiseForward(...args: number[]): void;
+  weightedSum(terms: number, weights: number, n: number, out: number, groups: number, groupSize: number): void;
+  weightedSumGrad(dy: number, weights: number, n: number, outs: number, groups: number, groupSize: number): void;
+  periodicSums(a: number, b: number, c: number, pA: number, n: number, period: number, out64: number): void;
+  periodicAffine(
+    a: number,
+    b: number,
+    out: number,
+    pA: number,
+    pB: number,
+    pC: number,
+    n: number,
+    period: number,
+  ): void;
+}
+
+/** The parts of the WebAssembly API used here (the engine's TypeScript libraries do not declare it). */
+export interface WebAssemblyApi {
+  Memory: abstract new (...args: never[]) => object;
+  Module: {
+    new (bytes: Uint8Array): object;
+    imports(module: object): Array<{ module: string; name: string; kind: string }>;
+  };
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+export const WASM = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** The module's bytes. */
+export function simdModuleBytes(): Uint8Array {
+  return Buffer.from(KERNELS_WASM_BASE64, 'base64');
+}
+
+let compiled: object | undefined;
+const instances = new WeakMap<object, SimdKernels>();
+
+/**
+ * Our SIMD kernels instantiated over `backend`'s own memory (one instance per backend memory). The module has no
+ * memory, data or stack of its own, so it reads and writes tensors in place and only the outputs it is handed.
+ */
+export function simdKernels(backend: WasmBackend): SimdKernels {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof WASM.Memory)) throw new Error("tfjs-backend-wasm's memory is not reachable");
+  let kernels = instances.get(memory);
+  if (!kernels) {
+    compiled ??= new WASM.Module(simdModuleBytes());
+    kernels = new WASM.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
+
+/** Byte offsets of tensors in the heap, in argument order. */
+export function pointers(backend: WasmBackend, ...tensors: tf.TensorInfo[]): number[] {
+  return tensors.map((t) => memoryOffset(backend, t));
+}

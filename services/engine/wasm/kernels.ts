@@ -1,0 +1,712 @@
+// AssemblyScript source of the engine's SIMD kernels (compiled by `npm run build:wasm -w @lrnas/engine` into
+// src/kernels/wasm-simd.generated.ts). The module imports tfjs-backend-wasm's own memory and works on tensors in
+// place: every argument is a byte offset into that heap or a size. It must own no memory of its own: no static
+// data, no allocation, no stack (scalars and v128 locals only), so it never writes outside the outputs it is given.
+
+const F = 4; // bytes per float
+
+// ---------------------------------------------------------------------------------------------------------------
+// out[M, N] = A^T B for A [K, M] and B [K, N], row-major: the 1x1 convolution's filter gradient x^T dy summed over
+// all pixels, without transposing x. K is walked in chunks that stay in cache; each chunk adds 4x8 register tiles.
+
+const KC = 256;
+
+export function gemmTN(a: usize, b: usize, out: usize, k: i32, m: i32, n: i32): void {
+  memory.fill(out, 0, <usize>(m * n * F));
+  const n8 = n & ~7;
+  const n4 = n & ~3;
+  const m4 = m & ~3;
+  const rowA = <usize>(m * F);
+  const rowB = <usize>(n * F);
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const k1 = min(k, k0 + KC);
+    const aChunk = a + <usize>k0 * rowA;
+    const bChunk = b + <usize>k0 * rowB;
+    const steps = k1 - k0;
+    for (let i = 0; i < m;) {
+      const four = i < m4;
+      for (let j = 0; j < n8; j += 8) {
+        if (four) tile4x8(aChunk, bChunk, out, i, j, steps, m, n);
+        else tile1x8(aChunk, bChunk, out, i, j, steps, m, n);
+      }
+      for (let j = n8; j < n4; j += 4) {
+        if (four) tile4x4(aChunk, bChunk, out, i, j, steps, m, n);
+        else tile1x4(aChunk, bChunk, out, i, j, steps, m, n);
+      }
+      const rows = four ? 4 : 1;
+      for (let r = 0; r < rows; r++) {
+        for (let j = n4; j < n; j++) {
+          let s: f32 = 0;
+          let pa = aChunk + <usize>((i + r) * F);
+          let pb = bChunk + <usize>(j * F);
+          for (let t = 0; t < steps; t++) {
+            s += load<f32>(pa) * load<f32>(pb);
+            pa += rowA;
+            pb += rowB;
+          }
+          const po = out + <usize>(((i + r) * n + j) * F);
+          store<f32>(po, load<f32>(po) + s);
+        }
+      }
+      i += rows;
+    }
+  }
+}
+
+function addTo(p: usize, v: v128): void {
+  v128.store(p, f32x4.add(v128.load(p), v));
+}
+
+function tile4x8(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+  let c00 = f32x4.splat(0),
+    c01 = f32x4.splat(0),
+    c10 = f32x4.splat(0),
+    c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0),
+    c21 = f32x4.splat(0),
+    c30 = f32x4.splat(0),
+    c31 = f32x4.splat(0);
+  let pa = a + <usize>(i * F);
+  let pb = b + <usize>(j * F);
+  const rowA = <usize>(m * F);
+  const rowB = <usize>(n * F);
+  for (let t = 0; t < steps; t++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = f32x4.splat(load<f32>(pa));
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = f32x4.splat(load<f32>(pa, 4));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = f32x4.splat(load<f32>(pa, 8));
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = f32x4.splat(load<f32>(pa, 12));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += rowA;
+    pb += rowB;
+  }
+  const po = out + <usize>((i * n + j) * F);
+  const rowO = <usize>(n * F);
+  addTo(po, c00);
+  addTo(po + 16, c01);
+  addTo(po + rowO, c10);
+  addTo(po + rowO + 16, c11);
+  addTo(po + 2 * rowO, c20);
+  addTo(po + 2 * rowO + 16, c21);
+  addTo(po + 3 * rowO, c30);
+  addTo(po + 3 * rowO + 16, c31);
+}
+
+function tile4x4(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+  let c0 = f32x4.splat(0),
+    c1 = f32x4.splat(0),
+    c2 = f32x4.splat(0),
+    c3 = f32x4.splat(0);
+  let pa = a + <usize>(i * F);
+  let pb = b + <usize>(j * F);
+  const rowA = <usize>(m * F);
+  const rowB = <usize>(n * F);
+  for (let t = 0; t < steps; t++) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
+    c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa, 4)), b0));
+    c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa, 8)), b0));
+    c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa, 12)), b0));
+    pa += rowA;
+    pb += rowB;
+  }
+  const po = out + <usize>((i * n + j) * F);
+  const rowO = <usize>(n * F);
+  addTo(po, c0);
+  addTo(po + rowO, c1);
+  addTo(po + 2 * rowO, c2);
+  addTo(po + 3 * rowO, c3);
+}
+
+function tile1x8(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+  let c0 = f32x4.splat(0),
+    c1 = f32x4.splat(0);
+  let pa = a + <usize>(i * F);
+  let pb = b + <usize>(j * F);
+  const rowA = <usize>(m * F);
+  const rowB = <usize>(n * F);
+  for (let t = 0; t < steps; t++) {
+    const a0 = f32x4.splat(load<f32>(pa));
+    c0 = f32x4.add(c0, f32x4.mul(a0, v128.load(pb)));
+    c1 = f32x4.add(c1, f32x4.mul(a0, v128.load(pb, 16)));
+    pa += rowA;
+    pb += rowB;
+  }
+  const po = out + <usize>((i * n + j) * F);
+  addTo(po, c0);
+  addTo(po + 16, c1);
+}
+
+function tile1x4(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+  let c0 = f32x4.splat(0);
+  let pa = a + <usize>(i * F);
+  let pb = b + <usize>(j * F);
+  const rowA = <usize>(m * F);
+  const rowB = <usize>(n * F);
+  for (let t = 0; t < steps; t++) {
+    c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+    pa += rowA;
+    pb += rowB;
+  }
+  addTo(out + <usize>((i * n + j) * F), c0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// dx of a 2-D max pool (NHWC): each window's dy goes to the first cell (row-major) equal to the window's maximum;
+// padding never receives gradient; a window whose maximum is not above -infinity (or NaN) passes none. With
+// channels a multiple of 4 the windows are walked four channels at a time with a "found" mask and no branches.
+
+export function maxPoolGrad(
+  x: usize,
+  y: usize,
+  dy: usize,
+  dx: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  fh: i32,
+  fw: i32,
+  sh: i32,
+  sw: i32,
+  top: i32,
+  left: i32,
+): void {
+  memory.fill(dx, 0, <usize>(batch * h * w * c * F));
+  const vector = (c & 3) == 0;
+  const minusInf = f32x4.splat(-Infinity);
+  const rowStride = <usize>(w * c * F);
+  let o: usize = 0; // byte offset of (b, i, j, 0) in y and dy
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < oh; i++) {
+      const r0 = max(i * sh - top, 0);
+      const r1 = min(i * sh - top + fh, h);
+      for (let j = 0; j < ow; j++) {
+        const q0 = max(j * sw - left, 0);
+        const q1 = min(j * sw - left + fw, w);
+        const corner = <usize>(((b * h + r0) * w + q0) * c * F);
+        const cols = q1 - q0;
+        if (vector) {
+          for (let ch = 0; ch < c; ch += 4) {
+            const chb = <usize>(ch * F);
+            const mx = v128.load(y + o + chb);
+            const g = v128.load(dy + o + chb);
+            // Windows with no finite maximum start "found": they pass nothing.
+            let found = v128.not(f32x4.gt(mx, minusInf));
+            let row = corner + chb;
+            for (let r = r0; r < r1; r++) {
+              let cell = row;
+              for (let q = 0; q < cols; q++) {
+                const hit = v128.andnot(f32x4.eq(v128.load(x + cell), mx), found);
+                addTo(dx + cell, v128.and(g, hit));
+                found = v128.or(found, hit);
+                cell += <usize>(c * F);
+              }
+              row += rowStride;
+            }
+          }
+        } else {
+          for (let ch = 0; ch < c; ch++) {
+            const chb = <usize>(ch * F);
+            const mx = load<f32>(y + o + chb);
+            if (!(mx > -Infinity)) continue;
+            let row = corner + chb;
+            let done = false;
+            for (let r = r0; r < r1 && !done; r++) {
+              let cell = row;
+              for (let q = 0; q < cols; q++) {
+                if (load<f32>(x + cell) == mx) {
+                  store<f32>(dx + cell, load<f32>(dx + cell) + load<f32>(dy + o + chb));
+                  done = true;
+                  break;
+                }
+                cell += <usize>(c * F);
+              }
+              row += rowStride;
+            }
+          }
+        }
+        o += <usize>(c * F);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Depthwise convolution gradients (NHWC, filter [kh, kw, C, 1]) straight from the unpadded tensors: rows and
+// columns a tap reads outside the input are skipped instead of padded. Channels a multiple of 4 go four at a time;
+// stride-1 rows of 1 or 2 channels go as flat runs of 4 floats; anything else element by element.
+
+/** First output column j >= 0 with 0 <= j*s + off, and one past the last with j*s + off < w. */
+function firstColumn(off: i32, s: i32): i32 {
+  return off >= 0 ? 0 : (-off + s - 1) / s;
+}
+function endColumn(off: i32, s: i32, w: i32, ow: i32): i32 {
+  const last = w - 1 - off;
+  return last < 0 ? 0 : min(ow, last / s + 1);
+}
+
+export function depthwiseFilterGrad(
+  x: usize,
+  dy: usize,
+  df: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  top: i32,
+  left: i32,
+): void {
+  memory.fill(df, 0, <usize>(kh * kw * c * F));
+  const cb = <usize>(c * F);
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < oh; i++) {
+      const dyRow = dy + <usize>((b * oh + i) * ow) * cb;
+      for (let u = 0; u < kh; u++) {
+        const r = i * sh + u * dh - top;
+        if (r < 0 || r >= h) continue;
+        const xRow = x + <usize>((b * h + r) * w) * cb;
+        for (let v = 0; v < kw; v++) {
+          const off = v * dw - left;
+          const j0 = firstColumn(off, sw);
+          const j1 = endColumn(off, sw, w, ow);
+          if (j1 <= j0) continue;
+          const tap = df + <usize>((u * kw + v) * c * F);
+          if ((c & 3) == 0) {
+            for (let ch = 0; ch < c; ch += 4) {
+              const chb = <usize>(ch * F);
+              let acc = f32x4.splat(0);
+              let px = xRow + <usize>(j0 * sw + off) * cb + chb;
+              let pd = dyRow + <usize>j0 * cb + chb;
+              const stepX = <usize>sw * cb;
+              for (let j = j0; j < j1; j++) {
+                acc = f32x4.add(acc, f32x4.mul(v128.load(px), v128.load(pd)));
+                px += stepX;
+                pd += cb;
+              }
+              addTo(tap + chb, acc);
+            }
+          } else if (sw == 1 && (c == 1 || c == 2)) {
+            // Flat run over (column, channel): lane l holds channel l % c (the run starts at an even index).
+            const f1 = j1 * c;
+            let f = j0 * c;
+            const shift = <usize>(off * c * F);
+            let acc = f32x4.splat(0);
+            for (; f + 4 <= f1; f += 4) {
+              acc = f32x4.add(
+                acc,
+                f32x4.mul(v128.load(xRow + shift + <usize>(f * F)), v128.load(dyRow + <usize>(f * F))),
+              );
+            }
+            const l0 = f32x4.extract_lane(acc, 0);
+            const l1 = f32x4.extract_lane(acc, 1);
+            const l2 = f32x4.extract_lane(acc, 2);
+            const l3 = f32x4.extract_lane(acc, 3);
+            if (c == 1) {
+              store<f32>(tap, load<f32>(tap) + (l0 + l1 + (l2 + l3)));
+            } else {
+              store<f32>(tap, load<f32>(tap) + (l0 + l2));
+              store<f32>(tap + 4, load<f32>(tap + 4) + (l1 + l3));
+            }
+            for (; f < f1; f++) {
+              const p = tap + <usize>((f % c) * F);
+              store<f32>(
+                p,
+                load<f32>(p) + load<f32>(xRow + shift + <usize>(f * F)) * load<f32>(dyRow + <usize>(f * F)),
+              );
+            }
+          } else {
+            for (let ch = 0; ch < c; ch++) {
+              const chb = <usize>(ch * F);
+              let s: f32 = 0;
+              for (let j = j0; j < j1; j++) {
+                s += load<f32>(xRow + <usize>(j * sw + off) * cb + chb) * load<f32>(dyRow + <usize>j * cb + chb);
+              }
+              store<f32>(tap + chb, load<f32>(tap + chb) + s);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+export function depthwiseInputGrad(
+  dy: usize,
+  filter: usize,
+  dx: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  top: i32,
+  left: i32,
+): void {
+  memory.fill(dx, 0, <usize>(batch * h * w * c * F));
+  const cb = <usize>(c * F);
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < oh; i++) {
+      const dyRow = dy + <usize>((b * oh + i) * ow) * cb;
+      for (let u = 0; u < kh; u++) {
+        const r = i * sh + u * dh - top;
+        if (r < 0 || r >= h) continue;
+        const xRow = dx + <usize>((b * h + r) * w) * cb;
+        for (let v = 0; v < kw; v++) {
+          const off = v * dw - left;
+          const j0 = firstColumn(off, sw);
+          const j1 = endColumn(off, sw, w, ow);
+          if (j1 <= j0) continue;
+          const tap = filter + <usize>((u * kw + v) * c * F);
+          if ((c & 3) == 0) {
+            const stepX = <usize>sw * cb;
+            for (let ch = 0; ch < c; ch += 4) {
+              const chb = <usize>(ch * F);
+              const wv = v128.load(tap + chb);
+              let px = xRow + <usize>(j0 * sw + off) * cb + chb;
+              let pd = dyRow + <usize>j0 * cb + chb;
+              for (let j = j0; j < j1; j++) {
+                addTo(px, f32x4.mul(v128.load(pd), wv));
+                px += stepX;
+                pd += cb;
+              }
+            }
+          } else if (sw == 1 && (c == 1 || c == 2)) {
+            const wv = c == 1 ? v128.load32_splat(tap) : v128.load64_splat(tap);
+            const f1 = j1 * c;
+            let f = j0 * c;
+            const shift = <usize>(off * c * F);
+            for (; f + 4 <= f1; f += 4) {
+              addTo(xRow + shift + <usize>(f * F), f32x4.mul(v128.load(dyRow + <usize>(f * F)), wv));
+            }
+            for (; f < f1; f++) {
+              const p = xRow + shift + <usize>(f * F);
+              store<f32>(p, load<f32>(p) + load<f32>(dyRow + <usize>(f * F)) * load<f32>(tap + <usize>((f % c) * F)));
+            }
+          } else {
+            for (let j = j0; j < j1; j++) {
+              const px = xRow + <usize>(j * sw + off) * cb;
+              const pd = dyRow + <usize>j * cb;
+              for (let ch = 0; ch < c; ch++) {
+                const chb = <usize>(ch * F);
+                store<f32>(px + chb, load<f32>(px + chb) + load<f32>(pd + chb) * load<f32>(tap + chb));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Per-channel statistics and affine maps of NHWC tensors, walked flat: with `period` a multiple of both the channel
+// count and 4 (lcm(C, 4)), element i belongs to lane i % period, whose channel is (i % period) % C, so every
+// channel count vectorises alike. Sums are accumulated in float64 per lane (`out64`, `period` doubles; the caller
+// folds lanes to channels), products formed in float64 too, so they match a float64 loop up to summation order.
+// Patterns (`pA`, `pB`, `pC`: `period` floats each) hold a per-channel value at every lane.
+
+function low(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+function high(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+/**
+ * out64[q] = sum of a[i] (or of a[i] * b[i] when b is not 0) over i = q mod period, i < n. With c not 0, also
+ * writes c[i] = a[i] - pA[i mod period] (float32) and sums the squares of that instead (batch norm's centring).
+ */
+export function periodicSums(a: usize, b: usize, c: usize, pA: usize, n: i32, period: i32, out64: usize): void {
+  memory.fill(out64, 0, <usize>(period * 8));
+  const rows = n / period;
+  const rowBytes = <usize>(period * F);
+  let pa = a;
+  let pb = b;
+  let pc = c;
+  if (period == 4) {
+    // One vector per row: the two float64 halves stay in registers.
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    const m = v128.load(pA);
+    for (let r = 0; r < rows; r++) {
+      const v = v128.load(pa);
+      if (c != 0) {
+        const d = f32x4.sub(v, m);
+        v128.store(pc, d);
+        const d0 = low(d);
+        const d1 = high(d);
+        s0 = f64x2.add(s0, f64x2.mul(d0, d0));
+        s1 = f64x2.add(s1, f64x2.mul(d1, d1));
+        pc += 16;
+      } else if (b != 0) {
+        const w = v128.load(pb);
+        s0 = f64x2.add(s0, f64x2.mul(low(v), low(w)));
+        s1 = f64x2.add(s1, f64x2.mul(high(v), high(w)));
+        pb += 16;
+      } else {
+        s0 = f64x2.add(s0, low(v));
+        s1 = f64x2.add(s1, high(v));
+      }
+      pa += 16;
+    }
+    v128.store(out64, s0);
+    v128.store(out64, s1, 16);
+  } else {
+    for (let r = 0; r < rows; r++) {
+      let po = out64;
+      for (let q: usize = 0; q < rowBytes; q += 16) {
+        const v = v128.load(pa + q);
+        let v0: v128;
+        let v1: v128;
+        if (c != 0) {
+          const d = f32x4.sub(v, v128.load(pA + q));
+          v128.store(pc + q, d);
+          v0 = low(d);
+          v1 = high(d);
+          v0 = f64x2.mul(v0, v0);
+          v1 = f64x2.mul(v1, v1);
+        } else if (b != 0) {
+          const w = v128.load(pb + q);
+          v0 = f64x2.mul(low(v), low(w));
+          v1 = f64x2.mul(high(v), high(w));
+        } else {
+          v0 = low(v);
+          v1 = high(v);
+        }
+        v128.store(po, f64x2.add(v128.load(po), v0));
+        v128.store(po, f64x2.add(v128.load(po, 16), v1), 16);
+        po += 32;
+      }
+      pa += rowBytes;
+      pb += rowBytes;
+      pc += rowBytes;
+    }
+  }
+  // The last partial row (n is a multiple of the channel count, not always of the period).
+  for (let i = rows * period, q = 0; i < n; i++, q++) {
+    let v = <f64>load<f32>(a + <usize>(i * F));
+    if (c != 0) {
+      const d = load<f32>(a + <usize>(i * F)) - load<f32>(pA + <usize>(q * F));
+      store<f32>(c + <usize>(i * F), d);
+      v = <f64>d * <f64>d;
+    } else if (b != 0) {
+      v *= <f64>load<f32>(b + <usize>(i * F));
+    }
+    const o = out64 + <usize>(q * 8);
+    store<f64>(o, load<f64>(o) + v);
+  }
+}
+
+/** out[i] = a[i] * pA[i mod period] + b[i] * pB[i mod period] + pC[i mod period]; b may be 0 (no second term). */
+export function periodicAffine(
+  a: usize,
+  b: usize,
+  out: usize,
+  pA: usize,
+  pB: usize,
+  pC: usize,
+  n: i32,
+  period: i32,
+): void {
+  const rows = n / period;
+  const rowBytes = <usize>(period * F);
+  let pa = a;
+  let pb = b;
+  let po = out;
+  if (period == 4) {
+    const ma = v128.load(pA);
+    const mb = v128.load(pB);
+    const mc = v128.load(pC);
+    for (let r = 0; r < rows; r++) {
+      let v = f32x4.add(f32x4.mul(v128.load(pa), ma), mc);
+      if (b != 0) {
+        v = f32x4.add(v, f32x4.mul(v128.load(pb), mb));
+        pb += 16;
+      }
+      v128.store(po, v);
+      pa += 16;
+      po += 16;
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      for (let q: usize = 0; q < rowBytes; q += 16) {
+        let v = f32x4.add(f32x4.mul(v128.load(pa + q), v128.load(pA + q)), v128.load(pC + q));
+        if (b != 0) v = f32x4.add(v, f32x4.mul(v128.load(pb + q), v128.load(pB + q)));
+        v128.store(po + q, v);
+      }
+      pa += rowBytes;
+      pb += rowBytes;
+      po += rowBytes;
+    }
+  }
+  for (let i = rows * period, q = 0; i < n; i++, q++) {
+    const qb = <usize>(q * F);
+    let v = load<f32>(a + <usize>(i * F)) * load<f32>(pA + qb) + load<f32>(pC + qb);
+    if (b != 0) v += load<f32>(b + <usize>(i * F)) * load<f32>(pB + qb);
+    store<f32>(out + <usize>(i * F), v);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The supernet's mixing: out = sum over terms t of w[g, t] * x_t, where the batch is G groups of `groupSize`
+// floats and every term x_t has out's shape. `terms` holds the terms' heap offsets (i32 each), `weights` G rows of
+// n floats. Walked in chunks that stay in cache, so each term is read once and out written once.
+
+const CHUNK = 1024; // floats
+
+export function weightedSum(terms: usize, weights: usize, n: i32, out: usize, groups: i32, groupSize: i32): void {
+  for (let g = 0; g < groups; g++) {
+    const base = <usize>(g * groupSize) * F;
+    const row = weights + <usize>(g * n * F);
+    for (let c0 = 0; c0 < groupSize; c0 += CHUNK) {
+      const len = min(CHUNK, groupSize - c0);
+      const start = base + <usize>(c0 * F);
+      const vecEnd = <usize>((len & ~3) * F);
+      const end = <usize>(len * F);
+      const po = out + start;
+      for (let t = 0; t < n; t++) {
+        const px = <usize>load<i32>(terms + <usize>(t * 4)) + start;
+        const ws = load<f32>(row + <usize>(t * F));
+        const wv = f32x4.splat(ws);
+        if (t == 0) {
+          for (let q: usize = 0; q < vecEnd; q += 16) v128.store(po + q, f32x4.mul(v128.load(px + q), wv));
+          for (let q = vecEnd; q < end; q += 4) store<f32>(po + q, load<f32>(px + q) * ws);
+        } else {
+          for (let q: usize = 0; q < vecEnd; q += 16) addTo(po + q, f32x4.mul(v128.load(px + q), wv));
+          for (let q = vecEnd; q < end; q += 4) store<f32>(po + q, load<f32>(po + q) + load<f32>(px + q) * ws);
+        }
+      }
+    }
+  }
+}
+
+/** The gradients of weightedSum: dx_t = w[g, t] * dy for every term, each written to the offset in `outs`. */
+export function weightedSumGrad(dy: usize, weights: usize, n: i32, outs: usize, groups: i32, groupSize: i32): void {
+  for (let g = 0; g < groups; g++) {
+    const base = <usize>(g * groupSize) * F;
+    const row = weights + <usize>(g * n * F);
+    for (let c0 = 0; c0 < groupSize; c0 += CHUNK) {
+      const len = min(CHUNK, groupSize - c0);
+      const start = base + <usize>(c0 * F);
+      const vecEnd = <usize>((len & ~3) * F);
+      const end = <usize>(len * F);
+      const pd = dy + start;
+      for (let t = 0; t < n; t++) {
+        const po = <usize>load<i32>(outs + <usize>(t * 4)) + start;
+        const ws = load<f32>(row + <usize>(t * F));
+        const wv = f32x4.splat(ws);
+        for (let q: usize = 0; q < vecEnd; q += 16) v128.store(po + q, f32x4.mul(v128.load(pd + q), wv));
+        for (let q = vecEnd; q < end; q += 4) store<f32>(po + q, load<f32>(pd + q) * ws);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Depthwise convolution forward (NHWC, filter [kh, kw, C, 1], any stride and dilation): each output row gathers
+// its taps' input rows, the rows and columns under padding skipped, in the same three layouts as the gradients.
+
+export function depthwiseForward(
+  x: usize,
+  filter: usize,
+  y: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  top: i32,
+  left: i32,
+): void {
+  memory.fill(y, 0, <usize>(batch * oh * ow * c * F));
+  const cb = <usize>(c * F);
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < oh; i++) {
+      const yRow = y + <usize>((b * oh + i) * ow) * cb;
+      for (let u = 0; u < kh; u++) {
+        const r = i * sh + u * dh - top;
+        if (r < 0 || r >= h) continue;
+        const xRow = x + <usize>((b * h + r) * w) * cb;
+        for (let v = 0; v < kw; v++) {
+          const off = v * dw - left;
+          const j0 = firstColumn(off, sw);
+          const j1 = endColumn(off, sw, w, ow);
+          if (j1 <= j0) continue;
+          const tap = filter + <usize>((u * kw + v) * c * F);
+          if ((c & 3) == 0) {
+            const stepX = <usize>sw * cb;
+            for (let ch = 0; ch < c; ch += 4) {
+              const chb = <usize>(ch * F);
+              const wv = v128.load(tap + chb);
+              let px = xRow + <usize>(j0 * sw + off) * cb + chb;
+              let py = yRow + <usize>j0 * cb + chb;
+              for (let j = j0; j < j1; j++) {
+                addTo(py, f32x4.mul(v128.load(px), wv));
+                px += stepX;
+                py += cb;
+              }
+            }
+          } else if (sw == 1 && (c == 1 || c == 2)) {
+            const wv = c == 1 ? v128.load32_splat(tap) : v128.load64_splat(tap);
+            const f1 = j1 * c;
+            let f = j0 * c;
+            const shift = <usize>(off * c * F);
+            for (; f + 4 <= f1; f += 4) {
+              addTo(yRow + <usize>(f * F), f32x4.mul(v128.load(xRow + shift + <usize>(f * F)), wv));
+            }
+            for (; f < f1; f++) {
+              const p = yRow + <usize>(f * F);
+              store<f32>(
+                p,
+                load<f32>(p) + load<f32>(xRow + shift + <usize>(f * F)) * load<f32>(tap + <usize>((f % c) * F)),
+              );
+            }
+          } else {
+            for (let j = j0; j < j1; j++) {
+              const px = xRow + <usize>(j * sw + off) * cb;
+              const py = yRow + <usize>j * cb;
+              for (let ch = 0; ch < c; ch++) {
+                const chb = <usize>(ch * F);
+                store<f32>(py + chb, load<f32>(py + chb) + load<f32>(px + chb) * load<f32>(tap + chb));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
