@@ -207,8 +207,9 @@ async function handleJobMessage(
         store: services.store,
         ...(options.observer && { observer: options.observer }),
       });
-      // Results, or the checkpoint written on the way out, are stored before anything is settled.
-      artifacts.sync();
+      // Results, or the checkpoint written on the way out, are stored before anything is settled. A
+      // cancelled run never resumes, so its last checkpoint is not uploaded (only what is on its way).
+      if (outcome === 'completed' || !cancelled) artifacts.sync();
       await artifacts.flush();
       if (outcome === 'completed') {
         events.emit({ type: 'status', status: 'SUCCEEDED' });
