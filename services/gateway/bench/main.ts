@@ -15,7 +15,8 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject } from '@lrnas/schema';
 import { ensureTopology, loginOptions } from '@lrnas/schema/nats';
-import { connect, type NatsConnection } from 'nats';
+import { connect, headers, type MsgHdrs, type NatsConnection } from 'nats';
+import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
 import { startNatsServer } from '@lrnas/local/nats-server';
 import { natsLogin } from '@lrnas/local/test-nats';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
@@ -60,6 +61,13 @@ async function drained(nc: NatsConnection): Promise<void> {
   }
 }
 
+/** Publish options of an event signed as the worker holding the run's job signs it (the gateway refuses others). */
+function signedBy(key: string, data: Uint8Array): { headers: MsgHdrs } {
+  const signed = headers();
+  signed.set(EVENT_SIGNATURE_HEADER, signEvent(key, data));
+  return { headers: signed };
+}
+
 /** A run whose first attempt has started, as after its worker's RUNNING: the gateway takes its events. */
 const RUNNING = { status: RunStatus.RUNNING, attempts: 1, lastAttempt: 1, lastSeq: 0, workerId: 'bench' } as const;
 
@@ -79,7 +87,14 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
     threatNorm: 'linf',
     threatEpsilon: 0.3,
   });
-  em.create(Run, { id: 'run-bench', experiment, kind: RunKind.SEARCH, config: {}, seed: 1, ...RUNNING });
+  const { eventKey } = em.create(Run, {
+    id: 'run-bench',
+    experiment,
+    kind: RunKind.SEARCH,
+    config: {},
+    seed: 1,
+    ...RUNNING,
+  });
   await em.flush();
   await db.close();
 
@@ -112,7 +127,11 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
   const start = performance.now();
   const js = nc.jetstream();
   for (let e = 0; e < events; e += 20) {
-    await Promise.all(encoded.slice(e, e + 20).map((data) => js.publish(eventSubject('run-bench', 'metric'), data)));
+    await Promise.all(
+      encoded
+        .slice(e, e + 20)
+        .map((data) => js.publish(eventSubject('run-bench', 'metric'), data, signedBy(eventKey!, data))),
+    );
   }
   await drained(nc);
   const seconds = (performance.now() - start) / 1000;
@@ -210,7 +229,14 @@ async function benchLiveLatency(nc: NatsConnection, natsUrl: string): Promise<vo
     threatNorm: 'linf',
     threatEpsilon: 0.3,
   });
-  em.create(Run, { id: 'run-live', experiment, kind: RunKind.SEARCH, config: {}, seed: 1, ...RUNNING });
+  const { eventKey } = em.create(Run, {
+    id: 'run-live',
+    experiment,
+    kind: RunKind.SEARCH,
+    config: {},
+    seed: 1,
+    ...RUNNING,
+  });
   await em.flush();
   const client = createClient({
     url: `${gateway.url.replace('http', 'ws')}/graphql`,
@@ -234,7 +260,8 @@ async function benchLiveLatency(nc: NatsConnection, natsUrl: string): Promise<vo
       type: 'metric' as const,
       points: [{ key: 'live/x', step, value: step }],
     };
-    await nc.jetstream().publish(eventSubject('run-live', 'metric'), eventCodec.encode(event));
+    const data = eventCodec.encode(event);
+    await nc.jetstream().publish(eventSubject('run-live', 'metric'), data, signedBy(eventKey!, data));
     for (;;) {
       const next = await stream.next();
       if (next.done) throw new Error('subscription ended');
