@@ -180,7 +180,8 @@ async function start(argv) {
         `  NATS       ${natsUrl}`,
         `  database   ${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
         `  workers    ${options.workers}`,
-        'Press Ctrl-C to stop.',
+        'An API key for a new team: npm run create-team -w @lrnas/gateway -- --name "my lab"',
+        '(the README\'s "A first run" goes on from there). Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
