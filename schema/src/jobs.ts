@@ -7,9 +7,19 @@ import { threatModelSchema } from './threat-model.js';
 const count = (max: number) => z.number().int().positive().max(max);
 const rate = z.number().positive().max(10);
 
+/** Named sets of search settings: `tiny` runs in minutes on a laptop, `paper` is the paper's search. */
+export const SEARCH_PRESETS = ['tiny', 'paper'] as const;
+export type SearchPresetName = (typeof SEARCH_PRESETS)[number];
+
+/**
+ * The parameter budget a preset selects under when neither the job nor its experiment names one:
+ * the paper's 2.0 M at C=36, L=20, and a tiny network's 60,000 at C=8, L=5.
+ */
+export const PRESET_BUDGETS: Record<SearchPresetName, number> = { tiny: 60_000, paper: 2_000_000 };
+
 /** Search settings (lrnas-method.md sections 2 to 5); unset fields take the preset's value. */
 export const searchConfigSchema = z.strictObject({
-  preset: z.enum(['tiny', 'paper']).default('tiny'),
+  preset: z.enum(SEARCH_PRESETS).default('tiny'),
   channels: count(512).optional(),
   layers: count(64).optional(),
   epochs: count(10_000).optional(),

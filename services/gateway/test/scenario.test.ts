@@ -12,6 +12,7 @@ import {
   canonicalGenotype,
   genotypeHash,
   jobCodec,
+  PRESET_BUDGETS,
   type Job,
 } from '@lrnas/schema';
 import { useNatsServer } from '@lrnas/local/test-nats';
@@ -472,6 +473,28 @@ for (const [label, target] of targets) {
       );
       assert.equal(firstError(badExperiment).field, 'input.threatModel.epsilon');
       assert.equal(await count(), before, 'nothing was stored');
+    });
+
+    test("without a budget from the run or the experiment, a search selects under its preset's", async () => {
+      const created = ok(
+        await q<{ createExperiment: { id: string } }>(
+          `mutation { createExperiment(input: { name: "no budget", dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.1 } }) { id } }`,
+        ),
+      );
+      const start = (search: Record<string, unknown>) =>
+        q<{ startSearch: { config: Job } }>(
+          `mutation($input: StartSearchInput!) { startSearch(input: $input) { config } }`,
+          { input: { experimentId: created.createExperiment.id, search } },
+        );
+      const budgetOf = async (search: Record<string, unknown>) => {
+        const { config } = ok(await start(search)).startSearch;
+        return config.kind === 'search' ? config.selection.budget : undefined;
+      };
+      assert.equal(await budgetOf({}), PRESET_BUDGETS.tiny);
+      assert.equal(await budgetOf({ preset: 'paper' }), PRESET_BUDGETS.paper);
+      assert.equal(firstError(await start({ preset: 'huge' })).field, 'input.search.preset');
+      // Out of the way of the next test, which lists the live experiments.
+      ok(await q(`mutation { archiveExperiment(id: "${created.createExperiment.id}") { archivedAt } }`));
     });
 
     test('archived experiments take no new runs', async () => {

@@ -1,4 +1,11 @@
-import { ContractError, formatPath, searchConfigSchema, selectionConfigSchema, type DatasetName } from '@lrnas/schema';
+import {
+  ContractError,
+  formatPath,
+  PRESET_BUDGETS,
+  searchConfigSchema,
+  selectionConfigSchema,
+  type DatasetName,
+} from '@lrnas/schema';
 import { defaultEpsilon, resolveTrainSettings, type TrainSettings } from '../train/settings.js';
 import type { ContributionMode } from './contribution.js';
 import type { BnStatistics } from './scorer.js';
@@ -101,8 +108,8 @@ const PRESETS: Record<SearchPreset, PresetValues> = {
 
 /** Evaluation-network size and budget of the presets' selection: the paper's 2.0 M at C=36, L=20. */
 const SELECTION_PRESETS: Record<SearchPreset, Omit<SelectionSettings, 'mode'>> = {
-  tiny: { budget: 60_000, channels: 8, layers: 5 },
-  paper: { budget: 2_000_000, channels: 36, layers: 20 },
+  tiny: { budget: PRESET_BUDGETS.tiny, channels: 8, layers: 5 },
+  paper: { budget: PRESET_BUDGETS.paper, channels: 36, layers: 20 },
 };
 
 /** Settings the job config (`@lrnas/schema`'s SearchConfig) does not carry. */

@@ -7,9 +7,12 @@ import {
   LrnasError,
   jobSchema,
   parseGenotype,
+  PRESET_BUDGETS,
+  SEARCH_PRESETS,
   type Genotype,
   type Job,
   type JobInput,
+  type SearchPresetName,
 } from '@lrnas/schema';
 import { newEventKey } from '@lrnas/schema/node';
 import type { Viewer } from '../auth/authenticate.js';
@@ -59,7 +62,7 @@ export async function startSearch(
   return launch(ctx, experiment, input, {
     kind: 'search',
     search: input.search ?? {},
-    selection: selectionOf(experiment, input.selection),
+    selection: selectionOf(experiment, input.selection, input.search),
   });
 }
 
@@ -78,7 +81,7 @@ export async function startPipeline(
   return launch(ctx, experiment, input, {
     kind: 'pipeline',
     search: input.search ?? {},
-    selection: selectionOf(experiment, input.selection),
+    selection: selectionOf(experiment, input.selection, input.search),
     train: { threatModel: threatOf(experiment), ...(input.train ?? {}) },
     evaluate: evaluateOf(experiment, input.evaluate),
   });
@@ -228,15 +231,22 @@ function threatOf(experiment: Experiment): { norm: string; epsilon: number } {
   return { norm: experiment.threatNorm, epsilon: experiment.threatEpsilon };
 }
 
-function selectionOf(experiment: Experiment, selection: Settings): Record<string, unknown> {
-  const merged = {
-    ...(experiment.parameterBudget ? { budget: experiment.parameterBudget } : {}),
+/**
+ * The selection settings of a job: the input's, over the experiment's budget, over the budget of the
+ * search's preset (tiny when none is named), so a run always has one.
+ */
+function selectionOf(experiment: Experiment, selection: Settings, search: Settings): Record<string, unknown> {
+  const preset = search?.preset ?? 'tiny';
+  if (!(SEARCH_PRESETS as readonly unknown[]).includes(preset)) {
+    throw new ContractError(
+      'input.search.preset',
+      `must be one of ${SEARCH_PRESETS.join(', ')}, got ${JSON.stringify(preset)}`,
+    );
+  }
+  return {
+    budget: experiment.parameterBudget ?? PRESET_BUDGETS[preset as SearchPresetName],
     ...(selection ?? {}),
   };
-  if (merged.budget === undefined) {
-    throw new ContractError('input.selection.budget', 'needed: the experiment has no parameter budget');
-  }
-  return merged;
 }
 
 function evaluateOf(experiment: Experiment, evaluate: Settings): Record<string, unknown> {
