@@ -2,17 +2,19 @@ import {
   ContractError,
   formatPath,
   PRESET_BUDGETS,
+  SEARCH_PRESETS,
   searchConfigSchema,
   selectionConfigSchema,
   type DatasetName,
+  type SearchPresetName,
 } from '@lrnas/schema';
 import { defaultEpsilon, resolveTrainSettings, type TrainSettings } from '../train/settings.js';
 import type { ContributionMode } from './contribution.js';
 import type { BnStatistics } from './scorer.js';
 
-/** Search presets: `tiny` finishes in minutes on two CPU cores (MNIST); `paper` has the paper's settings. */
-export const SEARCH_PRESETS = ['tiny', 'paper'] as const;
-export type SearchPreset = (typeof SEARCH_PRESETS)[number];
+/** Search presets (defined by the contract): `tiny` finishes in minutes on two CPU cores (MNIST); `paper` has the paper's settings. */
+export { SEARCH_PRESETS };
+export type SearchPreset = SearchPresetName;
 
 /** Every search setting, defaults filled in (lrnas-method.md sections 2 to 5); stored in checkpoints. */
 export interface SearchSettings {
