@@ -2,6 +2,7 @@
 // worker killed mid-upload left `pipeline.json` (search done) without `search-history.json`, and every
 // later delivery failed on the missing file. Here the "kill" is a store that stops after n writes.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -19,9 +20,9 @@ function dyingStore(store: ObjectStore, writes: number): ObjectStore {
   let left = writes;
   return new Proxy(store, {
     get: (target, name, receiver) =>
-      name === 'putBlob'
-        ? (...args: Parameters<ObjectStore['putBlob']>) =>
-            left-- > 0 ? target.putBlob(...args) : Promise.reject(new Error('killed'))
+      name === 'put'
+        ? (...args: Parameters<ObjectStore['put']>) =>
+            left-- > 0 ? target.put(...args) : Promise.reject(new Error('killed'))
         : Reflect.get(target, name, receiver),
   });
 }
@@ -73,11 +74,11 @@ test('a state the engine writes while a scan uploads is stored by the next scan,
   let finishing: Promise<void> | undefined;
   const racing = new Proxy(store, {
     get: (target, name, receiver) =>
-      name === 'putBlob'
-        ? async (...args: Parameters<ObjectStore['putBlob']>) => {
+      name === 'put'
+        ? async (...args: Parameters<ObjectStore['put']>) => {
             finishing ??= finishSearch(dir);
             await finishing;
-            return target.putBlob(...args);
+            return target.put(...args);
           }
         : Reflect.get(target, name, receiver),
   });
@@ -89,4 +90,23 @@ test('a state the engine writes while a scan uploads is stored by the next scan,
   artifacts.sync();
   await artifacts.flush();
   assert.deepEqual(await storedState(store, runId), { completed: ['search'], outputs: true });
+});
+
+test('a file of several chunks is stored whole, with the digest of its bytes', async () => {
+  const store = await nats.nc.jetstream().views.os(ARTIFACTS_BUCKET);
+  const runId = 'run-chunks';
+  const dir = path.join(nats.dataDir, runId);
+  await fs.mkdir(dir, { recursive: true });
+  // Two and a half of the store's 128 KiB chunks, which the upload hands over one per event-loop turn.
+  const bytes = Uint8Array.from({ length: 320 * 1024 }, (_, i) => (i * 7 + (i >> 12)) % 251);
+  await fs.writeFile(path.join(dir, JOB_FILES.searchCheckpoint), bytes);
+  const artifacts = new RunArtifacts(store, runId, dir, sink);
+  artifacts.sync();
+  await artifacts.flush();
+  const name = `${runId}/${JOB_FILES.searchCheckpoint}`;
+  assert.deepEqual(await store.getBlob(name), bytes);
+  const info = await store.info(name);
+  assert.equal(info?.chunks, 3);
+  // nats.js writes the digest in padded base64url: 32 bytes take one '='.
+  assert.equal(info?.digest, `SHA-256=${createHash('sha256').update(bytes).digest('base64url')}=`);
 });

@@ -2,6 +2,7 @@
 // its end or its error to the thread that started it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
+import { lowerThisThreadPriority } from '../parallel/thread-priority.js';
 import type { JobThreadInit, JobThreadMessage, JobThreadStop } from './job-thread.js';
 import { runJob } from './run-job.js';
 
@@ -14,6 +15,8 @@ port.on('message', (message: JobThreadStop) => {
 });
 const send = (message: JobThreadMessage) => port.postMessage(message);
 
+// Below the caller's thread, which must answer at once (and so are the engine threads this one starts).
+lowerThisThreadPriority();
 try {
   await initBackend(init.backend);
   const status = await runJob(init.job, {

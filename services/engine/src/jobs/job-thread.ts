@@ -24,7 +24,9 @@ export interface JobThreadStop {
 
 /**
  * Runs `runJob` on a thread of its own, so that the caller's thread stays free for what must not
- * wait on a training step (the worker's NATS heartbeats, events, presence and cancellation). Events
+ * wait on a training step (the worker's NATS heartbeats, events, presence and cancellation). The job's
+ * threads run at a lower priority than the caller's (parallel/thread-priority.ts), so that this holds
+ * with every core computing. Events
  * come back in order; the signal stops the job between batches as in `runJob`.
  * An LrnasError thrown in the thread is thrown here with its code (its class is not kept across the
  * thread boundary); any other error as an Error with its message.
