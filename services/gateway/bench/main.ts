@@ -4,7 +4,9 @@
 // 2. leaderboard and run-list query latency (p50, p99) over HTTP with 10,000 runs and 100,000
 //    evaluations;
 // 3. event-to-subscriber latency: a metric event published to JetStream until a graphql-ws
-//    client of the gateway receives it.
+//    client of the gateway receives it;
+// 4. the same during a pipeline run: from the worker producing a point to the client (during-run.ts).
+// --sections picks some of ingest, queries, live, during-run (default: all).
 // Figures go to stdout and to bench-results/gateway-<time>.json.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,10 +25,17 @@ import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { openDatabase } from '../src/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { Experiment, MetricPoint, Run, RunKind, RunStatus } from '../src/persistence/entities/index.js';
+import { benchLatencyDuringRun } from './during-run.js';
 import { seedResults } from './seed.js';
 import { latencySummary, timeEach } from './stats.js';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const SECTIONS = ['ingest', 'queries', 'live', 'during-run'] as const;
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, sections: { type: 'string', default: SECTIONS.join(',') } },
+});
+const sections = flags.sections.split(',').map((s) => s.trim());
+const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+if (unknown.length > 0) throw new Error(`--sections: unknown ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
 const scale = flags.quick ? 0.1 : 1;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-gateway-bench-'));
 const quiet = (line: string) => {
@@ -281,9 +290,13 @@ const admin = natsLogin(server, 'admin');
 const nc = await connect({ servers: server.url, ...loginOptions(admin) });
 try {
   await ensureTopology(await nc.jetstreamManager());
-  await benchIngest(nc, server.url);
-  await benchQueries(server.url);
-  await benchLiveLatency(nc, server.url);
+  if (sections.includes('ingest')) await benchIngest(nc, server.url);
+  if (sections.includes('queries')) await benchQueries(server.url);
+  if (sections.includes('live')) await benchLiveLatency(nc, server.url);
+  if (sections.includes('during-run')) {
+    results.eventToSubscriberDuringRun = await benchLatencyDuringRun(server, scratch, flags.quick);
+    console.log('event to subscriber during a pipeline run (ms)', results.eventToSubscriberDuringRun);
+  }
   const out = fileURLToPath(new URL('../bench-results/', import.meta.url));
   fs.mkdirSync(out, { recursive: true });
   const target = path.join(out, `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

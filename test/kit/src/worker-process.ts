@@ -16,7 +16,12 @@ export interface WorkerProcess {
 export function spawnWorkerProcess(args: string[]): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/worker/src/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, LRNAS_PARENT_PID: String(process.pid) },
+    env: {
+      ...process.env,
+      LRNAS_PARENT_PID: String(process.pid),
+      // A relative tsconfig path (the npm scripts give one) means something else from the root.
+      ...(process.env.TSX_TSCONFIG_PATH && { TSX_TSCONFIG_PATH: path.resolve(process.env.TSX_TSCONFIG_PATH) }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
