@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { HealthResolver, WorkersResolver } from './health.js';
+import { HealthResolver, WorkersResolver } from '../health/health.js';
 import { ActivityResolver } from './resolvers/activity-resolver.js';
 import { MutationResolver } from './resolvers/mutation-resolver.js';
 import { QueryResolver } from './resolvers/query-resolver.js';

@@ -12,7 +12,7 @@ import {
   type SubscribeResolverData,
 } from 'type-graphql';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, ErrorCode, LrnasError, eventCodec } from '@lrnas/schema';
-import { readableRun } from '../../queries/readable.js';
+import { readableRun } from '../../auth/readable.js';
 import type { GatewayContext } from '../context.js';
 
 @ObjectType({ description: "A log line or an architecture-weight snapshot from a run's worker." })

@@ -1,8 +1,8 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../commands/api-keys.js';
-import { archiveExperiment, createExperiment } from '../../commands/experiments.js';
-import { cancelRun, tagRun } from '../../commands/runs.js';
-import { startEvaluation, startPipeline, startSearch, startTraining } from '../../commands/start-run.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../api-keys/commands.js';
+import { archiveExperiment, createExperiment } from '../../experiments/commands.js';
+import { cancelRun, tagRun } from '../../runs/commands.js';
+import { startEvaluation, startPipeline, startSearch, startTraining } from '../../runs/start-run.js';
 import type { LiveUpdates } from '../../live/updates.js';
 import type { Run as RunRow } from '../../persistence/entities/index.js';
 import type { GatewayContext } from '../context.js';

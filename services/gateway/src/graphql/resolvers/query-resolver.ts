@@ -1,18 +1,18 @@
 import { Arg, Ctx, Float, ID, Int, Query, Resolver } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ErrorCode, LrnasError } from '@lrnas/schema';
-import { compareRuns } from '../../queries/compare.js';
-import { listExperiments } from '../../queries/experiments.js';
-import { metricSeries } from '../../queries/metrics.js';
-import { readableExperiment, readableRun } from '../../queries/readable.js';
+import { compareRuns } from '../../compare/queries.js';
+import { listExperiments } from '../../experiments/queries.js';
+import { metricSeries } from '../../metrics/queries.js';
+import { readableExperiment, readableRun } from '../../auth/readable.js';
 import {
   findArchitecture,
   leaderboard,
   listArchitectures,
   listEvaluations,
   paretoRows,
-} from '../../queries/results.js';
-import { listRuns } from '../../queries/run-list.js';
+} from '../../results/queries.js';
+import { listRuns } from '../../runs/run-list.js';
 import type { GatewayContext } from '../context.js';
 import { Attack, Dataset } from '../enums.js';
 import { RunFilter, RunOrder, ThreatModelInput } from '../inputs.js';

@@ -8,8 +8,8 @@ import { paretoFront } from '../domain/pareto.js';
 import { Architecture, Evaluation, Run } from '../persistence/entities/index.js';
 import { teamRunId } from '../ids.js';
 import { checkInt, checkThreatModel } from '../validation.js';
-import { allOf, selectRows, sql, trusted } from './sql.js';
-import { readableArchitectures } from './readable.js';
+import { allOf, selectRows, sql, trusted } from '../persistence/sql.js';
+import { readableArchitectures } from '../auth/readable.js';
 
 /** Evaluations at the same radius up to this difference belong to the same threat model (floats). */
 const EPSILON_TOLERANCE = 1e-6;

@@ -4,9 +4,9 @@ import type { Viewer } from '../auth/authenticate.js';
 import { isTerminal, type RunStatusName } from '../domain/run-progress.js';
 import type { NatsLink } from '../nats-link.js';
 import { type Run, RunStatus, RunStatusChange } from '../persistence/entities/index.js';
-import { readableRun } from '../queries/readable.js';
+import { readableRun } from '../auth/readable.js';
 import { checkTags } from '../validation.js';
-import { ownedExperiment } from './experiments.js';
+import { ownedExperiment } from '../experiments/commands.js';
 import { publishCancel, requireNats } from './job-publisher.js';
 
 /** A run of the viewer's team, for a change. */

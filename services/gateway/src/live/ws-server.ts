@@ -12,9 +12,9 @@ import { WebSocketServer } from 'ws';
 import { ErrorCode } from '@lrnas/schema';
 import type { Viewer } from '../auth/authenticate.js';
 import type { SubscriptionQuota } from '../auth/shared-limits.js';
-import { callerOf } from './request-context.js';
-import type { GatewayContext } from './context.js';
-import { complexityMessage, measureOperation } from './limits.js';
+import { callerOf } from '../graphql/request-context.js';
+import type { GatewayContext } from '../graphql/context.js';
+import { complexityMessage, measureOperation } from '../graphql/limits.js';
 
 /** What the subscription endpoint needs from the gateway. */
 export interface SocketOptions {

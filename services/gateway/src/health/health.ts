@@ -2,7 +2,7 @@ import { Ctx, Field, FieldResolver, Int, ObjectType, Query, Resolver, Root, regi
 import type { WorkerPresence } from '@lrnas/schema';
 import { requireViewer } from '../auth/access.js';
 import { GATEWAY_VERSION } from '../version.js';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext } from '../graphql/context.js';
 
 export enum DatabaseKind {
   SQLITE = 'sqlite',

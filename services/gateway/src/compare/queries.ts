@@ -3,8 +3,8 @@ import { ContractError } from '@lrnas/schema';
 import type { Viewer } from '../auth/authenticate.js';
 import { configDifferences, type ConfigDifference } from '../domain/config-diff.js';
 import type { Run } from '../persistence/entities/index.js';
-import { latestMetrics } from './metrics.js';
-import { readableRun } from './readable.js';
+import { latestMetrics } from '../metrics/queries.js';
+import { readableRun } from '../auth/readable.js';
 
 export const MAX_COMPARED_RUNS = 20;
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { ContractError } from '@lrnas/schema';
 import { downsample, type SeriesPoint } from '../domain/downsample.js';
 import { checkInt, checkMetricKey } from '../validation.js';
-import { joinSql, selectRows, sql } from './sql.js';
+import { joinSql, selectRows, sql } from '../persistence/sql.js';
 
 export const MAX_SERIES_KEYS = 50;
 export const MAX_SERIES_POINTS = 10_000;

@@ -5,10 +5,10 @@ import type { ReadableStreamDefaultReader, ReadableStreamReadResult } from 'node
 import type express from 'express';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, LrnasError } from '@lrnas/schema';
-import type { GatewayContext } from './graphql/context.js';
-import { TIMED_OUT, withinDeadline } from './deadline.js';
-import { Artifact } from './persistence/entities/index.js';
-import { readableRun } from './queries/readable.js';
+import type { GatewayContext } from '../graphql/context.js';
+import { TIMED_OUT, withinDeadline } from '../deadline.js';
+import { Artifact } from '../persistence/entities/index.js';
+import { readableRun } from '../auth/readable.js';
 
 /**
  * `GET /artifacts/:runId?name=<artifact name>`: the stored file of a run (trained weights, report,

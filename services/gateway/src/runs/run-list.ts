@@ -4,7 +4,7 @@ import type { Viewer } from '../auth/authenticate.js';
 import { Run } from '../persistence/entities/index.js';
 import { checkInt, checkMetricKey, checkTags } from '../validation.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { allOf, anyOf, joinSql, selectRows, sql, trusted, type SqlFragment } from './sql.js';
+import { allOf, anyOf, joinSql, selectRows, sql, trusted, type SqlFragment } from '../persistence/sql.js';
 
 /** Which runs to list (the RunFilter input): fields AND-ed, `and` all of, `or` any of. */
 export interface RunListFilter {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MigrationObject, MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
-import { ENTITIES } from './persistence/entities/index.js';
-import type { DatabaseTarget } from './config.js';
+import { ENTITIES } from './entities/index.js';
+import type { DatabaseTarget } from '../config.js';
 
 /** The gateway's database: MikroORM on SQLite or PostgreSQL. */
 export interface Database {
@@ -15,7 +15,7 @@ export interface Database {
 }
 
 /** Where the generated migrations of each dialect live (one set per SQL dialect). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./persistence/migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /**
  * Opens the database and brings its schema up to date with the migrations; drivers load on demand

@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { readableExperiments, notFound } from '../auth/access.js';
-import type { Viewer } from '../auth/authenticate.js';
+import { readableExperiments, notFound } from './access.js';
+import type { Viewer } from './authenticate.js';
 import { teamRunId } from '../ids.js';
 import type { Architecture } from '../persistence/entities/index.js';
 import { ArchitectureFinding, Experiment, Run } from '../persistence/entities/index.js';

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { EVENTS_CONSUMER, EVENTS_STREAM, JOBS_CONSUMER, JOBS_STREAM, type RunEvent } from '@lrnas/schema';
-import { REFUSAL_REASONS, type RefusalReason } from './domain/event-admission.js';
-import type { NatsLink } from './nats-link.js';
-import { Run, RunStatus } from './persistence/entities/index.js';
+import { REFUSAL_REASONS, type RefusalReason } from '../domain/event-admission.js';
+import type { NatsLink } from '../nats-link.js';
+import { Run, RunStatus } from '../persistence/entities/index.js';
 
 /**
  * The gateway's Prometheus metrics (served at /metrics; meanings in infra/README.md). Queue depths,

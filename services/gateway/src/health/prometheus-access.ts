@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
-import type { MetricsAccess } from './config.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { MetricsAccess } from '../config.js';
+import type { GatewayMetrics } from './prometheus.js';
 
 /**
  * /metrics counts every team's runs (private ones included) and the job queue, so it is served only

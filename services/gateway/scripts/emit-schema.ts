@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printSchema } from 'graphql';
-import { buildGatewaySchema } from './graphql/schema.js';
+import { buildGatewaySchema } from '../src/graphql/schema.js';
 
 /** Where the checked-in schema lives. */
 export const SCHEMA_FILE = fileURLToPath(new URL('../../../schema/graphql/schema.graphql', import.meta.url));

@@ -27,9 +27,9 @@ import {
   RunStatus,
   RunStatusChange,
 } from '../persistence/entities/index.js';
-import { readableArchitectures, readableRun } from '../queries/readable.js';
+import { readableArchitectures, readableRun } from '../auth/readable.js';
 import { checkId, checkInt, checkTags, parseContract } from '../validation.js';
-import { ownedExperiment } from './experiments.js';
+import { ownedExperiment } from '../experiments/commands.js';
 import { publishJob, requireNats } from './job-publisher.js';
 
 /** What a mutation needs to start a run. */

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '@lrnas/local/postgres';
-import { parseDatabaseUrl, type DatabaseTarget } from '../config.js';
-import { MIGRATIONS_DIR, openDatabase } from '../database.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
+import { MIGRATIONS_DIR, openDatabase } from '../src/persistence/database.js';
 
 async function generate(target: DatabaseTarget): Promise<void> {
   const db = await openDatabase(target);
