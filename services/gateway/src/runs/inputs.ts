@@ -1,27 +1,57 @@
-// GraphQL input types. Their shapes are checked by GraphQL; their values are validated by the
-// query and command modules, which name the offending field.
-import { Field, Float, ID, InputType, Int } from 'type-graphql';
+// The run inputs: the run list's filter and order, and the inputs of the start mutations. Their
+// shapes are checked by GraphQL; their values are validated by run-list.ts and start-run.ts, which
+// name the offending field.
+import { Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
-import {
-  Comparison,
-  Dataset,
-  MetricAggregate,
-  Norm,
-  RunKind,
-  RunSortField,
-  RunStatus,
-  SortDirection,
-  Visibility,
-} from './enums.js';
+import { RunKind, RunStatus } from '../graphql/enums.js';
 
-@InputType({ description: 'A threat model: a norm and a radius.' })
-export class ThreatModelInput {
-  @Field(() => Norm, { description: 'The norm.' })
-  norm!: Norm;
-
-  @Field(() => Float, { description: 'The radius on [0, 1] images (at most 1 for L∞).' })
-  epsilon!: number;
+export enum SortDirection {
+  ASC = 'ASC',
+  DESC = 'DESC',
 }
+registerEnumType(SortDirection, { name: 'SortDirection', description: 'Ascending or descending.' });
+
+export enum RunSortField {
+  CREATED_AT = 'CREATED_AT',
+  STARTED_AT = 'STARTED_AT',
+  FINISHED_AT = 'FINISHED_AT',
+  PARAMS = 'PARAMS',
+  METRIC = 'METRIC',
+}
+registerEnumType(RunSortField, {
+  name: 'RunSortField',
+  description: 'What runs are sorted by; runs without a value come last either way.',
+  valuesConfig: {
+    CREATED_AT: { description: 'When the run was started (queued).' },
+    STARTED_AT: { description: 'When a worker began it.' },
+    FINISHED_AT: { description: 'When it ended.' },
+    PARAMS: { description: 'Parameter count of its current architecture.' },
+    METRIC: { description: 'Latest value of the metric named by `metricKey`.' },
+  },
+});
+
+export enum MetricAggregate {
+  LAST = 'LAST',
+  MIN = 'MIN',
+  MAX = 'MAX',
+}
+registerEnumType(MetricAggregate, {
+  name: 'MetricAggregate',
+  description: 'Which value of a metric series a threshold looks at.',
+  valuesConfig: {
+    LAST: { description: 'The value at the highest step.' },
+    MIN: { description: 'The lowest value.' },
+    MAX: { description: 'The highest value.' },
+  },
+});
+
+export enum Comparison {
+  GT = 'GT',
+  GTE = 'GTE',
+  LT = 'LT',
+  LTE = 'LTE',
+}
+registerEnumType(Comparison, { name: 'Comparison', description: 'How a value compares with a threshold.' });
 
 @InputType({ description: 'A closed range of numbers; either end may be left open.' })
 export class RangeInput {
@@ -87,30 +117,6 @@ export class RunOrder {
 
   @Field(() => String, { nullable: true, description: 'Metric key, when sorting by METRIC.' })
   metricKey?: string;
-}
-
-@InputType({ description: 'A new experiment.' })
-export class CreateExperimentInput {
-  @Field(() => String, { description: 'Name, 1 to 200 characters.' })
-  name!: string;
-
-  @Field(() => String, { nullable: true, description: 'Free text, up to 8192 characters.' })
-  description?: string;
-
-  @Field(() => Dataset, { description: 'Data set.' })
-  dataset!: Dataset;
-
-  @Field(() => ThreatModelInput, { description: 'Threat model.' })
-  threatModel!: ThreatModelInput;
-
-  @Field(() => Float, { nullable: true, description: 'Most parameters a selected architecture may have.' })
-  parameterBudget?: number;
-
-  @Field(() => [String], { nullable: true, description: 'Tags.' })
-  tags?: string[];
-
-  @Field(() => Visibility, { defaultValue: Visibility.PRIVATE, description: 'Who may read it.' })
-  visibility!: Visibility;
 }
 
 @InputType({ description: 'Settings every start-run input shares.' })

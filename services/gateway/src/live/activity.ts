@@ -1,3 +1,5 @@
+// A run's live activity feed: its log lines and architecture-weight snapshots, read from the event
+// stream rather than the database.
 import type { ConsumerMessages, NatsConnection } from 'nats';
 import { GraphQLJSON } from 'graphql-scalars';
 import {
@@ -12,8 +14,8 @@ import {
   type SubscribeResolverData,
 } from 'type-graphql';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, ErrorCode, LrnasError, eventCodec } from '@lrnas/schema';
-import { readableRun } from '../../auth/readable.js';
-import type { GatewayContext } from '../context.js';
+import { readableRun } from '../auth/readable.js';
+import type { GatewayContext } from '../graphql/context.js';
 
 @ObjectType({ description: "A log line or an architecture-weight snapshot from a run's worker." })
 export class RunActivity {
