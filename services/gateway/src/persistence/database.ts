@@ -23,8 +23,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta
  * migration generator).
  */
 export async function openDatabase(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Database> {
-  const migrationsList = (await import(`./persistence/migrations/${target.kind}/index.js`))
-    .MIGRATIONS as MigrationObject[];
+  const migrationsList = (await import(`./migrations/${target.kind}/index.js`)).MIGRATIONS as MigrationObject[];
   const common = {
     entities: ENTITIES,
     debug: false,
