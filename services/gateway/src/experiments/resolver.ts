@@ -1,13 +1,13 @@
 // Experiments in the API: the queries and mutations on them, and the fields of an Experiment that
 // are not plain columns of its row.
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { readableExperiment } from '../auth/readable.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { Dataset } from '../graphql/enums.js';
 import { TouchesStorage } from '../graphql/limits.js';
 import { ThreatModel, threatModelOf } from '../graphql/threat-model.js';
 import * as rows from '../persistence/entities/index.js';
-import { RunFilter, RunOrder } from '../runs/inputs.js';
+import { RunPageArgs } from '../runs/inputs.js';
 import { listRuns } from '../runs/run-list.js';
 import { RunConnection, runConnection } from '../runs/types.js';
 import { archiveExperiment, createExperiment } from './commands.js';
@@ -71,12 +71,7 @@ export class ExperimentFields {
   async runs(
     @Root() experiment: rows.Experiment,
     @Ctx() { em, viewer, db }: GatewayContext,
-    @Arg('filter', () => RunFilter, { nullable: true, description: 'Which runs.' }) filter?: RunFilter,
-    @Arg('orderBy', () => RunOrder, { nullable: true, description: 'Order; newest first by default.' })
-    orderBy?: RunOrder,
-    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' }) first?: number,
-    @Arg('after', () => String, { nullable: true, description: 'Cursor of the last run of the previous page.' })
-    after?: string,
+    @Args(() => RunPageArgs) { filter, orderBy, first, after }: RunPageArgs,
   ): Promise<RunConnection> {
     const page = await listRuns(em, db.kind, viewer, {
       filter: { ...(filter ?? {}), and: [...(filter?.and ?? []), { experimentId: experiment.id }] },

@@ -1,7 +1,7 @@
 // Results in the API: architectures, evaluations, the leaderboard and its Pareto front, and the
 // leaderboard live. The fields of an Evaluation and an Architecture that are not columns are in
 // fields.ts.
-import { Arg, Ctx, Float, ID, Int, Query, Resolver, Subscription } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, Float, ID, Int, Query, Resolver, Subscription } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ErrorCode, LrnasError } from '@lrnas/schema';
 import type { GatewayContext } from '../graphql/context.js';
@@ -12,6 +12,22 @@ import { mayHear } from '../live/updates.js';
 import { checkThreatModel } from '../validation.js';
 import { findArchitecture, leaderboard, listArchitectures, listEvaluations, paretoRows } from './queries.js';
 import { Architecture, Evaluation, LeaderboardEntry } from './types.js';
+
+/** Which leaderboard: the leaderboard query and leaderboardChanged share it (fields in the SDL's order). */
+@ArgsType()
+export class LeaderboardArgs {
+  @Field(() => Attack, { nullable: true, description: 'Rank by this attack alone.' })
+  attack?: Attack;
+
+  @Field(() => Float, { nullable: true, description: 'Only architectures this small.' })
+  maxParams?: number;
+
+  @Field(() => ThreatModelInput, { description: 'Threat model.' })
+  threatModel!: ThreatModelInput;
+
+  @Field(() => Dataset, { description: 'Data set.' })
+  dataset!: Dataset;
+}
 
 /** Results are read through the runs that produced them: a private experiment's stay its team's. */
 @Resolver()
@@ -60,15 +76,11 @@ export class ResultsResolver {
   })
   leaderboard(
     @Ctx() context: GatewayContext,
-    @Arg('dataset', () => Dataset, { description: 'Data set.' }) dataset: Dataset,
-    @Arg('threatModel', () => ThreatModelInput, { description: 'Threat model.' }) threatModel: ThreatModelInput,
-    @Arg('maxParams', () => Float, { nullable: true, description: 'Only architectures this small.' })
-    maxParams?: number,
-    @Arg('attack', () => Attack, { nullable: true, description: 'Rank by this attack alone.' }) attack?: Attack,
+    @Args(() => LeaderboardArgs) board: LeaderboardArgs,
     @Arg('first', () => Int, { defaultValue: 100, description: 'Rows, 1 to 1000, from the top.' }) first?: number,
   ) {
     assertLeaderboardReadable(context);
-    return leaderboard(context.em, context.viewer, { dataset, threatModel, maxParams, attack, first });
+    return leaderboard(context.em, context.viewer, { ...board, first });
   }
 
   @Query(() => [LeaderboardEntry], {
@@ -103,16 +115,9 @@ export class ResultsResolver {
       );
     },
   })
-  leaderboardChanged(
-    @Ctx() context: GatewayContext,
-    @Arg('dataset', () => Dataset, { description: 'Data set.' }) dataset: Dataset,
-    @Arg('threatModel', () => ThreatModelInput, { description: 'Threat model.' }) threatModel: ThreatModelInput,
-    @Arg('maxParams', () => Float, { nullable: true, description: 'Only architectures this small.' })
-    maxParams?: number,
-    @Arg('attack', () => Attack, { nullable: true, description: 'Rank by this attack alone.' }) attack?: Attack,
-  ) {
+  leaderboardChanged(@Ctx() context: GatewayContext, @Args(() => LeaderboardArgs) board: LeaderboardArgs) {
     const fresh = refresh(context);
-    return leaderboard(fresh.em, fresh.viewer, { dataset, threatModel, maxParams, attack });
+    return leaderboard(fresh.em, fresh.viewer, board);
   }
 }
 

@@ -1,7 +1,7 @@
 // The run inputs: the run list's filter and order, and the inputs of the start mutations. Their
 // shapes are checked by GraphQL; their values are validated by run-list.ts and start-run.ts, which
 // name the offending field.
-import { Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { RunKind, RunStatus } from '../graphql/enums.js';
 
@@ -199,4 +199,23 @@ export class StartEvaluationInput extends RunStartOptions {
     description: 'Evaluation settings (evaluateConfig); the threat model defaults to the experiment’s.',
   })
   evaluate?: Record<string, unknown>;
+}
+
+/**
+ * The arguments of a page of runs, which the runs query and Experiment.runs share. Declared in the
+ * order the SDL lists them.
+ */
+@ArgsType()
+export class RunPageArgs {
+  @Field(() => String, { nullable: true, description: 'Cursor of the last run of the previous page.' })
+  after?: string;
+
+  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
+  first?: number;
+
+  @Field(() => RunOrder, { nullable: true, description: 'Order; newest first by default.' })
+  orderBy?: RunOrder;
+
+  @Field(() => RunFilter, { nullable: true, description: 'Which runs.' })
+  filter?: RunFilter;
 }

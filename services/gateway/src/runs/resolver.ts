@@ -1,6 +1,6 @@
 // Runs in the API: listing and reading them, starting, cancelling and tagging them, and following
 // one live. The fields of a Run that are not plain columns are in fields.ts.
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { ContractError } from '@lrnas/schema';
 import { readableExperiment, readableRun } from '../auth/readable.js';
 import type { GatewayContext } from '../graphql/context.js';
@@ -9,8 +9,7 @@ import type { LiveUpdates } from '../live/updates.js';
 import type { Run as RunRow } from '../persistence/entities/index.js';
 import { cancelRun, tagRun } from './commands.js';
 import {
-  RunFilter,
-  RunOrder,
+  RunPageArgs,
   StartEvaluationInput,
   StartPipelineInput,
   StartSearchInput,
@@ -33,12 +32,7 @@ export class RunResolver {
   })
   async runs(
     @Ctx() { em, viewer, db }: GatewayContext,
-    @Arg('filter', () => RunFilter, { nullable: true, description: 'Which runs.' }) filter?: RunFilter,
-    @Arg('orderBy', () => RunOrder, { nullable: true, description: 'Order; newest first by default.' })
-    orderBy?: RunOrder,
-    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' }) first?: number,
-    @Arg('after', () => String, { nullable: true, description: 'Cursor of the last run of the previous page.' })
-    after?: string,
+    @Args(() => RunPageArgs) { filter, orderBy, first, after }: RunPageArgs,
   ): Promise<RunConnection> {
     return runConnection(await listRuns(em, db.kind, viewer, { filter, order: orderBy, first, after }));
   }
