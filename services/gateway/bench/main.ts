@@ -22,7 +22,7 @@ import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
 import { startNatsServer } from '@lrnas/local/nats-server';
 import { natsLogin } from '@lrnas/local/test-nats';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
-import { openDatabase } from '../src/database.js';
+import { openDatabase } from '../src/persistence/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { Experiment, MetricPoint, Run, RunKind, RunStatus } from '../src/persistence/entities/index.js';
 import { benchLatencyDuringRun } from './during-run.js';

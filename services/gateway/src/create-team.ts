@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { LrnasError } from '@lrnas/schema';
 import { createTeamWithKey } from './auth/bootstrap.js';
 import { parseGatewayConfig } from './config.js';
-import { openDatabase } from './database.js';
+import { openDatabase } from './persistence/database.js';
 
 const USAGE = 'usage: npm run create-team -w @lrnas/gateway -- --name NAME';
 

@@ -7,7 +7,7 @@ import {
   type ApiSettings,
   type GatewayConfig,
 } from './config.js';
-import { openDatabase, type Database } from './database.js';
+import { openDatabase, type Database } from './persistence/database.js';
 import { makeContextFactory, makeSocketContext } from './graphql/request-context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createHttpServer } from './http.js';
@@ -16,8 +16,8 @@ import { CheckpointSweeper } from './ingest/checkpoint-sweeper.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
 import { JobFailureWatcher } from './ingest/job-failures.js';
 import { LiveUpdates, updatesOf } from './live/updates.js';
-import { GatewayMetrics } from './metrics.js';
-import { startMetricsServer } from './metrics-access.js';
+import { GatewayMetrics } from './health/prometheus.js';
+import { startMetricsServer } from './health/prometheus-access.js';
 import { NatsLink } from './nats-link.js';
 
 /** A running gateway. */

@@ -7,15 +7,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ErrorCode } from '@lrnas/schema';
-import { artifactDownload } from './artifact-download.js';
+import { artifactDownload } from './runs/artifact-download.js';
 import type { MetricsAccess } from './config.js';
-import type { GatewayMetrics } from './metrics.js';
-import { metricsOnApiPort } from './metrics-access.js';
+import type { GatewayMetrics } from './health/prometheus.js';
+import { metricsOnApiPort } from './health/prometheus-access.js';
 import type { GatewayContext } from './graphql/context.js';
 import { makeErrorFormatter } from './graphql/errors.js';
 import { legacyJsonStatusPlugin } from './graphql/http-status.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
-import { serveSubscriptions, type SocketOptions } from './graphql/ws-server.js';
+import { serveSubscriptions, type SocketOptions } from './live/ws-server.js';
 
 /** The HTTP side of the gateway: `/graphql`, `/healthz` and the dashboard. */
 export async function createHttpServer(options: {

@@ -8,7 +8,7 @@ import { startPostgres } from '@lrnas/local/postgres';
 import { natsLogin } from '@lrnas/local/test-nats';
 import { startWorker, type WorkerHandle } from '@lrnas/worker';
 import { GATEWAY_VERSION, parseDatabaseUrl, startGateway, type GatewayHandle } from '../src/index.js';
-import { printGatewaySchema, SCHEMA_FILE } from '../src/emit-schema.js';
+import { printGatewaySchema, SCHEMA_FILE } from '../scripts/emit-schema.js';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { startTestGateway } from './support/test-gateway.js';
 

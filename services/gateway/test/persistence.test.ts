@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { genotypeHash, type Genotype } from '@lrnas/schema';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
-import { openDatabase } from '../src/database.js';
+import { openDatabase } from '../src/persistence/database.js';
 import { Architecture, Experiment, MetricPoint } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Viewer } from '../auth/authenticate.js';
 import type { ApiSettings } from '../config.js';
-import type { Database } from '../database.js';
+import type { Database } from '../persistence/database.js';
 import type { LiveUpdates } from '../live/updates.js';
 import type { NatsLink } from '../nats-link.js';
 

@@ -1,3 +1,5 @@
+// The GraphQL enums that several concepts share (run kind and status, visibility, data set, norm,
+// attack); those of the contract derive from its lists in @lrnas/schema (enums.test.ts checks them).
 import {
   ATTACKS,
   DATASETS,
@@ -45,51 +47,3 @@ registerEnumType(Norm, { name: 'Norm', description: 'Norm bounding an adversaria
 export const Attack = enumObject(ATTACKS);
 export type Attack = AttackName;
 registerEnumType(Attack, { name: 'Attack', description: 'Adversarial attacks the engine evaluates with.' });
-
-export enum SortDirection {
-  ASC = 'ASC',
-  DESC = 'DESC',
-}
-registerEnumType(SortDirection, { name: 'SortDirection', description: 'Ascending or descending.' });
-
-export enum RunSortField {
-  CREATED_AT = 'CREATED_AT',
-  STARTED_AT = 'STARTED_AT',
-  FINISHED_AT = 'FINISHED_AT',
-  PARAMS = 'PARAMS',
-  METRIC = 'METRIC',
-}
-registerEnumType(RunSortField, {
-  name: 'RunSortField',
-  description: 'What runs are sorted by; runs without a value come last either way.',
-  valuesConfig: {
-    CREATED_AT: { description: 'When the run was started (queued).' },
-    STARTED_AT: { description: 'When a worker began it.' },
-    FINISHED_AT: { description: 'When it ended.' },
-    PARAMS: { description: 'Parameter count of its current architecture.' },
-    METRIC: { description: 'Latest value of the metric named by `metricKey`.' },
-  },
-});
-
-export enum MetricAggregate {
-  LAST = 'LAST',
-  MIN = 'MIN',
-  MAX = 'MAX',
-}
-registerEnumType(MetricAggregate, {
-  name: 'MetricAggregate',
-  description: 'Which value of a metric series a threshold looks at.',
-  valuesConfig: {
-    LAST: { description: 'The value at the highest step.' },
-    MIN: { description: 'The lowest value.' },
-    MAX: { description: 'The highest value.' },
-  },
-});
-
-export enum Comparison {
-  GT = 'GT',
-  GTE = 'GTE',
-  LT = 'LT',
-  LTE = 'LTE',
-}
-registerEnumType(Comparison, { name: 'Comparison', description: 'How a value compares with a threshold.' });

@@ -5,7 +5,7 @@ import { ErrorCode, LrnasError } from '@lrnas/schema';
 import { authenticate, type Viewer } from '../auth/authenticate.js';
 import type { SharedRateLimiter, SubscriptionQuota } from '../auth/shared-limits.js';
 import type { ApiSettings } from '../config.js';
-import type { Database } from '../database.js';
+import type { Database } from '../persistence/database.js';
 import type { LiveUpdates } from '../live/updates.js';
 import type { NatsLink } from '../nats-link.js';
 import type { GatewayContext } from './context.js';
