@@ -4,7 +4,7 @@ import type { SubscribeResolverData } from 'type-graphql';
 import { isTerminal, type RunStatusName } from '../domain/run-progress.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { Run as RunEntity } from '../persistence/entities/index.js';
-import type { LiveUpdate } from './updates.js';
+import type { LiveIterator, LiveUpdate } from './updates.js';
 
 /** What a subscription's `subscribe` receives. */
 export type SubscribeData<Args> = SubscribeResolverData<unknown, Args, GatewayContext>;
@@ -26,49 +26,73 @@ async function hasEnded(context: GatewayContext, runId: string): Promise<boolean
 }
 
 /**
- * `updates` of one run for as long as the run lives: after each of its run updates the run is read,
- * and once it has ended (or had ended when the subscription began) the subscription completes, so a
- * client learns the run is over without polling. Its run updates are passed on only when `withRun`.
+ * The updates of one run for as long as the run lives: after each of its run updates the run is read,
+ * and once it has ended the subscription completes, after every update that came before, so a client
+ * learns the run is over without polling. Its run updates are passed on only when `withRun`. A run
+ * that had ended when the subscription began completes it at once (its points are stored, for
+ * metricSeries). The run is read before listening, so that updates arriving meanwhile are not lost
+ * to that answer; a run that ends in between is caught by a second read, after listening.
  * An iterator object rather than an async generator: a generator waiting for the next update would
  * only see the client's unsubscribe (return) once another update came.
  */
-export function whileRunLives<T extends LiveUpdate>(
+export async function whileRunLives<T extends LiveUpdate>(
   context: GatewayContext,
   runId: string,
-  updates: AsyncIterableIterator<T>,
+  listen: () => LiveIterator<T>,
   withRun: boolean,
-): AsyncIterableIterator<T> {
-  let started = false;
+): Promise<AsyncIterableIterator<T>> {
+  if (await hasEnded(context, runId)) return ended<T>();
+  const updates = listen();
+  // Its last updates may have passed before the listener was there; those this replica sent are
+  // back after a round trip (another replica's are the one gap left: the client may re-read).
+  void hasEnded(context, runId)
+    .then(async (endedMeanwhile) => {
+      if (!endedMeanwhile) return;
+      await context.live.roundTrip();
+      updates.endAfterQueued();
+    })
+    .catch(() => updates.endAfterQueued());
   let endNext = false;
   const end = async (): Promise<IteratorResult<T>> => {
     await updates.return?.();
     return { done: true, value: undefined };
   };
-  return {
+  const iterator: AsyncIterableIterator<T> = {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next(): Promise<IteratorResult<T>> {
-      if (!started) {
-        started = true;
-        if (await hasEnded(context, runId)) return end();
-      }
       if (endNext) return end();
       for (;;) {
         const next = await updates.next();
         if (next.done) return next;
         if (next.value.type !== 'run') return next;
-        const ended = await hasEnded(context, runId);
+        const runEnded = await hasEnded(context, runId);
         if (withRun) {
-          endNext = ended;
+          endNext = runEnded;
           return next;
         }
-        if (ended) return end();
+        if (runEnded) return end();
       }
     },
     return: end,
     async throw(error?: unknown): Promise<IteratorResult<T>> {
       await end();
+      throw error;
+    },
+  };
+  return iterator;
+}
+
+/** A subscription that has nothing to send. */
+function ended<T>(): AsyncIterableIterator<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: async () => ({ done: true, value: undefined }),
+    return: async () => ({ done: true, value: undefined }),
+    throw: async (error?: unknown) => {
       throw error;
     },
   };

@@ -70,6 +70,11 @@ function decodeUpdates(bytes: Uint8Array): LiveUpdate[] {
   });
 }
 
+/** A subscription's updates; `endAfterQueued` ends it once the updates that had arrived are read. */
+export interface LiveIterator<T> extends AsyncIterableIterator<T> {
+  endAfterQueued(): void;
+}
+
 /** The live-update hub of one gateway: sends changes to all replicas, delivers them to local subscribers. */
 export class LiveUpdates {
   readonly #listeners = new Set<(update: LiveUpdate) => void>();
@@ -108,13 +113,15 @@ export class LiveUpdates {
 
   /**
    * The updates `select` keeps, as an async iterator for a GraphQL subscription; returning the
-   * iterator (the client unsubscribed or went away) removes the listener. A subscriber that falls
-   * more than `capacity` updates behind loses the oldest: it can re-read the current state.
+   * iterator (the client unsubscribed or went away) removes the listener, and so does
+   * `endAfterQueued` once what had arrived is read. A subscriber that falls more than `capacity`
+   * updates behind loses the oldest: it can re-read the current state.
    */
-  listen<T>(select: (update: LiveUpdate) => T | undefined, capacity = 1000): AsyncIterableIterator<T> {
+  listen<T>(select: (update: LiveUpdate) => T | undefined, capacity = 1000): LiveIterator<T> {
     const queue: T[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
+    let endAfterQueued = false;
     const listener = (update: LiveUpdate) => {
       const value = select(update);
       if (value === undefined) return;
@@ -134,10 +141,17 @@ export class LiveUpdates {
         return this;
       },
       async next(): Promise<IteratorResult<T>> {
-        while (!finished && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        while (!finished && !endAfterQueued && queue.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
         wake = undefined;
         if (finished) return { done: true, value: undefined };
+        if (queue.length === 0) return stop();
         return { done: false, value: queue.shift()! };
+      },
+      endAfterQueued(): void {
+        endAfterQueued = true;
+        wake?.();
       },
       async return(): Promise<IteratorResult<T>> {
         return stop();
@@ -147,6 +161,14 @@ export class LiveUpdates {
         throw error;
       },
     };
+  }
+
+  /**
+   * Resolves once every update this replica published before the call has reached its own listeners:
+   * NATS delivers a connection's messages in order, and the server answers the flush after them.
+   */
+  async roundTrip(): Promise<void> {
+    await this.nats.connection?.flush();
   }
 
   /** Local subscribers now. */

@@ -31,13 +31,14 @@ export class MetricsResolver {
     subscribe: async ({ args, context }: SubscribeData<{ runId: string; keys?: string[] | null }>) => {
       const { id: runId } = await readableRun(context.em, context.viewer, args.runId);
       const keys = args.keys?.length ? new Set(args.keys.map((k, i) => checkMetricKey(`keys[${i}]`, k))) : undefined;
-      const updates = context.live.listen((u) => {
-        if (u.type === 'leaderboard' || u.runId !== runId) return undefined;
-        if (u.type === 'run') return u;
-        const points = keys ? u.points.filter((p) => keys.has(p.key)) : u.points;
-        return points.length > 0 ? { ...u, points } : undefined;
-      });
-      return whileRunLives(context, runId, updates, false);
+      const listen = () =>
+        context.live.listen((u) => {
+          if (u.type === 'leaderboard' || u.runId !== runId) return undefined;
+          if (u.type === 'run') return u;
+          const points = keys ? u.points.filter((p) => keys.has(p.key)) : u.points;
+          return points.length > 0 ? { ...u, points } : undefined;
+        });
+      return whileRunLives(context, runId, listen, false);
     },
   })
   metricsAdded(

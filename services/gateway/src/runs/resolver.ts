@@ -108,7 +108,7 @@ export class RunResolver {
       return whileRunLives(
         context,
         runId,
-        context.live.listen((u) => (u.type === 'run' && u.runId === runId ? u : undefined)),
+        () => context.live.listen((u) => (u.type === 'run' && u.runId === runId ? u : undefined)),
         true,
       );
     },
