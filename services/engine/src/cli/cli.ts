@@ -7,10 +7,22 @@ const SUMMARY = 'LRNAS engine: search, retrain, attack and measure robust cell a
 const COMMANDS_DIR = new URL('./commands/', import.meta.url);
 const HELP = new Set(['-h', '--help']);
 
-/** The process's streams. */
+/** The process's streams and SIGINT. */
 export const processIo: CliIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  get terminal() {
+    return { isTTY: Boolean(process.stderr.isTTY), columns: process.stderr.columns };
+  },
+  onInterrupt(listener) {
+    // Once: Node ends the process on a SIGINT that finds no listener, which is the second Ctrl-C.
+    const once = () => {
+      process.off('SIGINT', once);
+      listener();
+    };
+    process.on('SIGINT', once);
+    return () => process.off('SIGINT', once);
+  },
 };
 
 /**

@@ -1,9 +1,29 @@
 import { parseArgs } from 'node:util';
 
-/** Where a command writes; stdout carries results, stderr messages for people. */
+/** Where a command writes (stdout carries results, stderr messages for people), and its Ctrl-C. */
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Whether stderr is a terminal, and how wide: a progress bar redraws one line there. */
+  terminal?: { isTTY: boolean; columns?: number | undefined };
+  /**
+   * Calls `listener` on the next Ctrl-C (SIGINT) instead of ending the process; returns what stops
+   * listening. A second Ctrl-C, or one while nothing listens, ends the process at once.
+   */
+  onInterrupt?(listener: () => void): () => void;
+}
+
+/**
+ * An AbortSignal for a command's long stage that the first Ctrl-C aborts, saying on stderr that
+ * the stage saves a checkpoint; `dispose` stops listening.
+ */
+export function checkpointOnInterrupt(io: CliIo, program: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const stop = io.onInterrupt?.(() => {
+    io.stderr(`\n${program}: interrupted; saving a checkpoint (Ctrl-C again to quit at once)\n`);
+    controller.abort();
+  });
+  return { signal: controller.signal, dispose: () => stop?.() };
 }
 
 /** Bad usage or bad input from the user (flags, files): printed without a stack trace, exit code 2. */

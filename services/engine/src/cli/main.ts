@@ -1,4 +1,4 @@
 /** Entry point of the `lrnas` command (bin/lrnas.mjs imports this file). */
-import { runCli } from './cli.js';
+import { runCliOffThread } from './cli-thread.js';
 
-process.exitCode = await runCli(process.argv.slice(2));
+process.exitCode = await runCliOffThread(process.argv.slice(2));

@@ -189,7 +189,8 @@ const percent = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v)
 
 /** The command's stderr as a progress bar's stream (a terminal when the process's stderr is one). */
 export function barStream(io: CliIo): ProgressStream {
-  return { write: (text: string) => io.stderr(text), isTTY: process.stderr.isTTY, columns: process.stderr.columns };
+  const terminal = io.terminal;
+  return { write: (text: string) => io.stderr(text), isTTY: terminal?.isTTY ?? false, columns: terminal?.columns };
 }
 
 /** Turns search events into progress bars (training steps, estimation prefixes) and epoch lines on stderr. */

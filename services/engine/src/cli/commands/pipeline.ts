@@ -12,7 +12,7 @@ import { TRAIN_METHODS } from '../../train/objectives.js';
 import type { TrainSettings } from '../../train/settings.js';
 import { resolvePipelineTraining } from '../../search/settings.js';
 import type { TrainEvent } from '../../train/trainer.js';
-import { defineCommand, UsageError, type CliIo, type FlagSpec } from '../command.js';
+import { checkpointOnInterrupt, defineCommand, UsageError, type CliIo, type FlagSpec } from '../command.js';
 import { ProgressBar } from '../progress.js';
 import {
   checkBudget,
@@ -128,20 +128,14 @@ export default defineCommand({
     );
     if (resuming) io.stderr(`lrnas pipeline: resuming the pipeline in ${out}\n`);
 
-    const controller = new AbortController();
-    const onSignal = (): void => {
-      io.stderr('\nlrnas pipeline: interrupted; saving a checkpoint (Ctrl-C again to quit at once)\n');
-      process.off('SIGINT', onSignal);
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
+    const interrupt = checkpointOnInterrupt(io, 'lrnas pipeline');
     const progress = new PipelineProgress(io, training.epochs);
     let result: Awaited<ReturnType<typeof runPipeline>>;
     try {
       result = await runPipeline(
         { dataset, seed: flags.seed, search, selection, training, evaluate, ...data, outDir: out },
         {
-          signal: controller.signal,
+          signal: interrupt.signal,
           onEvent: (event) => progress.on(event),
           threads: resolveThreadCount(flags.threads),
         },
@@ -150,7 +144,7 @@ export default defineCommand({
       throw usageFromEngine(error);
     } finally {
       progress.close();
-      process.off('SIGINT', onSignal);
+      interrupt.dispose();
     }
     const report = path.join(out, JOB_FILES.report);
     if (result.status === 'cancelled' || !result.report) {

@@ -7,7 +7,7 @@ import { jobFiles, writeJson } from '../../jobs/files.js';
 import { openSearch, runSearchStage, type OpenedSearch } from '../../jobs/stages.js';
 import type { SearchRun } from '../../search/search-run.js';
 import { differingKeys } from '../../settings-diff.js';
-import { defineCommand, UsageError } from '../command.js';
+import { checkpointOnInterrupt, defineCommand, UsageError } from '../command.js';
 import {
   checkBudget,
   genotypeHash,
@@ -77,24 +77,18 @@ export default defineCommand({
           `lrnas search: resuming from ${files.checkpoint} at epoch ${p.epoch + 1}, batch ${p.batch} (step ${p.step})\n`,
         );
 
-      const controller = new AbortController();
-      const onSignal = (): void => {
-        io.stderr('\nlrnas search: interrupted; saving a checkpoint (Ctrl-C again to quit at once)\n');
-        process.off('SIGINT', onSignal);
-        controller.abort();
-      };
-      process.on('SIGINT', onSignal);
+      const interrupt = checkpointOnInterrupt(io, 'lrnas search');
       const progress = new SearchProgress(io, 'lrnas search');
       let result: Awaited<ReturnType<SearchRun['run']>>;
       try {
         result = await runSearchStage(
           opened,
-          { emit: (event) => event.type === 'search' && progress.on(event.event), signal: controller.signal },
+          { emit: (event) => event.type === 'search' && progress.on(event.event), signal: interrupt.signal },
           { threads: resolveThreadCount(flags.threads) },
         );
       } finally {
         progress.close();
-        process.off('SIGINT', onSignal);
+        interrupt.dispose();
       }
 
       // A finished stage wrote the alphas; a stopped one leaves them as they stand, for a look.

@@ -11,9 +11,10 @@ import { ModelFileError } from '../../train/files.js';
 import { TRAIN_METHODS } from '../../train/objectives.js';
 import { resolveTrainSettings, type TrainSettings } from '../../train/settings.js';
 import type { TrainEvent } from '../../train/trainer.js';
-import { defineCommand, UsageError, type CliIo, type FlagSpec, type Flags } from '../command.js';
+import { checkpointOnInterrupt, defineCommand, UsageError, type CliIo, type FlagSpec, type Flags } from '../command.js';
 import { readGenotypeFile } from '../genotype-file.js';
 import { ProgressBar } from '../progress.js';
+import { barStream } from '../search-flags.js';
 
 const TRAIN_FLAGS = {
   genotype: { kind: 'string', value: 'FILE', required: true, description: 'JSON file with a genotype' },
@@ -137,20 +138,14 @@ const train = defineCommand({
         '\n',
     );
 
-    const controller = new AbortController();
-    const onSignal = (): void => {
-      io.stderr('\nlrnas train: interrupted; saving a checkpoint (Ctrl-C again to quit at once)\n');
-      process.off('SIGINT', onSignal);
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
+    const interrupt = checkpointOnInterrupt(io, 'lrnas train');
     const progress = new TrainProgress(io, trainer.batchesPerEpoch);
     try {
       // `lrnas train` keeps its model at the top of --out (OUT/model.json), where `lrnas eval --model OUT` finds it.
       const result = await runTrainStage(
         opened,
         data,
-        { emit: (event) => event.type === 'train' && progress.on(event.event), signal: controller.signal },
+        { emit: (event) => event.type === 'train' && progress.on(event.event), signal: interrupt.signal },
         { maxSteps: flags['max-steps'], modelDir: out },
       );
       progress.close();
@@ -176,7 +171,7 @@ const train = defineCommand({
       io.stdout(`${JSON.stringify(summary)}\n`);
       return result.status === 'cancelled' ? 130 : 0;
     } finally {
-      process.off('SIGINT', onSignal);
+      interrupt.dispose();
       trainer.dispose();
     }
   },
@@ -200,7 +195,12 @@ class TrainProgress {
         if (!this.#bar || this.#phase !== 'train') {
           this.close();
           this.#phase = 'train';
-          this.#bar = new ProgressBar({ label: `epoch ${event.epoch + 1}`, total: this.batches, unit: 'step' });
+          this.#bar = new ProgressBar({
+            label: `epoch ${event.epoch + 1}`,
+            total: this.batches,
+            unit: 'step',
+            stream: barStream(this.io),
+          });
         }
         const note = `loss ${event.loss === null ? 'nan' : event.loss.toFixed(4)} acc ${event.accuracy.toFixed(3)}`;
         this.#bar.update(event.batch + 1, note);
