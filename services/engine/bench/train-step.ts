@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as TrainModule from '../src/train/index.js';
+import type * as OptimModule from '../src/optim/optimizer.js';
 import type { EvalNetwork } from '../src/nn/network.js';
 
-/** The engine's training module (src/train), loaded from the same checkout as the engine under test. */
-export type Train = typeof TrainModule;
+/**
+ * The engine's training module (src/train) with its optimiser (in the public API, src/index.ts, of
+ * every checkout), loaded from the same checkout as the engine under test.
+ */
+export type Train = typeof TrainModule & Pick<typeof OptimModule, 'Sgd' | 'clipGradNorm'>;
 
 /** The paper's retraining settings (lrnas-method.md section 7, src/train/settings.ts defaults). */
 export const SGD = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, gradientClip: 5 } as const;
@@ -15,7 +19,7 @@ export const SGD = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, gradie
  * (Trainer#step itself is private; if src/train exports it, the benchmark should call it instead.)
  */
 export class TrainerStep {
-  readonly #sgd: TrainModule.Sgd;
+  readonly #sgd: OptimModule.Sgd;
   readonly #variables: tf.Variable[];
   readonly #names: Map<string, string>;
   readonly #settings: TrainModule.ObjectiveSettings;

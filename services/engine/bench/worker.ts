@@ -22,7 +22,8 @@ function wasmHeapBytes(): number | undefined {
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
   const engine = (await import(pathToFileURL(path.join(job.engineSrc, 'index.ts')).href)) as Engine;
-  const train = (await import(pathToFileURL(path.join(job.engineSrc, 'train', 'index.ts')).href)) as Train;
+  const training = (await import(pathToFileURL(path.join(job.engineSrc, 'train', 'index.ts')).href)) as Train;
+  const train: Train = { ...training, Sgd: engine.Sgd, clipGradNorm: engine.clipGradNorm };
   const info = await engine.initBackend(job.backend);
   const result: WorkerResult = {
     backend: { name: info.name, tfBackend: info.tfBackend, device: info.device, versions: info.versions },

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../train/files.js';
+import { writeFileAtomic } from '../files/checked-files.js';
 
 /**
  * Files of a job's folder: the `--out` of `lrnas search|train|pipeline` and a worker's work folder

@@ -14,7 +14,7 @@ import {
   type SearchSettings,
   type SelectionSettings,
 } from '../search/settings.js';
-import type { EvaluateSettings } from '../train/evaluate.js';
+import type { EvaluateSettings } from '../evaluate/evaluate-model.js';
 import { resolveTrainSettings, type TrainSettings } from '../train/settings.js';
 import type { PipelineSettings } from './pipeline.js';
 

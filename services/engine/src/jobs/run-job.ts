@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ErrorCode, LrnasError, type Job } from '@lrnas/schema';
 import { countParameters } from '../nn/cost.js';
 import type { EdgeMatrices } from '../search/space.js';
-import { loadExportedModel } from '../train/export.js';
+import { loadExportedModel } from '../files/model-export.js';
 import { JOB_FILES, writeJson } from './files.js';
 import { runPipeline } from './pipeline.js';
 import { loadJobData, planJob, type JobData } from './plan.js';

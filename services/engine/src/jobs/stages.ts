@@ -17,9 +17,9 @@ import { SearchRun, type SearchEvent, type SearchResult } from '../search/search
 import { selectBySettings } from '../search/selection.js';
 import type { SearchSettings, SelectionSettings } from '../search/settings.js';
 import type { EdgeMatrices } from '../search/space.js';
-import type { Checkpoint } from '../train/checkpoint.js';
-import { evaluateModel, type EvaluateSettings, type EvaluationReport } from '../train/evaluate.js';
-import { exportModel, MODEL_JSON } from '../train/export.js';
+import type { Checkpoint } from '../files/checkpoint.js';
+import { evaluateModel, type EvaluateSettings, type EvaluationReport } from '../evaluate/evaluate-model.js';
+import { exportModel, MODEL_JSON } from '../files/model-export.js';
 import type { EvalNetwork } from '../nn/network.js';
 import type { TrainSettings } from '../train/settings.js';
 import { Trainer, type TrainEvent, type TrainResult } from '../train/trainer.js';

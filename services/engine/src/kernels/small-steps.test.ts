@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../nn/batch-norm.js';
-import { Sgd } from '../train/optimizer.js';
+import { Sgd } from '../optim/optimizer.js';
 import { JS_BACKENDS, spreadValues, useBackend } from './grad-check.js';
 import { RUNNING_STATS, SGD_STEP } from './small-steps.js';
 

@@ -15,8 +15,8 @@ import { fgsmInParts } from '../search/fgsm-parts.js';
 import { mixingWeights, type MixingWeights } from '../search/mixing.js';
 import { emptyScoringStats, scoringContext, SupernetScorer, type ScoringStats } from '../search/scorer.js';
 import { Supernet } from '../search/supernet.js';
-import { correctCount, crossEntropy } from '../train/losses.js';
-import { Sgd, clipGradNorm } from '../train/optimizer.js';
+import { correctCount, crossEntropy } from '../nn/losses.js';
+import { Sgd, clipGradNorm } from '../optim/optimizer.js';
 import type { Request, Response, Shard, SgdSpec, ThreadInit } from './protocol.js';
 import { Reducer } from './reducer.js';
 

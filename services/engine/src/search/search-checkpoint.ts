@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError, type Genotype } from '@lrnas/schema';
-import { ModelFileError, readFileChecked, writeFileAtomic } from '../train/files.js';
+import { ModelFileError, readFileChecked, writeFileAtomic } from '../files/checked-files.js';
 import type { DataFingerprint } from '../train/state.js';
 import { ENGINE_VERSION } from '../version.js';
 import type { MomentumState } from './alpha-update.js';

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fgsm } from '../attacks/fgsm.js';
 import { Rng } from '../random.js';
 import { useBackend } from '../nn/test-util.js';
-import { crossEntropy } from '../train/losses.js';
+import { crossEntropy } from '../nn/losses.js';
 import { estimateContributions } from './contribution.js';
 import { mixingWeights } from './mixing.js';
 import { emptyScoringStats, SupernetScorer } from './scorer.js';

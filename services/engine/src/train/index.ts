@@ -1,15 +1,8 @@
-/** Training of evaluation networks: SGD and schedules, objectives, the resumable trainer, checkpoints, export, evaluation. */
-export { Sgd, clipGradNorm, type SgdOptions } from './optimizer.js';
-export {
-  cosineLr,
-  stepLr,
-  learningRate,
-  defaultMilestones,
-  dropPathProbability,
-  validateSchedule,
-  type LrSchedule,
-} from './schedule.js';
-export { crossEntropy, klDivergence, klDivergencePerExample, correctCount } from './losses.js';
+/**
+ * Training of evaluation networks: objectives, settings, the resumable trainer. Its tools live beside it:
+ * the optimiser and learning-rate schedules in optim/, losses in nn/, checkpoints and model files in files/,
+ * evaluation under the attack suite in evaluate/.
+ */
 export {
   TRAIN_METHODS,
   FGSM_RS_STEP,
@@ -52,41 +45,3 @@ export {
   type CheckpointEvent,
   type ProgressEvent,
 } from './trainer.js';
-export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  writeCheckpoint,
-  readCheckpoint,
-  checkpointTensors,
-  checkNetworkSpec,
-  type Checkpoint,
-  type CheckpointManifest,
-  type TrainCheckpointState,
-  type CheckpointTensors,
-  type CheckpointGroup,
-  type CheckpointTensorEntry,
-  type NetworkSpec,
-  type RandomState,
-  type StoredTensor,
-} from './checkpoint.js';
-export {
-  MODEL_FORMAT,
-  MODEL_JSON,
-  WEIGHTS_BIN,
-  exportModel,
-  loadExportedModel,
-  type ExportInfo,
-  type LoadedModel,
-  type ModelJson,
-  type ModelMetadata,
-} from './export.js';
-export {
-  evaluateModel,
-  describeActiveBackend,
-  parseAttackList,
-  type EvaluateOptions,
-  type EvaluateSettings,
-  type EvaluationReport,
-  type AttackResultSummary,
-} from './evaluate.js';
-export { ModelFileError, writeFileAtomic } from './files.js';

@@ -7,7 +7,7 @@ import { parseGenotype } from '@lrnas/schema';
 import { loadDataset } from '../data/load.js';
 import type { Dataset } from '../data/dataset.js';
 import { useBackend } from '../nn/test-util.js';
-import { evaluateModel, type EvaluationReport } from './evaluate.js';
+import { evaluateModel, type EvaluationReport } from '../evaluate/evaluate-model.js';
 import { resolveTrainSettings } from './settings.js';
 import { Trainer } from './trainer.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { EvalNetwork } from '../nn/network.js';
 import { useBackend } from '../nn/test-util.js';
-import { crossEntropy, klDivergence, klDivergencePerExample } from './losses.js';
+import { crossEntropy, klDivergence, klDivergencePerExample } from '../nn/losses.js';
 import {
   craftAdversarial,
   gaussianNoise,

@@ -4,7 +4,7 @@ import { ensureGradients, fgsm, pgd, projectLinf, type Classifier } from '../att
 import type { ForwardContext } from '../nn/module.js';
 import type { EvalNetwork } from '../nn/network.js';
 import { Rng } from '../random.js';
-import { crossEntropy, klDivergence } from './losses.js';
+import { crossEntropy, klDivergence } from '../nn/losses.js';
 
 /** Training objectives of lrnas-method.md section 7. */
 export const TRAIN_METHODS = ['standard', 'madry', 'trades', 'fgsm-rs'] as const;

@@ -1,6 +1,6 @@
 import { ContractError, formatPath, trainConfigSchema, type DatasetName, type TrainConfig } from '@lrnas/schema';
 import { TRAIN_METHODS, type ObjectiveSettings, type TrainMethod } from './objectives.js';
-import { defaultMilestones, type LrSchedule } from './schedule.js';
+import { defaultMilestones, type LrSchedule } from '../optim/schedule.js';
 
 /** Training settings the job config (`@lrnas/schema`'s TrainConfig) does not carry. */
 export interface TrainExtras {

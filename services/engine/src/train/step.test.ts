@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, assertClose } from '../nn/test-util.js';
-import { crossEntropy } from './losses.js';
-import { Sgd } from './optimizer.js';
+import { crossEntropy } from '../nn/losses.js';
+import { Sgd } from '../optim/optimizer.js';
 import { optimizationStep, type BatchPart } from './step.js';
 
 /** A linear classifier (no BN, so that parts of a batch see the same function) and one batch. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { correctCount } from './losses.js';
-import { clipGradNorm, type Sgd } from './optimizer.js';
+import { correctCount } from '../nn/losses.js';
+import { clipGradNorm, type Sgd } from '../optim/optimizer.js';
 
 /** What one optimisation step measured. */
 export interface StepResult {

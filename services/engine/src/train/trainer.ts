@@ -12,12 +12,12 @@ import {
   type Checkpoint,
   type TrainCheckpointState,
   type NetworkSpec,
-} from './checkpoint.js';
-import { correctCount } from './losses.js';
+} from '../files/checkpoint.js';
+import { correctCount } from '../nn/losses.js';
 import { craftAdversarial, inferenceClassifier, objectiveLoss } from './objectives.js';
-import { Sgd } from './optimizer.js';
+import { Sgd } from '../optim/optimizer.js';
 import { optimizationStep } from './step.js';
-import { dropPathProbability, learningRate } from './schedule.js';
+import { dropPathProbability, learningRate } from '../optim/schedule.js';
 import { scheduleOf, trainingEpsilon, type TrainSettings } from './settings.js';
 import {
   checkSameData,

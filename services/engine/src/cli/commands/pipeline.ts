@@ -7,7 +7,7 @@ import { JOB_FILES } from '../../jobs/files.js';
 import { runPipeline } from '../../jobs/pipeline.js';
 import { pipelineEvalExamples, pipelineTestLimit } from '../../jobs/plan.js';
 import type { JobEvent } from '../../jobs/stages.js';
-import { parseAttackList, type EvaluateSettings } from '../../train/evaluate.js';
+import { parseAttackList, type EvaluateSettings } from '../../evaluate/evaluate-model.js';
 import { TRAIN_METHODS } from '../../train/objectives.js';
 import type { TrainSettings } from '../../train/settings.js';
 import { resolvePipelineTraining } from '../../search/settings.js';

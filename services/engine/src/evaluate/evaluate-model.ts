@@ -5,7 +5,7 @@ import type { BackendInfo } from '../backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { EvalNetwork } from '../nn/network.js';
 import { ENGINE_VERSION } from '../version.js';
-import { inferenceClassifier } from './objectives.js';
+import { inferenceClassifier } from '../train/objectives.js';
 
 /** What to evaluate, in the shape of `@lrnas/schema`'s EvaluateConfig (plus a suite's extra knobs). */
 export interface EvaluateSettings {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from './checked-files.js';
 
 test('an interrupted atomic write leaves the previous file intact and no temporary file behind', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-atomic-'));

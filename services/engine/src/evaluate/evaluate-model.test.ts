@@ -5,8 +5,8 @@ import { ContractError } from '@lrnas/schema';
 import { EvalNetwork } from '../nn/network.js';
 import { useBackend } from '../nn/test-util.js';
 import { ENGINE_VERSION } from '../version.js';
-import { evaluateModel, parseAttackList } from './evaluate.js';
-import { bandDataset, TINY_GENOTYPE } from './test-data.js';
+import { evaluateModel, parseAttackList } from './evaluate-model.js';
+import { bandDataset, TINY_GENOTYPE } from '../train/test-data.js';
 
 test('the attack list of the CLI parses names and step counts', () => {
   assert.deepEqual(parseAttackList('fgsm,pgd:20,cw:100,apgd-ce,apgd-dlr,square:1000'), [

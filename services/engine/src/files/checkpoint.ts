@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ContractError, parseGenotype, type Genotype } from '@lrnas/schema';
 import { validateNetworkShape, type NetworkShape } from '../nn/plan.js';
 import { ENGINE_VERSION } from '../version.js';
-import { ModelFileError, readFileChecked, writeFileAtomic } from './files.js';
-import type { LrSchedule } from './schedule.js';
-import { validateTrainSettings, type TrainSettings } from './settings.js';
-import type { DataFingerprint, EpochAccumulator, EpochSummary, TrainPosition } from './state.js';
+import { ModelFileError, readFileChecked, writeFileAtomic } from './checked-files.js';
+import type { LrSchedule } from '../optim/schedule.js';
+import { validateTrainSettings, type TrainSettings } from '../train/settings.js';
+import type { DataFingerprint, EpochAccumulator, EpochSummary, TrainPosition } from '../train/state.js';
 
 /** `format` of a checkpoint manifest. */
 export const CHECKPOINT_FORMAT = 'lrnas-checkpoint';

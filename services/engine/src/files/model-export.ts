@@ -5,9 +5,9 @@ import { ContractError, parseGenotype, type Genotype } from '@lrnas/schema';
 import { EvalNetwork } from '../nn/network.js';
 import { ENGINE_VERSION } from '../version.js';
 import { checkNetworkSpec, type NetworkSpec } from './checkpoint.js';
-import { ModelFileError, readFileChecked, writeFileAtomic } from './files.js';
-import type { TrainSettings } from './settings.js';
-import type { DataFingerprint } from './state.js';
+import { ModelFileError, readFileChecked, writeFileAtomic } from './checked-files.js';
+import type { TrainSettings } from '../train/settings.js';
+import type { DataFingerprint } from '../train/state.js';
 
 /** `format` of an exported model's model.json. */
 export const MODEL_FORMAT = 'lrnas-eval-network';

@@ -6,11 +6,11 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../nn/test-util.js';
 import { ENGINE_VERSION } from '../version.js';
-import { exportModel, loadExportedModel, type ModelJson } from './export.js';
-import { ModelFileError } from './files.js';
-import { resolveTrainSettings } from './settings.js';
-import { bandDataset, TINY_GENOTYPE } from './test-data.js';
-import { Trainer } from './trainer.js';
+import { exportModel, loadExportedModel, type ModelJson } from './model-export.js';
+import { ModelFileError } from './checked-files.js';
+import { resolveTrainSettings } from '../train/settings.js';
+import { bandDataset, TINY_GENOTYPE } from '../train/test-data.js';
+import { Trainer } from '../train/trainer.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-export-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
