@@ -15,7 +15,7 @@ import { freePort } from '@lrnas/local/ports';
 import { createTeamWithKey } from '../services/gateway/src/auth/bootstrap.js';
 import { startGateway, type GatewayHandle } from '../services/gateway/src/gateway.js';
 import { gql, ok } from '@lrnas/test-kit/graphql';
-import { tinyPipelineJob } from '@lrnas/test-kit/tiny-jobs';
+import { startPipelineInput, tinyPipelineJob } from '@lrnas/test-kit/tiny-jobs';
 import { spawnWorkerProcess, tailOf, type WorkerProcess } from '@lrnas/test-kit/worker-process';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-scale-out-'));
@@ -122,17 +122,7 @@ test(
     for (const [i, runId] of runIds.entries()) {
       const job = tinyPipelineJob(runId, { seed: 10 + i });
       await q(`mutation($input: StartPipelineInput!) { startPipeline(input: $input) { id } }`, {
-        input: {
-          experimentId: createExperiment.id,
-          runId,
-          seed: job.seed,
-          trainLimit: job.dataset.trainLimit,
-          testLimit: job.dataset.testLimit,
-          search: job.search,
-          selection: job.selection,
-          train: job.train,
-          evaluate: job.evaluate,
-        },
+        input: startPipelineInput(job, createExperiment.id),
       });
     }
     for (let i = 1; i <= 3; i++) startWorker(i, natsUrl);

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import type { NatsServerHandle } from '@lrnas/local/nats-server';
 import { natsLogin, natsLoginFlags } from '@lrnas/local/test-nats';
 import { gql, ok } from '@lrnas/test-kit/graphql';
-import { tinyPipelineJob } from '@lrnas/test-kit/tiny-jobs';
+import { startPipelineInput, tinyPipelineJob } from '@lrnas/test-kit/tiny-jobs';
 import { spawnWorkerProcess, tailOf } from '@lrnas/test-kit/worker-process';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { startGateway } from '../src/gateway.js';
@@ -56,19 +56,7 @@ export async function benchLatencyDuringRun(
     const job = tinyPipelineJob('latency', quick ? {} : { trainLimit: 192, searchEpochs: 3, trainEpochs: 2 });
     const { startPipeline } = await q<{ startPipeline: { id: string } }>(
       'mutation($input: StartPipelineInput!) { startPipeline(input: $input) { id } }',
-      {
-        input: {
-          experimentId: createExperiment.id,
-          runId: 'latency',
-          seed: job.seed,
-          trainLimit: job.dataset.trainLimit,
-          testLimit: job.dataset.testLimit,
-          search: job.search,
-          selection: job.selection,
-          train: job.train,
-          evaluate: job.evaluate,
-        },
-      },
+      { input: startPipelineInput(job, createExperiment.id) },
     );
     // The subscription completes when the run ends (after its last points).
     const points = client.iterate<PointsMessage>({

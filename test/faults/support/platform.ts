@@ -20,7 +20,7 @@ import { freePort, waitForHttp } from '@lrnas/local/ports';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { gql, ok } from '@lrnas/test-kit/graphql';
 import { readRunHistory } from '../../../services/worker/src/run-history.js';
-import { tinyPipelineJob, type TinyPipelineSize } from '@lrnas/test-kit/tiny-jobs';
+import { startPipelineInput, tinyPipelineJob, type TinyPipelineSize } from '@lrnas/test-kit/tiny-jobs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const KEY = 'fault-suite-key-0123456789abcdefghijklmnop';
@@ -220,15 +220,8 @@ export class Platform {
       `mutation($input: StartPipelineInput!) { startPipeline(input: $input) { id } }`,
       {
         input: {
-          experimentId: this.experimentId,
-          runId,
-          seed: job.seed,
-          trainLimit: job.dataset.trainLimit,
-          testLimit: evaluate ? 96 : job.dataset.testLimit,
-          search: job.search,
-          selection: job.selection,
-          train: job.train,
-          evaluate: evaluate ?? job.evaluate,
+          ...startPipelineInput(job, this.experimentId),
+          ...(evaluate && { testLimit: 96, evaluate }),
         },
       },
     );

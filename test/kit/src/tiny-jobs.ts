@@ -44,3 +44,18 @@ export function tinyPipelineJob(runId: string, size: TinyPipelineSize = {}): Pip
     evaluate: { threatModel: { norm: 'linf', epsilon: 0.3 }, attacks: [{ name: 'fgsm' }], examples: 12 },
   };
 }
+
+/** The GraphQL StartPipelineInput that makes the gateway publish this job (under the team's `runId`). */
+export function startPipelineInput(job: PipelineJobInput, experimentId: string): Record<string, unknown> {
+  return {
+    experimentId,
+    runId: job.runId,
+    seed: job.seed,
+    trainLimit: job.dataset.trainLimit,
+    testLimit: job.dataset.testLimit,
+    search: job.search,
+    selection: job.selection,
+    train: job.train,
+    evaluate: job.evaluate,
+  };
+}
