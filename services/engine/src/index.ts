@@ -75,5 +75,6 @@ export { runAttack, resolveAttackSettings } from './attacks/suite.js';
 export { ensureGradients, lossAndGradient } from './attacks/gradient.js';
 export { crossEntropyLoss } from './attacks/losses.js';
 
-// Engine threads.
+// Engine threads, and how long the thread beside them is held.
 export { EnginePool, resolveThreadCount } from './parallel/pool.js';
+export { EventLoopHoldMonitor, type EventLoopHold } from './parallel/event-loop-hold.js';

@@ -41,3 +41,17 @@ test("the event loop's lag is exported", async () => {
   assert.ok((await valueOf(metrics, 'nodejs_eventloop_lag_seconds')) >= 0);
   assert.ok((await valueOf(metrics, 'nodejs_eventloop_lag_p99_seconds')) >= 0);
 });
+
+test('how long the thread was held since the last scrape is exported, and counted afresh after it', async () => {
+  const metrics = new WorkerMetrics({ workerId: 'w-1' });
+  await valueOf(metrics, 'lrnas_worker_event_loop_held_seconds');
+  const start = process.cpuUsage();
+  for (;;) {
+    const used = process.cpuUsage(start);
+    if ((used.user + used.system) / 1000 >= 300) break;
+  }
+  const held = await valueOf(metrics, 'lrnas_worker_event_loop_held_seconds');
+  assert.ok(held > 0.2 && held < 0.4, `${held} s after 300 ms of computing`);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok((await valueOf(metrics, 'lrnas_worker_event_loop_held_seconds')) < 0.1, 'counted afresh');
+});

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EventLoopHoldMonitor } from '@lrnas/engine';
 
 /** How a job's delivery ended, as the jobs counter labels it. */
 export type JobOutcome = 'succeeded' | 'failed' | 'cancelled' | 'handed_back';
@@ -72,6 +73,14 @@ export class WorkerMetrics implements WorkerObserver {
       help: "Seconds since a running job's last working() heartbeat went out (0 with no job running); past the consumer's AckWait JetStream hands the job to another worker.",
       registers: [this.registry],
       collect: () => heartbeatAge.set(ageOf(this.#lastHeartbeat)),
+    });
+    // The lag counts time the OS gave other processes too; this counts only this thread's computing.
+    const hold = new EventLoopHoldMonitor().start();
+    const held: Gauge = new Gauge({
+      name: 'lrnas_worker_event_loop_held_seconds',
+      help: "Longest time this worker's NATS thread computed without a turn of its event loop since the last scrape (CPU time where Linux reports it per thread); the engine runs on threads of its own, so this stays far below the heartbeat interval.",
+      registers: [this.registry],
+      collect: () => held.set(hold.takeMax().heldMs / 1000),
     });
     const presenceAge: Gauge = new Gauge({
       name: 'lrnas_worker_presence_age_seconds',

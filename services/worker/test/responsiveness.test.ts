@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { jobCodec, jobSubject, PRESENCE_INTERVAL_MS, type JobInput, type RunEvent } from '@lrnas/schema';
+import { jobCodec, jobSubject, PRESENCE_TTL_MS, type JobInput, type RunEvent } from '@lrnas/schema';
 import { natsLoginFlags, useNatsServer } from '@lrnas/local/test-nats';
 import { finished, watchRunEvents } from '@lrnas/test-kit/run-events';
 import { tinyPipelineJob } from '@lrnas/test-kit/tiny-jobs';
@@ -10,14 +10,16 @@ import { spawnWorkerProcess, tailOf, type WorkerProcess } from '@lrnas/test-kit/
 import { jobMessageOptions } from './support/job-messages.js';
 
 // The worker's thread only talks: NATS, heartbeats, presence, events, cancels. The engine computes on
-// a thread of its own, so however long a training step is, this thread answers within a scrape. The
-// limits are issue 22's: event-loop lag under 200 ms at every scrape, no heartbeat or presence late.
-// Prometheus scrapes every 15-30 s; scraping every second here is the stricter check.
+// a thread of its own, so however long a training step is, this thread answers at once. The limits
+// are issue 22's: the thread never held 200 ms or more between turns of its event loop (counted in
+// CPU time, lrnas_worker_event_loop_held_seconds: the event-loop lag also counts time a busy machine
+// gives other processes, which no code of ours can prevent; it is reported), no heartbeat or presence
+// late. Prometheus scrapes every 15-30 s; scraping every second here is the stricter check.
 
 const nats = useNatsServer('lrnas-worker-responsive-', { topology: true });
-const LAG_LIMIT_S = 0.2;
-/** The jobs consumer's AckWait is 2 minutes and the worker heartbeats four times per AckWait. */
-const HEARTBEAT_S = 30;
+const HELD_LIMIT_S = 0.2;
+/** The jobs consumer's AckWait (the worker heartbeats four times per AckWait). */
+const ACK_WAIT_S = 120;
 
 let worker: WorkerProcess;
 let metricsUrl: string;
@@ -66,6 +68,7 @@ describe('a worker running a job', () => {
 
 /** One scrape of the worker's metrics: the largest event-loop delay since the scrape before, and the ages. */
 interface Scrape {
+  held: number;
   lagMax: number;
   heartbeatAge: number;
   presenceAge: number;
@@ -74,7 +77,7 @@ interface Scrape {
 
 /** Publishes the job and scrapes the worker every second until the run finishes; it must succeed. */
 async function runWhileScraping(job: JobInput): Promise<Scrape[]> {
-  await scrape(); // resets the delay histogram: start-up (imports, backend) is not a job's doing
+  await scrape(); // resets the maxima: start-up (imports, backend) is not a job's doing
   const run = watchRunEvents(nats.nc, job.runId);
   const scrapes: Scrape[] = [];
   try {
@@ -105,16 +108,16 @@ async function runWhileScraping(job: JobInput): Promise<Scrape[]> {
 
 function assertResponsive(scrapes: Scrape[], t: TestContext): void {
   const worst = (key: keyof Scrape) => Math.max(...scrapes.map((s) => s[key]));
+  const ms = (key: keyof Scrape) => `${(worst(key) * 1000).toFixed(0)} ms`;
   t.diagnostic(
-    `${scrapes.length} scrapes: event-loop lag at worst ${(worst('lagMax') * 1000).toFixed(0)} ms, ` +
+    `${scrapes.length} scrapes: thread held at worst ${ms('held')}, event-loop lag at worst ${ms('lagMax')}, ` +
       `heartbeat age ${worst('heartbeatAge').toFixed(1)} s, presence age ${worst('presenceAge').toFixed(1)} s`,
   );
-  assert.ok(
-    worst('lagMax') < LAG_LIMIT_S,
-    `event-loop lag ${worst('lagMax')} s at worst over ${scrapes.length} scrapes`,
-  );
-  assert.ok(worst('heartbeatAge') < HEARTBEAT_S + 2, `a heartbeat was late: ${worst('heartbeatAge')} s since the last`);
-  assert.ok(worst('presenceAge') < PRESENCE_INTERVAL_MS / 1000 + 2, `presence was late: ${worst('presenceAge')} s old`);
+  assert.ok(worst('held') < HELD_LIMIT_S, `the worker's thread was held ${ms('held')} over ${scrapes.length} scrapes`);
+  // Late is what has consequences: JetStream redelivers a job after AckWait without a heartbeat, the
+  // gateway lists a worker as gone past the presence TTL. Half of each is the margin asked for.
+  assert.ok(worst('heartbeatAge') < ACK_WAIT_S / 2, `a heartbeat was late: ${worst('heartbeatAge')} s since the last`);
+  assert.ok(worst('presenceAge') < PRESENCE_TTL_MS / 2000, `presence was late: ${worst('presenceAge')} s old`);
   const output = worker.output.join('');
   assert.doesNotMatch(output, /presence update failed|TIMEOUT/, 'no presence update or publish timed out');
 }
@@ -134,6 +137,7 @@ async function scrape(): Promise<Scrape> {
     return Number(line.split(' ').at(-1));
   };
   return {
+    held: value('lrnas_worker_event_loop_held_seconds'),
     lagMax: value('nodejs_eventloop_lag_max_seconds'),
     heartbeatAge: value('lrnas_worker_heartbeat_age_seconds'),
     presenceAge: value('lrnas_worker_presence_age_seconds'),
