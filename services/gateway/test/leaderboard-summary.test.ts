@@ -253,6 +253,13 @@ async function assertSameAnswers(em: EntityManager, world: World, when: string):
       board.forEach((row, i) => {
         assert.equal(row.robustAccuracy, reference[i]!.robustAccuracy, what);
       });
+      // A query that reads no suite gets the same rows without them.
+      const bare = await leaderboard(em.fork(), viewer, { ...query, suites: false });
+      assert.deepEqual(
+        bare.map((row) => [row.rank, row.architecture.hash, row.run.id, row.params, row.robustAccuracy, row.suite]),
+        board.map((row) => [row.rank, row.architecture.hash, row.run.id, row.params, row.robustAccuracy, undefined]),
+        `${what} (without suites)`,
+      );
       const rankOf = new Map(reference.map((c, i) => [c.runId, i + 1]));
       const front = await paretoRows(em.fork(), viewer, query);
       assert.deepEqual(

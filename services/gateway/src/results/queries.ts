@@ -81,10 +81,11 @@ export interface LeaderboardRow {
   params: number;
   flops?: number | undefined;
   robustAccuracy: number;
-  cleanAccuracy: number;
   run: Run;
-  decisive: EvaluationView;
-  suite: EvaluationView[];
+  /** The decisive evaluation's clean accuracy, the decisive evaluation and the suite: absent when not asked for. */
+  cleanAccuracy?: number | undefined;
+  decisive?: EvaluationView | undefined;
+  suite?: EvaluationView[] | undefined;
 }
 
 export interface LeaderboardQuery {
@@ -94,6 +95,11 @@ export interface LeaderboardQuery {
   attack?: string | null;
   /** Rows wanted, 1 to MAX_LEADERBOARD (default 100). */
   first?: number | null;
+  /**
+   * Whether rows carry their suite (decisive evaluation, provenance and clean accuracy); default
+   * true. A query that selects none of them spares the read of the evaluations.
+   */
+  suites?: boolean;
 }
 
 export const MAX_LEADERBOARD = 1000;
@@ -297,49 +303,63 @@ async function suiteEvaluations(
   return views;
 }
 
-/** Turns each chosen run into a row with its suite (provenance), its run and its architecture. */
-async function withSuites(em: EntityManager, chosen: Candidate[], query: LeaderboardQuery): Promise<LeaderboardRow[]> {
+/**
+ * Turns each chosen run into a row with its run, its architecture and, when `query.suites` is not
+ * false, its suite (provenance; the row's clean accuracy is its decisive evaluation's). A run's
+ * suite is all its evaluations under the threat model, and the row shows the architecture of the
+ * decisive one, as it always did; without suites, the candidate's.
+ */
+async function leaderboardRows(
+  em: EntityManager,
+  chosen: Candidate[],
+  query: LeaderboardQuery,
+): Promise<LeaderboardRow[]> {
   if (chosen.length === 0) return [];
-  const suites = new Map(
-    combineSuites(
-      (
-        await suiteEvaluations(
-          em,
-          chosen.map((c) => c.runId),
-          query,
-        )
-      ).map((e) => ({
-        runId: e.run.id,
-        attack: e.attack,
-        robustAccuracy: e.robustAccuracy,
-        cleanAccuracy: e.cleanAccuracy,
-        evaluation: e,
-      })),
-    ).map((s) => [s.runId, s]),
-  );
-  const decisive = [...suites.values()].map((s) => s.decisive.evaluation);
+  const suites =
+    query.suites === false
+      ? undefined
+      : new Map(
+          combineSuites(
+            (
+              await suiteEvaluations(
+                em,
+                chosen.map((c) => c.runId),
+                query,
+              )
+            ).map((e) => ({
+              runId: e.run.id,
+              attack: e.attack,
+              robustAccuracy: e.robustAccuracy,
+              cleanAccuracy: e.cleanAccuracy,
+              evaluation: e,
+            })),
+          ).map((s) => [s.runId, s]),
+        );
+  const hashOf = (c: Candidate) =>
+    suites ? suites.get(c.runId)?.decisive.evaluation.architecture.hash : c.architectureHash;
   const [runs, architectures] = await Promise.all([
-    em.find(Run, { id: { $in: [...new Set(decisive.map((e) => e.run.id))] } }),
-    em.find(Architecture, { hash: { $in: [...new Set(decisive.map((e) => e.architecture.hash))] } }),
+    em.find(Run, { id: { $in: [...new Set(chosen.map((c) => c.runId))] } }),
+    em.find(Architecture, { hash: { $in: [...new Set(chosen.flatMap((c) => hashOf(c) ?? []))] } }),
   ]);
   const runOf = new Map(runs.map((r) => [r.id, r]));
   const architectureOf = new Map(architectures.map((a) => [a.hash, a]));
   return chosen.flatMap((c, i) => {
-    const suite = suites.get(c.runId);
+    const suite = suites?.get(c.runId);
     const run = runOf.get(c.runId);
-    const architecture = suite && architectureOf.get(suite.decisive.evaluation.architecture.hash);
-    if (!suite || !run || !architecture) return [];
+    const hash = hashOf(c);
+    const architecture = hash === undefined ? undefined : architectureOf.get(hash);
+    if ((suites && !suite) || !run || !architecture) return [];
     return [
       {
         rank: i + 1,
         architecture,
         params: c.params,
         flops: architecture.flops,
-        robustAccuracy: suite.robustAccuracy,
-        cleanAccuracy: suite.cleanAccuracy,
+        robustAccuracy: suite?.robustAccuracy ?? c.robustAccuracy,
+        cleanAccuracy: suite?.cleanAccuracy,
         run,
-        decisive: suite.decisive.evaluation,
-        suite: suite.evaluations.map((e) => e.evaluation),
+        decisive: suite?.decisive.evaluation,
+        suite: suite?.evaluations.map((e) => e.evaluation),
       },
     ];
   });
@@ -357,7 +377,7 @@ export async function leaderboard(
 ): Promise<LeaderboardRow[]> {
   const first = checkInt('first', query.first ?? 100, 1, MAX_LEADERBOARD);
   const ranked = await rankedCandidates(em, viewer, query);
-  return withSuites(em, ranked.slice(0, first), query);
+  return leaderboardRows(em, ranked.slice(0, first), query);
 }
 
 /** The leaderboard rows no other row beats on both size and robustness, smallest first. */
@@ -368,7 +388,7 @@ export async function paretoRows(
 ): Promise<LeaderboardRow[]> {
   const ranked = await rankedCandidates(em, viewer, query);
   const rankOf = new Map(ranked.map((c, i) => [c.runId, i + 1]));
-  const rows = await withSuites(em, paretoFront(ranked), query);
+  const rows = await leaderboardRows(em, paretoFront(ranked), query);
   return rows.map((row) => ({ ...row, rank: rankOf.get(row.run.id) ?? row.rank }));
 }
 
