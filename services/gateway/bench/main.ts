@@ -116,6 +116,14 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
     seed: 1,
     ...RUNNING,
   });
+  const backlogRun = em.create(Run, {
+    id: 'run-backlog',
+    experiment,
+    kind: RunKind.SEARCH,
+    config: {},
+    seed: 2,
+    ...RUNNING,
+  });
   await em.flush();
   await db.close();
 
@@ -129,17 +137,11 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
       })),
     );
   }
-  const encoded = rows.map((points, e) =>
-    eventCodec.encode({
-      v: 1,
-      runId: 'run-bench',
-      attempt: 1,
-      seq: e,
-      time: new Date().toISOString(),
-      type: 'metric',
-      points,
-    }),
-  );
+  const encode = (runId: string) =>
+    rows.map((points, e) =>
+      eventCodec.encode({ v: 1, runId, attempt: 1, seq: e, time: new Date().toISOString(), type: 'metric', points }),
+    );
+  const encoded = encode('run-bench');
   const total = events * perEvent;
   // The gateway is up and idle; the clock runs from the first publish to the last commit, as a
   // worker streaming metrics would see it.
@@ -154,11 +156,31 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
         .map((data) => js.publish(eventSubject('run-bench', 'metric'), data, signedBy(eventKey!, data))),
     );
   }
+  const publishSeconds = (performance.now() - start) / 1000;
   await drained(nc);
   const seconds = (performance.now() - start) / 1000;
   const stored = await gateway.db.orm.em.fork().count(MetricPoint, {});
   await gateway.stop();
   if (stored !== total) throw new Error(`stored ${stored} points, expected ${total}`);
+
+  // A backlog: the same rows for another run, waiting in the stream while no gateway runs, so that
+  // the clock (from the gateway's start to the last commit) measures the gateway alone, not how fast
+  // JetStream takes publishes on this machine.
+  const backlog = encode('run-backlog');
+  for (let e = 0; e < events; e += 20) {
+    await Promise.all(
+      backlog
+        .slice(e, e + 20)
+        .map((data) => js.publish(eventSubject('run-backlog', 'metric'), data, signedBy(backlogRun.eventKey!, data))),
+    );
+  }
+  const backlogStart = performance.now();
+  const backlogGateway = await gatewayOn(file, natsUrl);
+  await drained(nc);
+  const backlogSeconds = (performance.now() - backlogStart) / 1000;
+  const backlogStored = await backlogGateway.db.orm.em.fork().count(MetricPoint, { run: 'run-backlog' });
+  await backlogGateway.stop();
+  if (backlogStored !== total) throw new Error(`stored ${backlogStored} backlog points, expected ${total}`);
 
   // The same rows, inserted by better-sqlite3 alone, in transactions of the gateway's batch size.
   const { default: Database } = await import('better-sqlite3');
@@ -182,7 +204,11 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
     gatewayPointsPerSecond: Math.round(total / seconds),
     plainPointsPerSecond: Math.round(total / plainSeconds),
     ratio: Math.round((plainSeconds / seconds) * 1000) / 1000,
-    note: 'gateway: first publish to JetStream until the last batch is committed; plain: better-sqlite3 inserts alone, in transactions of 500 events; ratio = gateway rate / plain rate',
+    publishSeconds: Math.round(publishSeconds * 100) / 100,
+    drainSeconds: Math.round((seconds - publishSeconds) * 100) / 100,
+    backlogPointsPerSecond: Math.round(total / backlogSeconds),
+    backlogRatio: Math.round((plainSeconds / backlogSeconds) * 1000) / 1000,
+    note: 'gateway: first publish to JetStream until the last batch is committed; plain: better-sqlite3 inserts alone, in transactions of 500 events; ratio = gateway rate / plain rate; publishSeconds: until JetStream acknowledged the last publish, drainSeconds: from then until the gateway had stored everything; backlog: the same rows waiting in the stream, from the start of a gateway (opening the database included) to its last commit',
   };
   console.log('ingest', results.ingest);
 }
