@@ -335,6 +335,33 @@ for (const [label, target] of targets) {
       }
     });
 
+    test('two batches storing runs of the same architectures at once leave the rows a rebuild gives', async () => {
+      const db = await openDatabase(await target('summary_concurrent'));
+      try {
+        const em = db.orm.em.fork();
+        const world = await seedWorld(em, 'c');
+        const events = evaluationEvents(world.runs, 300);
+        // Two replicas' worth: the even runs' events and the odd runs', each in batches of 10,
+        // stored side by side (on PostgreSQL in two transactions at once).
+        const half = (parity: number) => events.filter((e) => world.runs.indexOf(e.runId) % 2 === parity);
+        const [even, odd] = [half(0), half(1)];
+        for (let from = 0; from < Math.max(even.length, odd.length); from += 10) {
+          await Promise.all([ingest(db, even.slice(from, from + 10)), ingest(db, odd.slice(from, from + 10))]);
+        }
+        const stored = await summary(em);
+        await db.orm.em.fork().transactional((tx) => rebuildRunResults(tx));
+        assert.deepEqual(await summary(em), stored);
+        const best = `select architecture_hash, dataset, threat_norm, threat_epsilon, attack, team_id, run_id,
+            robust_accuracy, clean_accuracy, first_run_id
+          from architecture_results order by architecture_hash, dataset, threat_norm, threat_epsilon, attack, team_id`;
+        const before = await selectRows(em, { text: best, values: [] });
+        await db.orm.em.fork().transactional((tx) => rebuildRunResults(tx));
+        assert.deepEqual(await selectRows(em, { text: best, values: [] }), before);
+      } finally {
+        await db.close();
+      }
+    });
+
     test('the migration that creates the summary fills it from the evaluations already stored', async () => {
       const db = await openDatabase(await target('summary_migration'), { migrate: false });
       try {

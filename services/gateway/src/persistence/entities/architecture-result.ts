@@ -1,6 +1,5 @@
 import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { Architecture } from './architecture.js';
-import { Run } from './run.js';
 import { Team } from './team.js';
 
 /**
@@ -41,9 +40,12 @@ export class ArchitectureResult {
   @Property({ type: new BigIntType('number') })
   params!: number;
 
-  /** The best run. */
-  @ManyToOne(() => Run, { deleteRule: 'cascade' })
-  run!: Rel<Run>;
+  /**
+   * The best run: its id, not a foreign key, whose check would take a key-share lock on the run,
+   * which another replica's batch may hold locked while it waits for this architecture.
+   */
+  @Property({ type: 'string', length: 64 })
+  runId!: string;
 
   @Property({ type: 'double' })
   robustAccuracy!: number;

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207151112 extends Migration {
+export class Migration20261207155856 extends Migration {
   override async up(): Promise<void> {
     this.addSql(
       `create table "run_results" ("id" serial primary key, "run_id" varchar(64) not null, "architecture_hash" varchar(64) not null, "experiment_id" varchar(64) not null, "dataset" varchar(32) not null, "threat_norm" varchar(8) not null, "threat_epsilon" double precision not null, "attack" varchar(32) not null, "params" bigint not null, "robust_accuracy" double precision not null, "clean_accuracy" double precision not null);`,
@@ -34,9 +34,6 @@ export class Migration20261207151112 extends Migration {
     );
     this.addSql(
       `alter table "architecture_results" add constraint "architecture_results_team_id_foreign" foreign key ("team_id") references "teams" ("id") on update cascade on delete cascade;`,
-    );
-    this.addSql(
-      `alter table "architecture_results" add constraint "architecture_results_run_id_foreign" foreign key ("run_id") references "runs" ("id") on update cascade on delete cascade;`,
     );
     // Fill both from the evaluations already stored (results/run-results.ts writes the same rows).
     for (const [attack, groupBy] of [

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207151112 extends Migration {
+export class Migration20261207155856 extends Migration {
   override async up(): Promise<void> {
     this.addSql(
       `create table \`run_results\` (\`id\` integer not null primary key autoincrement, \`run_id\` text not null, \`architecture_hash\` text not null, \`experiment_id\` text not null, \`dataset\` text not null, \`threat_norm\` text not null, \`threat_epsilon\` double not null, \`attack\` text not null, \`params\` bigint not null, \`robust_accuracy\` double not null, \`clean_accuracy\` double not null, constraint \`run_results_run_id_foreign\` foreign key(\`run_id\`) references \`runs\`(\`id\`) on delete cascade on update cascade, constraint \`run_results_architecture_hash_foreign\` foreign key(\`architecture_hash\`) references \`architectures\`(\`hash\`) on delete cascade on update cascade, constraint \`run_results_experiment_id_foreign\` foreign key(\`experiment_id\`) references \`experiments\`(\`id\`) on delete cascade on update cascade);`,
@@ -16,13 +16,12 @@ export class Migration20261207151112 extends Migration {
     );
 
     this.addSql(
-      `create table \`architecture_results\` (\`id\` integer not null primary key autoincrement, \`architecture_hash\` text not null, \`dataset\` text not null, \`threat_norm\` text not null, \`threat_epsilon\` double not null, \`attack\` text not null, \`team_id\` text null, \`params\` bigint not null, \`run_id\` text not null, \`robust_accuracy\` double not null, \`clean_accuracy\` double not null, \`first_run_id\` text not null, constraint \`architecture_results_architecture_hash_foreign\` foreign key(\`architecture_hash\`) references \`architectures\`(\`hash\`) on delete cascade on update cascade, constraint \`architecture_results_team_id_foreign\` foreign key(\`team_id\`) references \`teams\`(\`id\`) on delete cascade on update cascade, constraint \`architecture_results_run_id_foreign\` foreign key(\`run_id\`) references \`runs\`(\`id\`) on delete cascade on update cascade);`,
+      `create table \`architecture_results\` (\`id\` integer not null primary key autoincrement, \`architecture_hash\` text not null, \`dataset\` text not null, \`threat_norm\` text not null, \`threat_epsilon\` double not null, \`attack\` text not null, \`team_id\` text null, \`params\` bigint not null, \`run_id\` text not null, \`robust_accuracy\` double not null, \`clean_accuracy\` double not null, \`first_run_id\` text not null, constraint \`architecture_results_architecture_hash_foreign\` foreign key(\`architecture_hash\`) references \`architectures\`(\`hash\`) on delete cascade on update cascade, constraint \`architecture_results_team_id_foreign\` foreign key(\`team_id\`) references \`teams\`(\`id\`) on delete cascade on update cascade);`,
     );
     this.addSql(
       `create index \`architecture_results_architecture_hash_index\` on \`architecture_results\` (\`architecture_hash\`);`,
     );
     this.addSql(`create index \`architecture_results_team_id_index\` on \`architecture_results\` (\`team_id\`);`);
-    this.addSql(`create index \`architecture_results_run_id_index\` on \`architecture_results\` (\`run_id\`);`);
     this.addSql(
       `create index \`architecture_results_dataset_threat_norm_attack_threat_epsilon_params_index\` on \`architecture_results\` (\`dataset\`, \`threat_norm\`, \`attack\`, \`threat_epsilon\`, \`params\`);`,
     );
