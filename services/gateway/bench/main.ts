@@ -6,7 +6,8 @@
 // 3. event-to-subscriber latency: a metric event published to JetStream until a graphql-ws
 //    client of the gateway receives it;
 // 4. the same during a pipeline run: from the worker producing a point to the client (during-run.ts).
-// --sections picks some of ingest, queries, live, during-run (default: all).
+// --sections picks some of ingest, queries, live, during-run (default: all); --database postgres
+// runs the queries on a throw-away PostgreSQL (infra/local) instead of SQLite.
 // Figures go to stdout and to bench-results/gateway-<time>.json.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,7 +22,9 @@ import { connect, headers, type MsgHdrs, type NatsConnection } from 'nats';
 import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
 import { startNatsServer } from '@lrnas/local/nats-server';
 import { natsLogin } from '@lrnas/local/test-nats';
+import { startPostgres } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { openDatabase } from '../src/persistence/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { Experiment, MetricPoint, Run, RunKind, RunStatus } from '../src/persistence/entities/index.js';
@@ -30,9 +33,17 @@ import { seedResults } from './seed.js';
 import { latencySummary, timeEach } from './stats.js';
 
 const SECTIONS = ['ingest', 'queries', 'live', 'during-run'] as const;
+const DATABASES = ['sqlite', 'postgres'] as const;
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, sections: { type: 'string', default: SECTIONS.join(',') } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    sections: { type: 'string', default: SECTIONS.join(',') },
+    database: { type: 'string', default: 'sqlite' },
+  },
 });
+if (!(DATABASES as readonly string[]).includes(flags.database)) {
+  throw new Error(`--database: unknown ${flags.database}; known: ${DATABASES.join(', ')}`);
+}
 const sections = flags.sections.split(',').map((s) => s.trim());
 const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
 if (unknown.length > 0) throw new Error(`--sections: unknown ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
@@ -45,16 +56,17 @@ const results: Record<string, unknown> = {
   when: new Date().toISOString(),
   host: os.cpus()[0]?.model,
   cpus: os.cpus().length,
+  database: flags.database,
 };
 
-async function gatewayOn(file: string, natsUrl: string): Promise<GatewayHandle> {
+async function gatewayOn(file: string | DatabaseTarget, natsUrl: string): Promise<GatewayHandle> {
   return startGateway(
     {
       port: 0,
       host: '127.0.0.1',
       natsUrl,
       natsLogin: natsLogin(server, 'gateway'),
-      database: { kind: 'sqlite', file },
+      database: typeof file === 'string' ? { kind: 'sqlite', file } : file,
       api: { rateLimitPerMinute: 1_000_000, maxQueryComplexity: 1_000_000 },
     },
     quiet,
@@ -104,6 +116,14 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
     seed: 1,
     ...RUNNING,
   });
+  const backlogRun = em.create(Run, {
+    id: 'run-backlog',
+    experiment,
+    kind: RunKind.SEARCH,
+    config: {},
+    seed: 2,
+    ...RUNNING,
+  });
   await em.flush();
   await db.close();
 
@@ -117,17 +137,11 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
       })),
     );
   }
-  const encoded = rows.map((points, e) =>
-    eventCodec.encode({
-      v: 1,
-      runId: 'run-bench',
-      attempt: 1,
-      seq: e,
-      time: new Date().toISOString(),
-      type: 'metric',
-      points,
-    }),
-  );
+  const encode = (runId: string) =>
+    rows.map((points, e) =>
+      eventCodec.encode({ v: 1, runId, attempt: 1, seq: e, time: new Date().toISOString(), type: 'metric', points }),
+    );
+  const encoded = encode('run-bench');
   const total = events * perEvent;
   // The gateway is up and idle; the clock runs from the first publish to the last commit, as a
   // worker streaming metrics would see it.
@@ -142,11 +156,31 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
         .map((data) => js.publish(eventSubject('run-bench', 'metric'), data, signedBy(eventKey!, data))),
     );
   }
+  const publishSeconds = (performance.now() - start) / 1000;
   await drained(nc);
   const seconds = (performance.now() - start) / 1000;
   const stored = await gateway.db.orm.em.fork().count(MetricPoint, {});
   await gateway.stop();
   if (stored !== total) throw new Error(`stored ${stored} points, expected ${total}`);
+
+  // A backlog: the same rows for another run, waiting in the stream while no gateway runs, so that
+  // the clock (from the gateway's start to the last commit) measures the gateway alone, not how fast
+  // JetStream takes publishes on this machine.
+  const backlog = encode('run-backlog');
+  for (let e = 0; e < events; e += 20) {
+    await Promise.all(
+      backlog
+        .slice(e, e + 20)
+        .map((data) => js.publish(eventSubject('run-backlog', 'metric'), data, signedBy(backlogRun.eventKey!, data))),
+    );
+  }
+  const backlogStart = performance.now();
+  const backlogGateway = await gatewayOn(file, natsUrl);
+  await drained(nc);
+  const backlogSeconds = (performance.now() - backlogStart) / 1000;
+  const backlogStored = await backlogGateway.db.orm.em.fork().count(MetricPoint, { run: 'run-backlog' });
+  await backlogGateway.stop();
+  if (backlogStored !== total) throw new Error(`stored ${backlogStored} backlog points, expected ${total}`);
 
   // The same rows, inserted by better-sqlite3 alone, in transactions of the gateway's batch size.
   const { default: Database } = await import('better-sqlite3');
@@ -170,18 +204,33 @@ async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
     gatewayPointsPerSecond: Math.round(total / seconds),
     plainPointsPerSecond: Math.round(total / plainSeconds),
     ratio: Math.round((plainSeconds / seconds) * 1000) / 1000,
-    note: 'gateway: first publish to JetStream until the last batch is committed; plain: better-sqlite3 inserts alone, in transactions of 500 events; ratio = gateway rate / plain rate',
+    publishSeconds: Math.round(publishSeconds * 100) / 100,
+    drainSeconds: Math.round((seconds - publishSeconds) * 100) / 100,
+    backlogPointsPerSecond: Math.round(total / backlogSeconds),
+    backlogRatio: Math.round((plainSeconds / backlogSeconds) * 1000) / 1000,
+    note: 'gateway: first publish to JetStream until the last batch is committed; plain: better-sqlite3 inserts alone, in transactions of 500 events; ratio = gateway rate / plain rate; publishSeconds: until JetStream acknowledged the last publish, drainSeconds: from then until the gateway had stored everything; backlog: the same rows waiting in the stream, from the start of a gateway (opening the database included) to its last commit',
   };
   console.log('ingest', results.ingest);
 }
 
-/** 2. Query latency over a database of 10,000 runs and 100,000 evaluations. */
+/** 2. Query latency over a database of 10,000 runs and 100,000 evaluations (SQLite or PostgreSQL). */
 async function benchQueries(natsUrl: string): Promise<void> {
-  const file = path.join(scratch, 'queries.sqlite');
-  const db = await openDatabase({ kind: 'sqlite', file });
+  const pg = flags.database === 'postgres' ? await startPostgres() : undefined;
+  try {
+    await benchQueriesOn(
+      pg ? parseDatabaseUrl(pg.url) : { kind: 'sqlite', file: path.join(scratch, 'queries.sqlite') },
+      natsUrl,
+    );
+  } finally {
+    await pg?.stop();
+  }
+}
+
+async function benchQueriesOn(target: DatabaseTarget, natsUrl: string): Promise<void> {
+  const db = await openDatabase(target);
   const seeded = await seedResults(db.orm.em.fork(), { runs: Math.round(10_000 * scale), evaluationsPerRun: 10 });
   await db.close();
-  const gateway = await gatewayOn(file, natsUrl);
+  const gateway = await gatewayOn(target, natsUrl);
   const post = async (query: string) => {
     const response = await fetch(`${gateway.url}/graphql`, {
       method: 'POST',
@@ -202,6 +251,21 @@ async function benchQueries(natsUrl: string): Promise<void> {
       '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }, maxParams: 1000000) { rank robustAccuracy } }',
     ),
   );
+  const byAttack = await timeEach(n, () =>
+    post(
+      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }, attack: PGD) { rank robustAccuracy params run { id } } }',
+    ),
+  );
+  const withSuites = await timeEach(n, () =>
+    post(
+      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank architecture { hash params } run { id status } decisive { attack robustAccuracy } suite { attack robustAccuracy cleanAccuracy } } }',
+    ),
+  );
+  const pareto = await timeEach(n, () =>
+    post(
+      '{ paretoFront(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank params robustAccuracy run { id } } }',
+    ),
+  );
   const runList = await timeEach(n, () =>
     post(
       '{ runs(first: 20, filter: { statuses: [SUCCEEDED], tags: ["bench"] }) { totalCount edges { node { id status architecture { params } } } } }',
@@ -218,6 +282,9 @@ async function benchQueries(natsUrl: string): Promise<void> {
     evaluations: seeded.evaluations,
     leaderboard: latencySummary(leaderboard),
     leaderboardWithBudget: latencySummary(budgeted),
+    leaderboardOneAttack: latencySummary(byAttack),
+    leaderboardWithSuites: latencySummary(withSuites),
+    paretoFront: latencySummary(pareto),
     runListFilteredByStatusAndTag: latencySummary(runList),
     runListSortedByParams: latencySummary(runsByParams),
   };

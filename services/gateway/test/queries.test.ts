@@ -25,6 +25,7 @@ import {
   Visibility,
 } from '../src/persistence/entities/index.js';
 import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
+import { rebuildRunResults } from '../src/results/run-results.js';
 import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-queries-');
@@ -142,6 +143,8 @@ async function seed(em: EntityManager, a: string, b: string) {
   evaluation(r4, x, 'pgd', 0.5);
   evaluation(r5, y, 'pgd', 0.9);
   await em.flush();
+  // The leaderboard's summary, which ingestion writes with the evaluations.
+  await rebuildRunResults(em);
 }
 
 const RUNS = `query($filter: RunFilter, $orderBy: RunOrder, $first: Int, $after: String) {

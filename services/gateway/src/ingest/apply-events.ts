@@ -5,6 +5,7 @@ import { applyStatus, isTerminal, type RunStatusName } from '../domain/run-progr
 import { progressAfter, progressAtStage, progressOfStatus } from '../domain/stage-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
 import { upsertMetricPoints } from './metric-writer.js';
+import { refreshRunResults } from '../results/run-results.js';
 import {
   Architecture,
   ArchitectureFinding,
@@ -110,6 +111,8 @@ export async function applyEvents(
   const points: { run: Run; key: string; step: number; value: number | null; time: Date }[] = [];
   /** Findings recorded in this batch (not flushed yet, so not found by a query). */
   const findings = new Set<string>();
+  /** Runs with an evaluation stored in this batch: their leaderboard summary is rewritten. */
+  const evaluated = new Set<string>();
 
   for (const event of ordered) {
     const run = runs.get(event.runId);
@@ -232,6 +235,7 @@ export async function applyEvents(
         };
         if (existing) em.assign(existing, fields);
         else em.persist(em.create(Evaluation, fields));
+        evaluated.add(run.id);
         const board: LeaderboardChange = {
           dataset: run.experiment.dataset,
           ...event.threatModel,
@@ -276,6 +280,7 @@ export async function applyEvents(
     }
   }
   await em.flush();
+  if (evaluated.size > 0) await refreshRunResults(em, evaluated, { lock: options.lockRuns ?? false });
   if (points.length > 0) {
     // Last write wins within the batch, so a replayed point never duplicates a row.
     const unique = new Map(points.map((p) => [`${p.run.id}\u0000${p.key}\u0000${p.step}`, p]));

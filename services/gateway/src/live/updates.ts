@@ -33,7 +33,11 @@ export function updatesOf(changes: AppliedChanges): LiveUpdate[] {
   // ended, and the batch's last points must reach it first.
   for (const [runId, points] of changes.points) {
     const byKey = new Map<string, { step: number; value: number | null; time: Date }[]>();
-    for (const p of points) byKey.set(p.key, [...(byKey.get(p.key) ?? []), p]);
+    for (const p of points) {
+      const series = byKey.get(p.key);
+      if (series) series.push(p);
+      else byKey.set(p.key, [p]);
+    }
     const thinned = [...byKey.entries()].flatMap(([key, series]) =>
       downsample(
         series.sort((a, b) => a.step - b.step),
@@ -92,7 +96,8 @@ export class LiveUpdates {
     if (!nc) return;
     this.#subscription = nc.subscribe(UPDATES_SUBJECT, {
       callback: (error, message) => {
-        if (error) return;
+        // A replica with no subscriber has no one to decode a batch's points for.
+        if (error || this.#listeners.size === 0) return;
         try {
           for (const update of decodeUpdates(message.data)) for (const listener of this.#listeners) listener(update);
         } catch (cause) {

@@ -42,6 +42,10 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
     fs.mkdirSync(path.dirname(target.file), { recursive: true });
     const { MikroORM } = await import('@mikro-orm/better-sqlite');
     orm = await MikroORM.init({ ...common, dbName: target.file });
+    // Write-ahead log: a commit appends to the log and syncs it once (a rollback journal is created,
+    // synced and deleted per transaction, which cost ingestion of one-event batches half its time),
+    // and readers no longer wait for a writer. Durability is unchanged (synchronous stays FULL).
+    await orm.em.getConnection().execute('pragma journal_mode = wal', [], 'all');
   } else {
     const { MikroORM } = await import('@mikro-orm/postgresql');
     orm = await MikroORM.init({ ...common, clientUrl: target.url });

@@ -54,7 +54,17 @@ export function anyOf(fragments: readonly SqlFragment[]): SqlFragment {
   return fragments.length === 0 ? trusted('1 = 0') : sql`(${joinSql(fragments, ' or ')})`;
 }
 
-/** Runs a select through the request's entity manager; rows come back as the driver gives them. */
+/**
+ * Runs a select through the request's entity manager, inside its transaction if it is in one;
+ * rows come back as the driver gives them.
+ */
 export async function selectRows<T>(em: EntityManager, query: SqlFragment): Promise<T[]> {
-  return (await em.getConnection().execute(query.text, [...query.values])) as unknown as T[];
+  return (await em
+    .getConnection()
+    .execute(query.text, [...query.values], 'all', em.getTransactionContext())) as unknown as T[];
+}
+
+/** Runs a statement that returns no rows (insert, update, delete) inside the caller's transaction, if any. */
+export async function executeSql(em: EntityManager, statement: SqlFragment): Promise<void> {
+  await em.getConnection().execute(statement.text, [...statement.values], 'run', em.getTransactionContext());
 }

@@ -6,27 +6,28 @@ import { TouchesStorage } from '../graphql/limits.js';
 import { ThreatModel, threatModelOf } from '../graphql/threat-model.js';
 import * as rows from '../persistence/entities/index.js';
 import { Run } from '../runs/types.js';
+import type { EvaluationView } from './queries.js';
 import { Architecture, Evaluation } from './types.js';
 
 @Resolver(() => Evaluation)
 export class EvaluationFields {
   @FieldResolver(() => ID, { description: 'Evaluation id.' })
-  id(@Root() evaluation: rows.Evaluation): string {
+  id(@Root() evaluation: EvaluationView): string {
     return String(evaluation.id);
   }
 
   @FieldResolver(() => ThreatModel, { description: 'Threat model the attack was bounded by.' })
-  threatModel(@Root() evaluation: rows.Evaluation): ThreatModel {
+  threatModel(@Root() evaluation: EvaluationView): ThreatModel {
     return threatModelOf(evaluation);
   }
 
   @FieldResolver(() => Architecture, { description: 'The architecture attacked.' })
-  architecture(@Root() evaluation: rows.Evaluation, @Ctx() { em }: GatewayContext) {
+  architecture(@Root() evaluation: EvaluationView, @Ctx() { em }: GatewayContext) {
     return em.findOneOrFail(rows.Architecture, { hash: evaluation.architecture.hash });
   }
 
   @FieldResolver(() => Run, { description: 'The run that produced it (an EVALUATE run’s parent is the trained run).' })
-  run(@Root() evaluation: rows.Evaluation, @Ctx() { em }: GatewayContext) {
+  run(@Root() evaluation: EvaluationView, @Ctx() { em }: GatewayContext) {
     return em.findOneOrFail(rows.Run, evaluation.run.id);
   }
 }

@@ -1,11 +1,13 @@
 // Results in the API: architectures, evaluations, the leaderboard and its Pareto front, and the
 // leaderboard live. The fields of an Evaluation and an Architecture that are not columns are in
 // fields.ts.
-import { Arg, Args, ArgsType, Ctx, Field, Float, ID, Int, Query, Resolver, Subscription } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, Float, ID, Info, Int, Query, Resolver, Subscription } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ErrorCode, LrnasError } from '@lrnas/schema';
 import type { GatewayContext } from '../graphql/context.js';
 import { Attack, Dataset } from '../graphql/enums.js';
+import { selectsAny } from '../graphql/selection.js';
 import { ThreatModelInput } from '../graphql/threat-model.js';
 import { refresh, type SubscribeData } from '../live/run-lifetime.js';
 import { mayHear } from '../live/updates.js';
@@ -77,10 +79,11 @@ export class ResultsResolver {
   leaderboard(
     @Ctx() context: GatewayContext,
     @Args(() => LeaderboardArgs) board: LeaderboardArgs,
+    @Info() info: GraphQLResolveInfo,
     @Arg('first', () => Int, { defaultValue: 100, description: 'Rows, 1 to 1000, from the top.' }) first?: number,
   ) {
     assertLeaderboardReadable(context);
-    return leaderboard(context.em, context.viewer, { ...board, first });
+    return leaderboard(context.em, context.viewer, { ...board, first, suites: selectsSuites(info) });
   }
 
   @Query(() => [LeaderboardEntry], {
@@ -90,10 +93,11 @@ export class ResultsResolver {
     @Ctx() context: GatewayContext,
     @Arg('dataset', () => Dataset, { description: 'Data set.' }) dataset: Dataset,
     @Arg('threatModel', () => ThreatModelInput, { description: 'Threat model.' }) threatModel: ThreatModelInput,
+    @Info() info: GraphQLResolveInfo,
     @Arg('attack', () => Attack, { nullable: true, description: 'Use this attack alone.' }) attack?: Attack,
   ) {
     assertLeaderboardReadable(context);
-    return paretoRows(context.em, context.viewer, { dataset, threatModel, attack });
+    return paretoRows(context.em, context.viewer, { dataset, threatModel, attack, suites: selectsSuites(info) });
   }
 
   @Subscription(() => [LeaderboardEntry], {
@@ -115,10 +119,19 @@ export class ResultsResolver {
       );
     },
   })
-  leaderboardChanged(@Ctx() context: GatewayContext, @Args(() => LeaderboardArgs) board: LeaderboardArgs) {
+  leaderboardChanged(
+    @Ctx() context: GatewayContext,
+    @Args(() => LeaderboardArgs) board: LeaderboardArgs,
+    @Info() info: GraphQLResolveInfo,
+  ) {
     const fresh = refresh(context);
-    return leaderboard(fresh.em, fresh.viewer, board);
+    return leaderboard(fresh.em, fresh.viewer, { ...board, suites: selectsSuites(info) });
   }
+}
+
+/** Whether a leaderboard query reads the rows' suites (what only the evaluations give). */
+function selectsSuites(info: GraphQLResolveInfo): boolean {
+  return selectsAny(info, ['cleanAccuracy', 'decisive', 'suite']);
 }
 
 /** Without the public-leaderboard setting, reading it needs an API key (of any team). */

@@ -1,27 +1,32 @@
 /** The gateway's entities (architecture.md, "Domain model"). */
 import { Architecture } from './architecture.js';
 import { ArchitectureFinding } from './architecture-finding.js';
+import { ArchitectureResult } from './architecture-result.js';
 import { Artifact } from './artifact.js';
 import { Evaluation } from './evaluation.js';
 import { Experiment } from './experiment.js';
 import { MetricPoint } from './metric-point.js';
 import { Run, RunStatusChange } from './run.js';
+import { RunResult } from './run-result.js';
 import { ApiKey, Team } from './team.js';
 
 export {
   Architecture,
   ArchitectureFinding,
+  ArchitectureResult,
   Artifact,
   Evaluation,
   Experiment,
   MetricPoint,
   Run,
   RunStatusChange,
+  RunResult,
   ApiKey,
   Team,
 };
 export { Visibility } from './experiment.js';
 export { RunKind, RunStatus } from './run.js';
+export { WHOLE_SUITE } from './run-result.js';
 
 export const ENTITIES = [
   Team,
@@ -33,5 +38,7 @@ export const ENTITIES = [
   Architecture,
   ArchitectureFinding,
   Evaluation,
+  RunResult,
+  ArchitectureResult,
   Artifact,
 ];
