@@ -163,6 +163,7 @@ function tile1x4(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: 
 // dx of a 2-D max pool (NHWC): each window's dy goes to the first cell (row-major) equal to the window's maximum;
 // padding never receives gradient; a window whose maximum is not above -infinity (or NaN) passes none. With
 // channels a multiple of 4 the windows are walked four channels at a time with a "found" mask and no branches.
+// It takes the depthwise kernels' geometry (simdGeometry); the dilations, always 1 for a pool, are not read.
 
 export function maxPoolGrad(
   x: usize,
@@ -179,6 +180,8 @@ export function maxPoolGrad(
   fw: i32,
   sh: i32,
   sw: i32,
+  _dh: i32,
+  _dw: i32,
   top: i32,
   left: i32,
 ): void {
@@ -243,9 +246,12 @@ export function maxPoolGrad(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Depthwise convolution gradients (NHWC, filter [kh, kw, C, 1]) straight from the unpadded tensors: rows and
-// columns a tap reads outside the input are skipped instead of padded. Channels a multiple of 4 go four at a time;
-// stride-1 rows of 1 or 2 channels go as flat runs of 4 floats; anything else element by element.
+// Depthwise convolution (NHWC, filter [kh, kw, C, 1], any stride and dilation), forward and both gradients, straight
+// from the unpadded tensors: rows and columns a tap reads outside the input are skipped instead of padded. One walk
+// serves all three: for every output row and tap it finds the run of output columns whose input column is inside,
+// then the forward gathers x into y, the input gradient scatters dy into dx, the filter gradient sums x * dy.
+// Channels a multiple of 4 go four at a time; stride-1 rows of 1 or 2 channels go as flat runs of 4 floats;
+// anything else element by element.
 
 /** First output column j >= 0 with 0 <= j*s + off, and one past the last with j*s + off < w. */
 function firstColumn(off: i32, s: i32): i32 {
@@ -256,103 +262,107 @@ function endColumn(off: i32, s: i32, w: i32, ow: i32): i32 {
   return last < 0 ? 0 : min(ow, last / s + 1);
 }
 
-export function depthwiseFilterGrad(
-  x: usize,
-  dy: usize,
-  df: usize,
-  batch: i32,
-  h: i32,
-  w: i32,
-  c: i32,
-  oh: i32,
-  ow: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  top: i32,
-  left: i32,
-): void {
-  memory.fill(df, 0, <usize>(kh * kw * c * F));
+/** depthwise's modes (read by the engine from the module's exports). */
+export const DEPTHWISE_FORWARD: i32 = 0;
+export const DEPTHWISE_INPUT_GRAD: i32 = 1;
+export const DEPTHWISE_FILTER_GRAD: i32 = 2;
+
+/**
+ * out[j] += inp[j] * tap over n pixels of c channels, out and inp advancing by their own byte steps. Flat runs
+ * need both steps equal to one pixel (stride 1).
+ */
+function accumulateTap(out: usize, outStep: usize, inp: usize, inStep: usize, tap: usize, n: i32, c: i32): void {
   const cb = <usize>(c * F);
-  for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < oh; i++) {
-      const dyRow = dy + <usize>((b * oh + i) * ow) * cb;
-      for (let u = 0; u < kh; u++) {
-        const r = i * sh + u * dh - top;
-        if (r < 0 || r >= h) continue;
-        const xRow = x + <usize>((b * h + r) * w) * cb;
-        for (let v = 0; v < kw; v++) {
-          const off = v * dw - left;
-          const j0 = firstColumn(off, sw);
-          const j1 = endColumn(off, sw, w, ow);
-          if (j1 <= j0) continue;
-          const tap = df + <usize>((u * kw + v) * c * F);
-          if ((c & 3) == 0) {
-            for (let ch = 0; ch < c; ch += 4) {
-              const chb = <usize>(ch * F);
-              let acc = f32x4.splat(0);
-              let px = xRow + <usize>(j0 * sw + off) * cb + chb;
-              let pd = dyRow + <usize>j0 * cb + chb;
-              const stepX = <usize>sw * cb;
-              for (let j = j0; j < j1; j++) {
-                acc = f32x4.add(acc, f32x4.mul(v128.load(px), v128.load(pd)));
-                px += stepX;
-                pd += cb;
-              }
-              addTo(tap + chb, acc);
-            }
-          } else if (sw == 1 && (c == 1 || c == 2)) {
-            // Flat run over (column, channel): lane l holds channel l % c (the run starts at an even index).
-            const f1 = j1 * c;
-            let f = j0 * c;
-            const shift = <usize>(off * c * F);
-            let acc = f32x4.splat(0);
-            for (; f + 4 <= f1; f += 4) {
-              acc = f32x4.add(
-                acc,
-                f32x4.mul(v128.load(xRow + shift + <usize>(f * F)), v128.load(dyRow + <usize>(f * F))),
-              );
-            }
-            const l0 = f32x4.extract_lane(acc, 0);
-            const l1 = f32x4.extract_lane(acc, 1);
-            const l2 = f32x4.extract_lane(acc, 2);
-            const l3 = f32x4.extract_lane(acc, 3);
-            if (c == 1) {
-              store<f32>(tap, load<f32>(tap) + (l0 + l1 + (l2 + l3)));
-            } else {
-              store<f32>(tap, load<f32>(tap) + (l0 + l2));
-              store<f32>(tap + 4, load<f32>(tap + 4) + (l1 + l3));
-            }
-            for (; f < f1; f++) {
-              const p = tap + <usize>((f % c) * F);
-              store<f32>(
-                p,
-                load<f32>(p) + load<f32>(xRow + shift + <usize>(f * F)) * load<f32>(dyRow + <usize>(f * F)),
-              );
-            }
-          } else {
-            for (let ch = 0; ch < c; ch++) {
-              const chb = <usize>(ch * F);
-              let s: f32 = 0;
-              for (let j = j0; j < j1; j++) {
-                s += load<f32>(xRow + <usize>(j * sw + off) * cb + chb) * load<f32>(dyRow + <usize>j * cb + chb);
-              }
-              store<f32>(tap + chb, load<f32>(tap + chb) + s);
-            }
-          }
-        }
+  if ((c & 3) == 0) {
+    for (let ch = 0; ch < c; ch += 4) {
+      const chb = <usize>(ch * F);
+      const wv = v128.load(tap + chb);
+      let po = out + chb;
+      let pi = inp + chb;
+      for (let j = 0; j < n; j++) {
+        addTo(po, f32x4.mul(v128.load(pi), wv));
+        po += outStep;
+        pi += inStep;
+      }
+    }
+  } else if (outStep == cb && inStep == cb && (c == 1 || c == 2)) {
+    const wv = c == 1 ? v128.load32_splat(tap) : v128.load64_splat(tap);
+    const len = n * c;
+    let f = 0;
+    for (; f + 4 <= len; f += 4) addTo(out + <usize>(f * F), f32x4.mul(v128.load(inp + <usize>(f * F)), wv));
+    for (; f < len; f++) {
+      const p = out + <usize>(f * F);
+      store<f32>(p, load<f32>(p) + load<f32>(inp + <usize>(f * F)) * load<f32>(tap + <usize>((f % c) * F)));
+    }
+  } else {
+    for (let j = 0; j < n; j++) {
+      const po = out + <usize>j * outStep;
+      const pi = inp + <usize>j * inStep;
+      for (let ch = 0; ch < c; ch++) {
+        const chb = <usize>(ch * F);
+        store<f32>(po + chb, load<f32>(po + chb) + load<f32>(pi + chb) * load<f32>(tap + chb));
       }
     }
   }
 }
 
-export function depthwiseInputGrad(
-  dy: usize,
-  filter: usize,
-  dx: usize,
+/** tap[ch] += sum over n pixels of x[j, ch] * dy[j, ch], x advancing by xStep bytes and dy by one pixel. */
+function sumTap(x: usize, xStep: usize, dy: usize, tap: usize, n: i32, c: i32): void {
+  const cb = <usize>(c * F);
+  if ((c & 3) == 0) {
+    for (let ch = 0; ch < c; ch += 4) {
+      const chb = <usize>(ch * F);
+      let acc = f32x4.splat(0);
+      let px = x + chb;
+      let pd = dy + chb;
+      for (let j = 0; j < n; j++) {
+        acc = f32x4.add(acc, f32x4.mul(v128.load(px), v128.load(pd)));
+        px += xStep;
+        pd += cb;
+      }
+      addTo(tap + chb, acc);
+    }
+  } else if (xStep == cb && (c == 1 || c == 2)) {
+    // Flat run over (column, channel): lane l holds channel l % c (the run starts at a pixel).
+    const len = n * c;
+    let f = 0;
+    let acc = f32x4.splat(0);
+    for (; f + 4 <= len; f += 4) {
+      acc = f32x4.add(acc, f32x4.mul(v128.load(x + <usize>(f * F)), v128.load(dy + <usize>(f * F))));
+    }
+    const l0 = f32x4.extract_lane(acc, 0);
+    const l1 = f32x4.extract_lane(acc, 1);
+    const l2 = f32x4.extract_lane(acc, 2);
+    const l3 = f32x4.extract_lane(acc, 3);
+    if (c == 1) {
+      store<f32>(tap, load<f32>(tap) + (l0 + l1 + (l2 + l3)));
+    } else {
+      store<f32>(tap, load<f32>(tap) + (l0 + l2));
+      store<f32>(tap + 4, load<f32>(tap + 4) + (l1 + l3));
+    }
+    for (; f < len; f++) {
+      const p = tap + <usize>((f % c) * F);
+      store<f32>(p, load<f32>(p) + load<f32>(x + <usize>(f * F)) * load<f32>(dy + <usize>(f * F)));
+    }
+  } else {
+    for (let ch = 0; ch < c; ch++) {
+      const chb = <usize>(ch * F);
+      let s: f32 = 0;
+      for (let j = 0; j < n; j++) s += load<f32>(x + <usize>j * xStep + chb) * load<f32>(dy + <usize>j * cb + chb);
+      store<f32>(tap + chb, load<f32>(tap + chb) + s);
+    }
+  }
+}
+
+/**
+ * `mode` DEPTHWISE_FORWARD: (a, b, out) = (x, filter, y); DEPTHWISE_INPUT_GRAD: (dy, filter, dx);
+ * DEPTHWISE_FILTER_GRAD: (x, dy, dfilter). The output is zeroed first, then accumulated tap by tap.
+ */
+export function depthwise(
+  mode: i32,
+  a: usize,
+  b: usize,
+  out: usize,
   batch: i32,
   h: i32,
   w: i32,
@@ -368,56 +378,33 @@ export function depthwiseInputGrad(
   top: i32,
   left: i32,
 ): void {
-  memory.fill(dx, 0, <usize>(batch * h * w * c * F));
+  const forward = mode == DEPTHWISE_FORWARD;
+  const inputGrad = mode == DEPTHWISE_INPUT_GRAD;
+  const size = forward ? batch * oh * ow * c : inputGrad ? batch * h * w * c : kh * kw * c;
+  memory.fill(out, 0, <usize>(size * F));
+  const xBase = inputGrad ? out : a; // the input-space tensor: x, or dx
+  const yBase = forward ? out : inputGrad ? a : b; // the output-space tensor: y, or dy
+  const filter = forward || inputGrad ? b : out;
   const cb = <usize>(c * F);
-  for (let b = 0; b < batch; b++) {
+  const xStep = <usize>sw * cb;
+  for (let n = 0; n < batch; n++) {
     for (let i = 0; i < oh; i++) {
-      const dyRow = dy + <usize>((b * oh + i) * ow) * cb;
+      const yRow = yBase + <usize>((n * oh + i) * ow) * cb;
       for (let u = 0; u < kh; u++) {
         const r = i * sh + u * dh - top;
         if (r < 0 || r >= h) continue;
-        const xRow = dx + <usize>((b * h + r) * w) * cb;
+        const xRow = xBase + <usize>((n * h + r) * w) * cb;
         for (let v = 0; v < kw; v++) {
           const off = v * dw - left;
           const j0 = firstColumn(off, sw);
           const j1 = endColumn(off, sw, w, ow);
           if (j1 <= j0) continue;
           const tap = filter + <usize>((u * kw + v) * c * F);
-          if ((c & 3) == 0) {
-            const stepX = <usize>sw * cb;
-            for (let ch = 0; ch < c; ch += 4) {
-              const chb = <usize>(ch * F);
-              const wv = v128.load(tap + chb);
-              let px = xRow + <usize>(j0 * sw + off) * cb + chb;
-              let pd = dyRow + <usize>j0 * cb + chb;
-              for (let j = j0; j < j1; j++) {
-                addTo(px, f32x4.mul(v128.load(pd), wv));
-                px += stepX;
-                pd += cb;
-              }
-            }
-          } else if (sw == 1 && (c == 1 || c == 2)) {
-            const wv = c == 1 ? v128.load32_splat(tap) : v128.load64_splat(tap);
-            const f1 = j1 * c;
-            let f = j0 * c;
-            const shift = <usize>(off * c * F);
-            for (; f + 4 <= f1; f += 4) {
-              addTo(xRow + shift + <usize>(f * F), f32x4.mul(v128.load(dyRow + <usize>(f * F)), wv));
-            }
-            for (; f < f1; f++) {
-              const p = xRow + shift + <usize>(f * F);
-              store<f32>(p, load<f32>(p) + load<f32>(dyRow + <usize>(f * F)) * load<f32>(tap + <usize>((f % c) * F)));
-            }
-          } else {
-            for (let j = j0; j < j1; j++) {
-              const px = xRow + <usize>(j * sw + off) * cb;
-              const pd = dyRow + <usize>j * cb;
-              for (let ch = 0; ch < c; ch++) {
-                const chb = <usize>(ch * F);
-                store<f32>(px + chb, load<f32>(px + chb) + load<f32>(pd + chb) * load<f32>(tap + chb));
-              }
-            }
-          }
+          const px = xRow + <usize>(j0 * sw + off) * cb;
+          const py = yRow + <usize>j0 * cb;
+          if (forward) accumulateTap(py, cb, px, xStep, tap, j1 - j0, c);
+          else if (inputGrad) accumulateTap(px, xStep, py, cb, tap, j1 - j0, c);
+          else sumTap(px, xStep, py, tap, j1 - j0, c);
         }
       }
     }
@@ -624,88 +611,6 @@ export function weightedSumGrad(dy: usize, weights: usize, n: i32, outs: usize, 
         const wv = f32x4.splat(ws);
         for (let q: usize = 0; q < vecEnd; q += 16) v128.store(po + q, f32x4.mul(v128.load(pd + q), wv));
         for (let q = vecEnd; q < end; q += 4) store<f32>(po + q, load<f32>(pd + q) * ws);
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Depthwise convolution forward (NHWC, filter [kh, kw, C, 1], any stride and dilation): each output row gathers
-// its taps' input rows, the rows and columns under padding skipped, in the same three layouts as the gradients.
-
-export function depthwiseForward(
-  x: usize,
-  filter: usize,
-  y: usize,
-  batch: i32,
-  h: i32,
-  w: i32,
-  c: i32,
-  oh: i32,
-  ow: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  top: i32,
-  left: i32,
-): void {
-  memory.fill(y, 0, <usize>(batch * oh * ow * c * F));
-  const cb = <usize>(c * F);
-  for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < oh; i++) {
-      const yRow = y + <usize>((b * oh + i) * ow) * cb;
-      for (let u = 0; u < kh; u++) {
-        const r = i * sh + u * dh - top;
-        if (r < 0 || r >= h) continue;
-        const xRow = x + <usize>((b * h + r) * w) * cb;
-        for (let v = 0; v < kw; v++) {
-          const off = v * dw - left;
-          const j0 = firstColumn(off, sw);
-          const j1 = endColumn(off, sw, w, ow);
-          if (j1 <= j0) continue;
-          const tap = filter + <usize>((u * kw + v) * c * F);
-          if ((c & 3) == 0) {
-            const stepX = <usize>sw * cb;
-            for (let ch = 0; ch < c; ch += 4) {
-              const chb = <usize>(ch * F);
-              const wv = v128.load(tap + chb);
-              let px = xRow + <usize>(j0 * sw + off) * cb + chb;
-              let py = yRow + <usize>j0 * cb + chb;
-              for (let j = j0; j < j1; j++) {
-                addTo(py, f32x4.mul(v128.load(px), wv));
-                px += stepX;
-                py += cb;
-              }
-            }
-          } else if (sw == 1 && (c == 1 || c == 2)) {
-            const wv = c == 1 ? v128.load32_splat(tap) : v128.load64_splat(tap);
-            const f1 = j1 * c;
-            let f = j0 * c;
-            const shift = <usize>(off * c * F);
-            for (; f + 4 <= f1; f += 4) {
-              addTo(yRow + <usize>(f * F), f32x4.mul(v128.load(xRow + shift + <usize>(f * F)), wv));
-            }
-            for (; f < f1; f++) {
-              const p = yRow + <usize>(f * F);
-              store<f32>(
-                p,
-                load<f32>(p) + load<f32>(xRow + shift + <usize>(f * F)) * load<f32>(tap + <usize>((f % c) * F)),
-              );
-            }
-          } else {
-            for (let j = j0; j < j1; j++) {
-              const px = xRow + <usize>(j * sw + off) * cb;
-              const py = yRow + <usize>j * cb;
-              for (let ch = 0; ch < c; ch++) {
-                const chb = <usize>(ch * F);
-                store<f32>(py + chb, load<f32>(py + chb) + load<f32>(px + chb) * load<f32>(tap + chb));
-              }
-            }
-          }
-        }
       }
     }
   }

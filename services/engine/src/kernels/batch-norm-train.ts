@@ -75,17 +75,88 @@ function allReduce(local: Float64Array, reducer: ChannelReducer | undefined): Fl
   return reducer ? reducer.allReduce(local) : local;
 }
 
+/** The forward kernel's inputs, checked, with the sizes both versions use. */
+function forwardInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined) {
+  const { x, scale, offset } = inputs as Record<string, tf.TensorInfo | undefined>;
+  if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN} needs a 4-D x`);
+  [x, scale, offset].forEach((t, i) => float32(t, ['x', 'scale', 'offset'][i] as string));
+  const eps = (attrs as { eps: number }).eps;
+  const channels = x.shape[3] as number;
+  const reducer = batchReducer;
+  const size = tf.util.sizeFromShape(x.shape);
+  const count = (size / channels) * (reducer?.batchPerLocal ?? 1);
+  return { x, scale, offset, eps, channels, reducer, size, count };
+}
+
+/**
+ * Writes the biased variance and 1 / sqrt(variance + eps) of every channel from the whole batch's centred squares;
+ * returns the per-channel factor (scale * rstd) and shift (offset) of y = (x - mean) factor + shift.
+ */
+function normalisation(
+  squareTotals: Float64Array,
+  count: number,
+  eps: number,
+  [vs, rs]: [Float32Array, Float32Array],
+  g: Float32Array | undefined,
+  b: Float32Array | undefined,
+): { factor: Float32Array; shift: Float32Array } {
+  const channels = vs.length;
+  const factor = new Float32Array(channels);
+  const shift = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    vs[c] = (squareTotals[c] as number) / count;
+    rs[c] = 1 / Math.sqrt(Math.fround((vs[c] as number) + eps));
+    factor[c] = g ? (g[c] as number) * (rs[c] as number) : (rs[c] as number);
+    shift[c] = b ? (b[c] as number) : 0;
+  }
+  return { factor, shift };
+}
+
+/** The backward kernel's inputs, checked, with the sizes both versions use. */
+function backwardInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined) {
+  const { dy, centered, rstd, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+  if (!dy || !centered || !rstd) throw new Error(`${BATCH_NORM_TRAIN_GRAD} needs dy, centered and rstd`);
+  [dy, centered, rstd, scale].forEach((t, i) => float32(t, ['dy', 'centered', 'rstd', 'scale'][i] as string));
+  const { count } = attrs as { count: number };
+  // The reducer of the forward pass (batchNormTraining reinstates it around this kernel).
+  const reducer = batchReducer;
+  const channels = dy.shape[3] as number;
+  const size = tf.util.sizeFromShape(dy.shape);
+  return { dy, centered, rstd, scale, count, reducer, channels, size };
+}
+
+/**
+ * Per-channel terms of dx = (dy - meanDy - (x - mean) k) a, from the sums of dy and of dy (x - mean) over this
+ * thread's part (`sums`, 2C) and over the whole batch (`totals`); writes the parameters' gradients of this thread's
+ * part into dg and db (the step sums them over the threads).
+ */
+function backwardCoefficients(
+  sums: Float64Array,
+  totals: Float64Array,
+  count: number,
+  rs: Float32Array,
+  g: Float32Array | undefined,
+  [dg, db]: [Float32Array, Float32Array],
+): { meanDy: Float64Array; k: Float64Array; a: Float64Array } {
+  const channels = rs.length;
+  const meanDy = new Float64Array(channels);
+  const k = new Float64Array(channels);
+  const a = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const r = rs[c] as number;
+    meanDy[c] = (totals[c] as number) / count;
+    k[c] = (r * r * (totals[channels + c] as number)) / count;
+    a[c] = g ? (g[c] as number) * r : r;
+    db[c] = sums[c] as number;
+    dg[c] = (sums[channels + c] as number) * r;
+  }
+  return { meanDy, k, a };
+}
+
 const forwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { x, scale, offset } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN} needs a 4-D x`);
-    [x, scale, offset].forEach((t, i) => float32(t, ['x', 'scale', 'offset'][i] as string));
-    const eps = (attrs as { eps: number }).eps;
-    const channels = x.shape[3] as number;
-    const reducer = batchReducer;
-    const size = tf.util.sizeFromShape(x.shape);
-    const count = (size / channels) * (reducer?.batchPerLocal ?? 1);
+    const { x, scale, offset, eps, channels, reducer, size, count } = forwardInputs(inputs, attrs);
     const present = [x, scale, offset].filter((t): t is tf.TensorInfo => t !== undefined);
     return memoryOf(backend).write(
       [x.shape, x.shape, [channels], [channels], [channels]],
@@ -116,15 +187,7 @@ const forwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
           squares[c] = (squares[c] as number) + d * d;
           if (++c === channels) c = 0;
         }
-        const squareTotals = allReduce(squares, reducer);
-        const factor = new Float32Array(channels);
-        const shift = new Float32Array(channels);
-        for (let c = 0; c < channels; c++) {
-          vs[c] = (squareTotals[c] as number) / count;
-          rs[c] = 1 / Math.sqrt(Math.fround((vs[c] as number) + eps));
-          factor[c] = g ? (g[c] as number) * (rs[c] as number) : (rs[c] as number);
-          shift[c] = b ? (b[c] as number) : 0;
-        }
+        const { factor, shift } = normalisation(allReduce(squares, reducer), count, eps, [vs, rs], g, b);
         for (let i = 0, c = 0; i < size; i++) {
           ys[i] = (cs[i] as number) * (factor[c] as number) + (shift[c] as number);
           if (++c === channels) c = 0;
@@ -137,14 +200,7 @@ const forwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
 const backwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { dy, centered, rstd, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!dy || !centered || !rstd) throw new Error(`${BATCH_NORM_TRAIN_GRAD} needs dy, centered and rstd`);
-    [dy, centered, rstd, scale].forEach((t, i) => float32(t, ['dy', 'centered', 'rstd', 'scale'][i] as string));
-    const { count } = attrs as { count: number };
-    // The reducer of the forward pass (batchNormTraining reinstates it around this kernel).
-    const reducer = batchReducer;
-    const channels = dy.shape[3] as number;
-    const size = tf.util.sizeFromShape(dy.shape);
+    const { dy, centered, rstd, scale, count, reducer, channels, size } = backwardInputs(inputs, attrs);
     const present = [dy, centered, rstd, ...(scale ? [scale] : [])];
     return memoryOf(backend).write([dy.shape, [channels], [channels]], present, ([dx, dScale, dOffset], ins) => {
       const [dys, cs, rs] = ins as [Float32Array, Float32Array, Float32Array];
@@ -158,19 +214,7 @@ const backwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
         sums[channels + c] = (sums[channels + c] as number) + d * (cs[i] as number);
         if (++c === channels) c = 0;
       }
-      const totals = allReduce(sums, reducer);
-      const meanDy = new Float64Array(channels);
-      const k = new Float64Array(channels);
-      const a = new Float64Array(channels);
-      for (let c = 0; c < channels; c++) {
-        const r = rs[c] as number;
-        meanDy[c] = (totals[c] as number) / count;
-        k[c] = (r * r * (totals[channels + c] as number)) / count;
-        a[c] = g ? (g[c] as number) * r : r;
-        // The parameters' gradients from this thread's part: the step sums them over the threads.
-        db[c] = sums[c] as number;
-        dg[c] = (sums[channels + c] as number) * r;
-      }
+      const { meanDy, k, a } = backwardCoefficients(sums, allReduce(sums, reducer), count, rs, g, [dg, db]);
       for (let i = 0, c = 0; i < size; i++) {
         dxs[i] = ((dys[i] as number) - (meanDy[c] as number) - (cs[i] as number) * (k[c] as number)) * (a[c] as number);
         if (++c === channels) c = 0;
@@ -236,14 +280,7 @@ class Lanes {
 const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { x, scale, offset } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN} needs a 4-D x`);
-    [x, scale, offset].forEach((t, i) => float32(t, ['x', 'scale', 'offset'][i] as string));
-    const eps = (attrs as { eps: number }).eps;
-    const channels = x.shape[3] as number;
-    const reducer = batchReducer;
-    const size = tf.util.sizeFromShape(x.shape);
-    const count = (size / channels) * (reducer?.batchPerLocal ?? 1);
+    const { x, scale, offset, eps, channels, reducer, size, count } = forwardInputs(inputs, attrs);
     const wasm = wasmBackend(backend);
     const outs = [x.shape, x.shape, [channels], [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
     const [y, centered, rstd, mean, variance] = outs as [
@@ -272,14 +309,7 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
     const squareTotals = allReduce(lanes.channelSums(), reducer);
     const g = scale ? heapFloats(wasm, scale) : undefined;
     const b = offset ? heapFloats(wasm, offset) : undefined;
-    const factor = new Float32Array(channels);
-    const shift = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      vs[c] = (squareTotals[c] as number) / count;
-      rs[c] = 1 / Math.sqrt(Math.fround((vs[c] as number) + eps));
-      factor[c] = g ? (g[c] as number) * (rs[c] as number) : (rs[c] as number);
-      shift[c] = b ? (b[c] as number) : 0;
-    }
+    const { factor, shift } = normalisation(squareTotals, count, eps, [vs, rs], g, b);
     lanes.setPattern(0, factor);
     lanes.setPattern(2, shift);
     simd.periodicAffine(pc, 0, py, pA, pA, pC, size, lanes.period);
@@ -291,13 +321,7 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
 const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { dy, centered, rstd, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!dy || !centered || !rstd) throw new Error(`${BATCH_NORM_TRAIN_GRAD} needs dy, centered and rstd`);
-    [dy, centered, rstd, scale].forEach((t, i) => float32(t, ['dy', 'centered', 'rstd', 'scale'][i] as string));
-    const { count } = attrs as { count: number };
-    const reducer = batchReducer;
-    const channels = dy.shape[3] as number;
-    const size = tf.util.sizeFromShape(dy.shape);
+    const { dy, centered, rstd, scale, count, reducer, channels, size } = backwardInputs(inputs, attrs);
     const wasm = wasmBackend(backend);
     const outs = [dy.shape, [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
     const [dx, dScale, dOffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
@@ -315,24 +339,16 @@ const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
     const g = scale ? heapFloats(wasm, scale) : undefined;
     const [dg, db] = [heapFloats(wasm, dScale), heapFloats(wasm, dOffset)];
     // dx = (dy - mean(dy) - (x - mean) k) a = dy a + (x - mean) (-k a) + (-mean(dy) a).
-    const pa = new Float32Array(channels);
-    const pb = new Float32Array(channels);
-    const pcst = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      const r = rs[c] as number;
-      const meanDy = (totals[c] as number) / count;
-      const k = (r * r * (totals[channels + c] as number)) / count;
-      const a = g ? (g[c] as number) * r : r;
-      pa[c] = a;
-      pb[c] = -k * a;
-      pcst[c] = -meanDy * a;
-      // The parameters' gradients from this thread's part: the step sums them over the threads.
-      db[c] = sums[c] as number;
-      dg[c] = (sums[channels + c] as number) * r;
-    }
-    lanes.setPattern(0, pa);
-    lanes.setPattern(1, pb);
-    lanes.setPattern(2, pcst);
+    const { meanDy, k, a } = backwardCoefficients(sums, totals, count, rs, g, [dg, db]);
+    lanes.setPattern(0, a);
+    lanes.setPattern(
+      1,
+      a.map((ac, c) => -(k[c] as number) * ac),
+    );
+    lanes.setPattern(
+      2,
+      a.map((ac, c) => -(meanDy[c] as number) * ac),
+    );
     const [p0, p1, p2] = lanes.patterns;
     simd.periodicAffine(pdy, pc, pdx, p0, p1, p2, size, lanes.period);
     lanes.dispose();

@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  JS_BACKENDS,
-  assertClose,
-  assertSameResult,
-  checkGradients,
-  spreadValues,
-  useBackend,
-  type GradResult,
-} from './grad-check.js';
+import { assertClose, checkGradients, checkOnEachBackend, onEachBackend, spreadValues } from './grad-check.js';
 
 type Pad = number | 'same' | 'valid';
 const configs: Array<{
@@ -42,17 +34,7 @@ for (const cfg of configs) {
   test(`conv2d gradients vs finite differences and cpu: ${label}`, async (t) => {
     const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor =>
       tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, cfg.strides, cfg.pad);
-    const results: Record<string, GradResult> = {};
-    for (const backend of JS_BACKENDS) {
-      await t.test(backend, async () => {
-        await useBackend(backend);
-        results[backend] = checkGradients(f, [{ shape: cfg.x }, { shape: cfg.f }]);
-      });
-    }
-    await t.test('wasm agrees with cpu', () => {
-      assert.ok(results.cpu && results.wasm);
-      assertSameResult(results.wasm, results.cpu);
-    });
+    await checkOnEachBackend(t, () => checkGradients(f, [{ shape: cfg.x }, { shape: cfg.f }]));
   });
 }
 
@@ -60,10 +42,7 @@ for (const cfg of configs) {
 for (const cfg of [...configs, ...wide]) {
   const label = `x ${cfg.x} filter ${cfg.f} stride ${cfg.strides} pad ${cfg.pad}`;
   test(`wasm Conv2DBackpropInput/Filter kernels match cpu's: ${label}`, async () => {
-    const results: Record<string, Array<{ values: Float32Array; shape: number[] }>> = {};
-    for (const backend of JS_BACKENDS) {
-      await useBackend(backend);
-      const before = tf.memory().numTensors;
+    const results = await onEachBackend(() => {
       const x = tf.tensor4d(spreadValues(tf.util.sizeFromShape(cfg.x), 1), cfg.x);
       const filter = tf.tensor4d(spreadValues(tf.util.sizeFromShape(cfg.f), 2), cfg.f);
       const y = tf.conv2d(x, filter, cfg.strides, cfg.pad);
@@ -73,11 +52,11 @@ for (const cfg of [...configs, ...wide]) {
         tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: cfg.x }) as tf.Tensor,
         tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: cfg.f }) as tf.Tensor,
       ];
-      results[backend] = outs.map((o) => ({ values: o.dataSync() as Float32Array, shape: o.shape }));
+      const values = outs.map((o) => ({ values: o.dataSync() as Float32Array, shape: o.shape }));
       tf.dispose([x, filter, y, dy, ...outs]);
-      assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
-    }
-    const [cpu, wasm] = [results.cpu ?? [], results.wasm ?? []];
+      return values;
+    });
+    const { cpu, wasm } = results;
     assert.equal(wasm.length, 2);
     wasm.forEach((r, i) => {
       assert.deepEqual(r.shape, cpu[i]?.shape);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dyForInputGradient, tensorInput, xForFilterGradient } from './conv-geometry.js';
 import { wasmBackend } from './wasm-heap.js';
-import { pointers, simdKernels } from './wasm-simd.js';
+import { simdDepthwise } from './wasm-simd.js';
 
 function geometry(
   xShape: number[],
@@ -85,26 +85,6 @@ export function depthwiseBackpropFilter(
   });
 }
 
-/** The geometry our SIMD kernels take after their tensors: sizes, strides, dilations and top/left padding. */
-export function simdGeometry(info: tf.backend_util.Conv2DInfo): number[] {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ];
-}
-
 /**
  * wasm dx of a depthwise convolution with channel multiplier 1 (every one in the networks) as one SIMD kernel
  * that scatters dy times each tap straight into dx, skipping the taps that fall on padding: no upsampled or
@@ -120,8 +100,7 @@ function wasmDepthwiseBackpropInput(
   const info = geometry(attrs.inputShape, filter.shape, attrs);
   const wasm = wasmBackend(backend);
   const dx = wasm.makeOutput(attrs.inputShape, 'float32');
-  const [pdy, pf, pdx] = pointers(wasm, dy, filter, dx) as [number, number, number];
-  simdKernels(wasm).depthwiseInputGrad(pdy, pf, pdx, ...simdGeometry(info));
+  simdDepthwise(wasm, 'DEPTHWISE_INPUT_GRAD', [dy, filter, dx], info);
   return dx;
 }
 
@@ -139,13 +118,12 @@ function wasmDepthwiseBackpropFilter(
   const info = geometry(x.shape, attrs.filterShape, attrs);
   const wasm = wasmBackend(backend);
   const df = wasm.makeOutput(attrs.filterShape, 'float32');
-  const [px, pdy, pdf] = pointers(wasm, x, dy, df) as [number, number, number];
-  simdKernels(wasm).depthwiseFilterGrad(px, pdy, pdf, ...simdGeometry(info));
+  simdDepthwise(wasm, 'DEPTHWISE_FILTER_GRAD', [x, dy, df], info);
   return df;
 }
 
 /**
- * wasm DepthwiseConv2dNative: ours (one SIMD kernel, wasm/kernels.ts depthwiseForward) at stride 1 on up to 4
+ * wasm DepthwiseConv2dNative: ours (one SIMD kernel, wasm/kernels.ts depthwise) at stride 1 on up to 4
  * channels with multiplier 1 (the supernet's partial channels at C = 8 and 16), where it took 0.6-0.8 of the
  * native kernel's time; the native kernel (XNNPACK) everywhere else, where it was as fast or faster (measured on
  * [64, 32, 32, 2], [64, 16, 16, 4], [64, 8, 8, 8] and the evaluation network's 36-144 channels).
@@ -163,8 +141,7 @@ export function wrapDepthwiseForward(native: tf.KernelFunc): Omit<tf.KernelConfi
       }
       const wasm = wasmBackend(args.backend);
       const y = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
-      const [px, pf, py] = pointers(wasm, x, filter, y) as [number, number, number];
-      simdKernels(wasm).depthwiseForward(px, pf, py, ...simdGeometry(info));
+      simdDepthwise(wasm, 'DEPTHWISE_FORWARD', [x, filter, y], info);
       return y;
     },
   };

@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  JS_BACKENDS,
   assertClose,
-  assertSameResult,
   checkGradients,
+  checkOnEachBackend,
+  onEachBackend,
   spreadValues,
   useBackend,
-  type GradResult,
 } from './grad-check.js';
 import { depthwiseConv2d } from './index.js';
 
@@ -68,23 +67,19 @@ for (const { stride, dilation, k, size, batch, channels } of configs) {
     const xShape = [batch, size, size, channels];
     const f = (x: tf.Tensor, w: tf.Tensor): tf.Tensor =>
       depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad, dilation);
-    const results: Record<string, GradResult> = {};
-    for (const backend of JS_BACKENDS) {
-      await t.test(`${backend}: forward matches a direct evaluation, gradients match finite differences`, async () => {
-        await useBackend(backend);
+    await checkOnEachBackend(
+      t,
+      () => {
         const result = checkGradients(f, [{ shape: xShape }, { shape: [k, k, channels, 1] }]);
         const x = spreadValues(tf.util.sizeFromShape(xShape), 7);
         const w = spreadValues(k * k * channels, 7 + 101);
         const expected = reference(x, xShape, w, k, stride, pad, dilation);
         assert.deepEqual(result.outputShape, expected.shape);
         assertClose(result.output, expected.y, 1e-5, 1e-5, 'forward');
-        results[backend] = result;
-      });
-    }
-    await t.test('wasm agrees with cpu', () => {
-      assert.ok(results.cpu && results.wasm);
-      assertSameResult(results.wasm, results.cpu);
-    });
+        return result;
+      },
+      (backend) => `${backend}: forward matches a direct evaluation, gradients match finite differences`,
+    );
   });
 }
 
@@ -143,16 +138,13 @@ const kernelConfigs = [
 
 for (const cfg of kernelConfigs) {
   test(`wasm depthwise backprop kernels match cpu: x ${cfg.x} filter ${cfg.f} stride ${cfg.strides} pad ${cfg.pad} dilation ${cfg.dilations}`, async () => {
-    const results: Record<string, Values[]> = {};
-    for (const backend of JS_BACKENDS) {
-      await useBackend(backend);
-      const before = tf.memory().numTensors;
+    const { cpu, wasm } = await onEachBackend((backend) => {
       const x = tf.tensor4d(spreadValues(tf.util.sizeFromShape([...cfg.x]), 1), [...cfg.x]);
       const filter = tf.tensor4d(spreadValues(tf.util.sizeFromShape([...cfg.f]), 2), [...cfg.f]);
       const y = tf.depthwiseConv2d(x, filter, cfg.strides, cfg.pad, 'NHWC', cfg.dilations);
       const dy = tf.tensor4d(spreadValues(y.size, 3), y.shape);
       const attrs = { strides: cfg.strides, pad: cfg.pad, dilations: cfg.dilations };
-      results[backend] = [
+      const values = [
         ...(backend === 'cpu' && cfg.dilations === 2 && typeof cfg.pad === 'number'
           ? viaWrapper(x, filter, dy, cfg.pad)
           : [
@@ -163,9 +155,8 @@ for (const cfg of kernelConfigs) {
         { values: y.dataSync() as Float32Array, shape: y.shape },
       ];
       tf.dispose([x, filter, y, dy]);
-      assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
-    }
-    const [cpu, wasm] = [results.cpu ?? [], results.wasm ?? []];
+      return values;
+    });
     assert.equal(wasm.length, 3);
     wasm.forEach((r, i) => {
       assert.deepEqual(r.shape, cpu[i]?.shape);

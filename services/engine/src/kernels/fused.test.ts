@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  JS_BACKENDS,
   assertClose,
-  assertSameResult,
   checkGradients,
+  checkOnEachBackend,
+  JS_BACKENDS,
+  onEachBackend,
   spreadValues,
   useBackend,
-  type GradResult,
   type InputSpec,
 } from './grad-check.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm-train.js';
@@ -82,17 +82,7 @@ const cases: Array<{ name: string; inputs: InputSpec[]; f: (...xs: tf.Tensor[]) 
 
 for (const c of cases) {
   test(c.name, async (t) => {
-    const results: Record<string, GradResult> = {};
-    for (const backend of JS_BACKENDS) {
-      await t.test(backend, async () => {
-        await useBackend(backend);
-        results[backend] = checkGradients(c.f, c.inputs);
-      });
-    }
-    await t.test('wasm agrees with cpu', () => {
-      assert.ok(results.cpu && results.wasm, 'both backends ran');
-      assertSameResult(results.wasm, results.cpu);
-    });
+    await checkOnEachBackend(t, () => checkGradients(c.f, c.inputs));
   });
 }
 
@@ -140,10 +130,7 @@ test("wasm's SIMD batch-norm kernels match cpu's for every lane layout, over man
   for (const channels of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 36]) {
     const shape: [number, number, number, number] = [3, 7, 3 * (channels % 2) + 3, channels];
     const size = tf.util.sizeFromShape(shape);
-    const results: Record<string, Float32Array[]> = {};
-    for (const backend of JS_BACKENDS) {
-      await useBackend(backend);
-      const before = tf.memory().numTensors;
+    const results = await onEachBackend(() => {
       const x = tf.tensor4d(
         spreadValues(size, 30 + channels).map((v) => 100 + 3 * v),
         shape,
@@ -151,13 +138,13 @@ test("wasm's SIMD batch-norm kernels match cpu's for every lane layout, over man
       const g = tf.tensor1d(spreadValues(channels, 31).map((v) => v + 1.5));
       const b = tf.tensor1d(spreadValues(channels, 32));
       const dy = tf.tensor4d(spreadValues(size, 33), shape);
-      results[backend] = batchNormKernels(x, g, b, dy);
+      const outputs = batchNormKernels(x, g, b, dy);
       tf.dispose([x, g, b, dy]);
-      assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
-    }
+      return outputs;
+    });
     const names = ['y', 'centered', 'rstd', 'mean', 'variance', 'dx', 'dscale', 'doffset'];
-    results.wasm?.forEach((values, i) =>
-      assertClose(values, results.cpu?.[i] ?? [], 1e-5, 1e-5, `${names[i]} with ${channels} channels`),
+    results.wasm.forEach((values, i) =>
+      assertClose(values, results.cpu[i] ?? [], 1e-5, 1e-5, `${names[i]} with ${channels} channels`),
     );
   }
 });

@@ -5,10 +5,13 @@ import { KERNELS_WASM_BASE64 } from './wasm-simd.generated.js';
 /** The exports of wasm/kernels.ts: every pointer is a byte offset into tfjs-backend-wasm's heap. */
 export interface SimdKernels {
   gemmTN(a: number, b: number, out: number, k: number, m: number, n: number): void;
-  maxPoolGrad(...args: number[]): void;
-  depthwiseFilterGrad(...args: number[]): void;
-  depthwiseInputGrad(...args: number[]): void;
-  depthwiseForward(...args: number[]): void;
+  /** dx of a max pool: x, y, dy, dx, then simdGeometry's numbers. */
+  maxPoolGrad(x: number, y: number, dy: number, dx: number, ...geometry: number[]): void;
+  /** Depthwise forward or gradient (`mode` one of the DEPTHWISE_ globals): a, b, out, then simdGeometry's numbers. */
+  depthwise(mode: number, a: number, b: number, out: number, ...geometry: number[]): void;
+  DEPTHWISE_FORWARD: { value: number };
+  DEPTHWISE_INPUT_GRAD: { value: number };
+  DEPTHWISE_FILTER_GRAD: { value: number };
   weightedSum(terms: number, weights: number, n: number, out: number, groups: number, groupSize: number): void;
   weightedSumGrad(dy: number, weights: number, n: number, outs: number, groups: number, groupSize: number): void;
   periodicSums(a: number, b: number, c: number, pA: number, n: number, period: number, out64: number): void;
@@ -62,4 +65,39 @@ export function simdKernels(backend: WasmBackend): SimdKernels {
 /** Byte offsets of tensors in the heap, in argument order. */
 export function pointers(backend: WasmBackend, ...tensors: tf.TensorInfo[]): number[] {
   return tensors.map((t) => memoryOffset(backend, t));
+}
+
+/** The geometry our SIMD kernels take after their tensors: sizes, strides, dilations and top/left padding. */
+export function simdGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/** Which of the depthwise walks to run: y from (x, filter), dx from (dy, filter), or dfilter from (x, dy). */
+export type DepthwiseMode = 'DEPTHWISE_FORWARD' | 'DEPTHWISE_INPUT_GRAD' | 'DEPTHWISE_FILTER_GRAD';
+
+/** Runs the SIMD depthwise kernel (channel multiplier 1) in `mode` into `out`, which it overwrites. */
+export function simdDepthwise(
+  backend: WasmBackend,
+  mode: DepthwiseMode,
+  [a, b, out]: [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo],
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const kernels = simdKernels(backend);
+  const [pa, pb, po] = pointers(backend, a, b, out) as [number, number, number];
+  kernels.depthwise(kernels[mode].value, pa, pb, po, ...simdGeometry(info));
 }
