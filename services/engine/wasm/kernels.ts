@@ -251,7 +251,9 @@ export function maxPoolGrad(
 // serves all three: for every output row and tap it finds the run of output columns whose input column is inside,
 // then the forward gathers x into y, the input gradient scatters dy into dx, the filter gradient sums x * dy.
 // Channels a multiple of 4 go four at a time; stride-1 rows of 1 or 2 channels go as flat runs of 4 floats;
-// anything else element by element.
+// anything else element by element. On channels a multiple of 4 the forward, and the input gradient at stride 1
+// (a correlation of dy with the flipped filter), take `correlate` instead, which keeps a tap row's weights in
+// registers: 0.5-0.9 of the native kernel's time where the walk matched it.
 
 /** First output column j >= 0 with 0 <= j*s + off, and one past the last with j*s + off < w. */
 function firstColumn(off: i32, s: i32): i32 {
@@ -355,6 +357,120 @@ function sumTap(x: usize, xStep: usize, dy: usize, tap: usize, n: i32, c: i32): 
 }
 
 /**
+ * y = the depthwise correlation of x with the filter (flipped in both axes when `flip`), for channels a multiple of
+ * 4. Each output row is built tap row by tap row: per channel vector the row's kw weights stay in registers while
+ * the interior columns (every tap inside the input row) each load y once, add kw products and store it once; the
+ * columns at the edges skip their taps under padding. Taps are summed in the same order everywhere.
+ */
+function correlate(
+  x: usize,
+  filter: usize,
+  y: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  top: i32,
+  left: i32,
+  flip: bool,
+): void {
+  memory.fill(y, 0, <usize>(batch * oh * ow * c * F));
+  const cb = <usize>(c * F);
+  const xStep = <usize>sw * cb;
+  const colStep = <usize>dw * cb;
+  // Interior columns j: j*sw - left >= 0 and j*sw - left + (kw-1)*dw <= w - 1.
+  const jIn0 = min(ow, firstColumn(-left, sw));
+  const jIn1 = max(jIn0, endColumn((kw - 1) * dw - left, sw, w, ow));
+  for (let n = 0; n < batch; n++) {
+    const image = x + <usize>(n * h * w) * cb;
+    for (let i = 0; i < oh; i++) {
+      const yRow = y + <usize>((n * oh + i) * ow) * cb;
+      for (let u = 0; u < kh; u++) {
+        const r = i * sh + u * dh - top;
+        if (r < 0 || r >= h) continue;
+        const xRow = image + <usize>(r * w) * cb;
+        const tapRow = flip ? (kh - 1 - u) * kw : u * kw;
+        for (let ch = 0; ch < c; ch += 4) {
+          const chb = <usize>(ch * F);
+          // Tap v's weights at filter + tapAt(v).
+          const t0 = filter + <usize>((tapRow + (flip ? kw - 1 : 0)) * c * F) + chb;
+          const tStep: isize = flip ? -(<isize>cb) : <isize>cb;
+          // Edge columns: one at a time, taps outside the row skipped.
+          for (let j = 0; j < ow; j++) {
+            if (j == jIn0) j = jIn1;
+            if (j >= ow) break;
+            const col = j * sw - left;
+            let acc = v128.load(yRow + <usize>j * cb + chb);
+            let tap = t0;
+            for (let v = 0; v < kw; v++) {
+              const q = col + v * dw;
+              if (q >= 0 && q < w)
+                acc = f32x4.add(acc, f32x4.mul(v128.load(xRow + <usize>q * cb + chb), v128.load(tap)));
+              tap += tStep;
+            }
+            v128.store(yRow + <usize>j * cb + chb, acc);
+          }
+          if (jIn1 <= jIn0) continue;
+          let py = yRow + <usize>jIn0 * cb + chb;
+          let px = xRow + <usize>(jIn0 * sw - left) * cb + chb;
+          const pyEnd = yRow + <usize>jIn1 * cb + chb;
+          if (kw == 3) {
+            const w0 = v128.load(t0);
+            const w1 = v128.load(t0 + tStep);
+            const w2 = v128.load(t0 + 2 * tStep);
+            for (; py < pyEnd; py += cb) {
+              let acc = v128.load(py);
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px), w0));
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px + colStep), w1));
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px + 2 * colStep), w2));
+              v128.store(py, acc);
+              px += xStep;
+            }
+          } else if (kw == 5) {
+            const w0 = v128.load(t0);
+            const w1 = v128.load(t0 + tStep);
+            const w2 = v128.load(t0 + 2 * tStep);
+            const w3 = v128.load(t0 + 3 * tStep);
+            const w4 = v128.load(t0 + 4 * tStep);
+            for (; py < pyEnd; py += cb) {
+              let acc = v128.load(py);
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px), w0));
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px + colStep), w1));
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px + 2 * colStep), w2));
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px + 3 * colStep), w3));
+              acc = f32x4.add(acc, f32x4.mul(v128.load(px + 4 * colStep), w4));
+              v128.store(py, acc);
+              px += xStep;
+            }
+          } else {
+            for (; py < pyEnd; py += cb) {
+              let acc = v128.load(py);
+              let tap = t0;
+              let p = px;
+              for (let v = 0; v < kw; v++) {
+                acc = f32x4.add(acc, f32x4.mul(v128.load(p), v128.load(tap)));
+                p += colStep;
+                tap += tStep;
+              }
+              v128.store(py, acc);
+              px += xStep;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
  * `mode` DEPTHWISE_FORWARD: (a, b, out) = (x, filter, y); DEPTHWISE_INPUT_GRAD: (dy, filter, dx);
  * DEPTHWISE_FILTER_GRAD: (x, dy, dfilter). The output is zeroed first, then accumulated tap by tap.
  */
@@ -380,6 +496,15 @@ export function depthwise(
 ): void {
   const forward = mode == DEPTHWISE_FORWARD;
   const inputGrad = mode == DEPTHWISE_INPUT_GRAD;
+  if ((c & 3) == 0 && forward) {
+    correlate(a, b, out, batch, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left, false);
+    return;
+  }
+  if ((c & 3) == 0 && inputGrad && sh == 1 && sw == 1) {
+    // At stride 1, dx is dy correlated with the flipped filter, padded by the rest of the effective filter.
+    correlate(a, b, out, batch, oh, ow, c, h, w, kh, kw, 1, 1, dh, dw, (kh - 1) * dh - top, (kw - 1) * dw - left, true);
+    return;
+  }
   const size = forward ? batch * oh * ow * c : inputGrad ? batch * h * w * c : kh * kw * c;
   memory.fill(out, 0, <usize>(size * F));
   const xBase = inputGrad ? out : a; // the input-space tensor: x, or dx

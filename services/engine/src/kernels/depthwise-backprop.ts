@@ -123,10 +123,10 @@ function wasmDepthwiseBackpropFilter(
 }
 
 /**
- * wasm DepthwiseConv2dNative: ours (one SIMD kernel, wasm/kernels.ts depthwise) at stride 1 on up to 4
- * channels with multiplier 1 (the supernet's partial channels at C = 8 and 16), where it took 0.6-0.8 of the
- * native kernel's time; the native kernel (XNNPACK) everywhere else, where it was as fast or faster (measured on
- * [64, 32, 32, 2], [64, 16, 16, 4], [64, 8, 8, 8] and the evaluation network's 36-144 channels).
+ * wasm DepthwiseConv2dNative: ours (one SIMD kernel, wasm/kernels.ts depthwise) for channel multiplier 1 on
+ * channels a multiple of 4 (any stride and dilation; 0.5-0.9 of the native kernel's time on the supernet's 8 and 16
+ * channels and the evaluation network's 36-72, about equal at 4 and 144) and on 1 or 2 channels at stride 1
+ * (the supernet's partial channels at C = 8); the native kernel (XNNPACK) everywhere else.
  */
 export function wrapDepthwiseForward(native: tf.KernelFunc): Omit<tf.KernelConfig, 'backendName'> {
   return {
@@ -136,9 +136,9 @@ export function wrapDepthwiseForward(native: tf.KernelFunc): Omit<tf.KernelConfi
       const filter = tensorInput<tf.Rank.R4>(args.inputs, 'filter');
       const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeAttrs;
       const info = geometry(x.shape, filter.shape, attrs);
-      if (filter.shape[3] !== 1 || info.inChannels > 4 || info.strideHeight !== 1 || info.strideWidth !== 1) {
-        return native(args);
-      }
+      const c = info.inChannels;
+      const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
+      if (filter.shape[3] !== 1 || !(c % 4 === 0 || (c <= 2 && stride1))) return native(args);
       const wasm = wasmBackend(args.backend);
       const y = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
       simdDepthwise(wasm, 'DEPTHWISE_FORWARD', [x, filter, y], info);
@@ -147,8 +147,11 @@ export function wrapDepthwiseForward(native: tf.KernelFunc): Omit<tf.KernelConfi
   };
 }
 
-/** Kernel functions that honour dilations (the cpu backend's depthwise backprop kernels ignore them). */
-const dilationAware = new WeakSet<tf.KernelFunc>();
+/**
+ * Marks our backprop kernels' configs as honouring dilations (the cpu backend's ignore them). A mark on the config,
+ * not a set of functions, so that it survives wrappers that copy the config (the benchmark's kernel profiler).
+ */
+type Marked = Omit<tf.KernelConfig, 'backendName'> & { honoursDilations?: true };
 
 /**
  * dx and dfilter of a depthwise convolution, with dilations: the backend's backprop kernels where they are ours
@@ -162,8 +165,8 @@ export function depthwiseGradients(
 ): [tf.Tensor4D, tf.Tensor4D] {
   const backend = tf.getBackend();
   const kernel = (name: string): boolean => {
-    const k = tf.getKernel(name, backend);
-    return k !== undefined && dilationAware.has(k.kernelFunc);
+    const k = tf.getKernel(name, backend) as Marked | undefined;
+    return k?.honoursDilations === true;
   };
   const inputAttrs = { ...attrs, inputShape: x.shape };
   const filterAttrs = { ...attrs, filterShape: filter.shape };
@@ -180,9 +183,10 @@ export function depthwiseGradients(
 }
 
 /** wasm kernels for the depthwise backprop ops the wasm backend lacks (SIMD for channel multiplier 1). */
-export const depthwiseBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'>> = [
+export const depthwiseBackpropKernels: Marked[] = [
   {
     kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    honoursDilations: true,
     kernelFunc: ({ inputs, attrs, backend }) =>
       wasmDepthwiseBackpropInput(
         tensorInput(inputs, 'dy'),
@@ -193,6 +197,7 @@ export const depthwiseBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    honoursDilations: true,
     kernelFunc: ({ inputs, attrs, backend }) =>
       wasmDepthwiseBackpropFilter(
         tensorInput(inputs, 'x'),
@@ -202,4 +207,3 @@ export const depthwiseBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'
       ),
   },
 ];
-for (const k of depthwiseBackpropKernels) dilationAware.add(k.kernelFunc);

@@ -134,6 +134,12 @@ const kernelConfigs = [
   { x: [1, 12, 11, 1], f: [3, 3, 1, 1], strides: 1, pad: 2, dilations: 2 },
   { x: [2, 8, 9, 2], f: [3, 3, 2, 1], strides: 2, pad: 1, dilations: 1 },
   { x: [1, 7, 7, 5], f: [3, 3, 5, 1], strides: 1, pad: 'valid', dilations: 1 },
+  // The register-blocked correlation (channels a multiple of 4; the stride-1 input gradient too): 'same' padding
+  // with its odd pixel at the end, an input narrower than the filter (no interior column), dilation 2 on 16.
+  { x: [2, 8, 8, 16], f: [3, 3, 16, 1], strides: 2, pad: 'same', dilations: 1 },
+  { x: [1, 3, 2, 4], f: [5, 5, 4, 1], strides: 1, pad: 2, dilations: 1 },
+  { x: [2, 9, 11, 16], f: [3, 3, 16, 1], strides: 1, pad: 2, dilations: 2 },
+  { x: [1, 6, 7, 8], f: [4, 2, 8, 1], strides: 1, pad: 'same', dilations: 1 },
 ] as const;
 
 for (const cfg of kernelConfigs) {
@@ -151,7 +157,7 @@ for (const cfg of kernelConfigs) {
               runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }),
               runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }),
             ]),
-        // The forward kernel too (ours on wasm at stride 1 with 1 or 2 channels, the native one elsewhere).
+        // The forward kernel too (ours on wasm for multiplier 1 on 4k channels, or 1-2 at stride 1; else native).
         { values: y.dataSync() as Float32Array, shape: y.shape },
       ];
       tf.dispose([x, filter, y, dy]);
