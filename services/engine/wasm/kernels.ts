@@ -740,3 +740,27 @@ export function weightedSumGrad(dy: usize, weights: usize, n: i32, outs: usize, 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Strided copies (slices, splits, concatenations): `count` runs of `runBytes` bytes, the i-th from src + i *
+// srcStride to dst + i * dstStride. Runs go 16 bytes at a time, then 4, then 1 (bool tensors are bytes).
+
+export function copyRuns(
+  src: usize,
+  srcStride: usize,
+  dst: usize,
+  dstStride: usize,
+  count: i32,
+  runBytes: usize,
+): void {
+  const vec = runBytes & ~(<usize>15);
+  const words = runBytes & ~(<usize>3);
+  for (let r = 0; r < count; r++) {
+    let q: usize = 0;
+    for (; q < vec; q += 16) v128.store(dst + q, v128.load(src + q));
+    for (; q < words; q += 4) store<i32>(dst + q, load<i32>(src + q));
+    for (; q < runBytes; q++) store<u8>(dst + q, load<u8>(src + q));
+    src += srcStride;
+    dst += dstStride;
+  }
+}
