@@ -470,6 +470,129 @@ function correlate(
   }
 }
 
+/** The channel vector at column q of an input row, or zeros where q is outside the row (padding). */
+function xAt(xRow: usize, q: i32, w: i32, cb: usize): v128 {
+  return q >= 0 && q < w ? v128.load(xRow + <usize>q * cb) : f32x4.splat(0);
+}
+
+/**
+ * dfilter of a depthwise convolution for channels a multiple of 4 (up to 48): per output row, tap row and channel
+ * vector the row's kw (3 or 5) tap sums stay in registers while each column loads dy once for the kw products;
+ * columns at the edges read zeros for their taps under padding. Other widths add tap by tap in memory.
+ */
+function correlateFilterGrad(
+  x: usize,
+  dy: usize,
+  df: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  top: i32,
+  left: i32,
+): void {
+  memory.fill(df, 0, <usize>(kh * kw * c * F));
+  const cb = <usize>(c * F);
+  const xStep = <usize>sw * cb;
+  const colStep = <usize>dw * cb;
+  // Interior columns j (every tap inside the row): j*sw - left >= 0 and j*sw - left + (kw-1)*dw <= w - 1.
+  const jIn0 = min(ow, firstColumn(-left, sw));
+  const jIn1 = max(jIn0, endColumn((kw - 1) * dw - left, sw, w, ow));
+  for (let n = 0; n < batch; n++) {
+    const image = x + <usize>(n * h * w) * cb;
+    for (let i = 0; i < oh; i++) {
+      const dyRow = dy + <usize>((n * oh + i) * ow) * cb;
+      for (let u = 0; u < kh; u++) {
+        const r = i * sh + u * dh - top;
+        if (r < 0 || r >= h) continue;
+        const xRow = image + <usize>(r * w) * cb;
+        for (let ch = 0; ch < c; ch += 4) {
+          const chb = <usize>(ch * F);
+          const t0 = df + <usize>(u * kw) * cb + chb;
+          const xr = xRow + chb;
+          if (kw == 3) {
+            let a0 = f32x4.splat(0);
+            let a1 = f32x4.splat(0);
+            let a2 = f32x4.splat(0);
+            for (let j = 0; j < ow; j++) {
+              if (j == jIn0 && jIn1 > jIn0) {
+                let px = xr + <usize>(jIn0 * sw - left) * cb;
+                const pdEnd = dyRow + <usize>jIn1 * cb + chb;
+                for (let pd = dyRow + <usize>jIn0 * cb + chb; pd < pdEnd; pd += cb) {
+                  const d = v128.load(pd);
+                  a0 = f32x4.add(a0, f32x4.mul(v128.load(px), d));
+                  a1 = f32x4.add(a1, f32x4.mul(v128.load(px + colStep), d));
+                  a2 = f32x4.add(a2, f32x4.mul(v128.load(px + 2 * colStep), d));
+                  px += xStep;
+                }
+                j = jIn1;
+                if (j >= ow) break;
+              }
+              const d = v128.load(dyRow + <usize>j * cb + chb);
+              const col = j * sw - left;
+              a0 = f32x4.add(a0, f32x4.mul(xAt(xr, col, w, cb), d));
+              a1 = f32x4.add(a1, f32x4.mul(xAt(xr, col + dw, w, cb), d));
+              a2 = f32x4.add(a2, f32x4.mul(xAt(xr, col + 2 * dw, w, cb), d));
+            }
+            addTo(t0, a0);
+            addTo(t0 + cb, a1);
+            addTo(t0 + 2 * cb, a2);
+          } else if (kw == 5) {
+            let a0 = f32x4.splat(0);
+            let a1 = f32x4.splat(0);
+            let a2 = f32x4.splat(0);
+            let a3 = f32x4.splat(0);
+            let a4 = f32x4.splat(0);
+            for (let j = 0; j < ow; j++) {
+              if (j == jIn0 && jIn1 > jIn0) {
+                let px = xr + <usize>(jIn0 * sw - left) * cb;
+                const pdEnd = dyRow + <usize>jIn1 * cb + chb;
+                for (let pd = dyRow + <usize>jIn0 * cb + chb; pd < pdEnd; pd += cb) {
+                  const d = v128.load(pd);
+                  a0 = f32x4.add(a0, f32x4.mul(v128.load(px), d));
+                  a1 = f32x4.add(a1, f32x4.mul(v128.load(px + colStep), d));
+                  a2 = f32x4.add(a2, f32x4.mul(v128.load(px + 2 * colStep), d));
+                  a3 = f32x4.add(a3, f32x4.mul(v128.load(px + 3 * colStep), d));
+                  a4 = f32x4.add(a4, f32x4.mul(v128.load(px + 4 * colStep), d));
+                  px += xStep;
+                }
+                j = jIn1;
+                if (j >= ow) break;
+              }
+              const d = v128.load(dyRow + <usize>j * cb + chb);
+              const col = j * sw - left;
+              a0 = f32x4.add(a0, f32x4.mul(xAt(xr, col, w, cb), d));
+              a1 = f32x4.add(a1, f32x4.mul(xAt(xr, col + dw, w, cb), d));
+              a2 = f32x4.add(a2, f32x4.mul(xAt(xr, col + 2 * dw, w, cb), d));
+              a3 = f32x4.add(a3, f32x4.mul(xAt(xr, col + 3 * dw, w, cb), d));
+              a4 = f32x4.add(a4, f32x4.mul(xAt(xr, col + 4 * dw, w, cb), d));
+            }
+            addTo(t0, a0);
+            addTo(t0 + cb, a1);
+            addTo(t0 + 2 * cb, a2);
+            addTo(t0 + 3 * cb, a3);
+            addTo(t0 + 4 * cb, a4);
+          } else {
+            for (let j = 0; j < ow; j++) {
+              const d = v128.load(dyRow + <usize>j * cb + chb);
+              const col = j * sw - left;
+              for (let v = 0; v < kw; v++) addTo(t0 + <usize>v * cb, f32x4.mul(xAt(xr, col + v * dw, w, cb), d));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 /**
  * `mode` DEPTHWISE_FORWARD: (a, b, out) = (x, filter, y); DEPTHWISE_INPUT_GRAD: (dy, filter, dx);
  * DEPTHWISE_FILTER_GRAD: (x, dy, dfilter). The output is zeroed first, then accumulated tap by tap.
@@ -498,6 +621,11 @@ export function depthwise(
   const inputGrad = mode == DEPTHWISE_INPUT_GRAD;
   if ((c & 3) == 0 && forward) {
     correlate(a, b, out, batch, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left, false);
+    return;
+  }
+  // Measured: 0.55-0.75 of the walk's time up to 36 channels, slower from 72 (there the walk stays).
+  if ((c & 3) == 0 && c <= 48 && mode == DEPTHWISE_FILTER_GRAD) {
+    correlateFilterGrad(a, b, out, batch, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left);
     return;
   }
   if ((c & 3) == 0 && inputGrad && sh == 1 && sw == 1) {
