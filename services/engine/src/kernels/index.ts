@@ -8,6 +8,7 @@ import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-back
 import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
 import { registerGradients } from './gradients/index.js';
+import { cpuReluGradKernel, wasmReluGradKernel } from './relu-grad.js';
 import { segmentSumKernels } from './segment-sum.js';
 import { smallStepKernels } from './small-steps.js';
 import { wasmBatchNormKernels } from './wasm-batch-norm.js';
@@ -28,6 +29,7 @@ export {
 export { avgPoolExcludePad } from './pool.js';
 export { scaleGroups, weightedSum } from './weighted-sum.js';
 export { RUNNING_STATS, SGD_STEP } from './small-steps.js';
+export { RELU_GRAD, reluGrad } from './relu-grad.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
@@ -35,7 +37,7 @@ type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => 
 
 /** Kernels we supply per backend: missing ones, much slower native ones (copies, reductions...), and ones with bugs (GatherV2, MaxPoolGrad). */
 const SUPPLIED: Record<string, Supplied[]> = {
-  cpu: [...batchNormTrainKernels, ...smallStepKernels],
+  cpu: [...batchNormTrainKernels, ...smallStepKernels, cpuReluGradKernel],
   wasm: [
     ...wasmBatchNormTrainKernels,
     ...smallStepKernels,
@@ -50,6 +52,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     ...wasmCopyKernels,
     ...wasmReduceKernels,
     ...wasmWeightedSumKernels,
+    wasmReluGradKernel,
   ],
 };
 

@@ -13,6 +13,7 @@ export interface SimdKernels {
   DEPTHWISE_INPUT_GRAD: { value: number };
   DEPTHWISE_FILTER_GRAD: { value: number };
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, count: number, runBytes: number): void;
+  reluGrad(dy: number, y: number, dx: number, n: number): void;
   weightedSum(terms: number, weights: number, n: number, out: number, groups: number, groupSize: number): void;
   weightedSumGrad(dy: number, weights: number, n: number, outs: number, groups: number, groupSize: number): void;
   periodicSums(a: number, b: number, c: number, pA: number, n: number, period: number, out64: number): void;

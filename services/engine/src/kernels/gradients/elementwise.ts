@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { RELU_GRAD, reluGrad } from '../relu-grad.js';
 import { asFloat, at, grad, one, unbroadcast, zeros } from './util.js';
 
 type Binary = (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => [tf.Tensor, tf.Tensor];
@@ -103,9 +104,18 @@ export const elementwiseGradients: tf.GradConfig[] = [
   grad({ kernelName: 'Identity', gradFunc: (dy) => ({ x: () => tf.clone(one(dy)) }) }),
   grad({ kernelName: 'Cast', gradFunc: (dy) => ({ x: () => tf.cast(one(dy), 'float32') }) }),
   grad({ kernelName: 'Neg', gradFunc: (dy) => ({ x: () => tf.neg(one(dy)) }) }),
-  // step(y) is 1 where y = relu(x) > 0, i.e. where x > 0: one kernel instead of a comparison and a cast. Read
-  // from the output, which the next layer (a convolution) saves anyway, so the input need not stay alive.
-  fromOutput('Relu', (dy, y) => tf.mul(dy, tf.step(y))),
+  // dy where y = relu(x) > 0, i.e. where x > 0 (one engine kernel on cpu and wasm). Read from the output, which
+  // the next layer (a convolution) saves anyway, so the input need not stay alive.
+  fromOutput('Relu', reluGrad),
+  // Its own gradient (second order): linear in dy with the same mask; none for y.
+  grad({
+    kernelName: RELU_GRAD,
+    inputsToSave: ['y'],
+    gradFunc: (ddx, saved) => {
+      const y = at(saved, 0);
+      return { dy: () => reluGrad(one(ddx), y), y: () => zeros(y) };
+    },
+  }),
   fromInput('Abs', (dy, x) => tf.mul(dy, tf.sign(x))),
   fromInput('Log', (dy, x) => tf.div(dy, x)),
   fromInput('Square', (dy, x) => tf.mul(dy, tf.mul(x, 2))),
