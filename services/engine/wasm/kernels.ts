@@ -904,3 +904,52 @@ export function reluGrad(dy: usize, y: usize, dx: usize, n: i32): void {
   for (; q < vecEnd; q += 16) v128.store(dx + q, v128.and(v128.load(dy + q), f32x4.gt(v128.load(y + q), zero)));
   for (; q < end; q += 4) store<f32>(dx + q, load<f32>(y + q) > 0 ? load<f32>(dy + q) : 0);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// im2col of NHWC x for a k x k convolution: row p = (n, i, j) of `cols` holds the receptive field of output pixel
+// p, tap by tap ((u * kw + v) * C + channel), zeros where a tap falls on padding. With gemmTN it gives the filter
+// gradient of a small-channel convolution (the stem's 3x3 on 3 channels) as one matrix product.
+
+export function im2col(
+  x: usize,
+  cols: usize,
+  batch: i32,
+  h: i32,
+  w: i32,
+  c: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  top: i32,
+  left: i32,
+): void {
+  const cb = <usize>(c * F);
+  const vec = cb & ~(<usize>15);
+  let dst = cols;
+  for (let n = 0; n < batch; n++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let u = 0; u < kh; u++) {
+          const r = i * sh + u * dh - top;
+          for (let v = 0; v < kw; v++) {
+            const q = j * sw + v * dw - left;
+            if (r < 0 || r >= h || q < 0 || q >= w) {
+              memory.fill(dst, 0, cb);
+            } else {
+              const src = x + <usize>((n * h + r) * w + q) * cb;
+              let b: usize = 0;
+              for (; b < vec; b += 16) v128.store(dst + b, v128.load(src + b));
+              for (; b < cb; b += 4) store<f32>(dst + b, load<f32>(src + b));
+            }
+            dst += cb;
+          }
+        }
+      }
+    }
+  }
+}

@@ -20,13 +20,16 @@ const configs: Array<{
 ];
 
 /**
- * Larger 1x1 filters for the wasm SIMD filter gradient (x^T dy): channel counts that exercise its 4x8, 4x4, 1x8,
- * 1x4 and scalar tiles, and more pixels than one of its K chunks (256).
+ * Larger filters for the wasm SIMD filter gradient (x^T dy; through im2col unless 1x1 and unpadded): channel
+ * counts that exercise its 4x8, 4x4, 1x8, 1x4 and scalar tiles, and more pixels than one of its K chunks (256).
  */
 const wide: typeof configs = [
   { x: [2, 12, 12, 9], f: [1, 1, 9, 13], strides: 1, pad: 0 },
   { x: [3, 10, 10, 16], f: [1, 1, 16, 8], strides: 2, pad: 0 },
   { x: [1, 17, 17, 5], f: [1, 1, 5, 4], strides: 1, pad: 'valid' },
+  // im2col then the same product: the stem's 3x3 on 3 channels (M = 27), and a strided 'same' 3x3 on 8.
+  { x: [2, 12, 11, 3], f: [3, 3, 3, 12], strides: 1, pad: 1 },
+  { x: [2, 10, 9, 8], f: [3, 3, 8, 6], strides: 2, pad: 'same' },
 ];
 
 for (const cfg of configs) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dyForInputGradient, padOrCrop, tensorInput, xForFilterGradient, zeroUpsample } from './conv-geometry.js';
 import { wasmBackend } from './wasm-heap.js';
-import { pointers, simdKernels } from './wasm-simd.js';
+import { pointers, simdGeometry, simdKernels } from './wasm-simd.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -62,10 +62,14 @@ export function conv2dBackpropFilter(
   });
 }
 
+/** Largest im2col buffer (bytes) the wasm filter gradient builds; larger ones take the single convolution. */
+const IM2COL_LIMIT = 64 << 20;
+
 /**
- * wasm dfilter of an unpadded 1x1 convolution: x^T dy over all pixels (x subsampled by the stride) as one SIMD
- * kernel that reads x in place, where a transpose of x then a matrix product spent three quarters of their time
- * in the transpose. Other filters take conv2dBackpropFilter's single convolution.
+ * wasm dfilter of a convolution as x^T dy over all pixels, one SIMD matrix product (gemmTN). An unpadded 1x1
+ * filter reads x in place (subsampled by the stride), where a transpose of x then a matrix product spent three
+ * quarters of their time in the transpose; other filters read an im2col copy of x (tap by tap, zeros under
+ * padding), where conv2dBackpropFilter's single convolution took ~90 ms for the stem's 3x3 on a 64-image batch.
  */
 function wasmConv2dBackpropFilter(
   x: tf.Tensor4D,
@@ -76,7 +80,18 @@ function wasmConv2dBackpropFilter(
   const info = geometry(x.shape, attrs.filterShape, attrs);
   const { top, bottom, left, right } = info.padInfo;
   if (info.filterHeight !== 1 || info.filterWidth !== 1 || top + bottom + left + right !== 0) {
-    return conv2dBackpropFilter(x, dy, attrs);
+    const [kh, kw, inC, outC] = attrs.filterShape;
+    const pixels = info.batchSize * info.outHeight * info.outWidth;
+    if (pixels * kh * kw * inC * 4 > IM2COL_LIMIT) return conv2dBackpropFilter(x, dy, attrs);
+    const wasm = wasmBackend(backend);
+    const cols = wasm.makeOutput([pixels, kh * kw * inC], 'float32');
+    const out = wasm.makeOutput(attrs.filterShape, 'float32');
+    const [px, pc, pdy, po] = pointers(wasm, x, cols, dy, out) as [number, number, number, number];
+    const simd = simdKernels(wasm);
+    simd.im2col(px, pc, ...simdGeometry(info));
+    simd.gemmTN(pc, pdy, po, pixels, kh * kw * inC, outC);
+    wasm.disposeData(cols.dataId, true);
+    return out;
   }
   const strided = info.strideHeight !== 1 || info.strideWidth !== 1;
   // A 1x1 stride-s average pool picks every s-th pixel exactly (and is fast on wasm).

@@ -13,6 +13,8 @@ export interface SimdKernels {
   DEPTHWISE_INPUT_GRAD: { value: number };
   DEPTHWISE_FILTER_GRAD: { value: number };
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, count: number, runBytes: number): void;
+  /** im2col: x, cols, then simdGeometry's numbers. */
+  im2col(x: number, cols: number, ...geometry: number[]): void;
   reluGrad(dy: number, y: number, dx: number, n: number): void;
   weightedSum(terms: number, weights: number, n: number, out: number, groups: number, groupSize: number): void;
   weightedSumGrad(dy: number, weights: number, n: number, outs: number, groups: number, groupSize: number): void;
