@@ -6,46 +6,61 @@
 const F = 4; // bytes per float
 
 // ---------------------------------------------------------------------------------------------------------------
-// out[M, N] = A^T B for A [K, M] and B [K, N], row-major: the 1x1 convolution's filter gradient x^T dy summed over
-// all pixels, without transposing x. K is walked in chunks that stay in cache; each chunk adds 4x8 register tiles.
+// Matrix products for 1x1 convolutions, row-major B [K, N] and out [M, N]: gemmTN takes A as [K, M] (out = A^T B,
+// the filter gradient x^T dy summed over all pixels, without transposing x), gemmNN as [M, K] (out = A B, the
+// forward pass x W and the input gradient dy W^T). Both walk A through two byte strides: `aRow` between rows i of
+// out, `aK` between steps k. K goes in chunks that stay in cache; each chunk adds 4x8 register tiles.
 
 const KC = 256;
 
 export function gemmTN(a: usize, b: usize, out: usize, k: i32, m: i32, n: i32): void {
-  memory.fill(out, 0, <usize>(m * n * F));
+  gemm(a, F, <usize>(m * F), b, out, k, m, n);
+}
+
+export function gemmNN(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32): void {
+  gemm(a, <usize>(k * F), F, b, out, k, m, n);
+}
+
+function gemm(a: usize, aRow: usize, aK: usize, b: usize, out: usize, k: i32, m: i32, n: i32): void {
+  // One chunk stores its tiles; several add theirs to a zeroed out.
+  const add = k > KC;
+  if (add) memory.fill(out, 0, <usize>(m * n * F));
   const n8 = n & ~7;
   const n4 = n & ~3;
   const m4 = m & ~3;
-  const rowA = <usize>(m * F);
   const rowB = <usize>(n * F);
   for (let k0 = 0; k0 < k; k0 += KC) {
     const k1 = min(k, k0 + KC);
-    const aChunk = a + <usize>k0 * rowA;
+    const aChunk = a + <usize>k0 * aK;
     const bChunk = b + <usize>k0 * rowB;
     const steps = k1 - k0;
     for (let i = 0; i < m;) {
       const four = i < m4;
+      const pa = aChunk + <usize>i * aRow;
+      const po = out + <usize>(i * n) * F;
       for (let j = 0; j < n8; j += 8) {
-        if (four) tile4x8(aChunk, bChunk, out, i, j, steps, m, n);
-        else tile1x8(aChunk, bChunk, out, i, j, steps, m, n);
+        const pb = bChunk + <usize>(j * F);
+        if (four) tile4x8(pa, aRow, aK, pb, rowB, po + <usize>(j * F), steps, add);
+        else tile1x8(pa, aK, pb, rowB, po + <usize>(j * F), steps, add);
       }
       for (let j = n8; j < n4; j += 4) {
-        if (four) tile4x4(aChunk, bChunk, out, i, j, steps, m, n);
-        else tile1x4(aChunk, bChunk, out, i, j, steps, m, n);
+        const pb = bChunk + <usize>(j * F);
+        if (four) tile4x4(pa, aRow, aK, pb, rowB, po + <usize>(j * F), steps, add);
+        else tile1x4(pa, aK, pb, rowB, po + <usize>(j * F), steps, add);
       }
       const rows = four ? 4 : 1;
       for (let r = 0; r < rows; r++) {
         for (let j = n4; j < n; j++) {
-          let s: f32 = 0;
-          let pa = aChunk + <usize>((i + r) * F);
+          let sum: f32 = 0;
+          let pr = pa + <usize>r * aRow;
           let pb = bChunk + <usize>(j * F);
           for (let t = 0; t < steps; t++) {
-            s += load<f32>(pa) * load<f32>(pb);
-            pa += rowA;
+            sum += load<f32>(pr) * load<f32>(pb);
+            pr += aK;
             pb += rowB;
           }
-          const po = out + <usize>(((i + r) * n + j) * F);
-          store<f32>(po, load<f32>(po) + s);
+          const p = po + <usize>((r * n + j) * F);
+          store<f32>(p, add ? load<f32>(p) + sum : sum);
         }
       }
       i += rows;
@@ -57,7 +72,13 @@ function addTo(p: usize, v: v128): void {
   v128.store(p, f32x4.add(v128.load(p), v));
 }
 
-function tile4x8(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+/** Adds v to the vector at p, or stores it there when not `add`. */
+function put(p: usize, v: v128, add: bool): void {
+  v128.store(p, add ? f32x4.add(v128.load(p), v) : v);
+}
+
+/** out[0..4, 0..8] (+)= sum over steps of A(row r, step) B[step, 0..8]; A's rows aRow apart, steps aK apart. */
+function tile4x8(a: usize, aRow: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
   let c00 = f32x4.splat(0),
     c01 = f32x4.splat(0),
     c10 = f32x4.splat(0),
@@ -66,97 +87,85 @@ function tile4x8(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: 
     c21 = f32x4.splat(0),
     c30 = f32x4.splat(0),
     c31 = f32x4.splat(0);
-  let pa = a + <usize>(i * F);
-  let pb = b + <usize>(j * F);
-  const rowA = <usize>(m * F);
-  const rowB = <usize>(n * F);
+  let pa = a;
+  let pb = b;
   for (let t = 0; t < steps; t++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     const a0 = f32x4.splat(load<f32>(pa));
     c00 = f32x4.add(c00, f32x4.mul(a0, b0));
     c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    const a1 = f32x4.splat(load<f32>(pa, 4));
+    const a1 = f32x4.splat(load<f32>(pa + aRow));
     c10 = f32x4.add(c10, f32x4.mul(a1, b0));
     c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const a2 = f32x4.splat(load<f32>(pa, 8));
+    const a2 = f32x4.splat(load<f32>(pa + 2 * aRow));
     c20 = f32x4.add(c20, f32x4.mul(a2, b0));
     c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    const a3 = f32x4.splat(load<f32>(pa, 12));
+    const a3 = f32x4.splat(load<f32>(pa + 3 * aRow));
     c30 = f32x4.add(c30, f32x4.mul(a3, b0));
     c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    pa += rowA;
+    pa += aK;
     pb += rowB;
   }
-  const po = out + <usize>((i * n + j) * F);
-  const rowO = <usize>(n * F);
-  addTo(po, c00);
-  addTo(po + 16, c01);
-  addTo(po + rowO, c10);
-  addTo(po + rowO + 16, c11);
-  addTo(po + 2 * rowO, c20);
-  addTo(po + 2 * rowO + 16, c21);
-  addTo(po + 3 * rowO, c30);
-  addTo(po + 3 * rowO + 16, c31);
+  const rowO = rowB;
+  put(out, c00, add);
+  put(out + 16, c01, add);
+  put(out + rowO, c10, add);
+  put(out + rowO + 16, c11, add);
+  put(out + 2 * rowO, c20, add);
+  put(out + 2 * rowO + 16, c21, add);
+  put(out + 3 * rowO, c30, add);
+  put(out + 3 * rowO + 16, c31, add);
 }
 
-function tile4x4(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+function tile4x4(a: usize, aRow: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
   let c0 = f32x4.splat(0),
     c1 = f32x4.splat(0),
     c2 = f32x4.splat(0),
     c3 = f32x4.splat(0);
-  let pa = a + <usize>(i * F);
-  let pb = b + <usize>(j * F);
-  const rowA = <usize>(m * F);
-  const rowB = <usize>(n * F);
+  let pa = a;
+  let pb = b;
   for (let t = 0; t < steps; t++) {
     const b0 = v128.load(pb);
     c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
-    c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa, 4)), b0));
-    c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa, 8)), b0));
-    c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa, 12)), b0));
-    pa += rowA;
+    c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa + aRow)), b0));
+    c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * aRow)), b0));
+    c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * aRow)), b0));
+    pa += aK;
     pb += rowB;
   }
-  const po = out + <usize>((i * n + j) * F);
-  const rowO = <usize>(n * F);
-  addTo(po, c0);
-  addTo(po + rowO, c1);
-  addTo(po + 2 * rowO, c2);
-  addTo(po + 3 * rowO, c3);
+  put(out, c0, add);
+  put(out + rowB, c1, add);
+  put(out + 2 * rowB, c2, add);
+  put(out + 3 * rowB, c3, add);
 }
 
-function tile1x8(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+function tile1x8(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
   let c0 = f32x4.splat(0),
     c1 = f32x4.splat(0);
-  let pa = a + <usize>(i * F);
-  let pb = b + <usize>(j * F);
-  const rowA = <usize>(m * F);
-  const rowB = <usize>(n * F);
+  let pa = a;
+  let pb = b;
   for (let t = 0; t < steps; t++) {
     const a0 = f32x4.splat(load<f32>(pa));
     c0 = f32x4.add(c0, f32x4.mul(a0, v128.load(pb)));
     c1 = f32x4.add(c1, f32x4.mul(a0, v128.load(pb, 16)));
-    pa += rowA;
+    pa += aK;
     pb += rowB;
   }
-  const po = out + <usize>((i * n + j) * F);
-  addTo(po, c0);
-  addTo(po + 16, c1);
+  put(out, c0, add);
+  put(out + 16, c1, add);
 }
 
-function tile1x4(a: usize, b: usize, out: usize, i: i32, j: i32, steps: i32, m: i32, n: i32): void {
+function tile1x4(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
   let c0 = f32x4.splat(0);
-  let pa = a + <usize>(i * F);
-  let pb = b + <usize>(j * F);
-  const rowA = <usize>(m * F);
-  const rowB = <usize>(n * F);
+  let pa = a;
+  let pb = b;
   for (let t = 0; t < steps; t++) {
     c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
-    pa += rowA;
+    pa += aK;
     pb += rowB;
   }
-  addTo(out + <usize>((i * n + j) * F), c0);
+  put(out, c0, add);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ const wide: typeof configs = [
   // im2col then the same product: the stem's 3x3 on 3 channels (M = 27), and a strided 'same' 3x3 on 8.
   { x: [2, 12, 11, 3], f: [3, 3, 3, 12], strides: 1, pad: 1 },
   { x: [2, 10, 9, 8], f: [3, 3, 8, 6], strides: 2, pad: 'same' },
+  // 1x1 forward (gemmNN) on 4x4 tiles and scalar rows and columns, strided; K over one chunk (256).
+  { x: [2, 7, 7, 6], f: [1, 1, 6, 5], strides: 2, pad: 'valid' },
+  { x: [1, 5, 6, 300], f: [1, 1, 300, 12], strides: 1, pad: 0 },
 ];
 
 for (const cfg of configs) {
@@ -44,7 +47,7 @@ for (const cfg of configs) {
 // The kernels themselves against cpu's, on every shape (the wide ones too large for finite differences).
 for (const cfg of [...configs, ...wide]) {
   const label = `x ${cfg.x} filter ${cfg.f} stride ${cfg.strides} pad ${cfg.pad}`;
-  test(`wasm Conv2DBackpropInput/Filter kernels match cpu's: ${label}`, async () => {
+  test(`wasm Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter kernels match cpu's: ${label}`, async () => {
     const results = await onEachBackend(() => {
       const x = tf.tensor4d(spreadValues(tf.util.sizeFromShape(cfg.x), 1), cfg.x);
       const filter = tf.tensor4d(spreadValues(tf.util.sizeFromShape(cfg.f), 2), cfg.f);
@@ -54,16 +57,23 @@ for (const cfg of [...configs, ...wide]) {
       const outs = [
         tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: cfg.x }) as tf.Tensor,
         tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: cfg.f }) as tf.Tensor,
+        y,
       ];
       const values = outs.map((o) => ({ values: o.dataSync() as Float32Array, shape: o.shape }));
-      tf.dispose([x, filter, y, dy, ...outs]);
+      tf.dispose([x, filter, dy, ...outs]);
       return values;
     });
     const { cpu, wasm } = results;
-    assert.equal(wasm.length, 2);
+    assert.equal(wasm.length, 3);
     wasm.forEach((r, i) => {
       assert.deepEqual(r.shape, cpu[i]?.shape);
-      assertClose(r.values, cpu[i]?.values ?? [], 1e-4, 1e-4, i === 0 ? 'input gradient' : 'filter gradient');
+      assertClose(
+        r.values,
+        cpu[i]?.values ?? [],
+        1e-4,
+        1e-4,
+        ['input gradient', 'filter gradient', 'forward'][i] ?? '',
+      );
     });
   });
 }
