@@ -365,9 +365,14 @@ function sumTap(x: usize, xStep: usize, dy: usize, tap: usize, n: i32, c: i32): 
   }
 }
 
+/** A tap's weights as a vector: 4 channels, or 1 or 2 channels repeated over the 4 / c pixels of a vector. */
+function tapVector(p: usize, c: i32): v128 {
+  return c == 1 ? v128.load32_splat(p) : c == 2 ? v128.load64_splat(p) : v128.load(p);
+}
+
 /**
  * y = the depthwise correlation of x with the filter (flipped in both axes when `flip`), for channels a multiple of
- * 4. Each output row is built tap row by tap row: per channel vector the row's kw weights stay in registers while
+ * 4, or 1 or 2 at stride 1 (a vector then holds 4 / c neighbouring pixels). Each output row is built tap row by tap row: per channel vector the row's kw weights stay in registers while
  * the interior columns (every tap inside the input row) each load y once, add kw products and store it once; the
  * columns at the edges skip their taps under padding. Taps are summed in the same order everywhere.
  */
@@ -393,11 +398,16 @@ function correlate(
 ): void {
   memory.fill(y, 0, <usize>(batch * oh * ow * c * F));
   const cb = <usize>(c * F);
-  const xStep = <usize>sw * cb;
   const colStep = <usize>dw * cb;
-  // Interior columns j: j*sw - left >= 0 and j*sw - left + (kw-1)*dw <= w - 1.
+  const narrow = c < 4;
+  // Interior columns j: j*sw - left >= 0 and j*sw - left + (kw-1)*dw <= w - 1; narrow rows take them in whole
+  // vectors of 4 / c pixels (stride 1), the rest with the edges.
   const jIn0 = min(ow, firstColumn(-left, sw));
   const jIn1 = max(jIn0, endColumn((kw - 1) * dw - left, sw, w, ow));
+  const jEnd = narrow ? jIn0 + ((jIn1 - jIn0) / (4 / c)) * (4 / c) : jIn1;
+  // Bytes from one interior vector to the next, in y and in x.
+  const yStep: usize = narrow ? 16 : cb;
+  const xStep: usize = narrow ? 16 : <usize>sw * cb;
   for (let n = 0; n < batch; n++) {
     const image = x + <usize>(n * h * w) * cb;
     for (let i = 0; i < oh; i++) {
@@ -414,9 +424,23 @@ function correlate(
           const tStep: isize = flip ? -(<isize>cb) : <isize>cb;
           // Edge columns: one at a time, taps outside the row skipped.
           for (let j = 0; j < ow; j++) {
-            if (j == jIn0) j = jIn1;
+            if (j == jIn0) j = jEnd;
             if (j >= ow) break;
             const col = j * sw - left;
+            if (narrow) {
+              for (let e = 0; e < c; e++) {
+                const py = yRow + <usize>(j * c + e) * F;
+                let acc = load<f32>(py);
+                let tap = t0 + <usize>(e * F);
+                for (let v = 0; v < kw; v++) {
+                  const q = col + v * dw;
+                  if (q >= 0 && q < w) acc += load<f32>(xRow + <usize>(q * c + e) * F) * load<f32>(tap);
+                  tap += tStep;
+                }
+                store<f32>(py, acc);
+              }
+              continue;
+            }
             let acc = v128.load(yRow + <usize>j * cb + chb);
             let tap = t0;
             for (let v = 0; v < kw; v++) {
@@ -427,15 +451,15 @@ function correlate(
             }
             v128.store(yRow + <usize>j * cb + chb, acc);
           }
-          if (jIn1 <= jIn0) continue;
+          if (jEnd <= jIn0) continue;
           let py = yRow + <usize>jIn0 * cb + chb;
           let px = xRow + <usize>(jIn0 * sw - left) * cb + chb;
-          const pyEnd = yRow + <usize>jIn1 * cb + chb;
+          const pyEnd = yRow + <usize>jEnd * cb + chb;
           if (kw == 3) {
-            const w0 = v128.load(t0);
-            const w1 = v128.load(t0 + tStep);
-            const w2 = v128.load(t0 + 2 * tStep);
-            for (; py < pyEnd; py += cb) {
+            const w0 = tapVector(t0, c);
+            const w1 = tapVector(t0 + tStep, c);
+            const w2 = tapVector(t0 + 2 * tStep, c);
+            for (; py < pyEnd; py += yStep) {
               let acc = v128.load(py);
               acc = f32x4.add(acc, f32x4.mul(v128.load(px), w0));
               acc = f32x4.add(acc, f32x4.mul(v128.load(px + colStep), w1));
@@ -444,12 +468,12 @@ function correlate(
               px += xStep;
             }
           } else if (kw == 5) {
-            const w0 = v128.load(t0);
-            const w1 = v128.load(t0 + tStep);
-            const w2 = v128.load(t0 + 2 * tStep);
-            const w3 = v128.load(t0 + 3 * tStep);
-            const w4 = v128.load(t0 + 4 * tStep);
-            for (; py < pyEnd; py += cb) {
+            const w0 = tapVector(t0, c);
+            const w1 = tapVector(t0 + tStep, c);
+            const w2 = tapVector(t0 + 2 * tStep, c);
+            const w3 = tapVector(t0 + 3 * tStep, c);
+            const w4 = tapVector(t0 + 4 * tStep, c);
+            for (; py < pyEnd; py += yStep) {
               let acc = v128.load(py);
               acc = f32x4.add(acc, f32x4.mul(v128.load(px), w0));
               acc = f32x4.add(acc, f32x4.mul(v128.load(px + colStep), w1));
@@ -460,12 +484,12 @@ function correlate(
               px += xStep;
             }
           } else {
-            for (; py < pyEnd; py += cb) {
+            for (; py < pyEnd; py += yStep) {
               let acc = v128.load(py);
               let tap = t0;
               let p = px;
               for (let v = 0; v < kw; v++) {
-                acc = f32x4.add(acc, f32x4.mul(v128.load(p), v128.load(tap)));
+                acc = f32x4.add(acc, f32x4.mul(v128.load(p), tapVector(tap, c)));
                 p += colStep;
                 tap += tStep;
               }
@@ -484,8 +508,40 @@ function xAt(xRow: usize, q: i32, w: i32, cb: usize): v128 {
   return q >= 0 && q < w ? v128.load(xRow + <usize>q * cb) : f32x4.splat(0);
 }
 
+/** Adds the lanes of a tap row's vector sum to its taps: 4 channels, or 1 or 2 repeated over the lanes. */
+function foldAdd(p: usize, a: v128, c: i32): void {
+  if (c >= 4) {
+    addTo(p, a);
+    return;
+  }
+  const l0 = f32x4.extract_lane(a, 0);
+  const l1 = f32x4.extract_lane(a, 1);
+  const l2 = f32x4.extract_lane(a, 2);
+  const l3 = f32x4.extract_lane(a, 3);
+  if (c == 1) {
+    store<f32>(p, load<f32>(p) + (l0 + l1 + (l2 + l3)));
+  } else {
+    store<f32>(p, load<f32>(p) + (l0 + l2));
+    store<f32>(p + 4, load<f32>(p + 4) + (l1 + l3));
+  }
+}
+
+/** Adds output column j's products to a tap row of a 1- or 2-channel filter gradient, taps under padding skipped. */
+function narrowTaps(xRow: usize, dyRow: usize, t0: usize, j: i32, col: i32, c: i32, kw: i32, dw: i32, w: i32): void {
+  for (let e = 0; e < c; e++) {
+    const d = load<f32>(dyRow + <usize>(j * c + e) * F);
+    for (let v = 0; v < kw; v++) {
+      const q = col + v * dw;
+      if (q < 0 || q >= w) continue;
+      const p = t0 + <usize>(v * c + e) * F;
+      store<f32>(p, load<f32>(p) + load<f32>(xRow + <usize>(q * c + e) * F) * d);
+    }
+  }
+}
+
 /**
- * dfilter of a depthwise convolution for channels a multiple of 4 (up to 48): per output row, tap row and channel
+ * dfilter of a depthwise convolution for channels a multiple of 4 (up to 48), or 1 or 2 at stride 1 (a vector
+ * then holds 4 / c neighbouring pixels): per output row, tap row and channel
  * vector the row's kw (3 or 5) tap sums stay in registers while each column loads dy once for the kw products;
  * columns at the edges read zeros for their taps under padding. Other widths add tap by tap in memory.
  */
@@ -510,11 +566,15 @@ function correlateFilterGrad(
 ): void {
   memory.fill(df, 0, <usize>(kh * kw * c * F));
   const cb = <usize>(c * F);
-  const xStep = <usize>sw * cb;
   const colStep = <usize>dw * cb;
-  // Interior columns j (every tap inside the row): j*sw - left >= 0 and j*sw - left + (kw-1)*dw <= w - 1.
+  const narrow = c < 4;
+  // Interior columns j (every tap inside the row): j*sw - left >= 0 and j*sw - left + (kw-1)*dw <= w - 1; narrow
+  // rows take them in whole vectors of 4 / c pixels (stride 1), the rest with the edges.
   const jIn0 = min(ow, firstColumn(-left, sw));
   const jIn1 = max(jIn0, endColumn((kw - 1) * dw - left, sw, w, ow));
+  const jEnd = narrow ? jIn0 + ((jIn1 - jIn0) / (4 / c)) * (4 / c) : jIn1;
+  const dyStep: usize = narrow ? 16 : cb;
+  const xStep: usize = narrow ? 16 : <usize>sw * cb;
   for (let n = 0; n < batch; n++) {
     const image = x + <usize>(n * h * w) * cb;
     for (let i = 0; i < oh; i++) {
@@ -532,28 +592,32 @@ function correlateFilterGrad(
             let a1 = f32x4.splat(0);
             let a2 = f32x4.splat(0);
             for (let j = 0; j < ow; j++) {
-              if (j == jIn0 && jIn1 > jIn0) {
+              if (j == jIn0 && jEnd > jIn0) {
                 let px = xr + <usize>(jIn0 * sw - left) * cb;
-                const pdEnd = dyRow + <usize>jIn1 * cb + chb;
-                for (let pd = dyRow + <usize>jIn0 * cb + chb; pd < pdEnd; pd += cb) {
+                const pdEnd = dyRow + <usize>jEnd * cb + chb;
+                for (let pd = dyRow + <usize>jIn0 * cb + chb; pd < pdEnd; pd += dyStep) {
                   const d = v128.load(pd);
                   a0 = f32x4.add(a0, f32x4.mul(v128.load(px), d));
                   a1 = f32x4.add(a1, f32x4.mul(v128.load(px + colStep), d));
                   a2 = f32x4.add(a2, f32x4.mul(v128.load(px + 2 * colStep), d));
                   px += xStep;
                 }
-                j = jIn1;
+                j = jEnd;
                 if (j >= ow) break;
               }
-              const d = v128.load(dyRow + <usize>j * cb + chb);
               const col = j * sw - left;
+              if (narrow) {
+                narrowTaps(xRow, dyRow, t0, j, col, c, kw, dw, w);
+                continue;
+              }
+              const d = v128.load(dyRow + <usize>j * cb + chb);
               a0 = f32x4.add(a0, f32x4.mul(xAt(xr, col, w, cb), d));
               a1 = f32x4.add(a1, f32x4.mul(xAt(xr, col + dw, w, cb), d));
               a2 = f32x4.add(a2, f32x4.mul(xAt(xr, col + 2 * dw, w, cb), d));
             }
-            addTo(t0, a0);
-            addTo(t0 + cb, a1);
-            addTo(t0 + 2 * cb, a2);
+            foldAdd(t0, a0, c);
+            foldAdd(t0 + cb, a1, c);
+            foldAdd(t0 + 2 * cb, a2, c);
           } else if (kw == 5) {
             let a0 = f32x4.splat(0);
             let a1 = f32x4.splat(0);
@@ -561,10 +625,10 @@ function correlateFilterGrad(
             let a3 = f32x4.splat(0);
             let a4 = f32x4.splat(0);
             for (let j = 0; j < ow; j++) {
-              if (j == jIn0 && jIn1 > jIn0) {
+              if (j == jIn0 && jEnd > jIn0) {
                 let px = xr + <usize>(jIn0 * sw - left) * cb;
-                const pdEnd = dyRow + <usize>jIn1 * cb + chb;
-                for (let pd = dyRow + <usize>jIn0 * cb + chb; pd < pdEnd; pd += cb) {
+                const pdEnd = dyRow + <usize>jEnd * cb + chb;
+                for (let pd = dyRow + <usize>jIn0 * cb + chb; pd < pdEnd; pd += dyStep) {
                   const d = v128.load(pd);
                   a0 = f32x4.add(a0, f32x4.mul(v128.load(px), d));
                   a1 = f32x4.add(a1, f32x4.mul(v128.load(px + colStep), d));
@@ -573,26 +637,34 @@ function correlateFilterGrad(
                   a4 = f32x4.add(a4, f32x4.mul(v128.load(px + 4 * colStep), d));
                   px += xStep;
                 }
-                j = jIn1;
+                j = jEnd;
                 if (j >= ow) break;
               }
-              const d = v128.load(dyRow + <usize>j * cb + chb);
               const col = j * sw - left;
+              if (narrow) {
+                narrowTaps(xRow, dyRow, t0, j, col, c, kw, dw, w);
+                continue;
+              }
+              const d = v128.load(dyRow + <usize>j * cb + chb);
               a0 = f32x4.add(a0, f32x4.mul(xAt(xr, col, w, cb), d));
               a1 = f32x4.add(a1, f32x4.mul(xAt(xr, col + dw, w, cb), d));
               a2 = f32x4.add(a2, f32x4.mul(xAt(xr, col + 2 * dw, w, cb), d));
               a3 = f32x4.add(a3, f32x4.mul(xAt(xr, col + 3 * dw, w, cb), d));
               a4 = f32x4.add(a4, f32x4.mul(xAt(xr, col + 4 * dw, w, cb), d));
             }
-            addTo(t0, a0);
-            addTo(t0 + cb, a1);
-            addTo(t0 + 2 * cb, a2);
-            addTo(t0 + 3 * cb, a3);
-            addTo(t0 + 4 * cb, a4);
+            foldAdd(t0, a0, c);
+            foldAdd(t0 + cb, a1, c);
+            foldAdd(t0 + 2 * cb, a2, c);
+            foldAdd(t0 + 3 * cb, a3, c);
+            foldAdd(t0 + 4 * cb, a4, c);
           } else {
             for (let j = 0; j < ow; j++) {
-              const d = v128.load(dyRow + <usize>j * cb + chb);
               const col = j * sw - left;
+              if (narrow) {
+                narrowTaps(xRow, dyRow, t0, j, col, c, kw, dw, w);
+                continue;
+              }
+              const d = v128.load(dyRow + <usize>j * cb + chb);
               for (let v = 0; v < kw; v++) addTo(t0 + <usize>v * cb, f32x4.mul(xAt(xr, col + v * dw, w, cb), d));
             }
           }
@@ -628,16 +700,21 @@ export function depthwise(
 ): void {
   const forward = mode == DEPTHWISE_FORWARD;
   const inputGrad = mode == DEPTHWISE_INPUT_GRAD;
-  if ((c & 3) == 0 && forward) {
+  const vector = (c & 3) == 0;
+  // 1 or 2 channels at stride 1 and dilation 1 (with dilation 2 their wider edges, taken element by element,
+  // made them slower than the walk: 1.0-1.4x its time; 0.65-0.85x without).
+  const narrow = (c == 1 || c == 2) && sh == 1 && sw == 1 && dh == 1 && dw == 1;
+  if (forward && (vector || narrow)) {
     correlate(a, b, out, batch, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left, false);
     return;
   }
-  // Measured: 0.55-0.75 of the walk's time up to 36 channels, slower from 72 (there the walk stays).
-  if ((c & 3) == 0 && c <= 48 && mode == DEPTHWISE_FILTER_GRAD) {
+  // Measured: 0.55-0.75 of the walk's time up to 36 channels, slower from 72 (there the walk stays); 0.8-0.9 on
+  // narrow rows with 3 taps, slower with 5.
+  if (mode == DEPTHWISE_FILTER_GRAD && ((vector && c <= 48) || (narrow && kw == 3))) {
     correlateFilterGrad(a, b, out, batch, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left);
     return;
   }
-  if ((c & 3) == 0 && inputGrad && sh == 1 && sw == 1) {
+  if (inputGrad && (vector || narrow) && sh == 1 && sw == 1) {
     // At stride 1, dx is dy correlated with the flipped filter, padded by the rest of the effective filter.
     correlate(a, b, out, batch, oh, ow, c, h, w, kh, kw, 1, 1, dh, dw, (kh - 1) * dh - top, (kw - 1) * dw - left, true);
     return;
