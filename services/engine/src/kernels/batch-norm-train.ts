@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapFloats, wasmBackend, type WasmBackend } from './wasm-heap.js';
-import { pointers, simdKernels, type SimdKernels } from './wasm-simd.js';
+import { heapFloats, wasmBackend } from './wasm-heap.js';
+import { PeriodicLanes, pointers, simdKernels, type SimdKernels } from './wasm-simd.js';
 
 /*
  * Training-mode batch norm as one kernel each way (cpu and wasm), where the composed version ran about a dozen
@@ -232,51 +232,6 @@ export const batchNormTrainKernels = [forwardKernel, backwardKernel];
  * products are float64 as on cpu, only summed in another order; the affine maps round in float32.
  */
 
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/** Scratch space of the SIMD passes in the heap: float64 lane sums and three lane patterns. */
-class Lanes {
-  readonly period: number;
-  private readonly scratch: tf.TensorInfo;
-  readonly out64: number;
-  readonly patterns: [number, number, number];
-
-  constructor(
-    private readonly wasm: WasmBackend,
-    readonly channels: number,
-  ) {
-    // lcm(C, 4): every lane keeps one channel and every row of lanes is whole vectors.
-    this.period = (channels * 4) / gcd(channels, 4);
-    const p = this.period;
-    // Float64 sums first: the heap's allocations are 8-byte aligned.
-    this.scratch = wasm.makeOutput([5 * p], 'float32');
-    const [base] = pointers(wasm, this.scratch) as [number];
-    this.out64 = base;
-    this.patterns = [base + 8 * p, base + 12 * p, base + 16 * p];
-  }
-
-  /** Per-channel totals of the lane sums the last periodicSums wrote. */
-  channelSums(): Float64Array {
-    const lanes = new Float64Array(this.wasm.wasm.HEAPU8.buffer, this.out64, this.period);
-    const sums = new Float64Array(this.channels);
-    for (let q = 0; q < this.period; q++)
-      sums[q % this.channels] = (sums[q % this.channels] as number) + (lanes[q] as number);
-    return sums;
-  }
-
-  /** Writes per-channel values into pattern `k` (0, 1 or 2) at every lane. */
-  setPattern(k: 0 | 1 | 2, perChannel: ArrayLike<number>): void {
-    const lanes = new Float32Array(this.wasm.wasm.HEAPU8.buffer, this.patterns[k], this.period);
-    for (let q = 0; q < this.period; q++) lanes[q] = perChannel[q % this.channels] as number;
-  }
-
-  dispose(): void {
-    this.wasm.disposeData(this.scratch.dataId, true);
-  }
-}
-
 const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN,
   kernelFunc: ({ inputs, attrs, backend }) => {
@@ -290,7 +245,7 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
       tf.TensorInfo,
       tf.TensorInfo,
     ];
-    const lanes = new Lanes(wasm, channels);
+    const lanes = new PeriodicLanes(wasm, channels);
     const simd: SimdKernels = simdKernels(wasm);
     const [px, py, pc] = pointers(wasm, x, y, centered) as [number, number, number];
     const [pA, , pC] = lanes.patterns;
@@ -325,7 +280,7 @@ const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
     const wasm = wasmBackend(backend);
     const outs = [dy.shape, [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
     const [dx, dScale, dOffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-    const lanes = new Lanes(wasm, channels);
+    const lanes = new PeriodicLanes(wasm, channels);
     const simd = simdKernels(wasm);
     const [pdy, pc, pdx] = pointers(wasm, dy, centered, dx) as [number, number, number];
     // Sum of dy and of dy (x - mean) per channel, packed so the threads exchange them in one reduction.

@@ -187,6 +187,34 @@ test('channelAffine without the engine kernel (a backend it was not registered o
   tf.dispose([x, scale, shift]);
 });
 
+test("wasm's one-pass channelAffine gives the composed multiply and add's values on every lane layout", async () => {
+  // Channels 1..6 and 36 (lane periods 4, 4, 12, 4, 20, 12, 36), parameters as [C] and [1, 1, 1, C], and a
+  // broadcast it leaves to the composed kernel (a scalar-like [1] scale).
+  const cases: Array<[number[], number[]]> = [
+    ...[1, 2, 3, 4, 5, 6, 36].map((c): [number[], number[]] => [[2, 3, 5, c], [c]]),
+    [
+      [2, 3, 3, 6],
+      [1, 1, 1, 6],
+    ],
+    [[2, 3, 3, 6], [1]],
+  ];
+  for (const [shape, paramShape] of cases) {
+    const size = (s: number[]): number => tf.util.sizeFromShape(s);
+    const results = await onEachBackend(() =>
+      tf.tidy(() => {
+        const x = tf.tensor(spreadValues(size(shape), 15), shape);
+        const scale = tf.tensor(
+          spreadValues(size(paramShape), 16).map((v) => 3 * v),
+          paramShape,
+        );
+        const shift = tf.tensor(spreadValues(size(paramShape), 17), paramShape);
+        return Array.from(channelAffine(x, scale, shift).dataSync());
+      }),
+    );
+    assert.deepEqual(results.wasm, results.cpu, `x [${shape}], parameters [${paramShape}]`);
+  }
+});
+
 test('batchNormTraining without the engine kernels (a backend they are not registered on) gives the same values', async () => {
   await useBackend('cpu');
   const x = tf.tensor4d(

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradKernels } from './avg-pool-grad.js';
 import { batchNormTrainKernels, wasmBatchNormTrainKernels } from './batch-norm-train.js';
 import { installFreeingBackprop } from './backprop.js';
-import { channelAffineKernel } from './channel-affine.js';
+import { channelAffineKernel, wasmChannelAffineKernel } from './channel-affine.js';
 import { conv2dBackpropKernels, wrapConv2dForward } from './conv2d-backprop.js';
 import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
@@ -54,6 +54,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     ...wasmReduceKernels,
     ...wasmWeightedSumKernels,
     wasmReluGradKernel,
+    wasmChannelAffineKernel,
   ],
 };
 
@@ -74,7 +75,8 @@ const OWN_GRADIENTS = new Set(['cpu', 'wasm']);
 export function registerMissingKernels(backendName: string): void {
   registerGradients(OWN_GRADIENTS.has(backendName));
   installFreeingBackprop();
-  for (const supplied of [...GENERIC, ...(SUPPLIED[backendName] ?? [])]) {
+  // A backend's own version of a generic kernel comes first (the generic one is then skipped).
+  for (const supplied of [...(SUPPLIED[backendName] ?? []), ...GENERIC]) {
     const current = tf.getKernel(supplied.kernelName, backendName);
     if (current && ours.has(current.kernelFunc)) continue;
     let kernel: Kernel;

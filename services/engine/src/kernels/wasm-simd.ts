@@ -106,3 +106,51 @@ export function simdDepthwise(
   const [pa, pb, po] = pointers(backend, a, b, out) as [number, number, number];
   kernels.depthwise(kernels[mode].value, pa, pb, po, ...simdGeometry(info));
 }
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * Scratch space in the heap of the periodic SIMD passes (periodicSums, periodicAffine) over an NHWC tensor of
+ * `channels` channels: float64 lane sums and three lane patterns of per-channel values.
+ */
+export class PeriodicLanes {
+  readonly period: number;
+  private readonly scratch: tf.TensorInfo;
+  readonly out64: number;
+  readonly patterns: [number, number, number];
+
+  constructor(
+    private readonly wasm: WasmBackend,
+    readonly channels: number,
+  ) {
+    // lcm(C, 4): every lane keeps one channel and every row of lanes is whole vectors.
+    this.period = (channels * 4) / gcd(channels, 4);
+    const p = this.period;
+    // Float64 sums first: the heap's allocations are 8-byte aligned.
+    this.scratch = wasm.makeOutput([5 * p], 'float32');
+    const [base] = pointers(wasm, this.scratch) as [number];
+    this.out64 = base;
+    this.patterns = [base + 8 * p, base + 12 * p, base + 16 * p];
+  }
+
+  /** Per-channel totals of the lane sums the last periodicSums wrote. */
+  channelSums(): Float64Array {
+    const lanes = new Float64Array(this.wasm.wasm.HEAPU8.buffer, this.out64, this.period);
+    const sums = new Float64Array(this.channels);
+    for (let q = 0; q < this.period; q++)
+      sums[q % this.channels] = (sums[q % this.channels] as number) + (lanes[q] as number);
+    return sums;
+  }
+
+  /** Writes per-channel values into pattern `k` (0, 1 or 2) at every lane. */
+  setPattern(k: 0 | 1 | 2, perChannel: ArrayLike<number>): void {
+    const lanes = new Float32Array(this.wasm.wasm.HEAPU8.buffer, this.patterns[k], this.period);
+    for (let q = 0; q < this.period; q++) lanes[q] = perChannel[q % this.channels] as number;
+  }
+
+  dispose(): void {
+    this.wasm.disposeData(this.scratch.dataId, true);
+  }
+}
