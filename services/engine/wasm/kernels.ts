@@ -8,20 +8,21 @@ const F = 4; // bytes per float
 // ---------------------------------------------------------------------------------------------------------------
 // Matrix products for 1x1 convolutions, row-major B [K, N] and out [M, N]: gemmTN takes A as [K, M] (out = A^T B,
 // the filter gradient x^T dy summed over all pixels, without transposing x), gemmNN as [M, K] (out = A B, the
-// forward pass x W and the input gradient dy W^T). Both walk A through two byte strides: `aRow` between rows i of
-// out, `aK` between steps k. K goes in chunks that stay in cache; each chunk adds 4x8 register tiles.
+// forward pass x W and the input gradient dy W^T; with `bias` (0: none) plus a per-column bias, the inference-mode
+// conv and BN folded into one). Both walk A through two byte strides: `aRow` between rows i of out, `aK` between
+// steps k. K goes in chunks that stay in cache; each chunk adds 4x8 register tiles.
 
 const KC = 256;
 
 export function gemmTN(a: usize, b: usize, out: usize, k: i32, m: i32, n: i32): void {
-  gemm(a, F, <usize>(m * F), b, out, k, m, n);
+  gemm(a, F, <usize>(m * F), b, out, k, m, n, 0);
 }
 
-export function gemmNN(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32): void {
-  gemm(a, <usize>(k * F), F, b, out, k, m, n);
+export function gemmNN(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32, bias: usize): void {
+  gemm(a, <usize>(k * F), F, b, out, k, m, n, bias);
 }
 
-function gemm(a: usize, aRow: usize, aK: usize, b: usize, out: usize, k: i32, m: i32, n: i32): void {
+function gemm(a: usize, aRow: usize, aK: usize, b: usize, out: usize, k: i32, m: i32, n: i32, bias: usize): void {
   // One chunk stores its tiles; several add theirs to a zeroed out.
   const add = k > KC;
   if (add) memory.fill(out, 0, <usize>(m * n * F));
@@ -34,24 +35,28 @@ function gemm(a: usize, aRow: usize, aK: usize, b: usize, out: usize, k: i32, m:
     const aChunk = a + <usize>k0 * aK;
     const bChunk = b + <usize>k0 * rowB;
     const steps = k1 - k0;
+    // The first chunk's sums start from the bias.
+    const init = k0 == 0 ? bias : 0;
     for (let i = 0; i < m;) {
       const four = i < m4;
       const pa = aChunk + <usize>i * aRow;
       const po = out + <usize>(i * n) * F;
       for (let j = 0; j < n8; j += 8) {
         const pb = bChunk + <usize>(j * F);
-        if (four) tile4x8(pa, aRow, aK, pb, rowB, po + <usize>(j * F), steps, add);
-        else tile1x8(pa, aK, pb, rowB, po + <usize>(j * F), steps, add);
+        const pi = init == 0 ? 0 : init + <usize>(j * F);
+        if (four) tile4x8(pa, aRow, aK, pb, rowB, po + <usize>(j * F), steps, add, pi);
+        else tile1x8(pa, aK, pb, rowB, po + <usize>(j * F), steps, add, pi);
       }
       for (let j = n8; j < n4; j += 4) {
         const pb = bChunk + <usize>(j * F);
-        if (four) tile4x4(pa, aRow, aK, pb, rowB, po + <usize>(j * F), steps, add);
-        else tile1x4(pa, aK, pb, rowB, po + <usize>(j * F), steps, add);
+        const pi = init == 0 ? 0 : init + <usize>(j * F);
+        if (four) tile4x4(pa, aRow, aK, pb, rowB, po + <usize>(j * F), steps, add, pi);
+        else tile1x4(pa, aK, pb, rowB, po + <usize>(j * F), steps, add, pi);
       }
       const rows = four ? 4 : 1;
       for (let r = 0; r < rows; r++) {
         for (let j = n4; j < n; j++) {
-          let sum: f32 = 0;
+          let sum: f32 = init == 0 ? 0 : load<f32>(init + <usize>(j * F));
           let pr = pa + <usize>r * aRow;
           let pb = bChunk + <usize>(j * F);
           for (let t = 0; t < steps; t++) {
@@ -72,21 +77,41 @@ function addTo(p: usize, v: v128): void {
   v128.store(p, f32x4.add(v128.load(p), v));
 }
 
+/** The bias vector at p, or zeros when p is 0. */
+function start(p: usize): v128 {
+  return p == 0 ? f32x4.splat(0) : v128.load(p);
+}
+
 /** Adds v to the vector at p, or stores it there when not `add`. */
 function put(p: usize, v: v128, add: bool): void {
   v128.store(p, add ? f32x4.add(v128.load(p), v) : v);
 }
 
-/** out[0..4, 0..8] (+)= sum over steps of A(row r, step) B[step, 0..8]; A's rows aRow apart, steps aK apart. */
-function tile4x8(a: usize, aRow: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
-  let c00 = f32x4.splat(0),
-    c01 = f32x4.splat(0),
-    c10 = f32x4.splat(0),
-    c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0),
-    c21 = f32x4.splat(0),
-    c30 = f32x4.splat(0),
-    c31 = f32x4.splat(0);
+/**
+ * out[0..4, 0..8] (+)= init[0..8] + sum over steps of A(row r, step) B[step, 0..8]; A's rows aRow apart, steps aK
+ * apart; `init` 0 for none.
+ */
+function tile4x8(
+  a: usize,
+  aRow: usize,
+  aK: usize,
+  b: usize,
+  rowB: usize,
+  out: usize,
+  steps: i32,
+  add: bool,
+  init: usize,
+): void {
+  const i0 = start(init);
+  const i1 = start(init == 0 ? 0 : init + 16);
+  let c00 = i0,
+    c01 = i1,
+    c10 = i0,
+    c11 = i1;
+  let c20 = i0,
+    c21 = i1,
+    c30 = i0,
+    c31 = i1;
   let pa = a;
   let pb = b;
   for (let t = 0; t < steps; t++) {
@@ -118,11 +143,22 @@ function tile4x8(a: usize, aRow: usize, aK: usize, b: usize, rowB: usize, out: u
   put(out + 3 * rowO + 16, c31, add);
 }
 
-function tile4x4(a: usize, aRow: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
-  let c0 = f32x4.splat(0),
-    c1 = f32x4.splat(0),
-    c2 = f32x4.splat(0),
-    c3 = f32x4.splat(0);
+function tile4x4(
+  a: usize,
+  aRow: usize,
+  aK: usize,
+  b: usize,
+  rowB: usize,
+  out: usize,
+  steps: i32,
+  add: bool,
+  init: usize,
+): void {
+  const i0 = start(init);
+  let c0 = i0,
+    c1 = i0,
+    c2 = i0,
+    c3 = i0;
   let pa = a;
   let pb = b;
   for (let t = 0; t < steps; t++) {
@@ -140,9 +176,9 @@ function tile4x4(a: usize, aRow: usize, aK: usize, b: usize, rowB: usize, out: u
   put(out + 3 * rowB, c3, add);
 }
 
-function tile1x8(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
-  let c0 = f32x4.splat(0),
-    c1 = f32x4.splat(0);
+function tile1x8(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool, init: usize): void {
+  let c0 = start(init),
+    c1 = start(init == 0 ? 0 : init + 16);
   let pa = a;
   let pb = b;
   for (let t = 0; t < steps; t++) {
@@ -156,8 +192,8 @@ function tile1x8(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: 
   put(out + 16, c1, add);
 }
 
-function tile1x4(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool): void {
-  let c0 = f32x4.splat(0);
+function tile1x4(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: i32, add: bool, init: usize): void {
+  let c0 = start(init);
   let pa = a;
   let pb = b;
   for (let t = 0; t < steps; t++) {

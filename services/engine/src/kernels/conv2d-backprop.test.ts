@@ -77,3 +77,28 @@ for (const cfg of [...configs, ...wide]) {
     });
   });
 }
+
+test("wasm FusedConv2D (1x1 with a bias: ours; with an activation: native) matches cpu's", async () => {
+  const cases: Array<{ x: [number, number, number, number]; c: number; strides: 1 | 2; activation?: 'relu' }> = [
+    { x: [2, 6, 5, 4], c: 4, strides: 1 },
+    { x: [2, 7, 7, 6], c: 13, strides: 2 },
+    // K over one chunk of 256: the bias starts the first chunk's sums only.
+    { x: [1, 3, 4, 300], c: 9, strides: 1 },
+    { x: [2, 5, 5, 8], c: 8, strides: 1, activation: 'relu' },
+  ];
+  for (const cfg of cases) {
+    const results = await onEachBackend(() =>
+      tf.tidy(() => {
+        const [, , , inC] = cfg.x;
+        const x = tf.tensor4d(spreadValues(tf.util.sizeFromShape(cfg.x), 21), cfg.x);
+        const filter = tf.tensor4d(spreadValues(inC * cfg.c, 22), [1, 1, inC, cfg.c]);
+        const bias = tf.tensor1d(spreadValues(cfg.c, 23).map((v) => 5 * v));
+        const y = tf.fused.conv2d({ x, filter, strides: cfg.strides, pad: 'valid', bias, activation: cfg.activation });
+        return { shape: y.shape, values: y.dataSync() as Float32Array };
+      }),
+    );
+    const label = `x ${cfg.x} -> ${cfg.c} stride ${cfg.strides} ${cfg.activation ?? 'linear'}`;
+    assert.deepEqual(results.wasm.shape, results.cpu.shape, label);
+    assertClose(results.wasm.values, results.cpu.values, 1e-4, 1e-4, label);
+  }
+});

@@ -107,43 +107,74 @@ function wasmConv2dBackpropFilter(
 }
 
 /**
- * wasm Conv2D: ours for 1x1 filters without padding or dilation (every convolution of the networks but the stem
- * and the auxiliary head), x (subsampled by the stride) times the filter as one SIMD matrix product (gemmNN):
- * 0.55-0.9 of XNNPACK's time on the networks' shapes (its operator is rebuilt and its weights packed on every
- * call, the filters being new tensors every step). Conv2DBackpropInput's 1x1 product goes through it too.
- * Anything else takes the native kernel.
+ * y = x W (+ bias) for a 1x1 filter without padding or dilation, x subsampled by the stride, as one SIMD matrix
+ * product (gemmNN); undefined for any other convolution (or layout, dtype, bias shape).
+ */
+function oneByOneConv(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: tf.Conv2DAttrs,
+  backend: unknown,
+  bias?: tf.Tensor,
+): tf.TensorInfo | undefined {
+  const [fh, fw, inC, outC] = filter.shape;
+  if (fh !== 1 || fw !== 1 || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32') return undefined;
+  if (bias && (bias.size !== outC || bias.shape[bias.rank - 1] !== outC || bias.dtype !== 'float32')) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filter.shape,
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const { top, bottom, left, right } = info.padInfo;
+  if (top + bottom + left + right !== 0 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  const strided = info.strideHeight !== 1 || info.strideWidth !== 1;
+  // A 1x1 stride-s average pool picks every s-th pixel exactly.
+  const read = strided ? tf.avgPool(x, 1, [info.strideHeight, info.strideWidth], 'valid') : x;
+  const pixels = info.batchSize * info.outHeight * info.outWidth;
+  const wasm = wasmBackend(backend);
+  const y = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, outC], 'float32');
+  const [a, b, o] = pointers(wasm, read, filter, y) as [number, number, number];
+  const [pBias] = bias ? pointers(wasm, bias) : [0];
+  simdKernels(wasm).gemmNN(a, b, o, pixels, inC, outC, pBias as number);
+  if (strided) read.dispose();
+  return y;
+}
+
+/**
+ * wasm Conv2D and FusedConv2D: ours for 1x1 filters without padding or dilation (every convolution of the networks
+ * but the stem and the auxiliary head; fused: a per-channel bias and no activation, the supernet's inference-mode
+ * conv and BN), x times the filter as one SIMD matrix product (oneByOneConv): 0.55-0.9 of XNNPACK's time on the
+ * networks' shapes (its operator is rebuilt and its weights packed on every call, the filters being new tensors
+ * every step). Conv2DBackpropInput's 1x1 product goes through it too. Anything else takes the native kernel.
  */
 export function wrapConv2dForward(native: tf.KernelFunc): Omit<tf.KernelConfig, 'backendName'> {
   return {
     kernelName: 'Conv2D',
+    kernelFunc: (args) =>
+      oneByOneConv(
+        tensorInput(args.inputs, 'x'),
+        tensorInput(args.inputs, 'filter'),
+        args.attrs as unknown as tf.Conv2DAttrs,
+        args.backend,
+      ) ?? native(args),
+  };
+}
+
+/** See wrapConv2dForward. */
+export function wrapFusedConv2dForward(native: tf.KernelFunc): Omit<tf.KernelConfig, 'backendName'> {
+  return {
+    kernelName: 'FusedConv2D',
     kernelFunc: (args) => {
-      const x = tensorInput<tf.Rank.R4>(args.inputs, 'x');
-      const filter = tensorInput<tf.Rank.R4>(args.inputs, 'filter');
-      const attrs = args.attrs as unknown as tf.Conv2DAttrs;
-      const [fh, fw, inC, outC] = filter.shape;
-      if (fh !== 1 || fw !== 1 || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32') return native(args);
-      const info = tf.backend_util.computeConv2DInfo(
-        x.shape,
-        filter.shape,
-        attrs.strides,
-        attrs.dilations,
-        attrs.pad,
-        attrs.dimRoundingMode,
+      const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
+      const { bias, preluActivationWeights } = args.inputs as Record<string, tf.Tensor | undefined>;
+      if ((attrs.activation ?? 'linear') !== 'linear' || preluActivationWeights) return native(args);
+      return (
+        oneByOneConv(tensorInput(args.inputs, 'x'), tensorInput(args.inputs, 'filter'), attrs, args.backend, bias) ??
+        native(args)
       );
-      const { top, bottom, left, right } = info.padInfo;
-      if (top + bottom + left + right !== 0 || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
-        return native(args);
-      }
-      const strided = info.strideHeight !== 1 || info.strideWidth !== 1;
-      // A 1x1 stride-s average pool picks every s-th pixel exactly.
-      const read = strided ? tf.avgPool(x, 1, [info.strideHeight, info.strideWidth], 'valid') : x;
-      const pixels = info.batchSize * info.outHeight * info.outWidth;
-      const wasm = wasmBackend(args.backend);
-      const y = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, outC], 'float32');
-      const [a, b, o] = pointers(wasm, read, filter, y) as [number, number, number];
-      simdKernels(wasm).gemmNN(a, b, o, pixels, inC, outC);
-      if (strided) read.dispose();
-      return y;
     },
   };
 }

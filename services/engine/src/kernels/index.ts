@@ -3,7 +3,7 @@ import { avgPoolGradKernels } from './avg-pool-grad.js';
 import { batchNormTrainKernels, wasmBatchNormTrainKernels } from './batch-norm-train.js';
 import { installFreeingBackprop } from './backprop.js';
 import { channelAffineKernel, wasmChannelAffineKernel } from './channel-affine.js';
-import { conv2dBackpropKernels, wrapConv2dForward } from './conv2d-backprop.js';
+import { conv2dBackpropKernels, wrapConv2dForward, wrapFusedConv2dForward } from './conv2d-backprop.js';
 import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
@@ -45,6 +45,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     { kernelName: 'DepthwiseConv2dNative', wrap: wrapDepthwiseForward },
     ...conv2dBackpropKernels,
     { kernelName: 'Conv2D', wrap: wrapConv2dForward },
+    { kernelName: 'FusedConv2D', wrap: wrapFusedConv2dForward },
     ...segmentSumKernels,
     ...maxPoolGradKernels,
     ...avgPoolGradKernels,

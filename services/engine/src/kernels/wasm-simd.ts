@@ -5,7 +5,7 @@ import { KERNELS_WASM_BASE64 } from './wasm-simd.generated.js';
 /** The exports of wasm/kernels.ts: every pointer is a byte offset into tfjs-backend-wasm's heap. */
 export interface SimdKernels {
   gemmTN(a: number, b: number, out: number, k: number, m: number, n: number): void;
-  gemmNN(a: number, b: number, out: number, m: number, k: number, n: number): void;
+  gemmNN(a: number, b: number, out: number, m: number, k: number, n: number, bias: number): void;
   /** dx of a max pool: x, y, dy, dx, then simdGeometry's numbers. */
   maxPoolGrad(x: number, y: number, dy: number, dx: number, ...geometry: number[]): void;
   /** Depthwise forward or gradient (`mode` one of the DEPTHWISE_ globals): a, b, out, then simdGeometry's numbers. */
