@@ -65,7 +65,7 @@ export { fgsmInParts } from './search/fgsm-parts.js';
 export { Trainer, type TrainEvent, type TrainResult } from './train/trainer.js';
 export type { EpochSummary } from './train/state.js';
 export { resolveTrainSettings, defaultAttackStepSize, type TrainSettings } from './train/settings.js';
-export { Sgd, clipGradNorm } from './train/optimizer.js';
+export { Sgd, clipGradNorm, gradientClip } from './train/optimizer.js';
 export { crossEntropy } from './train/losses.js';
 export { exportModel, loadExportedModel, MODEL_JSON } from './train/export.js';
 export { evaluateModel, type EvaluateSettings, type EvaluationReport } from './train/evaluate.js';

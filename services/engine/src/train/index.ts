@@ -1,5 +1,5 @@
 /** Training of evaluation networks: SGD and schedules, objectives, the resumable trainer, checkpoints, export, evaluation. */
-export { Sgd, clipGradNorm, type SgdOptions } from './optimizer.js';
+export { Sgd, clipGradNorm, gradientClip, type SgdOptions } from './optimizer.js';
 export {
   cosineLr,
   stepLr,
