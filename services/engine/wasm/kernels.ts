@@ -804,9 +804,21 @@ function high(v: v128): v128 {
 /**
  * out64[q] = sum of a[i] (or of a[i] * b[i] when b is not 0) over i = q mod period, i < n. With c not 0, also
  * writes c[i] = a[i] - pA[i mod period] (float32) and sums the squares of that instead (batch norm's centring).
+ * With b and `both`, out64[period + q] also gets the sums of a[i] (batch norm's backward: both in one pass).
  */
-export function periodicSums(a: usize, b: usize, c: usize, pA: usize, n: i32, period: i32, out64: usize): void {
-  memory.fill(out64, 0, <usize>(period * 8));
+export function periodicSums(
+  a: usize,
+  b: usize,
+  c: usize,
+  pA: usize,
+  n: i32,
+  period: i32,
+  out64: usize,
+  both: bool,
+): void {
+  const plain = both && b != 0 && c == 0;
+  const second = out64 + <usize>(period * 8);
+  memory.fill(out64, 0, <usize>(period * (plain ? 16 : 8)));
   const rows = n / period;
   const rowBytes = <usize>(period * F);
   let pa = a;
@@ -816,6 +828,8 @@ export function periodicSums(a: usize, b: usize, c: usize, pA: usize, n: i32, pe
     // One vector per row: the two float64 halves stay in registers.
     let s0 = f64x2.splat(0);
     let s1 = f64x2.splat(0);
+    let p0 = f64x2.splat(0);
+    let p1 = f64x2.splat(0);
     const m = v128.load(pA);
     for (let r = 0; r < rows; r++) {
       const v = v128.load(pa);
@@ -829,8 +843,14 @@ export function periodicSums(a: usize, b: usize, c: usize, pA: usize, n: i32, pe
         pc += 16;
       } else if (b != 0) {
         const w = v128.load(pb);
-        s0 = f64x2.add(s0, f64x2.mul(low(v), low(w)));
-        s1 = f64x2.add(s1, f64x2.mul(high(v), high(w)));
+        const v0 = low(v);
+        const v1 = high(v);
+        s0 = f64x2.add(s0, f64x2.mul(v0, low(w)));
+        s1 = f64x2.add(s1, f64x2.mul(v1, high(w)));
+        if (plain) {
+          p0 = f64x2.add(p0, v0);
+          p1 = f64x2.add(p1, v1);
+        }
         pb += 16;
       } else {
         s0 = f64x2.add(s0, low(v));
@@ -840,6 +860,10 @@ export function periodicSums(a: usize, b: usize, c: usize, pA: usize, n: i32, pe
     }
     v128.store(out64, s0);
     v128.store(out64, s1, 16);
+    if (plain) {
+      v128.store(second, p0);
+      v128.store(second, p1, 16);
+    }
   } else {
     for (let r = 0; r < rows; r++) {
       let po = out64;
@@ -856,8 +880,15 @@ export function periodicSums(a: usize, b: usize, c: usize, pA: usize, n: i32, pe
           v1 = f64x2.mul(v1, v1);
         } else if (b != 0) {
           const w = v128.load(pb + q);
-          v0 = f64x2.mul(low(v), low(w));
-          v1 = f64x2.mul(high(v), high(w));
+          v0 = low(v);
+          v1 = high(v);
+          if (plain) {
+            const pp = po + <usize>(period * 8);
+            v128.store(pp, f64x2.add(v128.load(pp), v0));
+            v128.store(pp, f64x2.add(v128.load(pp, 16), v1), 16);
+          }
+          v0 = f64x2.mul(v0, low(w));
+          v1 = f64x2.mul(v1, high(w));
         } else {
           v0 = low(v);
           v1 = high(v);
@@ -879,6 +910,7 @@ export function periodicSums(a: usize, b: usize, c: usize, pA: usize, n: i32, pe
       store<f32>(c + <usize>(i * F), d);
       v = <f64>d * <f64>d;
     } else if (b != 0) {
+      if (plain) store<f64>(second + <usize>(q * 8), load<f64>(second + <usize>(q * 8)) + v);
       v *= <f64>load<f32>(b + <usize>(i * F));
     }
     const o = out64 + <usize>(q * 8);

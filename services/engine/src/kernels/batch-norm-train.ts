@@ -249,7 +249,7 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
     const simd: SimdKernels = simdKernels(wasm);
     const [px, py, pc] = pointers(wasm, x, y, centered) as [number, number, number];
     const [pA, , pC] = lanes.patterns;
-    simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64);
+    simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64, 0);
     const totals = allReduce(lanes.channelSums(), reducer);
     // Views only after every allocation (the heap may have grown).
     const [rs, ms, vs] = [rstd, mean, variance].map((t) => heapFloats(wasm, t)) as [
@@ -260,7 +260,7 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
     for (let c = 0; c < channels; c++) ms[c] = (totals[c] as number) / count;
     lanes.setPattern(0, ms);
     // Two passes (centred squares), so that a large mean does not cancel the variance.
-    simd.periodicSums(px, 0, pc, pA, size, lanes.period, lanes.out64);
+    simd.periodicSums(px, 0, pc, pA, size, lanes.period, lanes.out64, 0);
     const squareTotals = allReduce(lanes.channelSums(), reducer);
     const g = scale ? heapFloats(wasm, scale) : undefined;
     const b = offset ? heapFloats(wasm, offset) : undefined;
@@ -285,10 +285,9 @@ const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
     const [pdy, pc, pdx] = pointers(wasm, dy, centered, dx) as [number, number, number];
     // Sum of dy and of dy (x - mean) per channel, packed so the threads exchange them in one reduction.
     const sums = new Float64Array(2 * channels);
-    simd.periodicSums(pdy, 0, 0, 0, size, lanes.period, lanes.out64);
-    sums.set(lanes.channelSums(), 0);
-    simd.periodicSums(pdy, pc, 0, 0, size, lanes.period, lanes.out64);
-    sums.set(lanes.channelSums(), channels);
+    simd.periodicSums(pdy, pc, 0, 0, size, lanes.period, lanes.out64, 1);
+    sums.set(lanes.channelSums(1), 0);
+    sums.set(lanes.channelSums(0), channels);
     const totals = allReduce(sums, reducer);
     const rs = heapFloats(wasm, rstd);
     const g = scale ? heapFloats(wasm, scale) : undefined;

@@ -19,7 +19,16 @@ export interface SimdKernels {
   reluGrad(dy: number, y: number, dx: number, n: number): void;
   weightedSum(terms: number, weights: number, n: number, out: number, groups: number, groupSize: number): void;
   weightedSumGrad(dy: number, weights: number, n: number, outs: number, groups: number, groupSize: number): void;
-  periodicSums(a: number, b: number, c: number, pA: number, n: number, period: number, out64: number): void;
+  periodicSums(
+    a: number,
+    b: number,
+    c: number,
+    pA: number,
+    n: number,
+    period: number,
+    out64: number,
+    both: number,
+  ): void;
   periodicAffine(
     a: number,
     b: number,
@@ -128,16 +137,16 @@ export class PeriodicLanes {
     // lcm(C, 4): every lane keeps one channel and every row of lanes is whole vectors.
     this.period = (channels * 4) / gcd(channels, 4);
     const p = this.period;
-    // Float64 sums first: the heap's allocations are 8-byte aligned.
-    this.scratch = wasm.makeOutput([5 * p], 'float32');
+    // Float64 sums first (two sets, periodicSums' `both`): the heap's allocations are 8-byte aligned.
+    this.scratch = wasm.makeOutput([7 * p], 'float32');
     const [base] = pointers(wasm, this.scratch) as [number];
     this.out64 = base;
-    this.patterns = [base + 8 * p, base + 12 * p, base + 16 * p];
+    this.patterns = [base + 16 * p, base + 20 * p, base + 24 * p];
   }
 
-  /** Per-channel totals of the lane sums the last periodicSums wrote. */
-  channelSums(): Float64Array {
-    const lanes = new Float64Array(this.wasm.wasm.HEAPU8.buffer, this.out64, this.period);
+  /** Per-channel totals of the lane sums the last periodicSums wrote (`set` 1: the second set, of `both`). */
+  channelSums(set: 0 | 1 = 0): Float64Array {
+    const lanes = new Float64Array(this.wasm.wasm.HEAPU8.buffer, this.out64 + set * 8 * this.period, this.period);
     const sums = new Float64Array(this.channels);
     for (let q = 0; q < this.period; q++)
       sums[q % this.channels] = (sums[q % this.channels] as number) + (lanes[q] as number);
