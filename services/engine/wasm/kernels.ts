@@ -918,6 +918,44 @@ export function periodicSums(
   }
 }
 
+/**
+ * c[i] = x[i] - pM[i mod period] and y[i] = c[i] * pF[i mod period] + pS[i mod period], in one pass (batch norm's
+ * forward with engine threads, once the whole batch's mean is known): the float32 roundings of periodicSums'
+ * centring and periodicAffine.
+ */
+export function periodicCenter(
+  x: usize,
+  c: usize,
+  y: usize,
+  pM: usize,
+  pF: usize,
+  pS: usize,
+  n: i32,
+  period: i32,
+): void {
+  const rows = n / period;
+  const rowBytes = <usize>(period * F);
+  let px = x;
+  let pc = c;
+  let py = y;
+  for (let r = 0; r < rows; r++) {
+    for (let q: usize = 0; q < rowBytes; q += 16) {
+      const d = f32x4.sub(v128.load(px + q), v128.load(pM + q));
+      v128.store(pc + q, d);
+      v128.store(py + q, f32x4.add(f32x4.mul(d, v128.load(pF + q)), v128.load(pS + q)));
+    }
+    px += rowBytes;
+    pc += rowBytes;
+    py += rowBytes;
+  }
+  for (let i = rows * period, q = 0; i < n; i++, q++) {
+    const qb = <usize>(q * F);
+    const d = load<f32>(x + <usize>(i * F)) - load<f32>(pM + qb);
+    store<f32>(c + <usize>(i * F), d);
+    store<f32>(y + <usize>(i * F), d * load<f32>(pF + qb) + load<f32>(pS + qb));
+  }
+}
+
 /** out[i] = a[i] * pA[i mod period] + b[i] * pB[i mod period] + pC[i mod period]; b may be 0 (no second term). */
 export function periodicAffine(
   a: usize,

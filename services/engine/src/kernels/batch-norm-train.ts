@@ -248,26 +248,54 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
     const lanes = new PeriodicLanes(wasm, channels);
     const simd: SimdKernels = simdKernels(wasm);
     const [px, py, pc] = pointers(wasm, x, y, centered) as [number, number, number];
-    const [pA, , pC] = lanes.patterns;
+    const [p0, p1, p2] = lanes.patterns;
     simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64, 0);
-    const totals = allReduce(lanes.channelSums(), reducer);
+    const local = lanes.channelSums();
     // Views only after every allocation (the heap may have grown).
     const [rs, ms, vs] = [rstd, mean, variance].map((t) => heapFloats(wasm, t)) as [
       Float32Array,
       Float32Array,
       Float32Array,
     ];
-    for (let c = 0; c < channels; c++) ms[c] = (totals[c] as number) / count;
-    lanes.setPattern(0, ms);
-    // Two passes (centred squares), so that a large mean does not cancel the variance.
-    simd.periodicSums(px, 0, pc, pA, size, lanes.period, lanes.out64, 0);
-    const squareTotals = allReduce(lanes.channelSums(), reducer);
     const g = scale ? heapFloats(wasm, scale) : undefined;
     const b = offset ? heapFloats(wasm, offset) : undefined;
-    const { factor, shift } = normalisation(squareTotals, count, eps, [vs, rs], g, b);
-    lanes.setPattern(0, factor);
-    lanes.setPattern(2, shift);
-    simd.periodicAffine(pc, 0, py, pA, pA, pC, size, lanes.period);
+    if (!reducer) {
+      for (let c = 0; c < channels; c++) ms[c] = (local[c] as number) / count;
+      lanes.setPattern(0, ms);
+      // Two passes (centred squares), so that a large mean does not cancel the variance.
+      simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
+      const { factor, shift } = normalisation(lanes.channelSums(), count, eps, [vs, rs], g, b);
+      lanes.setPattern(0, factor);
+      lanes.setPattern(2, shift);
+      simd.periodicAffine(pc, 0, py, p0, p0, p2, size, lanes.period);
+    } else {
+      // With engine threads, one meeting instead of two: each thread centres on its own mean m (as float32), and
+      // its sums S and Q = sum (x - m)^2 give the whole batch's sum of squares around the mean mu as
+      // sum over threads of (Q + 2 m S - n m^2) - N mu^2 (all float64: no cancellation to speak of).
+      const n = size / channels;
+      const m = Float32Array.from(local, (sum) => sum / n);
+      lanes.setPattern(0, m);
+      simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
+      const q = lanes.channelSums();
+      const mine = new Float64Array(2 * channels);
+      for (let c = 0; c < channels; c++) {
+        const [mc, sc] = [m[c] as number, local[c] as number];
+        mine[c] = sc;
+        mine[channels + c] = (q[c] as number) + 2 * mc * sc - n * mc * mc;
+      }
+      const totals = reducer.allReduce(mine);
+      const squares = new Float64Array(channels);
+      for (let c = 0; c < channels; c++) {
+        const mu = (totals[c] as number) / count;
+        ms[c] = mu;
+        squares[c] = Math.max(0, (totals[channels + c] as number) - count * mu * mu);
+      }
+      const { factor, shift } = normalisation(squares, count, eps, [vs, rs], g, b);
+      lanes.setPattern(0, ms);
+      lanes.setPattern(1, factor);
+      lanes.setPattern(2, shift);
+      simd.periodicCenter(px, pc, py, p0, p1, p2, size, lanes.period);
+    }
     lanes.dispose();
     return outs;
   },

@@ -11,7 +11,7 @@ import {
   useBackend,
   type InputSpec,
 } from './grad-check.js';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm-train.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, setBatchStatisticsReducer } from './batch-norm-train.js';
 import { addSameShape, batchNormTraining, channelAffine, concatParts } from './index.js';
 
 type T4 = tf.Tensor4D;
@@ -146,6 +146,52 @@ test("wasm's SIMD batch-norm kernels match cpu's for every lane layout, over man
     results.wasm.forEach((values, i) =>
       assertClose(values, results.cpu[i] ?? [], 1e-5, 1e-5, `${names[i]} with ${channels} channels`),
     );
+  }
+});
+
+test("wasm batch norm over two engine threads' halves (one meeting) gives the whole batch's statistics", async () => {
+  await useBackend('wasm');
+  for (const channels of [3, 8]) {
+    const shape: [number, number, number, number] = [6, 5, 4, channels];
+    const half: [number, number, number, number] = [3, 5, 4, channels];
+    // A large mean, different in the two halves, so that a careless combination would show.
+    const values = spreadValues(tf.util.sizeFromShape(shape), 40 + channels).map(
+      (v, i) => 50 + 3 * v + (i < 60 * channels ? 2 : 0),
+    );
+    const run = (x: tf.Tensor4D): Float32Array[] =>
+      tf.tidy(() => {
+        const r = batchNormTraining(x, tf.tensor1d(spreadValues(channels, 41).map((v) => v + 1.5)), undefined, 1e-5);
+        return [r.y, r.mean, r.variance].map((t) => t.dataSync() as Float32Array);
+      });
+    const whole = tf.tidy(() => run(tf.tensor4d(values, shape)));
+    const halves = [0, 1].map((k) => values.slice((k * values.length) / 2, ((k + 1) * values.length) / 2));
+    // The second thread's contribution to the one meeting, recorded first (it depends on its own half only).
+    let recorded: Float64Array | undefined;
+    setBatchStatisticsReducer({ allReduce: (v) => ((recorded = Float64Array.from(v)), v), batchPerLocal: 2 });
+    try {
+      tf.tidy(() => run(tf.tensor4d(halves[1] as Float32Array, half)));
+      let meetings = 0;
+      setBatchStatisticsReducer({
+        allReduce: (v) => {
+          meetings++;
+          return v.map((a, i) => a + (recorded?.[i] ?? NaN));
+        },
+        batchPerLocal: 2,
+      });
+      const [y, mean, variance] = tf.tidy(() => run(tf.tensor4d(halves[0] as Float32Array, half)));
+      assert.equal(meetings, 1, 'one meeting per forward pass');
+      assertClose(mean ?? [], whole[1] ?? [], 1e-5, 1e-6, `mean, ${channels} channels`);
+      assertClose(variance ?? [], whole[2] ?? [], 1e-5, 1e-5, `variance, ${channels} channels`);
+      assertClose(
+        y ?? [],
+        (whole[0] ?? new Float32Array()).slice(0, (y ?? []).length),
+        1e-5,
+        1e-5,
+        'y of the first half',
+      );
+    } finally {
+      setBatchStatisticsReducer(undefined);
+    }
   }
 });
 

@@ -29,6 +29,7 @@ export interface SimdKernels {
     out64: number,
     both: number,
   ): void;
+  periodicCenter(x: number, c: number, y: number, pM: number, pF: number, pS: number, n: number, period: number): void;
   periodicAffine(
     a: number,
     b: number,
