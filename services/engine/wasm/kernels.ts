@@ -401,6 +401,29 @@ function sumTap(x: usize, xStep: usize, dy: usize, tap: usize, n: i32, c: i32): 
   }
 }
 
+/** Pixel offsets of a narrow vector's lanes: 1 channel (4 pixels) or 2 (2 pixels). */
+function laneOffsets(c: i32): v128 {
+  return c == 1 ? i32x4(0, 1, 2, 3) : i32x4(0, 0, 1, 1);
+}
+
+/**
+ * The narrow vector of a row from column q on (4 / c pixels), zeros in lanes whose column is outside [0, w).
+ * Reads the whole vector where it lies inside the memory (lanes beyond the row are masked off), else lane by lane.
+ */
+function narrowX(xRow: usize, q: i32, w: i32, c: i32, offsets: v128, limit: i64): v128 {
+  const columns = i32x4.add(i32x4.splat(q), offsets);
+  const inside = v128.and(i32x4.ge_s(columns, i32x4.splat(0)), i32x4.lt_s(columns, i32x4.splat(w)));
+  const at = xRow + <usize>(q * c * F);
+  const at64 = <i64>xRow + <i64>(q * c * F);
+  if (at64 >= 0 && at64 + 16 <= limit) return v128.and(v128.load(at), inside);
+  let v = f32x4.splat(0);
+  if (i32x4.extract_lane(inside, 0) != 0) v = f32x4.replace_lane(v, 0, load<f32>(at));
+  if (i32x4.extract_lane(inside, 1) != 0) v = f32x4.replace_lane(v, 1, load<f32>(at + 4));
+  if (i32x4.extract_lane(inside, 2) != 0) v = f32x4.replace_lane(v, 2, load<f32>(at + 8));
+  if (i32x4.extract_lane(inside, 3) != 0) v = f32x4.replace_lane(v, 3, load<f32>(at + 12));
+  return v;
+}
+
 /** A tap's weights as a vector: 4 channels, or 1 or 2 channels repeated over the 4 / c pixels of a vector. */
 function tapVector(p: usize, c: i32): v128 {
   return c == 1 ? v128.load32_splat(p) : c == 2 ? v128.load64_splat(p) : v128.load(p);
@@ -444,6 +467,9 @@ function correlate(
   // Bytes from one interior vector to the next, in y and in x.
   const yStep: usize = narrow ? 16 : cb;
   const xStep: usize = narrow ? 16 : <usize>sw * cb;
+  const group = narrow ? 4 / c : 1;
+  const offsets = laneOffsets(c);
+  const limit = (<i64>memory.size()) << 16;
   for (let n = 0; n < batch; n++) {
     const image = x + <usize>(n * h * w) * cb;
     for (let i = 0; i < oh; i++) {
@@ -464,6 +490,20 @@ function correlate(
             if (j >= ow) break;
             const col = j * sw - left;
             if (narrow) {
+              // Whole vectors of edge pixels with their outside lanes masked, the rest one element at a time.
+              if (j + group <= (j < jIn0 ? jIn0 : ow)) {
+                const py = yRow + <usize>j * cb;
+                let acc = v128.load(py);
+                let tap = t0;
+                for (let v = 0; v < kw; v++) {
+                  const xv = narrowX(xRow, col + v * dw, w, c, offsets, limit);
+                  acc = f32x4.add(acc, f32x4.mul(xv, tapVector(tap, c)));
+                  tap += tStep;
+                }
+                v128.store(py, acc);
+                j += group - 1;
+                continue;
+              }
               for (let e = 0; e < c; e++) {
                 const py = yRow + <usize>(j * c + e) * F;
                 let acc = load<f32>(py);
@@ -611,6 +651,9 @@ function correlateFilterGrad(
   const jEnd = narrow ? jIn0 + ((jIn1 - jIn0) / (4 / c)) * (4 / c) : jIn1;
   const dyStep: usize = narrow ? 16 : cb;
   const xStep: usize = narrow ? 16 : <usize>sw * cb;
+  const group = narrow ? 4 / c : 1;
+  const offsets = laneOffsets(c);
+  const limit = (<i64>memory.size()) << 16;
   for (let n = 0; n < batch; n++) {
     const image = x + <usize>(n * h * w) * cb;
     for (let i = 0; i < oh; i++) {
@@ -643,7 +686,16 @@ function correlateFilterGrad(
               }
               const col = j * sw - left;
               if (narrow) {
-                narrowTaps(xRow, dyRow, t0, j, col, c, kw, dw, w);
+                // Whole vectors of edge pixels with their outside lanes masked, the rest one element at a time.
+                if (j + group <= (j < jIn0 ? jIn0 : ow)) {
+                  const d = v128.load(dyRow + <usize>j * cb);
+                  a0 = f32x4.add(a0, f32x4.mul(narrowX(xRow, col, w, c, offsets, limit), d));
+                  a1 = f32x4.add(a1, f32x4.mul(narrowX(xRow, col + dw, w, c, offsets, limit), d));
+                  a2 = f32x4.add(a2, f32x4.mul(narrowX(xRow, col + 2 * dw, w, c, offsets, limit), d));
+                  j += group - 1;
+                } else {
+                  narrowTaps(xRow, dyRow, t0, j, col, c, kw, dw, w);
+                }
                 continue;
               }
               const d = v128.load(dyRow + <usize>j * cb + chb);
@@ -678,7 +730,17 @@ function correlateFilterGrad(
               }
               const col = j * sw - left;
               if (narrow) {
-                narrowTaps(xRow, dyRow, t0, j, col, c, kw, dw, w);
+                if (j + group <= (j < jIn0 ? jIn0 : ow)) {
+                  const d = v128.load(dyRow + <usize>j * cb);
+                  a0 = f32x4.add(a0, f32x4.mul(narrowX(xRow, col, w, c, offsets, limit), d));
+                  a1 = f32x4.add(a1, f32x4.mul(narrowX(xRow, col + dw, w, c, offsets, limit), d));
+                  a2 = f32x4.add(a2, f32x4.mul(narrowX(xRow, col + 2 * dw, w, c, offsets, limit), d));
+                  a3 = f32x4.add(a3, f32x4.mul(narrowX(xRow, col + 3 * dw, w, c, offsets, limit), d));
+                  a4 = f32x4.add(a4, f32x4.mul(narrowX(xRow, col + 4 * dw, w, c, offsets, limit), d));
+                  j += group - 1;
+                } else {
+                  narrowTaps(xRow, dyRow, t0, j, col, c, kw, dw, w);
+                }
                 continue;
               }
               const d = v128.load(dyRow + <usize>j * cb + chb);
@@ -737,16 +799,15 @@ export function depthwise(
   const forward = mode == DEPTHWISE_FORWARD;
   const inputGrad = mode == DEPTHWISE_INPUT_GRAD;
   const vector = (c & 3) == 0;
-  // 1 or 2 channels at stride 1 and dilation 1 (with dilation 2 their wider edges, taken element by element,
-  // made them slower than the walk: 1.0-1.4x its time; 0.65-0.85x without).
+  // 1 or 2 channels at stride 1 and dilation 1 (with dilation 2 the wider edges made them as slow as the walk or
+  // slower: 1.0-1.3x its time).
   const narrow = (c == 1 || c == 2) && sh == 1 && sw == 1 && dh == 1 && dw == 1;
   if (forward && (vector || narrow)) {
     correlate(a, b, out, batch, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left, false);
     return;
   }
-  // Measured: 0.55-0.75 of the walk's time up to 36 channels, slower from 72 (there the walk stays); 0.8-0.9 on
-  // narrow rows with 3 taps, slower with 5.
-  if (mode == DEPTHWISE_FILTER_GRAD && ((vector && c <= 48) || (narrow && kw == 3))) {
+  // Measured: 0.55-0.75 of the walk's time up to 36 channels, slower from 72 (there the walk stays).
+  if (mode == DEPTHWISE_FILTER_GRAD && ((vector && c <= 48) || (narrow && (kw == 3 || kw == 5)))) {
     correlateFilterGrad(a, b, out, batch, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left);
     return;
   }

@@ -140,6 +140,8 @@ const kernelConfigs = [
   { x: [1, 3, 2, 4], f: [5, 5, 4, 1], strides: 1, pad: 2, dilations: 1 },
   { x: [2, 9, 11, 16], f: [3, 3, 16, 1], strides: 1, pad: 2, dilations: 2 },
   { x: [1, 6, 7, 8], f: [4, 2, 8, 1], strides: 1, pad: 'same', dilations: 1 },
+  // One channel, 9 taps wide: edges of 4 pixels, one whole masked vector each.
+  { x: [1, 7, 12, 1], f: [3, 9, 1, 1], strides: 1, pad: 'same', dilations: 1 },
 ] as const;
 
 for (const cfg of kernelConfigs) {
