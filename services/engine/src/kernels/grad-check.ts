@@ -153,6 +153,27 @@ export function assertClose(
   }
 }
 
+/** A tensor's values and shape, read back. */
+export interface Values {
+  values: Float32Array;
+  shape: number[];
+}
+
+/** Throws unless each of `actual` has the shape of, and values within `tol` of, the same-named one of `expected`. */
+export function assertSameValues(actual: Values[], expected: Values[], names: string[], tol = 1e-4): void {
+  if (actual.length !== names.length || expected.length !== names.length) {
+    throw new Error(
+      `expected ${names.length} results (${names.join(', ')}), got ${actual.length} and ${expected.length}`,
+    );
+  }
+  actual.forEach((r, i) => {
+    const name = names[i] ?? '';
+    const e = expected[i] as Values;
+    if (r.shape.join() !== e.shape.join()) throw new Error(`${name}: shape [${r.shape}] != [${e.shape}]`);
+    assertClose(r.values, e.values, tol, tol, name);
+  });
+}
+
 /** Throws unless two results (e.g. wasm and cpu) agree in output and every gradient. */
 export function assertSameResult(actual: GradResult, expected: GradResult, tol = 1e-4): void {
   if (actual.outputShape.join() !== expected.outputShape.join()) {
