@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NETWORKS, type BenchConfig, type WorkloadKind } from './configs.js';
+import { clippedStep } from './train-step.js';
 import { parameterCount, type Engine, type PreparedWorkload } from './workloads.js';
 
 const CLASSES = 10;
@@ -54,10 +55,9 @@ export function prepareSupernetWorkload(engine: Engine, config: BenchConfig): Pr
           params.map(([, v]) => v),
         );
         const byName = new Map(params.map(([name, v]) => [name, grads[v.name] as tf.Tensor]));
-        const clipped = engine.clipGradNorm(byName, 5);
-        optimizer.step(clipped.grads, 0.1);
+        clippedStep(engine, optimizer, byName, 5, 0.1);
         details = { loss: value.dataSync()[0] as number };
-        tf.dispose([value, ...Object.values(grads), clipped.norm, ...clipped.grads.values()]);
+        tf.dispose([value, ...Object.values(grads)]);
       };
       break;
     case 'supernet-forward':

@@ -5,17 +5,40 @@ import type { EvalNetwork } from '../src/nn/network.js';
 
 /**
  * The engine's training module (src/train) with its optimiser (in the public API, src/index.ts, of
- * every checkout), loaded from the same checkout as the engine under test.
+ * every checkout; gradientClip only of recent ones), loaded from the same checkout as the engine under test.
  */
-export type Train = typeof TrainModule & Pick<typeof OptimModule, 'Sgd' | 'clipGradNorm'>;
+export type Train = typeof TrainModule &
+  Pick<typeof OptimModule, 'Sgd' | 'clipGradNorm'> &
+  Partial<Pick<typeof OptimModule, 'gradientClip'>>;
 
 /** The paper's retraining settings (lrnas-method.md section 7, src/train/settings.ts defaults). */
 export const SGD = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, gradientClip: 5 } as const;
 
 /**
+ * Clips `grads` by global norm and applies `sgd`, as the trainer does: gradientClip's factor as Sgd.step's
+ * gradScale, or on an engine from before them (--compare) clipGradNorm's scaled copies. Disposes nothing of `grads`.
+ */
+export function clippedStep(
+  train: Pick<Train, 'clipGradNorm' | 'gradientClip'>,
+  sgd: OptimModule.Sgd,
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+  lr: number,
+): void {
+  if (typeof train.gradientClip === 'function') {
+    sgd.step(grads, lr, train.gradientClip(grads, maxNorm).factor);
+    return;
+  }
+  const clipped = train.clipGradNorm(grads, maxNorm);
+  sgd.step(clipped.grads, lr);
+  tf.dispose([clipped.norm, ...clipped.grads.values()]);
+}
+
+/**
  * One optimisation step of the trainer, composed from src/train's exported parts exactly as Trainer's private
  * step does: craftAdversarial (nothing for 'standard', PGD for 'madry', network in inference mode), the
- * objective's loss under tf.variableGrads (training mode), clipGradNorm and Sgd with momentum and weight decay.
+ * objective's loss under tf.variableGrads (training mode), clipping by global norm and Sgd with momentum and weight
+ * decay (clippedStep).
  * (Trainer#step itself is private; if src/train exports it, the benchmark should call it instead.)
  */
 export class TrainerStep {
@@ -50,23 +73,16 @@ export class TrainerStep {
     const adversarial = this.train.craftAdversarial(this.net, x, y, this.#settings, seed);
     let value: tf.Scalar | undefined;
     let raw: tf.NamedTensorMap = {};
-    let clipped: { grads: Map<string, tf.Tensor>; norm: tf.Scalar } | undefined;
     try {
       ({ value, grads: raw } = tf.variableGrads(
         () => this.train.objectiveLoss(this.net, x, y, adversarial, this.#settings, { training: true }).loss,
         this.#variables,
       ));
       const named = new Map(Object.entries(raw).map(([tfName, g]) => [this.#names.get(tfName) ?? tfName, g]));
-      clipped = this.train.clipGradNorm(named, SGD.gradientClip);
-      this.#sgd.step(clipped.grads, SGD.learningRate);
+      clippedStep(this.train, this.#sgd, named, SGD.gradientClip, SGD.learningRate);
       return value.dataSync()[0] ?? NaN;
     } finally {
-      tf.dispose([
-        ...(adversarial ? [adversarial] : []),
-        ...(value ? [value] : []),
-        ...Object.values(raw),
-        ...(clipped ? [clipped.norm, ...clipped.grads.values()] : []),
-      ]);
+      tf.dispose([...(adversarial ? [adversarial] : []), ...(value ? [value] : []), ...Object.values(raw)]);
     }
   }
 

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
   const engine = (await import(pathToFileURL(path.join(job.engineSrc, 'index.ts')).href)) as Engine;
   const training = (await import(pathToFileURL(path.join(job.engineSrc, 'train', 'index.ts')).href)) as Train;
-  const train: Train = { ...training, Sgd: engine.Sgd, clipGradNorm: engine.clipGradNorm };
+  const { Sgd, clipGradNorm, gradientClip } = engine as Partial<Engine> & Pick<Engine, 'Sgd' | 'clipGradNorm'>;
+  const train: Train = { ...training, Sgd, clipGradNorm, ...(gradientClip && { gradientClip }) };
   const info = await engine.initBackend(job.backend);
   const result: WorkerResult = {
     backend: { name: info.name, tfBackend: info.tfBackend, device: info.device, versions: info.versions },

@@ -65,7 +65,7 @@ export { fgsmInParts } from './search/fgsm-parts.js';
 export { Trainer, type TrainEvent, type TrainResult } from './train/trainer.js';
 export type { EpochSummary } from './train/state.js';
 export { resolveTrainSettings, defaultAttackStepSize, type TrainSettings } from './train/settings.js';
-export { Sgd, clipGradNorm } from './optim/optimizer.js';
+export { Sgd, clipGradNorm, gradientClip } from './optim/optimizer.js';
 export { crossEntropy } from './nn/losses.js';
 export { exportModel, loadExportedModel, MODEL_JSON } from './files/model-export.js';
 export { evaluateModel, type EvaluateSettings, type EvaluationReport } from './evaluate/evaluate-model.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { assertClose, spreadValues, useBackend } from './grad-check.js';
+import { assertClose, onEachBackend, spreadValues } from './grad-check.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -36,12 +36,7 @@ const cases: Array<[string, Shape4, tf.AvgPoolAttrs]> = [
 
 test('our wasm AvgPoolGrad equals the cpu kernel', async () => {
   for (const [name, shape, attrs] of cases) {
-    await useBackend('cpu');
-    const expected = avgPoolGrad(shape, attrs);
-    await useBackend('wasm');
-    const before = tf.memory().numTensors;
-    const actual = avgPoolGrad(shape, attrs);
-    assert.equal(tf.memory().numTensors, before, `${name}: no leak`);
+    const { cpu: expected, wasm: actual } = await onEachBackend(() => avgPoolGrad(shape, attrs), name);
     assert.deepEqual(actual.shape, expected.shape, name);
     assertClose(actual.values, expected.values, 1e-6, 1e-5, name);
   }

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorInput } from './conv-geometry.js';
-import { simdGeometry } from './depthwise-backprop.js';
 import { heapFloats, wasmBackend } from './wasm-heap.js';
-import { pointers, simdKernels } from './wasm-simd.js';
+import { simdDepthwise } from './wasm-simd.js';
 
 /**
- * wasm AvgPoolGrad as one SIMD kernel (wasm/kernels.ts depthwiseInputGrad): every window's dy divided by the full
+ * wasm AvgPoolGrad as one SIMD kernel (wasm/kernels.ts depthwise): every window's dy divided by the full
  * window size goes to each of its cells, which is the input gradient of a depthwise convolution whose taps are all
  * 1 / (kh kw). No upsampled or padded copy of dy (a composition of pad, pool and pad took three), and the native
  * wasm kernel was about 3x slower than that composition.
@@ -21,8 +20,7 @@ function wasmAvgPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.AvgPoolGradA
   const dx = wasm.makeOutput(x.shape, 'float32');
   const taps = wasm.makeOutput([kh, kw, c, 1], 'float32');
   heapFloats(wasm, taps).fill(1 / (kh * kw));
-  const [pdy, pf, pdx] = pointers(wasm, dy, taps, dx) as [number, number, number];
-  simdKernels(wasm).depthwiseInputGrad(pdy, pf, pdx, ...simdGeometry(info));
+  simdDepthwise(wasm, 'DEPTHWISE_INPUT_GRAD', [dy, taps, dx], info);
   wasm.disposeData(taps.dataId, true);
   return dx;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapFloats, wasmBackend, type WasmBackend } from './wasm-heap.js';
-import { pointers, simdKernels, type SimdKernels } from './wasm-simd.js';
+import { heapFloats, wasmBackend } from './wasm-heap.js';
+import { PeriodicLanes, pointers, simdKernels, type SimdKernels } from './wasm-simd.js';
 
 /*
  * Training-mode batch norm as one kernel each way (cpu and wasm), where the composed version ran about a dozen
@@ -75,17 +75,88 @@ function allReduce(local: Float64Array, reducer: ChannelReducer | undefined): Fl
   return reducer ? reducer.allReduce(local) : local;
 }
 
+/** The forward kernel's inputs, checked, with the sizes both versions use. */
+function forwardInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined) {
+  const { x, scale, offset } = inputs as Record<string, tf.TensorInfo | undefined>;
+  if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN} needs a 4-D x`);
+  [x, scale, offset].forEach((t, i) => float32(t, ['x', 'scale', 'offset'][i] as string));
+  const eps = (attrs as { eps: number }).eps;
+  const channels = x.shape[3] as number;
+  const reducer = batchReducer;
+  const size = tf.util.sizeFromShape(x.shape);
+  const count = (size / channels) * (reducer?.batchPerLocal ?? 1);
+  return { x, scale, offset, eps, channels, reducer, size, count };
+}
+
+/**
+ * Writes the biased variance and 1 / sqrt(variance + eps) of every channel from the whole batch's centred squares;
+ * returns the per-channel factor (scale * rstd) and shift (offset) of y = (x - mean) factor + shift.
+ */
+function normalisation(
+  squareTotals: Float64Array,
+  count: number,
+  eps: number,
+  [vs, rs]: [Float32Array, Float32Array],
+  g: Float32Array | undefined,
+  b: Float32Array | undefined,
+): { factor: Float32Array; shift: Float32Array } {
+  const channels = vs.length;
+  const factor = new Float32Array(channels);
+  const shift = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    vs[c] = (squareTotals[c] as number) / count;
+    rs[c] = 1 / Math.sqrt(Math.fround((vs[c] as number) + eps));
+    factor[c] = g ? (g[c] as number) * (rs[c] as number) : (rs[c] as number);
+    shift[c] = b ? (b[c] as number) : 0;
+  }
+  return { factor, shift };
+}
+
+/** The backward kernel's inputs, checked, with the sizes both versions use. */
+function backwardInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined) {
+  const { dy, centered, rstd, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+  if (!dy || !centered || !rstd) throw new Error(`${BATCH_NORM_TRAIN_GRAD} needs dy, centered and rstd`);
+  [dy, centered, rstd, scale].forEach((t, i) => float32(t, ['dy', 'centered', 'rstd', 'scale'][i] as string));
+  const { count } = attrs as { count: number };
+  // The reducer of the forward pass (batchNormTraining reinstates it around this kernel).
+  const reducer = batchReducer;
+  const channels = dy.shape[3] as number;
+  const size = tf.util.sizeFromShape(dy.shape);
+  return { dy, centered, rstd, scale, count, reducer, channels, size };
+}
+
+/**
+ * Per-channel terms of dx = (dy - meanDy - (x - mean) k) a, from the sums of dy and of dy (x - mean) over this
+ * thread's part (`sums`, 2C) and over the whole batch (`totals`); writes the parameters' gradients of this thread's
+ * part into dg and db (the step sums them over the threads).
+ */
+function backwardCoefficients(
+  sums: Float64Array,
+  totals: Float64Array,
+  count: number,
+  rs: Float32Array,
+  g: Float32Array | undefined,
+  [dg, db]: [Float32Array, Float32Array],
+): { meanDy: Float64Array; k: Float64Array; a: Float64Array } {
+  const channels = rs.length;
+  const meanDy = new Float64Array(channels);
+  const k = new Float64Array(channels);
+  const a = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const r = rs[c] as number;
+    meanDy[c] = (totals[c] as number) / count;
+    k[c] = (r * r * (totals[channels + c] as number)) / count;
+    a[c] = g ? (g[c] as number) * r : r;
+    db[c] = sums[c] as number;
+    dg[c] = (sums[channels + c] as number) * r;
+  }
+  return { meanDy, k, a };
+}
+
 const forwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { x, scale, offset } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN} needs a 4-D x`);
-    [x, scale, offset].forEach((t, i) => float32(t, ['x', 'scale', 'offset'][i] as string));
-    const eps = (attrs as { eps: number }).eps;
-    const channels = x.shape[3] as number;
-    const reducer = batchReducer;
-    const size = tf.util.sizeFromShape(x.shape);
-    const count = (size / channels) * (reducer?.batchPerLocal ?? 1);
+    const { x, scale, offset, eps, channels, reducer, size, count } = forwardInputs(inputs, attrs);
     const present = [x, scale, offset].filter((t): t is tf.TensorInfo => t !== undefined);
     return memoryOf(backend).write(
       [x.shape, x.shape, [channels], [channels], [channels]],
@@ -116,15 +187,7 @@ const forwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
           squares[c] = (squares[c] as number) + d * d;
           if (++c === channels) c = 0;
         }
-        const squareTotals = allReduce(squares, reducer);
-        const factor = new Float32Array(channels);
-        const shift = new Float32Array(channels);
-        for (let c = 0; c < channels; c++) {
-          vs[c] = (squareTotals[c] as number) / count;
-          rs[c] = 1 / Math.sqrt(Math.fround((vs[c] as number) + eps));
-          factor[c] = g ? (g[c] as number) * (rs[c] as number) : (rs[c] as number);
-          shift[c] = b ? (b[c] as number) : 0;
-        }
+        const { factor, shift } = normalisation(allReduce(squares, reducer), count, eps, [vs, rs], g, b);
         for (let i = 0, c = 0; i < size; i++) {
           ys[i] = (cs[i] as number) * (factor[c] as number) + (shift[c] as number);
           if (++c === channels) c = 0;
@@ -137,14 +200,7 @@ const forwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
 const backwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { dy, centered, rstd, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!dy || !centered || !rstd) throw new Error(`${BATCH_NORM_TRAIN_GRAD} needs dy, centered and rstd`);
-    [dy, centered, rstd, scale].forEach((t, i) => float32(t, ['dy', 'centered', 'rstd', 'scale'][i] as string));
-    const { count } = attrs as { count: number };
-    // The reducer of the forward pass (batchNormTraining reinstates it around this kernel).
-    const reducer = batchReducer;
-    const channels = dy.shape[3] as number;
-    const size = tf.util.sizeFromShape(dy.shape);
+    const { dy, centered, rstd, scale, count, reducer, channels, size } = backwardInputs(inputs, attrs);
     const present = [dy, centered, rstd, ...(scale ? [scale] : [])];
     return memoryOf(backend).write([dy.shape, [channels], [channels]], present, ([dx, dScale, dOffset], ins) => {
       const [dys, cs, rs] = ins as [Float32Array, Float32Array, Float32Array];
@@ -158,19 +214,7 @@ const backwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
         sums[channels + c] = (sums[channels + c] as number) + d * (cs[i] as number);
         if (++c === channels) c = 0;
       }
-      const totals = allReduce(sums, reducer);
-      const meanDy = new Float64Array(channels);
-      const k = new Float64Array(channels);
-      const a = new Float64Array(channels);
-      for (let c = 0; c < channels; c++) {
-        const r = rs[c] as number;
-        meanDy[c] = (totals[c] as number) / count;
-        k[c] = (r * r * (totals[channels + c] as number)) / count;
-        a[c] = g ? (g[c] as number) * r : r;
-        // The parameters' gradients from this thread's part: the step sums them over the threads.
-        db[c] = sums[c] as number;
-        dg[c] = (sums[channels + c] as number) * r;
-      }
+      const { meanDy, k, a } = backwardCoefficients(sums, allReduce(sums, reducer), count, rs, g, [dg, db]);
       for (let i = 0, c = 0; i < size; i++) {
         dxs[i] = ((dys[i] as number) - (meanDy[c] as number) - (cs[i] as number) * (k[c] as number)) * (a[c] as number);
         if (++c === channels) c = 0;
@@ -188,62 +232,10 @@ export const batchNormTrainKernels = [forwardKernel, backwardKernel];
  * products are float64 as on cpu, only summed in another order; the affine maps round in float32.
  */
 
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/** Scratch space of the SIMD passes in the heap: float64 lane sums and three lane patterns. */
-class Lanes {
-  readonly period: number;
-  private readonly scratch: tf.TensorInfo;
-  readonly out64: number;
-  readonly patterns: [number, number, number];
-
-  constructor(
-    private readonly wasm: WasmBackend,
-    readonly channels: number,
-  ) {
-    // lcm(C, 4): every lane keeps one channel and every row of lanes is whole vectors.
-    this.period = (channels * 4) / gcd(channels, 4);
-    const p = this.period;
-    // Float64 sums first: the heap's allocations are 8-byte aligned.
-    this.scratch = wasm.makeOutput([5 * p], 'float32');
-    const [base] = pointers(wasm, this.scratch) as [number];
-    this.out64 = base;
-    this.patterns = [base + 8 * p, base + 12 * p, base + 16 * p];
-  }
-
-  /** Per-channel totals of the lane sums the last periodicSums wrote. */
-  channelSums(): Float64Array {
-    const lanes = new Float64Array(this.wasm.wasm.HEAPU8.buffer, this.out64, this.period);
-    const sums = new Float64Array(this.channels);
-    for (let q = 0; q < this.period; q++)
-      sums[q % this.channels] = (sums[q % this.channels] as number) + (lanes[q] as number);
-    return sums;
-  }
-
-  /** Writes per-channel values into pattern `k` (0, 1 or 2) at every lane. */
-  setPattern(k: 0 | 1 | 2, perChannel: ArrayLike<number>): void {
-    const lanes = new Float32Array(this.wasm.wasm.HEAPU8.buffer, this.patterns[k], this.period);
-    for (let q = 0; q < this.period; q++) lanes[q] = perChannel[q % this.channels] as number;
-  }
-
-  dispose(): void {
-    this.wasm.disposeData(this.scratch.dataId, true);
-  }
-}
-
 const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { x, scale, offset } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN} needs a 4-D x`);
-    [x, scale, offset].forEach((t, i) => float32(t, ['x', 'scale', 'offset'][i] as string));
-    const eps = (attrs as { eps: number }).eps;
-    const channels = x.shape[3] as number;
-    const reducer = batchReducer;
-    const size = tf.util.sizeFromShape(x.shape);
-    const count = (size / channels) * (reducer?.batchPerLocal ?? 1);
+    const { x, scale, offset, eps, channels, reducer, size, count } = forwardInputs(inputs, attrs);
     const wasm = wasmBackend(backend);
     const outs = [x.shape, x.shape, [channels], [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
     const [y, centered, rstd, mean, variance] = outs as [
@@ -253,36 +245,57 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
       tf.TensorInfo,
       tf.TensorInfo,
     ];
-    const lanes = new Lanes(wasm, channels);
+    const lanes = new PeriodicLanes(wasm, channels);
     const simd: SimdKernels = simdKernels(wasm);
     const [px, py, pc] = pointers(wasm, x, y, centered) as [number, number, number];
-    const [pA, , pC] = lanes.patterns;
-    simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64);
-    const totals = allReduce(lanes.channelSums(), reducer);
+    const [p0, p1, p2] = lanes.patterns;
+    simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64, 0);
+    const local = lanes.channelSums();
     // Views only after every allocation (the heap may have grown).
     const [rs, ms, vs] = [rstd, mean, variance].map((t) => heapFloats(wasm, t)) as [
       Float32Array,
       Float32Array,
       Float32Array,
     ];
-    for (let c = 0; c < channels; c++) ms[c] = (totals[c] as number) / count;
-    lanes.setPattern(0, ms);
-    // Two passes (centred squares), so that a large mean does not cancel the variance.
-    simd.periodicSums(px, 0, pc, pA, size, lanes.period, lanes.out64);
-    const squareTotals = allReduce(lanes.channelSums(), reducer);
     const g = scale ? heapFloats(wasm, scale) : undefined;
     const b = offset ? heapFloats(wasm, offset) : undefined;
-    const factor = new Float32Array(channels);
-    const shift = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      vs[c] = (squareTotals[c] as number) / count;
-      rs[c] = 1 / Math.sqrt(Math.fround((vs[c] as number) + eps));
-      factor[c] = g ? (g[c] as number) * (rs[c] as number) : (rs[c] as number);
-      shift[c] = b ? (b[c] as number) : 0;
+    if (!reducer) {
+      for (let c = 0; c < channels; c++) ms[c] = (local[c] as number) / count;
+      lanes.setPattern(0, ms);
+      // Two passes (centred squares), so that a large mean does not cancel the variance.
+      simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
+      const { factor, shift } = normalisation(lanes.channelSums(), count, eps, [vs, rs], g, b);
+      lanes.setPattern(0, factor);
+      lanes.setPattern(2, shift);
+      simd.periodicAffine(pc, 0, py, p0, p0, p2, size, lanes.period);
+    } else {
+      // With engine threads, one meeting instead of two: each thread centres on its own mean m (as float32), and
+      // its sums S and Q = sum (x - m)^2 give the whole batch's sum of squares around the mean mu as
+      // sum over threads of (Q + 2 m S - n m^2) - N mu^2 (all float64: no cancellation to speak of).
+      const n = size / channels;
+      const m = Float32Array.from(local, (sum) => sum / n);
+      lanes.setPattern(0, m);
+      simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
+      const q = lanes.channelSums();
+      const mine = new Float64Array(2 * channels);
+      for (let c = 0; c < channels; c++) {
+        const [mc, sc] = [m[c] as number, local[c] as number];
+        mine[c] = sc;
+        mine[channels + c] = (q[c] as number) + 2 * mc * sc - n * mc * mc;
+      }
+      const totals = reducer.allReduce(mine);
+      const squares = new Float64Array(channels);
+      for (let c = 0; c < channels; c++) {
+        const mu = (totals[c] as number) / count;
+        ms[c] = mu;
+        squares[c] = Math.max(0, (totals[channels + c] as number) - count * mu * mu);
+      }
+      const { factor, shift } = normalisation(squares, count, eps, [vs, rs], g, b);
+      lanes.setPattern(0, ms);
+      lanes.setPattern(1, factor);
+      lanes.setPattern(2, shift);
+      simd.periodicCenter(px, pc, py, p0, p1, p2, size, lanes.period);
     }
-    lanes.setPattern(0, factor);
-    lanes.setPattern(2, shift);
-    simd.periodicAffine(pc, 0, py, pA, pA, pC, size, lanes.period);
     lanes.dispose();
     return outs;
   },
@@ -291,48 +304,33 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
 const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { dy, centered, rstd, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!dy || !centered || !rstd) throw new Error(`${BATCH_NORM_TRAIN_GRAD} needs dy, centered and rstd`);
-    [dy, centered, rstd, scale].forEach((t, i) => float32(t, ['dy', 'centered', 'rstd', 'scale'][i] as string));
-    const { count } = attrs as { count: number };
-    const reducer = batchReducer;
-    const channels = dy.shape[3] as number;
-    const size = tf.util.sizeFromShape(dy.shape);
+    const { dy, centered, rstd, scale, count, reducer, channels, size } = backwardInputs(inputs, attrs);
     const wasm = wasmBackend(backend);
     const outs = [dy.shape, [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
     const [dx, dScale, dOffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-    const lanes = new Lanes(wasm, channels);
+    const lanes = new PeriodicLanes(wasm, channels);
     const simd = simdKernels(wasm);
     const [pdy, pc, pdx] = pointers(wasm, dy, centered, dx) as [number, number, number];
     // Sum of dy and of dy (x - mean) per channel, packed so the threads exchange them in one reduction.
     const sums = new Float64Array(2 * channels);
-    simd.periodicSums(pdy, 0, 0, 0, size, lanes.period, lanes.out64);
-    sums.set(lanes.channelSums(), 0);
-    simd.periodicSums(pdy, pc, 0, 0, size, lanes.period, lanes.out64);
-    sums.set(lanes.channelSums(), channels);
+    simd.periodicSums(pdy, pc, 0, 0, size, lanes.period, lanes.out64, 1);
+    sums.set(lanes.channelSums(1), 0);
+    sums.set(lanes.channelSums(0), channels);
     const totals = allReduce(sums, reducer);
     const rs = heapFloats(wasm, rstd);
     const g = scale ? heapFloats(wasm, scale) : undefined;
     const [dg, db] = [heapFloats(wasm, dScale), heapFloats(wasm, dOffset)];
     // dx = (dy - mean(dy) - (x - mean) k) a = dy a + (x - mean) (-k a) + (-mean(dy) a).
-    const pa = new Float32Array(channels);
-    const pb = new Float32Array(channels);
-    const pcst = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      const r = rs[c] as number;
-      const meanDy = (totals[c] as number) / count;
-      const k = (r * r * (totals[channels + c] as number)) / count;
-      const a = g ? (g[c] as number) * r : r;
-      pa[c] = a;
-      pb[c] = -k * a;
-      pcst[c] = -meanDy * a;
-      // The parameters' gradients from this thread's part: the step sums them over the threads.
-      db[c] = sums[c] as number;
-      dg[c] = (sums[channels + c] as number) * r;
-    }
-    lanes.setPattern(0, pa);
-    lanes.setPattern(1, pb);
-    lanes.setPattern(2, pcst);
+    const { meanDy, k, a } = backwardCoefficients(sums, totals, count, rs, g, [dg, db]);
+    lanes.setPattern(0, a);
+    lanes.setPattern(
+      1,
+      a.map((ac, c) => -(k[c] as number) * ac),
+    );
+    lanes.setPattern(
+      2,
+      a.map((ac, c) => -(meanDy[c] as number) * ac),
+    );
     const [p0, p1, p2] = lanes.patterns;
     simd.periodicAffine(pdy, pc, pdx, p0, p1, p2, size, lanes.period);
     lanes.dispose();

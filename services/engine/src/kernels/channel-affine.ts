@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { at, grad, one, unbroadcast } from './gradients/util.js';
+import { heapFloats, wasmBackend } from './wasm-heap.js';
+import { PeriodicLanes, pointers, simdKernels } from './wasm-simd.js';
 
 /** The engine's kernel x * scale + shift with per-channel (broadcast) scale and shift. */
 export const CHANNEL_AFFINE = 'EngineChannelAffine';
@@ -21,6 +23,36 @@ export const channelAffineKernel: Omit<tf.KernelConfig, 'backendName'> = {
     const { x, scale, shift } = inputs as Record<string, tf.Tensor>;
     if (!x || !scale || !shift) throw new Error(`${CHANNEL_AFFINE} needs x, scale and shift`);
     return tf.tidy(() => tf.add(tf.mul(x, scale), shift));
+  },
+};
+
+/**
+ * On wasm, with per-channel scale and shift (C values each, the last axis; inference-mode batch norm), one SIMD
+ * pass over the heap (wasm/kernels.ts periodicAffine) where the multiply and the add took two; it rounds the
+ * product and then the sum to float32 as they do, so the values are the same. Other broadcasts take the composed
+ * kernel.
+ */
+export const wasmChannelAffineKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: CHANNEL_AFFINE,
+  kernelFunc: (args) => {
+    const { x, scale, shift } = args.inputs as Record<string, tf.Tensor>;
+    if (!x || !scale || !shift) throw new Error(`${CHANNEL_AFFINE} needs x, scale and shift`);
+    const channels = x.shape[x.rank - 1] ?? 0;
+    const perChannel = (t: tf.Tensor): boolean =>
+      t.size === channels && t.rank <= x.rank && t.shape[t.rank - 1] === channels && t.dtype === 'float32';
+    if (x.dtype !== 'float32' || x.rank < 1 || channels === 0 || !perChannel(scale) || !perChannel(shift)) {
+      return channelAffineKernel.kernelFunc(args);
+    }
+    const wasm = wasmBackend(args.backend);
+    const y = wasm.makeOutput(x.shape, 'float32');
+    const lanes = new PeriodicLanes(wasm, channels);
+    lanes.setPattern(0, heapFloats(wasm, scale));
+    lanes.setPattern(2, heapFloats(wasm, shift));
+    const [px, py] = pointers(wasm, x, y) as [number, number];
+    const [pA, , pC] = lanes.patterns;
+    simdKernels(wasm).periodicAffine(px, 0, py, pA, pA, pC, x.size, lanes.period);
+    lanes.dispose();
+    return y;
   },
 };
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dyForInputGradient, tensorInput, xForFilterGradient } from './conv-geometry.js';
 import { wasmBackend } from './wasm-heap.js';
-import { pointers, simdKernels } from './wasm-simd.js';
+import { simdDepthwise } from './wasm-simd.js';
 
 function geometry(
   xShape: number[],
@@ -85,26 +85,6 @@ export function depthwiseBackpropFilter(
   });
 }
 
-/** The geometry our SIMD kernels take after their tensors: sizes, strides, dilations and top/left padding. */
-export function simdGeometry(info: tf.backend_util.Conv2DInfo): number[] {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ];
-}
-
 /**
  * wasm dx of a depthwise convolution with channel multiplier 1 (every one in the networks) as one SIMD kernel
  * that scatters dy times each tap straight into dx, skipping the taps that fall on padding: no upsampled or
@@ -120,8 +100,7 @@ function wasmDepthwiseBackpropInput(
   const info = geometry(attrs.inputShape, filter.shape, attrs);
   const wasm = wasmBackend(backend);
   const dx = wasm.makeOutput(attrs.inputShape, 'float32');
-  const [pdy, pf, pdx] = pointers(wasm, dy, filter, dx) as [number, number, number];
-  simdKernels(wasm).depthwiseInputGrad(pdy, pf, pdx, ...simdGeometry(info));
+  simdDepthwise(wasm, 'DEPTHWISE_INPUT_GRAD', [dy, filter, dx], info);
   return dx;
 }
 
@@ -139,16 +118,15 @@ function wasmDepthwiseBackpropFilter(
   const info = geometry(x.shape, attrs.filterShape, attrs);
   const wasm = wasmBackend(backend);
   const df = wasm.makeOutput(attrs.filterShape, 'float32');
-  const [px, pdy, pdf] = pointers(wasm, x, dy, df) as [number, number, number];
-  simdKernels(wasm).depthwiseFilterGrad(px, pdy, pdf, ...simdGeometry(info));
+  simdDepthwise(wasm, 'DEPTHWISE_FILTER_GRAD', [x, dy, df], info);
   return df;
 }
 
 /**
- * wasm DepthwiseConv2dNative: ours (one SIMD kernel, wasm/kernels.ts depthwiseForward) at stride 1 on up to 4
- * channels with multiplier 1 (the supernet's partial channels at C = 8 and 16), where it took 0.6-0.8 of the
- * native kernel's time; the native kernel (XNNPACK) everywhere else, where it was as fast or faster (measured on
- * [64, 32, 32, 2], [64, 16, 16, 4], [64, 8, 8, 8] and the evaluation network's 36-144 channels).
+ * wasm DepthwiseConv2dNative: ours (one SIMD kernel, wasm/kernels.ts depthwise) for channel multiplier 1 on
+ * channels a multiple of 4 (any stride and dilation; 0.5-0.9 of the native kernel's time on the supernet's 8 and 16
+ * channels and the evaluation network's 36-72, about equal at 4 and 144) and on 1 or 2 channels at stride 1
+ * (the supernet's partial channels at C = 8); the native kernel (XNNPACK) everywhere else.
  */
 export function wrapDepthwiseForward(native: tf.KernelFunc): Omit<tf.KernelConfig, 'backendName'> {
   return {
@@ -158,20 +136,22 @@ export function wrapDepthwiseForward(native: tf.KernelFunc): Omit<tf.KernelConfi
       const filter = tensorInput<tf.Rank.R4>(args.inputs, 'filter');
       const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeAttrs;
       const info = geometry(x.shape, filter.shape, attrs);
-      if (filter.shape[3] !== 1 || info.inChannels > 4 || info.strideHeight !== 1 || info.strideWidth !== 1) {
-        return native(args);
-      }
+      const c = info.inChannels;
+      const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
+      if (filter.shape[3] !== 1 || !(c % 4 === 0 || (c <= 2 && stride1))) return native(args);
       const wasm = wasmBackend(args.backend);
       const y = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
-      const [px, pf, py] = pointers(wasm, x, filter, y) as [number, number, number];
-      simdKernels(wasm).depthwiseForward(px, pf, py, ...simdGeometry(info));
+      simdDepthwise(wasm, 'DEPTHWISE_FORWARD', [x, filter, y], info);
       return y;
     },
   };
 }
 
-/** Kernel functions that honour dilations (the cpu backend's depthwise backprop kernels ignore them). */
-const dilationAware = new WeakSet<tf.KernelFunc>();
+/**
+ * Marks our backprop kernels' configs as honouring dilations (the cpu backend's ignore them). A mark on the config,
+ * not a set of functions, so that it survives wrappers that copy the config (the benchmark's kernel profiler).
+ */
+type Marked = Omit<tf.KernelConfig, 'backendName'> & { honoursDilations?: true };
 
 /**
  * dx and dfilter of a depthwise convolution, with dilations: the backend's backprop kernels where they are ours
@@ -185,8 +165,8 @@ export function depthwiseGradients(
 ): [tf.Tensor4D, tf.Tensor4D] {
   const backend = tf.getBackend();
   const kernel = (name: string): boolean => {
-    const k = tf.getKernel(name, backend);
-    return k !== undefined && dilationAware.has(k.kernelFunc);
+    const k = tf.getKernel(name, backend) as Marked | undefined;
+    return k?.honoursDilations === true;
   };
   const inputAttrs = { ...attrs, inputShape: x.shape };
   const filterAttrs = { ...attrs, filterShape: filter.shape };
@@ -203,9 +183,10 @@ export function depthwiseGradients(
 }
 
 /** wasm kernels for the depthwise backprop ops the wasm backend lacks (SIMD for channel multiplier 1). */
-export const depthwiseBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'>> = [
+export const depthwiseBackpropKernels: Marked[] = [
   {
     kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    honoursDilations: true,
     kernelFunc: ({ inputs, attrs, backend }) =>
       wasmDepthwiseBackpropInput(
         tensorInput(inputs, 'dy'),
@@ -216,6 +197,7 @@ export const depthwiseBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    honoursDilations: true,
     kernelFunc: ({ inputs, attrs, backend }) =>
       wasmDepthwiseBackpropFilter(
         tensorInput(inputs, 'x'),
@@ -225,4 +207,3 @@ export const depthwiseBackpropKernels: Array<Omit<tf.KernelConfig, 'backendName'
       ),
   },
 ];
-for (const k of depthwiseBackpropKernels) dilationAware.add(k.kernelFunc);

@@ -2,16 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  JS_BACKENDS,
   assertClose,
-  assertSameResult,
   checkGradients,
+  checkOnEachBackend,
+  JS_BACKENDS,
+  onEachBackend,
   spreadValues,
   useBackend,
-  type GradResult,
   type InputSpec,
 } from './grad-check.js';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm-train.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, setBatchStatisticsReducer } from './batch-norm-train.js';
 import { addSameShape, batchNormTraining, channelAffine, concatParts } from './index.js';
 
 type T4 = tf.Tensor4D;
@@ -82,17 +82,7 @@ const cases: Array<{ name: string; inputs: InputSpec[]; f: (...xs: tf.Tensor[]) 
 
 for (const c of cases) {
   test(c.name, async (t) => {
-    const results: Record<string, GradResult> = {};
-    for (const backend of JS_BACKENDS) {
-      await t.test(backend, async () => {
-        await useBackend(backend);
-        results[backend] = checkGradients(c.f, c.inputs);
-      });
-    }
-    await t.test('wasm agrees with cpu', () => {
-      assert.ok(results.cpu && results.wasm, 'both backends ran');
-      assertSameResult(results.wasm, results.cpu);
-    });
+    await checkOnEachBackend(t, () => checkGradients(c.f, c.inputs));
   });
 }
 
@@ -140,10 +130,7 @@ test("wasm's SIMD batch-norm kernels match cpu's for every lane layout, over man
   for (const channels of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 36]) {
     const shape: [number, number, number, number] = [3, 7, 3 * (channels % 2) + 3, channels];
     const size = tf.util.sizeFromShape(shape);
-    const results: Record<string, Float32Array[]> = {};
-    for (const backend of JS_BACKENDS) {
-      await useBackend(backend);
-      const before = tf.memory().numTensors;
+    const results = await onEachBackend(() => {
       const x = tf.tensor4d(
         spreadValues(size, 30 + channels).map((v) => 100 + 3 * v),
         shape,
@@ -151,14 +138,60 @@ test("wasm's SIMD batch-norm kernels match cpu's for every lane layout, over man
       const g = tf.tensor1d(spreadValues(channels, 31).map((v) => v + 1.5));
       const b = tf.tensor1d(spreadValues(channels, 32));
       const dy = tf.tensor4d(spreadValues(size, 33), shape);
-      results[backend] = batchNormKernels(x, g, b, dy);
+      const outputs = batchNormKernels(x, g, b, dy);
       tf.dispose([x, g, b, dy]);
-      assert.equal(tf.memory().numTensors, before, `${backend} leaks no tensors`);
-    }
+      return outputs;
+    });
     const names = ['y', 'centered', 'rstd', 'mean', 'variance', 'dx', 'dscale', 'doffset'];
-    results.wasm?.forEach((values, i) =>
-      assertClose(values, results.cpu?.[i] ?? [], 1e-5, 1e-5, `${names[i]} with ${channels} channels`),
+    results.wasm.forEach((values, i) =>
+      assertClose(values, results.cpu[i] ?? [], 1e-5, 1e-5, `${names[i]} with ${channels} channels`),
     );
+  }
+});
+
+test("wasm batch norm over two engine threads' halves (one meeting) gives the whole batch's statistics", async () => {
+  await useBackend('wasm');
+  for (const channels of [3, 8]) {
+    const shape: [number, number, number, number] = [6, 5, 4, channels];
+    const half: [number, number, number, number] = [3, 5, 4, channels];
+    // A large mean, different in the two halves, so that a careless combination would show.
+    const values = spreadValues(tf.util.sizeFromShape(shape), 40 + channels).map(
+      (v, i) => 50 + 3 * v + (i < 60 * channels ? 2 : 0),
+    );
+    const run = (x: tf.Tensor4D): Float32Array[] =>
+      tf.tidy(() => {
+        const r = batchNormTraining(x, tf.tensor1d(spreadValues(channels, 41).map((v) => v + 1.5)), undefined, 1e-5);
+        return [r.y, r.mean, r.variance].map((t) => t.dataSync() as Float32Array);
+      });
+    const whole = tf.tidy(() => run(tf.tensor4d(values, shape)));
+    const halves = [0, 1].map((k) => values.slice((k * values.length) / 2, ((k + 1) * values.length) / 2));
+    // The second thread's contribution to the one meeting, recorded first (it depends on its own half only).
+    let recorded: Float64Array | undefined;
+    setBatchStatisticsReducer({ allReduce: (v) => ((recorded = Float64Array.from(v)), v), batchPerLocal: 2 });
+    try {
+      tf.tidy(() => run(tf.tensor4d(halves[1] as Float32Array, half)));
+      let meetings = 0;
+      setBatchStatisticsReducer({
+        allReduce: (v) => {
+          meetings++;
+          return v.map((a, i) => a + (recorded?.[i] ?? NaN));
+        },
+        batchPerLocal: 2,
+      });
+      const [y, mean, variance] = tf.tidy(() => run(tf.tensor4d(halves[0] as Float32Array, half)));
+      assert.equal(meetings, 1, 'one meeting per forward pass');
+      assertClose(mean ?? [], whole[1] ?? [], 1e-5, 1e-6, `mean, ${channels} channels`);
+      assertClose(variance ?? [], whole[2] ?? [], 1e-5, 1e-5, `variance, ${channels} channels`);
+      assertClose(
+        y ?? [],
+        (whole[0] ?? new Float32Array()).slice(0, (y ?? []).length),
+        1e-5,
+        1e-5,
+        'y of the first half',
+      );
+    } finally {
+      setBatchStatisticsReducer(undefined);
+    }
   }
 });
 
@@ -198,6 +231,34 @@ test('channelAffine without the engine kernel (a backend it was not registered o
     tf.registerKernel(kernel);
   }
   tf.dispose([x, scale, shift]);
+});
+
+test("wasm's one-pass channelAffine gives the composed multiply and add's values on every lane layout", async () => {
+  // Channels 1..6 and 36 (lane periods 4, 4, 12, 4, 20, 12, 36), parameters as [C] and [1, 1, 1, C], and a
+  // broadcast it leaves to the composed kernel (a scalar-like [1] scale).
+  const cases: Array<[number[], number[]]> = [
+    ...[1, 2, 3, 4, 5, 6, 36].map((c): [number[], number[]] => [[2, 3, 5, c], [c]]),
+    [
+      [2, 3, 3, 6],
+      [1, 1, 1, 6],
+    ],
+    [[2, 3, 3, 6], [1]],
+  ];
+  for (const [shape, paramShape] of cases) {
+    const size = (s: number[]): number => tf.util.sizeFromShape(s);
+    const results = await onEachBackend(() =>
+      tf.tidy(() => {
+        const x = tf.tensor(spreadValues(size(shape), 15), shape);
+        const scale = tf.tensor(
+          spreadValues(size(paramShape), 16).map((v) => 3 * v),
+          paramShape,
+        );
+        const shift = tf.tensor(spreadValues(size(paramShape), 17), paramShape);
+        return Array.from(channelAffine(x, scale, shift).dataSync());
+      }),
+    );
+    assert.deepEqual(results.wasm, results.cpu, `x [${shape}], parameters [${paramShape}]`);
+  }
 });
 
 test('batchNormTraining without the engine kernels (a backend they are not registered on) gives the same values', async () => {

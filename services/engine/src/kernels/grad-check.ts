@@ -2,6 +2,7 @@
  * Test support: gradients checked against central finite differences, and results compared across backends.
  * Not part of the engine's API.
  */
+import type { TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -10,6 +11,7 @@ import { registerMissingKernels } from './index.js';
 
 /** The backends the engine can run without libtensorflow. */
 export const JS_BACKENDS = ['cpu', 'wasm'] as const;
+export type JsBackend = (typeof JS_BACKENDS)[number];
 
 /** Switches to `name` with our kernels and gradients registered. */
 export async function useBackend(name: string): Promise<void> {
@@ -151,6 +153,27 @@ export function assertClose(
   }
 }
 
+/** A tensor's values and shape, read back. */
+export interface Values {
+  values: Float32Array;
+  shape: number[];
+}
+
+/** Throws unless each of `actual` has the shape of, and values within `tol` of, the same-named one of `expected`. */
+export function assertSameValues(actual: Values[], expected: Values[], names: string[], tol = 1e-4): void {
+  if (actual.length !== names.length || expected.length !== names.length) {
+    throw new Error(
+      `expected ${names.length} results (${names.join(', ')}), got ${actual.length} and ${expected.length}`,
+    );
+  }
+  actual.forEach((r, i) => {
+    const name = names[i] ?? '';
+    const e = expected[i] as Values;
+    if (r.shape.join() !== e.shape.join()) throw new Error(`${name}: shape [${r.shape}] != [${e.shape}]`);
+    assertClose(r.values, e.values, tol, tol, name);
+  });
+}
+
 /** Throws unless two results (e.g. wasm and cpu) agree in output and every gradient. */
 export function assertSameResult(actual: GradResult, expected: GradResult, tol = 1e-4): void {
   if (actual.outputShape.join() !== expected.outputShape.join()) {
@@ -158,4 +181,43 @@ export function assertSameResult(actual: GradResult, expected: GradResult, tol =
   }
   assertClose(actual.output, expected.output, tol, tol, 'output');
   actual.gradients.forEach((g, i) => assertClose(g, expected.gradients[i] ?? [], tol, tol, `gradient ${i}`));
+}
+
+/**
+ * `run` on each JS backend (ours registered), each checked to leak no tensor; returns each backend's result.
+ * The kernel tests' usual set-up: compare `wasm` against `cpu` (or a reference) afterwards.
+ */
+export async function onEachBackend<T>(run: (backend: JsBackend) => T, label = ''): Promise<Record<JsBackend, T>> {
+  const results: Partial<Record<JsBackend, T>> = {};
+  for (const backend of JS_BACKENDS) {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    results[backend] = run(backend);
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) throw new Error(`${label}${label ? ': ' : ''}${backend} leaked ${leaked} tensors`);
+  }
+  return results as Record<JsBackend, T>;
+}
+
+/**
+ * As subtests of `t`: `check` on each JS backend (ours registered), normally checkGradients and assertions of
+ * its own, named by `name`; then a subtest that wasm's result agrees with cpu's (assertSameResult).
+ */
+export async function checkOnEachBackend(
+  t: TestContext,
+  check: (backend: JsBackend) => GradResult,
+  name: (backend: JsBackend) => string = (backend) => backend,
+): Promise<void> {
+  const results: Partial<Record<JsBackend, GradResult>> = {};
+  for (const backend of JS_BACKENDS) {
+    await t.test(name(backend), async () => {
+      await useBackend(backend);
+      results[backend] = check(backend);
+    });
+  }
+  await t.test('wasm agrees with cpu', () => {
+    const { cpu, wasm } = results;
+    if (!cpu || !wasm) throw new Error('both backends must have run');
+    assertSameResult(wasm, cpu);
+  });
 }

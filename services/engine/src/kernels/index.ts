@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradKernels } from './avg-pool-grad.js';
 import { batchNormTrainKernels, wasmBatchNormTrainKernels } from './batch-norm-train.js';
 import { installFreeingBackprop } from './backprop.js';
-import { channelAffineKernel } from './channel-affine.js';
-import { conv2dBackpropKernels } from './conv2d-backprop.js';
+import { channelAffineKernel, wasmChannelAffineKernel } from './channel-affine.js';
+import { conv2dBackpropKernels, wrapConv2dForward, wrapFusedConv2dForward } from './conv2d-backprop.js';
 import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
 import { registerGradients } from './gradients/index.js';
+import { cpuReluGradKernel, wasmReluGradKernel } from './relu-grad.js';
 import { segmentSumKernels } from './segment-sum.js';
 import { smallStepKernels } from './small-steps.js';
 import { wasmBatchNormKernels } from './wasm-batch-norm.js';
@@ -28,6 +29,7 @@ export {
 export { avgPoolExcludePad } from './pool.js';
 export { scaleGroups, weightedSum } from './weighted-sum.js';
 export { RUNNING_STATS, SGD_STEP } from './small-steps.js';
+export { RELU_GRAD, reluGrad } from './relu-grad.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /** A kernel we supply: new, replacing a native one, or wrapping the native one (given when it exists). */
@@ -35,13 +37,15 @@ type Supplied = Kernel | { kernelName: string; wrap: (native: tf.KernelFunc) => 
 
 /** Kernels we supply per backend: missing ones, much slower native ones (copies, reductions...), and ones with bugs (GatherV2, MaxPoolGrad). */
 const SUPPLIED: Record<string, Supplied[]> = {
-  cpu: [...batchNormTrainKernels, ...smallStepKernels],
+  cpu: [...batchNormTrainKernels, ...smallStepKernels, cpuReluGradKernel],
   wasm: [
     ...wasmBatchNormTrainKernels,
     ...smallStepKernels,
     ...depthwiseBackpropKernels,
     { kernelName: 'DepthwiseConv2dNative', wrap: wrapDepthwiseForward },
     ...conv2dBackpropKernels,
+    { kernelName: 'Conv2D', wrap: wrapConv2dForward },
+    { kernelName: 'FusedConv2D', wrap: wrapFusedConv2dForward },
     ...segmentSumKernels,
     ...maxPoolGradKernels,
     ...avgPoolGradKernels,
@@ -50,6 +54,8 @@ const SUPPLIED: Record<string, Supplied[]> = {
     ...wasmCopyKernels,
     ...wasmReduceKernels,
     ...wasmWeightedSumKernels,
+    wasmReluGradKernel,
+    wasmChannelAffineKernel,
   ],
 };
 
@@ -70,7 +76,8 @@ const OWN_GRADIENTS = new Set(['cpu', 'wasm']);
 export function registerMissingKernels(backendName: string): void {
   registerGradients(OWN_GRADIENTS.has(backendName));
   installFreeingBackprop();
-  for (const supplied of [...GENERIC, ...(SUPPLIED[backendName] ?? [])]) {
+  // A backend's own version of a generic kernel comes first (the generic one is then skipped).
+  for (const supplied of [...(SUPPLIED[backendName] ?? []), ...GENERIC]) {
     const current = tf.getKernel(supplied.kernelName, backendName);
     if (current && ours.has(current.kernelFunc)) continue;
     let kernel: Kernel;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorInput } from './conv-geometry.js';
 import { wasmBackend } from './wasm-heap.js';
-import { pointers, simdKernels } from './wasm-simd.js';
+import { pointers, simdGeometry, simdKernels } from './wasm-simd.js';
 
 function poolInfo(
   dy: tf.TensorInfo,
@@ -45,24 +45,7 @@ export const maxPoolGradKernels: Array<Omit<tf.KernelConfig, 'backendName'>> = [
       const wasm = wasmBackend(backend);
       const dx = wasm.makeOutput(x.shape, 'float32');
       const [px, py, pdy, pdx] = pointers(wasm, x, output, dy, dx) as [number, number, number, number];
-      simdKernels(wasm).maxPoolGrad(
-        px,
-        py,
-        pdy,
-        pdx,
-        info.batchSize,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-      );
+      simdKernels(wasm).maxPoolGrad(px, py, pdy, pdx, ...simdGeometry(info));
       return dx;
     },
   },

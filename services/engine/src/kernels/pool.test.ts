@@ -4,11 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   JS_BACKENDS,
   assertClose,
-  assertSameResult,
   checkGradients,
+  checkOnEachBackend,
   spreadValues,
   useBackend,
-  type GradResult,
 } from './grad-check.js';
 import { avgPoolExcludePad } from './index.js';
 
@@ -87,21 +86,13 @@ for (const [name, pool] of Object.entries(pools)) {
     ] as Array<[number, number]>) {
       const label = `${win.k.join('x')} stride ${win.s.join(',')} pad ${win.p} on ${size}x${size}x${channels}`;
       test(`${name} ${label}: forward, gradient, backends`, async (t) => {
-        const results: Record<string, GradResult> = {};
-        for (const backend of JS_BACKENDS) {
-          await t.test(backend, async () => {
-            await useBackend(backend);
-            const shape = [1, size, size, channels];
-            const result = checkGradients((x) => pool.f(x as tf.Tensor4D, win), [{ shape }]);
-            const x = spreadValues(size * size * channels, 7);
-            const expected = reference(x, size, size, channels, win, pool.kind);
-            assertClose(result.output, expected, 1e-6, 1e-5, 'forward');
-            results[backend] = result;
-          });
-        }
-        await t.test('wasm agrees with cpu', () => {
-          assert.ok(results.cpu && results.wasm);
-          assertSameResult(results.wasm, results.cpu);
+        await checkOnEachBackend(t, () => {
+          const shape = [1, size, size, channels];
+          const result = checkGradients((x) => pool.f(x as tf.Tensor4D, win), [{ shape }]);
+          const x = spreadValues(size * size * channels, 7);
+          const expected = reference(x, size, size, channels, win, pool.kind);
+          assertClose(result.output, expected, 1e-6, 1e-5, 'forward');
+          return result;
         });
       });
     }

@@ -12,7 +12,10 @@ import { heapFloats, wasmBackend } from './wasm-heap.js';
 
 /** Running statistics: running mean, running var, batch mean, biased batch var -> the two new running values. */
 export const RUNNING_STATS = 'EngineRunningStats';
-/** SGD: weight, gradient and (with momentum, after the first step) buffer -> new weight (and new buffer). */
+/**
+ * SGD: weight, gradient and (with momentum, after the first step) buffer -> new weight (and new buffer); the
+ * gradient is first multiplied by the `gradScale` attribute (default 1: left as it is).
+ */
 export const SGD_STEP = 'EngineSgdStep';
 
 const f = Math.fround;
@@ -68,15 +71,26 @@ const sgdStepKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelFunc: ({ inputs, attrs, backend }) => {
     const { w, g, buf } = inputs as Record<string, tf.TensorInfo | undefined>;
     if (!w || !g) throw new Error(`${SGD_STEP} needs w and g`);
-    const { lr, momentum, weightDecay } = attrs as unknown as { lr: number; momentum: number; weightDecay: number };
+    const {
+      lr,
+      momentum,
+      weightDecay,
+      gradScale = 1,
+    } = attrs as unknown as {
+      lr: number;
+      momentum: number;
+      weightDecay: number;
+      gradScale?: number;
+    };
     const shapes = momentum > 0 ? [w.shape, w.shape] : [w.shape];
     const { ins, outs, infos } = arrays(backend, [w, g, ...(buf ? [buf] : [])], shapes);
     const [ws, gs, bs] = ins as [Float32Array, Float32Array, Float32Array | undefined];
     const [nw, nb] = outs as [Float32Array, Float32Array | undefined];
-    const [decay, mom, rate] = [f(weightDecay), f(momentum), f(lr)];
+    const [decay, mom, rate, scale] = [f(weightDecay), f(momentum), f(lr), f(gradScale)];
     for (let i = 0; i < ws.length; i++) {
       const wi = ws[i] as number;
-      const d = weightDecay === 0 ? (gs[i] as number) : f((gs[i] as number) + f(wi * decay));
+      const gi = gradScale === 1 ? (gs[i] as number) : f((gs[i] as number) * scale);
+      const d = weightDecay === 0 ? gi : f(gi + f(wi * decay));
       let update = d;
       if (nb) {
         update = bs ? f(f((bs[i] as number) * mom) + d) : d;

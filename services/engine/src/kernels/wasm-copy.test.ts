@@ -1,22 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { spreadValues, useBackend } from './grad-check.js';
+import { onEachBackend, spreadValues, useBackend } from './grad-check.js';
 
 type Op = () => tf.Tensor | tf.Tensor[];
 
 /** Runs `op` on cpu and on wasm and expects identical values, shapes and dtypes (copies are exact). */
 async function sameOnBothBackends(name: string, make: () => Op): Promise<void> {
-  const results: Record<string, Array<{ shape: number[]; dtype: string; values: number[] }>> = {};
-  for (const backend of ['cpu', 'wasm']) {
-    await useBackend(backend);
-    const before = tf.memory().numTensors;
+  const results = await onEachBackend(() => {
     const out = tf.tidy(make());
     const list = Array.isArray(out) ? out : [out];
-    results[backend] = list.map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
+    const values = list.map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
     tf.dispose(list);
-    assert.equal(tf.memory().numTensors, before, `${name}: no leak on ${backend}`);
-  }
+    return values;
+  }, name);
   assert.deepEqual(results.wasm, results.cpu, name);
 }
 

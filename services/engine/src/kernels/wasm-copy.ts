@@ -1,22 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bytesPerElement, memoryOffset, wasmBackend, type WasmBackend } from './wasm-heap.js';
+import { simdKernels } from './wasm-simd.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
 /**
  * Copies a box of a tensor (shape `shape`, corner `begin`, extent `size`) to a dense tensor, or the reverse
- * (`scatter`: a dense tensor into the box). Both live in `heap`, at element offsets `boxBase` and `denseBase`.
- * Trailing axes the box spans fully merge with the axis before them, so the copy is a loop of contiguous runs,
- * each one native copyWithin (no allocation; faster than an element loop even for runs of a few elements).
+ * (`scatter`: a dense tensor into the box), both in the backend's heap at byte offsets `boxBase` and `denseBase`,
+ * `bytes` per element. Trailing axes the box spans fully merge with the axis before them, so the copy is a set of
+ * contiguous runs; so do outer axes the box spans fully. The innermost outer axis is one SIMD kernel call
+ * (wasm/kernels.ts copyRuns), the rest an odometer here: a channel split of an NHWC batch is one call.
  */
 function copyBox(
-  heap: Int32Array | Uint8Array,
+  backend: WasmBackend,
   boxBase: number,
   denseBase: number,
   shape: number[],
   begin: number[],
   size: number[],
+  bytes: number,
   scatter: boolean,
 ): void {
+  if (size.some((n) => n === 0)) return;
   const dims = [...shape];
   const b = [...begin];
   const s = [...size];
@@ -32,40 +36,40 @@ function copyBox(
     s[last - 1] = (s[last - 1] as number) * inner;
   }
   const rank = dims.length;
-  const run = s[rank - 1] as number;
-  const strides = tf.util.computeStrides(dims);
-  const outer = s.slice(0, rank - 1);
-  const runs = tf.util.sizeFromShape(outer);
-  if (run === 0 || runs === 0) return;
-  const index = new Array<number>(rank - 1).fill(0);
-  let box = boxBase + b.reduce((acc, v, d) => acc + v * (d < rank - 1 ? (strides[d] as number) : 1), 0);
+  const strides = [...tf.util.computeStrides(dims), 1].map((v) => v * bytes);
+  let box = boxBase + b.reduce((acc, v, d) => acc + v * (strides[d] as number), 0);
+  // Outer axes (all but the run's) as [extent, byte stride], merged where the box spans the inner one fully.
+  const outer: Array<[number, number]> = [];
+  for (let d = 0; d < rank - 1; d++) {
+    const prev = outer[outer.length - 1];
+    if (prev && s[d] === dims[d]) {
+      prev[0] *= s[d] as number;
+      prev[1] = strides[d] as number;
+    } else {
+      outer.push([s[d] as number, strides[d] as number]);
+    }
+  }
+  const runBytes = (s[rank - 1] as number) * bytes;
+  const [count, stride] = outer.pop() ?? [1, 0];
+  const kernels = simdKernels(backend);
+  const index = new Array<number>(outer.length).fill(0);
+  const rows = outer.reduce((acc, [n]) => acc * n, 1);
   let dense = denseBase;
-  for (let r = 0; r < runs; r++) {
-    if (scatter) heap.copyWithin(box, dense, dense + run);
-    else heap.copyWithin(dense, box, box + run);
-    dense += run;
-    // Odometer over the outer axes: advance the last one, carrying into earlier ones.
-    for (let d = rank - 2; d >= 0; d--) {
-      const stride = strides[d] as number;
-      if ((index[d] = (index[d] as number) + 1) < (outer[d] as number)) {
-        box += stride;
+  for (let r = 0; r < rows; r++) {
+    if (scatter) kernels.copyRuns(dense, runBytes, box, stride, count, runBytes);
+    else kernels.copyRuns(box, stride, dense, runBytes, count, runBytes);
+    dense += count * runBytes;
+    // Odometer over the remaining outer axes: advance the last one, carrying into earlier ones.
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const [extent, step] = outer[d] as [number, number];
+      if ((index[d] = (index[d] as number) + 1) < extent) {
+        box += step;
         break;
       }
-      box -= stride * ((outer[d] as number) - 1);
+      box -= step * (extent - 1);
       index[d] = 0;
     }
   }
-}
-
-/** The heap as elements of `dtype`'s width, and a tensor's element offset in it. */
-function elements(
-  backend: WasmBackend,
-  dtype: tf.DataType,
-): { heap: Int32Array | Uint8Array; offset: (t: tf.TensorInfo) => number } {
-  const wide = bytesPerElement(dtype) === 4;
-  // Read the views only now: allocating an output may have grown (and replaced) the heap.
-  const heap = wide ? backend.wasm.HEAP32 : backend.wasm.HEAPU8;
-  return { heap, offset: (t) => memoryOffset(backend, t) / (wide ? 4 : 1) };
 }
 
 function output(backend: WasmBackend, shape: number[], dtype: tf.DataType): tf.TensorInfo {
@@ -74,8 +78,16 @@ function output(backend: WasmBackend, shape: number[], dtype: tf.DataType): tf.T
 
 function slice(backend: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
   const out = output(backend, size, x.dtype);
-  const { heap, offset } = elements(backend, x.dtype);
-  copyBox(heap, offset(x), offset(out), x.shape, begin, size, false);
+  copyBox(
+    backend,
+    memoryOffset(backend, x),
+    memoryOffset(backend, out),
+    x.shape,
+    begin,
+    size,
+    bytesPerElement(x.dtype),
+    false,
+  );
   return out;
 }
 
@@ -150,10 +162,12 @@ export const wasmCopyKernels: Array<{ kernelName: string; wrap: (native: tf.Kern
       );
       const wasm = wasmBackend(backend);
       const out = output(wasm, outShape, first.dtype);
-      const { heap, offset } = elements(wasm, first.dtype);
+      const bytes = bytesPerElement(first.dtype);
       const begin = outShape.map(() => 0);
       for (const t of all) {
-        if (tf.util.sizeFromShape(t.shape) > 0) copyBox(heap, offset(out), offset(t), outShape, begin, t.shape, true);
+        if (tf.util.sizeFromShape(t.shape) > 0) {
+          copyBox(wasm, memoryOffset(wasm, out), memoryOffset(wasm, t), outShape, begin, t.shape, bytes, true);
+        }
         begin[axis] = (begin[axis] as number) + (t.shape[axis] as number);
       }
       return out;

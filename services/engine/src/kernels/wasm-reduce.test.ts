@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { assertClose, spreadValues, useBackend } from './grad-check.js';
+import { assertClose, onEachBackend, spreadValues, useBackend } from './grad-check.js';
 
 /** `exact`: one block of axes, which the engine's kernel reduces as the cpu backend does, to the bit. */
 const cases: Array<{ name: string; shape: number[]; exact: boolean; f: (x: tf.Tensor) => tf.Tensor }> = [
@@ -19,18 +19,15 @@ const cases: Array<{ name: string; shape: number[]; exact: boolean; f: (x: tf.Te
 
 test("wasm sums and means equal the cpu backend's", async () => {
   for (const c of cases) {
-    const out: Record<string, { shape: number[]; values: Float32Array }> = {};
-    for (const backend of ['cpu', 'wasm']) {
-      await useBackend(backend);
-      const before = tf.memory().numTensors;
+    const out = await onEachBackend(() => {
       const y = tf.tidy(() => c.f(tf.tensor(spreadValues(tf.util.sizeFromShape(c.shape), 11, 0.3), c.shape)));
-      out[backend] = { shape: y.shape, values: y.dataSync() as Float32Array };
+      const result = { shape: y.shape, values: y.dataSync() as Float32Array };
       y.dispose();
-      assert.equal(tf.memory().numTensors, before, `${c.name}: no leak on ${backend}`);
-    }
-    assert.deepEqual(out.wasm?.shape, out.cpu?.shape, c.name);
-    if (c.exact) assert.deepEqual(Array.from(out.wasm?.values ?? []), Array.from(out.cpu?.values ?? []), c.name);
-    else assertClose(out.wasm?.values ?? [], out.cpu?.values ?? [], 1e-5, 1e-5, c.name);
+      return result;
+    }, c.name);
+    assert.deepEqual(out.wasm.shape, out.cpu.shape, c.name);
+    if (c.exact) assert.deepEqual(Array.from(out.wasm.values), Array.from(out.cpu.values), c.name);
+    else assertClose(out.wasm.values, out.cpu.values, 1e-5, 1e-5, c.name);
   }
 });
 

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { JS_BACKENDS, spreadValues } from '../kernels/grad-check.js';
 import { useBackend } from '../nn/test-util.js';
-import { clipGradNorm, Sgd } from './optimizer.js';
+import { clipGradNorm, gradientClip, Sgd } from './optimizer.js';
 
 const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-6): void => {
   assert.equal(actual.length, expected.length);
@@ -103,4 +104,45 @@ test('gradient clipping scales by maxNorm / (norm + 1e-6) only when the norm is 
   assert.deepEqual(Array.from(loose.grads.get('a')!.dataSync()), [3, 0], 'unchanged below the limit');
   assert.throws(() => clipGradNorm(grads, 0), /gradientClip/);
   tf.dispose([...grads.values(), ...clipped.grads.values(), clipped.norm, ...loose.grads.values(), loose.norm]);
+});
+
+test("gradientClip and Sgd.step's gradScale give the bits of the composed ops (square, sum, addN, ..., multiply)", async () => {
+  // The composed clipping this replaced, kept here as the reference.
+  const composed = (grads: Map<string, tf.Tensor>, maxNorm: number): { norm: tf.Scalar; grads: tf.Tensor[] } =>
+    tf.tidy(() => {
+      const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+      const norm = tf.sqrt(tf.addN(squares));
+      const factor = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)));
+      return { norm: norm as tf.Scalar, grads: [...grads.values()].map((g) => tf.mul(g, factor)) };
+    });
+  for (const backend of JS_BACKENDS) {
+    await useBackend(backend);
+    for (const maxNorm of [0.3, 1e6]) {
+      const shapes = [[3, 3, 4, 5], [7], [2, 11]];
+      const grads = new Map(
+        shapes.map((s, i) => [`p${i}`, tf.tensor(spreadValues(tf.util.sizeFromShape(s), 80 + i), s)]),
+      );
+      const reference = composed(grads, maxNorm);
+      const { norm, factor } = gradientClip(grads, maxNorm);
+      assert.equal(norm, reference.norm.dataSync()[0], `${backend}: norm`);
+      // Two optimisers from the same weights: clipped gradients, and the originals with gradScale.
+      const run = (gs: Map<string, tf.Tensor>, scale?: number): number[][] => {
+        const vars = shapes.map((s, i) => tf.variable(tf.tensor(spreadValues(tf.util.sizeFromShape(s), 90 + i), s)));
+        const sgd = new Sgd(
+          vars.map((v, i): [string, tf.Variable] => [`p${i}`, v]),
+          { momentum: 0.9, weightDecay: 1e-4 },
+        );
+        sgd.step(gs, 0.1, scale);
+        sgd.step(gs, 0.1, scale);
+        const out = vars.map((v) => Array.from(v.dataSync()));
+        sgd.dispose();
+        tf.dispose(vars);
+        return out;
+      };
+      const viaScale = run(grads, factor);
+      const viaClipped = run(new Map(reference.grads.map((g, i) => [`p${i}`, g])));
+      assert.deepEqual(viaScale, viaClipped, `${backend}, maxNorm ${maxNorm}: the same weights`);
+      tf.dispose([...grads.values(), reference.norm, ...reference.grads]);
+    }
+  }
 });

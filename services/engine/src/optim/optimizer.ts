@@ -36,10 +36,14 @@ export class Sgd {
 
   /**
    * Applies one update with learning rate `lr`. `grads` maps parameter names to gradients; a parameter
-   * without a gradient is left alone (its buffer too), as PyTorch skips parameters whose grad is None.
+   * without a gradient is left alone (its buffer too), as PyTorch skips parameters whose grad is None. Each
+   * gradient is first multiplied by `gradScale` (gradientClip's factor; 1 leaves it as it is), rounded to float32
+   * as a multiply would.
    */
-  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number, gradScale = 1): void {
     if (!(Number.isFinite(lr) && lr >= 0)) throw new ContractError('lr', `must be a non-negative number, got ${lr}`);
+    if (!(Number.isFinite(gradScale) && gradScale >= 0))
+      throw new ContractError('gradScale', `must be a non-negative number, got ${gradScale}`);
     for (const name of grads.keys()) {
       if (!this.#params.has(name)) throw new ContractError('grads', `no parameter named ${name}`);
     }
@@ -48,11 +52,12 @@ export class Sgd {
       const g = grads.get(name);
       if (!g) continue;
       if (fused) {
-        this.#fusedStep(name, w, g, lr);
+        this.#fusedStep(name, w, g, lr, gradScale);
         continue;
       }
       tf.tidy(() => {
-        const d = this.weightDecay === 0 ? g : tf.add(g, tf.mul(w, this.weightDecay));
+        const gs = gradScale === 1 ? g : tf.mul(g, gradScale);
+        const d = this.weightDecay === 0 ? gs : tf.add(gs, tf.mul(w, this.weightDecay));
         let update = d;
         if (this.momentum > 0) {
           const buf = this.#buffers.get(name);
@@ -71,9 +76,9 @@ export class Sgd {
   }
 
   /** One parameter's step as one kernel (cpu and wasm), with the same float32 roundings as the ops of step. */
-  #fusedStep(name: string, w: tf.Variable, g: tf.Tensor, lr: number): void {
+  #fusedStep(name: string, w: tf.Variable, g: tf.Tensor, lr: number, gradScale: number): void {
     const buf = this.#buffers.get(name);
-    const attrs = { lr, momentum: this.momentum, weightDecay: this.weightDecay };
+    const attrs = { lr, momentum: this.momentum, weightDecay: this.weightDecay, gradScale };
     const outs = tf.engine().runKernel(SGD_STEP, { w, g, ...(buf ? { buf } : {}) }, attrs) as tf.Tensor[];
     const [next, nextBuf] = outs as [tf.Tensor, tf.Tensor | undefined];
     w.assign(next);
@@ -128,27 +133,39 @@ export class Sgd {
   }
 }
 
+const f32 = Math.fround;
+
 /**
- * Scales gradients so that their global L2 norm is at most `maxNorm` (PyTorch's clip_grad_norm_:
- * factor min(1, maxNorm / (norm + 1e-6))). Returns new gradient tensors (the caller disposes them and
- * the inputs) and the norm before clipping as a scalar tensor.
+ * The global L2 norm of `grads` and PyTorch's clip_grad_norm_ factor min(1, maxNorm / (norm + 1e-6)), for
+ * Sgd.step's gradScale. Computed from the gradients' values in JavaScript with the float32 roundings of the ops it
+ * replaces (square, sum, addN, sqrt, add, div, minimum; sums accumulated in float64 as the cpu and wasm kernels
+ * do), which ran three kernels per parameter: the supernet has over a thousand.
+ */
+export function gradientClip(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: number): { norm: number; factor: number } {
+  if (!(Number.isFinite(maxNorm) && maxNorm > 0))
+    throw new ContractError('gradientClip', `must be a positive number, got ${maxNorm}`);
+  let total = 0;
+  for (const g of grads.values()) {
+    const values = g.dataSync();
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += f32((values[i] as number) * (values[i] as number));
+    total = f32(total + f32(sum));
+  }
+  const norm = f32(Math.sqrt(total));
+  return { norm, factor: Math.min(1, f32(f32(maxNorm) / f32(norm + f32(1e-6)))) };
+}
+
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm` (gradientClip's factor). Returns new
+ * gradient tensors (the caller disposes them and the inputs) and the norm before clipping as a scalar tensor.
  */
 export function clipGradNorm(
   grads: ReadonlyMap<string, tf.Tensor>,
   maxNorm: number,
 ): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
-  if (!(Number.isFinite(maxNorm) && maxNorm > 0))
-    throw new ContractError('gradientClip', `must be a positive number, got ${maxNorm}`);
-  const names = [...grads.keys()];
-  const outputs = tf.tidy(() => {
-    const squares = names.map((name) => tf.sum(tf.square(grads.get(name) as tf.Tensor)));
-    const norm = squares.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(squares));
-    const factor = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)));
-    return [norm, ...names.map((name) => tf.mul(grads.get(name) as tf.Tensor, factor))];
-  });
-  const [norm, ...clipped] = outputs;
+  const { norm, factor } = gradientClip(grads, maxNorm);
   return {
-    norm: norm as tf.Scalar,
-    grads: new Map(names.map((name, i) => [name, clipped[i] as tf.Tensor])),
+    norm: tf.scalar(norm),
+    grads: new Map([...grads].map(([name, g]) => [name, tf.mul(g, factor)])),
   };
 }

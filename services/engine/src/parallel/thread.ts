@@ -16,7 +16,7 @@ import { mixingWeights, type MixingWeights } from '../search/mixing.js';
 import { emptyScoringStats, scoringContext, SupernetScorer, type ScoringStats } from '../search/scorer.js';
 import { Supernet } from '../search/supernet.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
-import { Sgd, clipGradNorm } from '../optim/optimizer.js';
+import { Sgd, gradientClip } from '../optim/optimizer.js';
 import type { Request, Response, Shard, SgdSpec, ThreadInit } from './protocol.js';
 import { Reducer } from './reducer.js';
 
@@ -158,11 +158,10 @@ async function handle(request: Request): Promise<Response> {
       const correct = hits ? (hits.dataSync()[0] as number) : 0;
       hits?.dispose();
       const summed = summedGradients(grads);
-      const clipped = request.sgd.clip === null ? undefined : clipGradNorm(summed, request.sgd.clip);
-      sgdFor(request.sgd).step(clipped?.grads ?? summed, request.lr);
+      const clip = request.sgd.clip === null ? undefined : gradientClip(summed, request.sgd.clip);
+      sgdFor(request.sgd).step(summed, request.lr, clip?.factor ?? 1);
       const loss = value.dataSync()[0] as number;
       tf.dispose([x, y, value, ...Object.values(grads), ...summed.values()]);
-      if (clipped) tf.dispose([clipped.norm, ...clipped.grads.values()]);
       return { ok: true, loss, correct };
     }
     case 'logits': {

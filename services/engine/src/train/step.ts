@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { correctCount } from '../nn/losses.js';
-import { clipGradNorm, type Sgd } from '../optim/optimizer.js';
+import { gradientClip, type Sgd } from '../optim/optimizer.js';
 
 /** What one optimisation step measured. */
 export interface StepResult {
@@ -50,7 +50,6 @@ export function optimizationStep(spec: StepSpec): StepResult {
     throw new RangeError(`microBatch must be a positive integer, got ${String(spec.microBatch)}`);
   const nameOf = new Map(spec.params.map(([name, v]) => [v.name, name]));
   const summed = new Map<string, tf.Tensor>();
-  let clipped: { grads: Map<string, tf.Tensor>; norm: tf.Scalar } | undefined;
   let loss = 0;
   let correct = 0;
   try {
@@ -61,11 +60,11 @@ export function optimizationStep(spec: StepSpec): StepResult {
       loss += figures.loss * share;
       correct += figures.correct;
     }
-    clipped = spec.clip === null ? undefined : clipGradNorm(summed, spec.clip);
-    spec.optimizer.step(clipped?.grads ?? summed, spec.lr);
-    return { loss, correct, gradNorm: clipped ? (clipped.norm.dataSync()[0] as number) : null };
+    const clip = spec.clip === null ? undefined : gradientClip(summed, spec.clip);
+    spec.optimizer.step(summed, spec.lr, clip?.factor ?? 1);
+    return { loss, correct, gradNorm: clip ? clip.norm : null };
   } finally {
-    tf.dispose([...summed.values(), ...(clipped ? [clipped.norm, ...clipped.grads.values()] : [])]);
+    tf.dispose([...summed.values()]);
   }
 }
 

@@ -1,18 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { RELU_GRAD, reluGrad } from '../relu-grad.js';
 import { asFloat, at, grad, one, unbroadcast, zeros } from './util.js';
 
-type Binary = (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => [tf.Tensor, tf.Tensor];
+type Rule = (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
-/** A broadcasting binary kernel: `rule` gives both gradients at the broadcast shape. */
-function binary(kernelName: string, rule: Binary): tf.GradConfig {
+/**
+ * A broadcasting binary kernel: `ruleA` and `ruleB` give the gradients of a and b at the broadcast shape, each
+ * computed only when backprop asks for it (e.g. not for a constant factor).
+ */
+function binary(kernelName: string, ruleA: Rule, ruleB: Rule): tf.GradConfig {
   return grad({
     kernelName,
     inputsToSave: ['a', 'b'],
     gradFunc: (dy, saved) => {
       const [a, b] = [at(saved, 0), at(saved, 1)];
       return {
-        a: () => unbroadcast(rule(one(dy), a, b)[0], a.shape),
-        b: () => unbroadcast(rule(one(dy), a, b)[1], b.shape),
+        a: () => unbroadcast(ruleA(one(dy), a, b), a.shape),
+        b: () => unbroadcast(ruleB(one(dy), a, b), b.shape),
       };
     },
   });
@@ -47,17 +51,42 @@ function flat(kernelName: string, inputs: string[]): tf.GradConfig {
 
 /** Gradients of the arithmetic, activation and comparison kernels. */
 export const elementwiseGradients: tf.GradConfig[] = [
-  binary('Add', (dy) => [dy, dy]),
-  binary('Sub', (dy) => [dy, tf.neg(dy)]),
-  binary('Multiply', (dy, a, b) => [tf.mul(dy, b), tf.mul(dy, a)]),
-  binary('RealDiv', (dy, a, b) => [tf.div(dy, b), tf.neg(tf.div(tf.mul(dy, a), tf.square(b)))]),
+  binary(
+    'Add',
+    (dy) => dy,
+    (dy) => dy,
+  ),
+  binary(
+    'Sub',
+    (dy) => dy,
+    (dy) => tf.neg(dy),
+  ),
+  binary(
+    'Multiply',
+    (dy, _a, b) => tf.mul(dy, b),
+    (dy, a) => tf.mul(dy, a),
+  ),
+  binary(
+    'RealDiv',
+    (dy, _a, b) => tf.div(dy, b),
+    (dy, a, b) => tf.neg(tf.div(tf.mul(dy, a), tf.square(b))),
+  ),
   // Ties send the gradient to `a`, as in TensorFlow.
-  binary('Maximum', (dy, a, b) => [tf.mul(dy, asFloat(tf.greaterEqual(a, b))), tf.mul(dy, asFloat(tf.less(a, b)))]),
-  binary('Minimum', (dy, a, b) => [tf.mul(dy, asFloat(tf.lessEqual(a, b))), tf.mul(dy, asFloat(tf.greater(a, b)))]),
-  binary('SquaredDifference', (dy, a, b) => {
-    const g = tf.mul(dy, tf.mul(tf.scalar(2), tf.sub(a, b)));
-    return [g, tf.neg(g)];
-  }),
+  binary(
+    'Maximum',
+    (dy, a, b) => tf.mul(dy, asFloat(tf.greaterEqual(a, b))),
+    (dy, a, b) => tf.mul(dy, asFloat(tf.less(a, b))),
+  ),
+  binary(
+    'Minimum',
+    (dy, a, b) => tf.mul(dy, asFloat(tf.lessEqual(a, b))),
+    (dy, a, b) => tf.mul(dy, asFloat(tf.greater(a, b))),
+  ),
+  binary(
+    'SquaredDifference',
+    (dy, a, b) => tf.mul(dy, tf.mul(tf.scalar(2), tf.sub(a, b))),
+    (dy, a, b) => tf.neg(tf.mul(dy, tf.mul(tf.scalar(2), tf.sub(a, b)))),
+  ),
   grad({
     kernelName: 'Pow',
     inputsToSave: ['a', 'b'],
@@ -103,9 +132,18 @@ export const elementwiseGradients: tf.GradConfig[] = [
   grad({ kernelName: 'Identity', gradFunc: (dy) => ({ x: () => tf.clone(one(dy)) }) }),
   grad({ kernelName: 'Cast', gradFunc: (dy) => ({ x: () => tf.cast(one(dy), 'float32') }) }),
   grad({ kernelName: 'Neg', gradFunc: (dy) => ({ x: () => tf.neg(one(dy)) }) }),
-  // step(y) is 1 where y = relu(x) > 0, i.e. where x > 0: one kernel instead of a comparison and a cast. Read
-  // from the output, which the next layer (a convolution) saves anyway, so the input need not stay alive.
-  fromOutput('Relu', (dy, y) => tf.mul(dy, tf.step(y))),
+  // dy where y = relu(x) > 0, i.e. where x > 0 (one engine kernel on cpu and wasm). Read from the output, which
+  // the next layer (a convolution) saves anyway, so the input need not stay alive.
+  fromOutput('Relu', reluGrad),
+  // Its own gradient (second order): linear in dy with the same mask; none for y.
+  grad({
+    kernelName: RELU_GRAD,
+    inputsToSave: ['y'],
+    gradFunc: (ddx, saved) => {
+      const y = at(saved, 0);
+      return { dy: () => reluGrad(one(ddx), y), y: () => zeros(y) };
+    },
+  }),
   fromInput('Abs', (dy, x) => tf.mul(dy, tf.sign(x))),
   fromInput('Log', (dy, x) => tf.div(dy, x)),
   fromInput('Square', (dy, x) => tf.mul(dy, tf.mul(x, 2))),
