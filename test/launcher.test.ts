@@ -122,6 +122,92 @@ test('start brings up NATS, gateway, a worker and the dashboard; SIGINT stops th
   assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
 });
 
+/**
+ * The shell block of the README's "A first run", as numbered steps: `# 1.` ... up to the next
+ * numbered comment, each step's lines as written.
+ */
+function readmeFirstRun(): { setup: string; steps: string[] } {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.split('\n## A first run\n')[1]?.split('\n## ')[0];
+  const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'the README has a shell block under "A first run"');
+  const steps = block.split(/^(?=# \d+\. )/m).map((step) => step.trim());
+  const [first, ...rest] = steps;
+  // Step 1 makes the key; the lines after its command (the key and the gql helper) are every later step's setup.
+  const [createTeam, ...setup] = first!.split('\n').filter((line) => !line.startsWith('#'));
+  return { setup: setup.join('\n'), steps: [createTeam!, ...rest] };
+}
+
+/** Runs a README step in bash from the repository root, as a reader pastes it into a terminal. */
+async function shell(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn('bash', ['-c', script], { cwd: root, env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `${script}\n${out}`);
+  return out;
+}
+
+test("the README's first run works as written: a key, an experiment, the tiny pipeline starts and is followed", async () => {
+  const dir = dataDir();
+  const port = await freePort();
+  const { setup, steps } = readmeFirstRun();
+  assert.equal(steps.length, 4, steps.join('\n---\n'));
+  const run = launch(['start', '--port', String(port), '--data-dir', dir, '--workers', '1']);
+  // The reader's terminal: the platform's data directory (as `npm start` would use by default) and port.
+  const terminal = { LRNAS_DATA_DIR: dir };
+  const atPort = (text: string) => text.replaceAll('localhost:4000', `localhost:${port}`);
+  try {
+    await waitFor(() => run.output.some((l) => l.includes('LRNAS Hub is up')), 'the platform to come up', 180_000);
+    assert.ok(
+      run.output.some((l) => l.includes('npm run create-team -w @lrnas/gateway')),
+      '`npm start` says how to get a key',
+    );
+    const created = await shell(steps[0]!, terminal);
+    const key = /^(lrnas_\S+)$/m.exec(created)?.[1];
+    assert.ok(key, `create-team printed a key: ${created}`);
+    assert.match(setup, /^KEY=lrnas_\.\.\./m);
+    const prelude = atPort(setup.replace(/^KEY=lrnas_\.\.\..*$/m, `KEY=${key}`));
+    const step = async <T>(index: number, ids: Record<string, string> = {}): Promise<T> => {
+      let script = steps[index]!;
+      for (const [placeholder, id] of Object.entries(ids)) script = script.replaceAll(placeholder, id);
+      const out = await shell(`${prelude}\n${script}`, terminal);
+      const answer = JSON.parse(out.trim().split('\n').at(-1)!) as { data?: T; errors?: unknown };
+      assert.equal(answer.errors, undefined, `${script}\n${out}`);
+      return answer.data!;
+    };
+    const experiment = await step<{ createExperiment: { id: string } }>(1);
+    const started = await step<{ startPipeline: { id: string; status: string } }>(2, {
+      'exp_...': experiment.createExperiment.id,
+    });
+    assert.equal(started.startPipeline.status, 'QUEUED');
+    const runId = started.startPipeline.id;
+    type Followed = { run: { status: string; stage: string | null; progress: { phase: string } | null } };
+    let followed: Followed | undefined;
+    await waitFor(
+      async () => {
+        followed = await step<Followed>(3, { 'run_...': runId });
+        return followed.run.status === 'RUNNING' && followed.run.progress !== null;
+      },
+      'the run to be RUNNING with progress, as step 4 shows it',
+      240_000,
+    );
+    assert.equal(followed!.run.stage, 'search');
+    // Its tiny preset searches on 1,000 MNIST images: the rest of the pipeline is the worker tests' to check.
+    const cancelled = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: `mutation { cancelRun(id: "${runId}") { status } }` }),
+    });
+    assert.equal(cancelled.status, 200);
+  } finally {
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 0, run.output.slice(-20).join('\n'));
+  }
+  assert.deepEqual(processesMentioning(dir), [], 'no process left behind');
+});
+
 test('a worker killed with SIGKILL is restarted while the gateway keeps answering; so is the gateway', async () => {
   const dir = dataDir();
   const port = await freePort();

@@ -10,3 +10,4 @@ export * from './jobs.js';
 export * from './events.js';
 export * from './presence.js';
 export * from './vocabulary.js';
+export * from './api-settings.js';

@@ -11,6 +11,15 @@ const rate = z.number().positive().max(10);
 export const SEARCH_PRESETS = ['tiny', 'paper'] as const;
 export type SearchPresetName = (typeof SEARCH_PRESETS)[number];
 
+/** How contributions are estimated (lrnas-method.md section 5): Shapley permutations or against a reference. */
+export const ESTIMATION_MODES = ['shapley', 'reference'] as const;
+/** Greedy selection as the method states it, as the released code does it, or DARTS parsing (no greedy). */
+export const SELECTION_MODES = ['strict', 'reference', 'no-greedy'] as const;
+/** Retraining: plain, PGD adversarial (Madry), TRADES, or FGSM with a random start. */
+export const TRAIN_METHODS = ['standard', 'madry', 'trades', 'fgsm-rs'] as const;
+/** Learning-rate schedules of retraining. */
+export const LR_SCHEDULES = ['cosine', 'step'] as const;
+
 /**
  * The parameter budget a preset selects under when neither the job nor its experiment names one:
  * the paper's 2.0 M at C=36, L=20, and a tiny network's 60,000 at C=8, L=5.
@@ -32,7 +41,7 @@ export const searchConfigSchema = z.strictObject({
   partialChannels: count(64).optional(),
   permutations: count(1000).optional(),
   estimateBatchSize: count(4096).optional(),
-  estimationMode: z.enum(['reference', 'shapley']).optional(),
+  estimationMode: z.enum(ESTIMATION_MODES).optional(),
   fgsmEpsilon: z.number().positive().max(1).optional(),
 });
 export type SearchConfig = z.infer<typeof searchConfigSchema>;
@@ -40,7 +49,7 @@ export type SearchConfig = z.infer<typeof searchConfigSchema>;
 /** Greedy selection under a parameter budget (section 6), counted at the evaluation size. */
 export const selectionConfigSchema = z.strictObject({
   budget: z.number().int().positive().max(1e10),
-  mode: z.enum(['strict', 'reference', 'no-greedy']).default('strict'),
+  mode: z.enum(SELECTION_MODES).default('strict'),
   channels: count(512).optional(),
   layers: count(200).optional(),
 });
@@ -48,7 +57,7 @@ export type SelectionConfig = z.infer<typeof selectionConfigSchema>;
 
 /** Retraining of a fixed genotype (section 7). */
 export const trainConfigSchema = z.strictObject({
-  method: z.enum(['standard', 'madry', 'trades', 'fgsm-rs']).default('madry'),
+  method: z.enum(TRAIN_METHODS).default('madry'),
   threatModel: threatModelSchema.optional(),
   channels: count(512).optional(),
   layers: count(200).optional(),
@@ -57,7 +66,7 @@ export const trainConfigSchema = z.strictObject({
   learningRate: rate.optional(),
   momentum: z.number().min(0).max(1).optional(),
   weightDecay: z.number().min(0).max(1).optional(),
-  schedule: z.enum(['cosine', 'step']).optional(),
+  schedule: z.enum(LR_SCHEDULES).optional(),
   milestones: z.array(z.number().int().min(0)).max(32).optional(),
   attackSteps: count(1000).optional(),
   attackStepSize: z.number().positive().max(1).optional(),

@@ -114,8 +114,8 @@ for (const [label, target] of targets) {
         seed: 42,
         trainLimit: 512,
         search: { epochs: 2 },
-        train: { epochs: 1, method: 'madry' },
-        evaluate: { attacks: [{ name: 'pgd', steps: 20, stepSize: 0.01 }, { name: 'fgsm' }], examples: 500 },
+        train: { epochs: 1, method: 'MADRY' },
+        evaluate: { attacks: [{ name: 'PGD', steps: 20, stepSize: 0.01 }, { name: 'FGSM' }], examples: 500 },
       };
       const started = ok(
         await q<{ startPipeline: { id: string; status: string; kind: string; config: Job } }>(START, { input }),
@@ -353,7 +353,7 @@ for (const [label, target] of targets) {
           startEvaluation: { id: string; kind: string; parent: { id: string }; architecture: { hash: string } };
         }>(
           `mutation($input: StartEvaluationInput!) { startEvaluation(input: $input) { id kind parent { id } architecture { hash } } }`,
-          { input: { trainedRunId: runId, runId: evalId, evaluate: { attacks: [{ name: 'apgd-ce' }] } } },
+          { input: { trainedRunId: runId, runId: evalId, evaluate: { attacks: [{ name: 'APGD_CE' }] } } },
         ),
       ).startEvaluation;
       const evalBus = started.id;
@@ -491,7 +491,7 @@ for (const [label, target] of targets) {
         return config.kind === 'search' ? config.selection.budget : undefined;
       };
       assert.equal(await budgetOf({}), PRESET_BUDGETS.tiny);
-      assert.equal(await budgetOf({ preset: 'paper' }), PRESET_BUDGETS.paper);
+      assert.equal(await budgetOf({ preset: 'PAPER' }), PRESET_BUDGETS.paper);
       assert.equal(firstError(await start({ preset: 'huge' })).field, 'input.search.preset');
       // Out of the way of the next test, which lists the live experiments.
       ok(await q(`mutation { archiveExperiment(id: "${created.createExperiment.id}") { archivedAt } }`));

@@ -7,7 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
-import { JOBS_CONSUMER, JOBS_STREAM, TERMINAL_RUN_STATUSES, type RunEvent } from '@lrnas/schema';
+import {
+  apiSettings,
+  evaluateConfigSchema,
+  JOBS_CONSUMER,
+  JOBS_STREAM,
+  TERMINAL_RUN_STATUSES,
+  type RunEvent,
+} from '@lrnas/schema';
 import { ensureTopology, loginOptions } from '@lrnas/schema/nats';
 import {
   newNatsCredentials,
@@ -210,8 +217,8 @@ export class Platform {
   }
 
   /**
-   * Starts a tiny pipeline through the API with the client-chosen `runId`; `evaluate` replaces its
-   * evaluation settings. Returns the run's id on the bus (its event subjects' token), which the
+   * Starts a tiny pipeline through the API with the client-chosen `runId`; `evaluate` (in the
+   * contract's words) replaces its evaluation settings. Returns the run's id on the bus (its event subjects' token), which the
    * gateway derives from the team and `runId`.
    */
   async startPipeline(runId: string, size: TinyPipelineSize = {}, evaluate?: Record<string, unknown>): Promise<string> {
@@ -221,7 +228,7 @@ export class Platform {
       {
         input: {
           ...startPipelineInput(job, this.experimentId),
-          ...(evaluate && { testLimit: 96, evaluate }),
+          ...(evaluate && { testLimit: 96, evaluate: apiSettings(evaluateConfigSchema, evaluate) }),
         },
       },
     );

@@ -1,4 +1,11 @@
-import type { JobInput } from '@lrnas/schema';
+import {
+  apiSettings,
+  evaluateConfigSchema,
+  searchConfigSchema,
+  selectionConfigSchema,
+  trainConfigSchema,
+  type JobInput,
+} from '@lrnas/schema';
 import { minimumParameters } from '@lrnas/engine';
 
 export type PipelineJobInput = Extract<JobInput, { kind: 'pipeline' }>;
@@ -45,7 +52,10 @@ export function tinyPipelineJob(runId: string, size: TinyPipelineSize = {}): Pip
   };
 }
 
-/** The GraphQL StartPipelineInput that makes the gateway publish this job (under the team's `runId`). */
+/**
+ * The GraphQL StartPipelineInput that makes the gateway publish this job (under the team's `runId`);
+ * its settings in the API's words (enum names).
+ */
 export function startPipelineInput(job: PipelineJobInput, experimentId: string): Record<string, unknown> {
   return {
     experimentId,
@@ -53,9 +63,9 @@ export function startPipelineInput(job: PipelineJobInput, experimentId: string):
     seed: job.seed,
     trainLimit: job.dataset.trainLimit,
     testLimit: job.dataset.testLimit,
-    search: job.search,
-    selection: job.selection,
-    train: job.train,
-    evaluate: job.evaluate,
+    search: apiSettings(searchConfigSchema, job.search),
+    selection: apiSettings(selectionConfigSchema, job.selection),
+    train: apiSettings(trainConfigSchema, job.train),
+    evaluate: apiSettings(evaluateConfigSchema, job.evaluate),
   };
 }

@@ -20,7 +20,7 @@ test('the form has a field for every setting of the job contract', () => {
   }
 });
 
-test('typed values become the mutation input; empty fields are left out for the defaults', () => {
+test('typed values become the mutation input, enums by their API names; empty fields are left out for the defaults', () => {
   const { input, errors } = buildStartInput('pipeline', 'exp-1', {
     seed: '3',
     trainLimit: '48',
@@ -42,10 +42,10 @@ test('typed values become the mutation input; empty fields are left out for the 
     seed: 3,
     trainLimit: 48,
     tags: ['a', 'b'],
-    search: { preset: 'tiny', epochs: 2, learningRate: 0.05 },
+    search: { preset: 'TINY', epochs: 2, learningRate: 0.05 },
     selection: { budget: 7000 },
-    train: { threatModel: { norm: 'linf', epsilon: 0.1 }, milestones: [1, 2], augment: false },
-    evaluate: { attacks: [{ name: 'pgd', steps: 20, stepSize: 0.01 }, { name: 'fgsm' }] },
+    train: { threatModel: { norm: 'LINF', epsilon: 0.1 }, milestones: [1, 2], augment: false },
+    evaluate: { attacks: [{ name: 'PGD', steps: 20, stepSize: 0.01 }, { name: 'FGSM' }] },
   });
 });
 

@@ -4,6 +4,7 @@
  * schemas the gateway uses so most mistakes are shown before submission.
  */
 import {
+  apiSettings,
   ATTACKS,
   evaluateConfigSchema,
   searchConfigSchema,
@@ -229,7 +230,8 @@ const SCHEMAS = {
 
 /**
  * The mutation input for the typed values (empty fields left out, so the server's defaults
- * apply), or the error of each field that is wrong, keyed by field id.
+ * apply; enum values by the API's names), or the error of each field that is wrong, keyed by
+ * field id.
  */
 export function buildStartInput(
   kind: 'search' | 'pipeline',
@@ -258,7 +260,11 @@ export function buildStartInput(
       continue;
     }
     const result = SCHEMAS[section].safeParse(input[section] ?? {});
-    if (result.success) continue;
+    if (result.success) {
+      // The API spells enum values by their names (`no-greedy` is NO_GREEDY).
+      if (input[section] !== undefined) input[section] = apiSettings(SCHEMAS[section], input[section]);
+      continue;
+    }
     for (const issue of result.error.issues) {
       const id = [section, ...issue.path.map(String)].join('.');
       // An issue inside a list (an attack, a milestone) belongs to the list's field.

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ContractError, DATASETS, LrnasError, type DatasetName, type Genotype } from '@lrnas/schema';
+import {
+  ContractError,
+  DATASETS,
+  ESTIMATION_MODES,
+  LrnasError,
+  SELECTION_MODES,
+  type DatasetName,
+  type Genotype,
+} from '@lrnas/schema';
 import { DataError } from '../data/errors.js';
 import type { NetworkShape } from '../nn/plan.js';
 import type { SearchEvent } from '../search/search-run.js';
@@ -16,8 +24,6 @@ import { UsageError, type CliIo, type FlagSpec, type Flags } from './command.js'
 import { parseBudget } from './commands/select.js';
 import { optionalNumber } from './commands/train.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
-
-const SELECTION_MODES = ['strict', 'reference', 'no-greedy'] as const;
 
 /** Flags shared by `lrnas search` and `lrnas pipeline`: the SearchConfig fields, selection and data. */
 export const SEARCH_FLAGS = {
@@ -96,8 +102,10 @@ export function searchSettingsFromFlags(flags: SearchFlags): SearchFlagSettings 
   if (!(SEARCH_PRESETS as readonly string[]).includes(preset))
     throw new UsageError(`--preset must be one of ${SEARCH_PRESETS.join(', ')}, got ${JSON.stringify(preset)}`);
   const mode = flags['estimation-mode'];
-  if (mode !== undefined && mode !== 'reference' && mode !== 'shapley')
-    throw new UsageError(`--estimation-mode must be reference or shapley, got ${JSON.stringify(mode)}`);
+  if (mode !== undefined && !(ESTIMATION_MODES as readonly string[]).includes(mode))
+    throw new UsageError(
+      `--estimation-mode must be one of ${ESTIMATION_MODES.join(', ')}, got ${JSON.stringify(mode)}`,
+    );
   const selectionMode = flags['selection-mode'];
   if (!(SELECTION_MODES as readonly string[]).includes(selectionMode))
     throw new UsageError(

@@ -36,7 +36,8 @@ export function makeErrorFormatter(log: (line: string) => void) {
     }
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
       const locations = formatted.locations ? { locations: formatted.locations } : {};
-      return { ...base, ...locations, extensions: { code: ErrorCode.BAD_INPUT } };
+      const field = variableField(message);
+      return { ...base, ...locations, extensions: { code: ErrorCode.BAD_INPUT, ...(field ? { field } : {}) } };
     }
     const reference = randomBytes(6).toString('hex');
     log(
@@ -44,4 +45,19 @@ export function makeErrorFormatter(log: (line: string) => void) {
     );
     return { ...base, message: `internal error (reference ${reference})`, extensions: { code: ErrorCode.INTERNAL } };
   };
+}
+
+/**
+ * The field a variable's coercion error is about, named as our own input errors name it
+ * (`input.selection.mode`), so a form shows it next to the field: graphql-js writes the path into
+ * the message (`Variable "$input" got invalid value "x" at "input.selection.mode"; ...`), and a
+ * missing or unknown field in the detail (`Field "budget" is not defined by type ...`).
+ */
+export function variableField(message: string): string | undefined {
+  const variable = /^Variable "\$(\w+)" got invalid value /.exec(message);
+  if (!variable) return undefined;
+  const at = / at "([\w.[\]]+)"; /.exec(message);
+  const path = at?.[1] ?? variable[1]!;
+  const detail = /; Field "(\w+)" (?:is not defined by type|of required type)/.exec(message);
+  return detail ? `${path}.${detail[1]}` : path;
 }

@@ -2,8 +2,14 @@
 // shapes are checked by GraphQL; their values are validated by run-list.ts and start-run.ts, which
 // name the offending field.
 import { ArgsType, Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSON } from 'graphql-scalars';
 import { RunKind, RunStatus } from '../graphql/enums.js';
+import {
+  EvaluateSettingsInput,
+  SearchSettingsInput,
+  SelectionSettingsInput,
+  TrainSettingsInput,
+} from './settings-inputs.js';
 
 export enum SortDirection {
   ASC = 'ASC',
@@ -146,29 +152,26 @@ export class StartSearchInput extends RunStartOptions {
   @Field(() => ID, { description: 'The experiment.' })
   experimentId!: string;
 
-  @Field(() => GraphQLJSONObject, {
-    nullable: true,
-    description: 'Search settings (searchConfig of the job contract).',
-  })
-  search?: Record<string, unknown>;
+  @Field(() => SearchSettingsInput, { nullable: true, description: 'Search settings; the TINY preset when unset.' })
+  search?: SearchSettingsInput;
 
-  @Field(() => GraphQLJSONObject, {
+  @Field(() => SelectionSettingsInput, {
     nullable: true,
-    description: 'Selection settings (selectionConfig); the budget defaults to the experiment’s.',
+    description: 'Selection settings; the budget defaults to the experiment’s, else the preset’s.',
   })
-  selection?: Record<string, unknown>;
+  selection?: SelectionSettingsInput;
 }
 
 @InputType({ description: 'Search, selection, training and evaluation as one run.' })
 export class StartPipelineInput extends StartSearchInput {
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Training settings (trainConfig).' })
-  train?: Record<string, unknown>;
+  @Field(() => TrainSettingsInput, { nullable: true, description: 'Retraining settings.' })
+  train?: TrainSettingsInput;
 
-  @Field(() => GraphQLJSONObject, {
+  @Field(() => EvaluateSettingsInput, {
     nullable: true,
-    description: 'Evaluation settings (evaluateConfig); the threat model defaults to the experiment’s.',
+    description: 'Evaluation settings; the threat model defaults to the experiment’s.',
   })
-  evaluate?: Record<string, unknown>;
+  evaluate?: EvaluateSettingsInput;
 }
 
 @InputType({ description: 'Training of one architecture, given as a genotype or as an architecture hash.' })
@@ -185,8 +188,8 @@ export class StartTrainingInput extends RunStartOptions {
   @Field(() => ID, { nullable: true, description: 'Hash of a known architecture to train.' })
   architecture?: string;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Training settings (trainConfig).' })
-  train?: Record<string, unknown>;
+  @Field(() => TrainSettingsInput, { nullable: true, description: 'Retraining settings.' })
+  train?: TrainSettingsInput;
 }
 
 @InputType({ description: 'Evaluation under attack of the weights a training run produced.' })
@@ -194,11 +197,11 @@ export class StartEvaluationInput extends RunStartOptions {
   @Field(() => ID, { description: 'The succeeded TRAIN or PIPELINE run whose weights are attacked.' })
   trainedRunId!: string;
 
-  @Field(() => GraphQLJSONObject, {
+  @Field(() => EvaluateSettingsInput, {
     nullable: true,
-    description: 'Evaluation settings (evaluateConfig); the threat model defaults to the experiment’s.',
+    description: 'Evaluation settings; the threat model defaults to the experiment’s.',
   })
-  evaluate?: Record<string, unknown>;
+  evaluate?: EvaluateSettingsInput;
 }
 
 /**

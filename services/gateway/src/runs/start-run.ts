@@ -48,7 +48,8 @@ export interface StartOptions {
   tags?: readonly string[] | null;
 }
 
-type Settings = Record<string, unknown> | null | undefined;
+/** Settings as a start input gives them (settings-inputs.ts): a field the client sent as null is unset. */
+type Settings = object | null | undefined;
 
 /** Attacks an evaluation runs when the input names none: PGD with the engine's default settings. */
 export const DEFAULT_ATTACKS = [{ name: 'pgd' }];
@@ -61,7 +62,7 @@ export async function startSearch(
   const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startSearch');
   return launch(ctx, experiment, input, {
     kind: 'search',
-    search: input.search ?? {},
+    search: settings(input.search),
     selection: selectionOf(experiment, input.selection, input.search),
   });
 }
@@ -80,9 +81,9 @@ export async function startPipeline(
   const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startPipeline');
   return launch(ctx, experiment, input, {
     kind: 'pipeline',
-    search: input.search ?? {},
+    search: settings(input.search),
     selection: selectionOf(experiment, input.selection, input.search),
-    train: { threatModel: threatOf(experiment), ...(input.train ?? {}) },
+    train: { threatModel: threatOf(experiment), ...settings(input.train) },
     evaluate: evaluateOf(experiment, input.evaluate),
   });
 }
@@ -112,7 +113,7 @@ export async function startTraining(
     ctx,
     experiment,
     input,
-    { kind: 'train', genotype, train: { threatModel: threatOf(experiment), ...(input.train ?? {}) } },
+    { kind: 'train', genotype, train: { threatModel: threatOf(experiment), ...settings(input.train) } },
     { architecture: known ?? undefined },
   );
 }
@@ -236,7 +237,7 @@ function threatOf(experiment: Experiment): { norm: string; epsilon: number } {
  * search's preset (tiny when none is named), so a run always has one.
  */
 function selectionOf(experiment: Experiment, selection: Settings, search: Settings): Record<string, unknown> {
-  const preset = search?.preset ?? 'tiny';
+  const preset = settings(search).preset ?? 'tiny';
   if (!(SEARCH_PRESETS as readonly unknown[]).includes(preset)) {
     throw new ContractError(
       'input.search.preset',
@@ -245,10 +246,25 @@ function selectionOf(experiment: Experiment, selection: Settings, search: Settin
   }
   return {
     budget: experiment.parameterBudget ?? PRESET_BUDGETS[preset as SearchPresetName],
-    ...(selection ?? {}),
+    ...settings(selection),
   };
 }
 
 function evaluateOf(experiment: Experiment, evaluate: Settings): Record<string, unknown> {
-  return { threatModel: threatOf(experiment), attacks: DEFAULT_ATTACKS, ...(evaluate ?? {}) };
+  return { threatModel: threatOf(experiment), attacks: DEFAULT_ATTACKS, ...settings(evaluate) };
+}
+
+/**
+ * Settings as the contract takes them: plain objects without the fields a client sent as null (the
+ * contract's optional settings are absent or valid, never null), at any depth.
+ */
+function settings(value: Settings): Record<string, unknown> {
+  if (value == null) return {};
+  const plain = (item: unknown): unknown =>
+    Array.isArray(item) ? item.map(plain) : typeof item === 'object' && item !== null ? settings(item) : item;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, field]) => field != null)
+      .map(([key, field]) => [key, plain(field)]),
+  );
 }

@@ -1,0 +1,228 @@
+// The settings of the start mutations, typed field by field after the job contract's configs
+// (searchConfig, selectionConfig, trainConfig, evaluateConfig of @lrnas/schema): GraphQL refuses an
+// unknown setting or enum value naming it, and the contract's schema checks the ranges, naming the
+// field (start-run.ts). settings-inputs.test.ts checks each input against its contract schema, so a
+// setting the contract gains or loses fails the build of the API until it is here as well.
+import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
+import {
+  enumObject,
+  ESTIMATION_MODES,
+  LR_SCHEDULES,
+  SEARCH_PRESETS,
+  SELECTION_MODES,
+  TRAIN_METHODS,
+} from '@lrnas/schema';
+import { Attack } from '../graphql/enums.js';
+import { ThreatModelInput } from '../graphql/threat-model.js';
+
+export const SearchPreset = enumObject(SEARCH_PRESETS);
+registerEnumType(SearchPreset, {
+  name: 'SearchPreset',
+  description: 'Named search settings; a setting given beside the preset overrides it.',
+  valuesConfig: {
+    TINY: {
+      description:
+        'Minutes on two cores: C=8, 5 cells, 2 epochs (1 of warm-up), batch 64, one permutation, on 1,000 training images; selects under 60,000 parameters at C=8, L=5 unless told otherwise.',
+    },
+    PAPER: {
+      description:
+        'The paper’s search: C=16, 8 cells, 50 epochs (15 of warm-up), batch 128, 10 permutations of 64 images; selects under 2,000,000 parameters at C=36, L=20 unless told otherwise.',
+    },
+  },
+});
+
+export const EstimationMode = enumObject(ESTIMATION_MODES);
+registerEnumType(EstimationMode, {
+  name: 'EstimationMode',
+  description: 'How operation contributions are estimated.',
+  valuesConfig: {
+    SHAPLEY: { description: 'Monte Carlo Shapley values over random permutations of the operations.' },
+    REFERENCE: { description: 'As the released code does: each operation against the reference network.' },
+  },
+});
+
+export const SelectionMode = enumObject(SELECTION_MODES);
+registerEnumType(SelectionMode, {
+  name: 'SelectionMode',
+  description: 'How operations are selected under the parameter budget.',
+  valuesConfig: {
+    STRICT: { description: 'Greedy by contribution; a budget below the smallest network is an error.' },
+    REFERENCE: { description: 'Greedy as the released code does it.' },
+    NO_GREEDY: { description: 'DARTS parsing: the strongest operations whatever the budget (an ablation).' },
+  },
+});
+
+export const TrainMethod = enumObject(TRAIN_METHODS);
+registerEnumType(TrainMethod, {
+  name: 'TrainMethod',
+  description: 'How a genotype is retrained.',
+  valuesConfig: {
+    STANDARD: { description: 'Clean examples only.' },
+    MADRY: { description: 'PGD adversarial training.' },
+    TRADES: { description: 'TRADES: clean loss plus beta times the KL divergence to adversarial outputs.' },
+    FGSM_RS: { description: 'FGSM from a random start (fast adversarial training).' },
+  },
+});
+
+export const LearningRateSchedule = enumObject(LR_SCHEDULES);
+registerEnumType(LearningRateSchedule, {
+  name: 'LearningRateSchedule',
+  description: 'How the learning rate falls during retraining.',
+  valuesConfig: {
+    COSINE: { description: 'Cosine annealing to zero.' },
+    STEP: { description: 'Divided by 10 at each milestone epoch.' },
+  },
+});
+
+@InputType({ description: 'Search settings (lrnas-method.md sections 2 to 5); unset ones take the preset’s.' })
+export class SearchSettingsInput {
+  @Field(() => SearchPreset, { nullable: true, description: 'Preset the other settings override (TINY when unset).' })
+  preset?: string;
+
+  @Field(() => Int, { nullable: true, description: 'Initial channels C of the supernet.' })
+  channels?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Cells L of the supernet.' })
+  layers?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Search epochs, warm-up included.' })
+  epochs?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Epochs that train weights only, before the alphas move.' })
+  warmupEpochs?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Images per step.' })
+  batchSize?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Learning rate of the supernet’s weights.' })
+  learningRate?: number;
+
+  @Field(() => Float, { nullable: true, description: 'SGD momentum, 0 to 1.' })
+  momentum?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Weight decay, 0 to 1.' })
+  weightDecay?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Gradient norm clipping threshold.' })
+  gradientClip?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Partial-channel divisor k (1/k of the channels go through ops).' })
+  partialChannels?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Permutations per contribution estimate (Shapley mode).' })
+  permutations?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Images per contribution estimate.' })
+  estimateBatchSize?: number;
+
+  @Field(() => EstimationMode, { nullable: true, description: 'How contributions are estimated.' })
+  estimationMode?: string;
+
+  @Field(() => Float, { nullable: true, description: 'Radius of the FGSM examples the search scores ops on.' })
+  fgsmEpsilon?: number;
+}
+
+@InputType({ description: 'Greedy selection under a parameter budget (lrnas-method.md section 6).' })
+export class SelectionSettingsInput {
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Parameter budget, counted at the evaluation size; the experiment’s, else the preset’s, when unset.',
+  })
+  budget?: number;
+
+  @Field(() => SelectionMode, { nullable: true, description: 'How operations are selected (STRICT when unset).' })
+  mode?: string;
+
+  @Field(() => Int, { nullable: true, description: 'Channels C of the evaluation network the budget counts.' })
+  channels?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Cells L of the evaluation network the budget counts.' })
+  layers?: number;
+}
+
+@InputType({ description: 'Retraining of a fixed genotype (lrnas-method.md section 7).' })
+export class TrainSettingsInput {
+  @Field(() => TrainMethod, { nullable: true, description: 'Training method (MADRY when unset).' })
+  method?: string;
+
+  @Field(() => ThreatModelInput, { nullable: true, description: 'Threat model; the experiment’s when unset.' })
+  threatModel?: ThreatModelInput;
+
+  @Field(() => Int, { nullable: true, description: 'Initial channels C of the network.' })
+  channels?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Cells L of the network.' })
+  layers?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Epochs.' })
+  epochs?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Images per step.' })
+  batchSize?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Initial learning rate.' })
+  learningRate?: number;
+
+  @Field(() => Float, { nullable: true, description: 'SGD momentum, 0 to 1.' })
+  momentum?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Weight decay, 0 to 1.' })
+  weightDecay?: number;
+
+  @Field(() => LearningRateSchedule, { nullable: true, description: 'Learning-rate schedule.' })
+  schedule?: string;
+
+  @Field(() => [Int], { nullable: true, description: 'Epochs where a STEP schedule divides the rate by 10.' })
+  milestones?: number[];
+
+  @Field(() => Int, { nullable: true, description: 'Steps of the training attack.' })
+  attackSteps?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Step size of the training attack.' })
+  attackStepSize?: number;
+
+  @Field(() => Float, { nullable: true, description: 'TRADES beta.' })
+  tradesBeta?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Weight of the auxiliary head’s loss (0 for none).' })
+  auxiliaryWeight?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Drop-path probability, 0 to 1.' })
+  dropPath?: number;
+
+  @Field(() => Boolean, { nullable: true, description: 'Random crops and flips of the training images.' })
+  augment?: boolean;
+}
+
+@InputType({ description: 'One attack of an evaluation; unset settings take the attack’s defaults.' })
+export class AttackSpecInput {
+  @Field(() => Attack, { description: 'The attack.' })
+  name!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Iterations (queries for SQUARE).' })
+  steps?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Step size, on [0, 1] images.' })
+  stepSize?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Random restarts.' })
+  restarts?: number;
+}
+
+@InputType({ description: 'Evaluation under attack (lrnas-method.md section 7).' })
+export class EvaluateSettingsInput {
+  @Field(() => ThreatModelInput, { nullable: true, description: 'Threat model; the experiment’s when unset.' })
+  threatModel?: ThreatModelInput;
+
+  @Field(() => [AttackSpecInput], { nullable: true, description: 'The attack suite; PGD alone when unset.' })
+  attacks?: AttackSpecInput[];
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Test images attacked; when unset, 500 in a TINY pipeline, else the whole test set.',
+  })
+  examples?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Images per batch.' })
+  batchSize?: number;
+}
