@@ -155,7 +155,7 @@ test('search: bad flags exit 2 with a message naming the flag', async () => {
   const out = path.join(tmp, 'bad');
   const cases: Array<[string[], RegExp]> = [
     [['--preset', 'huge'], /--preset must be one of tiny, paper, got "huge"/],
-    [['--estimation-mode', 'exact'], /--estimation-mode must be reference or shapley, got "exact"/],
+    [['--estimation-mode', 'exact'], /--estimation-mode must be one of shapley, reference, got "exact"/],
     [['--epochs', '2', '--warmup-epochs', '2'], /--warmup-epochs \(search\.warmupEpochs\): must be below epochs \(2\)/],
     [
       [
