@@ -47,7 +47,15 @@ export const metricEventSchema = z.strictObject({
   ...envelope,
   type: z.literal('metric'),
   points: z
-    .array(z.strictObject({ key: metricKeySchema, step: count, value: metricValueSchema }))
+    .array(
+      z.strictObject({
+        key: metricKeySchema,
+        step: count,
+        value: metricValueSchema,
+        /** When the point was measured, where it differs from the event's time (a logged run's batches). */
+        time: isoTimeSchema.optional(),
+      }),
+    )
     .min(1)
     .max(LIMITS.metricPointsPerBatch),
 });

@@ -39,6 +39,13 @@ export function enumNames<const V extends readonly string[]>(values: V): { reado
 export const RUN_KINDS = enumNames(JOB_KINDS);
 export type RunKind = (typeof RUN_KINDS)[number];
 
+/**
+ * Who executes a run: a worker of the platform (started through the API), or the client that logs
+ * it to the hub from elsewhere: a script through `@lrnas/client`, or the `lrnas` CLI with `--hub`.
+ */
+export const RUN_SOURCES = ['WORKER', 'CLIENT', 'CLI'] as const;
+export type RunSource = (typeof RUN_SOURCES)[number];
+
 /** Statuses a run never leaves. */
 export const TERMINAL_RUN_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const satisfies readonly RunStatus[];
 

@@ -27,6 +27,13 @@ export interface GatewayConfig {
   /** How often the checkpoint sweep runs, in ms; default sweepInterval(retention). */
   checkpointSweepMs?: number;
   /**
+   * How long a logged run's client may stay silent before the run is marked lost (FAILED, code
+   * LOST), in ms. Default DEFAULT_LOST_RUN_TIMEOUT_MS.
+   */
+  lostRunTimeoutMs?: number;
+  /** How often the lost-run sweep runs, in ms; default a quarter of the timeout, at most 30 s. */
+  lostRunSweepMs?: number;
+  /**
    * How many times (a second apart) an event of an attempt not seen starting is handed back before
    * it is refused; default UNSTARTED_DEFERRALS (past the event consumer's AckWait). Tests shorten it.
    */
@@ -111,6 +118,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     natsReplicas,
     natsLogin,
     checkpointRetentionMs: parseDuration('LRNAS_CHECKPOINT_RETENTION', env.LRNAS_CHECKPOINT_RETENTION || '7d'),
+    lostRunTimeoutMs: parseDuration('LRNAS_LOST_RUN_TIMEOUT', env.LRNAS_LOST_RUN_TIMEOUT || '5m'),
     ...(env.LRNAS_WEB_DIST ? { webDist: env.LRNAS_WEB_DIST } : {}),
     api: parseApiSettings(env),
     metrics: parseMetricsAccess(env),

@@ -13,6 +13,7 @@ import { buildGatewaySchema } from './graphql/schema.js';
 import { createHttpServer } from './http.js';
 import { sweepInterval } from './domain/retention.js';
 import { CheckpointSweeper } from './ingest/checkpoint-sweeper.js';
+import { DEFAULT_LOST_RUN_TIMEOUT_MS, LostRunSweeper } from './logged-runs/lost-runs.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
 import { JobFailureWatcher } from './ingest/job-failures.js';
 import { LiveUpdates, updatesOf } from './live/updates.js';
@@ -72,8 +73,13 @@ export async function startGateway(
       live.publish(runs.map((r) => ({ type: 'run', ...r }))),
     );
     sweeper.start(config.checkpointSweepMs ?? sweepInterval(retentionMs));
+    const lostRuns = new LostRunSweeper(db.orm, config.lostRunTimeoutMs ?? DEFAULT_LOST_RUN_TIMEOUT_MS, log, (runs) =>
+      live.publish(runs.map((r) => ({ type: 'run', ...r }))),
+    );
+    lostRuns.start(config.lostRunSweepMs);
     return {
       stop: async () => {
+        await lostRuns.stop();
         await sweeper.stop();
         await watcher.stop();
         await started.stop();

@@ -7,13 +7,16 @@ interface SafeParser<T> {
   ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
 }
 
-/** Parses `value` with a schema of @lrnas/schema; a failure names the field under `field`. */
+/**
+ * Parses `value` with a schema of @lrnas/schema; a failure names the field under `field` (an empty
+ * `field`: the value's own fields are the arguments, named alone).
+ */
 export function parseContract<T>(schema: SafeParser<T>, value: unknown, field: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const inner = formatPath(issue.path);
-  const path = inner ? (inner.startsWith('[') ? `${field}${inner}` : `${field}.${inner}`) : field;
+  const path = !field ? inner : inner ? (inner.startsWith('[') ? `${field}${inner}` : `${field}.${inner}`) : field;
   throw new ContractError(path, issue.message);
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GraphQLEnumType } from 'graphql';
-import { ATTACKS, DATASETS, enumName, NORMS, RUN_KINDS, RUN_STATUSES } from '@lrnas/schema';
+import { ATTACKS, DATASETS, enumName, NORMS, RUN_KINDS, RUN_SOURCES, RUN_STATUSES } from '@lrnas/schema';
 import { buildGatewaySchema } from './schema.js';
 
 test("the GraphQL enums are the contract's lists: same values, in the same order, under their enum names", async () => {
@@ -12,6 +12,7 @@ test("the GraphQL enums are the contract's lists: same values, in the same order
     Norm: NORMS,
     RunKind: RUN_KINDS,
     RunStatus: RUN_STATUSES,
+    RunSource: RUN_SOURCES,
   };
   for (const [name, list] of Object.entries(lists)) {
     const type = schema.getType(name);

@@ -10,9 +10,9 @@ import {
   type Norm as NormName,
 } from '@lrnas/schema';
 import { registerEnumType } from 'type-graphql';
-import { RunKind, RunStatus, Visibility } from '../persistence/entities/index.js';
+import { RunKind, RunSource, RunStatus, Visibility } from '../persistence/entities/index.js';
 
-export { RunKind, RunStatus, Visibility };
+export { RunKind, RunSource, RunStatus, Visibility };
 
 registerEnumType(RunKind, {
   name: 'RunKind',
@@ -22,6 +22,15 @@ registerEnumType(RunKind, {
     TRAIN: { description: 'Adversarial retraining of one genotype.' },
     EVALUATE: { description: 'Attacks on the weights a training run produced.' },
     PIPELINE: { description: 'Search, selection, training and evaluation as one job.' },
+  },
+});
+registerEnumType(RunSource, {
+  name: 'RunSource',
+  description: 'Who executes a run and reports on it.',
+  valuesConfig: {
+    WORKER: { description: 'A worker of the platform, given the job by a start mutation.' },
+    CLIENT: { description: 'A program elsewhere that logs it through @lrnas/client (createRun).' },
+    CLI: { description: 'The lrnas CLI elsewhere, logging with --hub (createRun).' },
   },
 });
 registerEnumType(RunStatus, {

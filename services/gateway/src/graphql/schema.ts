@@ -16,6 +16,7 @@ import { ResultsResolver } from '../results/resolver.js';
 import { ArchitectureFields, EvaluationFields } from '../results/fields.js';
 import { CompareResolver } from '../compare/resolver.js';
 import { ApiKeyMutations } from '../api-keys/mutation-resolver.js';
+import { LoggedRunResolver } from '../logged-runs/resolver.js';
 
 /** The gateway's GraphQL schema, built from its resolvers. */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
@@ -35,6 +36,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       ArchitectureFields,
       CompareResolver,
       ApiKeyMutations,
+      LoggedRunResolver,
     ],
     validate: false,
     // Every subscription brings its own `subscribe` (fed by LiveUpdates, from NATS); type-graphql

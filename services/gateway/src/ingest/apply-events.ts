@@ -187,7 +187,9 @@ export async function applyEvents(
         break;
       }
       case 'metric':
-        for (const p of event.points) points.push({ run, key: p.key, step: p.step, value: p.value, time });
+        for (const p of event.points) {
+          points.push({ run, key: p.key, step: p.step, value: p.value, time: p.time ? new Date(p.time) : time });
+        }
         addMetricKeys(
           changes,
           run.id,

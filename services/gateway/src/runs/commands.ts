@@ -10,7 +10,12 @@ import { ownedExperiment } from '../experiments/commands.js';
 import { publishCancel, requireNats } from './job-publisher.js';
 
 /** A run of the viewer's team, for a change. */
-async function ownedRun(em: EntityManager, viewer: Viewer | undefined, id: string, action: string): Promise<Run> {
+export async function ownedRun(
+  em: EntityManager,
+  viewer: Viewer | undefined,
+  id: string,
+  action: string,
+): Promise<Run> {
   const run = await readableRun(em, viewer, id);
   await ownedExperiment(em, viewer, run.experiment.id, action);
   return run;

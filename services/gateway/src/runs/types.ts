@@ -2,7 +2,7 @@
 // shape); the fields that need the database or a computation are resolved in fields.ts.
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { RunKind, RunStatus } from '../graphql/enums.js';
+import { RunKind, RunSource, RunStatus } from '../graphql/enums.js';
 import type { Run as RunRow } from '../persistence/entities/index.js';
 
 @ObjectType({ description: 'One change of a run status, as reported by its worker or made by the API.' })
@@ -149,8 +149,23 @@ export class Run {
   @Field(() => Date, { nullable: true, description: 'When it ended.' })
   finishedAt?: Date;
 
-  @Field(() => Date, { nullable: true, description: 'When its last event arrived.' })
+  @Field(() => Date, { nullable: true, description: 'When its last event (for a logged run: call) arrived.' })
   lastEventAt?: Date;
+
+  @Field(() => RunSource, { description: 'Who executes it: a worker of the platform, or a client that logs it.' })
+  source!: RunSource;
+
+  @Field(() => String, { nullable: true, description: 'Name the logging client gave it.' })
+  name?: string;
+
+  @Field(() => String, { nullable: true, description: 'Provenance of a logged run: the API key that created it.' })
+  loggedBy?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Provenance of a logged run: the client and version that log it.',
+  })
+  client?: string;
 }
 
 @ObjectType({ description: 'Where a page of results ends.' })

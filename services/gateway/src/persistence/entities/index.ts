@@ -25,7 +25,7 @@ export {
   Team,
 };
 export { Visibility } from './experiment.js';
-export { RunKind, RunStatus } from './run.js';
+export { RunKind, RunSource, RunStatus } from './run.js';
 export { WHOLE_SUITE } from './run-result.js';
 
 export const ENTITIES = [

@@ -2,8 +2,10 @@ import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel
 import {
   enumObject,
   RUN_KINDS,
+  RUN_SOURCES,
   RUN_STATUSES,
   type RunKind as RunKindName,
+  type RunSource as RunSourceName,
   type RunStatus as RunStatusName,
 } from '@lrnas/schema';
 import { newEventKey } from '@lrnas/schema/node';
@@ -15,6 +17,10 @@ import type { StageProgress } from '../../domain/stage-progress.js';
 export const RunKind = enumObject(RUN_KINDS);
 export type RunKind = RunKindName;
 
+/** Who executes a run, as stored and served: the contract's RUN_SOURCES. */
+export const RunSource = enumObject(RUN_SOURCES);
+export type RunSource = RunSourceName;
+
 /** Where a run is, as stored and served: the contract's RUN_STATUSES. */
 export const RunStatus = enumObject(RUN_STATUSES);
 export type RunStatus = RunStatusName;
@@ -24,7 +30,7 @@ export type RunStatus = RunStatusName;
 @Index({ properties: ['experiment', 'createdAt'] })
 export class Run {
   /** Properties with defaults, optional when creating one. */
-  [OptionalProps]?: 'createdAt' | 'status' | 'tags' | 'attempts' | 'lastAttempt' | 'lastSeq' | 'eventKey';
+  [OptionalProps]?: 'createdAt' | 'status' | 'tags' | 'attempts' | 'lastAttempt' | 'lastSeq' | 'eventKey' | 'source';
 
   /**
    * Also the job's Nats-Msg-Id and the token in its event subjects: random, or derived from the
@@ -107,9 +113,28 @@ export class Run {
   @Property({ type: 'datetime', nullable: true })
   finishedAt?: Date;
 
-  /** When the last event of this run arrived; a running run that goes quiet is shown as stalled. */
+  /**
+   * When the last event of this run arrived; a running run that goes quiet is shown as stalled. For a
+   * logged run, its client's last call (points, heartbeat): one silent too long is marked lost.
+   */
   @Property({ type: 'datetime', nullable: true })
   lastEventAt?: Date;
+
+  /** A worker's (started through the API) or a client's that logs it from elsewhere (createRun). */
+  @Property({ type: 'string', length: 8 })
+  source: RunSource = RunSource.WORKER;
+
+  /** A name to show, given by the client that logs the run. */
+  @Property({ type: 'string', length: 200, nullable: true })
+  name?: string;
+
+  /** Provenance of a logged run: the name of the API key that created it. */
+  @Property({ type: 'string', length: 200, nullable: true })
+  loggedBy?: string;
+
+  /** Provenance of a logged run: the client and its version, e.g. `@lrnas/client 0.1.0`. */
+  @Property({ type: 'string', length: 100, nullable: true })
+  client?: string;
 }
 
 /** The status history of a run, one row per change. */
