@@ -109,6 +109,8 @@ interface RunView {
 
 /** nats-server, gateway and workers on loopback, with a GraphQL client and a NATS client for the test. */
 export class Platform {
+  /** The API key of the platform's team. */
+  readonly key = KEY;
   readonly workers: ServiceProcess[] = [];
   gateway!: ServiceProcess;
   nats!: NatsServerHandle;

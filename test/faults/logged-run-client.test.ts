@@ -1,0 +1,171 @@
+// A program outside this repository logs a run through @lrnas/client, installed as its README says,
+// while the gateway is killed (SIGKILL) and started again twice: every one of its 100,000 points is
+// stored exactly once, the run ends SUCCEEDED, and a subscriber saw its points arrive live.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { Platform } from './support/platform.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const KEYS = 10;
+const STEPS = 10_000;
+
+let platform: Platform;
+let outside: string;
+before(async () => {
+  platform = await Platform.start('client');
+  outside = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-client-user-'));
+});
+after(async () => {
+  await platform?.stop();
+  fs.rmSync(outside, { recursive: true, force: true });
+});
+
+/**
+ * The user's program, using only what the client's README shows. It logs in three parts and waits
+ * for the test's word (a file) between them, so that both gateway outages fall inside its run.
+ */
+const PROGRAM = `
+import fs from 'node:fs';
+import assert from 'node:assert/strict';
+import { Hub } from '@lrnas/client';
+
+const hub = new Hub({ url: process.env.HUB_URL, apiKey: process.env.HUB_KEY, batchMs: 200 });
+const run = await hub.createRun({ experimentId: process.env.EXPERIMENT, runId: 'through-outages', name: 'outages' });
+console.log('run ' + run.id);
+assert.throws(() => run.log({ 'bad key': 1 }, 0), /metric key "bad key"/);
+assert.throws(() => run.log({ loss: 1 }, -1), /step must be a whole number/);
+const keys = Array.from({ length: ${KEYS} }, (_, k) => 'metric/k' + k);
+const waitFor = async (file) => { while (!fs.existsSync(file)) await new Promise((r) => setTimeout(r, 50)); };
+for (let step = 0; step < ${STEPS}; step++) {
+  if (step === ${STEPS / 4}) await waitFor('part2');
+  if (step === ${STEPS / 2}) await waitFor('part3');
+  run.log(Object.fromEntries(keys.map((key, k) => [key, k * 100000 + step])), step);
+  if (step % 100 === 99) await new Promise((r) => setTimeout(r, 10));
+}
+await run.finish();
+console.log('finished with ' + run.pending + ' entries unsent');
+`;
+
+test('100,000 points logged through two gateway outages are stored exactly once; the run succeeds', async () => {
+  // Installed as the README says: built, then the folder installed into a project elsewhere.
+  const dist = path.join(outside, 'client-dist');
+  execFileSync(process.execPath, [path.join(root, 'client', 'scripts', 'build.mjs'), dist], { stdio: 'pipe' });
+  const project = path.join(outside, 'project');
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', dist], { cwd: project, stdio: 'pipe' });
+  fs.writeFileSync(path.join(project, 'log-run.mjs'), PROGRAM);
+
+  const child = spawn(process.execPath, ['log-run.mjs'], {
+    cwd: project,
+    env: {
+      ...process.env,
+      HUB_URL: platform.url,
+      HUB_KEY: platform.key,
+      EXPERIMENT: platform.experimentId,
+      LRNAS_SPOOL_DIR: path.join(outside, 'spool'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const runId = await until(
+    async () => /run (\S+)/.exec(output)?.[1],
+    'the program to create its run',
+    () => output,
+  );
+
+  // Live: a subscriber hears of its points as they are stored.
+  const subscriber = createClient({
+    url: platform.url.replace('http', 'ws') + '/graphql',
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${platform.key}` },
+    retryAttempts: 0,
+  });
+  const live = subscriber.iterate<{ metricsAdded: { series: { key: string; points: { step: number }[] }[] } }>({
+    query: `subscription($id: ID!) { metricsAdded(runId: $id) { series { key points { step } } } }`,
+    variables: { id: runId },
+  });
+  // Until the subscription is in place a point reaches no one: log one the program logs too, with the
+  // same value (idempotent), until the subscriber hears of it.
+  const heard = live.next();
+  let first: Awaited<typeof heard> | undefined;
+  for (let tries = 0; !first && tries < 100; tries++) {
+    await platform.query(
+      `mutation($id: ID!) { logMetrics(runId: $id, points: [{ key: "metric/k0", step: 0, value: 0 }]) { stored } }`,
+      { id: runId },
+    );
+    first = await Promise.race([heard, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 300))]);
+  }
+  assert.ok(first && !first.done && first.value.data?.metricsAdded.series.length, 'a subscriber saw points live');
+  await subscriber.dispose();
+
+  const stored = async () => {
+    const { metricSeries } = await platform.query<{ metricSeries: { totalPoints: number }[] }>(
+      `query($id: ID!) { metricSeries(runId: $id, maxPoints: 2) { totalPoints } }`,
+      { id: runId },
+    );
+    return metricSeries.reduce((n, s) => n + s.totalPoints, 0);
+  };
+  let before = 0;
+  for (const part of ['part2', 'part3']) {
+    // Kill the gateway once it is storing points of this part, start it again after a pause.
+    await until(
+      async () => (await stored().catch(() => 0)) > before || undefined,
+      'points to be stored',
+      () => output,
+    );
+    before = await stored();
+    await platform.gateway.kill('SIGKILL');
+    fs.writeFileSync(path.join(project, part), '');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    platform.gateway.start();
+    await platform.gatewayReady();
+  }
+  assert.equal(await exited, 0, output);
+  assert.match(output, /finished with 0 entries unsent/);
+  assert.match(output, /unreachable.*retrying/, 'the outages were felt and retried');
+  const { run, metricSeries } = await platform.query<{
+    run: { status: string; source: string; client: string };
+    metricSeries: { key: string; totalPoints: number; points: { step: number; value: number }[] }[];
+  }>(
+    `query($id: ID!) { run(id: $id) { status source client }
+      metricSeries(runId: $id, maxPoints: 2) { key totalPoints points { step value } } }`,
+    { id: runId },
+  );
+  assert.deepEqual([run.status, run.source, run.client], ['SUCCEEDED', 'CLIENT', '@lrnas/client 0.1.0']);
+  assert.equal(metricSeries.length, KEYS);
+  for (const series of metricSeries) {
+    const k = Number(series.key.replace('metric/k', ''));
+    assert.equal(series.totalPoints, STEPS, `${series.key}: each step once`);
+    const ends = [series.points[0]!, series.points.at(-1)!].map((p) => [p.step, p.value]);
+    assert.deepEqual(
+      ends,
+      [
+        [0, k * 100000],
+        [STEPS - 1, k * 100000 + STEPS - 1],
+      ],
+      series.key,
+    );
+  }
+  assert.deepEqual(fs.readdirSync(path.join(outside, 'spool')), [], 'the spool of a run the hub has whole is gone');
+});
+
+/** Polls `check` until it gives a value; fails with `context()` after three minutes. */
+async function until<T>(check: () => Promise<T | undefined>, what: string, context: () => string): Promise<T> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}\n${context()}\n${platform.tails()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
