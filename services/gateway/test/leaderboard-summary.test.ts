@@ -366,7 +366,11 @@ for (const [label, target] of targets) {
       const db = await openDatabase(await target('summary_migration'), { migrate: false });
       try {
         const migrator = db.orm.getMigrator();
+        const SUMMARY = 'Migration20261207155856';
         await migrator.up({ to: 'Migration20261207071039' });
+        // Today's entities write columns that migrations after the summary's add: those run first.
+        const later = (await migrator.getPendingMigrations()).map((m) => m.name).filter((name) => name > SUMMARY);
+        if (later.length > 0) await migrator.up({ migrations: later });
         const em = db.orm.em.fork();
         const world = await seedWorld(em, 'm');
         // Stored as ingestion did before the summary: the evaluation rows alone.
