@@ -180,5 +180,10 @@ export type ArtifactEvent = z.output<typeof artifactEventSchema>;
 export type LogEvent = z.output<typeof logEventSchema>;
 export type ProgressEvent = z.output<typeof progressEventSchema>;
 
+/** The fields every event's envelope has; a producer adds them to an event's body. */
+export type EventEnvelope = 'v' | 'runId' | 'attempt' | 'seq' | 'time';
+/** An event without its envelope: what a job reports, before a producer numbers and sends it. */
+export type RunEventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, EventEnvelope> : never) : never;
+
 /** Codec of every event message; `type` selects the shape and matches the subject's last token. */
 export const eventCodec = makeCodec('event', eventSchema);

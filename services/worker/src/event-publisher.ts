@@ -1,11 +1,18 @@
 import { headers, type JetStreamClient } from 'nats';
-import { ContractError, eventCodec, eventSubject, LIMITS, type MetricEvent, type RunEvent } from '@lrnas/schema';
+import {
+  ContractError,
+  eventCodec,
+  eventSubject,
+  LIMITS,
+  type MetricEvent,
+  type RunEvent,
+  type RunEventBody,
+} from '@lrnas/schema';
 import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
 import { retrying } from './retry.js';
 
-type Envelope = 'v' | 'runId' | 'attempt' | 'seq' | 'time';
 /** A contract event without the envelope the publisher adds. */
-export type EventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, Envelope> : never) : never;
+export type EventBody = RunEventBody;
 export type MetricPoint = MetricEvent['points'][number];
 
 /** How metric points are batched, and how a failed publish is retried. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type EvaluateJob, type Job } from '@lrnas/schema';
 import { MODEL_JSON, runJobOffThread, type JobEvent, type RunJobStatus } from '@lrnas/engine';
-import { forwardEngineEvent, type EventSink, type ForwardingContext } from './engine-events.js';
+import { forwardEngineEvent, type EventSink, type ForwardingContext } from '@lrnas/engine';
 import { ProgressReporter, progressOf } from './progress-reporter.js';
 import type { WorkerObserver } from './metrics.js';
 import { downloadPrefix, type RunArtifacts } from './run-artifacts.js';

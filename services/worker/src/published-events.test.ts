@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunEvent } from '@lrnas/schema';
-import type { EventSink } from './engine-events.js';
+import type { EventSink } from '@lrnas/engine';
 import type { EventBody, MetricPoint } from './event-publisher.js';
 import { PublishedEvents, withoutRepeats } from './published-events.js';
 

@@ -1,5 +1,5 @@
 import type { RunEvent } from '@lrnas/schema';
-import type { EventSink } from './engine-events.js';
+import type { EventSink } from '@lrnas/engine';
 import type { EventBody, MetricPoint } from './event-publisher.js';
 
 /**

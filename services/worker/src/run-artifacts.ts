@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ObjectInfo, ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type ArtifactEvent, type Stage } from '@lrnas/schema';
 import { MODEL_JSON, JOB_FILES } from '@lrnas/engine';
-import type { EventSink } from './engine-events.js';
+import type { EventSink } from '@lrnas/engine';
 import { within } from './deadline.js';
 import { retrying } from './retry.js';
 

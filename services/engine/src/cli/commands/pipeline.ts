@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { ThreatModel } from '@lrnas/schema';
 import path from 'node:path';
 import { resolveThreadCount } from '../../parallel/pool.js';
 import { initBackend } from '../../backend.js';
@@ -14,6 +15,7 @@ import { resolvePipelineTraining } from '../../search/settings.js';
 import type { TrainEvent } from '../../train/trainer.js';
 import { checkpointOnInterrupt, defineCommand, UsageError, type CliIo, type FlagSpec } from '../command.js';
 import { ProgressBar } from '../progress.js';
+import { HUB_FLAGS, hubRunId, openHubReport } from '../hub-report.js';
 import {
   checkBudget,
   genotypeHash,
@@ -48,6 +50,7 @@ const PIPELINE_FLAGS = {
     description: 'Evaluation attacks, comma-separated, name[:steps] (fgsm, pgd, cw, apgd-ce, apgd-dlr, square)',
   },
   'eval-examples': { kind: 'int', description: 'Test images evaluated (tiny 500, paper all)' },
+  ...HUB_FLAGS,
 } satisfies Record<string, FlagSpec>;
 
 export default defineCommand({
@@ -128,6 +131,23 @@ export default defineCommand({
     );
     if (resuming) io.stderr(`lrnas pipeline: resuming the pipeline in ${out}\n`);
 
+    const hub = await openHubReport(flags, io, {
+      kind: 'PIPELINE',
+      runId: hubRunId(out),
+      name: `lrnas pipeline ${path.basename(out)}`,
+      seed: flags.seed,
+      config: { dataset, search, selection, training, evaluate },
+      network: {
+        channels: selection.channels,
+        layers: selection.layers,
+        classes: data.train.classes,
+        inputChannels: data.train.channels,
+        imageSize: data.train.height,
+      },
+      attacks,
+      threatModel: evaluate.threatModel as ThreatModel,
+      backend: backend.name,
+    });
     const interrupt = checkpointOnInterrupt(io, 'lrnas pipeline');
     const progress = new PipelineProgress(io, training.epochs);
     let result: Awaited<ReturnType<typeof runPipeline>>;
@@ -136,16 +156,21 @@ export default defineCommand({
         { dataset, seed: flags.seed, search, selection, training, evaluate, ...data, outDir: out },
         {
           signal: interrupt.signal,
-          onEvent: (event) => progress.on(event),
+          onEvent: (event) => {
+            progress.on(event);
+            hub?.on(event);
+          },
           threads: resolveThreadCount(flags.threads),
         },
       );
     } catch (error) {
+      await hub?.end('FAILED', (error as Error).message);
       throw usageFromEngine(error);
     } finally {
       progress.close();
       interrupt.dispose();
     }
+    await hub?.end(result.status === 'cancelled' || !result.report ? 'CANCELLED' : 'SUCCEEDED');
     const report = path.join(out, JOB_FILES.report);
     if (result.status === 'cancelled' || !result.report) {
       io.stderr(

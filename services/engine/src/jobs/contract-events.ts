@@ -1,8 +1,14 @@
-import type { AttackSpec, Genotype, Stage, ThreatModel } from '@lrnas/schema';
-import { countFlops, type EpochSummary, type JobEvent, type JobNetwork, type SearchEpochSummary } from '@lrnas/engine';
-import type { EventBody, MetricPoint } from './event-publisher.js';
+// The engine's job events as the platform's contract events: what a worker publishes to the
+// gateway, and what the CLI logs to a hub (--hub), are the same keys and shapes.
+import type { AttackSpec, Genotype, MetricEvent, RunEventBody as EventBody, Stage, ThreatModel } from '@lrnas/schema';
+import { countFlops } from '../nn/cost.js';
+import type { SearchEpochSummary } from '../search/search-checkpoint.js';
+import type { EpochSummary } from '../train/state.js';
+import type { JobEvent, JobNetwork } from './stages.js';
 
-/** Where engine events go: one event at a time, metric points batched by the sink. */
+type MetricPoint = MetricEvent['points'][number];
+
+/** Where contract events go: one event at a time, metric points batched by the sink. */
 export interface EventSink {
   emit(body: EventBody): void;
   metric(points: MetricPoint[]): void;

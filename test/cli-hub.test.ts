@@ -1,0 +1,95 @@
+// The CLI logs to a hub: `lrnas pipeline --hub URL --experiment ID` on one machine (here: a process
+// with nothing but the hub's URL and key) shows up on the hub as a CLI run, with its metrics, its
+// architecture and its evaluations, ranked on the leaderboard next to the hub's own runs.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { minimumParameters } from '@lrnas/engine';
+import { Platform } from './faults/support/platform.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const BUDGET = minimumParameters({ channels: 4, layers: 3, classes: 10, inputChannels: 1 }) + 2500;
+let platform: Platform;
+let dir: string;
+before(async () => {
+  platform = await Platform.start('cli-hub');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrnas-cli-hub-'));
+});
+after(async () => {
+  await platform?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function lrnas(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'services', 'engine', 'bin', 'lrnas.mjs'), ...args], {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: '', LRNAS_BACKEND: 'wasm', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('lrnas pipeline --hub: the run, its metrics, architecture and evaluations reach the hub and its leaderboard', async () => {
+  const tiny = ['--dataset', 'mnist', '--train-limit', '64', '--channels', '4', '--layers', '3', '--epochs', '2'];
+  const small = ['--warmup-epochs', '1', '--permutations', '1', '--estimate-batch-size', '8', '--batch-size', '16'];
+  const evaluation = ['--eval-channels', '4', '--eval-layers', '3', '--budget', String(BUDGET)];
+  const args = ['pipeline', ...tiny, ...small, ...evaluation, '--train-epochs', '1', '--eval-examples', '16'];
+  const env = { LRNAS_API_KEY: platform.key, LRNAS_SPOOL_DIR: path.join(dir, 'spool') };
+
+  const missing = await lrnas([...args, '--out', path.join(dir, 'x'), '--hub', platform.url], env);
+  assert.equal(missing.code, 2, 'a hub without an experiment is a usage error');
+  assert.match(missing.stderr, /--hub needs --experiment ID/);
+
+  const out = path.join(dir, 'run');
+  const hub = ['--hub', platform.url, '--experiment', platform.experimentId, '--attacks', 'fgsm,pgd:5'];
+  const result = await lrnas([...args, '--out', out, ...hub], env);
+  assert.equal(result.code, 0, result.stderr);
+  const runId = /logging to \S+ as run (\S+)/.exec(result.stderr)?.[1];
+  assert.ok(runId, result.stderr);
+  const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { params: number; robustAccuracy: number };
+
+  const { run, metricSeries, leaderboard } = await platform.query<{
+    run: {
+      status: string;
+      kind: string;
+      source: string;
+      client: string;
+      architecture: { params: number } | null;
+      evaluations: { attack: string; robustAccuracy: number }[];
+    };
+    metricSeries: { key: string; totalPoints: number }[];
+    leaderboard: { run: { id: string; source: string } }[];
+  }>(
+    `query($id: ID!) {
+      run(id: $id) { status kind source client architecture { params } evaluations { attack robustAccuracy } }
+      metricSeries(runId: $id, maxPoints: 2) { key totalPoints }
+      leaderboard(dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.3 }) { run { id source } }
+    }`,
+    { id: runId },
+  );
+  assert.deepEqual([run.status, run.kind, run.source], ['SUCCEEDED', 'PIPELINE', 'CLI']);
+  assert.match(run.client, /^lrnas CLI /);
+  assert.equal(run.architecture?.params, summary.params, 'the selected architecture');
+  assert.deepEqual(run.evaluations.map((e) => e.attack.toLowerCase()).sort(), ['fgsm', 'pgd']);
+  assert.equal(Math.min(...run.evaluations.map((e) => e.robustAccuracy)), summary.robustAccuracy);
+  const keys = metricSeries.map((s) => s.key);
+  for (const key of ['search/loss', 'train/loss', 'search/epoch/valid_accuracy', 'train/epoch/test_accuracy']) {
+    assert.ok(keys.includes(key), `${key} among ${keys.join(', ')}`);
+  }
+  assert.ok(
+    leaderboard.some((row) => row.run.id === runId && row.run.source === 'CLI'),
+    'ranked on the leaderboard as a CLI run',
+  );
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'spool')), [], 'nothing left unsent');
+});
