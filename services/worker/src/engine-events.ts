@@ -85,7 +85,7 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       report.attacks.forEach((attack, index) => {
         sink.emit({
           type: 'evaluation',
-          attack: context.attacks[index] ?? { name: attack.name as AttackSpec['name'] },
+          attack: attackAsUsed(attack.settings, context.attacks[index]),
           threatModel: context.threatModel,
           examples: report.data.examples,
           seed: context.seed,
@@ -98,6 +98,23 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       break;
     }
   }
+}
+
+/**
+ * The attack of an evaluation event as the engine ran it: the settings the job left unset are
+ * filled in with the attack's defaults (PGD's 20 steps of epsilon/4...), so that what is stored
+ * with the result says how it was measured. Square's query budget is its `steps`, as in the job.
+ */
+export function attackAsUsed(
+  used: { name: string; steps?: number; queries?: number; stepSize?: number; restarts?: number },
+  asked: AttackSpec | undefined,
+): AttackSpec {
+  const spec: AttackSpec = { ...asked, name: (asked?.name ?? used.name) as AttackSpec['name'] };
+  const steps = used.steps ?? used.queries;
+  if (steps !== undefined) spec.steps = steps;
+  if (used.stepSize !== undefined) spec.stepSize = used.stepSize;
+  if (used.restarts !== undefined) spec.restarts = used.restarts;
+  return spec;
 }
 
 function searchEpoch(e: SearchEpochSummary): EventBody {
