@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { extent, linePath, linear, logTicks, ticks } from './scale.js';
+import { extent, logTicks, ticks } from './scale.js';
 
 test('extent ignores nulls and non-finite values and widens a flat series', () => {
   assert.deepEqual(extent([3, null, 1, Infinity, 2]), { min: 1, max: 3 });
@@ -11,21 +11,6 @@ test('extent ignores nulls and non-finite values and widens a flat series', () =
 test('round ticks inside the domain', () => {
   assert.deepEqual(ticks({ min: 0, max: 1 }, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
   assert.deepEqual(ticks({ min: 3, max: 97 }, 4), [20, 40, 60, 80]);
-});
-
-test('a null value breaks the line instead of drawing to zero', () => {
-  const x = linear({ min: 0, max: 2 }, 0, 20);
-  const y = linear({ min: 0, max: 1 }, 10, 0);
-  const d = linePath(
-    [
-      { step: 0, value: 0 },
-      { step: 1, value: null },
-      { step: 2, value: 1 },
-    ],
-    x,
-    y,
-  );
-  assert.equal(d, 'M0.0,10.0M20.0,0.0');
 });
 
 test('log ticks are 1, 2 and 5 times powers of ten', () => {

@@ -1,4 +1,4 @@
-/** Linear scales, ticks and SVG paths for the hand-written charts. */
+/** Linear scales and ticks for the SVG scatter and heat maps. */
 
 export interface Domain {
   min: number;
@@ -41,28 +41,6 @@ export function ticks(domain: Domain, count = 5): number[] {
     out.push(Number(v.toPrecision(12)));
   }
   return out;
-}
-
-/**
- * An SVG path through the points; a null (non-finite) value breaks the line, so a diverged loss
- * shows as a gap rather than a spike.
- */
-export function linePath(
-  points: readonly { step: number; value: number | null }[],
-  x: (v: number) => number,
-  y: (v: number) => number,
-): string {
-  let path = '';
-  let pen = false;
-  for (const p of points) {
-    if (p.value === null || !Number.isFinite(p.value)) {
-      pen = false;
-      continue;
-    }
-    path += `${pen ? 'L' : 'M'}${x(p.step).toFixed(1)},${y(p.value).toFixed(1)}`;
-    pen = true;
-  }
-  return path;
 }
 
 /**

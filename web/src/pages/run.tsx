@@ -10,9 +10,9 @@ import { paths } from '../lib/route.js';
 import { chartGroups, lastValue, mergeBatch, type Point, type SeriesByKey } from '../lib/series.js';
 import { timeline, type StageSpan } from '../lib/timeline.js';
 import { CellGraph } from '../ui/cell-graph.js';
-import { LineChart } from '../ui/charts.js';
 import { ErrorBox, Link, Loading, StatusBadge } from '../ui/common.js';
 import { useQuery, useSubscription } from '../ui/hooks.js';
+import { MetricChart } from '../ui/metric-chart.js';
 import { RunActivity } from '../ui/run-activity.js';
 
 export interface RunDetail {
@@ -183,12 +183,7 @@ export function RunPage({ id }: { id: string }) {
       <ErrorBox error={series.error} what="Cannot load metrics" />
       <div class="charts">
         {chartGroups(Object.keys(live)).map((g) => (
-          <LineChart
-            key={g.title}
-            title={g.title}
-            id={g.title}
-            series={g.keys.map((k) => ({ label: k, points: live[k]! }))}
-          />
+          <MetricChart key={g.id} group={g} series={g.keys.map((k) => ({ name: k, points: live[k]! }))} />
         ))}
         {Object.keys(live).length === 0 && <p class="empty">No metrics yet.</p>}
       </div>

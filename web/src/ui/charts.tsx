@@ -1,83 +1,10 @@
-/** Small hand-written SVG charts: lines over steps, a scatter with a front, a heat map. */
-import { extent, linear, linePath, logTicks, ticks } from '../lib/scale.js';
-import { thin, type Point } from '../lib/series.js';
+/** SVG charts: a scatter with a front, a heat map. */
+import { extent, linear, logTicks, ticks } from '../lib/scale.js';
 import { count, metric } from '../lib/format.js';
-
-const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f'];
-/** A stable colour per series index. */
-export const color = (i: number): string => COLORS[i % COLORS.length]!;
 
 const W = 520;
 const H = 220;
 const M = { top: 12, right: 12, bottom: 28, left: 56 };
-
-/** Lines of several series against their steps, with axes and a legend. */
-export function LineChart(props: { title: string; series: { label: string; points: Point[] }[]; id?: string }) {
-  const all = props.series.flatMap((s) => s.points);
-  const xs = extent(all.map((p) => p.step));
-  const ys = extent(all.map((p) => p.value));
-  return (
-    <figure class="chart" data-chart={props.id ?? props.title} data-points={all.length}>
-      <figcaption>{props.title}</figcaption>
-      {!xs || !ys ? (
-        <p class="empty">no points yet</p>
-      ) : (
-        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.title}>
-          <Axes xs={xs} ys={ys} />
-          {props.series.map((s, i) => {
-            const x = linear(xs, M.left, W - M.right);
-            const y = linear(ys, H - M.bottom, M.top);
-            return (
-              <g key={s.label} data-series={s.label}>
-                {/* A chart is about 500 pixels wide: more points than that only cost time. */}
-                <path d={linePath(thin(s.points, 1000), x, y)} fill="none" stroke={color(i)} stroke-width="1.6" />
-                {/* Sparse series (per-epoch values) get a dot per point, so one point still shows. */}
-                {s.points.length <= 40 &&
-                  s.points.map((p) =>
-                    p.value === null || !Number.isFinite(p.value) ? null : (
-                      <circle key={p.step} cx={x(p.step)} cy={y(p.value)} r="2.5" fill={color(i)} />
-                    ),
-                  )}
-              </g>
-            );
-          })}
-        </svg>
-      )}
-      <ul class="legend">
-        {props.series.map((s, i) => (
-          <li key={s.label}>
-            <span class="swatch" style={{ background: color(i) }} /> {s.label}{' '}
-            <span class="muted">({s.points.length})</span>
-          </li>
-        ))}
-      </ul>
-    </figure>
-  );
-}
-
-function Axes({ xs, ys }: { xs: { min: number; max: number }; ys: { min: number; max: number } }) {
-  const x = linear(xs, M.left, W - M.right);
-  const y = linear(ys, H - M.bottom, M.top);
-  return (
-    <g class="axes">
-      <line x1={M.left} y1={H - M.bottom} x2={W - M.right} y2={H - M.bottom} />
-      <line x1={M.left} y1={M.top} x2={M.left} y2={H - M.bottom} />
-      {ticks(xs, 6).map((t) => (
-        <text key={`x${t}`} x={x(t)} y={H - M.bottom + 16} text-anchor="middle">
-          {metric(t)}
-        </text>
-      ))}
-      {ticks(ys, 5).map((t) => (
-        <g key={`y${t}`}>
-          <line class="grid" x1={M.left} x2={W - M.right} y1={y(t)} y2={y(t)} />
-          <text x={M.left - 6} y={y(t) + 4} text-anchor="end">
-            {metric(t)}
-          </text>
-        </g>
-      ))}
-    </g>
-  );
-}
 
 export interface ScatterPoint {
   id: string;
