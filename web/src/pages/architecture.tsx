@@ -73,7 +73,7 @@ export function ArchitecturePage({ hash }: { hash: string }) {
       </dl>
       {error && <ErrorBox error={`the stored genotype is not valid: ${error}`} />}
       {genotype && (
-        <div class="cells">
+        <div class="graphs">
           {CELL_NAMES.map((c) => (
             <CellGraph key={c} genotype={genotype} cell={c} />
           ))}

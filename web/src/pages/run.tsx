@@ -214,7 +214,7 @@ export function RunPage({ id }: { id: string }) {
             {run.architecture.channels}, L=
             {run.architecture.layers}
           </p>
-          <div class="cells">
+          <div class="graphs">
             {CELL_NAMES.map((c) => (
               <CellGraph key={c} genotype={genotype} cell={c} />
             ))}

@@ -1,6 +1,6 @@
-/** SVG charts: a scatter with a front, a heat map. */
+/** The leaderboard's scatter of parameters against robust accuracy, in SVG. */
 import { extent, linear, logTicks, ticks } from '../lib/scale.js';
-import { count, metric } from '../lib/format.js';
+import { count } from '../lib/format.js';
 
 const W = 520;
 const H = 220;
@@ -63,44 +63,6 @@ export function ParetoScatter(props: { points: ScatterPoint[]; onSelect?: (id: s
           >
             <title>{p.label}</title>
           </circle>
-        ))}
-      </svg>
-    </figure>
-  );
-}
-
-/** A matrix as coloured cells, rows and columns labelled; values shown on hover. */
-export function HeatMap(props: { title: string; rows: string[]; cols: string[]; values: number[][] }) {
-  const flat = props.values.flat();
-  const d = extent(flat) ?? { min: 0, max: 1 };
-  const shade = (v: number) => {
-    const t = (v - d.min) / (d.max - d.min || 1);
-    return `hsl(215 80% ${Math.round(96 - t * 58)}%)`;
-  };
-  const cw = 34;
-  const ch = 14;
-  const left = 84;
-  const top = 70;
-  return (
-    <figure class="chart heatmap" data-chart={props.title}>
-      <figcaption>{props.title}</figcaption>
-      <svg viewBox={`0 0 ${left + cw * props.cols.length + 4} ${top + ch * props.rows.length + 4}`}>
-        {props.cols.map((c, j) => (
-          <text key={c} transform={`translate(${left + j * cw + cw / 2},${top - 4}) rotate(-55)`} class="tick">
-            {c}
-          </text>
-        ))}
-        {props.rows.map((r, i) => (
-          <g key={r}>
-            <text x={left - 4} y={top + i * ch + ch - 3} text-anchor="end" class="tick">
-              {r}
-            </text>
-            {(props.values[i] ?? []).map((v, j) => (
-              <rect key={j} x={left + j * cw} y={top + i * ch} width={cw - 1} height={ch - 1} fill={shade(v)}>
-                <title>{`${r} · ${props.cols[j]}: ${metric(v)}`}</title>
-              </rect>
-            ))}
-          </g>
         ))}
       </svg>
     </figure>
