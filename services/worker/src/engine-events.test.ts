@@ -45,3 +45,22 @@ test('an evaluation event carries the attack settings the engine used, defaults 
     eventCodec.parse({ v: 1, runId: 'run-1', attempt: 1, seq, time: '2026-12-07T00:00:00.000Z', ...body });
   }
 });
+
+test('each stage that starts, resumes or ends is a log line, so the run page tells what the worker did', () => {
+  const bodies: EventBody[] = [];
+  const sink = { emit: (b: EventBody) => bodies.push(b), metric: () => {} };
+  const context = { workerId: 'w', backend: 'wasm', seed: 1, attacks: [], threatModel } as unknown as ForwardingContext;
+  forwardEngineEvent({ type: 'stage', stage: 'search', status: 'started' }, sink, context);
+  forwardEngineEvent({ type: 'stage', stage: 'search', status: 'completed' }, sink, context);
+  forwardEngineEvent({ type: 'stage', stage: 'train', status: 'resumed' }, sink, context);
+  assert.deepEqual(
+    bodies.map((b) => (b.type === 'log' ? b.message : `${b.type} ${b.type === 'status' ? b.stage : ''}`)),
+    [
+      'stage search started',
+      'status search',
+      'stage search done',
+      'stage train resumed from its checkpoint',
+      'status train',
+    ],
+  );
+});

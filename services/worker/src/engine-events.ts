@@ -20,6 +20,12 @@ export interface ForwardingContext {
   threatModel: ThreatModel;
 }
 
+const STAGE_LOG = {
+  started: (stage: string) => `stage ${stage} started`,
+  resumed: (stage: string) => `stage ${stage} resumed from its checkpoint`,
+  completed: (stage: string) => `stage ${stage} done`,
+};
+
 /**
  * Translates the engine's job events (a search or training run's events arrive wrapped) into
  * contract events. Per-step figures become metric points keyed by the run's global
@@ -31,6 +37,8 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
     case 'network':
       break;
     case 'stage':
+      // A line per stage, so that a run's log tells its story on the run page, not only in the worker's output.
+      sink.emit({ type: 'log', level: 'info', message: STAGE_LOG[event.status](event.stage) });
       if (event.status !== 'completed') {
         sink.emit({
           type: 'status',
@@ -59,6 +67,11 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       break;
     }
     case 'selection':
+      sink.emit({
+        type: 'log',
+        level: 'info',
+        message: `selected a cell of ${event.params.toLocaleString('en-US')} parameters (budget ${event.budget.toLocaleString('en-US')}, ${event.mode} selection)`,
+      });
       sink.emit(genotypeEvent('select', event, context));
       break;
     case 'architecture':
