@@ -44,7 +44,7 @@ export const RUN_FIELDS = `id kind status stage config seed tags workerId backen
   stages { stage startedAt endedAt }
   statusHistory { status stage attempt at message }
   artifacts { kind name digest size stage createdAt }
-  evaluations { id attack attackSettings examples seed cleanAccuracy robustAccuracy engineVersion threatModel { label } }`;
+  evaluations { id attack attackSettings examples seed cleanAccuracy robustAccuracy engineVersion threatModel { norm epsilon label } }`;
 
 export const RUN = `query Run($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
 export const RUN_LIVE = `subscription RunLive($runId: ID!) { runUpdated(runId: $runId) { ${RUN_FIELDS} } }`;

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alignSeries, axisRange, chartGroups, lastValue, legendLabel, mergeBatch, mergePoints } from './series.js';
+import {
+  alignSeries,
+  axisRange,
+  chartGroups,
+  lastValue,
+  legendLabel,
+  mergeBatch,
+  mergePoints,
+  tickLabels,
+} from './series.js';
 
 test('merging is by step: a replayed point replaces the stored one, the result is sorted', () => {
   const merged = mergePoints(
@@ -126,4 +135,12 @@ test('the last value skips a diverged (null) point', () => {
     1,
   );
   assert.equal(lastValue([]), null);
+});
+
+test('tick labels of an axis share their decimals; exponents only for very small or large values', () => {
+  assert.deepEqual(tickLabels([0.00095, 0.001, 0.00105]), ['0.00095', '0.00100', '0.00105']);
+  assert.deepEqual(tickLabels([2.3, 2.35, 2.4]), ['2.30', '2.35', '2.40']);
+  assert.deepEqual(tickLabels([0, 2000, 4000]), ['0', '2,000', '4,000']);
+  assert.deepEqual(tickLabels([1e-5, 2e-5]), ['1.00e-5', '2.00e-5']);
+  assert.deepEqual(tickLabels([4]), ['4']);
 });

@@ -149,3 +149,26 @@ export function lastValue(points: readonly Point[]): number | null {
   }
   return null;
 }
+
+/**
+ * Tick labels of a value axis, all with the same number of decimals (0.00095, 0.00100, 0.00105
+ * rather than 9.50e-4, 0.001, 0.00105): as many as the step between ticks needs; exponents only
+ * when every tick is very small or very large.
+ */
+export function tickLabels(ticks: readonly number[]): string[] {
+  const finite = ticks.filter((t) => Number.isFinite(t));
+  if (finite.length === 0) return ticks.map(() => '');
+  const largest = Math.max(...finite.map(Math.abs));
+  if (largest >= 1e6 || (largest > 0 && largest < 1e-4)) return ticks.map((t) => (t === 0 ? '0' : t.toExponential(2)));
+  const gaps = finite
+    .slice(1)
+    .map((t, i) => Math.abs(t - finite[i]!))
+    .filter((g) => g > 0);
+  const step = gaps.length > 0 ? Math.min(...gaps) : largest || 1;
+  const decimals = Math.min(8, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+  return ticks.map((t) =>
+    Number.isFinite(t)
+      ? t.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
+      : '',
+  );
+}

@@ -1,6 +1,7 @@
 /** An architecture: both cells, size, every evaluation with its provenance, and a diff with another. */
 import { useState } from 'preact/hooks';
 import { count, percent, time } from '../lib/format.js';
+import { attackSettingsText } from '../lib/attack-settings.js';
 import { CELL_NAMES, readGenotype } from '../lib/genotype.js';
 import { ARCHITECTURE } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
@@ -110,7 +111,7 @@ export function ArchitecturePage({ hash }: { hash: string }) {
                 <td>{e.dataset}</td>
                 <td>{e.threatModel.label}</td>
                 <td>{e.attack}</td>
-                <td>{JSON.stringify(e.attackSettings)}</td>
+                <td data-field="settings">{attackSettingsText(e.attackSettings)}</td>
                 <td>{e.examples}</td>
                 <td>{e.seed}</td>
                 <td>{percent(e.cleanAccuracy)}</td>

@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { metric, percent } from '../lib/format.js';
-import { alignSeries, axisRange, legendLabel, type ChartGroup, type Point } from '../lib/series.js';
+import { alignSeries, axisRange, legendLabel, tickLabels, type ChartGroup, type Point } from '../lib/series.js';
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f'];
 /** A stable colour per series index. */
@@ -45,7 +45,8 @@ export function MetricChart({ group, series }: MetricChartProps) {
       width: Math.max(280, el.clientWidth),
       height: HEIGHT,
       scales: {
-        x: { time: false, range: (_u, min, max) => axisRange('steps', min, max) },
+        // From the data: for a single step uPlot would first widen the range to round numbers (0-100).
+        x: { time: false, range: (u) => axisRange('steps', u.data[0][0] ?? null, u.data[0].at(-1) ?? null) },
         y: { range: (_u, min, max) => axisRange(accuracy ? 'accuracy' : 'value', min, max) },
       },
       axes: [
@@ -72,7 +73,7 @@ export function MetricChart({ group, series }: MetricChartProps) {
             record(
               figure.current,
               'y',
-              splits.map((v) => (accuracy ? `${Math.round(v * 1000) / 10}` : metric(v))),
+              accuracy ? splits.map((v) => `${Math.round(v * 1000) / 10}`) : tickLabels(splits),
             ),
         },
       ],

@@ -22,7 +22,8 @@ interface Activity {
 
 const MAX_LOG_LINES = 500;
 
-export function RunActivity({ runId }: { runId: string }) {
+/** `ended`: the run is over, so an empty log is final rather than "yet". */
+export function RunActivity({ runId, ended }: { runId: string; ended: boolean }) {
   const [logs, setLogs] = useState<Activity[]>([]);
   const [snapshots, setSnapshots] = useState<Snapshot[]>([]);
   const [chosen, setChosen] = useState<number | null>(null);
@@ -115,7 +116,7 @@ export function RunActivity({ runId }: { runId: string }) {
       )}
       <h3>Logs</h3>
       {logs.length === 0 ? (
-        <p class="empty">No log lines yet.</p>
+        <p class="empty">{ended ? 'This run sent no log lines.' : 'No log lines yet.'}</p>
       ) : (
         <div class="logs" id="logs">
           {logs.map((l) => (
