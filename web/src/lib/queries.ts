@@ -92,6 +92,14 @@ export const LEADERBOARD_LIVE = `subscription LeaderboardLive($dataset: Dataset!
   }
 }`;
 
+/**
+ * Where results exist: the data set, threat model and attack of the latest evaluations, for the
+ * leaderboard's default view and for saying which filter hides results.
+ */
+export const EVALUATED_BOARDS = `query EvaluatedBoards {
+  evaluations(first: 500) { dataset attack threatModel { norm epsilon label } }
+}`;
+
 /** The leaderboard's Pareto front as the API computes it (the table marks its entries). */
 export const PARETO_FRONT = `query ParetoFront($dataset: Dataset!, $threatModel: ThreatModelInput!, $attack: Attack) {
   paretoFront(dataset: $dataset, threatModel: $threatModel, attack: $attack) { architecture { hash } }

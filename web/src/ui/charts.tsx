@@ -16,7 +16,8 @@ export interface ScatterPoint {
 
 /** Parameters (log axis) against robust accuracy; the front drawn as a step line, its points filled. */
 export function ParetoScatter(props: { points: ScatterPoint[]; onSelect?: (id: string) => void }) {
-  if (props.points.length === 0) return <p class="empty">no evaluations yet</p>;
+  // An empty board says why below the filters; an empty plot would only repeat it.
+  if (props.points.length === 0) return null;
   const logs = props.points.map((p) => Math.log10(Math.max(1, p.x)));
   const xd = extent(logs)!;
   const yd = extent(props.points.map((p) => p.y))!;
