@@ -115,9 +115,9 @@ test('the legend says when a series has null values and when it has none at all'
   );
 });
 
-test('axis ranges: a single step keeps a step of margin, accuracies span 0-100 %, a single value is padded', () => {
-  assert.deepEqual(axisRange('steps', 3, 3), [2, 4]);
-  assert.deepEqual(axisRange('steps', 0, 0), [0, 1]);
+test('axis ranges: a single step in the middle of its own, accuracies span 0-100 %, a single value is padded', () => {
+  assert.deepEqual(axisRange('steps', 3, 3), [2.5, 3.5]);
+  assert.deepEqual(axisRange('steps', 0, 0), [-0.5, 0.5]);
   assert.deepEqual(axisRange('steps', 0, 40), [0, 40]);
   assert.deepEqual(axisRange('accuracy', 0.3, 0.3), [0, 1]);
   assert.deepEqual(axisRange('value', 44_322, 44_322), [44_322 - 4432.2, 44_322 + 4432.2]);

@@ -45,7 +45,7 @@ const Y_TITLES: Record<string, string> = {
   loss: 'loss (cross-entropy)',
   'learning rate': 'learning rate',
   parameters: 'parameters (count)',
-  epsilon: 'ε (L∞ radius, pixels in [0, 1])',
+  epsilon: 'ε (L∞ radius)',
 };
 
 const QUANTITY_ORDER = ['loss', 'accuracy', 'learning rate'];
@@ -125,8 +125,8 @@ export function legendLabel(name: string, points: readonly Point[]): string {
 }
 
 /**
- * The range an axis shows for data from `min` to `max`: whole steps or epochs keep a margin of one
- * step when there is a single one (step 3 on 2..4, never below 0); accuracies span 0-100 %; other
+ * The range an axis shows for data from `min` to `max`: a single step or epoch sits in the middle
+ * of a one-step range (step 3 on 2.5..3.5: one tick, its own); accuracies span 0-100 %; other
  * values get 5 % of their span either side, a single value 10 % (1 when it is 0), never a made-up -1..1.
  */
 export function axisRange(
@@ -136,7 +136,7 @@ export function axisRange(
 ): [number, number] {
   if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
   if (kind === 'accuracy') return [Math.min(0, min), Math.max(1, max)];
-  if (kind === 'steps') return min === max ? [Math.max(0, min - 1), max + 1] : [min, max];
+  if (kind === 'steps') return min === max ? [min - 0.5, max + 0.5] : [min, max];
   const pad = min !== max ? (max - min) * 0.05 : min === 0 ? 1 : Math.abs(min) * 0.1;
   return [min - pad, max + pad];
 }

@@ -1,6 +1,6 @@
 /** An architecture: both cells, size, every evaluation with its provenance, and a diff with another. */
 import { useState } from 'preact/hooks';
-import { count, percent, time } from '../lib/format.js';
+import { count, metric, percent, time } from '../lib/format.js';
 import { attackSettingsText } from '../lib/attack-settings.js';
 import { CELL_NAMES, readGenotype } from '../lib/genotype.js';
 import { ARCHITECTURE } from '../lib/queries.js';
@@ -54,9 +54,11 @@ export function ArchitecturePage({ hash }: { hash: string }) {
       </h2>
       <dl class="facts">
         <dt>Parameters</dt>
-        <dd id="arch-params">{count(a.params)}</dd>
+        <dd id="arch-params">{metric(a.params)}</dd>
         <dt>FLOPs</dt>
-        <dd>{count(a.flops)}</dd>
+        <dd>
+          {metric(a.flops)} {a.flops !== null && <span class="muted">({count(a.flops)})</span>}
+        </dd>
         <dt>Network</dt>
         <dd>
           C={a.channels}, L={a.layers}, {a.classes} classes

@@ -222,8 +222,8 @@ function EmptyBoard({
   return (
     <div class="empty" id="board-empty" data-why="no-results">
       <p>
-        No evaluated architectures on {filters.dataset} at this threat model.
-        {boards.length > 0 ? ' Results exist at:' : ' No run has been evaluated yet.'}
+        No evaluated architectures on {filters.dataset} at {filters.norm === 'LINF' ? 'L∞' : filters.norm} ε=
+        {filters.epsilon}.{boards.length > 0 ? ' Results exist at:' : ' No run has been evaluated yet.'}
       </p>
       {boards.length > 0 && (
         <ul>

@@ -39,8 +39,11 @@ export function MetricChart({ group, series }: MetricChartProps) {
 
   useEffect(() => {
     const el = holder.current!;
-    const format = (v: number | null | undefined) =>
-      v === null || v === undefined ? 'gap' : accuracy ? percent(v) : metric(v);
+    // Under the cursor: the value, 'gap' where the series has a null there, '–' where it has no point.
+    const readout = (u: uPlot, seriesIdx: number, idx: number | null) => {
+      const v = idx === null ? undefined : u.data[seriesIdx]![idx];
+      return v === undefined ? '–' : v === null ? 'gap' : accuracy ? percent(v) : metric(v);
+    };
     const options: uPlot.Options = {
       width: Math.max(280, el.clientWidth),
       height: HEIGHT,
@@ -68,7 +71,8 @@ export function MetricChart({ group, series }: MetricChartProps) {
           label: group.yTitle,
           labelFont: TITLE_FONT,
           font: FONT,
-          size: 64,
+          // Wide enough for the longest tick label, so the axis title never runs into them.
+          size: (_u, values) => 24 + 7 * Math.max(3, ...(values ?? []).map((v) => String(v).length)),
           values: (_u, splits) =>
             record(
               figure.current,
@@ -78,7 +82,7 @@ export function MetricChart({ group, series }: MetricChartProps) {
         },
       ],
       series: [
-        { label: group.xTitle, value: (_u, v) => (v === null ? '–' : String(v)) },
+        { label: group.xTitle, value: (_u, v, _s, idx) => (idx === null || v === null ? '–' : String(v)) },
         ...labels.map((label, i) => ({
           label,
           stroke: color(i),
@@ -86,7 +90,7 @@ export function MetricChart({ group, series }: MetricChartProps) {
           spanGaps: false,
           // Sparse series (per-epoch values) get a dot per point, so a single point still shows.
           points: { show: series[i]!.points.length <= 40, size: 6 },
-          value: (_u: uPlot, v: number | null) => format(v),
+          value: (u: uPlot, _v: number | null, seriesIdx: number, idx: number | null) => readout(u, seriesIdx, idx),
         })),
       ],
       legend: { live: true },
