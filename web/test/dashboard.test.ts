@@ -471,7 +471,12 @@ describe('dashboard', () => {
     await page.locator('[data-page="leaderboard"]').waitFor();
     await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
     assert.equal(await page.locator('#leaderboard-filters input[name="epsilon"]').inputValue(), '0.1');
-    await page.locator(`[data-chart="pareto"] circle[data-arch="${hash}"].front-dot`).waitFor();
+    await page.locator(`[data-chart="pareto"][data-front*="${hash}"]`).waitFor();
+    // The chart's hover read-out names the architecture under the cursor.
+    const plot = page.locator('[data-chart="pareto"] .u-over');
+    const area = (await plot.boundingBox())!;
+    await plot.hover({ position: { x: area.width / 2, y: area.height / 2 } });
+    await page.locator('[data-chart="pareto"] .readout', { hasText: hash.slice(0, 10) }).waitFor();
     await shot(page, '6-leaderboard');
     // Elsewhere it says there is nothing there and where there is; a filter that hides the result is named.
     await page.goto(`${gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.3`);

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { count, percent } from '../lib/format.js';
 import { EVALUATED_BOARDS, LEADERBOARD, LEADERBOARD_LIVE, PARETO_FRONT } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
-import { ParetoScatter } from '../ui/charts.js';
+import { ParetoChart } from '../ui/pareto-chart.js';
 import { ErrorBox, Link, Loading } from '../ui/common.js';
 import { navigate, useQuery, useSubscription } from '../ui/hooks.js';
 import { DATASETS } from './experiments.js';
@@ -139,7 +139,7 @@ function Board({
       {valid && !board.data && !board.error && <Loading />}
       {board.data && (
         <>
-          <ParetoScatter
+          <ParetoChart
             points={entries.map((e) => ({
               id: e.architecture.hash,
               x: e.params,
