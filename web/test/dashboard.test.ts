@@ -461,6 +461,20 @@ describe('dashboard', () => {
     await assertCellsReadable(page);
     assert.match(await page.locator('#arch-evaluations [data-field="settings"]').first().innerText(), /step size/);
     await shot(page, '5-architecture');
+    // A diff against another genotype the search went through (its per-epoch genotypes are stored too).
+    const { architectures } = await api<{ architectures: { hash: string }[] }>(
+      'query { architectures(first: 50) { hash } }',
+      {},
+    );
+    const other = architectures.find((a) => a.hash !== hash);
+    if (other) {
+      await page.locator('[data-page="architecture"] input[placeholder="architecture hash"]').fill(other.hash);
+      await page.locator('#genotype-diff figure.cell').nth(1).waitFor();
+      await assertCellsReadable(page);
+      await shot(page, '5b-architecture-diff');
+    } else {
+      console.log('the search stored one genotype only: no diff drawn');
+    }
 
     await board.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor({ timeout: 15_000 });
     await board.getByText('updated live at').waitFor();
@@ -474,6 +488,8 @@ describe('dashboard', () => {
     await page.locator(`[data-chart="pareto"][data-front*="${hash}"]`).waitFor();
     // The chart's hover read-out names the architecture under the cursor.
     const plot = page.locator('[data-chart="pareto"] .u-over');
+    // The plot is drawn into the figure once it is on the page (an effect): wait for it.
+    await plot.waitFor();
     const area = (await plot.boundingBox())!;
     await plot.hover({ position: { x: area.width / 2, y: area.height / 2 } });
     await page.locator('[data-chart="pareto"] .readout', { hasText: hash.slice(0, 10) }).waitFor();
