@@ -115,8 +115,14 @@ export function MetricChart({ group, series }: MetricChartProps) {
     };
   }, [shape, group.id]);
 
+  // New points replace a series' array (mergeBatch), so unchanged arrays mean nothing to redraw: the
+  // page re-renders every second for its clock, and setData would reset the read-out under the cursor.
+  const drawnSeries = useRef<Point[][]>([]);
   useEffect(() => {
-    plot.current?.setData(data);
+    const current = series.map((s) => s.points);
+    const same = current.length === drawnSeries.current.length && current.every((p, i) => p === drawnSeries.current[i]);
+    drawnSeries.current = current;
+    if (!same) plot.current?.setData(data);
   });
 
   return (
