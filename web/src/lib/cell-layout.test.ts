@@ -78,3 +78,13 @@ test('a diff is one drawing: edges of both, what only one has marked removed (âˆ
   }
   assert.ok(cellEdges(darts, 'normal').every((e) => e.change === 'same'));
 });
+
+test('both pairs of a node from the same state: two edges, two labels, apart', () => {
+  const twin: Genotype = structuredClone(darts);
+  twin.normal[0] = ['sep_conv_3x3', 1];
+  twin.normal[1] = ['max_pool_3x3', 1];
+  const placed = layoutCell(cellEdges(twin, 'normal'));
+  const fromOne = placed.edges.filter((e) => e.from === 1 && e.to === 2);
+  assert.deepEqual(fromOne.map((e) => e.op).sort(), ['max_pool_3x3', 'sep_conv_3x3']);
+  assert.ok(!overlaps(fromOne[0]!.label!, fromOne[1]!.label!));
+});
