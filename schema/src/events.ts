@@ -106,6 +106,7 @@ export const genotypeEventSchema = z.strictObject({
 export const evaluationEventSchema = z.strictObject({
   ...envelope,
   type: z.literal('evaluation'),
+  /** The attack as it ran: the settings the job left unset hold the defaults the engine used. */
   attack: attackSpecSchema,
   threatModel: threatModelSchema,
   examples: z.number().int().min(1),

@@ -248,7 +248,7 @@ test('a train job stores TF.js weights, which an evaluate job then attacks', { t
   assert.equal(lastStatus(attacked)?.type === 'status' && lastStatus(attacked)?.status, 'SUCCEEDED');
   const evaluation = attacked.find((e) => e.type === 'evaluation');
   assert.ok(evaluation?.type === 'evaluation');
-  assert.deepEqual(evaluation.attack, { name: 'pgd', steps: 2 });
+  assert.deepEqual(evaluation.attack, { name: 'pgd', steps: 2, stepSize: 0.075, restarts: 1 }, 'the settings used');
   assert.equal(evaluation.examples, 12);
   assert.ok(evaluation.robustAccuracy <= evaluation.cleanAccuracy);
   assert.deepEqual(await storedNames('run-e'), ['run-e/evaluation.json'], 'the attacked model is not copied');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addSnapshot, edgeLabels, isCellMatrices, softmaxRows, type Snapshot } from './alphas.js';
+import { addSnapshot, edgeRows, isCellMatrices, softmaxRows, type Snapshot } from './alphas.js';
 
 const m = (v: number) => Array.from({ length: 14 }, () => Array.from({ length: 8 }, () => v));
 const snap = (epoch: number, attempt: number, v = 0): Snapshot => ({
@@ -11,11 +11,11 @@ const snap = (epoch: number, attempt: number, v = 0): Snapshot => ({
 });
 
 test('fourteen edges: 2 + 3 + 4 + 5 inputs of the four nodes', () => {
-  const labels = edgeLabels();
+  const labels = edgeRows();
   assert.equal(labels.length, 14);
-  assert.equal(labels[0], 'c_{k-2} → 0');
-  assert.equal(labels[4], '0 → 1');
-  assert.equal(labels[13], '2 → 3');
+  assert.deepEqual(labels[0], { from: { base: 'c', sub: 'k-2' }, to: { base: '0' }, text: 'cₖ₋₂ → 0' });
+  assert.equal(labels[4]!.text, '0 → 1');
+  assert.equal(labels[13]!.text, '2 → 3');
 });
 
 test('softmax per row sums to one and keeps the order', () => {

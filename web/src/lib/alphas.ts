@@ -1,6 +1,6 @@
 /** Architecture-weight snapshots of a search: edge labels, per-edge softmax, history by epoch. */
 import { NODES, OPS } from '@lrnas/schema';
-import { stateName } from './genotype.js';
+import { stateLabel, type StateName } from './cell-layout.js';
 
 export type Matrix = number[][];
 export interface CellMatrices {
@@ -18,12 +18,22 @@ export interface Snapshot {
 export const OP_LABELS: readonly string[] = OPS;
 
 /** The 14 edges of a cell in the order of the weight rows: node 0's two inputs, node 1's three... */
-export function edgeLabels(): string[] {
-  const labels: string[] = [];
+export function edgeRows(): { from: StateName; to: StateName; text: string }[] {
+  const rows: { from: StateName; to: StateName; text: string }[] = [];
   for (let node = 0; node < NODES; node++) {
-    for (let from = 0; from < node + 2; from++) labels.push(`${stateName(from)} → ${node}`);
+    for (let from = 0; from < node + 2; from++) {
+      const row = { from: stateLabel(from), to: stateLabel(node + 2) };
+      rows.push({ ...row, text: `${plainName(row.from)} → ${plainName(row.to)}` });
+    }
   }
-  return labels;
+  return rows;
+}
+
+const SUBSCRIPTS: Record<string, string> = { k: 'ₖ', '-': '₋', '0': '₀', '1': '₁', '2': '₂' };
+
+/** A state's name in plain text (a tooltip has no markup): c_{k-2} as cₖ₋₂. */
+export function plainName(name: StateName): string {
+  return name.base + [...(name.sub ?? '')].map((c) => SUBSCRIPTS[c] ?? c).join('');
 }
 
 /** Each row turned into a probability distribution over the operations (how the supernet mixes them). */

@@ -15,9 +15,13 @@ export function percent(p: number | null | undefined): string {
   return p === null || p === undefined || !Number.isFinite(p) ? '–' : `${(p * 100).toFixed(1)}%`;
 }
 
-/** A metric value with 4 significant digits, exponent when very small or large. */
+/**
+ * A metric value: whole numbers in full with thousands separators (44,322 parameters, never
+ * 44320), others with 4 significant digits, exponent when very small or large.
+ */
 export function metric(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
   const abs = Math.abs(v);
   if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(2);
   return String(Number(v.toPrecision(4)));

@@ -2,27 +2,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import type { Genotype } from '@lrnas/schema';
-import { cellGraph, diffGenotypes, readGenotype } from './genotype.js';
+import { diffGenotypes, readGenotype } from './genotype.js';
 
 const GENOTYPES = JSON.parse(
   fs.readFileSync(new URL('../../../schema/test/fixtures/genotypes.json', import.meta.url), 'utf8'),
 ) as Record<string, Genotype>;
 const darts = GENOTYPES.DARTS_V2!;
 const lrnas = GENOTYPES.LRNAS_C10!;
-
-test('a cell graph: two inputs, four nodes, the output; one labelled edge per pair and one per concatenated node', () => {
-  const { nodes, edges } = cellGraph(darts, 'normal');
-  assert.deepEqual(
-    nodes.map((n) => n.kind),
-    ['input', 'input', 'node', 'node', 'node', 'node', 'output'],
-  );
-  const labelled = edges.filter((e) => e.op);
-  assert.equal(labelled.length, 8);
-  assert.equal(edges.length - labelled.length, darts.normalConcat.length);
-  // Pair 5 feeds node 2 (state s4) from the state it names.
-  assert.deepEqual(labelled[5], { from: `s${darts.normal[5]![1]}`, to: 's4', op: darts.normal[5]![0], slot: 5 });
-  for (const n of nodes) assert.ok(n.x >= 0 && n.x <= 1 && n.y >= 0 && n.y <= 1);
-});
 
 test('the diff of a genotype with itself is empty; the order of a node’s pairs does not matter', () => {
   const swapped: Genotype = structuredClone(darts);

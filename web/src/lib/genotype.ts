@@ -1,4 +1,4 @@
-/** Genotypes in the dashboard: reading them, laying a cell out as a graph, diffing two. */
+/** Genotypes in the dashboard: reading them and diffing two (cell-layout.ts draws them). */
 import { NODES, parseGenotype, type Genotype, type GenotypePair } from '@lrnas/schema';
 
 export type { Genotype };
@@ -13,62 +13,6 @@ export function readGenotype(value: unknown): { genotype: Genotype | null; error
   } catch (error) {
     return { genotype: null, error: (error as Error).message };
   }
-}
-
-/** Name of cell state `index`: the two inputs, then the intermediate nodes. */
-export function stateName(index: number): string {
-  if (index === 0) return 'c_{k-2}';
-  if (index === 1) return 'c_{k-1}';
-  return String(index - 2);
-}
-
-export interface GraphNode {
-  id: string;
-  label: string;
-  kind: 'input' | 'node' | 'output';
-  x: number;
-  y: number;
-}
-
-export interface GraphEdge {
-  from: string;
-  to: string;
-  /** Operation name; empty for the concatenation into the output. */
-  op: string;
-  /** Slot in the genotype's pair list (-1 for output edges). */
-  slot: number;
-}
-
-/**
- * A cell as a graph on the unit square: the inputs on the left, the four nodes staggered across
- * the middle in order, the output on the right. One edge per (op, input) pair, labelled with the
- * op, and an edge from every concatenated node to the output.
- */
-export function cellGraph(genotype: Genotype, cell: CellName): { nodes: GraphNode[]; edges: GraphEdge[] } {
-  const pairs = genotype[cell];
-  const concat = genotype[`${cell}Concat`];
-  const nodes: GraphNode[] = [
-    { id: 's0', label: 'c_{k-2}', kind: 'input', x: 0, y: 0.2 },
-    { id: 's1', label: 'c_{k-1}', kind: 'input', x: 0, y: 0.8 },
-  ];
-  for (let n = 0; n < NODES; n++) {
-    nodes.push({
-      id: `s${n + 2}`,
-      label: String(n),
-      kind: 'node',
-      x: 0.22 + (n * 0.56) / (NODES - 1),
-      y: n % 2 ? 0.72 : 0.28,
-    });
-  }
-  nodes.push({ id: 'out', label: 'c_{k}', kind: 'output', x: 1, y: 0.5 });
-  const edges: GraphEdge[] = pairs.map(([op, input], slot) => ({
-    from: `s${input}`,
-    to: `s${Math.floor(slot / 2) + 2}`,
-    op,
-    slot,
-  }));
-  for (const state of concat) edges.push({ from: `s${state}`, to: 'out', op: '', slot: -1 });
-  return { nodes, edges };
 }
 
 export interface NodeDiff {

@@ -44,7 +44,7 @@ export const RUN_FIELDS = `id kind status stage config seed tags workerId backen
   stages { stage startedAt endedAt }
   statusHistory { status stage attempt at message }
   artifacts { kind name digest size stage createdAt }
-  evaluations { id attack attackSettings examples seed cleanAccuracy robustAccuracy engineVersion threatModel { label } }`;
+  evaluations { id attack attackSettings examples seed cleanAccuracy robustAccuracy engineVersion threatModel { norm epsilon label } }`;
 
 export const RUN = `query Run($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
 export const RUN_LIVE = `subscription RunLive($runId: ID!) { runUpdated(runId: $runId) { ${RUN_FIELDS} } }`;
@@ -90,6 +90,14 @@ export const LEADERBOARD_LIVE = `subscription LeaderboardLive($dataset: Dataset!
   leaderboardChanged(dataset: $dataset, threatModel: $threatModel, maxParams: $maxParams, attack: $attack) {
     ${ENTRY_FIELDS}
   }
+}`;
+
+/**
+ * Where results exist: the data set, threat model and attack of the latest evaluations, for the
+ * leaderboard's default view and for saying which filter hides results.
+ */
+export const EVALUATED_BOARDS = `query EvaluatedBoards {
+  evaluations(first: 500) { dataset attack threatModel { norm epsilon label } }
 }`;
 
 /** The leaderboard's Pareto front as the API computes it (the table marks its entries). */

@@ -7,6 +7,7 @@ test('every page path parses back to its route', () => {
   assert.deepEqual(parseRoute(paths.experiment('e 1')), { page: 'experiment', id: 'e 1' });
   assert.deepEqual(parseRoute(paths.run('run_1')), { page: 'run', id: 'run_1' });
   assert.deepEqual(parseRoute(paths.architecture('abc')), { page: 'architecture', hash: 'abc' });
+  assert.deepEqual(parseRoute(paths.health()), { page: 'health' });
   const compare = paths.compare(['a', 'b']);
   const [pathname, search] = compare.split('?');
   const route = parseRoute(pathname!, `?${search}`);

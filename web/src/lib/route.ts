@@ -7,6 +7,7 @@ export type Route =
   | { page: 'architecture'; hash: string }
   | { page: 'leaderboard'; query: URLSearchParams }
   | { page: 'compare'; ids: string[]; query: URLSearchParams }
+  | { page: 'health' }
   | { page: 'not-found'; path: string };
 
 /** The route of a path and query string. */
@@ -20,6 +21,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     if (first === 'runs' && second) return { page: 'run', id: second };
     if (first === 'architectures' && second) return { page: 'architecture', hash: second };
     if (first === 'leaderboard' && !second) return { page: 'leaderboard', query };
+    if (first === 'health' && !second) return { page: 'health' };
     if (first === 'compare' && !second) {
       const ids = (query.get('runs') ?? '').split(',').filter(Boolean);
       return { page: 'compare', ids, query };
@@ -38,5 +40,6 @@ export const paths = {
     const q = new URLSearchParams(params).toString();
     return q ? `/leaderboard?${q}` : '/leaderboard';
   },
+  health: () => '/health',
   compare: (ids: readonly string[]) => `/compare?runs=${ids.map(encodeURIComponent).join(',')}`,
 };

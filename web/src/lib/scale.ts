@@ -1,4 +1,4 @@
-/** Linear scales, ticks and SVG paths for the hand-written charts. */
+/** The value range of a heat map's colour scale. */
 
 export interface Domain {
   min: number;
@@ -20,66 +20,4 @@ export function extent(values: Iterable<number | null>): Domain | null {
     return { min: min - pad, max: max + pad };
   }
   return { min, max };
-}
-
-/** A function mapping the domain onto the pixel range [from, to]. */
-export function linear(domain: Domain, from: number, to: number): (v: number) => number {
-  const k = (to - from) / (domain.max - domain.min);
-  return (v) => from + (v - domain.min) * k;
-}
-
-/** About `count` round tick values (1, 2 or 5 times a power of ten apart, the nearest to span/count) inside the domain. */
-export function ticks(domain: Domain, count = 5): number[] {
-  const span = domain.max - domain.min;
-  if (!(span > 0) || !Number.isFinite(span)) return [domain.min];
-  const raw = span / Math.max(1, count);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const ratio = raw / power;
-  const step = (ratio >= Math.sqrt(50) ? 10 : ratio >= Math.sqrt(10) ? 5 : ratio >= Math.sqrt(2) ? 2 : 1) * power;
-  const out: number[] = [];
-  for (let v = Math.ceil(domain.min / step) * step; v <= domain.max + step * 1e-9; v += step) {
-    out.push(Number(v.toPrecision(12)));
-  }
-  return out;
-}
-
-/**
- * An SVG path through the points; a null (non-finite) value breaks the line, so a diverged loss
- * shows as a gap rather than a spike.
- */
-export function linePath(
-  points: readonly { step: number; value: number | null }[],
-  x: (v: number) => number,
-  y: (v: number) => number,
-): string {
-  let path = '';
-  let pen = false;
-  for (const p of points) {
-    if (p.value === null || !Number.isFinite(p.value)) {
-      pen = false;
-      continue;
-    }
-    path += `${pen ? 'L' : 'M'}${x(p.step).toFixed(1)},${y(p.value).toFixed(1)}`;
-    pen = true;
-  }
-  return path;
-}
-
-/**
- * Round ticks for a log10 axis whose domain is given in log10 units: 1, 2 and 5 times powers of
- * ten inside it (returned in log10 units); when the span is too narrow for two of them, round
- * values of the plain numbers instead.
- */
-export function logTicks(domain: Domain): number[] {
-  const out: number[] = [];
-  for (let power = Math.floor(domain.min); power <= Math.ceil(domain.max); power++) {
-    for (const m of [1, 2, 5]) {
-      const t = power + Math.log10(m);
-      if (t >= domain.min - 1e-9 && t <= domain.max + 1e-9) out.push(t);
-    }
-  }
-  if (out.length >= 2) return out;
-  return ticks({ min: 10 ** domain.min, max: 10 ** domain.max }, 4)
-    .filter((v) => v > 0)
-    .map(Math.log10);
 }

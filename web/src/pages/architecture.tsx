@@ -1,6 +1,7 @@
 /** An architecture: both cells, size, every evaluation with its provenance, and a diff with another. */
 import { useState } from 'preact/hooks';
-import { count, percent, time } from '../lib/format.js';
+import { count, metric, percent, time } from '../lib/format.js';
+import { attackSettingsText } from '../lib/attack-settings.js';
 import { CELL_NAMES, readGenotype } from '../lib/genotype.js';
 import { ARCHITECTURE } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
@@ -53,9 +54,11 @@ export function ArchitecturePage({ hash }: { hash: string }) {
       </h2>
       <dl class="facts">
         <dt>Parameters</dt>
-        <dd id="arch-params">{count(a.params)}</dd>
+        <dd id="arch-params">{metric(a.params)}</dd>
         <dt>FLOPs</dt>
-        <dd>{count(a.flops)}</dd>
+        <dd>
+          {metric(a.flops)} {a.flops !== null && <span class="muted">({count(a.flops)})</span>}
+        </dd>
         <dt>Network</dt>
         <dd>
           C={a.channels}, L={a.layers}, {a.classes} classes
@@ -73,7 +76,7 @@ export function ArchitecturePage({ hash }: { hash: string }) {
       </dl>
       {error && <ErrorBox error={`the stored genotype is not valid: ${error}`} />}
       {genotype && (
-        <div class="cells">
+        <div class="graphs">
           {CELL_NAMES.map((c) => (
             <CellGraph key={c} genotype={genotype} cell={c} />
           ))}
@@ -110,7 +113,7 @@ export function ArchitecturePage({ hash }: { hash: string }) {
                 <td>{e.dataset}</td>
                 <td>{e.threatModel.label}</td>
                 <td>{e.attack}</td>
-                <td>{JSON.stringify(e.attackSettings)}</td>
+                <td data-field="settings">{attackSettingsText(e.attackSettings)}</td>
                 <td>{e.examples}</td>
                 <td>{e.seed}</td>
                 <td>{percent(e.cleanAccuracy)}</td>

@@ -5,8 +5,8 @@ import { metric } from '../lib/format.js';
 import { readGenotype } from '../lib/genotype.js';
 import { COMPARE, METRIC_SERIES } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
-import type { Point } from '../lib/series.js';
-import { LineChart } from '../ui/charts.js';
+import { chartGroups, type Point } from '../lib/series.js';
+import { MetricChart } from '../ui/metric-chart.js';
 import { ErrorBox, Link, Loading, StatusBadge } from '../ui/common.js';
 import { GenotypeDiff } from '../ui/genotype-diff.js';
 import { navigate, useQuery } from '../ui/hooks.js';
@@ -135,10 +135,10 @@ export function ComparePage({ ids }: { ids: string[] }) {
       <h3>Curves</h3>
       <div class="charts">
         {keys.map((key) => (
-          <LineChart
+          <MetricChart
             key={key}
-            title={key}
-            series={runs.filter((r) => curves[r.id]?.[key]).map((r) => ({ label: r.id, points: curves[r.id]![key]! }))}
+            group={{ ...chartGroups([key])[0]!, id: key, title: key }}
+            series={runs.filter((r) => curves[r.id]?.[key]).map((r) => ({ name: r.id, points: curves[r.id]![key]! }))}
           />
         ))}
       </div>

@@ -1,4 +1,4 @@
-/** The platform panel (gateway, database, NATS, workers), refreshed every few seconds. */
+/** The health page: the platform's parts (gateway, database, NATS, workers), refreshed every few seconds. */
 import { useEffect } from 'preact/hooks';
 import {
   HEALTH_QUERY,
@@ -12,7 +12,16 @@ import { storedKey } from '../lib/api.js';
 import { ErrorBox } from '../ui/common.js';
 import { useQuery } from '../ui/hooks.js';
 
-export function HealthPanel() {
+export function HealthPage() {
+  return (
+    <div class="page" data-page="health">
+      <h2>Platform health</h2>
+      <HealthPanel />
+    </div>
+  );
+}
+
+function HealthPanel() {
   // The details (hosts, servers, versions) are answered only to callers with an API key.
   const keyed = storedKey() !== null;
   const q = useQuery<HealthData | HealthStatusData>(keyed ? HEALTH_QUERY : HEALTH_STATUS_QUERY, { keyed });

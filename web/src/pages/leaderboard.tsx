@@ -1,13 +1,20 @@
 /** The leaderboard: filters in the address, a ranked table, the size/robustness scatter, live. */
 import { useEffect, useState } from 'preact/hooks';
 import { count, percent } from '../lib/format.js';
-import { LEADERBOARD, LEADERBOARD_LIVE, PARETO_FRONT } from '../lib/queries.js';
+import { EVALUATED_BOARDS, LEADERBOARD, LEADERBOARD_LIVE, PARETO_FRONT } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
-import { ParetoScatter } from '../ui/charts.js';
+import { ParetoChart } from '../ui/pareto-chart.js';
 import { ErrorBox, Link, Loading } from '../ui/common.js';
 import { navigate, useQuery, useSubscription } from '../ui/hooks.js';
 import { DATASETS } from './experiments.js';
-import { ATTACK_CHOICES as ATTACKS, readFilters } from '../lib/leaderboard-filters.js';
+import {
+  ATTACK_CHOICES as ATTACKS,
+  boardsWithResults,
+  choosesBoard,
+  readFilters,
+  whyEmpty,
+  type EvaluatedAt,
+} from '../lib/leaderboard-filters.js';
 
 interface Entry {
   rank: number;
@@ -22,7 +29,24 @@ interface Entry {
 }
 
 export function LeaderboardPage({ query }: { query: URLSearchParams }) {
-  const filters = readFilters(query);
+  const evaluated = useQuery<{ evaluations: EvaluatedAt[] }>(EVALUATED_BOARDS, {});
+  const boards = boardsWithResults(evaluated.data?.evaluations ?? []);
+  // Without a data set or threat model in the address, the board opens where there are results.
+  const waiting = !choosesBoard(query) && !evaluated.data && !evaluated.error;
+  if (waiting) return <Loading />;
+  return <Board key={query.toString()} query={query} boards={boards} evaluated={evaluated.data?.evaluations ?? []} />;
+}
+
+function Board({
+  query,
+  boards,
+  evaluated,
+}: {
+  query: URLSearchParams;
+  boards: ReturnType<typeof boardsWithResults>;
+  evaluated: EvaluatedAt[];
+}) {
+  const filters = readFilters(query, choosesBoard(query) ? null : boards[0]);
   const [form, setForm] = useState(filters);
   useEffect(() => setForm(filters), [query.toString()]);
   const variables = {
@@ -115,7 +139,7 @@ export function LeaderboardPage({ query }: { query: URLSearchParams }) {
       {valid && !board.data && !board.error && <Loading />}
       {board.data && (
         <>
-          <ParetoScatter
+          <ParetoChart
             points={entries.map((e) => ({
               id: e.architecture.hash,
               x: e.params,
@@ -126,7 +150,7 @@ export function LeaderboardPage({ query }: { query: URLSearchParams }) {
             onSelect={(hash) => navigate(paths.architecture(hash))}
           />
           {entries.length === 0 ? (
-            <p class="empty">No evaluated architectures for these filters.</p>
+            <EmptyBoard filters={filters} evaluated={evaluated} boards={boards} />
           ) : (
             <table class="table" id="leaderboard">
               <thead>
@@ -170,6 +194,50 @@ export function LeaderboardPage({ query }: { query: URLSearchParams }) {
             </table>
           )}
         </>
+      )}
+    </div>
+  );
+}
+
+/** Why nothing ranks here: nothing evaluated at this threat model (and where there is), or which filter hides it. */
+function EmptyBoard({
+  filters,
+  evaluated,
+  boards,
+}: {
+  filters: ReturnType<typeof readFilters>;
+  evaluated: EvaluatedAt[];
+  boards: ReturnType<typeof boardsWithResults>;
+}) {
+  const why = whyEmpty(filters, evaluated);
+  if (why.kind === 'hidden') {
+    const clear: Record<string, string> = { dataset: filters.dataset, norm: filters.norm, epsilon: filters.epsilon };
+    return (
+      <p class="empty" id="board-empty" data-why="hidden">
+        No evaluated architectures for these filters: {why.by.join(' and ')} hides the results at this threat model.{' '}
+        <Link href={paths.leaderboard(clear)}>Show them without it.</Link>
+      </p>
+    );
+  }
+  return (
+    <div class="empty" id="board-empty" data-why="no-results">
+      <p>
+        No evaluated architectures on {filters.dataset} at {filters.norm === 'LINF' ? 'L∞' : filters.norm} ε=
+        {filters.epsilon}.{boards.length > 0 ? ' Results exist at:' : ' No run has been evaluated yet.'}
+      </p>
+      {boards.length > 0 && (
+        <ul>
+          {boards.map((b) => (
+            <li key={`${b.dataset}${b.norm}${b.epsilon}`}>
+              <Link href={paths.leaderboard({ dataset: b.dataset, norm: b.norm, epsilon: String(b.epsilon) })}>
+                {b.dataset}, {b.label}
+              </Link>{' '}
+              <span class="muted">
+                ({b.evaluations} evaluation{b.evaluations === 1 ? '' : 's'})
+              </span>
+            </li>
+          ))}
+        </ul>
       )}
     </div>
   );

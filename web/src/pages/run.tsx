@@ -8,12 +8,15 @@ import { CELL_NAMES, readGenotype } from '../lib/genotype.js';
 import { CANCEL_RUN, METRIC_SERIES, METRICS_LIVE, RUN, RUN_LIVE } from '../lib/queries.js';
 import { paths } from '../lib/route.js';
 import { chartGroups, lastValue, mergeBatch, type Point, type SeriesByKey } from '../lib/series.js';
+import { distinctArtifacts, fileName } from '../lib/run-summary.js';
 import { timeline, type StageSpan } from '../lib/timeline.js';
+import { attackSettingsText } from '../lib/attack-settings.js';
 import { CellGraph } from '../ui/cell-graph.js';
-import { LineChart } from '../ui/charts.js';
 import { ErrorBox, Link, Loading, StatusBadge } from '../ui/common.js';
 import { useQuery, useSubscription } from '../ui/hooks.js';
+import { MetricChart } from '../ui/metric-chart.js';
 import { RunActivity } from '../ui/run-activity.js';
+import { RunSummary } from '../ui/run-summary.js';
 
 export interface RunDetail {
   id: string;
@@ -60,7 +63,7 @@ export interface RunDetail {
     cleanAccuracy: number;
     robustAccuracy: number;
     engineVersion: string;
-    threatModel: { label: string };
+    threatModel: { norm: string; epsilon: number; label: string };
   }[];
 }
 
@@ -116,15 +119,12 @@ export function RunPage({ id }: { id: string }) {
       setDownloadError(error as ApiError);
     }
   };
-  const elapsed = run.startedAt
-    ? (run.finishedAt ? Date.parse(run.finishedAt) : now) - Date.parse(run.startedAt)
-    : null;
 
   return (
     <div class="page" data-page="run" data-run={run.id}>
       <p class="crumbs">
         <Link href={paths.experiments()}>Experiments</Link> /{' '}
-        <Link href={paths.experiment(run.experiment.id)}>{run.experiment.name}</Link> /
+        <Link href={paths.experiment(run.experiment.id)}>{run.experiment.name}</Link> / <span>run {run.id}</span>
       </p>
       <h2>
         {run.kind.toLowerCase()} run <code>{run.id}</code> <StatusBadge status={run.status} />
@@ -144,9 +144,8 @@ export function RunPage({ id }: { id: string }) {
           Failed: {run.error.message} <span class="code">[{run.error.code}]</span>
         </p>
       )}
+      <RunSummary run={run} now={now} />
       <dl class="facts">
-        <dt>Stage</dt>
-        <dd id="run-stage">{run.stage ?? '–'}</dd>
         <dt>Progress</dt>
         <dd>
           {run.progress ? (
@@ -163,12 +162,6 @@ export function RunPage({ id }: { id: string }) {
             '–'
           )}
         </dd>
-        <dt>Duration</dt>
-        <dd>{duration(elapsed)}</dd>
-        <dt>Worker</dt>
-        <dd>
-          {run.workerId ?? '–'} {run.backend && <span class="muted">({run.backend})</span>}
-        </dd>
         <dt>Attempts</dt>
         <dd>{run.attempts}</dd>
         <dt>Seed</dt>
@@ -183,12 +176,7 @@ export function RunPage({ id }: { id: string }) {
       <ErrorBox error={series.error} what="Cannot load metrics" />
       <div class="charts">
         {chartGroups(Object.keys(live)).map((g) => (
-          <LineChart
-            key={g.title}
-            title={g.title}
-            id={g.title}
-            series={g.keys.map((k) => ({ label: k, points: live[k]! }))}
-          />
+          <MetricChart key={g.id} group={g} series={g.keys.map((k) => ({ name: k, points: live[k]! }))} />
         ))}
         {Object.keys(live).length === 0 && <p class="empty">No metrics yet.</p>}
       </div>
@@ -212,14 +200,10 @@ export function RunPage({ id }: { id: string }) {
       {run.architecture && genotype ? (
         <div>
           <p>
-            <Link href={paths.architecture(run.architecture.hash)} class="arch-link">
-              Architecture {run.architecture.hash.slice(0, 12)}
-            </Link>{' '}
-            · {count(run.architecture.params)} parameters · {count(run.architecture.flops)} FLOPs at C=
-            {run.architecture.channels}, L=
-            {run.architecture.layers}
+            {count(run.architecture.params)} parameters · {count(run.architecture.flops)} FLOPs at C=
+            {run.architecture.channels}, L={run.architecture.layers}
           </p>
-          <div class="cells">
+          <div class="graphs">
             {CELL_NAMES.map((c) => (
               <CellGraph key={c} genotype={genotype} cell={c} />
             ))}
@@ -229,7 +213,7 @@ export function RunPage({ id }: { id: string }) {
         <p class="empty">No genotype yet.</p>
       )}
 
-      <RunActivity runId={run.id} />
+      <RunActivity runId={run.id} ended={isTerminalRunStatus(run.status)} />
 
       <h3>Evaluations</h3>
       {run.evaluations.length === 0 ? (
@@ -250,7 +234,7 @@ export function RunPage({ id }: { id: string }) {
             {run.evaluations.map((e) => (
               <tr key={e.id}>
                 <td>{e.attack}</td>
-                <td>{JSON.stringify(e.attackSettings)}</td>
+                <td data-field="settings">{attackSettingsText(e.attackSettings)}</td>
                 <td>{e.threatModel.label}</td>
                 <td>{e.examples}</td>
                 <td>{percent(e.cleanAccuracy)}</td>
@@ -267,14 +251,15 @@ export function RunPage({ id }: { id: string }) {
         <p class="empty">None yet.</p>
       ) : (
         <ul class="artifacts">
-          {run.artifacts.map((a) => (
-            <li key={a.name} data-artifact={a.kind}>
+          {distinctArtifacts(run.artifacts).map((a) => (
+            <li key={a.name} data-artifact={a.kind} data-file={fileName(a.name)}>
               <button class="small" onClick={() => void download(a.name)}>
-                Download {a.kind}
-                {a.stage ? ` (${a.stage})` : ''}
+                Download {fileName(a.name)}
               </button>{' '}
               <span class="muted">
-                {a.name} · {bytes(a.size)}
+                {a.kind}
+                {a.stage ? ` of ${a.stage}` : ''} · {bytes(a.size)}
+                {a.sameAs.length > 0 && ` · same content as ${a.sameAs.join(', ')}`}
               </span>
             </li>
           ))}

@@ -7,7 +7,7 @@ import { ArchitecturePage } from '../pages/architecture.js';
 import { ComparePage } from '../pages/compare.js';
 import { ExperimentPage } from '../pages/experiment.js';
 import { ExperimentsPage } from '../pages/experiments.js';
-import { HealthPanel } from '../pages/health.js';
+import { HealthPage } from '../pages/health.js';
 import { LeaderboardPage } from '../pages/leaderboard.js';
 import { RunPage } from '../pages/run.js';
 import { Link } from './common.js';
@@ -24,12 +24,7 @@ export function App() {
   let page;
   switch (route.page) {
     case 'experiments':
-      page = (
-        <>
-          <ExperimentsPage key={key ?? ''} />
-          <HealthPanel />
-        </>
-      );
+      page = <ExperimentsPage key={key ?? ''} />;
       break;
     case 'experiment':
       page = <ExperimentPage key={`${route.id}${key}`} id={route.id} />;
@@ -42,6 +37,9 @@ export function App() {
       break;
     case 'leaderboard':
       page = <LeaderboardPage query={route.query} />;
+      break;
+    case 'health':
+      page = <HealthPage key={key ?? ''} />;
       break;
     case 'compare':
       page = <ComparePage key={route.ids.join()} ids={route.ids} />;
@@ -63,6 +61,7 @@ export function App() {
           <Link href={paths.experiments()}>Experiments</Link>
           <Link href={paths.leaderboard()}>Leaderboard</Link>
           <Link href={paths.compare([])}>Compare</Link>
+          <Link href={paths.health()}>Health</Link>
         </nav>
         <KeyEntry current={key} onChange={changeKey} />
       </header>

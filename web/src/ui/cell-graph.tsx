@@ -1,60 +1,110 @@
-/** A cell of a genotype drawn as a graph: inputs, four nodes, labelled edges, output. */
-import { cellGraph, type CellName, type Genotype } from '../lib/genotype.js';
+/**
+ * A cell drawn from its dagre layout: states as boxes named in text (c with subscript k-2),
+ * operations on their edges, `none` edges dashed and grey, and, given a second genotype, what
+ * only one of the two has in red (−) or green (+) in the same drawing.
+ */
+import { cellEdges, LABEL_FONT_SIZE, layoutCell, type PlacedEdge, type StateName } from '../lib/cell-layout.js';
+import type { CellName, Genotype } from '../lib/genotype.js';
 
-const W = 560;
-const H = 280;
-const PAD = 36;
-const radius = (kind: string) => (kind === 'node' ? 13 : 17);
+/** A state's name in HTML: c<sub>k-2</sub>. */
+export function StateNameText({ name }: { name: StateName }) {
+  return (
+    <span class="state-name">
+      {name.base}
+      {name.sub && <sub>{name.sub}</sub>}
+    </span>
+  );
+}
 
-export function CellGraph(props: { genotype: Genotype; cell: CellName; changedSlots?: ReadonlySet<number> }) {
-  const { nodes, edges } = cellGraph(props.genotype, props.cell);
-  const at = new Map(nodes.map((n) => [n.id, { x: PAD + n.x * (W - 2 * PAD), y: PAD + n.y * (H - 2 * PAD) }]));
+export function CellGraph(props: {
+  genotype: Genotype;
+  cell: CellName;
+  /** A genotype to compare with: its differences are drawn in the same graph. */
+  other?: { label: string; genotype: Genotype };
+  label?: string;
+}) {
+  const placed = layoutCell(cellEdges(props.genotype, props.cell, props.other?.genotype));
+  const diff = props.other !== undefined;
+  const hasNone = placed.edges.some((e) => e.op === 'none');
   return (
     <figure class="cell" data-cell={props.cell}>
       <figcaption>{props.cell} cell</figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.cell} cell`}>
-        <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto">
-            <path d="M0,0L10,5L0,10z" fill="#64748b" />
-          </marker>
-        </defs>
-        {edges.map((e, i) => {
-          const a = at.get(e.from)!;
-          const target = at.get(e.to)!;
-          // End the edge at the target's rim, so its arrowhead shows.
-          const toKind = nodes.find((n) => n.id === e.to)!.kind;
-          const len = Math.hypot(target.x - a.x, target.y - a.y) || 1;
-          const r = radius(toKind) + 2;
-          const b = { x: target.x - ((target.x - a.x) / len) * r, y: target.y - ((target.y - a.y) / len) * r };
-          // Two edges between the same states (both pairs of a node from one input) bend apart.
-          const twin = edges.findIndex((o) => o.from === e.from && o.to === e.to);
-          const bend = twin !== i ? 26 : 0;
-          const mx = (a.x + b.x) / 2 - ((b.y - a.y) / Math.hypot(b.x - a.x, b.y - a.y) || 0) * bend;
-          const my = (a.y + b.y) / 2 + ((b.x - a.x) / Math.hypot(b.x - a.x, b.y - a.y) || 0) * bend;
-          const changed = props.changedSlots?.has(e.slot);
-          return (
-            <g key={i} class={`edge${e.op ? '' : ' concat'}${changed ? ' changed' : ''}`} data-op={e.op}>
-              <path d={`M${a.x},${a.y}Q${mx},${my} ${b.x},${b.y}`} fill="none" marker-end="url(#arrow)" />
-              {e.op && (
-                <text x={(a.x + 2 * mx + b.x) / 4} y={(a.y + 2 * my + b.y) / 4 - 3} text-anchor="middle">
-                  {e.op}
-                </text>
-              )}
-            </g>
-          );
-        })}
-        {nodes.map((n) => {
-          const p = at.get(n.id)!;
-          return (
-            <g key={n.id} class={`node ${n.kind}`}>
-              <circle cx={p.x} cy={p.y} r={radius(n.kind)} />
-              <text x={p.x} y={p.y + 4} text-anchor="middle">
-                {n.label}
+      <div class="cell-scroll">
+        <svg
+          width={placed.width}
+          height={placed.height}
+          viewBox={`0 0 ${placed.width} ${placed.height}`}
+          role="img"
+          aria-label={`${props.cell} cell`}
+        >
+          <defs>
+            {(['same', 'removed', 'added'] as const).map((c) => (
+              <marker
+                key={c}
+                id={`arrow-${c}`}
+                viewBox="0 0 10 10"
+                refX="10"
+                refY="5"
+                markerWidth="7"
+                markerHeight="7"
+                orient="auto-start-reverse"
+              >
+                <path d="M0,0L10,5L0,10z" class={`arrowhead ${c}`} />
+              </marker>
+            ))}
+          </defs>
+          {placed.edges.map((e, i) => (
+            <Edge key={i} edge={e} />
+          ))}
+          {placed.nodes.map((n) => (
+            <g key={n.id} class={`node ${n.kind}`} data-node={n.id}>
+              <rect x={n.x} y={n.y} width={n.width} height={n.height} rx={8} />
+              <text x={n.x + n.width / 2} y={n.y + n.height / 2 + 4} text-anchor="middle">
+                {n.name.base}
+                {n.name.sub && (
+                  <tspan dy="3" font-size="0.75em">
+                    {n.name.sub}
+                  </tspan>
+                )}
               </text>
             </g>
-          );
-        })}
-      </svg>
+          ))}
+        </svg>
+      </div>
+      <p class="cell-key muted">
+        {diff && (
+          <>
+            <span class="key removed">− only in {props.label ?? 'this'}</span>{' '}
+            <span class="key added">+ only in {props.other!.label}</span>{' '}
+          </>
+        )}
+        {hasNone && <span class="key none">none: a zero edge, no signal passes</span>}{' '}
+        <span class="key concat">dotted: concatenated into the output</span>
+      </p>
     </figure>
+  );
+}
+
+function Edge({ edge }: { edge: PlacedEdge }) {
+  const [first, ...rest] = edge.points;
+  const d = `M${first!.x},${first!.y}${rest.map((p) => `L${p.x},${p.y}`).join('')}`;
+  const classes = ['edge', edge.change, edge.op ? '' : 'concat', edge.op === 'none' ? 'none' : ''].filter(Boolean);
+  return (
+    <g class={classes.join(' ')} data-op={edge.op || undefined} data-change={edge.change}>
+      <path d={d} fill="none" marker-end={`url(#arrow-${edge.change})`} />
+      {edge.label && (
+        <g class="edge-label">
+          <rect x={edge.label.x} y={edge.label.y} width={edge.label.width} height={edge.label.height} rx={3} />
+          <text
+            x={edge.label.x + edge.label.width / 2}
+            y={edge.label.y + edge.label.height / 2 + LABEL_FONT_SIZE * 0.35}
+            text-anchor="middle"
+            font-size={LABEL_FONT_SIZE}
+          >
+            {edge.label.text}
+          </text>
+        </g>
+      )}
+    </g>
   );
 }

@@ -1,4 +1,6 @@
-/** Two genotypes side by side, node by node, with what only one of them has marked. */
+/** Two genotypes in one drawing per cell, and node by node in a table, with what only one of them has marked. */
+import { plainName } from '../lib/alphas.js';
+import { stateLabel } from '../lib/cell-layout.js';
 import { diffGenotypes, readGenotype, type Genotype } from '../lib/genotype.js';
 import { ARCHITECTURE_GENOTYPE } from '../lib/queries.js';
 import { CellGraph } from './cell-graph.js';
@@ -27,17 +29,7 @@ export function GenotypeDiff({
 }) {
   const diff = diffGenotypes(a.genotype, b.genotype);
   const pair = ([op, input]: [string, number]) =>
-    `${op} ← ${input < 2 ? (input === 0 ? 'c_{k-2}' : 'c_{k-1}') : `node ${input - 2}`}`;
-  const changedSlots = (g: Genotype, cell: 'normal' | 'reduce', only: 'onlyA' | 'onlyB') =>
-    new Set(
-      diff
-        .find((d) => d.cell === cell)!
-        .nodes.flatMap((n) =>
-          n[only].map((p) =>
-            g[cell].findIndex((q, slot) => Math.floor(slot / 2) === n.node && q[0] === p[0] && q[1] === p[1]),
-          ),
-        ),
-    );
+    `${op} ← ${input < 2 ? plainName(stateLabel(input)) : `node ${input - 2}`}`;
   return (
     <div class="diff" id="genotype-diff">
       {diff.map((cell) => (
@@ -45,24 +37,7 @@ export function GenotypeDiff({
           <h4>
             {cell.cell} cell: {cell.changed ? 'different' : 'identical'}
           </h4>
-          <div class="cells">
-            <div>
-              <p class="muted">{a.label}</p>
-              <CellGraph
-                genotype={a.genotype}
-                cell={cell.cell}
-                changedSlots={changedSlots(a.genotype, cell.cell, 'onlyA')}
-              />
-            </div>
-            <div>
-              <p class="muted">{b.label}</p>
-              <CellGraph
-                genotype={b.genotype}
-                cell={cell.cell}
-                changedSlots={changedSlots(b.genotype, cell.cell, 'onlyB')}
-              />
-            </div>
-          </div>
+          <CellGraph genotype={a.genotype} cell={cell.cell} label={a.label} other={b} />
           <table class="table compact">
             <thead>
               <tr>

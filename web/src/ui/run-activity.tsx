@@ -1,9 +1,10 @@
 /** A run's logs and, for searches, its architecture weights stepped epoch by epoch and its contributions. */
 import { useState } from 'preact/hooks';
-import { addSnapshot, edgeLabels, isCellMatrices, OP_LABELS, softmaxRows, type Snapshot } from '../lib/alphas.js';
+import { addSnapshot, edgeRows, isCellMatrices, OP_LABELS, softmaxRows, type Snapshot } from '../lib/alphas.js';
 import { time } from '../lib/format.js';
 import { ACTIVITY } from '../lib/queries.js';
-import { HeatMap } from './charts.js';
+import { StateNameText } from './cell-graph.js';
+import { HeatMap } from './heat-map.js';
 import { ErrorBox } from './common.js';
 import { useSubscription } from './hooks.js';
 
@@ -21,7 +22,8 @@ interface Activity {
 
 const MAX_LOG_LINES = 500;
 
-export function RunActivity({ runId }: { runId: string }) {
+/** `ended`: the run is over, so an empty log is final rather than "yet". */
+export function RunActivity({ runId, ended }: { runId: string; ended: boolean }) {
   const [logs, setLogs] = useState<Activity[]>([]);
   const [snapshots, setSnapshots] = useState<Snapshot[]>([]);
   const [chosen, setChosen] = useState<number | null>(null);
@@ -39,7 +41,14 @@ export function RunActivity({ runId }: { runId: string }) {
   const index = chosen === null ? snapshots.length - 1 : Math.min(chosen, snapshots.length - 1);
   const shown = snapshots[index];
   const latestContributions = [...snapshots].reverse().find((s) => s.contributions)?.contributions;
-  const rows = edgeLabels();
+  const rows = edgeRows().map((r) => ({
+    text: r.text,
+    header: (
+      <>
+        <StateNameText name={r.from} /> → <StateNameText name={r.to} />
+      </>
+    ),
+  }));
   return (
     <section id="activity">
       <ErrorBox error={error} what="Logs and snapshots" />
@@ -74,13 +83,13 @@ export function RunActivity({ runId }: { runId: string }) {
             <HeatMap
               title={`normal cell · softmax(α), epoch ${shown.epoch}`}
               rows={rows}
-              cols={[...OP_LABELS]}
+              cols={OP_LABELS}
               values={softmaxRows(shown.alphas.normal)}
             />
             <HeatMap
               title={`reduce cell · softmax(α), epoch ${shown.epoch}`}
               rows={rows}
-              cols={[...OP_LABELS]}
+              cols={OP_LABELS}
               values={softmaxRows(shown.alphas.reduce)}
             />
           </div>
@@ -93,13 +102,13 @@ export function RunActivity({ runId }: { runId: string }) {
             <HeatMap
               title="normal cell · contribution"
               rows={rows}
-              cols={[...OP_LABELS]}
+              cols={OP_LABELS}
               values={latestContributions.normal}
             />
             <HeatMap
               title="reduce cell · contribution"
               rows={rows}
-              cols={[...OP_LABELS]}
+              cols={OP_LABELS}
               values={latestContributions.reduce}
             />
           </div>
@@ -107,7 +116,7 @@ export function RunActivity({ runId }: { runId: string }) {
       )}
       <h3>Logs</h3>
       {logs.length === 0 ? (
-        <p class="empty">No log lines yet.</p>
+        <p class="empty">{ended ? 'This run sent no log lines.' : 'No log lines yet.'}</p>
       ) : (
         <div class="logs" id="logs">
           {logs.map((l) => (

@@ -26,6 +26,12 @@ export interface ForwardingContext {
   threatModel: ThreatModel;
 }
 
+const STAGE_LOG = {
+  started: (stage: string) => `stage ${stage} started`,
+  resumed: (stage: string) => `stage ${stage} resumed from its checkpoint`,
+  completed: (stage: string) => `stage ${stage} done`,
+};
+
 /**
  * Translates the engine's job events (a search or training run's events arrive wrapped) into
  * contract events. Per-step figures become metric points keyed by the run's global
@@ -37,6 +43,8 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
     case 'network':
       break;
     case 'stage':
+      // A line per stage, so that a run's log tells its story on the run page, not only in the worker's output.
+      sink.emit({ type: 'log', level: 'info', message: STAGE_LOG[event.status](event.stage) });
       if (event.status !== 'completed') {
         sink.emit({
           type: 'status',
@@ -65,6 +73,11 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       break;
     }
     case 'selection':
+      sink.emit({
+        type: 'log',
+        level: 'info',
+        message: `selected a cell of ${event.params.toLocaleString('en-US')} parameters (budget ${event.budget.toLocaleString('en-US')}, ${event.mode} selection)`,
+      });
       sink.emit(genotypeEvent('select', event, context));
       break;
     case 'architecture':
@@ -91,7 +104,7 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       report.attacks.forEach((attack, index) => {
         sink.emit({
           type: 'evaluation',
-          attack: context.attacks[index] ?? { name: attack.name as AttackSpec['name'] },
+          attack: attackAsUsed(attack.settings, context.attacks[index]),
           threatModel: context.threatModel,
           examples: report.data.examples,
           seed: context.seed,
@@ -104,6 +117,23 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       break;
     }
   }
+}
+
+/**
+ * The attack of an evaluation event as the engine ran it: the settings the job left unset are
+ * filled in with the attack's defaults (PGD's 20 steps of epsilon/4...), so that what is stored
+ * with the result says how it was measured. Square's query budget is its `steps`, as in the job.
+ */
+export function attackAsUsed(
+  used: { name: string; steps?: number; queries?: number; stepSize?: number; restarts?: number },
+  asked: AttackSpec | undefined,
+): AttackSpec {
+  const spec: AttackSpec = { ...asked, name: (asked?.name ?? used.name) as AttackSpec['name'] };
+  const steps = used.steps ?? used.queries;
+  if (steps !== undefined) spec.steps = steps;
+  if (used.stepSize !== undefined) spec.stepSize = used.stepSize;
+  if (used.restarts !== undefined) spec.restarts = used.restarts;
+  return spec;
 }
 
 function searchEpoch(e: SearchEpochSummary): EventBody {
