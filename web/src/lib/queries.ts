@@ -36,7 +36,7 @@ export const EXPERIMENT_RUNS_LIVE = `subscription ExperimentRuns($experimentId: 
 export const START_PIPELINE = `mutation StartPipeline($input: StartPipelineInput!) { startPipeline(input: $input) { id } }`;
 export const START_SEARCH = `mutation StartSearch($input: StartSearchInput!) { startSearch(input: $input) { id } }`;
 
-export const RUN_FIELDS = `id kind status stage config seed tags workerId backend attempts stalled
+export const RUN_FIELDS = `id kind status stage config seed tags workerId backend source client loggedBy name attempts stalled
   createdAt startedAt finishedAt lastEventAt metricKeys
   progress { stage phase done total fraction rate etaSeconds } error { code message }
   experiment { id name dataset threatModel { norm epsilon label } }
@@ -76,7 +76,7 @@ export const ARCHITECTURE_GENOTYPE = `query Genotype($hash: ID!) { architecture(
 
 const ENTRY_FIELDS = `rank params flops robustAccuracy cleanAccuracy
   architecture { hash }
-  run { id experiment { id name } }
+  run { id source workerId backend client loggedBy experiment { id name } }
   decisive { attack }
   suite { attack robustAccuracy }`;
 

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { count, percent } from '../lib/format.js';
 import { EVALUATED_BOARDS, LEADERBOARD, LEADERBOARD_LIVE, PARETO_FRONT } from '../lib/queries.js';
+import { provenance, type RunOrigin } from '../lib/provenance.js';
 import { paths } from '../lib/route.js';
 import { ParetoChart } from '../ui/pareto-chart.js';
 import { ErrorBox, Link, Loading } from '../ui/common.js';
@@ -23,7 +24,7 @@ interface Entry {
   robustAccuracy: number;
   cleanAccuracy: number;
   architecture: { hash: string };
-  run: { id: string; experiment: { id: string; name: string } };
+  run: RunOrigin & { id: string; experiment: { id: string; name: string } };
   decisive: { attack: string };
   suite: { attack: string; robustAccuracy: number }[];
 }
@@ -164,6 +165,7 @@ function Board({
                   <th>Decisive attack</th>
                   <th>Suite</th>
                   <th>Run</th>
+                  <th>Ran on</th>
                 </tr>
               </thead>
               <tbody>
@@ -188,6 +190,7 @@ function Board({
                       <Link href={paths.run(e.run.id)}>{e.run.id}</Link>{' '}
                       <span class="muted">{e.run.experiment.name}</span>
                     </td>
+                    <td data-field="provenance">{provenance(e.run)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -17,6 +17,7 @@ import { useQuery, useSubscription } from '../ui/hooks.js';
 import { MetricChart } from '../ui/metric-chart.js';
 import { RunActivity } from '../ui/run-activity.js';
 import { RunSummary } from '../ui/run-summary.js';
+import type { RunOrigin } from '../lib/provenance.js';
 
 export interface RunDetail {
   id: string;
@@ -27,6 +28,10 @@ export interface RunDetail {
   seed: number;
   tags: string[];
   workerId: string | null;
+  source: RunOrigin['source'];
+  client: string | null;
+  loggedBy: string | null;
+  name: string | null;
   backend: string | null;
   attempts: number;
   stalled: boolean;

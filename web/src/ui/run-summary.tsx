@@ -2,12 +2,11 @@
 import { count, duration, percent, time } from '../lib/format.js';
 import { paths } from '../lib/route.js';
 import { headlineResult, runDuration, stageText, type SummaryInput } from '../lib/run-summary.js';
+import { provenance, type RunOrigin } from '../lib/provenance.js';
 import { Link, StatusBadge } from './common.js';
 
-export interface SummaryRun extends SummaryInput {
+export interface SummaryRun extends SummaryInput, RunOrigin {
   id: string;
-  workerId: string | null;
-  backend: string | null;
   experiment: SummaryInput['experiment'] & {
     dataset: string;
     threatModel: { norm: string; epsilon: number; label: string };
@@ -78,8 +77,8 @@ export function RunSummary({ run, now }: { run: SummaryRun; now: number }) {
         <dl>
           <dt>Backend</dt>
           <dd data-field="backend">{run.backend ?? '–'}</dd>
-          <dt>Worker</dt>
-          <dd data-field="worker">{run.workerId ?? '–'}</dd>
+          <dt>{run.source === 'WORKER' ? 'Worker' : 'Logged by'}</dt>
+          <dd data-field="worker">{run.source === 'WORKER' ? (run.workerId ?? '–') : provenance(run)}</dd>
         </dl>
       </div>
       <div class="card">

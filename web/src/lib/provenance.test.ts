@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { provenance } from './provenance.js';
+
+test("a worker's run names its worker and backend; a logged run its client, version and key", () => {
+  const base = { workerId: null, backend: null, client: null, loggedBy: null };
+  assert.equal(provenance({ ...base, source: 'WORKER', workerId: 'w-1', backend: 'wasm' }), 'worker w-1 · wasm');
+  assert.equal(provenance({ ...base, source: 'WORKER' }), 'worker (not started)');
+  assert.equal(
+    provenance({ ...base, source: 'CLIENT', client: '@lrnas/client 0.1.0', loggedBy: 'laptop' }),
+    'logged by @lrnas/client 0.1.0 · key laptop',
+  );
+  assert.equal(provenance({ ...base, source: 'CLI', backend: 'tfjs-wasm' }), 'logged by the lrnas CLI · tfjs-wasm');
+});
