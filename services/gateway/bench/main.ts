@@ -16,10 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject } from '@lrnas/schema';
+import { eventCodec, eventSubject } from '@lrnas/schema';
 import { ensureTopology, loginOptions } from '@lrnas/schema/nats';
-import { connect, headers, type MsgHdrs, type NatsConnection } from 'nats';
-import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
+import { connect, type NatsConnection } from 'nats';
 import { startNatsServer } from '@lrnas/local/nats-server';
 import { natsLogin } from '@lrnas/local/test-nats';
 import { startPostgres } from '@lrnas/local/postgres';
@@ -27,8 +26,10 @@ import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { openDatabase } from '../src/persistence/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
-import { Experiment, MetricPoint, Run, RunKind, RunStatus } from '../src/persistence/entities/index.js';
+import { Experiment, Run, RunKind } from '../src/persistence/entities/index.js';
 import { benchLatencyDuringRun } from './during-run.js';
+import { benchIngestOn, metricRows, RUNNING, type IngestFigures } from './ingest.js';
+import { signedBy } from './publish.js';
 import { seedResults } from './seed.js';
 import { latencySummary, timeEach } from './stats.js';
 
@@ -73,144 +74,32 @@ async function gatewayOn(file: string | DatabaseTarget, natsUrl: string): Promis
   );
 }
 
-async function drained(nc: NatsConnection): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  for (;;) {
-    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Publish options of an event signed as the worker holding the run's job signs it (the gateway refuses others). */
-function signedBy(key: string, data: Uint8Array): { headers: MsgHdrs } {
-  const signed = headers();
-  signed.set(EVENT_SIGNATURE_HEADER, signEvent(key, data));
-  return { headers: signed };
-}
-
-/** A run whose first attempt has started, as after its worker's RUNNING: the gateway takes its events. */
-const RUNNING = { status: RunStatus.RUNNING, attempts: 1, lastAttempt: 1, lastSeq: 0, workerId: 'bench' } as const;
-
-/** 1. Ingestion: events waiting in the stream, then a gateway starts and stores them all. */
-async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
-  const events = Math.round(400 * scale);
-  const perEvent = 500;
-  const file = path.join(scratch, 'ingest.sqlite');
-  const db = await openDatabase({ kind: 'sqlite', file });
-  const em = db.orm.em.fork();
-  const { team } = await createTeamWithKey(em, 'bench');
-  const experiment = em.create(Experiment, {
-    id: 'exp-bench',
-    team,
-    name: 'b',
-    dataset: 'mnist',
-    threatNorm: 'linf',
-    threatEpsilon: 0.3,
-  });
-  const { eventKey } = em.create(Run, {
-    id: 'run-bench',
-    experiment,
-    kind: RunKind.SEARCH,
-    config: {},
-    seed: 1,
-    ...RUNNING,
-  });
-  const backlogRun = em.create(Run, {
-    id: 'run-backlog',
-    experiment,
-    kind: RunKind.SEARCH,
-    config: {},
-    seed: 2,
-    ...RUNNING,
-  });
-  await em.flush();
-  await db.close();
-
-  const rows: { key: string; step: number; value: number }[][] = [];
-  for (let e = 0; e < events; e++) {
-    rows.push(
-      Array.from({ length: perEvent }, (_, i) => ({
-        key: `m/${i % 10}`,
-        step: e * 50 + Math.floor(i / 10),
-        value: Math.sin(e + i),
-      })),
-    );
-  }
-  const encode = (runId: string) =>
-    rows.map((points, e) =>
-      eventCodec.encode({ v: 1, runId, attempt: 1, seq: e, time: new Date().toISOString(), type: 'metric', points }),
-    );
-  const encoded = encode('run-bench');
-  const total = events * perEvent;
-  // The gateway is up and idle; the clock runs from the first publish to the last commit, as a
-  // worker streaming metrics would see it.
-  const gateway = await gatewayOn(file, natsUrl);
-  await gateway.nats.ready;
-  const start = performance.now();
-  const js = nc.jetstream();
-  for (let e = 0; e < events; e += 20) {
-    await Promise.all(
-      encoded
-        .slice(e, e + 20)
-        .map((data) => js.publish(eventSubject('run-bench', 'metric'), data, signedBy(eventKey!, data))),
-    );
-  }
-  const publishSeconds = (performance.now() - start) / 1000;
-  await drained(nc);
-  const seconds = (performance.now() - start) / 1000;
-  const stored = await gateway.db.orm.em.fork().count(MetricPoint, {});
-  await gateway.stop();
-  if (stored !== total) throw new Error(`stored ${stored} points, expected ${total}`);
-
-  // A backlog: the same rows for another run, waiting in the stream while no gateway runs, so that
-  // the clock (from the gateway's start to the last commit) measures the gateway alone, not how fast
-  // JetStream takes publishes on this machine.
-  const backlog = encode('run-backlog');
-  for (let e = 0; e < events; e += 20) {
-    await Promise.all(
-      backlog
-        .slice(e, e + 20)
-        .map((data) => js.publish(eventSubject('run-backlog', 'metric'), data, signedBy(backlogRun.eventKey!, data))),
-    );
-  }
-  const backlogStart = performance.now();
-  const backlogGateway = await gatewayOn(file, natsUrl);
-  await drained(nc);
-  const backlogSeconds = (performance.now() - backlogStart) / 1000;
-  const backlogStored = await backlogGateway.db.orm.em.fork().count(MetricPoint, { run: 'run-backlog' });
-  await backlogGateway.stop();
-  if (backlogStored !== total) throw new Error(`stored ${backlogStored} backlog points, expected ${total}`);
-
-  // The same rows, inserted by better-sqlite3 alone, in transactions of the gateway's batch size.
-  const { default: Database } = await import('better-sqlite3');
-  const plain = new Database(path.join(scratch, 'plain.sqlite'));
-  plain.exec(
-    'create table metric_points (id integer primary key autoincrement, run_id text not null, key text not null, step integer not null, value double, time datetime not null, unique (run_id, key, step))',
+/** 1. Ingestion of the same backlog by the gateway and by the raw driver, on SQLite and on PostgreSQL. */
+async function benchIngest(nc: NatsConnection): Promise<void> {
+  const rows = metricRows(Math.round(400 * scale), 500);
+  const sqlite = await benchIngestOn(
+    { kind: 'sqlite', file: path.join(scratch, 'ingest.sqlite') },
+    server,
+    nc,
+    rows,
+    quiet,
   );
-  const insert = plain.prepare(
-    'insert into metric_points (run_id, key, step, value, time) values (?, ?, ?, ?, ?) on conflict (run_id, key, step) do update set value = excluded.value, time = excluded.time',
-  );
-  const batch = plain.transaction((points: { key: string; step: number; value: number }[]) => {
-    for (const p of points) insert.run('run-bench', p.key, p.step, p.value, Date.now());
-  });
-  const plainStart = performance.now();
-  for (let i = 0; i < rows.length; i += 500) batch(rows.slice(i, i + 500).flat());
-  const plainSeconds = (performance.now() - plainStart) / 1000;
-  plain.close();
+  const pg = await startPostgres();
+  let postgres: IngestFigures;
+  try {
+    postgres = await benchIngestOn(parseDatabaseUrl(pg.url), server, nc, rows, quiet);
+  } finally {
+    await pg.stop();
+  }
   results.ingest = {
-    points: total,
-    events,
-    gatewayPointsPerSecond: Math.round(total / seconds),
-    plainPointsPerSecond: Math.round(total / plainSeconds),
-    ratio: Math.round((plainSeconds / seconds) * 1000) / 1000,
-    publishSeconds: Math.round(publishSeconds * 100) / 100,
-    drainSeconds: Math.round((seconds - publishSeconds) * 100) / 100,
-    backlogPointsPerSecond: Math.round(total / backlogSeconds),
-    backlogRatio: Math.round((plainSeconds / backlogSeconds) * 1000) / 1000,
-    note: 'gateway: first publish to JetStream until the last batch is committed; plain: better-sqlite3 inserts alone, in transactions of 500 events; ratio = gateway rate / plain rate; publishSeconds: until JetStream acknowledged the last publish, drainSeconds: from then until the gateway had stored everything; backlog: the same rows waiting in the stream, from the start of a gateway (opening the database included) to its last commit',
+    sqlite,
+    postgres,
+    note: 'gateway: the event ingestor from its start, with a backlog of metric events waiting in JetStream, to its last commit; raw: the same rows upserted by better-sqlite3 (a prepared statement per row) or pg (multi-row statements of 1,000 rows) into the same table, one transaction per 500 events; ratio = gateway rate / raw rate; split: milliseconds of all batches in decoding, applying (ORM and SQL), committing and settling (acks, live updates)',
   };
-  console.log('ingest', results.ingest);
+  const line = (name: string, f: IngestFigures) =>
+    `ingest ${name}: ${f.points} points, gateway ${f.gatewayPointsPerSecond}/s, raw ${f.rawPointsPerSecond}/s, ratio ${f.ratio}; ${f.batches} batches, ms decode ${f.split.decode} apply ${f.split.apply} commit ${f.split.commit} settle ${f.split.settle}`;
+  console.log(line('sqlite  ', sqlite));
+  console.log(line('postgres', postgres));
 }
 
 /** 2. Query latency over a database of 10,000 runs and 100,000 evaluations (SQLite or PostgreSQL). */
@@ -357,7 +246,7 @@ const admin = natsLogin(server, 'admin');
 const nc = await connect({ servers: server.url, ...loginOptions(admin) });
 try {
   await ensureTopology(await nc.jetstreamManager());
-  if (sections.includes('ingest')) await benchIngest(nc, server.url);
+  if (sections.includes('ingest')) await benchIngest(nc);
   if (sections.includes('queries')) await benchQueries(server.url);
   if (sections.includes('live')) await benchLiveLatency(nc, server.url);
   if (sections.includes('during-run')) {
