@@ -1,13 +1,16 @@
-// npm run bench -w @lrnas/gateway [-- --quick]
-// 1. metric points ingested per second from NATS into SQLite by the gateway, against a plain
-//    better-sqlite3 batched insert of the same rows (ratio);
-// 2. leaderboard and run-list query latency (p50, p99) over HTTP with 10,000 runs and 100,000
-//    evaluations;
-// 3. event-to-subscriber latency: a metric event published to JetStream until a graphql-ws
-//    client of the gateway receives it;
-// 4. the same during a pipeline run: from the worker producing a point to the client (during-run.ts).
+// npm run bench -w @lrnas/gateway [-- --quick] [--sections ...] [--database postgres]
+// 1. ingest: metric points a gateway's event ingestor stores per second from a backlog in JetStream,
+//    against the raw driver's batched upsert of the same rows into the same table, on SQLite and on
+//    PostgreSQL in one run (ratios side by side), with the split of the ingestor's time (ingest.ts);
+// 2. queries: p50/p99 over HTTP of the leaderboard (four forms), the Pareto front, the run list
+//    (filtered, sorted) and metricSeries at 10,000 runs, 100,000 evaluations and 10 million metric
+//    points (seeded in bulk by the database through its raw driver), then event-to-subscriber latency
+//    on that gateway while a client keeps querying it;
+// 3. live: event-to-subscriber latency of an idle gateway: a metric event published to JetStream
+//    until a graphql-ws client of the gateway receives it;
+// 4. during-run: the same during a pipeline run, from the worker producing a point (during-run.ts).
 // --sections picks some of ingest, queries, live, during-run (default: all); --database postgres
-// runs the queries on a throw-away PostgreSQL (infra/local) instead of SQLite.
+// runs the queries on a throw-away PostgreSQL (infra/local) instead of SQLite; --quick: a tenth.
 // Figures go to stdout and to bench-results/gateway-<time>.json.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +33,7 @@ import { Experiment, Run, RunKind } from '../src/persistence/entities/index.js';
 import { benchLatencyDuringRun } from './during-run.js';
 import { benchIngestOn, metricRows, RUNNING, type IngestFigures } from './ingest.js';
 import { signedBy } from './publish.js';
-import { seedResults } from './seed.js';
+import { seedMetricPoints, seedResults } from './seed.js';
 import { latencySummary, timeEach } from './stats.js';
 
 const SECTIONS = ['ingest', 'queries', 'live', 'during-run'] as const;
@@ -102,12 +105,17 @@ async function benchIngest(nc: NatsConnection): Promise<void> {
   console.log(line('postgres', postgres));
 }
 
-/** 2. Query latency over a database of 10,000 runs and 100,000 evaluations (SQLite or PostgreSQL). */
-async function benchQueries(natsUrl: string): Promise<void> {
+/**
+ * 2. Query latency over a database of 10,000 runs, 100,000 evaluations and 10 million metric points
+ * (SQLite or PostgreSQL), then event-to-subscriber latency on that gateway while a client keeps
+ * querying it.
+ */
+async function benchQueries(nc: NatsConnection, natsUrl: string): Promise<void> {
   const pg = flags.database === 'postgres' ? await startPostgres() : undefined;
   try {
     await benchQueriesOn(
       pg ? parseDatabaseUrl(pg.url) : { kind: 'sqlite', file: path.join(scratch, 'queries.sqlite') },
+      nc,
       natsUrl,
     );
   } finally {
@@ -115,10 +123,19 @@ async function benchQueries(natsUrl: string): Promise<void> {
   }
 }
 
-async function benchQueriesOn(target: DatabaseTarget, natsUrl: string): Promise<void> {
+/** Runs with metric points (1,000 points of 10 keys each): 10 million points at full scale. */
+const METRIC_RUNS = Math.round(1000 * scale);
+
+async function benchQueriesOn(target: DatabaseTarget, nc: NatsConnection, natsUrl: string): Promise<void> {
   const db = await openDatabase(target);
+  const seedStart = performance.now();
   const seeded = await seedResults(db.orm.em.fork(), { runs: Math.round(10_000 * scale), evaluationsPerRun: 10 });
   await db.close();
+  const points = await seedMetricPoints(target, { runs: METRIC_RUNS, keys: 10, steps: 1000 });
+  const seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10;
+  console.log(
+    `seeded ${target.kind}: ${seeded.runs} runs, ${seeded.evaluations} evaluations (ORM bulk inserts), ${points} metric points (generated in bulk by the database through the raw driver) in ${seedSeconds} s`,
+  );
   const gateway = await gatewayOn(target, natsUrl);
   const post = async (query: string) => {
     const response = await fetch(`${gateway.url}/graphql`, {
@@ -129,116 +146,124 @@ async function benchQueriesOn(target: DatabaseTarget, natsUrl: string): Promise<
     const body = (await response.json()) as { errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
   };
-  const n = flags.quick ? 10 : 50;
-  const leaderboard = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank robustAccuracy params run { id } } }',
-    ),
-  );
-  const budgeted = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }, maxParams: 1000000) { rank robustAccuracy } }',
-    ),
-  );
-  const byAttack = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }, attack: PGD) { rank robustAccuracy params run { id } } }',
-    ),
-  );
-  const withSuites = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank architecture { hash params } run { id status } decisive { attack robustAccuracy } suite { attack robustAccuracy cleanAccuracy } } }',
-    ),
-  );
-  const pareto = await timeEach(n, () =>
-    post(
-      '{ paretoFront(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank params robustAccuracy run { id } } }',
-    ),
-  );
-  const runList = await timeEach(n, () =>
-    post(
+  const board = 'dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }';
+  let series = 0;
+  const queries: Record<string, () => string> = {
+    leaderboard: () => `{ leaderboard(${board}) { rank robustAccuracy params run { id } } }`,
+    leaderboardWithBudget: () => `{ leaderboard(${board}, maxParams: 1000000) { rank robustAccuracy } }`,
+    leaderboardOneAttack: () => `{ leaderboard(${board}, attack: PGD) { rank robustAccuracy params run { id } } }`,
+    leaderboardWithSuites: () =>
+      `{ leaderboard(${board}) { rank architecture { hash params } run { id status } decisive { attack robustAccuracy } suite { attack robustAccuracy cleanAccuracy } } }`,
+    paretoFront: () => `{ paretoFront(${board}) { rank params robustAccuracy run { id } } }`,
+    runListFilteredByStatusAndTag: () =>
       '{ runs(first: 20, filter: { statuses: [SUCCEEDED], tags: ["bench"] }) { totalCount edges { node { id status architecture { params } } } } }',
-    ),
-  );
-  const runsByParams = await timeEach(n, () =>
-    post(
+    runListSortedByParams: () =>
       '{ runs(first: 20, orderBy: { field: PARAMS, direction: ASC }, filter: { params: { max: 2000000 } }) { edges { cursor node { id } } } }',
-    ),
-  );
-  await gateway.stop();
-  results.queries = {
+    // Each call another run's 10 series of 1,000 points, thinned to 500.
+    metricSeries: () =>
+      `{ metricSeries(runId: "run-${(series = (series + 7) % METRIC_RUNS)}", maxPoints: 500) { key totalPoints points { step value } } }`,
+  };
+  const n = flags.quick ? 10 : 100;
+  const figures: Record<string, unknown> = {
     runs: seeded.runs,
     evaluations: seeded.evaluations,
-    leaderboard: latencySummary(leaderboard),
-    leaderboardWithBudget: latencySummary(budgeted),
-    leaderboardOneAttack: latencySummary(byAttack),
-    leaderboardWithSuites: latencySummary(withSuites),
-    paretoFront: latencySummary(pareto),
-    runListFilteredByStatusAndTag: latencySummary(runList),
-    runListSortedByParams: latencySummary(runsByParams),
+    metricPoints: points,
+    seededSeconds: seedSeconds,
   };
-  console.log('queries (ms)', results.queries);
+  for (const [name, query] of Object.entries(queries)) {
+    const summary = latencySummary(await timeEach(n, () => post(query())));
+    figures[name] = summary;
+    console.log(`query ${target.kind} ${name}: p50 ${summary.p50} ms, p99 ${summary.p99} ms (n ${summary.n})`);
+  }
+  // Under load: a client keeps sending the queries above, one after another, meanwhile.
+  let querying = true;
+  const names = Object.keys(queries);
+  const load = (async () => {
+    for (let i = 0; querying; i++) await post(queries[names[i % names.length]!]!());
+  })();
+  try {
+    const live = await liveLatency(nc, gateway, 'run-live-loaded');
+    figures.eventToSubscriberUnderQueryLoad = live;
+    console.log(
+      `event to subscriber ${target.kind}, ${points} metric points stored, queries running: p50 ${live.p50} ms, p99 ${live.p99} ms (n ${live.n})`,
+    );
+  } finally {
+    querying = false;
+    await load;
+  }
+  await gateway.stop();
+  results.queries = figures;
 }
 
-/** 3. Event-to-subscriber latency through JetStream, ingestion, commit and graphql-ws. */
-async function benchLiveLatency(nc: NatsConnection, natsUrl: string): Promise<void> {
-  const file = path.join(scratch, 'live.sqlite');
-  const gateway = await gatewayOn(file, natsUrl);
+/** 3. Event-to-subscriber latency of an idle gateway over an empty database. */
+async function benchLiveLatency(natsUrl: string, nc: NatsConnection): Promise<void> {
+  const gateway = await gatewayOn(path.join(scratch, 'live.sqlite'), natsUrl);
+  try {
+    results.eventToSubscriber = await liveLatency(nc, gateway, 'run-live');
+    console.log('event to subscriber (ms)', results.eventToSubscriber);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/**
+ * Milliseconds from publishing a metric event to JetStream until a graphql-ws client of `gateway`
+ * following the run receives its point: JetStream, ingestion, commit, live update and graphql-ws.
+ */
+async function liveLatency(
+  nc: NatsConnection,
+  gateway: GatewayHandle,
+  runId: string,
+): Promise<ReturnType<typeof latencySummary>> {
   const em = gateway.db.orm.em.fork();
-  const { team, key } = await createTeamWithKey(em, 'live');
+  const { team, key } = await createTeamWithKey(em, runId);
   const experiment = em.create(Experiment, {
-    id: 'exp-live',
+    id: `exp-${runId}`,
     team,
     name: 'l',
     dataset: 'mnist',
     threatNorm: 'linf',
     threatEpsilon: 0.3,
   });
-  const { eventKey } = em.create(Run, {
-    id: 'run-live',
-    experiment,
-    kind: RunKind.SEARCH,
-    config: {},
-    seed: 1,
-    ...RUNNING,
-  });
+  const { eventKey } = em.create(Run, { id: runId, experiment, kind: RunKind.SEARCH, config: {}, seed: 1, ...RUNNING });
   await em.flush();
   const client = createClient({
     url: `${gateway.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${key}` },
   });
+  const listenersBefore = gateway.live.listeners;
   const stream = client.iterate<{ metricsAdded: { series: { points: { step: number }[] }[] } }>({
-    query: 'subscription { metricsAdded(runId: "run-live") { series { points { step } } } }',
+    query: `subscription { metricsAdded(runId: "${runId}") { series { points { step } } } }`,
   });
-  while (gateway.live.listeners === 0) await new Promise((r) => setTimeout(r, 10));
-  const samples: number[] = [];
-  const n = flags.quick ? 20 : 100;
-  for (let step = 0; step < n; step++) {
-    const start = performance.now();
-    const event = {
-      v: 1 as const,
-      runId: 'run-live',
-      attempt: 1,
-      seq: step,
-      time: new Date().toISOString(),
-      type: 'metric' as const,
-      points: [{ key: 'live/x', step, value: step }],
-    };
-    const data = eventCodec.encode(event);
-    await nc.jetstream().publish(eventSubject('run-live', 'metric'), data, signedBy(eventKey!, data));
-    for (;;) {
-      const next = await stream.next();
-      if (next.done) throw new Error('subscription ended');
-      if (next.value.data?.metricsAdded.series.some((s) => s.points.some((p) => p.step === step))) break;
+  try {
+    while (gateway.live.listeners === listenersBefore) await new Promise((r) => setTimeout(r, 10));
+    const samples: number[] = [];
+    const n = flags.quick ? 20 : 100;
+    for (let step = 0; step < n; step++) {
+      const start = performance.now();
+      const data = eventCodec.encode({
+        v: 1,
+        runId,
+        attempt: 1,
+        seq: step,
+        time: new Date().toISOString(),
+        type: 'metric',
+        points: [{ key: 'live/x', step, value: step }],
+      });
+      await nc.jetstream().publish(eventSubject(runId, 'metric'), data, signedBy(eventKey!, data));
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) throw new Error('subscription ended');
+        if (next.value.data?.metricsAdded.series.some((s) => s.points.some((p) => p.step === step))) break;
+      }
+      samples.push(performance.now() - start);
     }
-    samples.push(performance.now() - start);
+    return latencySummary(samples);
+  } finally {
+    await stream.return?.();
+    await client.dispose();
   }
-  await stream.return?.();
-  await client.dispose();
-  await gateway.stop();
-  results.eventToSubscriber = latencySummary(samples);
-  console.log('event to subscriber (ms)', results.eventToSubscriber);
 }
 
 const server = await startNatsServer({ dataDir: path.join(scratch, 'nats') });
@@ -247,8 +272,8 @@ const nc = await connect({ servers: server.url, ...loginOptions(admin) });
 try {
   await ensureTopology(await nc.jetstreamManager());
   if (sections.includes('ingest')) await benchIngest(nc);
-  if (sections.includes('queries')) await benchQueries(server.url);
-  if (sections.includes('live')) await benchLiveLatency(nc, server.url);
+  if (sections.includes('queries')) await benchQueries(nc, server.url);
+  if (sections.includes('live')) await benchLiveLatency(server.url, nc);
   if (sections.includes('during-run')) {
     results.eventToSubscriberDuringRun = await benchLatencyDuringRun(server, scratch, flags.quick);
     console.log('event to subscriber during a pipeline run (ms)', results.eventToSubscriberDuringRun);
