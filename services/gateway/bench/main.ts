@@ -97,10 +97,10 @@ async function benchIngest(nc: NatsConnection): Promise<void> {
   results.ingest = {
     sqlite,
     postgres,
-    note: 'gateway: the event ingestor from its start, with a backlog of metric events waiting in JetStream, to its last commit; raw: the same rows upserted by better-sqlite3 (a prepared statement per row) or pg (multi-row statements of 1,000 rows) into the same table, one transaction per 500 events; ratio = gateway rate / raw rate; split: milliseconds of all batches in decoding, applying (ORM and SQL), committing and settling (acks, live updates)',
+    note: 'gateway: the event ingestor from its start, with a backlog of metric events waiting in JetStream, to its last commit; raw: the same rows upserted by better-sqlite3 (a prepared statement per row) or pg (multi-row statements of 1,000 rows) into the same table, one transaction per 500 events; ratio = gateway rate / raw rate, of the medians of rounds taken in turn; split: milliseconds of all batches in decoding, applying (ORM and SQL), committing and settling (acks, live updates)',
   };
   const line = (name: string, f: IngestFigures) =>
-    `ingest ${name}: ${f.points} points, gateway ${f.gatewayPointsPerSecond}/s, raw ${f.rawPointsPerSecond}/s, ratio ${f.ratio}; ${f.batches} batches, ms decode ${f.split.decode} apply ${f.split.apply} commit ${f.split.commit} settle ${f.split.settle}`;
+    `ingest ${name}: ${f.points} points, gateway ${f.gatewayPointsPerSecond}/s, raw ${f.rawPointsPerSecond}/s, ratio ${f.ratio} (medians of ${f.rounds} rounds; round ratios ${f.roundRatios.join(', ')}); per round ${f.batches} batches, ms decode ${f.split.decode} apply ${f.split.apply} commit ${f.split.commit} settle ${f.split.settle}`;
   console.log(line('sqlite  ', sqlite));
   console.log(line('postgres', postgres));
 }
