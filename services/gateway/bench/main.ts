@@ -1,13 +1,16 @@
-// npm run bench -w @lrnas/gateway [-- --quick]
-// 1. metric points ingested per second from NATS into SQLite by the gateway, against a plain
-//    better-sqlite3 batched insert of the same rows (ratio);
-// 2. leaderboard and run-list query latency (p50, p99) over HTTP with 10,000 runs and 100,000
-//    evaluations;
-// 3. event-to-subscriber latency: a metric event published to JetStream until a graphql-ws
-//    client of the gateway receives it;
-// 4. the same during a pipeline run: from the worker producing a point to the client (during-run.ts).
+// npm run bench -w @lrnas/gateway [-- --quick] [--sections ...] [--database postgres]
+// 1. ingest: metric points a gateway's event ingestor stores per second from a backlog in JetStream,
+//    against the raw driver's batched upsert of the same rows into the same table, on SQLite and on
+//    PostgreSQL in one run (ratios side by side), with the split of the ingestor's time (ingest.ts);
+// 2. queries: p50/p99 over HTTP of the leaderboard (four forms), the Pareto front, the run list
+//    (filtered, sorted) and metricSeries at 10,000 runs, 100,000 evaluations and 10 million metric
+//    points (seeded in bulk by the database through its raw driver), then event-to-subscriber latency
+//    on that gateway while a client keeps querying it;
+// 3. live: event-to-subscriber latency of an idle gateway: a metric event published to JetStream
+//    until a graphql-ws client of the gateway receives it;
+// 4. during-run: the same during a pipeline run, from the worker producing a point (during-run.ts).
 // --sections picks some of ingest, queries, live, during-run (default: all); --database postgres
-// runs the queries on a throw-away PostgreSQL (infra/local) instead of SQLite.
+// runs the queries on a throw-away PostgreSQL (infra/local) instead of SQLite; --quick: a tenth.
 // Figures go to stdout and to bench-results/gateway-<time>.json.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,10 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject } from '@lrnas/schema';
+import { eventCodec, eventSubject } from '@lrnas/schema';
 import { ensureTopology, loginOptions } from '@lrnas/schema/nats';
-import { connect, headers, type MsgHdrs, type NatsConnection } from 'nats';
-import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
+import { connect, type NatsConnection } from 'nats';
 import { startNatsServer } from '@lrnas/local/nats-server';
 import { natsLogin } from '@lrnas/local/test-nats';
 import { startPostgres } from '@lrnas/local/postgres';
@@ -27,10 +29,12 @@ import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { openDatabase } from '../src/persistence/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
-import { Experiment, MetricPoint, Run, RunKind, RunStatus } from '../src/persistence/entities/index.js';
+import { Experiment, Run, RunKind } from '../src/persistence/entities/index.js';
 import { benchLatencyDuringRun } from './during-run.js';
-import { seedResults } from './seed.js';
-import { latencySummary, timeEach } from './stats.js';
+import { benchIngestOn, metricRows, RUNNING, type IngestFigures } from './ingest.js';
+import { signedBy } from './publish.js';
+import { seedMetricPoints, seedResults } from './seed.js';
+import { latencySummary, timeEachWithCpu } from './stats.js';
 
 const SECTIONS = ['ingest', 'queries', 'live', 'during-run'] as const;
 const DATABASES = ['sqlite', 'postgres'] as const;
@@ -73,152 +77,45 @@ async function gatewayOn(file: string | DatabaseTarget, natsUrl: string): Promis
   );
 }
 
-async function drained(nc: NatsConnection): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  for (;;) {
-    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Publish options of an event signed as the worker holding the run's job signs it (the gateway refuses others). */
-function signedBy(key: string, data: Uint8Array): { headers: MsgHdrs } {
-  const signed = headers();
-  signed.set(EVENT_SIGNATURE_HEADER, signEvent(key, data));
-  return { headers: signed };
-}
-
-/** A run whose first attempt has started, as after its worker's RUNNING: the gateway takes its events. */
-const RUNNING = { status: RunStatus.RUNNING, attempts: 1, lastAttempt: 1, lastSeq: 0, workerId: 'bench' } as const;
-
-/** 1. Ingestion: events waiting in the stream, then a gateway starts and stores them all. */
-async function benchIngest(nc: NatsConnection, natsUrl: string): Promise<void> {
-  const events = Math.round(400 * scale);
-  const perEvent = 500;
-  const file = path.join(scratch, 'ingest.sqlite');
-  const db = await openDatabase({ kind: 'sqlite', file });
-  const em = db.orm.em.fork();
-  const { team } = await createTeamWithKey(em, 'bench');
-  const experiment = em.create(Experiment, {
-    id: 'exp-bench',
-    team,
-    name: 'b',
-    dataset: 'mnist',
-    threatNorm: 'linf',
-    threatEpsilon: 0.3,
-  });
-  const { eventKey } = em.create(Run, {
-    id: 'run-bench',
-    experiment,
-    kind: RunKind.SEARCH,
-    config: {},
-    seed: 1,
-    ...RUNNING,
-  });
-  const backlogRun = em.create(Run, {
-    id: 'run-backlog',
-    experiment,
-    kind: RunKind.SEARCH,
-    config: {},
-    seed: 2,
-    ...RUNNING,
-  });
-  await em.flush();
-  await db.close();
-
-  const rows: { key: string; step: number; value: number }[][] = [];
-  for (let e = 0; e < events; e++) {
-    rows.push(
-      Array.from({ length: perEvent }, (_, i) => ({
-        key: `m/${i % 10}`,
-        step: e * 50 + Math.floor(i / 10),
-        value: Math.sin(e + i),
-      })),
-    );
-  }
-  const encode = (runId: string) =>
-    rows.map((points, e) =>
-      eventCodec.encode({ v: 1, runId, attempt: 1, seq: e, time: new Date().toISOString(), type: 'metric', points }),
-    );
-  const encoded = encode('run-bench');
-  const total = events * perEvent;
-  // The gateway is up and idle; the clock runs from the first publish to the last commit, as a
-  // worker streaming metrics would see it.
-  const gateway = await gatewayOn(file, natsUrl);
-  await gateway.nats.ready;
-  const start = performance.now();
-  const js = nc.jetstream();
-  for (let e = 0; e < events; e += 20) {
-    await Promise.all(
-      encoded
-        .slice(e, e + 20)
-        .map((data) => js.publish(eventSubject('run-bench', 'metric'), data, signedBy(eventKey!, data))),
-    );
-  }
-  const publishSeconds = (performance.now() - start) / 1000;
-  await drained(nc);
-  const seconds = (performance.now() - start) / 1000;
-  const stored = await gateway.db.orm.em.fork().count(MetricPoint, {});
-  await gateway.stop();
-  if (stored !== total) throw new Error(`stored ${stored} points, expected ${total}`);
-
-  // A backlog: the same rows for another run, waiting in the stream while no gateway runs, so that
-  // the clock (from the gateway's start to the last commit) measures the gateway alone, not how fast
-  // JetStream takes publishes on this machine.
-  const backlog = encode('run-backlog');
-  for (let e = 0; e < events; e += 20) {
-    await Promise.all(
-      backlog
-        .slice(e, e + 20)
-        .map((data) => js.publish(eventSubject('run-backlog', 'metric'), data, signedBy(backlogRun.eventKey!, data))),
-    );
-  }
-  const backlogStart = performance.now();
-  const backlogGateway = await gatewayOn(file, natsUrl);
-  await drained(nc);
-  const backlogSeconds = (performance.now() - backlogStart) / 1000;
-  const backlogStored = await backlogGateway.db.orm.em.fork().count(MetricPoint, { run: 'run-backlog' });
-  await backlogGateway.stop();
-  if (backlogStored !== total) throw new Error(`stored ${backlogStored} backlog points, expected ${total}`);
-
-  // The same rows, inserted by better-sqlite3 alone, in transactions of the gateway's batch size.
-  const { default: Database } = await import('better-sqlite3');
-  const plain = new Database(path.join(scratch, 'plain.sqlite'));
-  plain.exec(
-    'create table metric_points (id integer primary key autoincrement, run_id text not null, key text not null, step integer not null, value double, time datetime not null, unique (run_id, key, step))',
+/** 1. Ingestion of the same backlog by the gateway and by the raw driver, on SQLite and on PostgreSQL. */
+async function benchIngest(nc: NatsConnection): Promise<void> {
+  const rows = metricRows(Math.round(400 * scale), 500);
+  const sqlite = await benchIngestOn(
+    { kind: 'sqlite', file: path.join(scratch, 'ingest.sqlite') },
+    server,
+    nc,
+    rows,
+    quiet,
   );
-  const insert = plain.prepare(
-    'insert into metric_points (run_id, key, step, value, time) values (?, ?, ?, ?, ?) on conflict (run_id, key, step) do update set value = excluded.value, time = excluded.time',
-  );
-  const batch = plain.transaction((points: { key: string; step: number; value: number }[]) => {
-    for (const p of points) insert.run('run-bench', p.key, p.step, p.value, Date.now());
-  });
-  const plainStart = performance.now();
-  for (let i = 0; i < rows.length; i += 500) batch(rows.slice(i, i + 500).flat());
-  const plainSeconds = (performance.now() - plainStart) / 1000;
-  plain.close();
+  const pg = await startPostgres();
+  let postgres: IngestFigures;
+  try {
+    postgres = await benchIngestOn(parseDatabaseUrl(pg.url), server, nc, rows, quiet);
+  } finally {
+    await pg.stop();
+  }
   results.ingest = {
-    points: total,
-    events,
-    gatewayPointsPerSecond: Math.round(total / seconds),
-    plainPointsPerSecond: Math.round(total / plainSeconds),
-    ratio: Math.round((plainSeconds / seconds) * 1000) / 1000,
-    publishSeconds: Math.round(publishSeconds * 100) / 100,
-    drainSeconds: Math.round((seconds - publishSeconds) * 100) / 100,
-    backlogPointsPerSecond: Math.round(total / backlogSeconds),
-    backlogRatio: Math.round((plainSeconds / backlogSeconds) * 1000) / 1000,
-    note: 'gateway: first publish to JetStream until the last batch is committed; plain: better-sqlite3 inserts alone, in transactions of 500 events; ratio = gateway rate / plain rate; publishSeconds: until JetStream acknowledged the last publish, drainSeconds: from then until the gateway had stored everything; backlog: the same rows waiting in the stream, from the start of a gateway (opening the database included) to its last commit',
+    sqlite,
+    postgres,
+    note: 'gateway: the event ingestor from its start, with a backlog of metric events waiting in JetStream, to its last commit; raw: the same rows upserted by better-sqlite3 (a prepared statement per row) or pg (multi-row statements of 1,000 rows) into the same table, one transaction per 500 events; ratio = gateway rate / raw rate, of the medians of rounds taken in turn; split: milliseconds of all batches in decoding, applying (ORM and SQL), committing and settling (acks, live updates)',
   };
-  console.log('ingest', results.ingest);
+  const line = (name: string, f: IngestFigures) =>
+    `ingest ${name}: ${f.points} points, gateway ${f.gatewayPointsPerSecond}/s, raw ${f.rawPointsPerSecond}/s, ratio ${f.ratio} (medians of ${f.rounds} rounds; round ratios ${f.roundRatios.join(', ')}); per round ${f.batches} batches, ms decode ${f.split.decode} apply ${f.split.apply} commit ${f.split.commit} settle ${f.split.settle}`;
+  console.log(line('sqlite  ', sqlite));
+  console.log(line('postgres', postgres));
 }
 
-/** 2. Query latency over a database of 10,000 runs and 100,000 evaluations (SQLite or PostgreSQL). */
-async function benchQueries(natsUrl: string): Promise<void> {
+/**
+ * 2. Query latency over a database of 10,000 runs, 100,000 evaluations and 10 million metric points
+ * (SQLite or PostgreSQL), then event-to-subscriber latency on that gateway while a client keeps
+ * querying it.
+ */
+async function benchQueries(nc: NatsConnection, natsUrl: string): Promise<void> {
   const pg = flags.database === 'postgres' ? await startPostgres() : undefined;
   try {
     await benchQueriesOn(
       pg ? parseDatabaseUrl(pg.url) : { kind: 'sqlite', file: path.join(scratch, 'queries.sqlite') },
+      nc,
       natsUrl,
     );
   } finally {
@@ -226,10 +123,19 @@ async function benchQueries(natsUrl: string): Promise<void> {
   }
 }
 
-async function benchQueriesOn(target: DatabaseTarget, natsUrl: string): Promise<void> {
+/** Runs with metric points (1,000 points of 10 keys each): 10 million points at full scale. */
+const METRIC_RUNS = Math.round(1000 * scale);
+
+async function benchQueriesOn(target: DatabaseTarget, nc: NatsConnection, natsUrl: string): Promise<void> {
   const db = await openDatabase(target);
+  const seedStart = performance.now();
   const seeded = await seedResults(db.orm.em.fork(), { runs: Math.round(10_000 * scale), evaluationsPerRun: 10 });
   await db.close();
+  const points = await seedMetricPoints(target, { runs: METRIC_RUNS, keys: 10, steps: 1000 });
+  const seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10;
+  console.log(
+    `seeded ${target.kind}: ${seeded.runs} runs, ${seeded.evaluations} evaluations (ORM bulk inserts), ${points} metric points (generated in bulk by the database through the raw driver) in ${seedSeconds} s`,
+  );
   const gateway = await gatewayOn(target, natsUrl);
   const post = async (query: string) => {
     const response = await fetch(`${gateway.url}/graphql`, {
@@ -240,116 +146,127 @@ async function benchQueriesOn(target: DatabaseTarget, natsUrl: string): Promise<
     const body = (await response.json()) as { errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
   };
-  const n = flags.quick ? 10 : 50;
-  const leaderboard = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank robustAccuracy params run { id } } }',
-    ),
-  );
-  const budgeted = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }, maxParams: 1000000) { rank robustAccuracy } }',
-    ),
-  );
-  const byAttack = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }, attack: PGD) { rank robustAccuracy params run { id } } }',
-    ),
-  );
-  const withSuites = await timeEach(n, () =>
-    post(
-      '{ leaderboard(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank architecture { hash params } run { id status } decisive { attack robustAccuracy } suite { attack robustAccuracy cleanAccuracy } } }',
-    ),
-  );
-  const pareto = await timeEach(n, () =>
-    post(
-      '{ paretoFront(dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }) { rank params robustAccuracy run { id } } }',
-    ),
-  );
-  const runList = await timeEach(n, () =>
-    post(
+  const board = 'dataset: CIFAR10, threatModel: { norm: LINF, epsilon: 0.031 }';
+  let series = 0;
+  const queries: Record<string, () => string> = {
+    leaderboard: () => `{ leaderboard(${board}) { rank robustAccuracy params run { id } } }`,
+    leaderboardWithBudget: () => `{ leaderboard(${board}, maxParams: 1000000) { rank robustAccuracy } }`,
+    leaderboardOneAttack: () => `{ leaderboard(${board}, attack: PGD) { rank robustAccuracy params run { id } } }`,
+    leaderboardWithSuites: () =>
+      `{ leaderboard(${board}) { rank architecture { hash params } run { id status } decisive { attack robustAccuracy } suite { attack robustAccuracy cleanAccuracy } } }`,
+    paretoFront: () => `{ paretoFront(${board}) { rank params robustAccuracy run { id } } }`,
+    runListFilteredByStatusAndTag: () =>
       '{ runs(first: 20, filter: { statuses: [SUCCEEDED], tags: ["bench"] }) { totalCount edges { node { id status architecture { params } } } } }',
-    ),
-  );
-  const runsByParams = await timeEach(n, () =>
-    post(
+    runListSortedByParams: () =>
       '{ runs(first: 20, orderBy: { field: PARAMS, direction: ASC }, filter: { params: { max: 2000000 } }) { edges { cursor node { id } } } }',
-    ),
-  );
-  await gateway.stop();
-  results.queries = {
+    // Each call another run's 10 series of 1,000 points, thinned to 500.
+    metricSeries: () =>
+      `{ metricSeries(runId: "run-${(series = (series + 7) % METRIC_RUNS)}", maxPoints: 500) { key totalPoints points { step value } } }`,
+  };
+  const n = flags.quick ? 10 : 100;
+  const figures: Record<string, unknown> = {
     runs: seeded.runs,
     evaluations: seeded.evaluations,
-    leaderboard: latencySummary(leaderboard),
-    leaderboardWithBudget: latencySummary(budgeted),
-    leaderboardOneAttack: latencySummary(byAttack),
-    leaderboardWithSuites: latencySummary(withSuites),
-    paretoFront: latencySummary(pareto),
-    runListFilteredByStatusAndTag: latencySummary(runList),
-    runListSortedByParams: latencySummary(runsByParams),
+    metricPoints: points,
+    seededSeconds: seedSeconds,
   };
-  console.log('queries (ms)', results.queries);
+  for (const [name, query] of Object.entries(queries)) {
+    const timed = await timeEachWithCpu(n, () => post(query()));
+    const [wall, cpu] = [latencySummary(timed.wall), latencySummary(timed.cpu)];
+    figures[name] = { ...wall, cpu };
+    console.log(
+      `query ${target.kind} ${name}: p50 ${wall.p50} ms, p99 ${wall.p99} ms (n ${wall.n}); CPU of this process p50 ${cpu.p50} ms, p99 ${cpu.p99} ms`,
+    );
+  }
+  // Under load: a client keeps sending the queries above, one after another, meanwhile.
+  let querying = true;
+  const names = Object.keys(queries);
+  const load = (async () => {
+    for (let i = 0; querying; i++) await post(queries[names[i % names.length]!]!());
+  })();
+  try {
+    const live = await liveLatency(nc, gateway, 'run-live-loaded');
+    figures.eventToSubscriberUnderQueryLoad = live;
+    console.log(
+      `event to subscriber ${target.kind}, ${points} metric points stored, queries running: p50 ${live.p50} ms, p99 ${live.p99} ms (n ${live.n})`,
+    );
+  } finally {
+    querying = false;
+    await load;
+  }
+  await gateway.stop();
+  results.queries = figures;
 }
 
-/** 3. Event-to-subscriber latency through JetStream, ingestion, commit and graphql-ws. */
-async function benchLiveLatency(nc: NatsConnection, natsUrl: string): Promise<void> {
-  const file = path.join(scratch, 'live.sqlite');
-  const gateway = await gatewayOn(file, natsUrl);
+/** 3. Event-to-subscriber latency of an idle gateway over an empty database. */
+async function benchLiveLatency(natsUrl: string, nc: NatsConnection): Promise<void> {
+  const gateway = await gatewayOn(path.join(scratch, 'live.sqlite'), natsUrl);
+  try {
+    results.eventToSubscriber = await liveLatency(nc, gateway, 'run-live');
+    console.log('event to subscriber (ms)', results.eventToSubscriber);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/**
+ * Milliseconds from publishing a metric event to JetStream until a graphql-ws client of `gateway`
+ * following the run receives its point: JetStream, ingestion, commit, live update and graphql-ws.
+ */
+async function liveLatency(
+  nc: NatsConnection,
+  gateway: GatewayHandle,
+  runId: string,
+): Promise<ReturnType<typeof latencySummary>> {
   const em = gateway.db.orm.em.fork();
-  const { team, key } = await createTeamWithKey(em, 'live');
+  const { team, key } = await createTeamWithKey(em, runId);
   const experiment = em.create(Experiment, {
-    id: 'exp-live',
+    id: `exp-${runId}`,
     team,
     name: 'l',
     dataset: 'mnist',
     threatNorm: 'linf',
     threatEpsilon: 0.3,
   });
-  const { eventKey } = em.create(Run, {
-    id: 'run-live',
-    experiment,
-    kind: RunKind.SEARCH,
-    config: {},
-    seed: 1,
-    ...RUNNING,
-  });
+  const { eventKey } = em.create(Run, { id: runId, experiment, kind: RunKind.SEARCH, config: {}, seed: 1, ...RUNNING });
   await em.flush();
   const client = createClient({
     url: `${gateway.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${key}` },
   });
+  const listenersBefore = gateway.live.listeners;
   const stream = client.iterate<{ metricsAdded: { series: { points: { step: number }[] }[] } }>({
-    query: 'subscription { metricsAdded(runId: "run-live") { series { points { step } } } }',
+    query: `subscription { metricsAdded(runId: "${runId}") { series { points { step } } } }`,
   });
-  while (gateway.live.listeners === 0) await new Promise((r) => setTimeout(r, 10));
-  const samples: number[] = [];
-  const n = flags.quick ? 20 : 100;
-  for (let step = 0; step < n; step++) {
-    const start = performance.now();
-    const event = {
-      v: 1 as const,
-      runId: 'run-live',
-      attempt: 1,
-      seq: step,
-      time: new Date().toISOString(),
-      type: 'metric' as const,
-      points: [{ key: 'live/x', step, value: step }],
-    };
-    const data = eventCodec.encode(event);
-    await nc.jetstream().publish(eventSubject('run-live', 'metric'), data, signedBy(eventKey!, data));
-    for (;;) {
-      const next = await stream.next();
-      if (next.done) throw new Error('subscription ended');
-      if (next.value.data?.metricsAdded.series.some((s) => s.points.some((p) => p.step === step))) break;
+  try {
+    while (gateway.live.listeners === listenersBefore) await new Promise((r) => setTimeout(r, 10));
+    const samples: number[] = [];
+    const n = flags.quick ? 20 : 100;
+    for (let step = 0; step < n; step++) {
+      const start = performance.now();
+      const data = eventCodec.encode({
+        v: 1,
+        runId,
+        attempt: 1,
+        seq: step,
+        time: new Date().toISOString(),
+        type: 'metric',
+        points: [{ key: 'live/x', step, value: step }],
+      });
+      await nc.jetstream().publish(eventSubject(runId, 'metric'), data, signedBy(eventKey!, data));
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) throw new Error('subscription ended');
+        if (next.value.data?.metricsAdded.series.some((s) => s.points.some((p) => p.step === step))) break;
+      }
+      samples.push(performance.now() - start);
     }
-    samples.push(performance.now() - start);
+    return latencySummary(samples);
+  } finally {
+    await stream.return?.();
+    await client.dispose();
   }
-  await stream.return?.();
-  await client.dispose();
-  await gateway.stop();
-  results.eventToSubscriber = latencySummary(samples);
-  console.log('event to subscriber (ms)', results.eventToSubscriber);
 }
 
 const server = await startNatsServer({ dataDir: path.join(scratch, 'nats') });
@@ -357,9 +274,9 @@ const admin = natsLogin(server, 'admin');
 const nc = await connect({ servers: server.url, ...loginOptions(admin) });
 try {
   await ensureTopology(await nc.jetstreamManager());
-  if (sections.includes('ingest')) await benchIngest(nc, server.url);
-  if (sections.includes('queries')) await benchQueries(server.url);
-  if (sections.includes('live')) await benchLiveLatency(nc, server.url);
+  if (sections.includes('ingest')) await benchIngest(nc);
+  if (sections.includes('queries')) await benchQueries(nc, server.url);
+  if (sections.includes('live')) await benchLiveLatency(server.url, nc);
   if (sections.includes('during-run')) {
     results.eventToSubscriberDuringRun = await benchLatencyDuringRun(server, scratch, flags.quick);
     console.log('event to subscriber during a pipeline run (ms)', results.eventToSubscriberDuringRun);

@@ -12,14 +12,27 @@ export function latencySummary(samples: readonly number[]): { p50: number; p99: 
   return { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), n: samples.length };
 }
 
-/** Times `fn` `n` times (after `warmup` untimed calls); milliseconds per call. */
-export async function timeEach(n: number, fn: () => Promise<unknown>, warmup = 3): Promise<number[]> {
+/**
+ * Times `fn` `n` times (after `warmup` untimed calls): milliseconds per call, and the CPU time the
+ * process (gateway and client alike) spent on each. On a busy shared machine the wall time's tail
+ * is mostly waiting for a core; the CPU time shows what the call itself cost (work in another
+ * process, PostgreSQL's, is not counted).
+ */
+export async function timeEachWithCpu(
+  n: number,
+  fn: () => Promise<unknown>,
+  warmup = 3,
+): Promise<{ wall: number[]; cpu: number[] }> {
   for (let i = 0; i < warmup; i++) await fn();
-  const samples: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     await fn();
-    samples.push(performance.now() - start);
+    wall.push(performance.now() - start);
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / 1000);
   }
-  return samples;
+  return { wall, cpu };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -50,6 +51,9 @@ export async function createHttpServer(options: {
     schema: options.schema,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      // Apollo installs cache control by default, which wraps every field's resolver to collect
+      // cache hints the gateway never sets (its answers are per key, never HTTP-cached).
+      ApolloServerPluginCacheControlDisabled(),
       queryLimitsPlugin(options.limits),
       legacyJsonStatusPlugin(),
       { serverWillStart: async () => ({ drainServer: closeSockets }) },

@@ -335,6 +335,28 @@ for (const [label, target] of targets) {
       }
     });
 
+    test("a replica's kept rankings follow what another replica stores", async () => {
+      // Two connections to one database, as two gateway replicas: one reads (and keeps its
+      // rankings, results/ranking-cache.ts), the other ingests.
+      const where = await target('summary_replicas');
+      const reader = await openDatabase(where);
+      const writer = await openDatabase(where);
+      try {
+        const em = reader.orm.em.fork();
+        const world = await seedWorld(em, 'k');
+        const events = evaluationEvents(world.runs, 200);
+        let entries = await assertSameAnswers(em, world, 'before any evaluation');
+        for (let from = 0; from < events.length; from += 50) {
+          await ingest(writer, events.slice(from, from + 50));
+          entries += await assertSameAnswers(em, world, `after ${from + 50} evaluations stored by the other replica`);
+        }
+        assert.ok(entries > 100, `the queries compared ${entries} entries`);
+      } finally {
+        await writer.close();
+        await reader.close();
+      }
+    });
+
     test('two batches storing runs of the same architectures at once leave the rows a rebuild gives', async () => {
       const db = await openDatabase(await target('summary_concurrent'));
       try {

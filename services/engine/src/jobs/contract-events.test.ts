@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventCodec, type AttackSpec } from '@lrnas/schema';
-import { resolveAttackSettings, type EvaluationReport } from '@lrnas/engine';
-import { forwardEngineEvent, type ForwardingContext } from './engine-events.js';
-import type { EventBody } from './event-publisher.js';
+import { eventCodec, type AttackSpec, type RunEventBody as EventBody } from '@lrnas/schema';
+import { resolveAttackSettings } from '../attacks/suite.js';
+import type { EvaluationReport } from '../evaluate/evaluate-model.js';
+import { forwardEngineEvent, type ForwardingContext } from './contract-events.js';
 
 const threatModel = { norm: 'linf' as const, epsilon: 0.3 };
 

@@ -4,6 +4,7 @@ import { admitEvent, type RefusalReason } from '../domain/event-admission.js';
 import { applyStatus, isTerminal, type RunStatusName } from '../domain/run-progress.js';
 import { progressAfter, progressAtStage, progressOfStatus } from '../domain/stage-progress.js';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
+import { MetricBatch, type BatchPoint } from '../domain/metric-batch.js';
 import { upsertMetricPoints } from './metric-writer.js';
 import { refreshRunResults } from '../results/run-results.js';
 import {
@@ -33,7 +34,7 @@ export interface AppliedChanges {
   /** Metric keys that got points, per run. */
   metrics: Map<string, Set<string>>;
   /** The points written, per run, for live subscribers (metricsAdded). */
-  points: Map<string, { key: string; step: number; value: number | null; time: Date }[]>;
+  points: Map<string, BatchPoint[]>;
   /** Experiment of every run above, so subscribers to an experiment can be told. */
   experimentOf: Map<string, string>;
   /**
@@ -108,7 +109,7 @@ export async function applyEvents(
   for (const e of events) {
     if (e.type === 'status') announced.set(e.runId, Math.max(announced.get(e.runId) ?? 0, e.attempt));
   }
-  const points: { run: Run; key: string; step: number; value: number | null; time: Date }[] = [];
+  const points = new MetricBatch();
   /** Findings recorded in this batch (not flushed yet, so not found by a query). */
   const findings = new Set<string>();
   /** Runs with an evaluation stored in this batch: their leaderboard summary is rewritten. */
@@ -187,9 +188,7 @@ export async function applyEvents(
         break;
       }
       case 'metric':
-        for (const p of event.points) {
-          points.push({ run, key: p.key, step: p.step, value: p.value, time: p.time ? new Date(p.time) : time });
-        }
+        points.add(run.id, event.points, time);
         addMetricKeys(
           changes,
           run.id,
@@ -198,7 +197,11 @@ export async function applyEvents(
         break;
       case 'epoch': {
         const keys = Object.keys(event.metrics);
-        for (const key of keys) points.push({ run, key, step: event.epoch, value: event.metrics[key] ?? null, time });
+        points.add(
+          run.id,
+          keys.map((key) => ({ key, step: event.epoch, value: event.metrics[key] ?? null })),
+          time,
+        );
         addMetricKeys(changes, run.id, keys);
         break;
       }
@@ -283,18 +286,9 @@ export async function applyEvents(
   }
   await em.flush();
   if (evaluated.size > 0) await refreshRunResults(em, evaluated, { lock: options.lockRuns ?? false });
-  if (points.length > 0) {
-    // Last write wins within the batch, so a replayed point never duplicates a row.
-    const unique = new Map(points.map((p) => [`${p.run.id}\u0000${p.key}\u0000${p.step}`, p]));
-    for (const p of unique.values()) {
-      const list = changes.points.get(p.run.id) ?? [];
-      list.push({ key: p.key, step: p.step, value: p.value, time: p.time });
-      changes.points.set(p.run.id, list);
-    }
-    await upsertMetricPoints(
-      em,
-      [...unique.values()].map((p) => ({ runId: p.run.id, key: p.key, step: p.step, value: p.value, time: p.time })),
-    );
+  if (points.size > 0) {
+    changes.points = points.byRun();
+    await upsertMetricPoints(em, [...changes.points.values()].flat());
   }
   return changes;
 }

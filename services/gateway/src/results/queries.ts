@@ -10,6 +10,7 @@ import { teamRunId } from '../ids.js';
 import { checkInt, checkThreatModel } from '../validation.js';
 import { allOf, selectRows, sql, trusted } from '../persistence/sql.js';
 import { readableArchitectures } from '../auth/readable.js';
+import { cachedRanking } from './ranking-cache.js';
 
 /** Evaluations at the same radius up to this difference belong to the same threat model (floats). */
 const EPSILON_TOLERANCE = 1e-6;
@@ -183,6 +184,26 @@ async function rankedCandidates(
     }
   }
   return rankLeaderboard(candidates, query.maxParams ?? undefined);
+}
+
+/**
+ * rankedCandidates, kept while the result summaries stay as they were (ranking-cache.ts): the
+ * query over the summaries was most of a leaderboard's time. Callers must not change the list.
+ */
+async function cachedRankedCandidates(
+  em: EntityManager,
+  viewer: Viewer | undefined,
+  query: LeaderboardQuery,
+): Promise<readonly Candidate[]> {
+  const key = JSON.stringify([
+    query.dataset,
+    query.threatModel.norm,
+    query.threatModel.epsilon,
+    query.attack ?? null,
+    query.maxParams ?? null,
+    viewer?.teamId ?? null,
+  ]);
+  return cachedRanking(em, key, () => rankedCandidates(em, viewer, query));
 }
 
 /** A summary row as the driver returns it (PostgreSQL gives bigints as text). */
@@ -376,7 +397,7 @@ export async function leaderboard(
   query: LeaderboardQuery,
 ): Promise<LeaderboardRow[]> {
   const first = checkInt('first', query.first ?? 100, 1, MAX_LEADERBOARD);
-  const ranked = await rankedCandidates(em, viewer, query);
+  const ranked = await cachedRankedCandidates(em, viewer, query);
   return leaderboardRows(em, ranked.slice(0, first), query);
 }
 
@@ -386,7 +407,7 @@ export async function paretoRows(
   viewer: Viewer | undefined,
   query: LeaderboardQuery,
 ): Promise<LeaderboardRow[]> {
-  const ranked = await rankedCandidates(em, viewer, query);
+  const ranked = await cachedRankedCandidates(em, viewer, query);
   const rankOf = new Map(ranked.map((c, i) => [c.runId, i + 1]));
   const rows = await leaderboardRows(em, paretoFront(ranked), query);
   return rows.map((row) => ({ ...row, rank: rankOf.get(row.run.id) ?? row.rank }));

@@ -107,6 +107,18 @@ export async function refreshRunResults(
     await executeSql(em, sql`delete from architecture_results where architecture_hash in (${inList(chunk)})`);
     await executeSql(em, architectureSummaryInsert(sql`s.architecture_hash in (${inList(chunk)})`));
   }
+  // Last: the version row is the transaction's last lock, so replicas' batches queue on it and
+  // hold nothing another one waits for.
+  await bumpResultsVersion(em);
+}
+
+/** Moves the results version on (entities/results-version.ts): cached rankings are read again. */
+async function bumpResultsVersion(em: EntityManager): Promise<void> {
+  await executeSql(
+    em,
+    sql`insert into results_version (id, version) values (1, 1)
+        on conflict (id) do update set version = results_version.version + 1`,
+  );
 }
 
 /** Rewrites every summary row from the evaluations, for rows stored in bulk (the benchmark's seed). */
@@ -115,4 +127,5 @@ export async function rebuildRunResults(em: EntityManager): Promise<void> {
   await executeSql(em, sql`delete from run_results`);
   await executeSql(em, runSummaryInsert(trusted('1 = 1')));
   await executeSql(em, architectureSummaryInsert(trusted('1 = 1')));
+  await bumpResultsVersion(em);
 }

@@ -8,6 +8,7 @@ import { Experiment } from './experiment.js';
 import { MetricPoint } from './metric-point.js';
 import { Run, RunStatusChange } from './run.js';
 import { RunResult } from './run-result.js';
+import { ResultsVersion } from './results-version.js';
 import { ApiKey, Team } from './team.js';
 
 export {
@@ -21,6 +22,7 @@ export {
   Run,
   RunStatusChange,
   RunResult,
+  ResultsVersion,
   ApiKey,
   Team,
 };
@@ -40,5 +42,6 @@ export const ENTITIES = [
   Evaluation,
   RunResult,
   ArchitectureResult,
+  ResultsVersion,
   Artifact,
 ];

@@ -4,6 +4,7 @@ import { Migration20261126133615 } from './Migration20261126133615.js';
 import { Migration20261207050553 } from './Migration20261207050553.js';
 import { Migration20261207071039 } from './Migration20261207071039.js';
 import { Migration20261207155856 } from './Migration20261207155856.js';
+import { Migration20261207170119 } from './Migration20261207170119.js';
 import { Migration20261207170131 } from './Migration20261207170131.js';
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -11,5 +12,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207050553', class: Migration20261207050553 },
   { name: 'Migration20261207071039', class: Migration20261207071039 },
   { name: 'Migration20261207155856', class: Migration20261207155856 },
+  { name: 'Migration20261207170119', class: Migration20261207170119 },
   { name: 'Migration20261207170131', class: Migration20261207170131 },
 ];
