@@ -11,6 +11,7 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY schema/package.json schema/
+COPY client/package.json client/
 COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
@@ -31,6 +32,7 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY schema/package.json schema/
+COPY client/package.json client/
 COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/

@@ -9,6 +9,7 @@ FROM ${NODE_IMAGE} AS tools
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY schema/package.json schema/
+COPY client/package.json client/
 COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
@@ -27,6 +28,7 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY schema/package.json schema/
+COPY client/package.json client/
 COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
@@ -34,7 +36,7 @@ COPY web/package.json web/
 COPY infra/local/package.json infra/local/
 COPY test/kit/package.json test/kit/
 COPY infra/docker/workspace-subset.mjs /tmp/
-RUN node /tmp/workspace-subset.mjs ${TFJS_NODE:+--add "$TFJS_NODE"} schema services/engine services/worker \
+RUN node /tmp/workspace-subset.mjs ${TFJS_NODE:+--add "$TFJS_NODE"} schema client services/engine services/worker \
   && npm install --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
@@ -54,10 +56,13 @@ COPY --from=tools /app/node_modules/@esbuild node_modules/@esbuild
 COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/package.json ./
 COPY --from=deps /app/schema/package.json schema/
+COPY --from=deps /app/client/package.json client/
 COPY --from=deps /app/services/engine/package.json services/engine/
 COPY --from=deps /app/services/worker/package.json services/worker/
 COPY tsconfig.base.json tsconfig.runtime.json ./
 COPY schema/src schema/src
+# The engine's CLI logs to a hub through the client (lrnas ... --hub).
+COPY client/src client/src
 COPY services/engine/src services/engine/src
 COPY services/engine/bin services/engine/bin
 COPY services/worker/src services/worker/src

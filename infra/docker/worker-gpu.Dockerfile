@@ -15,6 +15,7 @@ FROM ${NODE_IMAGE} AS tools
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY schema/package.json schema/
+COPY client/package.json client/
 COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
@@ -35,6 +36,7 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY schema/package.json schema/
+COPY client/package.json client/
 COPY services/engine/package.json services/engine/
 COPY services/worker/package.json services/worker/
 COPY services/gateway/package.json services/gateway/
@@ -44,7 +46,7 @@ COPY test/kit/package.json test/kit/
 COPY infra/docker/workspace-subset.mjs /tmp/
 # tfjs-node-gpu's install script downloads libtensorflow (GPU, 2.9.1) and its prebuilt N-API
 # binding: this step needs the internet, the running image does not.
-RUN node /tmp/workspace-subset.mjs --add @tensorflow/tfjs-node-gpu@4.22.0 schema services/engine services/worker \
+RUN node /tmp/workspace-subset.mjs --add @tensorflow/tfjs-node-gpu@4.22.0 schema client services/engine services/worker \
   && npm install --omit=dev --no-audit --no-fund \
   && find node_modules/@tensorflow/tfjs-node-gpu -name tfjs_binding.node | grep -q . \
   && find node_modules/@tensorflow/tfjs-node-gpu -name 'libtensorflow.so*' | grep -q . \
@@ -75,10 +77,13 @@ COPY --from=tools /app/node_modules/@esbuild node_modules/@esbuild
 COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/package.json ./
 COPY --from=deps /app/schema/package.json schema/
+COPY --from=deps /app/client/package.json client/
 COPY --from=deps /app/services/engine/package.json services/engine/
 COPY --from=deps /app/services/worker/package.json services/worker/
 COPY tsconfig.base.json tsconfig.runtime.json ./
 COPY schema/src schema/src
+# The engine's CLI logs to a hub through the client (lrnas ... --hub).
+COPY client/src client/src
 COPY services/engine/src services/engine/src
 COPY services/engine/bin services/engine/bin
 COPY services/worker/src services/worker/src
