@@ -56,12 +56,16 @@ export class Spool {
   /** Every spool under `root` that still holds entries the hub has not acknowledged. */
   static pending(root: string): Spool[] {
     if (!fs.existsSync(root)) return [];
-    return fs
-      .readdirSync(root)
-      .map((name) => path.join(root, name))
-      .filter((dir) => fs.existsSync(path.join(dir, 'run.json')))
-      .map((dir) => new Spool(dir, JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as SpoolHeader))
-      .filter((spool) => spool.unsent().length > 0 || (spool.close(), false));
+    const pending: Spool[] = [];
+    for (const name of fs.readdirSync(root)) {
+      const dir = path.join(root, name);
+      if (!fs.existsSync(path.join(dir, 'run.json'))) continue;
+      const header = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as SpoolHeader;
+      const spool = new Spool(dir, header);
+      if (spool.unsent().length > 0) pending.push(spool);
+      else spool.close();
+    }
+    return pending;
   }
 
   /** Appends an entry, synchronously: it is on disk when this returns. */
