@@ -22,7 +22,7 @@ import { publishSigned } from './publish.js';
 import { percentile } from './stats.js';
 
 /** A metric point as an event carries it. */
-type Point = { key: string; step: number; value: number };
+export type Point = { key: string; step: number; value: number };
 
 export interface IngestFigures {
   points: number;
@@ -171,8 +171,16 @@ async function drained(nc: NatsConnection): Promise<void> {
 /** Events per transaction of the raw baselines: the gateway's batch (BATCH in event-ingestor.ts). */
 const EVENTS_PER_TRANSACTION = 500;
 
-/** Seconds better-sqlite3 takes to upsert the rows, one prepared statement run per row. */
-function rawSqlite(file: string, runId: string, rows: Point[][]): number {
+/**
+ * Seconds better-sqlite3 takes to upsert the rows, one prepared statement run per row, in
+ * transactions of `eventsPerTransaction` of them.
+ */
+export function rawSqlite(
+  file: string,
+  runId: string,
+  rows: Point[][],
+  eventsPerTransaction = EVENTS_PER_TRANSACTION,
+): number {
   const plain = new Database(file);
   try {
     plain.pragma('foreign_keys = on');
@@ -184,8 +192,7 @@ function rawSqlite(file: string, runId: string, rows: Point[][]): number {
       for (const p of points) insert.run(runId, p.key, p.step, p.value, time);
     });
     const start = performance.now();
-    for (let i = 0; i < rows.length; i += EVENTS_PER_TRANSACTION)
-      batch(rows.slice(i, i + EVENTS_PER_TRANSACTION).flat());
+    for (let i = 0; i < rows.length; i += eventsPerTransaction) batch(rows.slice(i, i + eventsPerTransaction).flat());
     return (performance.now() - start) / 1000;
   } finally {
     plain.close();

@@ -8,8 +8,10 @@
 //    on that gateway while a client keeps querying it;
 // 3. live: event-to-subscriber latency of an idle gateway: a metric event published to JetStream
 //    until a graphql-ws client of the gateway receives it;
-// 4. during-run: the same during a pipeline run, from the worker producing a point (during-run.ts).
-// --sections picks some of ingest, queries, live, during-run (default: all); --database postgres
+// 4. during-run: the same during a pipeline run, from the worker producing a point (during-run.ts);
+// 5. client: metric points a program logs through @lrnas/client per second end to end (spool, HTTP,
+//    logMetrics), against better-sqlite3's upsert of the same rows (client-logging.ts).
+// --sections picks some of ingest, queries, live, during-run, client (default: all); --database postgres
 // runs the queries on a throw-away PostgreSQL (infra/local) instead of SQLite; --quick: a tenth.
 // Figures go to stdout and to bench-results/gateway-<time>.json.
 import fs from 'node:fs';
@@ -30,13 +32,14 @@ import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { openDatabase } from '../src/persistence/database.js';
 import { startGateway, type GatewayHandle } from '../src/gateway.js';
 import { Experiment, Run, RunKind } from '../src/persistence/entities/index.js';
+import { benchClientLogging } from './client-logging.js';
 import { benchLatencyDuringRun } from './during-run.js';
 import { benchIngestOn, metricRows, RUNNING, type IngestFigures } from './ingest.js';
 import { signedBy } from './publish.js';
 import { seedMetricPoints, seedResults } from './seed.js';
 import { latencySummary, timeEachWithCpu } from './stats.js';
 
-const SECTIONS = ['ingest', 'queries', 'live', 'during-run'] as const;
+const SECTIONS = ['ingest', 'queries', 'live', 'during-run', 'client'] as const;
 const DATABASES = ['sqlite', 'postgres'] as const;
 const { values: flags } = parseArgs({
   options: {
@@ -280,6 +283,16 @@ try {
   if (sections.includes('during-run')) {
     results.eventToSubscriberDuringRun = await benchLatencyDuringRun(server, scratch, flags.quick);
     console.log('event to subscriber during a pipeline run (ms)', results.eventToSubscriberDuringRun);
+  }
+  if (sections.includes('client')) {
+    const figures = await benchClientLogging(server, scratch, Math.round(20_000 * scale), quiet);
+    results.clientLogging = {
+      ...figures,
+      note: 'client: a program logging through @lrnas/client (spool, HTTP, logMetrics of up to 10,000 points per call, SQLite) from the first log() to finish() resolving; raw: the same rows upserted by better-sqlite3, one transaction per 10,000 points; ratio = client rate / raw rate, of the medians of the rounds',
+    };
+    console.log(
+      `client logging sqlite: ${figures.points} points, client ${figures.clientPointsPerSecond}/s end to end, raw ${figures.rawPointsPerSecond}/s, ratio ${figures.ratio} (medians of ${figures.rounds} rounds; round ratios ${figures.roundRatios.join(', ')})`,
+    );
   }
   const out = fileURLToPath(new URL('../bench-results/', import.meta.url));
   fs.mkdirSync(out, { recursive: true });
