@@ -67,12 +67,13 @@ test('lrnas pipeline --hub: the run, its metrics, architecture and evaluations r
       client: string;
       architecture: { params: number } | null;
       evaluations: { attack: string; robustAccuracy: number }[];
+      artifacts: { name: string; kind: string; size: number }[];
     };
     metricSeries: { key: string; totalPoints: number }[];
     leaderboard: { run: { id: string; source: string } }[];
   }>(
     `query($id: ID!) {
-      run(id: $id) { status kind source client architecture { params } evaluations { attack robustAccuracy } }
+      run(id: $id) { status kind source client architecture { params } evaluations { attack robustAccuracy } artifacts { name kind size } }
       metricSeries(runId: $id, maxPoints: 2) { key totalPoints }
       leaderboard(dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.3 }) { run { id source } }
     }`,
@@ -83,6 +84,17 @@ test('lrnas pipeline --hub: the run, its metrics, architecture and evaluations r
   assert.equal(run.architecture?.params, summary.params, 'the selected architecture');
   assert.deepEqual(run.evaluations.map((e) => e.attack.toLowerCase()).sort(), ['fgsm', 'pgd']);
   assert.equal(Math.min(...run.evaluations.map((e) => e.robustAccuracy)), summary.robustAccuracy);
+  const files = new Map(run.artifacts.map((a) => [a.name.slice(a.name.indexOf('/') + 1), a]));
+  for (const [name, kind] of [
+    ['search.ckpt', 'checkpoint'],
+    ['train.ckpt', 'checkpoint'],
+    ['genotype.json', 'genotype'],
+    ['report.json', 'report'],
+    ['model-model.json', 'weights'],
+  ] as const) {
+    assert.equal(files.get(name)?.kind, kind, `${name} among ${[...files.keys()].join(', ')}`);
+  }
+  assert.equal(files.get('report.json')!.size, fs.statSync(path.join(out, 'report.json')).size);
   const keys = metricSeries.map((s) => s.key);
   for (const key of ['search/loss', 'train/loss', 'search/epoch/valid_accuracy', 'train/epoch/test_accuracy']) {
     assert.ok(keys.includes(key), `${key} among ${keys.join(', ')}`);

@@ -1,3 +1,8 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+
 /** Where a hub answers and who calls it. */
 export interface HubTarget {
   /** The hub's base URL, e.g. http://localhost:4000 (its GraphQL endpoint is /graphql). */
@@ -61,6 +66,60 @@ export async function callHub<T>(
     throw new HubError(`hub answered HTTP ${response.status}`, 'UNREACHABLE', response.status >= 500);
   }
   return body.data;
+}
+
+/** A file of a run to upload: where it is, the name it gets on the hub, what it is. */
+export interface ArtifactFile {
+  path: string;
+  name: string;
+  kind: 'checkpoint' | 'weights' | 'genotype' | 'report';
+}
+
+/**
+ * Uploads a file of a run (PUT /artifacts/<run>), streamed from disk with its SHA-256, which the
+ * hub checks before it records the file. A refusal is a HubError like a GraphQL call's.
+ */
+export async function uploadToHub(hub: HubTarget, runId: string, file: ArtifactFile): Promise<void> {
+  let size: number;
+  let checksum: string;
+  try {
+    size = (await fs.promises.stat(file.path)).size;
+    const hash = createHash('sha256');
+    for await (const chunk of fs.createReadStream(file.path)) hash.update(chunk as Buffer);
+    checksum = hash.digest('hex');
+  } catch (error) {
+    throw new HubError(`artifact ${file.path}: ${(error as Error).message}`, 'BAD_INPUT', false, 'path');
+  }
+  const url = new URL(`/artifacts/${encodeURIComponent(runId)}`, hub.url);
+  url.searchParams.set('name', file.name);
+  url.searchParams.set('kind', file.kind);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${hub.apiKey}`,
+        'content-length': String(size),
+        'x-checksum-sha256': checksum,
+      },
+      body: Readable.toWeb(fs.createReadStream(file.path)) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    } as RequestInit);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new HubError(`hub ${hub.url} unreachable (${cause})`, 'UNREACHABLE', true);
+  }
+  if (response.ok) return;
+  const answer = (await response.json().catch(() => ({}))) as {
+    error?: { code?: string; message?: string; field?: string };
+  };
+  const code = answer.error?.code ?? 'UNREACHABLE';
+  throw new HubError(
+    answer.error?.message ?? `hub answered HTTP ${response.status}`,
+    code,
+    response.status >= 500 || response.status === 429 || RETRYABLE_CODES.has(code),
+    answer.error?.field,
+  );
 }
 
 /** Waits before try number `attempt` (1, 2, ...): doubling from 250 ms to 15 s, with jitter. */

@@ -1,4 +1,5 @@
-import { backoffMs, callHub, HubError, type HubTarget } from './hub-call.js';
+import path from 'node:path';
+import { backoffMs, callHub, HubError, uploadToHub, type ArtifactFile, type HubTarget } from './hub-call.js';
 import { FINISH_RUN, HEARTBEAT, LOG_ARCHITECTURE, LOG_EVALUATION, LOG_METRICS } from './operations.js';
 import type { FinalStatus, MetricPoint, Spool, SpoolEntry } from './spool.js';
 import { whileRunsLive } from './exit-flush.js';
@@ -130,6 +131,18 @@ export class LoggedRun {
     await this.flush();
   }
 
+  /**
+   * Uploads a file of the run (a checkpoint, the weights, a report) after what was logged before;
+   * resolves once the hub has it. The file is read when its turn comes (after a crash: on the next
+   * start or `lrnas sync`), so keep it until then.
+   */
+  async uploadArtifact(filePath: string, options: { name?: string; kind?: ArtifactFile['kind'] } = {}): Promise<void> {
+    this.#open('uploadArtifact');
+    const name = options.name ?? path.basename(filePath);
+    this.#add({ t: 'artifact', file: { path: path.resolve(filePath), name, kind: options.kind ?? 'checkpoint' } });
+    await this.flush();
+  }
+
   /** Ends the run after everything logged before; resolves once the hub has all of it. */
   async finish(status: FinalStatus = 'SUCCEEDED', error?: string): Promise<void> {
     this.#open('finish');
@@ -237,6 +250,9 @@ export class LoggedRun {
         return;
       case 'evaluation':
         await callHub(this.hub, LOG_EVALUATION, { runId, input: entry.input });
+        return;
+      case 'artifact':
+        await uploadToHub(this.hub, runId, entry.file);
         return;
       case 'finish':
         await callHub(this.hub, FINISH_RUN, { runId, status: entry.status, error: entry.error ?? null });

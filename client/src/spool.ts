@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ArtifactFile } from './hub-call.js';
 
 /** One thing to tell the hub about a run, in the order the program did it. */
 export type SpoolEntry =
   | { t: 'points'; points: MetricPoint[] }
   | { t: 'architecture'; input: Record<string, unknown> }
   | { t: 'evaluation'; input: Record<string, unknown> }
+  | { t: 'artifact'; file: ArtifactFile }
   | { t: 'finish'; status: FinalStatus; error?: string };
 
 export interface MetricPoint {

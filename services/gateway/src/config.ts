@@ -75,6 +75,8 @@ export interface ApiSettings {
    * NATS client's read never ends by itself when a node goes away.
    */
   artifactStallMs: number;
+  /** Largest file a logged run's client may upload (PUT /artifacts/:runId), in bytes. */
+  maxArtifactBytes: number;
   /** On an empty database: the first team's API key (LRNAS_BOOTSTRAP_KEY) and its team's name. */
   bootstrapKey?: string;
   bootstrapTeam: string;
@@ -87,6 +89,7 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   maxQueryDepth: 10,
   maxQueryComplexity: 20_000,
   artifactStallMs: 30_000,
+  maxArtifactBytes: 1024 ** 3,
   bootstrapTeam: 'default',
 };
 
@@ -177,6 +180,7 @@ function parseApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
       'LRNAS_ARTIFACT_STALL_TIMEOUT',
       parseDuration('LRNAS_ARTIFACT_STALL_TIMEOUT', env.LRNAS_ARTIFACT_STALL_TIMEOUT || '30s'),
     ),
+    maxArtifactBytes: whole('LRNAS_MAX_ARTIFACT_BYTES', DEFAULT_API_SETTINGS.maxArtifactBytes, 1),
     bootstrapTeam: env.LRNAS_BOOTSTRAP_TEAM || DEFAULT_API_SETTINGS.bootstrapTeam,
     ...(env.LRNAS_BOOTSTRAP_KEY ? { bootstrapKey: env.LRNAS_BOOTSTRAP_KEY } : {}),
   };

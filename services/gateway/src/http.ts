@@ -9,6 +9,7 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ErrorCode } from '@lrnas/schema';
 import { artifactDownload } from './runs/artifact-download.js';
+import { artifactUpload } from './logged-runs/artifact-upload.js';
 import type { MetricsAccess } from './config.js';
 import type { GatewayMetrics } from './health/prometheus.js';
 import { metricsOnApiPort } from './health/prometheus-access.js';
@@ -70,11 +71,13 @@ export async function createHttpServer(options: {
   app.get('/metrics', metricsOnApiPort(options.metrics, options.metricsAccess));
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    // A logMetrics batch of 10,000 points with long keys and times is about 2 MB of JSON.
+    express.json({ limit: '4mb' }),
     expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
   );
   app.use('/graphql', rejectUnreadableBodies);
   app.get('/artifacts/:runId', artifactDownload(options.context, options.log));
+  app.put('/artifacts/:runId', artifactUpload(options.context, options.log));
   if (options.webDist && fs.existsSync(path.join(options.webDist, 'index.html'))) {
     const dist = path.resolve(options.webDist);
     app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));

@@ -3,10 +3,12 @@
 // ranks on the leaderboard with its provenance like a worker's run. Bad input names its field and
 // changes nothing; a run whose client goes silent is marked lost.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { ARTIFACTS_BUCKET } from '@lrnas/schema';
 import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
@@ -51,7 +53,7 @@ function suite(label: string, target: () => DatabaseTarget) {
 
     before(async () => {
       gateway = await startTestGateway(nats.server, target(), {
-        api: { bootstrapKey: KEY, bootstrapTeam: `logging lab ${label}` },
+        api: { bootstrapKey: KEY, bootstrapTeam: `logging lab ${label}`, maxArtifactBytes: 64 * 1024 },
       });
       experimentId = ok(await q<{ createExperiment: { id: string } }>(CREATE_EXPERIMENT)).createExperiment.id;
       otherKey = (await createTeamWithKey(gateway.db.orm.em.fork(), `other lab ${label}`)).key;
@@ -258,6 +260,64 @@ function suite(label: string, target: () => DatabaseTarget) {
       const worker = firstError(await q(LOG_METRICS, { runId: startSearch.id, points: points(['loss'], 0, 1) }));
       assert.deepEqual([worker.code, worker.field], ['BAD_INPUT', 'runId']);
       assert.equal(await stored(), 10, 'nothing stored changed');
+    });
+
+    test('a file uploads with its checksum, streams to the object store and downloads as the run’s artifact', async () => {
+      const { createRun } = ok(
+        await q<{ createRun: { id: string } }>(CREATE_RUN, { input: { experimentId, runId: 'with-files' } }),
+      );
+      const runId = createRun.id;
+      const body = Buffer.from(Array.from({ length: 40_000 }, (_, i) => i % 251));
+      const sha = createHash('sha256').update(body).digest('hex');
+      const put = (name: string, data: Buffer, checksum: string, key = KEY, kind = 'checkpoint') =>
+        fetch(`${gateway.url}/artifacts/${runId}?name=${encodeURIComponent(name)}&kind=${kind}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${key}`, 'x-checksum-sha256': checksum },
+          body: data,
+        });
+      const stored = await put('train.ckpt', body, sha);
+      assert.equal(stored.status, 201, await stored.clone().text());
+      const { artifact } = (await stored.json()) as { artifact: { name: string; size: number } };
+      assert.deepEqual([artifact.name, artifact.size], [`${runId}/train.ckpt`, body.length]);
+      const listed = ok(
+        await q<{ run: { artifacts: { name: string; kind: string; size: number }[] } }>(
+          `query($id: ID!) { run(id: $id) { artifacts { name kind size } } }`,
+          { id: runId },
+        ),
+      ).run.artifacts;
+      assert.deepEqual(listed, [{ name: artifact.name, kind: 'checkpoint', size: body.length }]);
+      const download = await fetch(`${gateway.url}/artifacts/${runId}?name=${encodeURIComponent(artifact.name)}`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      assert.ok(Buffer.from(await download.arrayBuffer()).equals(body), 'the same bytes come back');
+
+      const refusals: [Promise<Response>, number, string][] = [
+        [put('bad.ckpt', body, sha.replace(/^./, sha[0] === '0' ? '1' : '0')), 400, 'x-checksum-sha256'],
+        [put('nosum.ckpt', body, ''), 400, 'x-checksum-sha256'],
+        [put('big.ckpt', Buffer.alloc(64 * 1024 + 1), sha), 413, 'content-length'],
+        [put('../escape', body, sha), 400, 'name'],
+        [put('odd.kind', body, sha, KEY, 'movie'), 400, 'kind'],
+        [put('theirs.ckpt', body, sha, otherKey), 404, ''],
+      ];
+      for (const [answer, status, field] of refusals) {
+        const response = await answer;
+        const { error } = (await response.json()) as { error: { field?: string; message: string } };
+        assert.equal(response.status, status, error.message);
+        if (field) assert.equal(error.field, field, error.message);
+      }
+      const after = ok(
+        await q<{ run: { artifacts: { name: string }[] } }>(`query($id: ID!) { run(id: $id) { artifacts { name } } }`, {
+          id: runId,
+        }),
+      ).run.artifacts;
+      assert.deepEqual(
+        after.map((a) => a.name),
+        [artifact.name],
+        'nothing refused was recorded',
+      );
+      const store = await gateway.nats.connection!.jetstream().views.os(ARTIFACTS_BUCKET);
+      const refused = await store.info(`${runId}/bad.ckpt`);
+      assert.ok(!refused || refused.deleted, 'a body with the wrong checksum is not kept');
     });
 
     test('a run whose client goes silent is marked lost; heartbeats keep it running', async () => {

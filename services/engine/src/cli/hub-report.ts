@@ -3,11 +3,13 @@
 // the client's calls: the run shows on the hub's dashboard like a worker's, and its evaluation
 // ranks on the leaderboard.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { enumName, type AttackSpec, type RunEventBody, type ThreatModel } from '@lrnas/schema';
 import { Hub, HubError, type LoggedRun } from '@lrnas/client';
 import { forwardEngineEvent, type EventSink, type ForwardingContext } from '../jobs/contract-events.js';
+import { JOB_FILES, jobFiles } from '../jobs/files.js';
 import type { JobEvent, JobNetwork } from '../jobs/stages.js';
 import { ENGINE_VERSION } from '../version.js';
 import { UsageError, type CliIo, type FlagSpec } from './command.js';
@@ -122,8 +124,28 @@ export class HubReport {
     forwardEngineEvent(event, this.#sink, this.#context);
   }
 
-  /** Ends the run on the hub once it has everything; what it cannot get stays in the client's spool. */
-  async end(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error?: string): Promise<void> {
+  /**
+   * Ends the run on the hub once it has everything, after the files of the run's folder (its
+   * checkpoints, genotype, evaluation, report and exported model) as artifacts; what the hub cannot
+   * get yet stays in the client's spool.
+   */
+  async end(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', outDir: string, error?: string): Promise<void> {
+    const files = jobFiles(outDir);
+    const uploads: [string, string, 'checkpoint' | 'genotype' | 'report' | 'weights'][] = [
+      [files.searchCheckpoint, JOB_FILES.searchCheckpoint, 'checkpoint'],
+      [files.trainCheckpoint, JOB_FILES.trainCheckpoint, 'checkpoint'],
+      [files.genotype, JOB_FILES.genotype, 'genotype'],
+      [files.evaluation, JOB_FILES.evaluation, 'report'],
+      [files.report, JOB_FILES.report, 'report'],
+    ];
+    if (fs.existsSync(files.model)) {
+      for (const file of fs.readdirSync(files.model)) {
+        uploads.push([path.join(files.model, file), `${JOB_FILES.model}-${file}`, 'weights']);
+      }
+    }
+    for (const [file, name, kind] of uploads) {
+      if (fs.existsSync(file)) void this.run.uploadArtifact(file, { name, kind });
+    }
     await this.run.finish(status, error);
   }
 

@@ -181,6 +181,17 @@ export async function logEvaluation(
   return { run, changes };
 }
 
+/** Records a file a logged run's client uploaded (artifact-upload.ts stored it in the object store). */
+export async function recordArtifact(
+  ctx: LogContext,
+  runId: string,
+  artifact: { kind: string; name: string; digest: string; size: number },
+): Promise<{ run: Run; changes: AppliedChanges }> {
+  const run = await loggedRun(ctx, runId, 'uploadArtifact');
+  const changes = await apply(ctx, run, [{ body: { type: 'artifact', ...artifact }, field: '' }]);
+  return { run, changes };
+}
+
 /** A sign of life from a logged run's client, so the run is not marked lost while it computes. */
 export async function heartbeat(ctx: LogContext, runId: string): Promise<Run> {
   const run = await loggedRun(ctx, runId, 'heartbeatRun');
@@ -215,7 +226,7 @@ export async function finishRun(
  * reports it), and a finished one none either (unless it finished as `allowFinished`, which makes a
  * repeated finishRun harmless).
  */
-async function loggedRun(
+export async function loggedRun(
   ctx: LogContext,
   id: string,
   action: string,

@@ -164,13 +164,13 @@ export default defineCommand({
         },
       );
     } catch (error) {
-      await hub?.end('FAILED', (error as Error).message);
+      await hub?.end('FAILED', out, (error as Error).message);
       throw usageFromEngine(error);
     } finally {
       progress.close();
       interrupt.dispose();
     }
-    await hub?.end(result.status === 'cancelled' || !result.report ? 'CANCELLED' : 'SUCCEEDED');
+    await hub?.end(result.status === 'cancelled' || !result.report ? 'CANCELLED' : 'SUCCEEDED', out);
     const report = path.join(out, JOB_FILES.report);
     if (result.status === 'cancelled' || !result.report) {
       io.stderr(
