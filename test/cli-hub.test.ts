@@ -52,8 +52,8 @@ test('lrnas pipeline --hub: the run, its metrics, architecture and evaluations r
   assert.match(missing.stderr, /--hub needs --experiment ID/);
 
   const out = path.join(dir, 'run');
-  const hub = ['--hub', platform.url, '--experiment', platform.experimentId, '--attacks', 'fgsm,pgd:5'];
-  const result = await lrnas([...args, '--out', out, ...hub], env);
+  const hub = ['--hub', platform.url, '--experiment', platform.experimentId];
+  const result = await lrnas([...args, '--attacks', 'fgsm,pgd:5', '--out', out, ...hub], env);
   assert.equal(result.code, 0, result.stderr);
   const runId = /logging to \S+ as run (\S+)/.exec(result.stderr)?.[1];
   assert.ok(runId, result.stderr);
@@ -104,4 +104,35 @@ test('lrnas pipeline --hub: the run, its metrics, architecture and evaluations r
     'ranked on the leaderboard as a CLI run',
   );
   assert.deepEqual(fs.readdirSync(path.join(dir, 'spool')), [], 'nothing left unsent');
+
+  // The search alone, a training of the pipeline's genotype and an evaluation of its model log the same way.
+  const searched = await lrnas(['search', ...tiny, ...small, ...evaluation, '--out', path.join(dir, 's'), ...hub], env);
+  assert.equal(searched.code, 0, searched.stderr);
+  const attacked = await lrnas(
+    ['eval', '--model', path.join(out, 'model'), '--dataset', 'mnist', '--examples', '16', '--attacks', 'fgsm', ...hub],
+    env,
+  );
+  assert.equal(attacked.code, 0, attacked.stderr);
+  const trainFlags = ['--dataset', 'mnist', '--attack-steps', '1', '--epochs', '1', '--batch-size', '32'];
+  const trainSize = ['--channels', '4', '--layers', '2', '--train-limit', '64', '--test-limit', '32'];
+  const genotypeFile = path.join(dir, 'g.json');
+  const selected = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8')) as { genotype: unknown };
+  fs.writeFileSync(genotypeFile, JSON.stringify(selected.genotype));
+  const trained = await lrnas(
+    ['train', '--genotype', genotypeFile, ...trainFlags, ...trainSize, '--out', path.join(dir, 't'), ...hub],
+    env,
+  );
+  assert.equal(trained.code, 0, trained.stderr);
+  for (const [output, kind, evaluations] of [
+    [searched, 'SEARCH', 0],
+    [trained, 'TRAIN', 0],
+    [attacked, 'EVALUATE', 1],
+  ] as const) {
+    const id = /logging to \S+ as run (\S+)/.exec(output.stderr)?.[1];
+    const { run: logged } = await platform.query<{
+      run: { status: string; kind: string; architecture: { params: number } | null; evaluations: unknown[] };
+    }>(`query($id: ID!) { run(id: $id) { status kind architecture { params } evaluations { attack } } }`, { id });
+    assert.deepEqual([logged.status, logged.kind, logged.evaluations.length], ['SUCCEEDED', kind, evaluations]);
+    assert.ok(logged.architecture, `the ${kind} run's architecture`);
+  }
 });

@@ -125,11 +125,17 @@ export class HubReport {
   }
 
   /**
-   * Ends the run on the hub once it has everything, after the files of the run's folder (its
-   * checkpoints, genotype, evaluation, report and exported model) as artifacts; what the hub cannot
-   * get yet stays in the client's spool.
+   * Ends the run on the hub once it has everything, after the files of the run's output folder (its
+   * checkpoints, genotype, evaluation, report and exported model), if any, as artifacts; what the hub
+   * cannot get yet stays in the client's spool.
    */
-  async end(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', outDir: string, error?: string): Promise<void> {
+  async end(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', outDir?: string, error?: string): Promise<void> {
+    if (outDir) this.#uploadFolder(outDir);
+    await this.run.finish(status, error);
+  }
+
+  /** The job files a command's output folder holds, queued as the run's artifacts. */
+  #uploadFolder(outDir: string): void {
     const files = jobFiles(outDir);
     const uploads: [string, string, 'checkpoint' | 'genotype' | 'report' | 'weights'][] = [
       [files.searchCheckpoint, JOB_FILES.searchCheckpoint, 'checkpoint'],
@@ -143,10 +149,13 @@ export class HubReport {
         uploads.push([path.join(files.model, file), `${JOB_FILES.model}-${file}`, 'weights']);
       }
     }
+    // `lrnas train` writes its model at the top of its folder.
+    for (const file of ['model.json', 'weights.bin']) {
+      uploads.push([path.join(outDir, file), `${JOB_FILES.model}-${file}`, 'weights']);
+    }
     for (const [file, name, kind] of uploads) {
       if (fs.existsSync(file)) void this.run.uploadArtifact(file, { name, kind });
     }
-    await this.run.finish(status, error);
   }
 
   /** Points of one step go in one log() call; a diverged (null) value is logged as such. */

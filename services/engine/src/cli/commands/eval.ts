@@ -10,6 +10,8 @@ import { ModelFileError } from '../../files/checked-files.js';
 import { defaultEpsilon } from '../../train/settings.js';
 import { defineCommand, UsageError, type FlagSpec } from '../command.js';
 import { ProgressBar } from '../progress.js';
+import { HUB_FLAGS, hubRunId, openHubReport } from '../hub-report.js';
+import { countParameters } from '../../nn/cost.js';
 import { optionalNumber } from './train.js';
 
 const EVAL_FLAGS = {
@@ -36,6 +38,7 @@ const EVAL_FLAGS = {
   'batch-size': { kind: 'int', default: 256, description: 'Images attacked at once' },
   seed: { kind: 'int', min: 0, default: 0, description: 'Seed of the subset and of the attacks' },
   out: { kind: 'string', value: 'FILE', description: 'Also write the report to FILE' },
+  ...HUB_FLAGS,
 } satisfies Record<string, FlagSpec>;
 
 export default defineCommand({
@@ -94,6 +97,23 @@ export default defineCommand({
         `lrnas eval: backend ${backend.name} (${backend.device}); ${test.size} ${dataset} test images, ` +
           `eps ${epsilon}, attacks ${attacks.map((a) => a.name + (a.steps ? `:${a.steps}` : '')).join(', ')}\n`,
       );
+      const hub = await openHubReport(flags, io, {
+        kind: 'EVALUATE',
+        runId: hubRunId(`${path.resolve(flags.model)}\u0000${flags.out ?? ''}`),
+        name: `lrnas eval ${path.basename(flags.model)}`,
+        seed: flags.seed,
+        config: { dataset, model: path.resolve(flags.model), attacks, epsilon, examples: test.size },
+        network: { ...network.shape, imageSize: test.height },
+        attacks,
+        threatModel: { norm: 'linf', epsilon },
+        backend: backend.name,
+      });
+      // The attacked architecture is the run's: its evaluations rank it.
+      hub?.on({
+        type: 'architecture',
+        genotype: network.genotype,
+        params: countParameters(network.genotype, network.shape),
+      });
       const bar = new ProgressBar({ label: 'eval', total: test.size * (attacks.length + 1), unit: 'img' });
       let report;
       try {
@@ -108,17 +128,20 @@ export default defineCommand({
           onProgress: (done) => bar.update(done),
         });
       } catch (error) {
+        await hub?.end('FAILED', undefined, (error as Error).message);
         if (error instanceof ContractError) throw new UsageError(error.message);
         throw error;
       } finally {
         bar.finish();
       }
+      hub?.on({ type: 'evaluation', report });
       const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
       io.stderr(`clean: ${pct(report.cleanAccuracy)}\n`);
       for (const a of report.attacks) io.stderr(`${a.name}: ${pct(a.robustAccuracy)} (${a.seconds.toFixed(1)} s)\n`);
       io.stderr(`worst case over attacks: ${pct(report.robustAccuracy)}\n`);
       const json = JSON.stringify(report);
       if (flags.out) await writeJson(path.resolve(flags.out), report);
+      await hub?.end('SUCCEEDED');
       io.stdout(`${json}\n`);
     } finally {
       network.dispose();

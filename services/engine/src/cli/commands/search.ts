@@ -8,6 +8,7 @@ import { openSearch, runSearchStage, type OpenedSearch } from '../../jobs/stages
 import type { SearchRun } from '../../search/search-run.js';
 import { differingKeys } from '../../settings-diff.js';
 import { checkpointOnInterrupt, defineCommand, UsageError } from '../command.js';
+import { HUB_FLAGS, hubRunId, openHubReport } from '../hub-report.js';
 import {
   checkBudget,
   genotypeHash,
@@ -31,7 +32,7 @@ export default defineCommand({
     'OUT/genotype.json, OUT/report.json. Progress goes to stderr; the last line of stdout is',
     '{"genotype": ..., "params": N, "alphas": FILE, "checkpoint": FILE, "status": ...}.',
   ].join('\n'),
-  flags: SEARCH_FLAGS,
+  flags: { ...SEARCH_FLAGS, ...HUB_FLAGS },
   async run(flags, io) {
     const resolved = searchSettingsFromFlags(flags);
     const { dataset } = resolved;
@@ -77,15 +78,41 @@ export default defineCommand({
           `lrnas search: resuming from ${files.checkpoint} at epoch ${p.epoch + 1}, batch ${p.batch} (step ${p.step})\n`,
         );
 
+      const hub = await openHubReport(flags, io, {
+        kind: 'SEARCH',
+        runId: hubRunId(out),
+        name: `lrnas search ${path.basename(out)}`,
+        seed: flags.seed,
+        config: { dataset, search: run.settings, selection: run.selection },
+        network: {
+          channels: run.selection.channels,
+          layers: run.selection.layers,
+          classes: train.classes,
+          inputChannels: train.channels,
+          imageSize: train.height,
+        },
+        attacks: [],
+        threatModel: { norm: 'linf', epsilon: run.settings.fgsmEpsilon },
+        backend: backend.name,
+      });
       const interrupt = checkpointOnInterrupt(io, 'lrnas search');
       const progress = new SearchProgress(io, 'lrnas search');
       let result: Awaited<ReturnType<SearchRun['run']>>;
       try {
         result = await runSearchStage(
           opened,
-          { emit: (event) => event.type === 'search' && progress.on(event.event), signal: interrupt.signal },
+          {
+            emit: (event) => {
+              if (event.type === 'search') progress.on(event.event);
+              hub?.on(event);
+            },
+            signal: interrupt.signal,
+          },
           { threads: resolveThreadCount(flags.threads) },
         );
+      } catch (error) {
+        await hub?.end('FAILED', out, (error as Error).message);
+        throw error;
       } finally {
         progress.close();
         interrupt.dispose();
@@ -108,6 +135,12 @@ export default defineCommand({
         history: result.history,
         files,
       });
+      if (result.status === 'completed') {
+        // The search's own choice under the budget is the run's architecture on the hub.
+        const { budget, mode } = run.selection;
+        hub?.on({ type: 'selection', genotype: result.genotype, params: result.params, budget, mode });
+      }
+      await hub?.end(result.status === 'completed' ? 'SUCCEEDED' : 'CANCELLED', out);
       if (result.status === 'cancelled') {
         io.stderr(
           `lrnas search: stopped at epoch ${result.position.epoch + 1}, batch ${result.position.batch}; ` +

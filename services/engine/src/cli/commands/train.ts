@@ -13,6 +13,7 @@ import { resolveTrainSettings, type TrainSettings } from '../../train/settings.j
 import type { TrainEvent } from '../../train/trainer.js';
 import { checkpointOnInterrupt, defineCommand, UsageError, type CliIo, type FlagSpec, type Flags } from '../command.js';
 import { readGenotypeFile } from '../genotype-file.js';
+import { HUB_FLAGS, hubRunId, openHubReport } from '../hub-report.js';
 import { ProgressBar } from '../progress.js';
 import { barStream } from '../search-flags.js';
 
@@ -55,6 +56,7 @@ const TRAIN_FLAGS = {
     kind: 'int',
     description: 'Stop with a checkpoint after N steps of this invocation (status "stopped"); --resume continues',
   },
+  ...HUB_FLAGS,
 } satisfies Record<string, FlagSpec>;
 
 const train = defineCommand({
@@ -138,17 +140,48 @@ const train = defineCommand({
         '\n',
     );
 
+    const hub = await openHubReport(flags, io, {
+      kind: 'TRAIN',
+      runId: hubRunId(out),
+      name: `lrnas train ${path.basename(out)}`,
+      seed: flags.seed,
+      config: { dataset, genotype: label, training: settings },
+      network: {
+        channels: settings.channels,
+        layers: settings.layers,
+        classes: data.train.classes,
+        inputChannels: data.train.channels,
+        imageSize: data.train.height,
+      },
+      attacks: [],
+      threatModel: settings.threatModel,
+      backend: backend.name,
+    });
+    hub?.on({ type: 'architecture', genotype, params: trainer.network.parameterCount() });
     const interrupt = checkpointOnInterrupt(io, 'lrnas train');
     const progress = new TrainProgress(io, trainer.batchesPerEpoch);
     try {
       // `lrnas train` keeps its model at the top of --out (OUT/model.json), where `lrnas eval --model OUT` finds it.
-      const result = await runTrainStage(
-        opened,
-        data,
-        { emit: (event) => event.type === 'train' && progress.on(event.event), signal: interrupt.signal },
-        { maxSteps: flags['max-steps'], modelDir: out },
-      );
+      let result: Awaited<ReturnType<typeof runTrainStage>>;
+      try {
+        result = await runTrainStage(
+          opened,
+          data,
+          {
+            emit: (event) => {
+              if (event.type === 'train') progress.on(event.event);
+              hub?.on(event);
+            },
+            signal: interrupt.signal,
+          },
+          { maxSteps: flags['max-steps'], modelDir: out },
+        );
+      } catch (error) {
+        await hub?.end('FAILED', out, (error as Error).message);
+        throw error;
+      }
       progress.close();
+      await hub?.end(result.status === 'cancelled' ? 'CANCELLED' : 'SUCCEEDED', out);
       const last = result.history.at(-1);
       const summary: Record<string, unknown> = {
         status: result.status,
