@@ -62,6 +62,7 @@ test('lrnas pipeline --hub: the run, its metrics, architecture and evaluations r
   const { run, metricSeries, leaderboard } = await platform.query<{
     run: {
       status: string;
+      stage: string | null;
       kind: string;
       source: string;
       client: string;
@@ -73,13 +74,14 @@ test('lrnas pipeline --hub: the run, its metrics, architecture and evaluations r
     leaderboard: { run: { id: string; source: string } }[];
   }>(
     `query($id: ID!) {
-      run(id: $id) { status kind source client architecture { params } evaluations { attack robustAccuracy } artifacts { name kind size } }
+      run(id: $id) { status stage kind source client architecture { params } evaluations { attack robustAccuracy } artifacts { name kind size } }
       metricSeries(runId: $id, maxPoints: 2) { key totalPoints }
       leaderboard(dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.3 }) { run { id source } }
     }`,
     { id: runId },
   );
   assert.deepEqual([run.status, run.kind, run.source], ['SUCCEEDED', 'PIPELINE', 'CLI']);
+  assert.equal(run.stage, 'evaluate', 'the stages went to the hub as they began');
   assert.match(run.client, /^lrnas CLI /);
   assert.equal(run.architecture?.params, summary.params, 'the selected architecture');
   assert.deepEqual(run.evaluations.map((e) => e.attack.toLowerCase()).sort(), ['fgsm', 'pgd']);

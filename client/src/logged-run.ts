@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { backoffMs, callHub, HubError, uploadToHub, type ArtifactFile, type HubTarget } from './hub-call.js';
-import { FINISH_RUN, HEARTBEAT, LOG_ARCHITECTURE, LOG_EVALUATION, LOG_METRICS } from './operations.js';
+import { FINISH_RUN, HEARTBEAT, LOG_ARCHITECTURE, LOG_EVALUATION, LOG_METRICS, LOG_STAGE } from './operations.js';
 import type { FinalStatus, MetricPoint, Spool, SpoolEntry } from './spool.js';
 import { whileRunsLive } from './exit-flush.js';
 
@@ -131,6 +131,13 @@ export class LoggedRun {
     await this.flush();
   }
 
+  /** Says which stage the run entered (search, select, train, evaluate); returns at once, sent in order. */
+  stage(stage: string): void {
+    this.#open('stage');
+    this.#add({ t: 'stage', stage });
+    this.#schedule(0);
+  }
+
   /**
    * Uploads a file of the run (a checkpoint, the weights, a report) after what was logged before;
    * resolves once the hub has it. The file is read when its turn comes (after a crash: on the next
@@ -253,6 +260,9 @@ export class LoggedRun {
         return;
       case 'artifact':
         await uploadToHub(this.hub, runId, entry.file);
+        return;
+      case 'stage':
+        await callHub(this.hub, LOG_STAGE, { runId, stage: entry.stage });
         return;
       case 'finish':
         await callHub(this.hub, FINISH_RUN, { runId, status: entry.status, error: entry.error ?? null });

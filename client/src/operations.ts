@@ -17,6 +17,8 @@ export const LOG_EVALUATION = `mutation LogEvaluation($runId: ID!, $input: LogEv
   logEvaluation(runId: $runId, input: $input) { id }
 }`;
 
+export const LOG_STAGE = `mutation LogStage($runId: ID!, $stage: String!) { logStage(runId: $runId, stage: $stage) { id } }`;
+
 export const HEARTBEAT = `mutation Heartbeat($runId: ID!) { heartbeatRun(runId: $runId) { id } }`;
 
 export const FINISH_RUN = `mutation FinishRun($runId: ID!, $status: RunStatus!, $error: String) {
@@ -24,4 +26,12 @@ export const FINISH_RUN = `mutation FinishRun($runId: ID!, $status: RunStatus!, 
 }`;
 
 /** Every operation, by name. */
-export const OPERATIONS = { CREATE_RUN, LOG_METRICS, LOG_ARCHITECTURE, LOG_EVALUATION, HEARTBEAT, FINISH_RUN };
+export const OPERATIONS = {
+  CREATE_RUN,
+  LOG_METRICS,
+  LOG_ARCHITECTURE,
+  LOG_EVALUATION,
+  LOG_STAGE,
+  HEARTBEAT,
+  FINISH_RUN,
+};

@@ -8,6 +8,7 @@ export type SpoolEntry =
   | { t: 'architecture'; input: Record<string, unknown> }
   | { t: 'evaluation'; input: Record<string, unknown> }
   | { t: 'artifact'; file: ArtifactFile }
+  | { t: 'stage'; stage: string }
   | { t: 'finish'; status: FinalStatus; error?: string };
 
 export interface MetricPoint {

@@ -152,6 +152,15 @@ function suite(label: string, target: () => DatabaseTarget) {
           },
         }),
       );
+      for (const stage of ['train', 'evaluate']) {
+        const staged = ok(
+          await q<{ logStage: { stage: string } }>(
+            `mutation($id: ID!, $stage: String!) { logStage(runId: $id, stage: $stage) { stage } }`,
+            { id: runId, stage },
+          ),
+        );
+        assert.equal(staged.logStage.stage, stage);
+      }
       const finished = ok(
         await q<{ finishRun: { status: string; finishedAt: string | null } }>(FINISH, { runId, status: 'SUCCEEDED' }),
       ).finishRun;
@@ -225,6 +234,7 @@ function suite(label: string, target: () => DatabaseTarget) {
           'input.network.channels',
         ],
         [FINISH, { runId, status: 'RUNNING' }, 'BAD_INPUT', 'status'],
+        [`mutation($id: ID!) { logStage(runId: $id, stage: "warmup") { id } }`, { id: runId }, 'BAD_INPUT', 'stage'],
         [CREATE_RUN, { input: { experimentId, source: 'WORKER' } }, 'BAD_INPUT', 'input.source'],
         [CREATE_RUN, { input: { experimentId, config: { blob: 'x'.repeat(70_000) } } }, 'BAD_INPUT', 'input.config'],
         [CREATE_RUN, { input: { experimentId: 'exp_unknown' } }, 'NOT_FOUND', ''],

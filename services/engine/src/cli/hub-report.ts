@@ -200,8 +200,11 @@ export class HubReport {
           engineVersion: body.engineVersion,
         });
         break;
+      case 'status':
+        if (body.stage) this.run.stage(body.stage);
+        break;
       default:
-        // Stages, progress, logs and snapshots are the worker's live view; the CLI shows its own.
+        // Progress, logs and snapshots are the worker's live view; the CLI shows its own.
         break;
     }
   }

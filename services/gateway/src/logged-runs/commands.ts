@@ -33,8 +33,11 @@ export interface LogContext {
 
 /** A logged run's events all belong to its one attempt. */
 const ATTEMPT = 1;
-/** Sequence numbers within it: the RUNNING of createRun, what the client logs, its final status. */
-const SEQ = { started: 0, logged: 1, finished: 2 } as const;
+/**
+ * Sequence numbers within it: the RUNNING of createRun is 0, what the client logs 1; each status
+ * after it (a stage, the final one) the run's last plus one, so it is newer than the one before.
+ */
+const SEQ = { started: 0, logged: 1 } as const;
 /** Largest config a client may attach, in bytes of JSON. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
 /** Points per logMetrics call: the event contract's batch limit. */
@@ -192,6 +195,18 @@ export async function recordArtifact(
   return { run, changes };
 }
 
+/** The stage a logged run's client entered (search, select, train, evaluate), shown like a worker's. */
+export async function logStage(
+  ctx: LogContext,
+  runId: string,
+  stage: string,
+): Promise<{ run: Run; changes: AppliedChanges }> {
+  const run = await loggedRun(ctx, runId, 'logStage');
+  const body = { type: 'status', status: 'RUNNING', stage };
+  const changes = await apply(ctx, run, [{ body, field: '', seq: run.lastSeq + 1 }]);
+  return { run, changes };
+}
+
 /** A sign of life from a logged run's client, so the run is not marked lost while it computes. */
 export async function heartbeat(ctx: LogContext, runId: string): Promise<Run> {
   const run = await loggedRun(ctx, runId, 'heartbeatRun');
@@ -217,7 +232,7 @@ export async function finishRun(
     status,
     ...(error != null ? { error: { code: 'CLIENT', message: error } } : {}),
   };
-  const changes = await apply(ctx, run, [{ body, field: '', seq: SEQ.finished }]);
+  const changes = await apply(ctx, run, [{ body, field: '', seq: run.lastSeq + 1 }]);
   return { run, changes };
 }
 

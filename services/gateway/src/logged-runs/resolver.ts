@@ -14,6 +14,7 @@ import {
   logArchitecture,
   logEvaluation,
   logMetrics,
+  logStage,
   type LogContext,
 } from './commands.js';
 import { CreateRunInput, LoggedMetrics, LogArchitectureInput, LogEvaluationInput, MetricPointInput } from './inputs.js';
@@ -76,6 +77,20 @@ export class LoggedRunResolver {
     @Arg('input', () => LogEvaluationInput, { description: 'The result.' }) input: LogEvaluationInput,
   ): Promise<RunRow> {
     const { run, changes } = await logEvaluation(logContext(context), runId, input);
+    publish(context, changes);
+    return run;
+  }
+
+  @Mutation(() => Run, {
+    description:
+      'Records the stage a run made with createRun entered (search, select, train or evaluate), shown as a worker’s. Counts as a heartbeat.',
+  })
+  async logStage(
+    @Ctx() context: GatewayContext,
+    @Arg('runId', () => ID, { description: 'The run (its id or your runId).' }) runId: string,
+    @Arg('stage', () => String, { description: 'search, select, train or evaluate.' }) stage: string,
+  ): Promise<RunRow> {
+    const { run, changes } = await logStage(logContext(context), runId, stage);
     publish(context, changes);
     return run;
   }
