@@ -488,10 +488,9 @@ describe('dashboard', () => {
     await page.locator(`[data-chart="pareto"][data-front*="${hash}"]`).waitFor();
     // The chart's hover read-out names the architecture under the cursor.
     const plot = page.locator('[data-chart="pareto"] .u-over');
-    // The plot is drawn into the figure once it is on the page (an effect): wait for it.
-    await plot.waitFor();
-    const area = (await plot.boundingBox())!;
-    await plot.hover({ position: { x: area.width / 2, y: area.height / 2 } });
+    // The plot is drawn into the figure once it is on the page (an effect); hover() waits for it and
+    // points at its centre.
+    await plot.hover();
     await page.locator('[data-chart="pareto"] .readout', { hasText: hash.slice(0, 10) }).waitFor();
     await shot(page, '6-leaderboard');
     // Elsewhere it says there is nothing there and where there is; a filter that hides the result is named.

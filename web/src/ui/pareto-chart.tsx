@@ -1,7 +1,8 @@
 /**
  * The leaderboard's architectures on uPlot: parameters (log axis) against robust accuracy, the
  * Pareto front as a step line through its points. The architecture under the cursor is read out
- * below; a click opens it.
+ * below; a click opens it. The plot is made once and takes new points (a live leaderboard update)
+ * through setData, so an update neither replaces it nor loses the hover.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
@@ -14,12 +15,18 @@ const TITLE_FONT = '600 12px system-ui, sans-serif';
 export function ParetoChart(props: { points: ScatterPoint[]; onSelect?: (id: string) => void }) {
   const holder = useRef<HTMLDivElement>(null);
   const readout = useRef<HTMLParagraphElement>(null);
+  const plot = useRef<uPlot | null>(null);
   const data = scatterData(props.points);
+  // The plot's hooks read the points of the latest render.
+  const current = useRef(data);
+  current.current = data;
   const select = useRef(props.onSelect);
   select.current = props.onSelect;
+  const shown = data.ids.length > 0;
+  const points = JSON.stringify(props.points);
 
   useEffect(() => {
-    if (data.ids.length === 0) return;
+    if (!shown) return;
     const el = holder.current!;
     const options: uPlot.Options = {
       width: Math.max(320, el.clientWidth),
@@ -66,15 +73,17 @@ export function ParetoChart(props: { points: ScatterPoint[]; onSelect?: (id: str
           (u) => {
             const i = u.cursor.idx;
             if (readout.current)
-              readout.current.textContent = i == null ? 'Point at an architecture.' : data.labels[i]!;
+              readout.current.textContent = i == null ? 'Point at an architecture.' : current.current.labels[i]!;
           },
         ],
       },
     };
-    const u = new uPlot(options, [data.xs, data.ys, data.front] as uPlot.AlignedData, el);
+    const first = current.current;
+    const u = new uPlot(options, [first.xs, first.ys, first.front] as uPlot.AlignedData, el);
+    plot.current = u;
     const click = () => {
       const i = u.cursor.idx;
-      if (i != null) select.current?.(data.ids[i]!);
+      if (i != null) select.current?.(current.current.ids[i]!);
     };
     u.over.addEventListener('click', click);
     const resize = new ResizeObserver(() => u.setSize({ width: Math.max(320, el.clientWidth), height: 280 }));
@@ -83,11 +92,16 @@ export function ParetoChart(props: { points: ScatterPoint[]; onSelect?: (id: str
       resize.disconnect();
       u.over.removeEventListener('click', click);
       u.destroy();
+      plot.current = null;
     };
-  }, [JSON.stringify(props.points)]);
+  }, [shown]);
+
+  useEffect(() => {
+    plot.current?.setData([data.xs, data.ys, data.front] as uPlot.AlignedData);
+  }, [points]);
 
   // An empty board says why below the filters; an empty plot would only repeat it.
-  if (data.ids.length === 0) return null;
+  if (!shown) return null;
   return (
     <figure
       class="chart scatter"
