@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values.js';
 import { OPERATIONS } from '../src/operations.js';
 import { Spool } from '../src/spool.js';
 import { CLIENT_VERSION } from '../src/version.js';
@@ -66,5 +67,65 @@ test('a hub without a URL or key is refused naming what is missing; bad steps an
   } finally {
     if (env.url !== undefined) process.env.LRNAS_HUB_URL = env.url;
     if (env.key !== undefined) process.env.LRNAS_API_KEY = env.key;
+  }
+});
+
+test('the variables the client sends are values of the hub’s input types, as it spells them', () => {
+  const schema = buildSchema(fs.readFileSync(path.join(repo, 'schema', 'graphql', 'schema.graphql'), 'utf8'));
+  const point = { key: 'train/loss', step: 3, value: 0.5, time: '2026-12-07T00:00:00.000Z' };
+  const sent: [string, Record<string, unknown>][] = [
+    [
+      OPERATIONS.CREATE_RUN,
+      {
+        input: {
+          experimentId: 'exp_1',
+          runId: 'r1',
+          name: 'n',
+          kind: 'PIPELINE',
+          config: { lr: 0.1 },
+          tags: ['a'],
+          seed: 1,
+          source: 'CLI',
+          client: `@lrnas/client ${CLIENT_VERSION}`,
+        },
+      },
+    ],
+    [OPERATIONS.LOG_METRICS, { runId: 'r1', points: [point, { ...point, value: null }] }],
+    [
+      OPERATIONS.LOG_ARCHITECTURE,
+      {
+        runId: 'r1',
+        input: {
+          genotype: { normal: [] },
+          network: { channels: 8, layers: 5, classes: 10, inputChannels: 1, imageSize: 28 },
+          params: 100,
+          flops: 1000,
+        },
+      },
+    ],
+    [
+      OPERATIONS.LOG_EVALUATION,
+      {
+        runId: 'r1',
+        input: {
+          attack: { name: 'APGD_CE', steps: 100, stepSize: 0.01, restarts: 1 },
+          threatModel: { norm: 'LINF', epsilon: 0.1 },
+          examples: 10,
+          seed: 0,
+          cleanAccuracy: 0.9,
+          robustAccuracy: 0.4,
+          backend: 'wasm',
+          engineVersion: '0.1.0',
+        },
+      },
+    ],
+    [OPERATIONS.LOG_STAGE, { runId: 'r1', stage: 'train' }],
+    [OPERATIONS.HEARTBEAT, { runId: 'r1' }],
+    [OPERATIONS.FINISH_RUN, { runId: 'r1', status: 'FAILED', error: 'diverged' }],
+  ];
+  for (const [document, variables] of sent) {
+    const operation = parse(document).definitions[0] as OperationDefinitionNode;
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+    assert.deepEqual(coerced.errors?.map((e) => e.message) ?? [], [], operation.name?.value);
   }
 });
