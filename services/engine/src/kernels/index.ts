@@ -21,6 +21,7 @@ export { depthwiseConv2d } from './depthwise.js';
 export {
   addSameShape,
   batchNormTraining,
+  batchNormTrainingGroup,
   concatParts,
   setBatchStatisticsReducer,
   type BatchNormTrainingResult,
