@@ -339,9 +339,11 @@ export class Supernet extends Module {
     return tf.tidy(() => this.classifier.forward(globalAvgPool(last)));
   }
 
-  /** Frees every variable and the cached inference factors of the BNs. */
+  /** Frees every variable and the cached inference factors of the BNs and scaled weights of the convs. */
   override dispose(): void {
-    for (const [, module] of this.namedModules()) if (module instanceof BatchNorm2d) module.clearInferenceCache();
+    for (const [, module] of this.namedModules()) {
+      if (module instanceof BatchNorm2d || module instanceof Conv2d) module.clearInferenceCache();
+    }
     super.dispose();
   }
 
