@@ -1,6 +1,7 @@
 import { NETWORKS, type BenchConfig, type WorkloadKind } from './configs.js';
 import type { Genotype } from '@lrnas/schema';
 import type { Engine, PreparedWorkload } from './workloads.js';
+import type { StepTime } from '../src/parallel/protocol.js';
 
 const CLASSES = 10;
 const SEED = 20261126;
@@ -19,6 +20,20 @@ const POOLED: ReadonlySet<WorkloadKind['kind']> = new Set([
 /** Whether `config` runs on engine threads at `threads` (older engines without a pool run on one). */
 export function runsPooled(engine: Engine, config: BenchConfig, threads: number): boolean {
   return threads > 1 && POOLED.has(config.workload.kind) && 'EnginePool' in engine;
+}
+
+/**
+ * Where a data-parallel step's time went: barriers met per thread, the mean time a thread waited at them, the mean
+ * time a thread spent in the step, and what the step cost beyond its slowest thread (messages, copies of the batch).
+ */
+function syncDetails(threads: StepTime[], wallMs: number): Record<string, number> {
+  const mean = (f: (t: StepTime) => number): number => threads.reduce((s, t) => s + f(t), 0) / threads.length;
+  return {
+    barriers: mean((t) => t.barriers),
+    barrierWaitMs: mean((t) => t.waitMs),
+    threadStepMs: mean((t) => t.stepMs),
+    outsideThreadsMs: wallMs - Math.max(...threads.map((t) => t.stepMs)),
+  };
 }
 
 /**
@@ -61,7 +76,11 @@ export async function preparePooledWorkload(
     case 'train-clean':
     case 'supernet-train':
       iteration = async () => {
-        details = { loss: (await pool.trainStep(batch, sgd, 0.1, weights)).loss };
+        const began = performance.now();
+        const step = await pool.trainStep(batch, sgd, 0.1, weights);
+        // An engine from before step times (--compare) reports none.
+        const times = (step as { threads?: StepTime[] }).threads;
+        details = { loss: step.loss, ...(times ? syncDetails(times, performance.now() - began) : {}) };
       };
       break;
     case 'train-pgd': {

@@ -165,6 +165,13 @@ export function formatNotes(measurements: Measurement[]): string[] {
       if (d.queriesPerImage !== undefined) parts.push(`${d.queriesPerImage.toFixed(0)} queries per image`);
       notes.push(`${m.config.id} on ${m.backend}: ${parts.join(', ')}`);
     }
+    if (d?.barriers !== undefined && d.threadStepMs !== undefined && m.variant === 'current') {
+      // The last timed step of each run: what thread synchronisation costs against the step.
+      notes.push(
+        `${where}: last step ${d.threadStepMs.toFixed(0)} ms per thread, ${d.barriers.toFixed(0)} barriers ` +
+          `waited at for ${(d.barrierWaitMs ?? 0).toFixed(0)} ms, ${(d.outsideThreadsMs ?? 0).toFixed(0)} ms outside the threads`,
+      );
+    }
     if (m.referenceError) notes.push(`${where}: PyTorch failed: ${m.referenceError}`);
     const ours = m.result?.parameters;
     const theirs = m.reference?.parameters;

@@ -66,20 +66,58 @@ function nodesFromXToY(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNod
     }));
 }
 
-/** Walks `tape` backwards from the gradients in `grads` (by tensor id), freeing what each node no longer needs. */
-function backpropagate(engine: EngineInternals, grads: Map<number, tf.Tensor>, tape: TapeNode[], keep: Set<tf.Tensor>) {
-  // A tensor can stand for several gradients (a gradient may pass its dy through): free it only when no entry
-  // of the map refers to it any more. The map holds the frontier of the walk, so the scan is short.
-  const release = (t: tf.Tensor | undefined): void => {
-    if (!t || keep.has(t)) return;
-    for (const g of grads.values()) if (g === t) return;
+/**
+ * Gradients by tensor id: the contributions of a tensor's consumers, kept apart until the tensor's own node (or the
+ * caller) reads them, then added with one AddN. A tensor that feeds many operations (a supernet state feeds 28)
+ * took one Add kernel per consumer, each reading and writing the whole running sum. AddN adds in list order from
+ * zero, so the sum is the one the Adds gave.
+ */
+class GradientSums {
+  readonly #parts = new Map<number, tf.Tensor[]>();
+
+  constructor(private readonly keep: Set<tf.Tensor>) {}
+
+  /** Adds a contribution to tensor `id`'s gradient. */
+  add(id: number, dx: tf.Tensor): void {
+    const parts = this.#parts.get(id);
+    if (parts) parts.push(dx);
+    else this.#parts.set(id, [dx]);
+  }
+
+  /** Tensor `id`'s gradient (its contributions summed now, and freed unless referred to elsewhere), or undefined. */
+  read(id: number): tf.Tensor | undefined {
+    const parts = this.#parts.get(id);
+    if (!parts || parts.length === 0) return undefined;
+    if (parts.length === 1) return parts[0];
+    const sum = tf.addN(parts);
+    this.#parts.set(id, [sum]);
+    parts.forEach((t) => this.#release(t));
+    return sum;
+  }
+
+  /** Forgets tensor `id`'s gradient, freeing what nothing else refers to. */
+  drop(id: number): void {
+    const parts = this.#parts.get(id) ?? [];
+    this.#parts.delete(id);
+    parts.forEach((t) => this.#release(t));
+  }
+
+  // A tensor can stand for several gradients (a gradient may pass its dy through): free it only when no entry refers
+  // to it any more. The map holds the frontier of the walk, so the scan is short.
+  #release(t: tf.Tensor): void {
+    if (this.keep.has(t)) return;
+    for (const parts of this.#parts.values()) if (parts.includes(t)) return;
     t.dispose();
-  };
+  }
+}
+
+/** Walks `tape` backwards from the gradients in `grads`, freeing what each node no longer needs. */
+function backpropagate(engine: EngineInternals, grads: GradientSums, tape: TapeNode[]) {
   for (let i = tape.length - 1; i >= 0; i--) {
     const node = tape[i] as TapeNode;
     const gradient = node.gradient;
     if (!gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
-    const dys = node.outputs.map((output) => grads.get(output.id) ?? null);
+    const dys = node.outputs.map((output) => grads.read(output.id) ?? null);
     const names = Object.keys(node.inputs);
     // One scope per node: the gradients of its inputs survive, its temporaries (also a custom gradient's) do not.
     const dxs = engine.tidy(() => {
@@ -94,7 +132,6 @@ function backpropagate(engine: EngineInternals, grads: Map<number, tf.Tensor>, t
         return thunk();
       });
     });
-    const spent: tf.Tensor[] = [];
     names.forEach((name, k) => {
       const dx = dxs[k] as tf.Tensor;
       const x = node.inputs[name] as tf.Tensor;
@@ -108,20 +145,10 @@ function backpropagate(engine: EngineInternals, grads: Map<number, tf.Tensor>, t
           `Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`,
         );
       }
-      const current = grads.get(x.id);
-      if (current === undefined) {
-        grads.set(x.id, dx);
-      } else {
-        grads.set(x.id, tf.add(current, dx));
-        spent.push(current, dx);
-      }
+      grads.add(x.id, dx);
     });
     // Every consumer of this node's outputs came later on the tape: their gradients are spent too.
-    for (const output of node.outputs) {
-      spent.push(grads.get(output.id) as tf.Tensor);
-      grads.delete(output.id);
-    }
-    spent.forEach(release);
+    for (const output of node.outputs) grads.drop(output.id);
     node.saved?.forEach((t) => t.dispose());
   }
 }
@@ -155,16 +182,16 @@ function freeingGradients(original: Gradients): Gradients {
     }
     return this.tidy('backward', () => {
       const seed = dy ?? tf.ones(y.shape);
-      const grads = new Map<number, tf.Tensor>([[y.id, seed]]);
       // The caller's dy is theirs; gradients of xs are the results.
-      const keep = new Set<tf.Tensor>(dy ? [dy] : []);
+      const grads = new GradientSums(new Set<tf.Tensor>(dy ? [dy] : []));
+      grads.add(y.id, seed);
       try {
-        backpropagate(this, grads, filtered, keep);
+        backpropagate(this, grads, filtered);
       } finally {
         for (const node of tape) node.saved?.forEach((t) => t.dispose());
         this.state.activeTape = null;
       }
-      return { value: y, grads: xs.map((x) => grads.get(x.id)) as tf.Tensor[] };
+      return { value: y, grads: xs.map((x) => grads.read(x.id)) as tf.Tensor[] };
     });
   };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapFloats, wasmBackend } from './wasm-heap.js';
+import { heapFloats, wasmBackend, type WasmBackend } from './wasm-heap.js';
 import { PeriodicLanes, pointers, simdKernels, type SimdKernels } from './wasm-simd.js';
 
 /*
@@ -14,6 +14,10 @@ import { PeriodicLanes, pointers, simdKernels, type SimdKernels } from './wasm-s
 export const BATCH_NORM_TRAIN = 'EngineBatchNormTrain';
 /** Backward: dy, x - mean, rstd, optional scale -> dx, dscale (this thread's share), doffset (this thread's share). */
 export const BATCH_NORM_TRAIN_GRAD = 'EngineBatchNormTrainGrad';
+/** Several non-affine BNs with one meeting of the threads: inputs x<k> -> y, x - mean, rstd, mean, variance of each. */
+export const BATCH_NORM_TRAIN_GROUP = 'EngineBatchNormTrainGroup';
+/** Backward: dy0.., centered0.., rstd0.. (inputs dy<k>, centered<k>, rstd<k>; attrs counts) -> dx of each. */
+export const BATCH_NORM_TRAIN_GROUP_GRAD = 'EngineBatchNormTrainGroupGrad';
 
 /** Sums per-channel vectors over every engine thread of a data-parallel step (see parallel/reducer.ts). */
 export interface ChannelReducer {
@@ -223,8 +227,40 @@ const backwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   },
 };
 
-/** The two kernels, for the cpu backend (and any backend of plain JavaScript arrays). */
-export const batchNormTrainKernels = [forwardKernel, backwardKernel];
+/** The group kernels on cpu: the single kernels one after the other (the threads meet per BN there). */
+const forwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: BATCH_NORM_TRAIN_GROUP,
+  kernelFunc: ({ inputs, attrs, backend }) =>
+    groupInputs(inputs, 'x').flatMap(
+      (x) => forwardKernel.kernelFunc({ inputs: { x }, attrs, backend }) as tf.TensorInfo[],
+    ),
+};
+
+const backwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: BATCH_NORM_TRAIN_GROUP_GRAD,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const { counts } = attrs as unknown as { counts: number[] };
+    const [dys, cs, rs] = ['dy', 'centered', 'rstd'].map((prefix) => groupInputs(inputs, prefix)) as [
+      tf.TensorInfo[],
+      tf.TensorInfo[],
+      tf.TensorInfo[],
+    ];
+    const cpu = backend as { disposeData(dataId: object, force?: boolean): boolean };
+    return dys.map((dy, k) => {
+      const [dx, dScale, dOffset] = backwardKernel.kernelFunc({
+        inputs: { dy, centered: cs[k], rstd: rs[k] } as tf.NamedTensorInfoMap,
+        attrs: { count: counts[k] } as unknown as tf.NamedAttrMap,
+        backend,
+      }) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+      cpu.disposeData(dScale.dataId, true);
+      cpu.disposeData(dOffset.dataId, true);
+      return dx;
+    });
+  },
+};
+
+/** The kernels for the cpu backend (and any backend of plain JavaScript arrays). */
+export const batchNormTrainKernels = [forwardKernel, backwardKernel, forwardGroupKernel, backwardGroupKernel];
 
 /*
  * The wasm versions: the same arithmetic, as SIMD passes over the heap (wasm/kernels.ts periodicSums and
@@ -232,58 +268,74 @@ export const batchNormTrainKernels = [forwardKernel, backwardKernel];
  * products are float64 as on cpu, only summed in another order; the affine maps round in float32.
  */
 
-const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
-  kernelName: BATCH_NORM_TRAIN,
-  kernelFunc: ({ inputs, attrs, backend }) => {
-    const { x, scale, offset, eps, channels, reducer, size, count } = forwardInputs(inputs, attrs);
-    const wasm = wasmBackend(backend);
-    const outs = [x.shape, x.shape, [channels], [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
-    const [y, centered, rstd, mean, variance] = outs as [
-      tf.TensorInfo,
-      tf.TensorInfo,
-      tf.TensorInfo,
-      tf.TensorInfo,
-      tf.TensorInfo,
-    ];
-    const lanes = new PeriodicLanes(wasm, channels);
-    const simd: SimdKernels = simdKernels(wasm);
-    const [px, py, pc] = pointers(wasm, x, y, centered) as [number, number, number];
-    const [p0, p1, p2] = lanes.patterns;
-    simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64, 0);
-    const local = lanes.channelSums();
-    // Views only after every allocation (the heap may have grown).
-    const [rs, ms, vs] = [rstd, mean, variance].map((t) => heapFloats(wasm, t)) as [
-      Float32Array,
-      Float32Array,
-      Float32Array,
-    ];
-    const g = scale ? heapFloats(wasm, scale) : undefined;
-    const b = offset ? heapFloats(wasm, offset) : undefined;
-    if (!reducer) {
-      for (let c = 0; c < channels; c++) ms[c] = (local[c] as number) / count;
-      lanes.setPattern(0, ms);
-      // Two passes (centred squares), so that a large mean does not cancel the variance.
-      simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
-      const { factor, shift } = normalisation(lanes.channelSums(), count, eps, [vs, rs], g, b);
-      lanes.setPattern(0, factor);
-      lanes.setPattern(2, shift);
-      simd.periodicAffine(pc, 0, py, p0, p0, p2, size, lanes.period);
-    } else {
-      // With engine threads, one meeting instead of two: each thread centres on its own mean m (as float32), and
-      // its sums S and Q = sum (x - m)^2 give the whole batch's sum of squares around the mean mu as
-      // sum over threads of (Q + 2 m S - n m^2) - N mu^2 (all float64: no cancellation to speak of).
-      const n = size / channels;
-      const m = Float32Array.from(local, (sum) => sum / n);
-      lanes.setPattern(0, m);
-      simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
-      const q = lanes.channelSums();
-      const mine = new Float64Array(2 * channels);
-      for (let c = 0; c < channels; c++) {
-        const [mc, sc] = [m[c] as number, local[c] as number];
-        mine[c] = sc;
-        mine[channels + c] = (q[c] as number) + 2 * mc * sc - n * mc * mc;
-      }
-      const totals = reducer.allReduce(mine);
+/**
+ * One wasm BN forward in two phases around the threads' meeting: `local` is this thread's part of the sums to add
+ * over the threads (undefined without a reducer: `finish` then runs the one-thread two-pass path), `finish` writes the
+ * outputs from the totals. Between the phases other kernels may allocate (the group kernel runs several BNs), so
+ * heap views are taken in `finish` only.
+ */
+function wasmForwardPhases(
+  wasm: WasmBackend,
+  { x, scale, offset, eps, channels, reducer, size, count }: ReturnType<typeof forwardInputs>,
+): { local: Float64Array | undefined; finish: (totals: Float64Array | undefined) => tf.TensorInfo[] } {
+  const outs = [x.shape, x.shape, [channels], [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
+  const [y, centered, rstd, mean, variance] = outs as [
+    tf.TensorInfo,
+    tf.TensorInfo,
+    tf.TensorInfo,
+    tf.TensorInfo,
+    tf.TensorInfo,
+  ];
+  const lanes = new PeriodicLanes(wasm, channels);
+  const simd: SimdKernels = simdKernels(wasm);
+  const [px, py, pc] = pointers(wasm, x, y, centered) as [number, number, number];
+  const [p0, p1, p2] = lanes.patterns;
+  simd.periodicSums(px, 0, 0, 0, size, lanes.period, lanes.out64, 0);
+  const sums = lanes.channelSums();
+  const views = (): { rs: Float32Array; ms: Float32Array; vs: Float32Array; g?: Float32Array; b?: Float32Array } => ({
+    rs: heapFloats(wasm, rstd),
+    ms: heapFloats(wasm, mean),
+    vs: heapFloats(wasm, variance),
+    ...(scale ? { g: heapFloats(wasm, scale) } : {}),
+    ...(offset ? { b: heapFloats(wasm, offset) } : {}),
+  });
+  if (!reducer) {
+    return {
+      local: undefined,
+      finish: () => {
+        const { rs, ms, vs, g, b } = views();
+        for (let c = 0; c < channels; c++) ms[c] = (sums[c] as number) / count;
+        lanes.setPattern(0, ms);
+        // Two passes (centred squares), so that a large mean does not cancel the variance.
+        simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
+        const { factor, shift } = normalisation(lanes.channelSums(), count, eps, [vs, rs], g, b);
+        lanes.setPattern(0, factor);
+        lanes.setPattern(2, shift);
+        simd.periodicAffine(pc, 0, py, p0, p0, p2, size, lanes.period);
+        lanes.dispose();
+        return outs;
+      },
+    };
+  }
+  // With engine threads, one meeting instead of two: each thread centres on its own mean m (as float32), and
+  // its sums S and Q = sum (x - m)^2 give the whole batch's sum of squares around the mean mu as
+  // sum over threads of (Q + 2 m S - n m^2) - N mu^2 (all float64: no cancellation to speak of).
+  const n = size / channels;
+  const m = Float32Array.from(sums, (sum) => sum / n);
+  lanes.setPattern(0, m);
+  simd.periodicSums(px, 0, pc, p0, size, lanes.period, lanes.out64, 0);
+  const q = lanes.channelSums();
+  const local = new Float64Array(2 * channels);
+  for (let c = 0; c < channels; c++) {
+    const [mc, sc] = [m[c] as number, sums[c] as number];
+    local[c] = sc;
+    local[channels + c] = (q[c] as number) + 2 * mc * sc - n * mc * mc;
+  }
+  return {
+    local,
+    finish: (totals) => {
+      if (!totals) throw new Error(`${BATCH_NORM_TRAIN}: the threads' totals are missing`);
+      const { rs, ms, vs, g, b } = views();
       const squares = new Float64Array(channels);
       for (let c = 0; c < channels; c++) {
         const mu = (totals[c] as number) / count;
@@ -295,48 +347,162 @@ const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
       lanes.setPattern(1, factor);
       lanes.setPattern(2, shift);
       simd.periodicCenter(px, pc, py, p0, p1, p2, size, lanes.period);
-    }
-    lanes.dispose();
-    return outs;
+      lanes.dispose();
+      return outs;
+    },
+  };
+}
+
+/** One wasm BN backward in two phases around the threads' meeting (as wasmForwardPhases; `local` always set). */
+function wasmBackwardPhases(
+  wasm: WasmBackend,
+  { dy, centered, rstd, scale, count, channels, size }: ReturnType<typeof backwardInputs>,
+): { local: Float64Array; finish: (totals: Float64Array) => tf.TensorInfo[] } {
+  const outs = [dy.shape, [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
+  const [dx, dScale, dOffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  const lanes = new PeriodicLanes(wasm, channels);
+  const simd = simdKernels(wasm);
+  const [pdy, pc, pdx] = pointers(wasm, dy, centered, dx) as [number, number, number];
+  // Sum of dy and of dy (x - mean) per channel, packed so the threads exchange them in one reduction.
+  const local = new Float64Array(2 * channels);
+  simd.periodicSums(pdy, pc, 0, 0, size, lanes.period, lanes.out64, 1);
+  local.set(lanes.channelSums(1), 0);
+  local.set(lanes.channelSums(0), channels);
+  return {
+    local,
+    finish: (totals) => {
+      const rs = heapFloats(wasm, rstd);
+      const g = scale ? heapFloats(wasm, scale) : undefined;
+      const [dg, db] = [heapFloats(wasm, dScale), heapFloats(wasm, dOffset)];
+      // dx = (dy - mean(dy) - (x - mean) k) a = dy a + (x - mean) (-k a) + (-mean(dy) a).
+      const { meanDy, k, a } = backwardCoefficients(local, totals, count, rs, g, [dg, db]);
+      lanes.setPattern(0, a);
+      lanes.setPattern(
+        1,
+        a.map((ac, c) => -(k[c] as number) * ac),
+      );
+      lanes.setPattern(
+        2,
+        a.map((ac, c) => -(meanDy[c] as number) * ac),
+      );
+      const [p0, p1, p2] = lanes.patterns;
+      simd.periodicAffine(pdy, pc, pdx, p0, p1, p2, size, lanes.period);
+      lanes.dispose();
+      return outs;
+    },
+  };
+}
+
+const wasmForwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: BATCH_NORM_TRAIN,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const args = forwardInputs(inputs, attrs);
+    const { local, finish } = wasmForwardPhases(wasmBackend(backend), args);
+    return finish(local && args.reducer?.allReduce(local));
   },
 };
 
 const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { dy, centered, rstd, scale, count, reducer, channels, size } = backwardInputs(inputs, attrs);
-    const wasm = wasmBackend(backend);
-    const outs = [dy.shape, [channels], [channels]].map((s) => wasm.makeOutput(s, 'float32'));
-    const [dx, dScale, dOffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-    const lanes = new PeriodicLanes(wasm, channels);
-    const simd = simdKernels(wasm);
-    const [pdy, pc, pdx] = pointers(wasm, dy, centered, dx) as [number, number, number];
-    // Sum of dy and of dy (x - mean) per channel, packed so the threads exchange them in one reduction.
-    const sums = new Float64Array(2 * channels);
-    simd.periodicSums(pdy, pc, 0, 0, size, lanes.period, lanes.out64, 1);
-    sums.set(lanes.channelSums(1), 0);
-    sums.set(lanes.channelSums(0), channels);
-    const totals = allReduce(sums, reducer);
-    const rs = heapFloats(wasm, rstd);
-    const g = scale ? heapFloats(wasm, scale) : undefined;
-    const [dg, db] = [heapFloats(wasm, dScale), heapFloats(wasm, dOffset)];
-    // dx = (dy - mean(dy) - (x - mean) k) a = dy a + (x - mean) (-k a) + (-mean(dy) a).
-    const { meanDy, k, a } = backwardCoefficients(sums, totals, count, rs, g, [dg, db]);
-    lanes.setPattern(0, a);
-    lanes.setPattern(
-      1,
-      a.map((ac, c) => -(k[c] as number) * ac),
-    );
-    lanes.setPattern(
-      2,
-      a.map((ac, c) => -(meanDy[c] as number) * ac),
-    );
-    const [p0, p1, p2] = lanes.patterns;
-    simd.periodicAffine(pdy, pc, pdx, p0, p1, p2, size, lanes.period);
-    lanes.dispose();
-    return outs;
+    const args = backwardInputs(inputs, attrs);
+    const { local, finish } = wasmBackwardPhases(wasmBackend(backend), args);
+    return finish(allReduce(local, args.reducer));
   },
 };
 
-/** The two kernels on wasm. */
-export const wasmBatchNormTrainKernels = [wasmForwardKernel, wasmBackwardKernel];
+/*
+ * Several BNs at once (BATCH_NORM_TRAIN_GROUP, inputs x0..x(K-1), no scale or offset): with engine threads the
+ * threads meet once for all of them instead of once per BN, each way. The supernet's cell normalises dozens of
+ * independent operation outputs at each depth, and under load a meeting costs a scheduler wake-up (milliseconds).
+ * Each BN's arithmetic is that of the single kernel, so a group gives the same bits as its BNs one by one.
+ */
+
+function groupInputs(inputs: tf.NamedTensorInfoMap, prefix: string): tf.TensorInfo[] {
+  const out: tf.TensorInfo[] = [];
+  for (let k = 0; inputs[`${prefix}${k}`] !== undefined; k++) out.push(inputs[`${prefix}${k}`] as tf.TensorInfo);
+  return out;
+}
+
+/** Every part's `local` added over the threads in one meeting, then handed back in parts of the same sizes. */
+function allReduceParts(parts: Float64Array[], reducer: ChannelReducer): Float64Array[] {
+  const packed = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    packed.set(p, offset);
+    offset += p.length;
+  }
+  const totals = reducer.allReduce(packed);
+  offset = 0;
+  return parts.map((p) => {
+    const part = totals.subarray(offset, offset + p.length);
+    offset += p.length;
+    return part;
+  });
+}
+
+const wasmForwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: BATCH_NORM_TRAIN_GROUP,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const wasm = wasmBackend(backend);
+    const phases = groupInputs(inputs, 'x').map((x) => wasmForwardPhases(wasm, forwardInputs({ x }, attrs)));
+    const reducer = batchReducer;
+    const totals = reducer
+      ? allReduceParts(
+          phases.map((p) => p.local as Float64Array),
+          reducer,
+        )
+      : undefined;
+    return phases.flatMap((p, k) => p.finish(totals?.[k]));
+  },
+};
+
+const wasmBackwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
+  kernelName: BATCH_NORM_TRAIN_GROUP_GRAD,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const wasm = wasmBackend(backend);
+    const { counts } = attrs as unknown as { counts: number[] };
+    const [dys, cs, rs] = ['dy', 'centered', 'rstd'].map((prefix) => groupInputs(inputs, prefix)) as [
+      tf.TensorInfo[],
+      tf.TensorInfo[],
+      tf.TensorInfo[],
+    ];
+    const phases = dys.map((dy, k) =>
+      wasmBackwardPhases(
+        wasm,
+        backwardInputs(
+          { dy, centered: cs[k], rstd: rs[k] } as tf.NamedTensorInfoMap,
+          {
+            count: counts[k],
+          } as unknown as tf.NamedAttrMap,
+        ),
+      ),
+    );
+    const reducer = batchReducer;
+    const totals = reducer
+      ? allReduceParts(
+          phases.map((p) => p.local),
+          reducer,
+        )
+      : phases.map((p) => p.local);
+    return phases.flatMap((p, k) => {
+      // dscale and doffset belong to affine BNs: none in a group.
+      const [dx, dScale, dOffset] = p.finish(totals[k] as Float64Array) as [
+        tf.TensorInfo,
+        tf.TensorInfo,
+        tf.TensorInfo,
+      ];
+      wasm.disposeData(dScale.dataId, true);
+      wasm.disposeData(dOffset.dataId, true);
+      return [dx];
+    });
+  },
+};
+
+/** The kernels on wasm. */
+export const wasmBatchNormTrainKernels = [
+  wasmForwardKernel,
+  wasmBackwardKernel,
+  wasmForwardGroupKernel,
+  wasmBackwardGroupKernel,
+];

@@ -83,6 +83,11 @@ export function tensorInput<R extends tf.Rank>(inputs: tf.NamedTensorInfoMap, na
  * (zero padding counted) into a mean over the input cells only (PyTorch's count_include_pad=False).
  */
 export function paddingExcludedScale(info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  return tf.tensor4d(paddingExcludedFactors(info), [1, info.outHeight, info.outWidth, 1]);
+}
+
+/** paddingExcludedScale's outH x outW factors (row-major). */
+export function paddingExcludedFactors(info: tf.backend_util.Conv2DInfo): Float32Array {
   const covered = (out: number, stride: number, pad: number, filter: number, input: number): number[] =>
     Array.from({ length: out }, (_, i) => Math.min(i * stride - pad + filter, input) - Math.max(i * stride - pad, 0));
   const rows = covered(info.outHeight, info.strideHeight, info.padInfo.top, info.filterHeight, info.inHeight);
@@ -90,5 +95,5 @@ export function paddingExcludedScale(info: tf.backend_util.Conv2DInfo): tf.Tenso
   const window = info.filterHeight * info.filterWidth;
   const scale = new Float32Array(rows.length * cols.length);
   rows.forEach((r, i) => cols.forEach((c, j) => (scale[i * cols.length + j] = window / (r * c))));
-  return tf.tensor4d(scale, [1, rows.length, cols.length, 1]);
+  return scale;
 }

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
+  BATCH_NORM_TRAIN_GROUP,
+  BATCH_NORM_TRAIN_GROUP_GRAD,
   currentBatchStatisticsReducer,
   setBatchStatisticsReducer,
   type ChannelReducer,
@@ -141,6 +143,70 @@ function batchNormTrainingKernel(
   const y = op(x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])) as tf.Tensor4D;
   if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
   return { y, mean: stats.mean, variance: stats.variance, count };
+}
+
+/** tfjs-core 4.22's Engine.runKernelFunc (customGrad's own path; public in its code, not in its typings). */
+interface KernelFuncRunner {
+  runKernelFunc(params: {
+    forwardFunc: (backend: unknown, save: tf.GradSaveFunc) => tf.Tensor[];
+    backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: tf.NamedTensorMap;
+  }): tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * batchNormTraining of several tensors without scale or offset, as one operation with one output per input: with
+ * engine threads the threads meet once for the group each way instead of once per BN (batch-norm-train.ts's group
+ * kernels), and each result has the bits batchNormTraining gives it alone. tf.customGrad has one output, so the
+ * group is recorded through the engine's runKernelFunc, which customGrad itself uses.
+ */
+export function batchNormTrainingGroup(xs: tf.Tensor4D[], eps: number): BatchNormTrainingResult[] {
+  if (xs.length === 1 || !tf.getKernel(BATCH_NORM_TRAIN_GROUP, tf.getBackend())) {
+    return xs.map((x) => batchNormTraining(x, undefined, undefined, eps));
+  }
+  const reducer = currentBatchStatisticsReducer();
+  const counts = xs.map(({ shape: [n, h, w] }) => n * h * w * (reducer?.batchPerLocal ?? 1));
+  const inputs: tf.NamedTensorMap = Object.fromEntries(xs.map((x, k) => [`x${k}`, x]));
+  const stats: Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }> = [];
+  const ys = (tf.engine() as unknown as KernelFuncRunner).runKernelFunc({
+    inputs,
+    forwardFunc: (_backend, save) => {
+      const outs = tf.engine().runKernel(BATCH_NORM_TRAIN_GROUP, inputs, { eps }) as tf.Tensor[];
+      const of = (k: number, i: number): tf.Tensor => outs[5 * k + i] as tf.Tensor;
+      // x - mean and rstd of each BN, in order.
+      save(xs.flatMap((_, k) => [of(k, 1), of(k, 2)]));
+      xs.forEach((_, k) =>
+        stats.push({ mean: tf.keep(of(k, 3)) as tf.Tensor1D, variance: tf.keep(of(k, 4)) as tf.Tensor1D }),
+      );
+      return xs.map((_, k) => of(k, 0));
+    },
+    backwardsFunc: (dy, saved) => {
+      const dys = Array.isArray(dy) ? dy : [dy];
+      const gradInputs: tf.NamedTensorMap = {};
+      xs.forEach((_, k) => {
+        gradInputs[`dy${k}`] = dys[k] as tf.Tensor;
+        gradInputs[`centered${k}`] = saved[2 * k] as tf.Tensor;
+        gradInputs[`rstd${k}`] = saved[2 * k + 1] as tf.Tensor;
+      });
+      // The backward pass reduces over the same threads as the forward pass did.
+      const outer = currentBatchStatisticsReducer();
+      setBatchStatisticsReducer(reducer);
+      try {
+        const dxs = tf
+          .engine()
+          .runKernel(BATCH_NORM_TRAIN_GROUP_GRAD, gradInputs, { counts } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        return Object.fromEntries(dxs.map((dx, k) => [`x${k}`, () => dx]));
+      } finally {
+        setBatchStatisticsReducer(outer);
+      }
+    },
+  }) as tf.Tensor[];
+  return ys.map((y, k) => ({
+    y: y as tf.Tensor4D,
+    mean: stats[k]?.mean as tf.Tensor1D,
+    variance: stats[k]?.variance as tf.Tensor1D,
+    count: counts[k] as number,
+  }));
 }
 
 /**

@@ -7,6 +7,7 @@ import { conv2dBackpropKernels, wrapConv2dForward, wrapFusedConv2dForward } from
 import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
+import { positionScaleKernel } from './position-scale.js';
 import { registerGradients } from './gradients/index.js';
 import { cpuReluGradKernel, wasmReluGradKernel } from './relu-grad.js';
 import { segmentSumKernels } from './segment-sum.js';
@@ -21,6 +22,7 @@ export { depthwiseConv2d } from './depthwise.js';
 export {
   addSameShape,
   batchNormTraining,
+  batchNormTrainingGroup,
   concatParts,
   setBatchStatisticsReducer,
   type BatchNormTrainingResult,
@@ -56,6 +58,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     ...wasmWeightedSumKernels,
     wasmReluGradKernel,
     wasmChannelAffineKernel,
+    positionScaleKernel,
   ],
 };
 

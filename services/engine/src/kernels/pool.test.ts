@@ -117,3 +117,32 @@ test("tf.avgPool gradient with 'same' padding and a 2x3 window matches finite di
     checkGradients((x) => tf.avgPool(x as tf.Tensor4D, [2, 3], 2, 'same'), [{ shape: [1, 5, 4, 2] }]);
   }
 });
+
+// Batches of several images: the wasm position scaling's SIMD pass over whole periods and its value-by-value tail
+// (5 planes of 5x5x3 values: one period of 300 values, then 75 alone; 4 images of 4x4x4 fill whole vectors).
+for (const shape of [
+  [5, 5, 5, 3],
+  [4, 4, 4, 4],
+  [2, 6, 6, 2],
+] as Array<[number, number, number, number]>) {
+  test(`avgPoolExcludePad 3x3 stride 1 pad 1 on a batch [${shape.join(', ')}]: each image as alone, gradient, backends`, async (t) => {
+    await checkOnEachBackend(t, () => {
+      const result = checkGradients((x) => avgPoolExcludePad(x as tf.Tensor4D, 3, 1, 1), [{ shape }]);
+      const [n, size, , channels] = shape;
+      const x = spreadValues(n * size * size * channels, 7);
+      const image = size * size * channels;
+      for (let i = 0; i < n; i++) {
+        const expected = reference(
+          x.subarray(i * image, (i + 1) * image),
+          size,
+          size,
+          channels,
+          { k: [3, 3], s: [1, 1], p: 1 },
+          'avg',
+        );
+        assertClose(result.output.subarray(i * image, (i + 1) * image), expected, 1e-6, 1e-5, `image ${i}`);
+      }
+      return result;
+    });
+  });
+}

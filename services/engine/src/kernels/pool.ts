@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { paddingExcludedScale } from './conv-geometry.js';
+import { paddingExcludedFactors } from './conv-geometry.js';
+import { scaleByPosition } from './position-scale.js';
 
 /**
  * k x k average pooling with `pad` zeros on each side that divides each window by its count of real
  * (non-padding) cells, as PyTorch's count_include_pad=False; output sizes round down, as PyTorch's do.
  * With padding it is a depthwise convolution whose taps are all 1 / (kh kw) (padding handled by the convolution
- * itself, so no padded copy of x) times a per-position scale window / count; its gradient is that of those two
- * ops (the scale is a constant), which hold on every backend and are single kernels on wasm.
+ * itself, so no padded copy of x) times a per-position scale window / count (position-scale.ts); its gradient is
+ * that of those two ops (the scale is a constant), which hold on every backend and are single kernels on wasm.
  */
 export function avgPoolExcludePad(
   x: tf.Tensor4D,
@@ -32,6 +33,6 @@ export function avgPoolExcludePad(
     const info = tf.backend_util.computePool2DInfo(x.shape, [kh, kw], stride, 1, edges, 'floor');
     // Means over the full window (padding counted), rescaled by window / count.
     const taps = tf.fill([kh, kw, x.shape[3], 1], 1 / (kh * kw)) as tf.Tensor4D;
-    return tf.mul(tf.depthwiseConv2d(x, taps, stride, edges), paddingExcludedScale(info));
+    return scaleByPosition(tf.depthwiseConv2d(x, taps, stride, edges), paddingExcludedFactors(info));
   });
 }

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTraining, channelAffine, RUNNING_STATS } from '../kernels/index.js';
+import {
+  batchNormTraining,
+  batchNormTrainingGroup,
+  channelAffine,
+  RUNNING_STATS,
+  type BatchNormTrainingResult,
+} from '../kernels/index.js';
 import { onesInit, zerosInit } from './init.js';
 import { Layer, type ForwardContext, type VariableSlot } from './module.js';
 
@@ -56,17 +62,40 @@ export class BatchNorm2d extends Layer {
         return channelAffine(x, s, t);
       });
     }
-    const [n, h, w] = x.shape;
-    const count = n * h * w;
-    if (count < 2) {
-      throw new Error(
-        `BatchNorm2d needs more than one value per channel in training, got input [${x.shape.join(', ')}]`,
+    checkTrainingInput(x);
+    return this.#keepStatistics(batchNormTraining(x, scale, offset, this.eps));
+  }
+
+  /**
+   * Training-mode forward of several BNs without affine parameters at once, `xs[i]` through `bns[i]`: the same
+   * outputs and running statistics as each one's forward, with one meeting of the engine threads per eps each way
+   * instead of one per BN.
+   */
+  static trainingGroup(bns: readonly BatchNorm2d[], xs: readonly tf.Tensor4D[]): tf.Tensor4D[] {
+    const ys: tf.Tensor4D[] = new Array<tf.Tensor4D>(xs.length);
+    const byEps = new Map<number, number[]>();
+    bns.forEach((bn, i) => {
+      if (bn.affine) throw new Error('BatchNorm2d.trainingGroup takes BNs without affine parameters only');
+      checkTrainingInput(xs[i] as tf.Tensor4D);
+      byEps.set(bn.eps, [...(byEps.get(bn.eps) ?? []), i]);
+    });
+    for (const [eps, members] of byEps) {
+      const results = batchNormTrainingGroup(
+        members.map((i) => xs[i] as tf.Tensor4D),
+        eps,
+      );
+      members.forEach(
+        (i, k) => (ys[i] = (bns[i] as BatchNorm2d).#keepStatistics(results[k] as BatchNormTrainingResult)),
       );
     }
-    const { y, mean, variance, count: total } = batchNormTraining(x, scale, offset, this.eps);
+    return ys;
+  }
+
+  /** Moves the running statistics towards a training step's batch statistics (which it frees); returns its y. */
+  #keepStatistics({ y, mean, variance, count }: BatchNormTrainingResult): tf.Tensor4D {
     try {
       // The whole batch's count: with engine threads the statistics are those of every thread's part.
-      tf.tidy(() => this.#updateRunning(mean, variance, total));
+      tf.tidy(() => this.#updateRunning(mean, variance, count));
     } finally {
       tf.dispose([mean, variance]);
     }
@@ -124,6 +153,14 @@ export class BatchNorm2d extends Layer {
     const unbiased = tf.mul(variance, count / (count - 1));
     this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, 1 - m), tf.mul(mean, m)));
     this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, 1 - m), tf.mul(unbiased, m)));
+  }
+}
+
+/** Throws unless training-mode batch norm has more than one value per channel in `x`. */
+function checkTrainingInput(x: tf.Tensor4D): void {
+  const [n, h, w] = x.shape;
+  if (n * h * w < 2) {
+    throw new Error(`BatchNorm2d needs more than one value per channel in training, got input [${x.shape.join(', ')}]`);
   }
 }
 

@@ -4,6 +4,7 @@ import { concatParts } from '../kernels/index.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { Conv2d, DepthwiseConv2d, ReLU } from './layers.js';
 import { Layer, Sequential, type ForwardContext } from './module.js';
+import { stagedForward, type StagedForward } from './staged.js';
 import { avgPoolExcludePad, maxPoolPadded } from './pooling.js';
 
 /** Stride of an operation: 2 on the input edges of a reduction cell, else 1. */
@@ -27,6 +28,10 @@ export class ReLUConvBN extends Layer {
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return this.op.forward(x, ctx);
+  }
+
+  staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+    return stagedForward(this.op, x, ctx);
   }
 }
 
@@ -57,6 +62,10 @@ export class SepConv extends Layer {
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return this.op.forward(x, ctx);
   }
+
+  staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+    return stagedForward(this.op, x, ctx);
+  }
 }
 
 /** Dilated separable convolution: ReLU, depthwise k x k with dilation 2, pointwise 1x1, BN. */
@@ -78,6 +87,10 @@ export class DilConv extends Layer {
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return this.op.forward(x, ctx);
+  }
+
+  staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+    return stagedForward(this.op, x, ctx);
   }
 }
 
@@ -104,6 +117,18 @@ export class FactorizedReduce extends Layer {
   }
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return tf.tidy(() => this.bn.forward(this.#halves(x), ctx));
+  }
+
+  *staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+    const halves = this.#halves(x);
+    const y = yield* stagedForward(this.bn, halves, ctx);
+    if (y !== halves) halves.dispose();
+    return y;
+  }
+
+  /** The two convolutions' outputs, concatenated (what the BN normalises). */
+  #halves(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const r = tf.relu(x);
       // Path 2 reads r at (2i + 1, 2j + 1), zero past an odd edge (PyTorch's conv_2(x[:, :, 1:, 1:]) at stride 2):
@@ -116,8 +141,7 @@ export class FactorizedReduce extends Layer {
         [0, 1],
         [0, 0],
       ]);
-      const out = concatParts([this.conv1.forward(r), this.conv2.forward(odd)], 3);
-      return this.bn.forward(out, ctx);
+      return concatParts([this.conv1.forward(r), this.conv2.forward(odd)], 3);
     });
   }
 }

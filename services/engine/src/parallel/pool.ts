@@ -12,7 +12,7 @@ import type { AccuracyPair, PermutationScorer } from '../search/contribution.js'
 import type { MixingWeights } from '../search/mixing.js';
 import type { BnStatistics, ScoringStats } from '../search/scorer.js';
 import type { EdgeMatrices } from '../search/space.js';
-import type { ModelSpec, Request, Response, SgdSpec, Shard, ThreadInit } from './protocol.js';
+import type { ModelSpec, Request, Response, SgdSpec, Shard, StepTime, ThreadInit } from './protocol.js';
 import { createReducerMemory } from './reducer.js';
 import { besideModule, startThread } from './start-thread.js';
 
@@ -179,14 +179,15 @@ export class EnginePool {
 
   /**
    * One SGD step on `batch` over every thread (see the module comment); returns the batch's mean
-   * cross-entropy before the update and how many images it classified correctly. Every thread needs an image.
+   * cross-entropy before the update, how many images it classified correctly and, per thread, where the step's
+   * time went. Every thread needs an image.
    */
   async trainStep(
     batch: HostBatch,
     sgd: SgdSpec,
     lr: number,
     weights?: MixingWeights,
-  ): Promise<{ loss: number; correct: number }> {
+  ): Promise<{ loss: number; correct: number; threads: StepTime[] }> {
     const n = batch.shape[0];
     if (n < this.size) throw new ContractError('batch', `of ${n} images cannot train on ${this.size} threads`);
     const shards = this.#shards(batch);
@@ -199,8 +200,12 @@ export class EnginePool {
       ...(weights ? { weights } : {}),
     }));
     // Each thread reports its share of the mean; added in rank order.
-    const parts = answers as Array<{ loss: number; correct: number }>;
-    return { loss: parts.reduce((sum, r) => sum + r.loss, 0), correct: parts.reduce((sum, r) => sum + r.correct, 0) };
+    const parts = answers as Array<{ loss: number; correct: number; time: StepTime }>;
+    return {
+      loss: parts.reduce((sum, r) => sum + r.loss, 0),
+      correct: parts.reduce((sum, r) => sum + r.correct, 0),
+      threads: parts.map((r) => r.time),
+    };
   }
 
   /** Logits [N, classes] (row-major) in inference mode, the batch split over the threads. */

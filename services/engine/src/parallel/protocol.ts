@@ -77,10 +77,17 @@ export type Request =
   | { op: 'scorerPrefixes'; key: number; order: number[]; from: number; count: number }
   | { op: 'scorerClose'; key: number };
 
+/** Where one thread's training step went: its wall time and the barriers it met and waited at. */
+export interface StepTime {
+  stepMs: number;
+  barriers: number;
+  waitMs: number;
+}
+
 export type Response =
   | { ok: true; parameters: number; names: string[] }
   | { ok: true; state: Record<string, Float32Array> }
-  | { ok: true; loss: number; correct: number }
+  | { ok: true; loss: number; correct: number; time: StepTime }
   | { ok: true; logits: Float32Array; classes: number }
   | { ok: true; loss: number; grad: Float32Array }
   | { ok: true; adversarial: Float32Array }

@@ -40,11 +40,18 @@ const ARRIVALS = 0;
 const GENERATION = 1;
 const ABORTED = 2;
 
+/** How often a thread met the others at a barrier and how long it waited there (the cost of whole-batch sums). */
+export interface BarrierTime {
+  barriers: number;
+  waitMs: number;
+}
+
 /** One thread's end of the shared memory. */
 export class Reducer {
   readonly #control: Int32Array;
   readonly #data: Float64Array;
   #bank = 0;
+  #met: BarrierTime = { barriers: 0, waitMs: 0 };
 
   constructor(
     readonly memory: ReducerMemory,
@@ -63,6 +70,13 @@ export class Reducer {
     return this.memory.size;
   }
 
+  /** Barriers met and milliseconds waited at them since the last call (then starts counting anew). */
+  takeBarrierTime(): BarrierTime {
+    const met = this.#met;
+    this.#met = { barriers: 0, waitMs: 0 };
+    return met;
+  }
+
   /**
    * The element-wise sum over all threads of `values` (each thread passes the same length), in rank order.
    * One barrier per call: the two banks alternate, so a thread that runs ahead writes into the other bank
@@ -78,7 +92,10 @@ export class Reducer {
     const base = bank * size * capacity;
     const mine = base + this.rank * capacity;
     for (let i = 0; i < values.length; i++) this.#data[mine + i] = values[i] as number;
+    const arrived = performance.now();
     this.#barrier();
+    this.#met.barriers++;
+    this.#met.waitMs += performance.now() - arrived;
     const out = new Float64Array(values.length);
     for (let r = 0; r < size; r++) {
       const slot = base + r * capacity;

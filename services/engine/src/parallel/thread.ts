@@ -141,6 +141,9 @@ async function handle(request: Request): Promise<Response> {
       return { ok: true, done: true };
     }
     case 'train': {
+      const began = performance.now();
+      statsReducer.takeBarrierTime();
+      gradientReducer?.takeBarrierTime();
       const [x, y] = inputs(request.shard);
       const share = request.shard.y.length / request.batch;
       let hits: tf.Scalar | undefined;
@@ -162,7 +165,14 @@ async function handle(request: Request): Promise<Response> {
       sgdFor(request.sgd).step(summed, request.lr, clip?.factor ?? 1);
       const loss = value.dataSync()[0] as number;
       tf.dispose([x, y, value, ...Object.values(grads), ...summed.values()]);
-      return { ok: true, loss, correct };
+      const bn = statsReducer.takeBarrierTime();
+      const gradient = gradientReducer?.takeBarrierTime() ?? { barriers: 0, waitMs: 0 };
+      const time = {
+        stepMs: performance.now() - began,
+        barriers: bn.barriers + gradient.barriers,
+        waitMs: bn.waitMs + gradient.waitMs,
+      };
+      return { ok: true, loss, correct, time };
     }
     case 'logits': {
       const [x, y] = inputs(request.shard);

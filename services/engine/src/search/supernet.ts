@@ -5,6 +5,7 @@ import { BatchNorm2d } from '../nn/batch-norm.js';
 import { Conv2d, Linear, globalAvgPool } from '../nn/layers.js';
 import type { Layer } from '../nn/module.js';
 import { Module, ModuleList, Sequential, type ForwardContext } from '../nn/module.js';
+import { runStaged, stagedForward, type StagedForward } from '../nn/staged.js';
 import { FactorizedReduce, ReLUConvBN, createOp, type Stride } from '../nn/ops.js';
 import {
   CELL_MULTIPLIER,
@@ -95,8 +96,25 @@ export class MixedOp extends Module {
     ctx: ForwardContext,
     options: MixOptions = {},
   ): { outputs: tf.Tensor4D[]; scales: Float32Array[] } {
+    const { ops, scales } = this.#active(weights, options);
+    return { outputs: ops.map((op) => tf.tidy(() => op.forward(part, ctx))), scales };
+  }
+
+  /** `operations` as staged passes (nn/staged.ts), which the cell runs side by side with other edges' passes. */
+  stagedOperations(
+    part: tf.Tensor4D,
+    weights: Float32Array,
+    ctx: ForwardContext,
+    options: MixOptions = {},
+  ): { passes: StagedForward[]; scales: Float32Array[] } {
+    const { ops, scales } = this.#active(weights, options);
+    return { passes: ops.map((op) => stagedForward(op, part, ctx)), scales };
+  }
+
+  /** The operations to run and each one's weight per group (G values). */
+  #active(weights: Float32Array, options: MixOptions): { ops: Layer[]; scales: Float32Array[] } {
     const groups = weights.length / OP_COUNT;
-    const outputs: tf.Tensor4D[] = [];
+    const ops: Layer[] = [];
     const scales: Float32Array[] = [];
     for (let o = 1; o < OP_COUNT; o++) {
       const scale = new Float32Array(groups);
@@ -106,11 +124,11 @@ export class MixedOp extends Module {
         if (scale[g] !== 0) active = true;
       }
       if (!active && (options.skipInactive ?? true)) continue;
-      outputs.push(tf.tidy(() => (this.ops.items[o] as Layer).forward(part, ctx)));
+      ops.push(this.ops.items[o] as Layer);
       scales.push(scale);
       if (options.stats) options.stats.operations += groups;
     }
-    return { outputs, scales };
+    return { ops, scales };
   }
 }
 
@@ -176,8 +194,14 @@ export class SearchCell extends Module {
         bypasses.push(stride === 2 ? tf.maxPool(rest, 2, 2, 'same') : rest);
       };
       const inputStride: Stride = this.reduction ? 2 : 1;
-      addState(this.preprocess0.forward(s0, ctx), inputStride);
-      addState(this.preprocess1.forward(s1, ctx), inputStride);
+      // In training, the BNs of every operation at one depth normalise as one group (nn/staged.ts): with engine
+      // threads the threads then meet a few times per cell instead of at each of its hundred BNs.
+      const staged = ctx.training;
+      const [p0, p1] = staged
+        ? runStaged([stagedForward(this.preprocess0, s0, ctx), stagedForward(this.preprocess1, s1, ctx)])
+        : [this.preprocess0.forward(s0, ctx), this.preprocess1.forward(s1, ctx)];
+      addState(p0 as tf.Tensor4D, inputStride);
+      addState(p1 as tf.Tensor4D, inputStride);
       const [b, h, w, c] = parts[0]!.shape;
       const outShape: [number, number, number, number] = [
         b,
@@ -187,14 +211,23 @@ export class SearchCell extends Module {
       ];
       let edge = 0;
       for (let node = 0; node < NODES; node++) {
-        const outputs: tf.Tensor4D[] = [];
+        let outputs: tf.Tensor4D[] = [];
+        const passes: StagedForward[] = [];
         const scales: Float32Array[] = [];
         for (let input = 0; input < node + 2; input++, edge++) {
           const mixed = this.edges.items[edge] as MixedOp;
-          const ran = mixed.operations(parts[input]!, edgeWeights(weights, this.cellType, edge), ctx, options);
-          outputs.push(...ran.outputs);
-          scales.push(...ran.scales);
+          const mixing = edgeWeights(weights, this.cellType, edge);
+          if (staged) {
+            const ran = mixed.stagedOperations(parts[input]!, mixing, ctx, options);
+            passes.push(...ran.passes);
+            scales.push(...ran.scales);
+          } else {
+            const ran = mixed.operations(parts[input]!, mixing, ctx, options);
+            outputs.push(...ran.outputs);
+            scales.push(...ran.scales);
+          }
         }
+        if (staged) outputs = runStaged(passes);
         // The weights as G rows of one weight per output, for one weighted sum (one kernel on wasm).
         const groups = weights.groups;
         const matrix = new Float32Array(groups * outputs.length);
@@ -306,9 +339,11 @@ export class Supernet extends Module {
     return tf.tidy(() => this.classifier.forward(globalAvgPool(last)));
   }
 
-  /** Frees every variable and the cached inference factors of the BNs. */
+  /** Frees every variable and the cached inference factors of the BNs and scaled weights of the convs. */
   override dispose(): void {
-    for (const [, module] of this.namedModules()) if (module instanceof BatchNorm2d) module.clearInferenceCache();
+    for (const [, module] of this.namedModules()) {
+      if (module instanceof BatchNorm2d || module instanceof Conv2d) module.clearInferenceCache();
+    }
     super.dispose();
   }
 

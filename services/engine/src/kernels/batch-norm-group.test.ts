@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { checkGradients, checkOnEachBackend, spreadValues, useBackend, type InputSpec } from './grad-check.js';
+import { setBatchStatisticsReducer } from './batch-norm-train.js';
+import { batchNormTraining, batchNormTrainingGroup } from './index.js';
+
+type T4 = tf.Tensor4D;
+
+/** Three BNs of different widths and sizes (2 and 3 channels: partial rows of SIMD lanes; 8: whole ones). */
+const SPECS: InputSpec[] = [{ shape: [2, 3, 3, 2] }, { shape: [3, 2, 2, 3] }, { shape: [2, 2, 3, 8] }];
+
+/** The normalised tensors, flattened and concatenated (one output for checkGradients). */
+function flat(ys: tf.Tensor[]): tf.Tensor {
+  return tf.concat(ys.map((y) => tf.reshape(y, [-1])));
+}
+
+function grouped(...xs: tf.Tensor[]): tf.Tensor {
+  const results = batchNormTrainingGroup(xs as T4[], 1e-5);
+  tf.dispose(results.flatMap((r) => [r.mean, r.variance]));
+  return flat(results.map((r) => r.y));
+}
+
+function oneByOne(...xs: tf.Tensor[]): tf.Tensor {
+  const results = xs.map((x) => batchNormTraining(x as T4, undefined, undefined, 1e-5));
+  tf.dispose(results.flatMap((r) => [r.mean, r.variance]));
+  return flat(results.map((r) => r.y));
+}
+
+test('a group of batch norms gives each its own output and gradient, to the bit (finite differences, cpu and wasm)', async (t) => {
+  await checkOnEachBackend(t, () => {
+    const group = checkGradients(grouped, SPECS);
+    const single = checkGradients(oneByOne, SPECS);
+    assert.deepEqual(group.output, single.output, 'outputs of the group and of the BNs one by one');
+    assert.deepEqual(group.gradients, single.gradients, 'gradients of the group and of the BNs one by one');
+    return group;
+  });
+});
+
+test('with engine threads a group of batch norms meets once each way on wasm, with the bits of its BNs one by one', async () => {
+  await useBackend('wasm');
+  const xs = SPECS.map((s, i) => tf.tensor4d(spreadValues(tf.util.sizeFromShape(s.shape), 60 + i), s.shape as never));
+  const size = xs.reduce((n, x) => n + x.size, 0);
+  const dy = tf.tensor1d(spreadValues(size, 70));
+  let meetings = 0;
+  // A second thread holding the same images: the whole batch's sums are twice this thread's.
+  setBatchStatisticsReducer({
+    allReduce: (values) => {
+      meetings++;
+      return values.map((v) => 2 * v);
+    },
+    batchPerLocal: 2,
+  });
+  try {
+    const run = (f: (...xs: tf.Tensor[]) => tf.Tensor): { y: Float32Array; dx: Float32Array[]; meetings: number } => {
+      meetings = 0;
+      const { value, grads } = tf.valueAndGrads((...inputs: tf.Tensor[]) => tf.sum(tf.mul(f(...inputs), dy)))(xs);
+      const out = {
+        y: Float32Array.of(value.dataSync()[0] as number),
+        dx: grads.map((g) => g.dataSync() as Float32Array),
+        meetings,
+      };
+      tf.dispose([value, ...grads]);
+      return out;
+    };
+    const group = run(grouped);
+    const single = run(oneByOne);
+    assert.equal(group.meetings, 2, 'one meeting forward and one backward for the whole group');
+    assert.equal(single.meetings, 2 * xs.length, 'one meeting each way per BN one by one');
+    assert.deepEqual(group.y, single.y);
+    assert.deepEqual(group.dx, single.dx);
+  } finally {
+    setBatchStatisticsReducer(undefined);
+    tf.dispose([...xs, dy]);
+  }
+});

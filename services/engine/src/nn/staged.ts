@@ -1,0 +1,73 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { BatchNorm2d } from './batch-norm.js';
+import { Sequential, type ForwardContext, type Layer } from './module.js';
+
+/*
+ * Forward passes that stop at their batch norms, so that many independent layers (the operations of a supernet
+ * cell's edges) normalise together: with engine threads every training-mode BN is a meeting of the threads, each
+ * way, and under load a meeting costs a scheduler wake-up. Run side by side with runStaged, the k-th BNs of all the
+ * passes are one group (BatchNorm2d.trainingGroup): a cell meets a few times instead of a hundred.
+ */
+
+/** A staged pass's request: normalise `x` with `bn` in training mode, then resume the pass with the result. */
+export interface NormRequest {
+  bn: BatchNorm2d;
+  x: tf.Tensor4D;
+}
+
+/** A layer's forward pass as a generator that yields at each of its non-affine training-mode BNs. */
+export type StagedForward = Generator<NormRequest, tf.Tensor4D, tf.Tensor4D>;
+
+/** A layer with a staged forward pass of its own (besides Sequential and BatchNorm2d, which this module knows). */
+export interface StagedLayer {
+  staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward;
+}
+
+function hasStaged(layer: Layer): layer is Layer & StagedLayer {
+  return typeof (layer as Partial<StagedLayer>).staged === 'function';
+}
+
+/**
+ * `layer.forward(x, ctx)` as a staged pass: the same kernels in the same order, with the pass suspended at every
+ * non-affine BN in training mode. Like forward, it leaves no intermediate behind (each layer's output is freed once
+ * the next layer has read it) and does not free `x`.
+ */
+export function* stagedForward(layer: Layer, x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+  if (!ctx.training) return layer.forward(x, ctx);
+  if (layer instanceof BatchNorm2d) return layer.affine ? layer.forward(x, ctx) : yield { bn: layer, x };
+  if (layer instanceof Sequential) {
+    let h = x;
+    for (const next of layer.layers) {
+      const out = yield* stagedForward(next, h, ctx);
+      if (h !== x && h !== out) h.dispose();
+      h = out;
+    }
+    return h;
+  }
+  if (hasStaged(layer)) return yield* layer.staged(x, ctx);
+  return layer.forward(x, ctx);
+}
+
+/**
+ * Runs staged passes side by side: advances each to its next BN, normalises all the waiting inputs as one group,
+ * resumes each with its output, until every pass has returned. Returns the passes' outputs in order.
+ */
+export function runStaged(passes: readonly StagedForward[]): tf.Tensor4D[] {
+  const outputs = new Array<tf.Tensor4D>(passes.length);
+  let waiting: Array<{ pass: number; request: NormRequest }> = [];
+  const advance = (pass: number, result: IteratorResult<NormRequest, tf.Tensor4D>): void => {
+    if (result.done) outputs[pass] = result.value;
+    else waiting.push({ pass, request: result.value });
+  };
+  passes.forEach((p, i) => advance(i, p.next()));
+  while (waiting.length > 0) {
+    const group = waiting;
+    waiting = [];
+    const ys = BatchNorm2d.trainingGroup(
+      group.map((w) => w.request.bn),
+      group.map((w) => w.request.x),
+    );
+    group.forEach((w, k) => advance(w.pass, (passes[w.pass] as StagedForward).next(ys[k] as tf.Tensor4D)));
+  }
+  return outputs;
+}
