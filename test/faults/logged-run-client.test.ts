@@ -53,13 +53,7 @@ console.log('finished with ' + run.pending + ' entries unsent');
 `;
 
 test('100,000 points logged through two gateway outages are stored exactly once; the run succeeds', async () => {
-  // Installed as the README says: built, then the folder installed into a project elsewhere.
-  const dist = path.join(outside, 'client-dist');
-  execFileSync(process.execPath, [path.join(root, 'client', 'scripts', 'build.mjs'), dist], { stdio: 'pipe' });
-  const project = path.join(outside, 'project');
-  fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', dist], { cwd: project, stdio: 'pipe' });
+  const project = userProject();
   fs.writeFileSync(path.join(project, 'log-run.mjs'), PROGRAM);
 
   const child = spawn(process.execPath, ['log-run.mjs'], {
@@ -159,6 +153,21 @@ test('100,000 points logged through two gateway outages are stored exactly once;
   assert.deepEqual(fs.readdirSync(path.join(outside, 'spool')), [], 'the spool of a run the hub has whole is gone');
 });
 
+/**
+ * A project outside the repository with the client installed as its README says: built, then the
+ * folder installed with npm (once for the file's tests).
+ */
+function userProject(): string {
+  const project = path.join(outside, 'project');
+  if (fs.existsSync(path.join(project, 'node_modules', '@lrnas', 'client'))) return project;
+  const dist = path.join(outside, 'client-dist');
+  execFileSync(process.execPath, [path.join(root, 'client', 'scripts', 'build.mjs'), dist], { stdio: 'pipe' });
+  fs.mkdirSync(project, { recursive: true });
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', dist], { cwd: project, stdio: 'pipe' });
+  return project;
+}
+
 /** Polls `check` until it gives a value; fails with `context()` after three minutes. */
 async function until<T>(check: () => Promise<T | undefined>, what: string, context: () => string): Promise<T> {
   const deadline = Date.now() + 180_000;
@@ -169,3 +178,49 @@ async function until<T>(check: () => Promise<T | undefined>, what: string, conte
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+test('a program stopped by SIGTERM sends what it logged before it dies', async () => {
+  // Batches wait a minute: nothing would reach the hub before the signal but for the flush it triggers.
+  const program = `
+import { Hub } from '@lrnas/client';
+const hub = new Hub({ url: process.env.HUB_URL, apiKey: process.env.HUB_KEY, batchMs: 60_000 });
+const run = await hub.createRun({ experimentId: process.env.EXPERIMENT, runId: 'stopped-by-signal' });
+for (let step = 0; step < 500; step++) run.log({ 'a/x': step, 'a/y': -step }, step);
+console.log('logged ' + run.id);
+setInterval(() => {}, 1000);
+`;
+  const project = userProject();
+  fs.writeFileSync(path.join(project, 'signal.mjs'), program);
+  const child = spawn(process.execPath, ['signal.mjs'], {
+    cwd: project,
+    env: {
+      ...process.env,
+      HUB_URL: platform.url,
+      HUB_KEY: platform.key,
+      EXPERIMENT: platform.experimentId,
+      LRNAS_SPOOL_DIR: path.join(outside, 'spool-signal'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
+  const runId = await until(
+    async () => /logged (\S+)/.exec(output)?.[1],
+    'the program to log',
+    () => output,
+  );
+  child.kill('SIGTERM');
+  assert.equal(await exited, 'SIGTERM', `it dies of the signal, as without the client\n${output}`);
+  const { metricSeries } = await platform.query<{ metricSeries: { key: string; totalPoints: number }[] }>(
+    `query($id: ID!) { metricSeries(runId: $id, maxPoints: 2) { key totalPoints } }`,
+    { id: runId },
+  );
+  assert.deepEqual(metricSeries.map((s) => [s.key, s.totalPoints]).sort(), [
+    ['a/x', 500],
+    ['a/y', 500],
+  ]);
+});
