@@ -53,28 +53,11 @@ console.log('finished with ' + run.pending + ' entries unsent');
 `;
 
 test('100,000 points logged through two gateway outages are stored exactly once; the run succeeds', async () => {
-  const project = userProject();
-  fs.writeFileSync(path.join(project, 'log-run.mjs'), PROGRAM);
-
-  const child = spawn(process.execPath, ['log-run.mjs'], {
-    cwd: project,
-    env: {
-      ...process.env,
-      HUB_URL: platform.url,
-      HUB_KEY: platform.key,
-      EXPERIMENT: platform.experimentId,
-      LRNAS_SPOOL_DIR: path.join(outside, 'spool'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const program = startProgram('log-run.mjs', PROGRAM, 'spool');
   const runId = await until(
-    async () => /run (\S+)/.exec(output)?.[1],
+    async () => /run (\S+)/.exec(program.output)?.[1],
     'the program to create its run',
-    () => output,
+    () => program.output,
   );
 
   // Live: a subscriber hears of its points as they are stored.
@@ -115,18 +98,18 @@ test('100,000 points logged through two gateway outages are stored exactly once;
     await until(
       async () => (await stored().catch(() => 0)) > before || undefined,
       'points to be stored',
-      () => output,
+      () => program.output,
     );
     before = await stored();
     await platform.gateway.kill('SIGKILL');
-    fs.writeFileSync(path.join(project, part), '');
+    fs.writeFileSync(path.join(userProject(), part), '');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     platform.gateway.start();
     await platform.gatewayReady();
   }
-  assert.equal(await exited, 0, output);
-  assert.match(output, /finished with 0 entries unsent/);
-  assert.match(output, /unreachable.*retrying/, 'the outages were felt and retried');
+  assert.equal((await program.exited).code, 0, program.output);
+  assert.match(program.output, /finished with 0 entries unsent/);
+  assert.match(program.output, /unreachable.*retrying/, 'the outages were felt and retried');
   const { run, metricSeries } = await platform.query<{
     run: { status: string; source: string; client: string };
     metricSeries: { key: string; totalPoints: number; points: { step: number; value: number }[] }[];
@@ -168,6 +151,36 @@ function userProject(): string {
   return project;
 }
 
+/**
+ * Writes `source` into the user project as `file` and runs it against the platform's hub, with a
+ * spool of its own; its stdout and stderr gather in `output`.
+ */
+function startProgram(file: string, source: string, spool: string) {
+  const project = userProject();
+  fs.writeFileSync(path.join(project, file), source);
+  const child = spawn(process.execPath, [file], {
+    cwd: project,
+    env: {
+      ...process.env,
+      HUB_URL: platform.url,
+      HUB_KEY: platform.key,
+      EXPERIMENT: platform.experimentId,
+      LRNAS_SPOOL_DIR: path.join(outside, spool),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const started = {
+    child,
+    output: '',
+    exited: new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    ),
+  };
+  child.stdout.on('data', (chunk: Buffer) => (started.output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (started.output += chunk.toString()));
+  return started;
+}
+
 /** Polls `check` until it gives a value; fails with `context()` after three minutes. */
 async function until<T>(check: () => Promise<T | undefined>, what: string, context: () => string): Promise<T> {
   const deadline = Date.now() + 180_000;
@@ -189,32 +202,18 @@ for (let step = 0; step < 500; step++) run.log({ 'a/x': step, 'a/y': -step }, st
 console.log('logged ' + run.id);
 setInterval(() => {}, 1000);
 `;
-  const project = userProject();
-  fs.writeFileSync(path.join(project, 'signal.mjs'), program);
-  const child = spawn(process.execPath, ['signal.mjs'], {
-    cwd: project,
-    env: {
-      ...process.env,
-      HUB_URL: platform.url,
-      HUB_KEY: platform.key,
-      EXPERIMENT: platform.experimentId,
-      LRNAS_SPOOL_DIR: path.join(outside, 'spool-signal'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.once('exit', (_code, signal) => resolve(signal)),
-  );
+  const started = startProgram('signal.mjs', program, 'spool-signal');
   const runId = await until(
-    async () => /logged (\S+)/.exec(output)?.[1],
+    async () => /logged (\S+)/.exec(started.output)?.[1],
     'the program to log',
-    () => output,
+    () => started.output,
   );
-  child.kill('SIGTERM');
-  assert.equal(await exited, 'SIGTERM', `it dies of the signal, as without the client\n${output}`);
+  started.child.kill('SIGTERM');
+  assert.equal(
+    (await started.exited).signal,
+    'SIGTERM',
+    `it dies of the signal, as without the client\n${started.output}`,
+  );
   const { metricSeries } = await platform.query<{ metricSeries: { key: string; totalPoints: number }[] }>(
     `query($id: ID!) { metricSeries(runId: $id, maxPoints: 2) { key totalPoints } }`,
     { id: runId },
