@@ -116,7 +116,10 @@ export class Run {
   @Field(() => RunStatus, { description: 'Current status.' })
   status!: RunStatus;
 
-  @Field(() => String, { nullable: true, description: 'Current stage of the pipeline.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The stage the run is in; once it ended, the stage it ended in (evaluate for a finished pipeline).',
+  })
   stage?: string;
 
   @Field(() => GraphQLJSONObject, { description: 'The job as published, defaults filled in.' })
