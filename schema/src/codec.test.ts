@@ -7,6 +7,7 @@ import { eventCodec, type RunEvent } from './events.js';
 import type { Genotype } from './genotype.js';
 import { jobCodec, type Job } from './jobs.js';
 import { workerPresenceCodec } from './presence.js';
+import { studyJobCodec } from './study.js';
 import type { EVENT_TYPES, JOB_KINDS } from './names.js';
 
 const genotype = (
@@ -283,4 +284,20 @@ test('paths format and split symmetrically', () => {
   assert.equal(formatPath([]), '');
   assert.deepEqual(splitPath('genotype.normal[6][1]'), ['genotype', 'normal', 6, 1]);
   assert.equal(formatPath(splitPath('a.b[2].c[0][1]')), 'a.b[2].c[0][1]');
+});
+
+test('a study job decodes with the preset filled in and names a bad row', () => {
+  const job = {
+    v: 1,
+    kind: 'study',
+    runId: 'study-1',
+    experimentId: 'exp-1',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    study: { arms: ['lrnas', 'resnet'], seeds: [0, 1] },
+  };
+  const decoded = studyJobCodec.decode(new TextEncoder().encode(JSON.stringify(job)));
+  assert.equal(decoded.study.preset, 'small');
+  assert.deepEqual(decoded.study.arms, ['lrnas', 'resnet']);
+  const bad = { ...job, study: { arms: ['vgg'] } };
+  assert.throws(() => studyJobCodec.decode(new TextEncoder().encode(JSON.stringify(bad))), /study\.arms/);
 });

@@ -7,6 +7,7 @@ export * from './threat-model.js';
 export * from './common.js';
 export * from './codec.js';
 export * from './jobs.js';
+export * from './study.js';
 export * from './events.js';
 export * from './presence.js';
 export * from './vocabulary.js';

@@ -77,8 +77,28 @@ export const trainConfigSchema = z.strictObject({
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
-export const ATTACKS = ['fgsm', 'pgd', 'cw', 'apgd-ce', 'apgd-dlr', 'square'] as const;
+/**
+ * Attacks of evaluation (lrnas-method.md section 7). `cw` is the L-inf Carlini-Wagner margin (PGD-style);
+ * `cw-l2` the L2 Carlini-Wagner of torchattacks that the released code evaluates with, which no epsilon bounds
+ * (reported beside the threat model's figures, never counted in their worst case). `apgd-t` and `fab-t` are
+ * AutoAttack's targeted attacks (9 target classes).
+ */
+export const ATTACKS = ['fgsm', 'pgd', 'cw', 'cw-l2', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'fab-t', 'square'] as const;
 export type AttackName = (typeof ATTACKS)[number];
+
+/** Attacks no epsilon-ball bounds: their robust accuracy is reported apart from the threat model's worst case. */
+export const UNBOUNDED_ATTACKS: readonly AttackName[] = ['cw-l2'];
+
+/**
+ * Named attack suites, each run AutoAttack-style (`cascade`: an attack runs only on the examples every earlier one
+ * failed on). `standard` is AutoAttack's standard suite: APGD-CE, APGD-T (9 targets), FAB-T (9 targets), Square
+ * (5,000 queries), 100 iterations each, as the attacks' defaults give.
+ */
+export const ATTACK_SUITES = { standard: ['apgd-ce', 'apgd-t', 'fab-t', 'square'] } as const satisfies Record<
+  string,
+  readonly AttackName[]
+>;
+export type AttackSuiteName = keyof typeof ATTACK_SUITES;
 
 /** One attack of an evaluation suite; unset settings take the attack's defaults. */
 export const attackSpecSchema = z.strictObject({
@@ -95,6 +115,8 @@ export const evaluateConfigSchema = z.strictObject({
   attacks: z.array(attackSpecSchema).min(1).max(16),
   examples: count(1_000_000).optional(),
   batchSize: count(4096).optional(),
+  /** Attack only the examples every earlier attack failed on, as AutoAttack does (default false: each attacks all). */
+  cascade: z.boolean().optional(),
 });
 export type EvaluateConfig = z.infer<typeof evaluateConfigSchema>;
 

@@ -16,7 +16,17 @@ test('enum objects hold every contract value under its upper-snake name, in the 
   const datasets = enumObject(DATASETS);
   assert.equal(datasets.FASHION_MNIST, 'fashion-mnist');
   assert.deepEqual(Object.values(datasets), [...DATASETS]);
-  assert.deepEqual(Object.keys(enumObject(ATTACKS)), ['FGSM', 'PGD', 'CW', 'APGD_CE', 'APGD_DLR', 'SQUARE']);
+  assert.deepEqual(Object.keys(enumObject(ATTACKS)), [
+    'FGSM',
+    'PGD',
+    'CW',
+    'CW_L2',
+    'APGD_CE',
+    'APGD_DLR',
+    'APGD_T',
+    'FAB_T',
+    'SQUARE',
+  ]);
   assert.equal(enumName('apgd-dlr'), 'APGD_DLR');
   assert.deepEqual(RUN_KINDS, ['SEARCH', 'TRAIN', 'EVALUATE', 'PIPELINE']);
 });

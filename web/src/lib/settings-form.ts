@@ -90,6 +90,9 @@ export const FIELDS: readonly FieldSpec[] = [
   }),
   f('evaluate', 'examples', 'Examples', 'int'),
   f('evaluate', 'batchSize', 'Batch size', 'int'),
+  f('evaluate', 'cascade', 'AutoAttack-style cascade', 'bool', {
+    help: 'each attack only on the images still robust (apgd-ce, apgd-t, fab-t, square: the standard suite)',
+  }),
 ];
 
 /** What each preset gives an empty field, shown as its placeholder (the engine's presets). */

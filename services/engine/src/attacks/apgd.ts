@@ -3,18 +3,23 @@ import { ContractError } from '@lrnas/schema';
 import { apgdCheckpoints, shouldHalve } from './apgd-schedule.js';
 import { lossAndGradient, lossOnly, misclassified, preflight } from './gradient.js';
 import { projectLinf, randomLinfStart, signStep } from './linf.js';
-import { crossEntropyLoss, dlrLoss, type AttackLoss } from './losses.js';
+import { crossEntropyLoss, dlrLoss, targetedDlrLoss, type AttackLoss } from './losses.js';
 import { Rng } from '../random.js';
 import { checkBatch, checkCount, checkEpsilon, checkSeed, type AttackResult, type Classifier } from './types.js';
 import { blendRows, takeRows, WorstCaseTracker } from './worst-case.js';
+
+/** Losses APGD ascends. */
+export type ApgdLoss = 'ce' | 'dlr' | 'dlr-targeted';
 
 /** Settings of APGD. */
 export interface ApgdOptions {
   epsilon: number;
   /** Iterations N_iter (default 100). */
   steps?: number;
-  /** 'ce' for APGD-CE, 'dlr' for APGD-DLR (default 'ce'). */
-  loss?: 'ce' | 'dlr';
+  /** 'ce' for APGD-CE, 'dlr' for APGD-DLR, 'dlr-targeted' for one target class of APGD-T (default 'ce'). */
+  loss?: ApgdLoss;
+  /** Target class per example; required by (and only read with) 'dlr-targeted'. */
+  targets?: tf.Tensor1D;
   /** Independent runs; later ones attack only the examples not yet fooled (default 1). */
   restarts?: number;
   /** Halve the step when fewer than this fraction of steps since the last checkpoint raised the loss (default 0.75). */
@@ -42,11 +47,10 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
   checkSeed(seed);
   if (!(rho > 0 && rho <= 1)) throw new ContractError('rho', `must be in (0, 1], got ${rho}`);
   if (!(alpha > 0 && alpha <= 1)) throw new ContractError('alpha', `must be in (0, 1], got ${alpha}`);
-  if (lossName !== 'ce' && lossName !== 'dlr')
-    throw new ContractError('loss', `must be 'ce' or 'dlr', got ${JSON.stringify(lossName)}`);
   const run: ApgdRun = {
     model,
-    loss: lossName === 'ce' ? crossEntropyLoss : dlrLoss,
+    lossFor: apgdLossFor(lossName, options.targets, y),
+    targets: options.targets,
     epsilon,
     steps,
     rho,
@@ -55,7 +59,14 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
     rng: new Rng(seed),
     checkpoints: apgdCheckpoints(steps),
   };
-  preflight(model, run.loss, x, y);
+  if (x.shape[0] > 0) {
+    const firstTarget = options.targets && tf.slice(options.targets, 0, 1);
+    try {
+      preflight(model, run.lossFor(firstTarget), x, y);
+    } finally {
+      firstTarget?.dispose();
+    }
+  }
   const tracker = new WorstCaseTracker(x);
   try {
     for (let r = 0; r < restarts; r++) {
@@ -90,9 +101,34 @@ export function apgdDlr(
   return apgd(model, x, y, { ...options, loss: 'dlr' });
 }
 
+/**
+ * The loss of a run on the batch rows whose labels are `ys` (and targets `targets`, taken from the same rows):
+ * the targeted loss needs those rows' targets, the others are one function for every subset.
+ */
+type LossForRows = (targets: tf.Tensor1D | undefined) => AttackLoss;
+
+/** Checks the loss name and that targets come with (and only with) 'dlr-targeted'. */
+function apgdLossFor(name: ApgdLoss, targets: tf.Tensor1D | undefined, y: tf.Tensor1D): LossForRows {
+  if (name === 'ce' || name === 'dlr') {
+    if (targets !== undefined) throw new ContractError('targets', `are read only with loss 'dlr-targeted'`);
+    const loss = name === 'ce' ? crossEntropyLoss : dlrLoss;
+    return () => loss;
+  }
+  if (name !== 'dlr-targeted')
+    throw new ContractError('loss', `must be 'ce', 'dlr' or 'dlr-targeted', got ${JSON.stringify(name)}`);
+  if (targets === undefined) throw new ContractError('targets', `are required with loss 'dlr-targeted'`);
+  if (targets.rank !== 1 || targets.shape[0] !== y.shape[0] || targets.dtype !== 'int32')
+    throw new ContractError(
+      'targets',
+      `must be int32 [${y.shape[0]}], got ${targets.dtype} [${targets.shape.join(', ')}]`,
+    );
+  return (rowTargets) => targetedDlrLoss(rowTargets!);
+}
+
 interface ApgdRun {
   model: Classifier;
-  loss: AttackLoss;
+  lossFor: LossForRows;
+  targets: tf.Tensor1D | undefined;
   epsilon: number;
   steps: number;
   rho: number;
@@ -107,6 +143,8 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
   const n = rows.length;
   const xs = takeRows(x, rows);
   const ys = takeRows(y, rows);
+  const ts = s.targets && takeRows(s.targets, rows);
+  const runLoss = s.lossFor(ts);
   const held: Record<'cur' | 'prev' | 'grad' | 'best' | 'bestGrad', tf.Tensor4D | undefined> = {
     cur: undefined,
     prev: undefined,
@@ -122,7 +160,7 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
   };
   try {
     hold('cur', s.randomStart ? randomLinfStart(xs, s.epsilon, s.rng) : tf.clone(xs));
-    const first = lossAndGradient(s.model, s.loss, held.cur!, ys);
+    const first = lossAndGradient(s.model, runLoss, held.cur!, ys);
     let curLoss = Float32Array.from(first.loss.dataSync());
     tracker.offer(held.cur!, curLoss, misclassified(first.logits, ys), rows);
     tf.dispose([first.logits, first.loss]);
@@ -152,8 +190,8 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
       hold('cur', next);
 
       const evaluated = final
-        ? { ...lossOnly(s.model, s.loss, next, ys), grad: undefined }
-        : lossAndGradient(s.model, s.loss, next, ys);
+        ? { ...lossOnly(s.model, runLoss, next, ys), grad: undefined }
+        : lossAndGradient(s.model, runLoss, next, ys);
       const loss = Float32Array.from(evaluated.loss.dataSync());
       tracker.offer(next, loss, misclassified(evaluated.logits, ys), rows);
       tf.dispose([evaluated.logits, evaluated.loss]);
@@ -206,6 +244,6 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
     }
   } finally {
     const distinct = new Set(Object.values(held).filter((t): t is tf.Tensor4D => t !== undefined));
-    tf.dispose([xs, ys, ...distinct]);
+    tf.dispose([xs, ys, ...(ts ? [ts] : []), ...distinct]);
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { lossAndGradient } from './gradient.js';
-import { crossEntropyLoss, dlrLoss, marginLoss } from './losses.js';
+import { crossEntropyLoss, dlrLoss, marginLoss, targetedDlrLoss } from './losses.js';
 import { TEST_BACKENDS, useBackend } from './test-models.js';
 
 const rows = [
@@ -79,5 +79,28 @@ for (const backend of TEST_BACKENDS) {
     assert.throws(() => dlrLoss(z, y), /at least 3 classes/);
     assert.throws(() => marginLoss(-1), /kappa/);
     tf.dispose([z, y]);
+  });
+
+  test(`targeted DLR matches its formula, is shift and scale invariant, needs four classes (${backend})`, async () => {
+    await useBackend(backend);
+    const z = tf.tensor2d(rows);
+    const y = tf.tensor1d(labels, 'int32');
+    const targetList = [1, 3, 0];
+    const t = tf.tensor1d(targetList, 'int32');
+    const loss = targetedDlrLoss(t);
+    const got = loss(z, y).dataSync();
+    const moved = tf.add(tf.mul(z, 2.5), -3) as tf.Tensor2D;
+    const shifted = loss(moved, y).dataSync();
+    rows.forEach((r, i) => {
+      const sorted = [...r].sort((a, b) => b - a);
+      const want = -(r[labels[i]!]! - r[targetList[i]!]!) / (sorted[0]! - (sorted[2]! + sorted[3]!) / 2 + 1e-12);
+      assert.ok(Math.abs(got[i]! - want) < 1e-5, `row ${i}: ${got[i]} vs ${want}`);
+      assert.ok(Math.abs(shifted[i]! - want) < 1e-5, `row ${i} shifted`);
+    });
+    const three = tf.tensor2d([[1, 2, 3]]);
+    const one = tf.tensor1d([0], 'int32');
+    assert.throws(() => targetedDlrLoss(one)(three, one), /at least 4 classes/);
+    assert.throws(() => targetedDlrLoss(tf.tensor1d([0, 1], 'int32'))(z, y), /targets/);
+    tf.dispose([z, y, t, moved, three, one]);
   });
 }

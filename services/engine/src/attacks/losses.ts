@@ -40,6 +40,38 @@ export function dlrLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   });
 }
 
+/**
+ * Targeted DLR loss of Croce & Hein (2020), which APGD-T maximises: -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2 + 1e-12),
+ * t the target class of each row, pi sorting the logits decreasingly. Rising means the target closes in on the
+ * true class; invariant to shifting and scaling the logits; needs >= 4 classes (a third and a fourth logit).
+ */
+export function targetedDlrLoss(targets: tf.Tensor1D): AttackLoss {
+  return (logits, labels) => {
+    const classes = logits.shape[1];
+    if (classes < 4)
+      throw new ContractError('classifier', `the targeted DLR loss needs at least 4 classes, got ${classes}`);
+    if (targets.shape[0] !== labels.shape[0])
+      throw new ContractError('targets', `has ${targets.shape[0]} target classes for ${labels.shape[0]} labels`);
+    return tf.tidy(() => {
+      const numerator = tf.sub(trueLogit(logits, labels), trueLogit(logits, targets));
+      const [first, , third, fourth] = topLogits(logits, 4);
+      const scale = tf.add(tf.sub(first!, tf.mul(tf.add(third!, fourth!), 0.5)), 1e-12);
+      return tf.neg(tf.div(numerator, scale)) as tf.Tensor1D;
+    });
+  };
+}
+
+/** The `count` largest logits of each row, largest first (found by masking, so values stay differentiable). */
+function topLogits(logits: tf.Tensor2D, count: number): tf.Tensor1D[] {
+  const out: tf.Tensor1D[] = [];
+  let rest = logits;
+  for (let k = 0; k < count; k++) {
+    out.push(tf.max(rest, 1));
+    if (k < count - 1) rest = maskOut(rest, tf.argMax(rest, 1));
+  }
+  return out;
+}
+
 /** z_y for each row. */
 export function trueLogit(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.sum(tf.mul(logits, tf.oneHot(labels, logits.shape[1])), 1));

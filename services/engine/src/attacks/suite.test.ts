@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { attackSpecSchema, threatModelSchema } from '@lrnas/schema';
+import { ATTACK_SUITES, attackSpecSchema, threatModelSchema } from '@lrnas/schema';
+import { resolveAttackSettings } from './suite.js';
 import { fgsm } from './fgsm.js';
 import { misclassifiedBy } from './gradient.js';
 import { pgd } from './pgd.js';
@@ -69,8 +70,17 @@ for (const backend of TEST_BACKENDS) {
     assert.deepEqual(
       report.attacks.map((a) => a.settings),
       [
-        { name: 'fgsm', epsilon, stepSize: epsilon, randomStart: false, loss: 'ce' },
-        { name: 'pgd', epsilon, steps: 5, stepSize: epsilon / 4, restarts: 1, randomStart: true, loss: 'ce' },
+        { name: 'fgsm', epsilon, stepSize: epsilon, randomStart: false, loss: 'ce', bound: 'linf' },
+        {
+          name: 'pgd',
+          epsilon,
+          steps: 5,
+          stepSize: epsilon / 4,
+          restarts: 1,
+          randomStart: true,
+          loss: 'ce',
+          bound: 'linf',
+        },
         {
           name: 'cw',
           epsilon,
@@ -80,10 +90,31 @@ for (const backend of TEST_BACKENDS) {
           randomStart: true,
           loss: 'margin',
           kappa: 0,
+          bound: 'linf',
         },
-        { name: 'apgd-ce', epsilon, steps: 8, restarts: 1, randomStart: true, loss: 'ce', rho: 0.75, alpha: 0.75 },
-        { name: 'apgd-dlr', epsilon, steps: 8, restarts: 1, randomStart: true, loss: 'dlr', rho: 0.75, alpha: 0.75 },
-        { name: 'square', epsilon, queries: 40, restarts: 1, pInit: 0.05, loss: 'margin' },
+        {
+          name: 'apgd-ce',
+          epsilon,
+          steps: 8,
+          restarts: 1,
+          randomStart: true,
+          loss: 'ce',
+          rho: 0.75,
+          alpha: 0.75,
+          bound: 'linf',
+        },
+        {
+          name: 'apgd-dlr',
+          epsilon,
+          steps: 8,
+          restarts: 1,
+          randomStart: true,
+          loss: 'dlr',
+          rho: 0.75,
+          alpha: 0.75,
+          bound: 'linf',
+        },
+        { name: 'square', epsilon, queries: 40, restarts: 1, pInit: 0.05, loss: 'margin', bound: 'linf' },
       ],
     );
     assert.deepEqual(calls.at(-1), [20 * 7, 20 * 7]);
@@ -210,4 +241,59 @@ test('suite attack seeds are deterministic, order-sensitive, distinct per batch 
     seen.add(s);
   }
   assert.equal(seen.size, 1000);
+});
+
+test('the standard suite runs AutoAttack-style; cw-l2 is reported but not counted in the worst case', async () => {
+  await useBackend('wasm');
+  const net = tinyConvNet(5, 6, 3, 10);
+  const x = boundaryImages(6, [12, 6, 6, 3]);
+  const y = labels(net.model, x, 10);
+  const epsilon = 0.02;
+  // The standard suite with its iterations cut down (the defaults are tested below); cw-l2 first, so that its
+  // successes would show in the others' counts if it took examples out of the cascade.
+  const small: Record<string, SuiteAttackSpec> = {
+    'apgd-ce': { name: 'apgd-ce', steps: 5 },
+    'apgd-t': { name: 'apgd-t', steps: 5, targetClasses: 3 },
+    'fab-t': { name: 'fab-t', steps: 5, targetClasses: 3 },
+    square: { name: 'square', queries: 30 },
+  };
+  const attacks = [
+    { name: 'cw-l2', steps: 20, c: 5 } as SuiteAttackSpec,
+    ...ATTACK_SUITES.standard.map((n) => small[n]!),
+  ];
+  const report = await runSuite(net.model, x, y, {
+    threat: { norm: 'linf', epsilon },
+    attacks,
+    seed: 2,
+    cascade: true,
+  });
+  const [cw, apgdCe, ...rest] = report.attacks;
+  assert.equal(cw!.settings.bound, 'none');
+  assert.ok(cw!.robustAccuracy < report.cleanAccuracy, 'cw-l2 fools some');
+  assert.equal(apgdCe!.attacked, cw!.attacked, 'the first bounded attack still sees every clean-correct example');
+  for (let k = 0; k < rest.length; k++) {
+    const previous = k === 0 ? apgdCe! : rest[k - 1]!;
+    assert.equal(rest[k]!.attacked, previous.robust.filter(Boolean).length, `${rest[k]!.name} attacks the survivors`);
+  }
+  assert.deepEqual(report.robust, report.attacks.at(-1)!.robust, 'the worst case is the bounded cascade’s');
+  assert.ok(report.robustAccuracy >= 0 && report.robustAccuracy <= apgdCe!.robustAccuracy);
+  tf.dispose([x, y]);
+  net.dispose();
+});
+
+test('the standard suite’s defaults are AutoAttack’s: 100 iterations, 9 target classes, 5,000 queries', () => {
+  const settings = ATTACK_SUITES.standard.map((name) => resolveAttackSettings({ name }, 8 / 255));
+  assert.deepEqual(
+    settings.map((s) => [s.name, s.steps ?? s.queries, s.targetClasses ?? null, s.restarts]),
+    [
+      ['apgd-ce', 100, null, 1],
+      ['apgd-t', 100, 9, 1],
+      ['fab-t', 100, 9, 1],
+      ['square', 5000, null, 1],
+    ],
+  );
+  const cw = resolveAttackSettings({ name: 'cw-l2' }, 8 / 255);
+  assert.deepEqual([cw.steps, cw.c, cw.kappa, cw.stepSize, cw.bound], [100, 0.5, 0, 0.01, 'none']);
+  assert.equal(resolveAttackSettings({ name: 'cw' }, 8 / 255).bound, 'linf');
+  assert.throws(() => resolveAttackSettings({ name: 'apgd-t', targetClasses: 0 }, 0.1), /targetClasses/);
 });

@@ -176,9 +176,12 @@ export function usageFromEngine(error: unknown, fields: Record<string, string> =
   return error;
 }
 
-/** A budget below the smallest evaluation network can select nothing: say so before searching. */
+/**
+ * A budget below the smallest evaluation network can select nothing in strict mode: say so before searching.
+ * Reference mode (the released code) then keeps the cheap ops only and overshoots; no-greedy ignores the budget.
+ */
 export function checkBudget(selection: SelectionSettings, classes: number, inputChannels: number): void {
-  if (selection.mode === 'no-greedy') return;
+  if (selection.mode !== 'strict') return;
   const shape: NetworkShape = { channels: selection.channels, layers: selection.layers, classes, inputChannels };
   const minimum = minimumParameters(shape);
   if (selection.budget < minimum)

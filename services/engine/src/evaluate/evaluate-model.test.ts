@@ -5,21 +5,34 @@ import { ContractError } from '@lrnas/schema';
 import { EvalNetwork } from '../nn/network.js';
 import { useBackend } from '../nn/test-util.js';
 import { ENGINE_VERSION } from '../version.js';
-import { evaluateModel, parseAttackList } from './evaluate-model.js';
+import { evaluateModel, parseAttackSelection } from './evaluate-model.js';
 import { bandDataset, TINY_GENOTYPE } from '../train/test-data.js';
 
 test('the attack list of the CLI parses names and step counts', () => {
-  assert.deepEqual(parseAttackList('fgsm,pgd:20,cw:100,apgd-ce,apgd-dlr,square:1000'), [
-    { name: 'fgsm' },
-    { name: 'pgd', steps: 20 },
-    { name: 'cw', steps: 100 },
-    { name: 'apgd-ce' },
-    { name: 'apgd-dlr' },
-    { name: 'square', steps: 1000 },
-  ]);
-  for (const bad of ['', 'pgd,', 'pgd:0', 'pgd:x', 'deepfool', 'fgsm:3']) {
-    assert.throws(() => parseAttackList(bad), ContractError, bad);
+  assert.deepEqual(parseAttackSelection('fgsm,pgd:20,cw:100,cw-l2,apgd-ce,apgd-dlr,apgd-t,fab-t:50,square:1000'), {
+    attacks: [
+      { name: 'fgsm' },
+      { name: 'pgd', steps: 20 },
+      { name: 'cw', steps: 100 },
+      { name: 'cw-l2' },
+      { name: 'apgd-ce' },
+      { name: 'apgd-dlr' },
+      { name: 'apgd-t' },
+      { name: 'fab-t', steps: 50 },
+      { name: 'square', steps: 1000 },
+    ],
+    cascade: false,
+  });
+  for (const bad of ['', 'pgd,', 'pgd:0', 'pgd:x', 'deepfool', 'fgsm:3', 'standard:5']) {
+    assert.throws(() => parseAttackSelection(bad), ContractError, bad);
   }
+});
+
+test('the standard suite stands for AutoAttack’s four attacks, run AutoAttack-style', () => {
+  assert.deepEqual(parseAttackSelection('fgsm,standard'), {
+    attacks: [{ name: 'fgsm' }, { name: 'apgd-ce' }, { name: 'apgd-t' }, { name: 'fab-t' }, { name: 'square' }],
+    cascade: true,
+  });
 });
 
 test('an evaluation report holds clean and per-attack accuracy with every setting used', async () => {
@@ -47,12 +60,22 @@ test('an evaluation report holds clean and per-attack accuracy with every settin
   assert.deepEqual(report.threatModel, { norm: 'linf', epsilon: 0.1 });
   assert.equal(report.seed, 9);
   assert.equal(report.batchSize, 4);
+  assert.equal(report.cascade, false);
   assert.equal(report.model.parameters, net.parameterCount());
   assert.deepEqual(
     report.attacks.map((a) => a.settings),
     [
-      { name: 'fgsm', epsilon: 0.1, stepSize: 0.1, randomStart: false, loss: 'ce' },
-      { name: 'pgd', epsilon: 0.1, steps: 5, stepSize: 0.02, restarts: 2, randomStart: true, loss: 'ce' },
+      { name: 'fgsm', epsilon: 0.1, stepSize: 0.1, randomStart: false, loss: 'ce', bound: 'linf' },
+      {
+        name: 'pgd',
+        epsilon: 0.1,
+        steps: 5,
+        stepSize: 0.02,
+        restarts: 2,
+        randomStart: true,
+        loss: 'ce',
+        bound: 'linf',
+      },
     ],
   );
   // Clean accuracy measured independently.

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ATTACKS, ContractError, type AttackSpec } from '@lrnas/schema';
+import { ATTACK_SUITES, ATTACKS, ContractError, type AttackSpec, type AttackSuiteName } from '@lrnas/schema';
 import { runSuite, type AttackSettings, type SuiteAttackSpec } from '../attacks/index.js';
 import type { BackendInfo } from '../backend.js';
 import type { Dataset } from '../data/dataset.js';
@@ -15,6 +15,8 @@ export interface EvaluateSettings {
   examples?: number;
   /** Examples attacked at once (default 256). Results depend on it: seeds are drawn per batch. */
   batchSize?: number;
+  /** Attack only the examples every earlier attack failed on, as AutoAttack does (default false). */
+  cascade?: boolean;
 }
 
 /** Inputs of an evaluation. */
@@ -52,8 +54,10 @@ export interface EvaluationReport {
   threatModel: { norm: 'linf'; epsilon: number };
   seed: number;
   batchSize: number;
+  /** Whether each attack ran only on the examples every earlier one failed on (AutoAttack-style). */
+  cascade: boolean;
   cleanAccuracy: number;
-  /** Worst case over the attacks, per example: correct clean and every attack failed. */
+  /** Worst case over the attacks bounded by the threat model (all but cw-l2), per example: correct clean and every one failed. */
   robustAccuracy: number;
   attacks: AttackResultSummary[];
   seconds: number;
@@ -85,6 +89,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
       attacks: options.attacks,
       seed,
       batchSize,
+      cascade: options.cascade ?? false,
       onProgress: options.onProgress,
       signal: options.signal,
     });
@@ -98,6 +103,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
       threatModel: suite.threat,
       seed: suite.seed,
       batchSize: suite.batchSize,
+      cascade: suite.cascade,
       cleanAccuracy: suite.cleanAccuracy,
       robustAccuracy: suite.robustAccuracy,
       attacks: suite.attacks.map((a) => ({
@@ -126,28 +132,44 @@ export function describeActiveBackend(): EvaluationReport['backend'] {
   return { name, tfBackend: name, device, versions: { 'tfjs-core': tf.version_core } };
 }
 
+/** An attack list as parsed from text: the attacks, and whether a named suite asked for AutoAttack's cascade. */
+export interface ParsedAttackList {
+  attacks: AttackSpec[];
+  cascade: boolean;
+}
+
 /**
  * Parses an attack list such as `fgsm,pgd:20,cw:100,apgd-ce,apgd-dlr,square:1000`: each item is a
- * name with an optional step count (queries for square). Throws a ContractError naming the bad item.
+ * name with an optional step count (queries for square), or a suite's name (`standard`: AutoAttack's
+ * APGD-CE, APGD-T, FAB-T and Square) which stands for its attacks and makes the list run AutoAttack-style,
+ * each attack only on the examples still robust. Throws a ContractError naming the bad item.
  */
-export function parseAttackList(text: string): AttackSpec[] {
+export function parseAttackSelection(text: string): ParsedAttackList {
   const known: readonly string[] = ATTACKS;
+  const suites = Object.keys(ATTACK_SUITES);
   const items = text.split(',').map((s) => s.trim());
   if (items.length === 0 || items.some((s) => s === ''))
     throw new ContractError('attacks', `must be a comma-separated list of attacks, got ${JSON.stringify(text)}`);
-  return items.map((item) => {
-    const match = /^([a-z-]+)(?::(\d+))?$/.exec(item);
+  let cascade = false;
+  const attacks = items.flatMap((item): AttackSpec[] => {
+    if (suites.includes(item)) {
+      cascade = true;
+      return ATTACK_SUITES[item as AttackSuiteName].map((name) => ({ name }));
+    }
+    const match = /^([a-z0-9-]+)(?::(\d+))?$/.exec(item);
     const name = match?.[1];
     if (!match || !name || !known.includes(name))
       throw new ContractError(
         'attacks',
-        `unknown attack ${JSON.stringify(item)} (attacks: ${known.join(', ')}, optionally name:steps)`,
+        `unknown attack ${JSON.stringify(item)} (attacks: ${known.join(', ')}, optionally name:steps; ` +
+          `suites: ${suites.join(', ')})`,
       );
-    if (match[2] === undefined) return { name } as AttackSpec;
+    if (match[2] === undefined) return [{ name } as AttackSpec];
     const steps = Number(match[2]);
     if (!(Number.isSafeInteger(steps) && steps > 0))
       throw new ContractError('attacks', `${JSON.stringify(item)}: the step count must be a positive integer`);
     if (name === 'fgsm') throw new ContractError('attacks', 'fgsm takes no step count (it is one step)');
-    return { name, steps } as AttackSpec;
+    return [{ name, steps } as AttackSpec];
   });
+  return { attacks, cascade };
 }

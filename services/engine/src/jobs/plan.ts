@@ -82,6 +82,7 @@ function evaluateSettings(config: EvaluateConfig, examples = config.examples): E
     attacks: config.attacks,
     ...(examples !== undefined && { examples }),
     ...(config.batchSize !== undefined && { batchSize: config.batchSize }),
+    ...(config.cascade !== undefined && { cascade: config.cascade }),
   };
 }
 

@@ -340,6 +340,45 @@ test('a budget below the all-none network is an error naming the minimum in stri
   assert.equal(selectGreedy(alphas, { budget: smallMinimum, shape: small }).params, smallMinimum);
 });
 
+test('reference mode under a budget below the all-none network places only ops of index <= 3 and overshoots', () => {
+  const small: NetworkShape = { channels: 4, layers: 5, classes: 10, inputChannels: 1 };
+  const minimum = minimumParameters(small);
+  // Every edge's strongest op: a conv on the normal cell's first edges (refused), a pool and skips elsewhere.
+  const alphas = alphasWith([
+    ['normal', 0, 'sep_conv_3x3', 9],
+    ['normal', 1, 'max_pool_3x3', 8],
+    ['normal', 2, 'dil_conv_5x5', 7],
+    ['normal', 3, 'skip_connect', 6],
+    ['reduce', 0, 'skip_connect', 5],
+    ['reduce', 1, 'avg_pool_3x3', 4],
+  ]);
+  const result = selectGreedy(alphas, { budget: minimum - 1, shape: small, mode: 'reference' });
+  const placed = result.trace.filter((s) => s.decision === 'placed');
+  assert.ok(
+    placed.every((s) => OPS.indexOf(s.op) <= 3),
+    'only none, pools and skip_connect',
+  );
+  assert.deepEqual(
+    result.trace.filter((s) => s.decision === 'over budget').map((s) => [s.cell, s.edge, s.op]),
+    [
+      ['normal', 0, 'sep_conv_3x3'],
+      ['normal', 2, 'dil_conv_5x5'],
+    ],
+  );
+  const want = genotypeWith([
+    ['normal', 0, 'max_pool_3x3', 1],
+    ['normal', 2, 'skip_connect', 1],
+    ['reduce', 0, 'skip_connect', 0],
+    ['reduce', 1, 'avg_pool_3x3', 1],
+  ]);
+  assert.deepEqual(ignoringNoneInputs(result.genotype).normal.slice(0, 4), ignoringNoneInputs(want).normal.slice(0, 4));
+  assert.deepEqual(ignoringNoneInputs(result.genotype).reduce.slice(0, 2), ignoringNoneInputs(want).reduce.slice(0, 2));
+  assert.equal(result.params, countParameters(result.genotype, small));
+  assert.ok(result.params > minimum - 1, 'the genotype returned overshoots the budget');
+  // Strict mode keeps its error for the same budget.
+  assert.throws(() => selectGreedy(alphas, { budget: minimum - 1, shape: small }), /minimum/);
+});
+
 test('selectGreedy rejects bad matrices, modes and budgets, naming them', () => {
   const alphas = randomAlphas(new Rng(1));
   const bad = structuredClone(alphas);

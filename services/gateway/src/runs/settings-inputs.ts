@@ -225,4 +225,11 @@ export class EvaluateSettingsInput {
 
   @Field(() => Int, { nullable: true, description: 'Images per batch.' })
   batchSize?: number;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Attack only the images every earlier attack failed on, as AutoAttack does (APGD_CE, APGD_T, FAB_T, SQUARE in that order is its standard suite).',
+  })
+  cascade?: boolean;
 }

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { ContractError, DATASETS, type DatasetName } from '@lrnas/schema';
+import { ATTACK_SUITES, ATTACKS, ContractError, DATASETS, type DatasetName } from '@lrnas/schema';
 import { initBackend } from '../../backend.js';
 import { DataError } from '../../data/errors.js';
 import { loadDataset } from '../../data/load.js';
 import { writeJson } from '../../jobs/files.js';
-import { evaluateModel, parseAttackList } from '../../evaluate/evaluate-model.js';
+import { evaluateModel, parseAttackSelection } from '../../evaluate/evaluate-model.js';
 import { loadExportedModel } from '../../files/model-export.js';
 import { ModelFileError } from '../../files/checked-files.js';
 import { defaultEpsilon } from '../../train/settings.js';
@@ -27,7 +27,8 @@ const EVAL_FLAGS = {
     value: 'LIST',
     default: 'fgsm,pgd:20',
     description:
-      'Attacks, name[:steps] separated by commas: fgsm, pgd, cw, apgd-ce, apgd-dlr, square (steps = queries)',
+      `Attacks, name[:steps] separated by commas: ${ATTACKS.join(', ')} (square: steps = queries); ` +
+      `or a suite, ${Object.keys(ATTACK_SUITES).join(', ')}, which runs AutoAttack-style`,
   },
   eps: {
     kind: 'string',
@@ -56,8 +57,9 @@ export default defineCommand({
       throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}, got ${JSON.stringify(flags.dataset)}`);
     const dataset = flags.dataset as DatasetName;
     let attacks;
+    let cascade;
     try {
-      attacks = parseAttackList(flags.attacks);
+      ({ attacks, cascade } = parseAttackSelection(flags.attacks));
     } catch (error) {
       if (error instanceof ContractError) throw new UsageError(`--attacks: ${error.reason}`);
       throw error;
@@ -123,6 +125,7 @@ export default defineCommand({
           seed: flags.seed,
           threatModel: { norm: 'linf', epsilon },
           attacks,
+          cascade,
           batchSize: flags['batch-size'],
           backend,
           onProgress: (done) => bar.update(done),
@@ -138,7 +141,9 @@ export default defineCommand({
       const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
       io.stderr(`clean: ${pct(report.cleanAccuracy)}\n`);
       for (const a of report.attacks) io.stderr(`${a.name}: ${pct(a.robustAccuracy)} (${a.seconds.toFixed(1)} s)\n`);
-      io.stderr(`worst case over attacks: ${pct(report.robustAccuracy)}\n`);
+      io.stderr(
+        `worst case over attacks${cascade ? ' (AutoAttack-style cascade)' : ''}: ${pct(report.robustAccuracy)}\n`,
+      );
       const json = JSON.stringify(report);
       if (flags.out) await writeJson(path.resolve(flags.out), report);
       await hub?.end('SUCCEEDED');

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { ThreatModel } from '@lrnas/schema';
+import { ATTACK_SUITES, ATTACKS, type ThreatModel } from '@lrnas/schema';
 import path from 'node:path';
 import { resolveThreadCount } from '../../parallel/pool.js';
 import { initBackend } from '../../backend.js';
@@ -8,7 +8,7 @@ import { JOB_FILES } from '../../jobs/files.js';
 import { runPipeline } from '../../jobs/pipeline.js';
 import { pipelineEvalExamples, pipelineTestLimit } from '../../jobs/plan.js';
 import type { JobEvent } from '../../jobs/stages.js';
-import { parseAttackList, type EvaluateSettings } from '../../evaluate/evaluate-model.js';
+import { parseAttackSelection, type EvaluateSettings } from '../../evaluate/evaluate-model.js';
 import { TRAIN_METHODS } from '../../train/objectives.js';
 import type { TrainSettings } from '../../train/settings.js';
 import { resolvePipelineTraining } from '../../search/settings.js';
@@ -47,7 +47,9 @@ const PIPELINE_FLAGS = {
     kind: 'string',
     value: 'LIST',
     default: 'fgsm,pgd:20',
-    description: 'Evaluation attacks, comma-separated, name[:steps] (fgsm, pgd, cw, apgd-ce, apgd-dlr, square)',
+    description:
+      `Evaluation attacks, comma-separated, name[:steps] (${ATTACKS.join(', ')}), ` +
+      `or a suite run AutoAttack-style (${Object.keys(ATTACK_SUITES).join(', ')})`,
   },
   'eval-examples': { kind: 'int', description: 'Test images evaluated (tiny 500, paper all)' },
   ...HUB_FLAGS,
@@ -86,6 +88,7 @@ export default defineCommand({
     for (const key of Object.keys(trainConfig)) if (trainConfig[key] === undefined) delete trainConfig[key];
     let training: TrainSettings;
     let attacks: EvaluateSettings['attacks'];
+    let cascade: boolean;
     try {
       training = resolvePipelineTraining(trainConfig, dataset, search, selection);
     } catch (error) {
@@ -97,12 +100,12 @@ export default defineCommand({
       });
     }
     try {
-      attacks = parseAttackList(flags.attacks);
+      ({ attacks, cascade } = parseAttackSelection(flags.attacks));
     } catch (error) {
       throw usageFromEngine(error, { attacks: '--attacks' });
     }
     const examples = pipelineEvalExamples(resolved.preset, flags['eval-examples']);
-    const evaluate: EvaluateSettings = { threatModel: { ...training.threatModel }, attacks, examples };
+    const evaluate: EvaluateSettings = { threatModel: { ...training.threatModel }, attacks, examples, cascade };
 
     const out = path.resolve(flags.out);
     const resuming = fs.existsSync(path.join(out, JOB_FILES.state));

@@ -47,8 +47,9 @@ export default defineCommand({
     'Greedy: each edge offers its argmax op (none included); the strongest are placed, 2 per node, while the',
     'evaluation network of the given size stays within --budget parameters. --mode strict (default) never',
     'exceeds the budget; --mode reference reproduces the released code, which checks the network before',
-    'adding an op and can overshoot. A budget below the smallest network (every op none) is an error in both',
-    'modes. --no-greedy uses DARTS parsing instead (2 strongest non-none edges per node; --budget is ignored).',
+    'adding an op and can overshoot. A budget below the smallest network (every op none) is an error in strict',
+    'mode; in reference mode, as in the released code, it places only none, pools and skip_connect and returns',
+    'the overshooting genotype. --no-greedy uses DARTS parsing instead (2 strongest non-none edges per node; --budget is ignored).',
     'The last line of stdout is {"genotype": {...}, "params": N}.',
   ].join('\n'),
   flags: {
@@ -91,7 +92,8 @@ export default defineCommand({
       if (flags.budget === undefined) throw new UsageError('--budget is required (or pass --no-greedy)');
       budget = parseBudget(flags.budget);
       const minimum = minimumParameters(shape);
-      if (budget < minimum) {
+      // Reference mode reproduces the released code, which has no such check (issue 15, item 4).
+      if (mode === 'strict' && budget < minimum) {
         throw new UsageError(
           `--budget ${budget} is below the smallest network at C=${shape.channels}, L=${shape.layers}, ` +
             `${shape.classes} classes (every op none): minimum ${minimum} parameters`,
