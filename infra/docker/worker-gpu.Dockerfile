@@ -1,14 +1,11 @@
-# LRNAS Hub worker on an NVIDIA GPU: @tensorflow/tfjs-node-gpu 4.22.0, whose bundled libtensorflow
-# 2.9.1 is built against CUDA 11.2 and cuDNN 8.1, on NVIDIA's CUDA 11.2 + cuDNN 8 runtime image.
-# The host needs an NVIDIA driver >= 460 and the NVIDIA container toolkit. `--backend auto` takes
-# node-gpu when TensorFlow sees a GPU (the presence record then says device GPU), else falls back
-# to WebAssembly on CPU (LRNAS_BACKEND=node-gpu makes it fail instead). Build from the repository root:
+# LRNAS Hub worker on a GPU through WebGPU: Dawn (npm `webgpu`, in the engine's dependencies) drives the GPU
+# through Vulkan, so the image needs the Vulkan loader (libvulkan1) and nothing of CUDA. The host needs the
+# vendor's driver; on NVIDIA, the NVIDIA container toolkit with the `graphics` driver capability, which mounts
+# the driver's Vulkan ICD into the container. `--backend auto` takes webgpu when Dawn finds a hardware adapter
+# (the worker's log and `lrnas backend` name it), else wasm; LRNAS_BACKEND=webgpu makes it fail instead.
+# tfjs-node-gpu (CUDA 11.2) stays possible: worker-gpu-tfjs.Dockerfile. Build from the repository root:
 #   docker build -f infra/docker/worker-gpu.Dockerfile -t lrnas/worker-gpu .
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
-ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
-
-# --- Node.js itself: the official build runs on Ubuntu 20.04's glibc 2.31 ----------------------
-FROM ${NODE_IMAGE} AS nodejs
 
 # --- tsx (a root dev dependency) at the lockfile's versions ------------------------------------
 FROM ${NODE_IMAGE} AS tools
@@ -25,15 +22,13 @@ COPY test/kit/package.json test/kit/
 RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild esbuild
 
-# --- deps: on the runtime's own base, so the native binding matches its glibc ------------------
-FROM ${CUDA_IMAGE} AS deps
-COPY --from=nodejs /usr/local/bin/node /usr/local/bin/node
-COPY --from=nodejs /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
-RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
-  && apt-get update \
-  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
-  && rm -rf /var/lib/apt/lists/*
+# --- deps: production dependencies of schema + engine + worker only ----------------------------
+FROM ${NODE_IMAGE} AS deps
+ARG TFJS_NODE=""
 WORKDIR /app
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY schema/package.json schema/
 COPY client/package.json client/
@@ -44,32 +39,25 @@ COPY web/package.json web/
 COPY infra/local/package.json infra/local/
 COPY test/kit/package.json test/kit/
 COPY infra/docker/workspace-subset.mjs /tmp/
-# tfjs-node-gpu's install script downloads libtensorflow (GPU, 2.9.1) and its prebuilt N-API
-# binding: this step needs the internet, the running image does not.
-RUN node /tmp/workspace-subset.mjs --add @tensorflow/tfjs-node-gpu@4.22.0 schema client services/engine services/worker \
+RUN node /tmp/workspace-subset.mjs ${TFJS_NODE:+--add "$TFJS_NODE"} schema client services/engine services/worker \
   && npm install --omit=dev --no-audit --no-fund \
-  && find node_modules/@tensorflow/tfjs-node-gpu -name tfjs_binding.node | grep -q . \
-  && find node_modules/@tensorflow/tfjs-node-gpu -name 'libtensorflow.so*' | grep -q . \
   && npm cache clean --force
 
 # --- runtime -------------------------------------------------------------------------------------
-FROM ${CUDA_IMAGE} AS runtime
+FROM ${NODE_IMAGE} AS runtime
+# The Vulkan loader Dawn opens; the GPU's ICD comes from the host driver (NVIDIA: the container toolkit).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends libvulkan1 \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
+  NVIDIA_VISIBLE_DEVICES=all \
+  NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics \
   LRNAS_BACKEND=auto \
   LRNAS_DATA_DIR=/data \
   LRNAS_WORK_DIR=/work \
   LRNAS_METRICS_PORT=9464 \
   TSX_TSCONFIG_PATH=/app/tsconfig.runtime.json \
-  NODE_OPTIONS=--enable-source-maps \
-  TF_CPP_MIN_LOG_LEVEL=1 \
-  TF_FORCE_GPU_ALLOW_GROWTH=true \
-  NVIDIA_VISIBLE_DEVICES=all \
-  NVIDIA_DRIVER_CAPABILITIES=compute,utility
-COPY --from=nodejs /usr/local/bin/node /usr/local/bin/node
-RUN groupadd --gid 1000 lrnas \
-  && useradd --uid 1000 --gid lrnas --no-create-home --shell /usr/sbin/nologin lrnas \
-  && mkdir -p /data/data /work \
-  && chown -R lrnas:lrnas /data /work
+  NODE_OPTIONS=--enable-source-maps
 WORKDIR /app
 COPY --from=tools /app/node_modules/tsx node_modules/tsx
 COPY --from=tools /app/node_modules/esbuild node_modules/esbuild
@@ -87,10 +75,14 @@ COPY client/src client/src
 COPY services/engine/src services/engine/src
 COPY services/engine/bin services/engine/bin
 COPY services/worker/src services/worker/src
-USER lrnas
+# /data: data sets (CIFAR, SVHN files under /data/data); /work: scratch of running jobs. Results
+# live in JetStream's object store, so neither needs to outlive the container.
+RUN mkdir -p /data/data /work && chown -R node:node /data /work
+USER node
 EXPOSE 9464
 VOLUME ["/data", "/work"]
-HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.LRNAS_METRICS_PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM: the worker checkpoints, hands its jobs back and exits 0 (allow it time to upload).
 STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "services/worker/src/main.ts"]

@@ -11,6 +11,7 @@ import { ensureNatsServer, startNatsServer } from './lib/nats-server.mjs';
 import { portOrFree, waitForHttp } from './lib/ports.mjs';
 import { ensurePostgres } from './lib/postgres.mjs';
 import { Supervisor } from './lib/supervisor.mjs';
+import { ensureVulkan } from './lib/vulkan.mjs';
 import { findTestFiles, runTests } from './lib/test-runner.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -107,6 +108,8 @@ async function start(argv) {
   }
   ensureDependencies(root, log);
   ensureWebBuild(root, log);
+  // The webgpu backend, asked for, needs a Vulkan driver (lavapipe at least).
+  if (process.env.LRNAS_BACKEND === 'webgpu') log(`WebGPU adapter: ${ensureVulkan(root, log)}`);
 
   let exitCode = 0;
   let requestStop;
@@ -211,6 +214,8 @@ async function test(filters) {
   }
   // The dashboard's browser test drives Debian's Chromium.
   if (files.some((f) => f.startsWith(path.join('web', 'test')))) ensureChromium(log);
+  // The engine's webgpu tests run on a Vulkan driver: Mesa's lavapipe where there is no GPU.
+  if (files.some((f) => /webgpu/.test(path.basename(f)))) log(`WebGPU adapter: ${ensureVulkan(root, log)}`);
   log(`running ${files.length} test files`);
   // Two test files run at once on the machine's cores, each with workers of its own: their jobs compute on one
   // engine thread each unless told otherwise, so the cores are not oversubscribed (the engine's own tests of its

@@ -82,7 +82,10 @@ describe('compose.yaml', () => {
     assert.deepEqual(gpu.profiles, ['gpu']);
     const devices = (gpu.deploy as { resources: { reservations: { devices: Record<string, unknown>[] } } }).resources
       .reservations.devices;
-    assert.deepEqual(devices, [{ driver: 'nvidia', device_ids: ['0'], capabilities: ['gpu'] }]);
+    assert.deepEqual(devices, [{ driver: 'nvidia', device_ids: ['0'], capabilities: ['gpu', 'graphics'] }]);
+    // WebGPU computes through the driver's Vulkan ICD, which the toolkit mounts for the graphics capability.
+    const env = gpu.environment as Record<string, string>;
+    assert.match(env.NVIDIA_DRIVER_CAPABILITIES ?? '', /\bgraphics\b/);
     assert.equal((gpu.build as { dockerfile: string }).dockerfile, 'infra/docker/worker-gpu.Dockerfile');
   });
 

@@ -14,9 +14,14 @@ const dockerignore = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8');
 const read = (name: string) => fs.readFileSync(path.join(DOCKER_DIR, name), 'utf8');
 
 describe('Dockerfiles', () => {
-  it('gateway, worker-cpu and worker-gpu exist', () => {
+  it('gateway, worker-cpu, worker-gpu and worker-gpu-tfjs exist', () => {
     const names = listFiles(DOCKER_DIR, (n) => n.endsWith('.Dockerfile')).map((f) => path.basename(f));
-    assert.deepEqual(names, ['gateway.Dockerfile', 'worker-cpu.Dockerfile', 'worker-gpu.Dockerfile']);
+    assert.deepEqual(names, [
+      'gateway.Dockerfile',
+      'worker-cpu.Dockerfile',
+      'worker-gpu-tfjs.Dockerfile',
+      'worker-gpu.Dockerfile',
+    ]);
   });
 
   for (const file of listFiles(DOCKER_DIR, (n) => n.endsWith('.Dockerfile'))) {
@@ -31,6 +36,7 @@ describe('Dockerfiles', () => {
       ['gateway.Dockerfile', 'services/gateway/src/main.ts'],
       ['worker-cpu.Dockerfile', 'services/worker/src/main.ts'],
       ['worker-gpu.Dockerfile', 'services/worker/src/main.ts'],
+      ['worker-gpu-tfjs.Dockerfile', 'services/worker/src/main.ts'],
     ] as const) {
       const text = read(name);
       assert.match(text, new RegExp(`CMD \\["node", "--import", "tsx", "${main}"\\]`), name);
@@ -40,8 +46,19 @@ describe('Dockerfiles', () => {
     assert.match(read('gateway.Dockerfile'), /COPY --from=build \/app\/web\/dist web\/dist/);
   });
 
-  it('the GPU image has CUDA 11.2 + cuDNN 8 (what libtensorflow 2.9.1 needs) and tfjs-node-gpu 4.22.0', () => {
+  it('the WebGPU image has the Vulkan loader and asks the NVIDIA toolkit for the graphics capability', () => {
     const text = read('worker-gpu.Dockerfile');
+    assert.match(text, /apt-get install -y --no-install-recommends libvulkan1/);
+    assert.match(text, /NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics/);
+    const engine = JSON.parse(fs.readFileSync(path.join(ROOT, 'services/engine/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    assert.equal(engine.dependencies.webgpu, '0.6.2', "Dawn ships inside npm webgpu: the engine's dependency");
+    assert.equal(engine.dependencies['@tensorflow/tfjs-backend-webgpu'], '4.22.0');
+  });
+
+  it('the tfjs-node-gpu image has CUDA 11.2 + cuDNN 8 (what libtensorflow 2.9.1 needs) and tfjs-node-gpu 4.22.0', () => {
+    const text = read('worker-gpu-tfjs.Dockerfile');
     assert.match(text, /^ARG CUDA_IMAGE=nvidia\/cuda:11\.2\.\d+-cudnn8-runtime-ubuntu20\.04$/m);
     assert.match(text, /--add @tensorflow\/tfjs-node-gpu@4\.22\.0 /);
     // The engine's tfjs-core and tfjs-node-gpu's must be one package for the backend to register.
@@ -49,7 +66,7 @@ describe('Dockerfiles', () => {
       packages: Record<string, { version?: string }>;
     };
     assert.equal(lock.packages['node_modules/@tensorflow/tfjs-core']?.version, '4.22.0');
-    for (const name of ['worker-cpu.Dockerfile', 'worker-gpu.Dockerfile']) {
+    for (const name of ['worker-cpu.Dockerfile', 'worker-gpu.Dockerfile', 'worker-gpu-tfjs.Dockerfile']) {
       assert.match(read(name), /LRNAS_BACKEND=auto/, name);
       assert.match(read(name), /EXPOSE 9464/, name);
     }
@@ -59,7 +76,12 @@ describe('Dockerfiles', () => {
     const { workspaces } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
       workspaces: string[];
     };
-    for (const name of ['gateway.Dockerfile', 'worker-cpu.Dockerfile', 'worker-gpu.Dockerfile']) {
+    for (const name of [
+      'gateway.Dockerfile',
+      'worker-cpu.Dockerfile',
+      'worker-gpu.Dockerfile',
+      'worker-gpu-tfjs.Dockerfile',
+    ]) {
       for (const stage of read(name)
         .split(/^FROM /m)
         .slice(1)) {
@@ -79,7 +101,12 @@ describe('Dockerfiles', () => {
   it('base images are pinned and the Node.js version satisfies the engines field', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
     const min = /(\d+)\.(\d+)/.exec(pkg.engines.node)!;
-    for (const name of ['gateway.Dockerfile', 'worker-cpu.Dockerfile', 'worker-gpu.Dockerfile']) {
+    for (const name of [
+      'gateway.Dockerfile',
+      'worker-cpu.Dockerfile',
+      'worker-gpu.Dockerfile',
+      'worker-gpu-tfjs.Dockerfile',
+    ]) {
       const m = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)\.(\d+)-bookworm-slim$/m.exec(read(name));
       assert.ok(m, `${name} pins node:X.Y.Z-bookworm-slim`);
       assert.equal(m[1], min[1], `${name}: Node.js major`);

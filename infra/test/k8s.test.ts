@@ -160,7 +160,8 @@ describe('Kubernetes manifests', () => {
     assert.equal(gpu.resources?.requests?.['nvidia.com/gpu'], 1);
     // The patch merged into the base container: the base's settings are still there.
     assert.equal(envOf(gpu, 'LRNAS_NATS_REPLICAS')?.value, '3');
-    assert.equal(envOf(gpu, 'LRNAS_BACKEND')?.value, 'node-gpu');
+    assert.equal(envOf(gpu, 'LRNAS_BACKEND')?.value, 'webgpu');
+    assert.match(envOf(gpu, 'NVIDIA_DRIVER_CAPABILITIES')?.value ?? '', /\bgraphics\b/);
     const cpu = container(get(build('cpu'), 'Deployment', 'worker'));
     assert.match(cpu.image, /^lrnas\/worker-cpu:/);
     assert.equal(cpu.resources?.limits?.['nvidia.com/gpu'], undefined);

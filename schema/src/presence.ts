@@ -15,6 +15,10 @@ export const workerPresenceSchema = z.strictObject({
   pid: z.number().int().positive(),
   backend: shortText,
   device: shortText,
+  /** The WebGPU adapter, on the webgpu backend: what the GPU (or lavapipe) is, as Dawn names it. */
+  adapter: z
+    .strictObject({ vendor: shortText, architecture: shortText, description: shortText, software: z.boolean() })
+    .optional(),
   engineVersion: shortText,
   versions: z.record(z.string().max(64), shortText).refine((r) => Object.keys(r).length <= 32, {
     message: 'at most 32 versions',

@@ -14,7 +14,16 @@ const health = (workers: HealthData['health']['workers']): HealthData => ({
 test('the panel shows database, NATS state and one row per worker', () => {
   const html = renderHealth(
     health([
-      { id: 'w-1', host: 'h', backend: 'wasm', device: 'CPU', engineVersion: '0.1.0', currentJobs: ['r1'], seenAt: '' },
+      {
+        id: 'w-1',
+        host: 'h',
+        backend: 'wasm',
+        device: 'CPU',
+        adapter: null,
+        engineVersion: '0.1.0',
+        currentJobs: ['r1'],
+        seenAt: '',
+      },
     ]),
   );
   assert.match(html, /SQLITE <span class="badge ok">connected<\/span>/);
@@ -30,14 +39,36 @@ test('text from the server is escaped, so a hostile worker name cannot inject ma
         host: '"h"',
         backend: 'wasm',
         device: 'CPU',
+        adapter: { vendor: '<b>', architecture: '', description: '<script>', software: false },
         engineVersion: '0',
         currentJobs: [],
         seenAt: '',
       },
     ]),
   );
-  assert.doesNotMatch(html, /<img/);
+  assert.doesNotMatch(html, /<img|<script|<b>/);
   assert.match(html, /&#60;img src=x onerror=alert\(1\)&#62;/);
+});
+
+test('a webgpu worker shows its adapter, flagged when it is a software one', () => {
+  const html = renderHealth(
+    health([
+      {
+        id: 'w-gpu',
+        host: 'h',
+        backend: 'webgpu',
+        device: 'CPU (WebGPU: mesa software (llvmpipe))',
+        adapter: { vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15)', software: true },
+        engineVersion: '0.1.0',
+        currentJobs: [],
+        seenAt: '',
+      },
+    ]),
+  );
+  assert.match(
+    html,
+    /data-field="adapter">mesa software <span class="badge down">software<\/span><br><small>llvmpipe \(LLVM 15\)</,
+  );
 });
 
 test('no worker: the panel says how to start one', () => {

@@ -10,6 +10,7 @@ export interface HealthData {
       host: string;
       backend: string;
       device: string;
+      adapter: { vendor: string; architecture: string; description: string; software: boolean } | null;
       engineVersion: string;
       currentJobs: string[];
       seenAt: string;
@@ -22,7 +23,16 @@ export const HEALTH_QUERY = `query Health {
     version
     database { kind connected }
     nats { connected jetStream server error }
-    workers { id host backend device engineVersion currentJobs seenAt }
+    workers {
+      id
+      host
+      backend
+      device
+      adapter { vendor architecture description software }
+      engineVersion
+      currentJobs
+      seenAt
+    }
   }
 }`;
 
@@ -38,13 +48,21 @@ const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.
 const badge = (ok: boolean, yes: string, no: string): string =>
   `<span class="badge ${ok ? 'ok' : 'down'}">${ok ? yes : no}</span>`;
 
+/** A worker's WebGPU adapter: vendor and architecture, the driver's name beneath; a dash off webgpu. */
+function adapterCell(adapter: HealthData['health']['workers'][number]['adapter']): string {
+  if (!adapter) return '&ndash;';
+  const head = [adapter.vendor, adapter.architecture].filter(Boolean).join(' ');
+  const kind = adapter.software ? ' <span class="badge down">software</span>' : '';
+  return `${escape(head)}${kind}<br><small>${escape(adapter.description)}</small>`;
+}
+
 /** HTML of the panel for one health answer. */
 export function renderHealth({ health }: HealthData): string {
   const workers = health.workers.length
-    ? `<table class="workers"><thead><tr><th>Worker</th><th>Host</th><th>Backend</th><th>Device</th><th>Engine</th><th>Jobs</th></tr></thead><tbody>${health.workers
+    ? `<table class="workers"><thead><tr><th>Worker</th><th>Host</th><th>Backend</th><th>Device</th><th>Adapter</th><th>Engine</th><th>Jobs</th></tr></thead><tbody>${health.workers
         .map(
           (w) =>
-            `<tr data-worker="${escape(w.id)}"><td>${escape(w.id)}</td><td>${escape(w.host)}</td><td>${escape(w.backend)}</td><td>${escape(w.device)}</td><td>${escape(w.engineVersion)}</td><td>${w.currentJobs.length}</td></tr>`,
+            `<tr data-worker="${escape(w.id)}"><td>${escape(w.id)}</td><td>${escape(w.host)}</td><td>${escape(w.backend)}</td><td>${escape(w.device)}</td><td data-field="adapter">${adapterCell(w.adapter)}</td><td>${escape(w.engineVersion)}</td><td>${w.currentJobs.length}</td></tr>`,
         )
         .join('')}</tbody></table>`
     : '<p class="empty">No worker is connected. Start one with <code>npm start</code> or <code>lrnas-worker</code>.</p>';

@@ -23,7 +23,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(here, 'worker.ts');
 const CURRENT_SRC = path.resolve(here, '..', 'src');
 /** Backends in the engine's order of preference; the node ones only when their package is installed. */
-const CANDIDATES = ['node-gpu', 'node', 'wasm', 'cpu'];
+const CANDIDATES = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
 const NODE_PACKAGES: Record<string, string> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',
   node: '@tensorflow/tfjs-node',
@@ -83,6 +83,11 @@ async function probeBackends(
   for (const b of CANDIDATES.filter((c) => wanted.includes(c))) {
     try {
       const result = await runWorker({ engineSrc: CURRENT_SRC, backend: b, probe: true });
+      // A software adapter (lavapipe) computes right but slowly: measured only when named.
+      if (!options.backends && result.backend.adapter?.software) {
+        notes.push(`backend ${b} not measured (software adapter ${result.backend.device}; name it in --backends)`);
+        continue;
+      }
       available.push({ name: b, info: result.backend });
     } catch (error) {
       notes.push(`backend ${b} unavailable: ${error instanceof Error ? error.message : String(error)}`);

@@ -42,7 +42,8 @@ export const USAGE = `Usage: npm run bench -w @lrnas/engine -- [flags]
 Images per second of training steps and attacks, per backend, on seeded synthetic data.
 Each configuration runs in its own process (fresh wasm heap), twice per run by default.
 
-  --backends LIST     comma-separated: node-gpu, node, wasm, cpu (default: every available one)
+  --backends LIST     comma-separated: node-gpu, webgpu, node, wasm, cpu (default: every available one;
+                      webgpu on a software adapter such as lavapipe only when named)
   --workloads LIST    comma-separated id prefixes, e.g. paper, tiny/attack, paper/train-clean (default: all)
   --rounds N          measurements of each configuration in this run (default 2)
   --warmup N          warm-up iterations of every configuration (default: per configuration)

@@ -17,7 +17,14 @@ export interface WorkerJob {
 
 /** What a worker reports. */
 export interface WorkerResult {
-  backend: { name: string; tfBackend: string; device: string; versions: Record<string, string> };
+  backend: {
+    name: string;
+    tfBackend: string;
+    device: string;
+    versions: Record<string, string>;
+    /** The WebGPU adapter (webgpu). */
+    adapter?: { vendor: string; architecture: string; description: string; software: boolean };
+  };
   timing?: TimingSummary;
   imagesPerSecond?: number;
   details?: Record<string, number>;

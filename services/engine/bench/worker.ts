@@ -27,7 +27,13 @@ async function main(): Promise<void> {
   const train: Train = { ...training, Sgd, clipGradNorm, ...(gradientClip && { gradientClip }) };
   const info = await engine.initBackend(job.backend);
   const result: WorkerResult = {
-    backend: { name: info.name, tfBackend: info.tfBackend, device: info.device, versions: info.versions },
+    backend: {
+      name: info.name,
+      tfBackend: info.tfBackend,
+      device: info.device,
+      versions: info.versions,
+      ...(info.adapter && { adapter: info.adapter }),
+    },
   };
   const config = job.config;
   if (!job.probe && config) {

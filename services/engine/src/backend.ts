@@ -1,19 +1,40 @@
 import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
+import { adapterLabel, loadWebgpuBackend, probeAdapter, type GpuAdapter } from './backend-webgpu.js';
 import { registerMissingKernels } from './kernels/index.js';
 
-/** Compute backends in order of preference. */
-export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export { adapterLabel, describeAdapter, type GpuAdapter } from './backend-webgpu.js';
+
+/**
+ * Compute backends in order of preference. `webgpu` is chosen by itself only on a hardware adapter: lavapipe, the
+ * software one, computes right but slower than wasm, so it runs only when asked for (LRNAS_BACKEND=webgpu).
+ */
+export const BACKENDS = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** The backend the engine computes on, as reported to users and on the leaderboard. */
 export interface BackendInfo {
   name: BackendName;
-  /** TF.js's own name of the active backend (`tensorflow`, `wasm`, `cpu`). */
+  /** TF.js's own name of the active backend (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   tfBackend: string;
-  /** `GPU`, `CPU (libtensorflow)`, `CPU (wasm, SIMD)`... */
+  /** `GPU`, `GPU (WebGPU: nvidia hopper (NVIDIA H100...))`, `CPU (libtensorflow)`, `CPU (wasm, SIMD)`... */
   device: string;
   versions: Record<string, string>;
+  /** The WebGPU adapter (webgpu only). */
+  adapter?: GpuAdapter;
+}
+
+/** Longest backend label a run or evaluation stores (the databases' column). */
+const LABEL_MAX = 32;
+
+/**
+ * The backend as runs and evaluations record it: its name, with the adapter's vendor and architecture on webgpu
+ * (`webgpu/nvidia hopper`, `webgpu/mesa software`), since a result's speed and bits depend on the adapter.
+ */
+export function backendLabel(info: { name: string; adapter?: GpuAdapter | undefined }): string {
+  if (!info.adapter) return info.name;
+  const adapter = [info.adapter.vendor, info.adapter.architecture].filter(Boolean).join(' ');
+  return (adapter ? `${info.name}/${adapter}` : info.name).slice(0, LABEL_MAX);
 }
 
 /** Thrown when LRNAS_BACKEND names a backend that cannot start here. */
@@ -39,7 +60,7 @@ export async function initBackend(force: string | undefined = process.env.LRNAS_
   const failures: string[] = [];
   for (const name of wanted ? [wanted] : BACKENDS) {
     try {
-      active = await tryBackend(name);
+      active = await tryBackend(name, wanted === name);
       registerMissingKernels(active.tfBackend);
       return active;
     } catch (error) {
@@ -47,6 +68,11 @@ export async function initBackend(force: string | undefined = process.env.LRNAS_
     }
   }
   throw new BackendUnavailableError(`no usable TF.js backend (${failures.join('; ')})`);
+}
+
+/** The backend initBackend chose, if it ran in this thread. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
 }
 
 /** Validates a backend name from configuration; undefined or empty means "choose". */
@@ -58,7 +84,7 @@ export function parseBackendName(text: string | undefined): BackendName | undefi
   );
 }
 
-async function tryBackend(name: BackendName): Promise<BackendInfo> {
+async function tryBackend(name: BackendName, asked: boolean): Promise<BackendInfo> {
   const versions: Record<string, string> = { 'tfjs-core': tf.version_core };
   switch (name) {
     case 'node-gpu':
@@ -71,6 +97,22 @@ async function tryBackend(name: BackendName): Promise<BackendInfo> {
       if (name === 'node-gpu' && !gpu) throw new Error('no GPU device is usable');
       versions[pkg.replace('@tensorflow/', '')] = mod.version?.['tfjs-node'] ?? 'unknown';
       return { name, tfBackend: 'tensorflow', device: gpu ? gpuDevice() : 'CPU (libtensorflow)', versions };
+    }
+    case 'webgpu': {
+      const adapter = await probeAdapter();
+      if (adapter.software && !asked) {
+        throw new Error(`only a software adapter (${adapterLabel(adapter)}); LRNAS_BACKEND=webgpu uses it`);
+      }
+      versions['tfjs-backend-webgpu'] = await loadWebgpuBackend();
+      if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend failed to initialise');
+      await tf.ready();
+      return {
+        name,
+        tfBackend: 'webgpu',
+        device: `${adapter.software ? 'CPU' : 'GPU'} (WebGPU: ${adapterLabel(adapter)})`.slice(0, 200),
+        versions,
+        adapter,
+      };
     }
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');

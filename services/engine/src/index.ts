@@ -5,7 +5,7 @@
  */
 
 // Backends and the engine's version.
-export { initBackend, type BackendInfo } from './backend.js';
+export { backendLabel, initBackend, type BackendInfo, type GpuAdapter } from './backend.js';
 export { ENGINE_VERSION } from './version.js';
 export { Rng } from './random.js';
 

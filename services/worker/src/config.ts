@@ -38,7 +38,8 @@ its jobs back and exits. Every option can also be set by the variable named.
                        3 on a three-node JetStream cluster)
   --id ID              worker id, letters, digits, - and _ (LRNAS_WORKER_ID; default host-pid)
   --concurrency N      jobs at a time, 1 to 64 (LRNAS_WORKER_CONCURRENCY; default 1)
-  --backend NAME       auto, node-gpu, node, wasm or cpu (LRNAS_BACKEND; default auto)
+  --backend NAME       auto, node-gpu, webgpu, node, wasm or cpu (LRNAS_BACKEND; default auto; webgpu
+                       on a software adapter only when named)
   --data-dir DIR       where data sets are read from (LRNAS_DATA_DIR; default .lrnas/data)
   --work-dir DIR       scratch folder for running jobs (LRNAS_WORK_DIR; default <tmp>/lrnas-worker/<id>)
   --metrics-port PORT  Prometheus /metrics and /healthz on this port, 0 for any free one, off for none

@@ -10,7 +10,10 @@ import { downloadPrefix, type RunArtifacts } from './run-artifacts.js';
 /** What a job execution needs from the worker around it. */
 export interface ExecutionContext {
   workerId: string;
+  /** The backend's name, as the job's engine thread starts it. */
   backend: string;
+  /** The backend as runs and evaluations record it (with the WebGPU adapter); default `backend`. */
+  backendLabel?: string;
   dataDir: string;
   /** The job's own folder, restored from the artifact store before the run; engine checkpoints live here. */
   workDir: string;
@@ -63,7 +66,7 @@ function forwarder(context: ExecutionContext, job: Job, progress: ProgressReport
     if (event.type === 'network') {
       forwardContext = {
         workerId: context.workerId,
-        backend: context.backend,
+        backend: context.backendLabel ?? context.backend,
         seed: job.seed,
         network: event.network,
         attacks: evaluation?.attacks ?? [],

@@ -26,7 +26,10 @@ import { readRunHistory } from './run-history.js';
 export interface JobRunnerOptions {
   nc: NatsConnection;
   workerId: string;
+  /** The backend's name, as an engine thread starts it (initBackend). */
   backend: string;
+  /** The backend as runs record it (backendLabel: with the WebGPU adapter); default `backend`. */
+  backendLabel?: string;
   dataDir: string;
   /** Parent of every job's working folder. */
   workDir: string;
@@ -186,7 +189,12 @@ async function handleJobMessage(
         options.log(`run ${runId}: cancelled while queued; ack`);
         return;
       }
-      events.emit({ type: 'status', status: 'RUNNING', workerId: options.workerId, backend: options.backend });
+      events.emit({
+        type: 'status',
+        status: 'RUNNING',
+        workerId: options.workerId,
+        backend: options.backendLabel ?? options.backend,
+      });
       // A redelivery continues from what earlier deliveries stored and does not report it again.
       const restored = await artifacts.restore();
       if (restored.length > 0) {
@@ -199,6 +207,7 @@ async function handleJobMessage(
       const outcome = await executeJob(job, {
         workerId: options.workerId,
         backend: options.backend,
+        ...(options.backendLabel !== undefined && { backendLabel: options.backendLabel }),
         dataDir: options.dataDir,
         workDir,
         signal: abort.signal,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { connect, ErrorCode, type ConnectionOptions, type KV, type NatsConnection, type NatsError } from 'nats';
 import { natsServers, PRESENCE_INTERVAL_MS, workerPresenceCodec } from '@lrnas/schema';
 import { ensureTopology, loginOptions, openBuckets, type Buckets, type TopologyReport } from '@lrnas/schema/nats';
-import { initBackend, type BackendInfo } from '@lrnas/engine';
+import { backendLabel, initBackend, type BackendInfo } from '@lrnas/engine';
 import type { WorkerConfig } from './config.js';
 import { presenceRecord } from './presence.js';
 import { startJobRunner, type JobRunner } from './job-runner.js';
@@ -40,7 +40,7 @@ export async function startWorker(
   tuning: WorkerTuning = {},
 ): Promise<WorkerHandle> {
   const backend = await initBackend(config.backend);
-  log(`backend ${backend.name} (${backend.device})`);
+  log(`backend ${backendLabel(backend)} (${backend.device})`);
   const nc = await connect(connectionOptions(config));
   let metricsServer: MetricsServer | undefined;
   try {
@@ -84,6 +84,7 @@ export async function startWorker(
       nc,
       workerId: config.workerId,
       backend: backend.name,
+      backendLabel: backendLabel(backend),
       dataDir: config.dataDir,
       workDir: config.workDir ?? path.join(os.tmpdir(), 'lrnas-worker', config.workerId),
       concurrency: config.concurrency,

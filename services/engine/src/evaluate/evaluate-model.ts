@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTACK_SUITES, ATTACKS, ContractError, type AttackSpec, type AttackSuiteName } from '@lrnas/schema';
 import { runSuite, type AttackSettings, type SuiteAttackSpec } from '../attacks/index.js';
-import type { BackendInfo } from '../backend.js';
+import { activeBackend, type BackendInfo, type GpuAdapter } from '../backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { EvalNetwork } from '../nn/network.js';
 import { ENGINE_VERSION } from '../version.js';
@@ -47,7 +47,14 @@ export interface AttackResultSummary {
 export interface EvaluationReport {
   format: 'lrnas-evaluation';
   engineVersion: string;
-  backend: { name: string; tfBackend: string; device: string; versions: Record<string, string> };
+  backend: {
+    name: string;
+    tfBackend: string;
+    device: string;
+    versions: Record<string, string>;
+    /** The WebGPU adapter, on webgpu. */
+    adapter?: GpuAdapter;
+  };
   createdAt: string;
   data: { name: string; split: string; examples: number };
   model: { genotype: EvalNetwork['genotype']; network: EvalNetwork['shape']; parameters: number };
@@ -123,6 +130,8 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
 /** TF.js's active backend described without switching backends (initBackend() gives the full story). */
 export function describeActiveBackend(): EvaluationReport['backend'] {
   const name = tf.getBackend();
+  const active = activeBackend();
+  if (active?.tfBackend === name) return active;
   const device =
     name === 'wasm'
       ? `CPU (wasm${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? ', SIMD' : ''})`

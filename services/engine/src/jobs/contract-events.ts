@@ -1,6 +1,7 @@
 // The engine's job events as the platform's contract events: what a worker publishes to the
 // gateway, and what the CLI logs to a hub (--hub), are the same keys and shapes.
 import type { AttackSpec, Genotype, MetricEvent, RunEventBody as EventBody, Stage, ThreatModel } from '@lrnas/schema';
+import { backendLabel } from '../backend.js';
 import { countFlops } from '../nn/cost.js';
 import type { SearchEpochSummary } from '../search/search-checkpoint.js';
 import type { EpochSummary } from '../train/state.js';
@@ -110,7 +111,7 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
           seed: context.seed,
           cleanAccuracy: report.cleanAccuracy,
           robustAccuracy: attack.robustAccuracy,
-          backend: report.backend.name,
+          backend: backendLabel(report.backend),
           engineVersion: report.engineVersion,
         });
       });

@@ -16,6 +16,7 @@ import { wasmBatchNormKernels } from './wasm-batch-norm.js';
 import { wasmCopyKernels } from './wasm-copy.js';
 import { wasmReduceKernels } from './wasm-reduce.js';
 import { wasmWeightedSumKernels } from './weighted-sum.js';
+import { webgpuKernels } from './webgpu.js';
 
 export { channelAffine } from './channel-affine.js';
 export { depthwiseConv2d } from './depthwise.js';
@@ -60,6 +61,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     wasmChannelAffineKernel,
     positionScaleKernel,
   ],
+  webgpu: webgpuKernels,
 };
 
 /** The engine's own kernels, composed of standard ones, on every backend. */

@@ -394,7 +394,7 @@ export class SearchRun {
         try {
           figures = this.#pool
             ? await this.#pool.trainStep(hostBatch(x, y), this.#sgdSpec(), lr, mixingWeights(this.#alphas))
-            : this.#step(x, y, lr);
+            : await this.#step(x, y, lr);
         } finally {
           tf.dispose([x, y]);
         }
@@ -469,7 +469,7 @@ export class SearchRun {
   }
 
   /** One SGD step of the weights on clean cross-entropy; the architecture weights get no gradient (section 3). */
-  #step(x: tf.Tensor4D, y: tf.Tensor1D, lr: number): { loss: number; correct: number } {
+  #step(x: tf.Tensor4D, y: tf.Tensor1D, lr: number): Promise<{ loss: number; correct: number }> {
     const weights = mixingWeights(this.#alphas);
     return optimizationStep({
       params: this.#params,
@@ -613,8 +613,9 @@ export class SearchRun {
     for (let start = 0; start < n; start += size) {
       const { x, y } = this.validData.toTensors(start, Math.min(n, start + size));
       const count = tf.tidy(() => correctCount(this.supernet.forward(x, weights, ctx), y));
-      correct += count.dataSync()[0] as number;
-      tf.dispose([x, y, count]);
+      tf.dispose([x, y]);
+      correct += (await count.data())[0] as number;
+      count.dispose();
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return correct / n;

@@ -24,12 +24,13 @@ function setup(): { params: Array<[string, tf.Variable]>; x: tf.Tensor2D; y: tf.
 
 test('a step in micro-batches gives the gradient, loss and accuracy of the whole batch', async () => {
   await useBackend('wasm');
-  const runs = [undefined, 3, 1].map((microBatch) => {
+  const runs = [];
+  for (const microBatch of [undefined, 3, 1]) {
     const { params, x, y } = setup();
     const optimizer = new Sgd(params, { momentum: 0.9, weightDecay: 1e-4 });
     const parts: BatchPart[] = [];
     const before = tf.memory().numTensors;
-    const result = optimizationStep({
+    const result = await optimizationStep({
       params,
       optimizer,
       lr: 0.5,
@@ -47,8 +48,8 @@ test('a step in micro-batches gives the gradient, loss and accuracy of the whole
     const weights = params.map(([, v]) => Array.from(v.dataSync()));
     optimizer.dispose();
     tf.dispose([x, y, ...params.map(([, v]) => v)]);
-    return { result, weights, parts };
-  });
+    runs.push({ result, weights, parts });
+  }
   const [whole, threes, ones] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
   assert.deepEqual(whole.parts, [{ start: 0, end: 7 }]);
   assert.deepEqual(threes.parts, [
@@ -70,7 +71,7 @@ test('a micro-batch size that is not a positive integer is refused', async () =>
   await useBackend('wasm');
   const { params, x, y } = setup();
   const optimizer = new Sgd(params);
-  assert.throws(
+  await assert.rejects(
     () =>
       optimizationStep({
         params,

@@ -43,7 +43,7 @@ export interface StepSpec {
  * Gradients of the loss for every parameter (by hierarchical name), clipped by global norm, applied by
  * the optimiser; frees every intermediate. Shared by the trainer and the search, so both step alike.
  */
-export function optimizationStep(spec: StepSpec): StepResult {
+export async function optimizationStep(spec: StepSpec): Promise<StepResult> {
   const n = spec.labels.shape[0];
   const size = spec.microBatch ?? n;
   if (!(Number.isSafeInteger(size) && size > 0))
@@ -56,11 +56,11 @@ export function optimizationStep(spec: StepSpec): StepResult {
     for (let start = 0; start < n; start += size) {
       const part = { start, end: Math.min(n, start + size) };
       const share = (part.end - part.start) / n;
-      const figures = partGradients(spec, part, share, nameOf, summed);
+      const figures = await partGradients(spec, part, share, nameOf, summed);
       loss += figures.loss * share;
       correct += figures.correct;
     }
-    const clip = spec.clip === null ? undefined : gradientClip(summed, spec.clip);
+    const clip = spec.clip === null ? undefined : await clipOnBackend(summed, spec.clip);
     spec.optimizer.step(summed, spec.lr, clip?.factor ?? 1);
     return { loss, correct, gradNorm: clip ? clip.norm : null };
   } finally {
@@ -68,14 +68,36 @@ export function optimizationStep(spec: StepSpec): StepResult {
   }
 }
 
-/** Adds `share` times the gradients of one part's mean loss to `summed`; returns the part's loss and hits. */
-function partGradients(
+/** Backends whose tensors live in host memory: a synchronous read of them is a copy, not a wait. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm']);
+
+/**
+ * gradientClip where the gradients are in host memory; elsewhere (webgpu) the norm is reduced on the device and
+ * only it is read, asynchronously, with the float32 reductions of the ops gradientClip replaces.
+ */
+async function clipOnBackend(
+  grads: ReadonlyMap<string, tf.Tensor>,
+  maxNorm: number,
+): Promise<{ norm: number; factor: number }> {
+  if (HOST_BACKENDS.has(tf.getBackend()) || grads.size === 0) return gradientClip(grads, maxNorm);
+  const total = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  const [sum] = await total.data();
+  total.dispose();
+  const norm = Math.fround(Math.sqrt(sum as number));
+  return { norm, factor: Math.min(1, Math.fround(maxNorm / Math.fround(norm + 1e-6))) };
+}
+
+/**
+ * Adds `share` times the gradients of one part's mean loss to `summed`; returns the part's loss and hits, read
+ * asynchronously (a synchronous read cannot be done on webgpu in Node, and would stall a GPU's queue).
+ */
+async function partGradients(
   spec: StepSpec,
   part: BatchPart,
   share: number,
   nameOf: ReadonlyMap<string, string>,
   summed: Map<string, tf.Tensor>,
-): { loss: number; correct: number } {
+): Promise<{ loss: number; correct: number }> {
   const whole = part.start === 0 && part.end === spec.labels.shape[0];
   let logits: tf.Tensor2D | undefined;
   let value: tf.Scalar | undefined;
@@ -100,12 +122,10 @@ function partGradients(
     }
     const labels = whole ? spec.labels : tf.slice(spec.labels, part.start, part.end - part.start);
     const hits = correctCount(logits as unknown as tf.Tensor2D, labels);
-    const result = {
-      loss: (value.dataSync()[0] as number) / (whole ? 1 : share),
-      correct: hits.dataSync()[0] as number,
-    };
-    tf.dispose([hits, ...(labels === spec.labels ? [] : [labels])]);
-    return result;
+    tf.dispose(labels === spec.labels ? [] : [labels]);
+    const [lossValue, hitValue] = await Promise.all([value.data(), hits.data()]);
+    hits.dispose();
+    return { loss: (lossValue[0] as number) / (whole ? 1 : share), correct: hitValue[0] as number };
   } finally {
     tf.dispose([...(logits ? [logits] : []), ...(value ? [value] : []), ...Object.values(raw)]);
   }

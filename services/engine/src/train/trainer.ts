@@ -313,7 +313,7 @@ export class Trainer {
         const { x, y } = plan.tensors(b);
         let figures: StepFigures;
         try {
-          figures = this.#step(x, y, epoch, b, lr, dropPathProb);
+          figures = await this.#step(x, y, epoch, b, lr, dropPathProb);
         } finally {
           tf.dispose([x, y]);
         }
@@ -373,7 +373,14 @@ export class Trainer {
   }
 
   /** One optimisation step; returns the batch's mean loss, correct count and gradient norm. */
-  #step(x: tf.Tensor4D, y: tf.Tensor1D, epoch: number, batch: number, lr: number, dropPathProb: number): StepFigures {
+  async #step(
+    x: tf.Tensor4D,
+    y: tf.Tensor1D,
+    epoch: number,
+    batch: number,
+    lr: number,
+    dropPathProb: number,
+  ): Promise<StepFigures> {
     const s = this.settings;
     const epsilon = trainingEpsilon(s, this.#position.step, this.batchesPerEpoch);
     const adversary =
@@ -388,7 +395,7 @@ export class Trainer {
     const rng = new Rng(deriveSeedFromParts(this.seed, TRAIN_STREAMS.dropPath, epoch, batch));
     const ctx = { training: true, dropPathProb, random: () => rng.nextFloat() };
     try {
-      const result = optimizationStep({
+      const result = await optimizationStep({
         params: this.#params,
         optimizer: this.optimizer,
         lr,
@@ -421,8 +428,9 @@ export class Trainer {
       const end = Math.min(test.size, start + size);
       const { x, y } = test.toTensors(start, end);
       const count = tf.tidy(() => correctCount(model(x), y));
-      correct += count.dataSync()[0]!;
-      tf.dispose([x, y, count]);
+      tf.dispose([x, y]);
+      correct += (await count.data())[0]!;
+      count.dispose();
       emit({ type: 'progress', phase: 'test', epoch, done: end, total: test.size });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

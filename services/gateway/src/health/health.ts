@@ -43,6 +43,21 @@ export class ComponentVersion {
   version!: string;
 }
 
+@ObjectType({ description: 'The WebGPU adapter a worker computes on, as Dawn names it.' })
+export class GpuAdapter {
+  @Field(() => String, { description: 'Vendor: nvidia, amd, intel, mesa...' })
+  vendor!: string;
+
+  @Field(() => String, { description: 'Architecture: hopper, rdna-3, software... (may be empty).' })
+  architecture!: string;
+
+  @Field(() => String, { description: "The driver's name of the device." })
+  description!: string;
+
+  @Field(() => Boolean, { description: 'Whether it is a CPU implementation (lavapipe, SwiftShader), not a GPU.' })
+  software!: boolean;
+}
+
 @ObjectType({ description: 'A worker that announced itself recently and is taking jobs.' })
 export class Worker {
   @Field(() => String, { description: 'Stable worker id.' })
@@ -54,11 +69,14 @@ export class Worker {
   @Field(() => Int, { description: 'Process id on that host.' })
   pid!: number;
 
-  @Field(() => String, { description: 'Compute backend: node-gpu, node, wasm or cpu.' })
+  @Field(() => String, { description: 'Compute backend: node-gpu, webgpu, node, wasm or cpu.' })
   backend!: string;
 
   @Field(() => String, { description: 'Device the backend computes on.' })
   device!: string;
+
+  @Field(() => GpuAdapter, { nullable: true, description: 'The WebGPU adapter, on the webgpu backend.' })
+  adapter?: GpuAdapter;
 
   @Field(() => String, { description: 'Engine version, as recorded with its results.' })
   engineVersion!: string;
@@ -110,6 +128,7 @@ export function toWorker(p: WorkerPresence): Worker {
     pid: p.pid,
     backend: p.backend,
     device: p.device,
+    ...(p.adapter && { adapter: { ...p.adapter } }),
     engineVersion: p.engineVersion,
     versions: Object.entries(p.versions).map(([name, version]) => ({ name, version })),
     concurrency: p.concurrency,
