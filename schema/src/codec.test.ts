@@ -46,6 +46,14 @@ const jobs: Record<(typeof JOB_KINDS)[number], Record<string, unknown>> = {
     train: { method: 'trades', tradesBeta: 6 },
     evaluate: { threatModel, attacks: [{ name: 'fgsm' }] },
   },
+  study: {
+    v: 1,
+    kind: 'study',
+    runId: 'run_01',
+    experimentId: 'exp-1',
+    createdAt: '2026-11-26T12:00:00.000Z',
+    study: { preset: 'small', datasets: ['mnist'], arms: ['lrnas', 'random'], seeds: [0, 3], searchEpochs: 1 },
+  },
 };
 const envelope = { v: 1, runId: 'run_01', attempt: 1, seq: 3, time: '2026-11-26T12:00:01Z' };
 const events: Record<(typeof EVENT_TYPES)[number], Record<string, unknown>> = {
@@ -113,6 +121,32 @@ const events: Record<(typeof EVENT_TYPES)[number], Record<string, unknown>> = {
     size: 1024,
   },
   log: { ...envelope, type: 'log', level: 'info', message: 'hello' },
+  'study-row': {
+    ...envelope,
+    type: 'study-row',
+    key: 'mnist/seed-3/random-1',
+    dataset: 'mnist',
+    arm: 'random',
+    seed: 3,
+    index: 1,
+    genotype,
+    network: { channels: 8, layers: 5, classes: 10, inputChannels: 1, imageSize: 28 },
+    params: 51_000,
+    flops: 2_000_000,
+    threatModel,
+    examples: 200,
+    cleanAccuracy: 0.9,
+    worstCase: 0.4,
+    attacks: [
+      { attack: { name: 'fgsm' }, robustAccuracy: 0.6 },
+      { attack: { name: 'pgd', steps: 20, stepSize: 0.075 }, robustAccuracy: 0.45 },
+    ],
+    seconds: 61.5,
+    backend: 'wasm',
+    engineVersion: '0.1.0',
+    done: 4,
+    total: 8,
+  },
   progress: {
     ...envelope,
     type: 'progress',

@@ -13,6 +13,8 @@ import {
   shortText,
 } from './common.js';
 import { attackSpecSchema } from './jobs.js';
+import { DATASETS } from './common.js';
+import { STUDY_ARMS } from './study.js';
 import { threatModelSchema } from './threat-model.js';
 
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -31,6 +33,15 @@ const envelope = {
 };
 const stage = z.enum(STAGES);
 const count = z.number().int().min(0);
+
+/** The evaluation network a genotype's counts are for (genotype and study-row events). */
+const networkSchema = z.strictObject({
+  channels: z.number().int().min(1).max(1024),
+  layers: z.number().int().min(1).max(200),
+  classes: z.number().int().min(2).max(100_000),
+  inputChannels: z.number().int().min(1).max(16),
+  imageSize: z.number().int().min(1).max(4096),
+});
 
 export const statusEventSchema = z.strictObject({
   ...envelope,
@@ -90,13 +101,7 @@ export const genotypeEventSchema = z.strictObject({
   epoch: count.optional(),
   genotype: genotypeSchema,
   /** The evaluation network the counts below are for. */
-  network: z.strictObject({
-    channels: z.number().int().min(1).max(1024),
-    layers: z.number().int().min(1).max(200),
-    classes: z.number().int().min(2).max(100_000),
-    inputChannels: z.number().int().min(1).max(16),
-    imageSize: z.number().int().min(1).max(4096),
-  }),
+  network: networkSchema,
   params: count,
   flops: count.optional(),
   /** True for the genotype the run settled on; false for per-epoch snapshots. */
@@ -159,6 +164,41 @@ export const progressEventSchema = z
   })
   .refine((e) => e.done <= e.total, { message: 'done must not exceed total', path: ['done'] });
 
+/**
+ * One finished row of a study (a network retrained and attacked), sent as soon as it is done so the dashboard
+ * fills in live; `done` of `total` rows are finished. A resumed study sends its earlier rows again: the gateway
+ * keys a row by (study run, `key`), so a repeat overwrites. Each row becomes a run of its own on the leaderboard.
+ */
+export const studyRowEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('study-row'),
+  /** The row's name within its study, e.g. `mnist/seed-0/random-1`. */
+  key: z.string().min(1).max(120),
+  dataset: z.enum(DATASETS),
+  arm: z.enum(STUDY_ARMS),
+  seed: seedSchema,
+  /** Which random genotype of its seed (0 for every other arm). */
+  index: z.number().int().min(0).max(1000),
+  genotype: genotypeSchema,
+  network: networkSchema,
+  params: count,
+  flops: count,
+  threatModel: threatModelSchema,
+  examples: z.number().int().min(1),
+  cleanAccuracy: probability,
+  /** Per example worst case over the attacks. */
+  worstCase: probability,
+  attacks: z
+    .array(z.strictObject({ attack: attackSpecSchema, robustAccuracy: probability }))
+    .min(1)
+    .max(16),
+  seconds: z.number().min(0),
+  backend: shortText,
+  engineVersion: shortText,
+  done: count,
+  total: z.number().int().min(1),
+});
+
 export const eventSchema = z.discriminatedUnion('type', [
   statusEventSchema,
   metricEventSchema,
@@ -169,6 +209,7 @@ export const eventSchema = z.discriminatedUnion('type', [
   artifactEventSchema,
   logEventSchema,
   progressEventSchema,
+  studyRowEventSchema,
 ]);
 export type RunEvent = z.output<typeof eventSchema>;
 export type StatusEvent = z.output<typeof statusEventSchema>;
@@ -180,6 +221,7 @@ export type EvaluationEvent = z.output<typeof evaluationEventSchema>;
 export type ArtifactEvent = z.output<typeof artifactEventSchema>;
 export type LogEvent = z.output<typeof logEventSchema>;
 export type ProgressEvent = z.output<typeof progressEventSchema>;
+export type StudyRowEvent = z.output<typeof studyRowEventSchema>;
 
 /** The fields every event's envelope has; a producer adds them to an event's body. */
 export type EventEnvelope = 'v' | 'runId' | 'attempt' | 'seq' | 'time';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { makeCodec } from './codec.js';
 import { genotypeSchema } from './codec.js';
 import { datasetSpecSchema, idSchema, isoTimeSchema, runIdSchema, seedSchema, shortText } from './common.js';
+import { studyJobSchema } from './study.js';
 import { threatModelSchema } from './threat-model.js';
 
 const count = (max: number) => z.number().int().positive().max(max);
@@ -167,12 +168,15 @@ export const jobSchema = z.discriminatedUnion('kind', [
   trainJobSchema,
   evaluateJobSchema,
   pipelineJobSchema,
+  studyJobSchema,
 ]);
 export type Job = z.output<typeof jobSchema>;
 export type SearchJob = z.output<typeof searchJobSchema>;
 export type TrainJob = z.output<typeof trainJobSchema>;
 export type EvaluateJob = z.output<typeof evaluateJobSchema>;
 export type PipelineJob = z.output<typeof pipelineJobSchema>;
+/** A job of one data set and seed: every kind but `study`, which names its own data sets and seeds. */
+export type SingleJob = Exclude<Job, { kind: 'study' }>;
 /** A job as a producer writes it: fields with defaults may be left out. */
 export type JobInput = z.input<typeof jobSchema>;
 

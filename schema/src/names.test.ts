@@ -18,6 +18,7 @@ test('subjects follow the contract', () => {
     'lrnas.jobs.train',
     'lrnas.jobs.evaluate',
     'lrnas.jobs.pipeline',
+    'lrnas.jobs.study',
   ]);
   assert.equal(eventSubject('run-1', 'metric'), 'lrnas.events.run-1.metric');
   assert.equal(cancelSubject('run-1'), 'lrnas.control.run-1.cancel');

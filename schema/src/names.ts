@@ -5,7 +5,7 @@ import { ContractError } from './errors.js';
  * these, so a rename happens in one place.
  */
 
-export const JOB_KINDS = ['search', 'train', 'evaluate', 'pipeline'] as const;
+export const JOB_KINDS = ['search', 'train', 'evaluate', 'pipeline', 'study'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const EVENT_TYPES = [
@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'artifact',
   'log',
   'progress',
+  'study-row',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

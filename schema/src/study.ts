@@ -51,8 +51,8 @@ export const studyConfigSchema = z.strictObject({
 export type StudyConfig = z.output<typeof studyConfigSchema>;
 
 /**
- * A study job. Not yet one of the worker's job kinds (`jobSchema`): the engine and the CLI run it; the gateway
- * mutation, the worker's dispatch and the dashboard page are still to come (issue 15).
+ * A study job: one of the worker's job kinds (`jobSchema`), started by the gateway's startStudy. Unlike the other
+ * kinds it has no single data set or seed: its settings name several of each.
  */
 export const studyJobSchema = z.strictObject({
   v: z.literal(1),
@@ -66,3 +66,18 @@ export type StudyJob = z.output<typeof studyJobSchema>;
 
 /** Codec of study job messages. */
 export const studyJobCodec = makeCodec('study job', studyJobSchema);
+
+/** A mean and its spread (sample standard deviation; 0 for a single value) over a study row's seeds. */
+export interface MeanSpread {
+  mean: number;
+  spread: number;
+  n: number;
+}
+
+/** Mean and sample standard deviation of `values` (the study table's mean ± spread, engine and gateway alike). */
+export function meanSpread(values: readonly number[]): MeanSpread {
+  const n = values.length;
+  const mean = n === 0 ? NaN : values.reduce((a, b) => a + b, 0) / n;
+  const spread = n < 2 ? 0 : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, spread, n };
+}

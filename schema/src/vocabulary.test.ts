@@ -28,7 +28,7 @@ test('enum objects hold every contract value under its upper-snake name, in the 
     'SQUARE',
   ]);
   assert.equal(enumName('apgd-dlr'), 'APGD_DLR');
-  assert.deepEqual(RUN_KINDS, ['SEARCH', 'TRAIN', 'EVALUATE', 'PIPELINE']);
+  assert.deepEqual(RUN_KINDS, ['SEARCH', 'TRAIN', 'EVALUATE', 'PIPELINE', 'STUDY']);
 });
 
 test('the terminal statuses are run statuses, and only they are terminal', () => {

@@ -60,6 +60,8 @@ export const JOB_STAGES: { readonly [K in JobKind]: readonly Stage[] } = {
   train: ['train'],
   evaluate: ['evaluate'],
   pipeline: STAGES,
+  // Every row of a study searches (or is given its genotype), trains and is attacked, one row after another.
+  study: STAGES,
 };
 
 /** The stages of a run of this kind as the API names it (PIPELINE: all four); none for an unknown kind. */

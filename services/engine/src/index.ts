@@ -11,7 +11,15 @@ export { Rng } from './random.js';
 
 // Jobs: plan, stages, files, pipeline and run-job (what `lrnas search|train|pipeline` and the worker run).
 export { runJob, type RunJobOptions, type RunJobStatus } from './jobs/run-job.js';
-export { forwardEngineEvent, flopsOf, type EventSink, type ForwardingContext } from './jobs/contract-events.js';
+export {
+  forwardEngineEvent,
+  forwardStudyEvent,
+  flopsOf,
+  studyRowEvent,
+  type EventSink,
+  type ForwardingContext,
+  type StudyForwardingContext,
+} from './jobs/contract-events.js';
 export { runJobOffThread } from './jobs/job-thread.js';
 export { planJob, loadJobData, type JobPlan, type JobData } from './jobs/plan.js';
 export {

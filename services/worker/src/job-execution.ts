@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ObjectStore } from 'nats';
 import { ErrorCode, LrnasError, type EvaluateJob, type Job } from '@lrnas/schema';
 import { MODEL_JSON, runJobOffThread, type JobEvent, type RunJobStatus } from '@lrnas/engine';
-import { forwardEngineEvent, type EventSink, type ForwardingContext } from '@lrnas/engine';
+import { forwardEngineEvent, forwardStudyEvent, type EventSink, type ForwardingContext } from '@lrnas/engine';
 import { ProgressReporter, progressOf } from './progress-reporter.js';
 import type { WorkerObserver } from './metrics.js';
 import { downloadPrefix, type RunArtifacts } from './run-artifacts.js';
@@ -59,6 +59,7 @@ export async function executeJob(job: Job, context: ExecutionContext): Promise<E
  * into progress events, says where a resumed stage picked up, and syncs the work folder to the artifact store after every checkpoint and finished stage.
  */
 function forwarder(context: ExecutionContext, job: Job, progress: ProgressReporter): (event: JobEvent) => void {
+  if (job.kind === 'study') return studyForwarder(context, progress);
   const evaluation = job.kind === 'pipeline' || job.kind === 'evaluate' ? job.evaluate : undefined;
   let forwardContext: ForwardingContext | undefined;
   const resumed = new Set<string>();
@@ -88,6 +89,26 @@ function forwarder(context: ExecutionContext, job: Job, progress: ProgressReport
     observe(event, context.observer);
     const checkpointed = (event.type === 'search' || event.type === 'train') && event.event.type === 'checkpoint';
     if (checkpointed || (event.type === 'stage' && event.status === 'completed')) context.artifacts.sync();
+  };
+}
+
+/**
+ * The engine-event callback of a study job: rows and row stages as contract events (forwardStudyEvent), the
+ * running row's counts as progress, and the work folder synced after every checkpoint and every finished row, so
+ * that a redelivered study resumes with the rows it had.
+ */
+function studyForwarder(context: ExecutionContext, progress: ProgressReporter): (event: JobEvent) => void {
+  const backend = context.backendLabel ?? context.backend;
+  return (event) => {
+    forwardStudyEvent(event, context.sink, { workerId: context.workerId, backend });
+    const inner = event.type === 'study-step' ? event.event : undefined;
+    if (inner) {
+      const count = progressOf(inner);
+      if (count) progress.report(count);
+      observe(inner, context.observer);
+    }
+    const checkpointed = (inner?.type === 'search' || inner?.type === 'train') && inner.event.type === 'checkpoint';
+    if (checkpointed || event.type === 'study-row' || event.type === 'study-done') context.artifacts.sync();
   };
 }
 

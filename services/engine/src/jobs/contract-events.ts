@@ -6,6 +6,8 @@ import { countFlops } from '../nn/cost.js';
 import type { SearchEpochSummary } from '../search/search-checkpoint.js';
 import type { EpochSummary } from '../train/state.js';
 import type { JobEvent, JobNetwork } from './stages.js';
+import type { StudyRow } from '../study/run-study.js';
+import { studyRowKey } from '../study/row-key.js';
 
 type MetricPoint = MetricEvent['points'][number];
 
@@ -99,6 +101,10 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       break;
     }
     case 'evaluate-progress':
+    case 'study-row':
+    case 'study-step':
+    case 'study-done':
+      // A study's events go through forwardStudyEvent: one run's, not one network's.
       break;
     case 'evaluation': {
       const report = event.report;
@@ -118,6 +124,91 @@ export function forwardEngineEvent(event: JobEvent, sink: EventSink, context: Fo
       break;
     }
   }
+}
+
+/** Facts about a study job that its engine events do not carry. */
+export interface StudyForwardingContext {
+  workerId: string;
+  backend: string;
+}
+
+/**
+ * Translates a study job's engine events into contract events. Each finished row becomes a `study-row` event
+ * (the gateway files it as a run of its own, with its evaluations, on the leaderboard); the stage a row enters
+ * becomes the study run's status (with the row's name in its log); the finished table becomes the closing log
+ * line. A row's own per-step metrics, genotypes and evaluations stay with the row: the study run would hold many
+ * networks' figures under one key otherwise.
+ */
+export function forwardStudyEvent(event: JobEvent, sink: EventSink, context: StudyForwardingContext): void {
+  switch (event.type) {
+    case 'study-row': {
+      const body = studyRowEvent(event.row, event.done, event.total);
+      if (body) sink.emit(body);
+      break;
+    }
+    case 'study-step': {
+      const inner = event.event;
+      if (inner.type === 'stage' && inner.status !== 'completed') {
+        sink.emit({
+          type: 'log',
+          level: 'info',
+          message: `row ${event.row} (${event.done + 1} of ${event.total}): ${STAGE_LOG[inner.status](inner.stage)}`,
+        });
+        sink.emit({
+          type: 'status',
+          status: 'RUNNING',
+          stage: inner.stage,
+          workerId: context.workerId,
+          backend: context.backend,
+          progress: { done: event.done, total: event.total },
+        });
+      }
+      break;
+    }
+    case 'study-done':
+      sink.emit({
+        type: 'log',
+        level: 'info',
+        message: `study done: ${event.rows} rows\n${event.text}`.slice(0, 8192),
+      });
+      break;
+    default:
+      break;
+  }
+}
+
+/** The contract event of a finished study row; undefined for a row stored before rows carried their record. */
+export function studyRowEvent(row: StudyRow, done: number, total: number): EventBody | undefined {
+  const record = row.record;
+  if (!record) return undefined;
+  return {
+    type: 'study-row',
+    key: studyRowKey(row),
+    dataset: row.dataset,
+    arm: row.arm,
+    seed: row.seed,
+    index: row.index,
+    genotype: row.genotype,
+    network: {
+      channels: row.channels,
+      layers: row.layers,
+      classes: record.classes,
+      inputChannels: record.inputChannels,
+      imageSize: record.imageSize,
+    },
+    params: row.params,
+    flops: row.flops,
+    threatModel: record.threatModel,
+    examples: record.examples,
+    cleanAccuracy: row.cleanAccuracy,
+    worstCase: row.worstCase,
+    attacks: record.attacks,
+    seconds: row.seconds,
+    backend: record.backend,
+    engineVersion: record.engineVersion,
+    done,
+    total,
+  };
 }
 
 /**

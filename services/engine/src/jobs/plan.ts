@@ -2,7 +2,7 @@
  * A job's plan: the engine settings a job message asks for, resolved with the engine's presets,
  * and the data it loads. The worker's jobs and `lrnas pipeline` plan with these functions.
  */
-import type { AttackSpec, EvaluateConfig, Job, PipelineJob, SearchJob, ThreatModel } from '@lrnas/schema';
+import type { AttackSpec, EvaluateConfig, Job, PipelineJob, SearchJob, SingleJob, ThreatModel } from '@lrnas/schema';
 import type { Dataset } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import {
@@ -17,6 +17,7 @@ import {
 import type { EvaluateSettings } from '../evaluate/evaluate-model.js';
 import { resolveTrainSettings, type TrainSettings } from '../train/settings.js';
 import type { PipelineSettings } from './pipeline.js';
+import { resolveStudySettings, type StudySettings } from '../study/settings.js';
 
 /** Data of a job, loaded from the packaged sets or `dataDir`. */
 export interface JobData {
@@ -46,7 +47,12 @@ export interface EvaluatePlan {
   kind: 'evaluate';
   evaluate: EvaluateSettings;
 }
-export type JobPlan = PipelinePlan | SearchPlan | TrainPlan | EvaluatePlan;
+/** A study's settings: its data sets load per row (runStudyJob), not with the job. */
+export interface StudyPlan {
+  kind: 'study';
+  settings: StudySettings;
+}
+export type JobPlan = PipelinePlan | SearchPlan | TrainPlan | EvaluatePlan | StudyPlan;
 
 /** Resolves a job's settings with the engine's presets; throws a ContractError naming a bad field. */
 export function planJob(job: Job): JobPlan {
@@ -59,6 +65,8 @@ export function planJob(job: Job): JobPlan {
       return { kind: 'train', training: resolveTrainSettings(job.train, job.dataset.name) };
     case 'evaluate':
       return { kind: 'evaluate', evaluate: evaluateSettings(job.evaluate) };
+    case 'study':
+      return { kind: 'study', settings: resolveStudySettings(job.study) };
   }
 }
 
@@ -107,8 +115,8 @@ function planPipeline(job: PipelineJob): PipelinePlan {
   };
 }
 
-/** Loads the data a planned job trains and tests on. */
-export async function loadJobData(job: Job, plan: JobPlan, dataDir: string): Promise<JobData> {
+/** Loads the data a planned job of one data set trains and tests on. */
+export async function loadJobData(job: SingleJob, plan: JobPlan, dataDir: string): Promise<JobData> {
   const trainLimit =
     plan.kind === 'search'
       ? plan.search.trainLimit

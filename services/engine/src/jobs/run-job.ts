@@ -6,6 +6,7 @@ import type { EdgeMatrices } from '../search/space.js';
 import { loadExportedModel } from '../files/model-export.js';
 import { JOB_FILES, writeJson } from './files.js';
 import { runPipeline } from './pipeline.js';
+import { runStudyJob } from './study-job.js';
 import { loadJobData, planJob, type JobData } from './plan.js';
 import {
   openSearch,
@@ -51,6 +52,13 @@ export type RunJobStatus = 'completed' | 'cancelled';
  */
 export async function runJob(job: Job, options: RunJobOptions): Promise<RunJobStatus> {
   const plan = planJob(job);
+  if (job.kind === 'study' || plan.kind === 'study') {
+    // A study loads each of its data sets itself, as its rows need them.
+    if (job.kind !== 'study' || plan.kind !== 'study')
+      throw new LrnasError(ErrorCode.BAD_INPUT, `a ${job.kind} job was planned as ${plan.kind}`);
+    await fs.mkdir(options.workDir, { recursive: true });
+    return runStudyJob(job, plan.settings, options);
+  }
   const data = await loadJobData(job, plan, options.dataDir);
   await fs.mkdir(options.workDir, { recursive: true });
   const io: StageIo = {

@@ -22,6 +22,7 @@ import { evaluateModel, type EvaluateSettings, type EvaluationReport } from '../
 import { exportModel, MODEL_JSON } from '../files/model-export.js';
 import type { EvalNetwork } from '../nn/network.js';
 import type { TrainSettings } from '../train/settings.js';
+import type { StudyRow } from '../study/run-study.js';
 import { Trainer, type TrainEvent, type TrainResult } from '../train/trainer.js';
 import { fileExists, findTrainCheckpoint, JOB_FILES, readJson, writeJson } from './files.js';
 
@@ -45,7 +46,13 @@ export type JobEvent =
   | { type: 'architecture'; genotype: Genotype; params: number }
   | { type: 'train'; event: TrainEvent }
   | { type: 'evaluate-progress'; done: number; total: number }
-  | { type: 'evaluation'; report: EvaluationReport };
+  | { type: 'evaluation'; report: EvaluationReport }
+  /** A study's row is finished (or a resumed study found it finished): `done` of `total` rows. */
+  | { type: 'study-row'; row: StudyRow; done: number; total: number }
+  /** An event of the stage a study's row is in (its search, training or attack), with the row's name. */
+  | { type: 'study-step'; row: string; done: number; total: number; event: JobEvent }
+  /** A study is done and its table written (the job's report): the table as text. */
+  | { type: 'study-done'; rows: number; text: string };
 
 /** Where a stage reports, and what stops it. */
 export interface StageIo {

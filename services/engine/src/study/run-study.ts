@@ -1,6 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ContractError, type DatasetName, type Genotype, type StudyArm } from '@lrnas/schema';
+import {
+  ContractError,
+  type AttackSpec,
+  type DatasetName,
+  type Genotype,
+  type StudyArm,
+  type ThreatModel,
+} from '@lrnas/schema';
+import { backendLabel } from '../backend.js';
+import { attackAsUsed } from '../jobs/contract-events.js';
 import type { Dataset } from '../data/dataset.js';
 import type { EvaluationReport } from '../evaluate/evaluate-model.js';
 import { loadExportedModel } from '../files/model-export.js';
@@ -19,6 +28,7 @@ import { deriveSeedFromParts } from '../random.js';
 import { selectBySettings } from '../search/selection.js';
 import type { SearchSettings, SelectionSettings } from '../search/settings.js';
 import { validateTrainSettings } from '../train/settings.js';
+import { studyRowKey } from './row-key.js';
 import { PUBLISHED_GENOTYPES, randomGenotypeWithin, resnetGenotype, scaleToBudget } from './baselines.js';
 import type { StudyDatasetSettings, StudySettings } from './settings.js';
 
@@ -40,6 +50,21 @@ export interface StudyRow {
   /** Per example worst case over the attacks. */
   worstCase: number;
   seconds: number;
+  /** What a platform needs to file the row as a run of its own (the worker's study-row event). */
+  record?: StudyRowRecord;
+}
+
+/** How a row's network was shaped and measured, beside its figures. */
+export interface StudyRowRecord {
+  classes: number;
+  inputChannels: number;
+  imageSize: number;
+  threatModel: ThreatModel;
+  examples: number;
+  /** Every attack as it ran (defaults filled in), with its robust accuracy. */
+  attacks: { attack: AttackSpec; robustAccuracy: number }[];
+  backend: string;
+  engineVersion: string;
 }
 
 /** Where a study is: rows done of rows in all, and what it works on now. */
@@ -62,6 +87,8 @@ export interface StudyOptions {
     testImages: number,
   ) => Promise<{ train: Dataset; test: Dataset }>;
   onProgress?: (progress: StudyProgress) => void;
+  /** Told of every finished row: first those a resumed study finds in rows.json, then each as it finishes. */
+  onRow?: (row: StudyRow, done: number, total: number) => void;
   signal?: AbortSignal;
   threads?: number;
 }
@@ -101,7 +128,7 @@ export function planRows(settings: StudySettings): RowPlan[] {
           arm,
           seed,
           index,
-          id: `${dataset}/seed-${seed}/${arm}${arm === 'random' ? `-${index}` : ''}`,
+          id: studyRowKey({ dataset, seed, arm, index }),
         })),
       ),
     ),
@@ -124,6 +151,11 @@ export async function runStudy(settings: StudySettings, options: StudyOptions): 
   );
   const plan = planRows(settings);
   let done = plan.filter((r) => finished.has(r.id)).length;
+  // A resumed study tells of its earlier rows again: whoever was told before may have missed them (a worker died).
+  for (const r of plan) {
+    const row = finished.get(r.id);
+    if (row) options.onRow?.(row, done, plan.length);
+  }
   const data = new Map<DatasetName, { train: Dataset; test: Dataset }>();
 
   for (const row of plan) {
@@ -146,7 +178,8 @@ export async function runStudy(settings: StudySettings, options: StudyOptions): 
     if (!result) return undefined;
     const shape = { ...chosen.shape, classes: loaded.train.classes, inputChannels: loaded.train.channels };
     const byName = Object.fromEntries(result.attacks.map((a) => [a.name, a.robustAccuracy]));
-    finished.set(row.id, {
+    const asked = perDataset.evaluate.attacks;
+    const studyRow: StudyRow = {
       dataset: row.dataset,
       arm: row.arm,
       seed: row.seed,
@@ -160,9 +193,24 @@ export async function runStudy(settings: StudySettings, options: StudyOptions): 
       attacks: byName,
       worstCase: result.robustAccuracy,
       seconds: (performance.now() - began) / 1000,
-    });
+      record: {
+        classes: shape.classes,
+        inputChannels: shape.inputChannels,
+        imageSize: loaded.train.height,
+        threatModel: result.threatModel,
+        examples: result.data.examples,
+        attacks: result.attacks.map((a, i) => ({
+          attack: attackAsUsed(a.settings, asked[i]),
+          robustAccuracy: a.robustAccuracy,
+        })),
+        backend: backendLabel(result.backend),
+        engineVersion: result.engineVersion,
+      },
+    };
+    finished.set(row.id, studyRow);
     await writeJson(rowsFile, Object.fromEntries(finished));
     done++;
+    options.onRow?.(studyRow, done, plan.length);
     options.onProgress?.({ done, total: plan.length, row: row.id });
   }
   return plan.map((r) => finished.get(r.id)!);

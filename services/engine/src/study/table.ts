@@ -1,12 +1,8 @@
-import type { DatasetName, StudyArm } from '@lrnas/schema';
+import { meanSpread, type DatasetName, type MeanSpread, type StudyArm } from '@lrnas/schema';
 import type { StudyRow } from './run-study.js';
 
-/** A mean and its spread (sample standard deviation; 0 for a single value) over a row's seeds. */
-export interface MeanSpread {
-  mean: number;
-  spread: number;
-  n: number;
-}
+// Defined in the contract: the gateway's study table takes the same mean and spread.
+export { meanSpread, type MeanSpread };
 
 /** One line of the study's table: an arm on a data set, over its seeds (and random genotypes). */
 export interface StudyTableLine {
@@ -19,14 +15,6 @@ export interface StudyTableLine {
   pgd20: MeanSpread;
   apgdCe: MeanSpread;
   worstCase: MeanSpread;
-}
-
-/** Mean and sample standard deviation of `values`. */
-export function meanSpread(values: number[]): MeanSpread {
-  const n = values.length;
-  const mean = n === 0 ? NaN : values.reduce((a, b) => a + b, 0) / n;
-  const spread = n < 2 ? 0 : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  return { mean, spread, n };
 }
 
 /** The table of a study: one line per data set and arm, in the order the rows came. */

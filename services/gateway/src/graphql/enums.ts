@@ -22,6 +22,10 @@ registerEnumType(RunKind, {
     TRAIN: { description: 'Adversarial retraining of one genotype.' },
     EVALUATE: { description: 'Attacks on the weights a training run produced.' },
     PIPELINE: { description: 'Search, selection, training and evaluation as one job.' },
+    STUDY: {
+      description:
+        'A study: LRNAS against its ablations and baselines at one budget, over seeds; each finished row is a TRAIN run of its own whose parent is the study.',
+    },
   },
 });
 registerEnumType(RunSource, {

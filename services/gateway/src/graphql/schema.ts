@@ -17,6 +17,7 @@ import { ArchitectureFields, EvaluationFields } from '../results/fields.js';
 import { CompareResolver } from '../compare/resolver.js';
 import { ApiKeyMutations } from '../api-keys/mutation-resolver.js';
 import { LoggedRunResolver } from '../logged-runs/resolver.js';
+import { StudyResolver, StudyRunFields } from '../studies/study.js';
 
 /** The gateway's GraphQL schema, built from its resolvers. */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
@@ -37,6 +38,8 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       CompareResolver,
       ApiKeyMutations,
       LoggedRunResolver,
+      StudyResolver,
+      StudyRunFields,
     ],
     validate: false,
     // Every subscription brings its own `subscribe` (fed by LiveUpdates, from NATS); type-graphql

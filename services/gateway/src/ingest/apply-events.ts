@@ -6,6 +6,7 @@ import { progressAfter, progressAtStage, progressOfStatus } from '../domain/stag
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
 import { MetricBatch, type BatchPoint } from '../domain/metric-batch.js';
 import { upsertMetricPoints } from './metric-writer.js';
+import { applyStudyRow } from './study-rows.js';
 import { refreshRunResults } from '../results/run-results.js';
 import {
   Architecture,
@@ -279,6 +280,27 @@ export async function applyEvents(
           changes.runs.add(run.id);
         }
         break;
+      case 'study-row': {
+        // Only a study's worker sends rows (events are signed with the run's key); any other run's are ignored.
+        if (run.kind !== 'STUDY') break;
+        const row = await applyStudyRow(em, event, run, time, async (rowRun) => {
+          const architecture = await upsertArchitecture(em, event, rowRun);
+          await recordFinding(em, architecture, rowRun, time, findings);
+          return architecture;
+        });
+        evaluated.add(row.id);
+        changes.runs.add(run.id);
+        changes.runs.add(row.id);
+        changes.experimentOf.set(row.id, run.experiment.id);
+        const board: LeaderboardChange = {
+          dataset: event.dataset,
+          ...event.threatModel,
+          public: run.experiment.visibility === Visibility.PUBLIC,
+          teamId: run.experiment.team.id,
+        };
+        changes.leaderboards.set(JSON.stringify(board), board);
+        break;
+      }
       case 'snapshot':
         // Architecture-weight snapshots and logs are live-only: they reach subscribers, not tables.
         break;
@@ -295,7 +317,7 @@ export async function applyEvents(
 
 async function upsertArchitecture(
   em: EntityManager,
-  event: Extract<RunEvent, { type: 'genotype' }>,
+  event: Pick<Extract<RunEvent, { type: 'genotype' }>, 'genotype' | 'params' | 'flops' | 'network'>,
   run: Run,
 ): Promise<Architecture> {
   const hash = genotypeHash(event.genotype);

@@ -8,6 +8,7 @@ import {
   EvaluateSettingsInput,
   SearchSettingsInput,
   SelectionSettingsInput,
+  StudySettingsInput,
   TrainSettingsInput,
 } from './settings-inputs.js';
 
@@ -202,6 +203,24 @@ export class StartEvaluationInput extends RunStartOptions {
     description: 'Evaluation settings; the threat model defaults to the experiment’s.',
   })
   evaluate?: EvaluateSettingsInput;
+}
+
+@InputType({ description: 'A study: LRNAS against its ablations and baselines at one budget, over seeds.' })
+export class StartStudyInput {
+  @Field(() => ID, { description: 'The experiment the study and its rows are filed under.' })
+  experimentId!: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Your own id for the run (1 to 64 letters, digits, "_" or "-"); starting it again returns it.',
+  })
+  runId?: string;
+
+  @Field(() => [String], { nullable: true, description: 'Tags of the study run.' })
+  tags?: string[];
+
+  @Field(() => StudySettingsInput, { nullable: true, description: 'Study settings; the SMALL preset when unset.' })
+  study?: StudySettingsInput;
 }
 
 /**

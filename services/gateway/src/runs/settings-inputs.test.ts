@@ -15,6 +15,7 @@ import {
   evaluateConfigSchema,
   searchConfigSchema,
   selectionConfigSchema,
+  studyConfigSchema,
   threatModelSchema,
   trainConfigSchema,
 } from '@lrnas/schema';
@@ -73,11 +74,13 @@ test("each start input's settings are the contract's, field by field, with its e
   assertMatches(input('TrainSettingsInput'), trainConfigSchema, 'train');
   assertMatches(input('EvaluateSettingsInput'), evaluateConfigSchema, 'evaluate');
   assertMatches(input('ThreatModelInput'), threatModelSchema, 'threatModel');
+  assertMatches(input('StudySettingsInput'), studyConfigSchema, 'study');
   for (const [name, fields] of [
     ['StartSearchInput', ['search', 'selection']],
     ['StartPipelineInput', ['search', 'selection', 'train', 'evaluate']],
     ['StartTrainingInput', ['train']],
     ['StartEvaluationInput', ['evaluate']],
+    ['StartStudyInput', ['study']],
   ] as const) {
     for (const field of fields) {
       assert.match(String(input(name).getFields()[field]!.type), /^\w+SettingsInput$/, `${name}.${field} is typed`);

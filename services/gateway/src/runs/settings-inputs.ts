@@ -10,9 +10,11 @@ import {
   LR_SCHEDULES,
   SEARCH_PRESETS,
   SELECTION_MODES,
+  STUDY_ARMS,
+  STUDY_PRESETS,
   TRAIN_METHODS,
 } from '@lrnas/schema';
-import { Attack } from '../graphql/enums.js';
+import { Attack, Dataset } from '../graphql/enums.js';
 import { ThreatModelInput } from '../graphql/threat-model.js';
 
 export const SearchPreset = enumObject(SEARCH_PRESETS);
@@ -232,4 +234,65 @@ export class EvaluateSettingsInput {
       'Attack only the images every earlier attack failed on, as AutoAttack does (APGD_CE, APGD_T, FAB_T, SQUARE in that order is its standard suite).',
   })
   cascade?: boolean;
+}
+
+export const StudyPreset = enumObject(STUDY_PRESETS);
+registerEnumType(StudyPreset, {
+  name: 'StudyPreset',
+  description: 'Named study settings; a setting given beside the preset overrides it.',
+  valuesConfig: {
+    SMALL: {
+      description:
+        'About an hour on two cores: Fashion-MNIST and MNIST, seeds 0 and 1, every arm, 60,000 parameters at C=8, L=5; short searches and adversarial retraining, attacked with FGSM, PGD-20 and APGD-CE.',
+    },
+  },
+});
+
+export const StudyArm = enumObject(STUDY_ARMS);
+registerEnumType(StudyArm, {
+  name: 'StudyArm',
+  description: 'A row of a study: LRNAS, one of its ablations, or a baseline at the same budget.',
+  valuesConfig: {
+    LRNAS: { description: 'Search and strict greedy selection.' },
+    NO_GREEDY: { description: 'Ablation: DARTS parsing of the LRNAS search instead of greedy selection.' },
+    NO_WARMUP: { description: 'Ablation: contribution scoring from the first epoch.' },
+    REFERENCE_ESTIMATION: { description: 'Ablation: the released code’s reference estimation instead of Shapley.' },
+    RANDOM: { description: 'Baseline: random genotypes sampled within the budget.' },
+    DARTS_V2: { description: 'Baseline: the DARTS_V2 cell, channels scaled to the budget.' },
+    LRNAS_C10: { description: 'Baseline: the published LRNAS CIFAR-10 cell, channels scaled to the budget.' },
+    RESNET: { description: 'Baseline: a residual chain of convolutions, channels scaled to the budget.' },
+  },
+});
+
+@InputType({ description: 'Settings of a study (issue 15); unset ones take the preset’s.' })
+export class StudySettingsInput {
+  @Field(() => StudyPreset, { nullable: true, description: 'Preset the other settings override (SMALL when unset).' })
+  preset?: string;
+
+  @Field(() => [Dataset], { nullable: true, description: 'Data sets, each a table of its own.' })
+  datasets?: string[];
+
+  @Field(() => [StudyArm], { nullable: true, description: 'Rows of the table (every arm when unset).' })
+  arms?: string[];
+
+  @Field(() => [Int], { nullable: true, description: 'Seeds of every row: search, sampling, retraining, attacks.' })
+  seeds?: number[];
+
+  @Field(() => Float, { nullable: true, description: 'Parameters of every row’s evaluation network.' })
+  budget?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Random genotypes per seed of the RANDOM row.' })
+  randomArchitectures?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Epochs of each search.' })
+  searchEpochs?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Epochs of each retraining.' })
+  trainEpochs?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Training images loaded (the search takes a subset).' })
+  trainLimit?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Test images each row is attacked on.' })
+  evalExamples?: number;
 }

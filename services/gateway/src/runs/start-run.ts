@@ -157,6 +157,28 @@ export async function startEvaluation(
 }
 
 /**
+ * Starts a study of an experiment: its rows are filed under the experiment (each row a run of its own, on the
+ * leaderboard of the row's data set); the study names its data sets and seeds itself.
+ */
+export async function startStudy(
+  ctx: StartContext,
+  input: { experimentId: string; runId?: string | null; tags?: readonly string[] | null; study?: Settings },
+): Promise<Run> {
+  const experiment = await ownedExperiment(ctx.em, ctx.viewer, input.experimentId, 'startStudy');
+  const study = settings(input.study);
+  const seeds = Array.isArray(study.seeds) ? (study.seeds as unknown[]) : [];
+  // The run's seed column holds the study's first seed (the preset's first is 0); the job carries them all.
+  const first = seeds[0];
+  const seed = Number.isSafeInteger(first) && (first as number) >= 0 && (first as number) < 2 ** 31 ? first : 0;
+  return launch(
+    ctx,
+    experiment,
+    { runId: input.runId, tags: input.tags, seed: seed as number },
+    { kind: 'study', study },
+  );
+}
+
+/**
  * The common path of every start: validate the whole job with the contract's schema, store the
  * run QUEUED, then publish the job with the run id as message id. A start repeated with the same
  * run id returns the stored run and republishes its job only if it is still untouched (JetStream
@@ -184,8 +206,8 @@ async function launch(
     v: 1,
     runId,
     experimentId: experiment.id,
-    seed,
-    dataset,
+    // A study names its own data sets and seeds.
+    ...(body.kind !== 'study' && { seed, dataset }),
     createdAt: new Date().toISOString(),
     ...body,
   } as JobInput;

@@ -9,6 +9,7 @@ import { MetricPoint } from './metric-point.js';
 import { Run, RunStatusChange } from './run.js';
 import { RunResult } from './run-result.js';
 import { ResultsVersion } from './results-version.js';
+import { StudyRow } from './study-row.js';
 import { ApiKey, Team } from './team.js';
 
 export {
@@ -23,6 +24,7 @@ export {
   RunStatusChange,
   RunResult,
   ResultsVersion,
+  StudyRow,
   ApiKey,
   Team,
 };
@@ -44,4 +46,5 @@ export const ENTITIES = [
   ArchitectureResult,
   ResultsVersion,
   Artifact,
+  StudyRow,
 ];

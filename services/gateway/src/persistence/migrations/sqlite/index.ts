@@ -6,6 +6,7 @@ import { Migration20261207071039 } from './Migration20261207071039.js';
 import { Migration20261207155856 } from './Migration20261207155856.js';
 import { Migration20261207170118 } from './Migration20261207170118.js';
 import { Migration20261207170131 } from './Migration20261207170131.js';
+import { Migration20261207203157 } from './Migration20261207203157.js';
 
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126133615', class: Migration20261126133615 },
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207155856', class: Migration20261207155856 },
   { name: 'Migration20261207170118', class: Migration20261207170118 },
   { name: 'Migration20261207170131', class: Migration20261207170131 },
+  { name: 'Migration20261207203157', class: Migration20261207203157 },
 ];
