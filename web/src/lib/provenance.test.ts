@@ -12,3 +12,12 @@ test("a worker's run names its worker and backend; a logged run its client, vers
   );
   assert.equal(provenance({ ...base, source: 'CLI', backend: 'tfjs-wasm' }), 'logged by the lrnas CLI · tfjs-wasm');
 });
+
+test("a study's row names its study, arm and seed before its worker", () => {
+  const run = { source: 'WORKER', workerId: 'w-1', backend: 'wasm', client: null, loggedBy: null } as const;
+  assert.equal(
+    provenance({ ...run, studyRow: { studyRunId: 'run_s1', arm: 'random', seed: 5 } }),
+    'study run_s1 · random · seed 5 · worker w-1 · wasm',
+  );
+  assert.equal(provenance({ ...run, studyRow: null }), 'worker w-1 · wasm');
+});

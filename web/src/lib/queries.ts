@@ -36,7 +36,7 @@ export const EXPERIMENT_RUNS_LIVE = `subscription ExperimentRuns($experimentId: 
 export const START_PIPELINE = `mutation StartPipeline($input: StartPipelineInput!) { startPipeline(input: $input) { id } }`;
 export const START_SEARCH = `mutation StartSearch($input: StartSearchInput!) { startSearch(input: $input) { id } }`;
 
-export const RUN_FIELDS = `id kind status stage config seed tags workerId backend source client loggedBy name attempts stalled
+export const RUN_FIELDS = `id kind status stage config seed tags studyRow { studyRunId arm dataset seed } workerId backend source client loggedBy name attempts stalled
   createdAt startedAt finishedAt lastEventAt metricKeys
   progress { stage phase done total fraction rate etaSeconds } error { code message }
   experiment { id name dataset threatModel { norm epsilon label } }
@@ -76,7 +76,7 @@ export const ARCHITECTURE_GENOTYPE = `query Genotype($hash: ID!) { architecture(
 
 const ENTRY_FIELDS = `rank params flops robustAccuracy cleanAccuracy
   architecture { hash }
-  run { id source workerId backend client loggedBy experiment { id name } }
+  run { id source workerId backend client loggedBy studyRow { studyRunId arm seed } experiment { id name } }
   decisive { attack }
   suite { attack robustAccuracy }`;
 
@@ -112,3 +112,23 @@ export const COMPARE = `query Compare($ids: [ID!]!) {
     metrics { key values }
   }
 }`;
+
+export const START_STUDY = `mutation StartStudy($input: StartStudyInput!) { startStudy(input: $input) { id } }`;
+
+const MEAN_SPREAD = `mean spread n`;
+
+export const STUDY = `query Study($id: ID!) {
+  study(runId: $id) {
+    run { id status stage finishedAt error { code message } experiment { id name }
+      progress { stage phase done total fraction } }
+    settings
+    planned
+    rows { key dataset arm seed index params flops channels layers cleanAccuracy worstCase examples seconds
+      attacks { attack robustAccuracy } architecture { hash } run { id } }
+    table { dataset arm params { ${MEAN_SPREAD} } flops { ${MEAN_SPREAD} } clean { ${MEAN_SPREAD} }
+      attacks { attack robust { ${MEAN_SPREAD} } } worstCase { ${MEAN_SPREAD} } }
+  }
+}`;
+
+/** Tells the study page that its run changed (a row finished, a stage began, it ended): it reads the study again. */
+export const STUDY_LIVE = `subscription StudyLive($id: ID!) { runUpdated(runId: $id) { id status } }`;

@@ -119,6 +119,11 @@ export function ExperimentPage({ id }: { id: string }) {
             {e.dataset} · {e.threatModel.label}
           </Link>
         </dd>
+        <dt>Study</dt>
+        <dd>
+          <Link href={paths.startStudy(e.id)}>Start a study</Link>{' '}
+          <span class="muted">(LRNAS against its ablations and baselines, over seeds)</span>
+        </dd>
       </dl>
       {e.description && <p>{e.description}</p>}
       {e.archivedAt && <p class="muted">Archived {time(e.archivedAt)}: it takes no new runs.</p>}

@@ -190,7 +190,15 @@ function Board({
                       <Link href={paths.run(e.run.id)}>{e.run.id}</Link>{' '}
                       <span class="muted">{e.run.experiment.name}</span>
                     </td>
-                    <td data-field="provenance">{provenance(e.run)}</td>
+                    <td data-field="provenance">
+                      {provenance(e.run)}
+                      {e.run.studyRow && (
+                        <>
+                          {' '}
+                          <Link href={paths.study(e.run.studyRow.studyRunId)}>(study)</Link>
+                        </>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

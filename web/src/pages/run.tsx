@@ -22,6 +22,8 @@ import type { RunOrigin } from '../lib/provenance.js';
 export interface RunDetail {
   id: string;
   kind: string;
+  /** Which study, arm, data set and seed, for a study's row. */
+  studyRow: { studyRunId: string; arm: string; dataset: string; seed: number } | null;
   status: string;
   stage: string | null;
   config: Record<string, unknown>;
@@ -135,6 +137,17 @@ export function RunPage({ id }: { id: string }) {
         {run.kind.toLowerCase()} run <code>{run.id}</code> <StatusBadge status={run.status} />
         {run.stalled && <span class="status status-failed">stalled</span>}
       </h2>
+      {run.kind === 'STUDY' && (
+        <p>
+          <Link href={paths.study(run.id)}>Open the study: its rows, table and plot</Link>
+        </p>
+      )}
+      {run.studyRow && (
+        <p data-field="study-row">
+          A row of <Link href={paths.study(run.studyRow.studyRunId)}>study {run.studyRow.studyRunId}</Link>:{' '}
+          {run.studyRow.arm} on {run.studyRow.dataset}, seed {run.studyRow.seed}
+        </p>
+      )}
       <div class="row">
         {!isTerminalRunStatus(run.status) && storedKey() && (
           <button class="danger" id="cancel-run" onClick={() => void cancel()}>

@@ -10,6 +10,7 @@ import { ExperimentsPage } from '../pages/experiments.js';
 import { HealthPage } from '../pages/health.js';
 import { LeaderboardPage } from '../pages/leaderboard.js';
 import { RunPage } from '../pages/run.js';
+import { StartStudyPage, StudyPage } from '../pages/study.js';
 import { Link } from './common.js';
 import { useLink, useRoute } from './hooks.js';
 
@@ -31,6 +32,12 @@ export function App() {
       break;
     case 'run':
       page = <RunPage key={`${route.id}${key}`} id={route.id} />;
+      break;
+    case 'study':
+      page = <StudyPage key={`${route.id}${key}`} id={route.id} />;
+      break;
+    case 'start-study':
+      page = <StartStudyPage key={`${route.experimentId}${key}`} experimentId={route.experimentId} />;
       break;
     case 'architecture':
       page = <ArchitecturePage key={route.hash} hash={route.hash} />;

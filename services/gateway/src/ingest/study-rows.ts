@@ -4,8 +4,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { sha256Hex, type StudyRowEvent } from '@lrnas/schema';
 import { evaluationSettingsKey } from '../domain/evaluation-key.js';
-import type {
-  Architecture} from '../persistence/entities/index.js';
+import type { Architecture } from '../persistence/entities/index.js';
 import {
   Evaluation,
   Run,

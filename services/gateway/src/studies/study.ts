@@ -1,7 +1,20 @@
 // Studies in the API (issue 15): starting one, reading its rows and table as they come, and each row run's
 // provenance (which study, arm and seed), which the leaderboard shows. A study is a STUDY run; each finished row
 // is filed by ingestion (ingest/study-rows.ts) as a TRAIN run of its own whose parent is the study.
-import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  FieldResolver,
+  Float,
+  ID,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ContractError } from '@lrnas/schema';
 import { readableRun } from '../auth/readable.js';
@@ -56,7 +69,9 @@ export class StudyRow {
   @Field(() => Int, { description: 'Which random genotype of its seed (0 for other arms).' })
   index!: number;
 
-  @Field(() => Run, { description: 'The row’s own run (a TRAIN run whose parent is the study): its leaderboard entry.' })
+  @Field(() => Run, {
+    description: 'The row’s own run (a TRAIN run whose parent is the study): its leaderboard entry.',
+  })
   run!: rows.Run;
 
   @Field(() => Architecture, { description: 'Its genotype.' })
