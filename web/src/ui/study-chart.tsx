@@ -1,5 +1,5 @@
 /**
- * A study's rows on uPlot: parameters (log axis) against robust accuracy (the worst case over the attacks), one
+ * A study's rows on uPlot: parameters against robust accuracy (the worst case over the attacks), one
  * colour per arm. The row under the cursor is read out below; a click opens its run. Made once; new rows (a live
  * study) arrive through setData, and a new arm rebuilds it (its series are fixed at creation).
  */
@@ -9,6 +9,8 @@ import 'uplot/dist/uPlot.min.css';
 import { studyPlotData, type PlotRow } from '../lib/study.js';
 
 const FONT = '12px system-ui, sans-serif';
+const X_TITLE = 'parameters';
+const Y_TITLE = 'robust accuracy, worst case (%)';
 const TITLE_FONT = '600 12px system-ui, sans-serif';
 /** One colour per arm, in the contract's order of arms (LRNAS first, in the strongest). */
 const COLOURS = ['#d97706', '#2563eb', '#7c3aed', '#0891b2', '#64748b', '#16a34a', '#db2777', '#78350f'];
@@ -32,16 +34,17 @@ export function StudyChart(props: { rows: PlotRow[]; onSelect?: (runId: string) 
     const options: uPlot.Options = {
       width: Math.max(320, el.clientWidth),
       height: 300,
-      scales: { x: { time: false, distr: 3 }, y: { range: () => [0, 1] } },
+      // Linear: a study's rows are all sized to one budget, within a factor of a few of each other.
+      scales: { x: { time: false }, y: { range: () => [0, 1] } },
       axes: [
         {
-          label: 'parameters (log scale)',
+          label: X_TITLE,
           labelFont: TITLE_FONT,
           font: FONT,
-          values: (_u, splits) => splits.map((v) => (v == null ? '' : `${Number((v / 1e3).toPrecision(3))}k`)),
+          values: (_u, splits) => splits.map((v) => `${Number((v / 1e3).toPrecision(3))}k`),
         },
         {
-          label: 'robust accuracy, worst case (%)',
+          label: Y_TITLE,
           labelFont: TITLE_FONT,
           font: FONT,
           values: (_u, splits) => splits.map((v) => `${Math.round(v * 100)}`),
@@ -91,7 +94,13 @@ export function StudyChart(props: { rows: PlotRow[]; onSelect?: (runId: string) 
 
   if (!shown) return null;
   return (
-    <figure class="chart scatter" data-chart="study" data-points={data.xs.length}>
+    <figure
+      class="chart scatter"
+      data-chart="study"
+      data-points={data.xs.length}
+      data-x-title={X_TITLE}
+      data-y-title={Y_TITLE}
+    >
       <figcaption>
         Robust accuracy against parameters, one colour per row of the table (click a point to open its run)
       </figcaption>

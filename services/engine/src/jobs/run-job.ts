@@ -36,8 +36,8 @@ export interface RunJobOptions {
   /** Stops the job between batches, leaving a checkpoint to resume from. */
   signal?: AbortSignal;
   /**
-   * Engine threads of a search: a pipeline's default is $LRNAS_THREADS, else the machine's cores
-   * (runPipeline); a search job's is 1.
+   * Engine threads of a search: a pipeline's and a study's default is $LRNAS_THREADS, else the machine's
+   * cores (runPipeline, runStudyJob); a search job's is 1.
    */
   threads?: number;
 }

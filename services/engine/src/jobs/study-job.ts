@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { StudyJob } from '@lrnas/schema';
 import { loadDataset } from '../data/load.js';
+import { resolveThreadCount } from '../parallel/pool.js';
 import { runStudy } from '../study/run-study.js';
 import type { StudySettings } from '../study/settings.js';
 import { formatStudyTable, studyTable } from '../study/table.js';
@@ -20,7 +21,8 @@ export async function runStudyJob(
   const emit = options.onEvent ?? (() => {});
   const rows = await runStudy(settings, {
     outDir: options.workDir,
-    ...(options.threads !== undefined && { threads: options.threads }),
+    // As a pipeline's search: $LRNAS_THREADS, else the machine's cores (the small preset is sized for two).
+    threads: options.threads ?? resolveThreadCount(),
     ...(options.signal && { signal: options.signal }),
     loadData: (dataset, trainImages, testImages) =>
       loadDataset({ name: dataset, dataDir: options.dataDir, seed: 0, trainLimit: trainImages, testLimit: testImages }),
