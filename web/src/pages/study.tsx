@@ -257,7 +257,7 @@ export function StartStudyPage({ experimentId }: { experimentId: string }) {
         seeds. Each finished row becomes a run of its own on its data set’s leaderboard.
       </p>
       <form class="start-form" id="study-form" onSubmit={submit}>
-        <Field label="Preset" id="study.preset" help="SMALL: about an hour on two cores.">
+        <Field label="Preset" id="study.preset" help="SMALL: about two hours on two idle cores.">
           <select
             name="preset"
             value={form.preset}
