@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 
+// Resolved here rather than from `root`, so that the runner can run files of any folder.
+const TSX = import.meta.resolve('tsx');
+const LEAK_GUARD = import.meta.resolve('./test-leak-guard.mjs');
 const SKIP = new Set(['node_modules', 'dist', '.git', '.lrnas']);
 
 /** Test files under `root`, sorted, unit tests (beside the code) before integration tests. */
@@ -25,16 +28,19 @@ export function findTestFiles(root, filters = []) {
 }
 
 /**
- * Runs the files; echoes the spec report, then a closing `tests: N passed, N failed` line read
- * from the report's own summary. Resolves with the runner's exit code.
+ * Runs the files; echoes the spec report line by line to `echo`, then a closing
+ * `tests: N passed, N failed` line read from the report's own summary. Resolves with the runner's
+ * exit code.
  */
-export function runTests(root, files, { env, concurrency }) {
+export function runTests(root, files, { env, concurrency, echo = console.log }) {
   const args = [
     '--import',
-    'tsx',
+    TSX,
+    // Fails a file that leaks a handle instead of letting it hang the run (see the guard for why
+    // not --test-force-exit).
+    '--import',
+    LEAK_GUARD,
     '--test',
-    // A test that leaks a handle must not hang CI; leaks are checked by the tests themselves.
-    '--test-force-exit',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
     ...files,
@@ -43,7 +49,7 @@ export function runTests(root, files, { env, concurrency }) {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
     const totals = {};
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      console.log(line);
+      echo(line);
       const summary = /^\u2139 (pass|fail|skipped|todo|cancelled) (\d+)$/.exec(line);
       if (summary) totals[summary[1]] = Number(summary[2]);
     });
@@ -51,9 +57,7 @@ export function runTests(root, files, { env, concurrency }) {
     process.on('SIGINT', forward).on('SIGTERM', forward);
     child.on('close', (code, signal) => {
       const n = (key) => totals[key] ?? 0;
-      console.log(
-        `\ntests: ${n('pass')} passed, ${n('fail') + n('cancelled')} failed, ${n('skipped') + n('todo')} skipped`,
-      );
+      echo(`\ntests: ${n('pass')} passed, ${n('fail') + n('cancelled')} failed, ${n('skipped') + n('todo')} skipped`);
       resolve(code ?? (signal ? 1 : 0));
     });
   });
