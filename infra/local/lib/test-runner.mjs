@@ -4,9 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 
-// Resolved here rather than from `root`, so that the runner can run files of any folder.
-const TSX = import.meta.resolve('tsx');
-const LEAK_GUARD = import.meta.resolve('./test-leak-guard.mjs');
 const SKIP = new Set(['node_modules', 'dist', '.git', '.lrnas']);
 
 /** Test files under `root`, sorted, unit tests (beside the code) before integration tests. */
@@ -35,11 +32,13 @@ export function findTestFiles(root, filters = []) {
 export function runTests(root, files, { env, concurrency, echo = console.log }) {
   const args = [
     '--import',
-    TSX,
+    // Resolved from here rather than from `root`, so that the runner runs files of any folder; and
+    // only now, as a fresh clone's launcher installs the dependencies after loading this module.
+    import.meta.resolve('tsx'),
     // Fails a file that leaks a handle instead of letting it hang the run (see the guard for why
     // not --test-force-exit).
     '--import',
-    LEAK_GUARD,
+    import.meta.resolve('./test-leak-guard.mjs'),
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
