@@ -25,16 +25,21 @@ export function findTestFiles(root, filters = []) {
 }
 
 /**
- * Runs the files; echoes the spec report, then a closing `tests: N passed, N failed` line read
- * from the report's own summary. Resolves with the runner's exit code.
+ * Runs the files; echoes the spec report line by line to `echo`, then a closing
+ * `tests: N passed, N failed` line read from the report's own summary. Resolves with the runner's
+ * exit code.
  */
-export function runTests(root, files, { env, concurrency }) {
+export function runTests(root, files, { env, concurrency, echo = console.log }) {
   const args = [
     '--import',
-    'tsx',
+    // Resolved from here rather than from `root`, so that the runner runs files of any folder; and
+    // only now, as a fresh clone's launcher installs the dependencies after loading this module.
+    import.meta.resolve('tsx'),
+    // Fails a file that leaks a handle instead of letting it hang the run (see the guard for why
+    // not --test-force-exit).
+    '--import',
+    import.meta.resolve('./test-leak-guard.mjs'),
     '--test',
-    // A test that leaks a handle must not hang CI; leaks are checked by the tests themselves.
-    '--test-force-exit',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
     ...files,
@@ -43,7 +48,7 @@ export function runTests(root, files, { env, concurrency }) {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
     const totals = {};
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      console.log(line);
+      echo(line);
       const summary = /^\u2139 (pass|fail|skipped|todo|cancelled) (\d+)$/.exec(line);
       if (summary) totals[summary[1]] = Number(summary[2]);
     });
@@ -51,9 +56,7 @@ export function runTests(root, files, { env, concurrency }) {
     process.on('SIGINT', forward).on('SIGTERM', forward);
     child.on('close', (code, signal) => {
       const n = (key) => totals[key] ?? 0;
-      console.log(
-        `\ntests: ${n('pass')} passed, ${n('fail') + n('cancelled')} failed, ${n('skipped') + n('todo')} skipped`,
-      );
+      echo(`\ntests: ${n('pass')} passed, ${n('fail') + n('cancelled')} failed, ${n('skipped') + n('todo')} skipped`);
       resolve(code ?? (signal ? 1 : 0));
     });
   });
