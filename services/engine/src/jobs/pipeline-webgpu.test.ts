@@ -79,7 +79,7 @@ test('on webgpu a tiny pipeline searches, estimates contributions, selects, retr
   const steps = events.flatMap((e) => (e.type === 'search' && e.event.type === 'step' ? [e.event.loss] : []));
   assert.equal(steps.length, 2);
   assert.ok(
-    steps.every((loss) => Number.isFinite(loss) && loss > 0),
+    steps.every((loss) => loss !== null && Number.isFinite(loss) && loss > 0),
     `finite search losses: ${steps}`,
   );
   assert.ok(
