@@ -40,16 +40,32 @@ export function checkoutEngine(repoRoot: string, ref: string): EngineCheckout {
   return { engineSrc, commit };
 }
 
-/** The repository root (for git), from any directory inside it. */
+/**
+ * The repository root (for git), from any directory inside it; in a copy without git (the device check's,
+ * infra/device-check) the folder three levels above `from`, services/engine/bench's root.
+ */
 export function repositoryRoot(from: string): string {
-  return execFileSync('git', ['-C', from, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
+  try {
+    return execFileSync('git', ['-C', from, 'rev-parse', '--show-toplevel'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return path.resolve(from, '..', '..', '..');
+  }
 }
 
-/** The commit of HEAD and whether the engine's src differs from it (uncommitted changes). */
+/**
+ * The commit of HEAD and whether the engine's src differs from it (uncommitted changes); in a copy without git,
+ * the commit it was made from as $LRNAS_ENGINE_COMMIT says (infra/device-check/prepare.mjs records it).
+ */
 export function describeWorkingTree(repoRoot: string): { commit: string; dirty: boolean } {
-  const commit = execFileSync('git', ['-C', repoRoot, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-  const status = execFileSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'services/engine/src'], {
-    encoding: 'utf8',
-  });
-  return { commit, dirty: status.trim() !== '' };
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const commit = git('rev-parse', 'HEAD').trim();
+    return { commit, dirty: git('status', '--porcelain', '--', 'services/engine/src').trim() !== '' };
+  } catch {
+    return { commit: process.env.LRNAS_ENGINE_COMMIT ?? 'unknown (no git checkout)', dirty: false };
+  }
 }

@@ -16,7 +16,7 @@ import { checkWorkloadPatterns, planConfigs } from './configs.js';
 import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './options.js';
 import { formatNotes, formatTable, type Measurement, type Variant } from './report.js';
 import { RESULT_MARKER, type WorkerJob, type WorkerResult } from './protocol.js';
-import { findPythonTorch, hasReference, runReference, type PythonTorch } from './reference.js';
+import { findPythonTorch, hasReference, referenceDevice, runReference, type PythonTorch } from './reference.js';
 import { LRNAS_C10 } from './genotype.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -135,7 +135,13 @@ async function main(): Promise<void> {
       pytorch = found;
     }
   }
-  const plans = available.map(({ name }) => ({ backend: name, ...planConfigs(options, name) }));
+  const plans = available.map(({ name, info }) => ({
+    backend: name,
+    referenceDevice: pytorch
+      ? referenceDevice(pytorch, { name, ...(info.adapter && { adapter: info.adapter }) })
+      : 'cpu',
+    ...planConfigs(options, name),
+  }));
 
   process.stderr.write(
     `lrnas engine benchmark: ${available.map((a) => `${a.name} (${a.info.device})`).join(', ')}; ` +
@@ -182,7 +188,13 @@ async function main(): Promise<void> {
           }
           if (pytorch && v.variant === 'current' && hasReference(config.workload)) {
             try {
-              m.reference = await runReference(pytorch.python, config, LRNAS_C10, options.threads);
+              m.reference = await runReference(
+                pytorch.python,
+                config,
+                LRNAS_C10,
+                options.threads,
+                plan.referenceDevice,
+              );
             } catch (error) {
               m.referenceError = error instanceof Error ? error.message : String(error);
               process.stderr.write(`  ${config.id} on PyTorch: ${m.referenceError}\n`);
@@ -213,7 +225,9 @@ async function main(): Promise<void> {
   );
   if (pytorch) {
     lines.push(
-      `  reference: PyTorch ${pytorch.torch} CPU (${pytorch.python} bench/pytorch/measure.py), measured right after ` +
+      `  reference: PyTorch ${pytorch.torch} ${
+        plans.some((p) => p.referenceDevice === 'cuda') ? `CUDA on ${pytorch.cuda} for GPU backends, else CPU` : 'CPU'
+      } (${pytorch.python} bench/pytorch/measure.py), measured right after ` +
         `each engine measurement; ours/PyTorch = geometric mean of the per-round ratios of the median iterations, ` +
         `fastest = the same of each side's fastest iteration (the least disturbed by other processes)`,
     );

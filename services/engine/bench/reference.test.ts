@@ -7,7 +7,7 @@ import { Supernet } from '../src/search/supernet.js';
 import { NETWORKS, planConfigs } from './configs.js';
 import { LRNAS_C10 } from './genotype.js';
 import { parseBenchOptions } from './options.js';
-import { findPythonTorch, PYTHON_ENV, referenceParameterCounts } from './reference.js';
+import { findPythonTorch, PYTHON_ENV, referenceDevice, referenceParameterCounts } from './reference.js';
 import { parameterCount } from './workloads.js';
 
 test('an interpreter named by the override that lacks torch is reported, not replaced by another', () => {
@@ -49,4 +49,14 @@ test('PyTorch networks of every workload have the engine networks parameter coun
     }
   });
   assert.deepEqual(theirs, ours);
+});
+
+test('PyTorch measures on CUDA only beside a GPU backend (node-gpu, webgpu on a hardware adapter) where torch has one', () => {
+  const withCuda = { python: 'python3', torch: '2.5', cuda: 'NVIDIA H100 80GB HBM3' };
+  const hardware = { vendor: 'nvidia', architecture: 'hopper', description: 'H100', software: false };
+  assert.equal(referenceDevice(withCuda, { name: 'webgpu', adapter: hardware }), 'cuda');
+  assert.equal(referenceDevice(withCuda, { name: 'node-gpu' }), 'cuda');
+  assert.equal(referenceDevice(withCuda, { name: 'webgpu', adapter: { ...hardware, software: true } }), 'cpu');
+  assert.equal(referenceDevice(withCuda, { name: 'wasm' }), 'cpu');
+  assert.equal(referenceDevice({ python: 'python3', torch: '2.5' }, { name: 'webgpu', adapter: hardware }), 'cpu');
 });

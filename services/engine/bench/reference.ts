@@ -31,11 +31,27 @@ export interface ReferenceResult {
   versions: Record<string, string>;
 }
 
-/** A Python interpreter that imports torch, and torch's version. */
+/** A Python interpreter that imports torch, torch's version and, where torch sees a CUDA GPU, its name. */
 export interface PythonTorch {
   python: string;
   torch: string;
+  cuda?: string;
 }
+
+/** Where PyTorch measures: on CUDA when the engine is measured on a GPU and torch has one, else on the CPU. */
+export type ReferenceDevice = 'cpu' | 'cuda';
+
+/** The yardstick's device for an engine backend: a GPU backend (node-gpu, webgpu on a hardware adapter) gets CUDA. */
+export function referenceDevice(
+  pytorch: PythonTorch,
+  backend: { name: string; adapter?: { software: boolean } },
+): ReferenceDevice {
+  const onGpu = backend.name === 'node-gpu' || (backend.name === 'webgpu' && backend.adapter?.software === false);
+  return onGpu && pytorch.cuda ? 'cuda' : 'cpu';
+}
+
+const PROBE =
+  'import torch; print(torch.__version__); print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")';
 
 /**
  * Finds a Python with torch: $LRNAS_BENCH_PYTHON if set (an error when it lacks torch), else the first candidate
@@ -47,12 +63,15 @@ export function findPythonTorch(env: NodeJS.ProcessEnv = process.env): PythonTor
   const reasons: string[] = [];
   for (const python of candidates) {
     try {
-      const torch = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], {
+      const [torch = '', cuda = ''] = execFileSync(python, ['-c', PROBE], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 120_000,
-      }).trim();
-      return { python, torch };
+      })
+        .trim()
+        .split('\n')
+        .map((line) => line.trim());
+      return { python, torch, ...(cuda && { cuda }) };
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
       const last = stderr.trim().split('\n').pop() ?? (error instanceof Error ? error.message : String(error));
@@ -68,7 +87,12 @@ export function hasReference(workload: WorkloadKind): boolean {
 }
 
 /** The job measure.py runs for a configuration (its shape, workload and counts, with the thread count). */
-function referenceJob(config: BenchConfig, genotype: Genotype, threads: number): Record<string, unknown> {
+function referenceJob(
+  config: BenchConfig,
+  genotype: Genotype,
+  threads: number,
+  device: ReferenceDevice = 'cpu',
+): Record<string, unknown> {
   const shape = NETWORKS[config.network];
   return {
     id: config.id,
@@ -80,6 +104,7 @@ function referenceJob(config: BenchConfig, genotype: Genotype, threads: number):
     genotype: { normal: genotype.normal, reduce: genotype.reduce },
     seed: SEED,
     threads,
+    device,
   };
 }
 
@@ -96,8 +121,9 @@ export function runReference(
   config: BenchConfig,
   genotype: Genotype,
   threads: number,
+  device: ReferenceDevice = 'cpu',
 ): Promise<ReferenceResult> {
-  const job = referenceJob(config, genotype, threads);
+  const job = referenceJob(config, genotype, threads, device);
   return new Promise((resolve, reject) => {
     // One OpenMP/MKL pool of `threads` threads (torch.set_num_threads sets it; the variables keep others off).
     const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };

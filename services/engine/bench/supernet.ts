@@ -49,21 +49,21 @@ export function prepareSupernetWorkload(engine: Engine, config: BenchConfig): Pr
   let iteration: () => void | Promise<void>;
   switch (w.kind) {
     case 'supernet-train':
-      iteration = () => {
+      iteration = async () => {
         const { value, grads } = tf.variableGrads(
           () => engine.crossEntropy(net.forward(x, weights, { training: true }), y) as tf.Scalar,
           params.map(([, v]) => v),
         );
         const byName = new Map(params.map(([name, v]) => [name, grads[v.name] as tf.Tensor]));
-        clippedStep(engine, optimizer, byName, 5, 0.1);
-        details = { loss: value.dataSync()[0] as number };
+        await clippedStep(engine, optimizer, byName, 5, 0.1);
+        details = { loss: (await value.data())[0] as number };
         tf.dispose([value, ...Object.values(grads)]);
       };
       break;
     case 'supernet-forward':
-      iteration = () => {
+      iteration = async () => {
         const logits = net.forward(x, weights, { training: false });
-        logits.dataSync();
+        await logits.data();
         logits.dispose();
       };
       break;
@@ -75,7 +75,7 @@ export function prepareSupernetWorkload(engine: Engine, config: BenchConfig): Pr
         const stats = engine.emptyScoringStats();
         // In parts of 32 images on the paper's supernet, as its preset does (the wasm heap ends at 4 GB).
         const model = (input: tf.Tensor4D): tf.Tensor2D => net.forward(input, weights, ctx);
-        const adversarial = engine.fgsmInParts(model, x, y, shape.epsilon, paperSized ? 32 : null);
+        const adversarial = await engine.fgsmInParts(model, x, y, shape.epsilon, paperSized ? 32 : null);
         const estimate = await engine.estimateContributions(
           // Masks per pass as the presets measure them (tiny 8, paper 2: its cells are 8 times larger).
           async () =>

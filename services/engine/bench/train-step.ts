@@ -17,19 +17,20 @@ export const SGD = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, gradie
 /**
  * Clips `grads` by global norm and applies `sgd`, as the trainer does: gradientClip's factor as Sgd.step's
  * gradScale, or on an engine from before them (--compare) clipGradNorm's scaled copies. Disposes nothing of `grads`.
+ * Awaits each (an engine from before the asynchronous reads returns them directly, which await passes through).
  */
-export function clippedStep(
+export async function clippedStep(
   train: Pick<Train, 'clipGradNorm' | 'gradientClip'>,
   sgd: OptimModule.Sgd,
   grads: Map<string, tf.Tensor>,
   maxNorm: number,
   lr: number,
-): void {
+): Promise<void> {
   if (typeof train.gradientClip === 'function') {
-    sgd.step(grads, lr, train.gradientClip(grads, maxNorm).factor);
+    sgd.step(grads, lr, (await train.gradientClip(grads, maxNorm)).factor);
     return;
   }
-  const clipped = train.clipGradNorm(grads, maxNorm);
+  const clipped = await train.clipGradNorm(grads, maxNorm);
   sgd.step(clipped.grads, lr);
   tf.dispose([clipped.norm, ...clipped.grads.values()]);
 }
@@ -68,9 +69,9 @@ export class TrainerStep {
     };
   }
 
-  /** One step on a batch (attack included); returns the loss, read back so the step has finished. */
-  run(x: tf.Tensor4D, y: tf.Tensor1D, seed: number): number {
-    const adversarial = this.train.craftAdversarial(this.net, x, y, this.#settings, seed);
+  /** One step on a batch (attack included); returns the loss, read back (asynchronously) so the step has finished. */
+  async run(x: tf.Tensor4D, y: tf.Tensor1D, seed: number): Promise<number> {
+    const adversarial = await this.train.craftAdversarial(this.net, x, y, this.#settings, seed);
     let value: tf.Scalar | undefined;
     let raw: tf.NamedTensorMap = {};
     try {
@@ -79,8 +80,8 @@ export class TrainerStep {
         this.#variables,
       ));
       const named = new Map(Object.entries(raw).map(([tfName, g]) => [this.#names.get(tfName) ?? tfName, g]));
-      clippedStep(this.train, this.#sgd, named, SGD.gradientClip, SGD.learningRate);
-      return value.dataSync()[0] ?? NaN;
+      await clippedStep(this.train, this.#sgd, named, SGD.gradientClip, SGD.learningRate);
+      return (await value.data())[0] ?? NaN;
     } finally {
       tf.dispose([...(adversarial ? [adversarial] : []), ...(value ? [value] : []), ...Object.values(raw)]);
     }

@@ -40,8 +40,9 @@ async function main(): Promise<void> {
     // Gradients and supplied kernels are registered before the profiler wraps the kernel table.
     engine.ensureGradients();
     const before = tf.memory().numTensors;
-    // Kernels are profiled in this thread only: --profile measures one engine thread.
-    const threads = job.profile ? 1 : (job.threads ?? 1);
+    // Kernels are profiled in this thread only: --profile measures one engine thread. On webgpu the engine computes
+    // a batch whole on the device, in one thread (as its search does): engine threads would each open the GPU.
+    const threads = job.profile || info.tfBackend === 'webgpu' ? 1 : (job.threads ?? 1);
     const pooled = runsPooled(engine, config, threads);
     const workload = pooled
       ? await preparePooledWorkload(engine, LRNAS_C10, config, threads)

@@ -54,7 +54,7 @@ export function prepareWorkload(
   const epsilon = shape.epsilon;
   const owned: tf.Tensor[] = [x, cycleLabels];
   let details: Record<string, number> = {};
-  let iteration: () => void;
+  let iteration: () => Promise<void>;
   let cleanup = (): void => {};
   let round = 0;
   const w = config.workload;
@@ -64,23 +64,23 @@ export function prepareWorkload(
       const method = w.kind === 'train-clean' ? 'standard' : 'madry';
       const step = new TrainerStep(train, net, method, epsilon, w.kind === 'train-pgd' ? w.steps : 7);
       cleanup = () => step.dispose();
-      iteration = () => {
-        details = { loss: step.run(x, cycleLabels, round++) };
+      iteration = async () => {
+        details = { loss: await step.run(x, cycleLabels, round++) };
       };
       break;
     }
     case 'forward':
-      iteration = () => {
+      iteration = async () => {
         const logits = tf.tidy(() => model(x));
-        logits.dataSync();
+        await logits.data();
         logits.dispose();
       };
       break;
     case 'attack-step':
       engine.ensureGradients();
-      iteration = () => {
+      iteration = async () => {
         const { logits, loss, grad } = engine.lossAndGradient(model, engine.crossEntropyLoss, x, cycleLabels);
-        grad.dataSync();
+        await grad.data();
         tf.dispose([logits, loss, grad]);
       };
       break;
@@ -95,9 +95,9 @@ export function prepareWorkload(
             ? { name: w.attack }
             : { name: w.attack, steps: w.steps };
       const settings = engine.resolveAttackSettings(spec, epsilon);
-      iteration = () => {
-        const result = engine.runAttack(model, x, predicted, settings, round++);
-        result.adversarial.dataSync();
+      iteration = async () => {
+        const result = await engine.runAttack(model, x, predicted, settings, round++);
+        await result.adversarial.data();
         result.adversarial.dispose();
         const fooled = result.success.filter(Boolean).length / result.success.length;
         details = { fooledFraction: fooled };

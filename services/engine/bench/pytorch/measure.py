@@ -1,8 +1,10 @@
 """One PyTorch measurement of the engine benchmark (`--reference pytorch`): the yardstick, never the product.
 
 Started by bench/reference.ts with a JSON job as its only argument (the same workload, shape, batch and
-iteration counts as the engine's measurement, and the thread count); prints its result as one
-`BENCH_RESULT {...}` line: images/s, the timed samples, the network's parameter count and peak RSS.
+iteration counts as the engine's measurement, the thread count and the device: "cpu", or "cuda" when the engine
+is measured on a GPU); prints its result as one `BENCH_RESULT {...}` line: images/s, the timed samples, the
+network's parameter count and peak RSS (and peak CUDA memory). On CUDA every iteration ends with
+torch.cuda.synchronize(), as the engine's ends with a read of its result: both time finished work.
 """
 
 import json
@@ -21,11 +23,11 @@ EDGES = 14
 PLAYERS = 2 * EDGES * len(OPS)
 
 
-def synthetic_batch(batch, size, channels, classes, seed):
+def synthetic_batch(batch, size, channels, classes, seed, device):
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(batch, channels, size, size, generator=g)
     y = torch.arange(batch) % classes
-    return x, y
+    return x.to(device), y.to(device)
 
 
 def attack_step_size(epsilon, steps):
@@ -41,7 +43,7 @@ def input_gradient(model_fn, x, y):
 
 
 def pgd(model_fn, x, y, epsilon, steps, step_size, g):
-    delta = (torch.rand(x.shape, generator=g) * 2 - 1) * epsilon
+    delta = ((torch.rand(x.shape, generator=g) * 2 - 1) * epsilon).to(x.device)
     adv = (x + delta).clamp(0, 1)
     for _ in range(steps):
         grad = input_gradient(model_fn, adv, y)
@@ -56,10 +58,10 @@ def sgd_step(model, loss, optimizer):
     optimizer.step()
 
 
-def mixing_weights(seed):
+def mixing_weights(seed, device):
     """softmax over the ops of 1e-3 * N(0, 1) architecture weights, per cell type (as the engine's initial alphas)."""
     g = torch.Generator().manual_seed(seed)
-    return [F.softmax(1e-3 * torch.randn(EDGES, len(OPS), generator=g), dim=-1) for _ in range(2)]
+    return [F.softmax(1e-3 * torch.randn(EDGES, len(OPS), generator=g), dim=-1).to(device) for _ in range(2)]
 
 
 def prepare(job):
@@ -67,12 +69,13 @@ def prepare(job):
     shape = job["shape"]
     kind = w["kind"]
     batch = job["batch"]
-    x, y = synthetic_batch(batch, shape["imageSize"], shape["inputChannels"], shape["classes"], job["seed"])
+    device = torch.device(job.get("device", "cpu"))
+    x, y = synthetic_batch(batch, shape["imageSize"], shape["inputChannels"], shape["classes"], job["seed"], device)
     g = torch.Generator().manual_seed(job["seed"] + 1)
     details = {}
     if kind.startswith("supernet-"):
-        net = Supernet(shape["channels"], shape["layers"], shape["classes"], shape["inputChannels"])
-        normal, reduce = mixing_weights(job["seed"])
+        net = Supernet(shape["channels"], shape["layers"], shape["classes"], shape["inputChannels"]).to(device)
+        normal, reduce = mixing_weights(job["seed"], device)
         model = lambda inp, n=normal, r=reduce: net(inp, n, r)  # noqa: E731
         if kind == "supernet-train":
             opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=3e-4)
@@ -123,7 +126,9 @@ def prepare(job):
         else:
             raise ValueError(f"no PyTorch version of workload {kind!r}")
     else:
-        net = EvalNetwork(job["genotype"], shape["channels"], shape["layers"], shape["classes"], shape["inputChannels"])
+        net = EvalNetwork(
+            job["genotype"], shape["channels"], shape["layers"], shape["classes"], shape["inputChannels"]
+        ).to(device)
         epsilon = shape["epsilon"]
         if kind in ("train-clean", "train-pgd"):
             steps = w.get("steps", 7)
@@ -177,7 +182,14 @@ def main():
     job = json.loads(sys.argv[1])
     torch.set_num_threads(job["threads"])
     torch.manual_seed(job["seed"])
-    net, iteration, details = prepare(job)
+    cuda = job.get("device", "cpu") == "cuda"
+    net, step, details = prepare(job)
+
+    def iteration():
+        step()
+        if cuda:
+            torch.cuda.synchronize()
+
     for _ in range(job["warmup"]):
         iteration()
     samples = []
@@ -203,6 +215,10 @@ def main():
         "threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "python": sys.version.split()[0]},
     }
+    if cuda:
+        result["versions"]["cuda"] = torch.version.cuda or ""
+        result["versions"]["device"] = torch.cuda.get_device_name(0)
+        result["details"]["peakCudaBytes"] = torch.cuda.max_memory_allocated()
     assert all(math.isfinite(s) for s in samples)
     print(RESULT_MARKER + json.dumps(result), flush=True)
 

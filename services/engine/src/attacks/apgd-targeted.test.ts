@@ -25,16 +25,16 @@ for (const backend of TEST_BACKENDS) {
     const settings = { epsilon, steps: 20, randomStart: false };
     // Example 0 aimed at class 1, which it can reach; example 1 at class 2, which it cannot.
     const targets = tf.tensor1d([1, 2], 'int32');
-    const aimed = apgd(model, x, y, { ...settings, loss: 'dlr-targeted', targets });
+    const aimed = await apgd(model, x, y, { ...settings, loss: 'dlr-targeted', targets });
     assertInThreatModel(aimed.adversarial, x, epsilon, 'apgd targeted');
     assert.deepEqual(aimed.success, [true, false]);
     const reached = Array.from(tf.tidy(() => tf.argMax(model(aimed.adversarial), 1)).dataSync());
     assert.equal(reached[0], 1, 'example 0 lands in its target class');
     // The untargeted DLR loss fools example 1 through class 1, which the targeted loss had no reason to raise.
-    const unaimed = apgd(model, x, y, { ...settings, loss: 'dlr' });
+    const unaimed = await apgd(model, x, y, { ...settings, loss: 'dlr' });
     assert.deepEqual(unaimed.success, [true, true]);
-    assert.throws(() => apgd(model, x, y, { epsilon, loss: 'dlr-targeted' }), /targets/);
-    assert.throws(() => apgd(model, x, y, { epsilon, loss: 'ce', targets }), /targets/);
+    await assert.rejects(async () => apgd(model, x, y, { epsilon, loss: 'dlr-targeted' }), /targets/);
+    await assert.rejects(async () => apgd(model, x, y, { epsilon, loss: 'ce', targets }), /targets/);
     tf.dispose([x, y, targets, aimed.adversarial, unaimed.adversarial]);
   });
 
@@ -45,10 +45,10 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(net.model, x);
     const epsilon = 0.01;
     const before = tf.memory().numTensors;
-    const all = apgdTargeted(net.model, x, y, { epsilon, steps: 10, targetClasses: 9, seed: 3 });
-    const one = apgdTargeted(net.model, x, y, { epsilon, steps: 10, targetClasses: 1, seed: 3 });
+    const all = await apgdTargeted(net.model, x, y, { epsilon, steps: 10, targetClasses: 9, seed: 3 });
+    const one = await apgdTargeted(net.model, x, y, { epsilon, steps: 10, targetClasses: 1, seed: 3 });
     assertInThreatModel(all.adversarial, x, epsilon, 'apgd-t');
-    assert.deepEqual(misclassifiedBy(net.model, all.adversarial, y), all.success);
+    assert.deepEqual(await misclassifiedBy(net.model, all.adversarial, y), all.success);
     const fooled = (flags: boolean[]): number => flags.filter(Boolean).length;
     assert.ok(fooled(one.success) > 0 && fooled(all.success) >= fooled(one.success), 'more targets fool no fewer');
     // The runner-up round is the same in both runs (same seed), so whatever it fooled stays fooled.

@@ -15,14 +15,14 @@ export interface ApgdTargetedOptions extends Omit<ApgdOptions, 'loss' | 'targets
  * target class (the runner-up class first), each round only on the examples still classified correctly.
  * Needs at least 4 classes. Returns per example the first fooling point, else the input.
  */
-export function apgdTargeted(
+export async function apgdTargeted(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   options: ApgdTargetedOptions,
-): AttackResult {
+): Promise<AttackResult> {
   const { targetClasses = 9, seed = 0, ...rest } = options;
-  checkBatch(x, y);
+  await checkBatch(x, y);
   checkSeed(seed);
   return overTargetClasses(model, x, y, targetClasses, (xs, ys, targets, round) =>
     apgd(model, xs, ys, {

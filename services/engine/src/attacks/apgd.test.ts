@@ -24,7 +24,7 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(lin.model, x);
     const epsilon = 0.05;
     const optimum = linearOptimum(lin, x, y, epsilon);
-    const result = apgdCe(lin.model, x, y, { epsilon, steps: 20, seed: 2 });
+    const result = await apgdCe(lin.model, x, y, { epsilon, steps: 20, seed: 2 });
     assertInThreatModel(result.adversarial, x, epsilon, 'apgd-ce');
     assert.deepEqual(result.success, optimum.fooled);
     // Where no point fools the model, the best point kept is the optimal corner itself.
@@ -47,13 +47,13 @@ for (const backend of TEST_BACKENDS) {
     const x = boundaryImages(2, [24, 8, 8, 3]);
     const y = predictedLabels(net.model, x);
     for (const epsilon of [0.01, 0.03]) {
-      const single = fgsm(net.model, x, y, { epsilon });
+      const single = await fgsm(net.model, x, y, { epsilon });
       const fgsmAccuracy = accuracy(net.model, single, y);
       assert.ok(fgsmAccuracy < 1);
       for (const loss of ['ce', 'dlr'] as const) {
-        const r = apgd(net.model, x, y, { epsilon, steps: 25, loss });
+        const r = await apgd(net.model, x, y, { epsilon, steps: 25, loss });
         assert.ok(accuracy(net.model, r.adversarial, y) <= fgsmAccuracy, `apgd-${loss} at eps ${epsilon}`);
-        assert.deepEqual(misclassifiedBy(net.model, r.adversarial, y), r.success);
+        assert.deepEqual(await misclassifiedBy(net.model, r.adversarial, y), r.success);
         r.adversarial.dispose();
       }
       single.dispose();
@@ -70,17 +70,17 @@ for (const backend of TEST_BACKENDS) {
     const before = tf.memory().numTensors;
     for (const epsilon of [0.004, 0.1, 1]) {
       for (const loss of ['ce', 'dlr'] as const) {
-        const r = apgd(net.model, x, y, { epsilon, loss, steps: 12, restarts: 2, seed: 3 });
+        const r = await apgd(net.model, x, y, { epsilon, loss, steps: 12, restarts: 2, seed: 3 });
         assertInThreatModel(r.adversarial, x, epsilon, `apgd-${loss} eps ${epsilon}`);
         r.adversarial.dispose();
       }
-      const fixed = apgdDlr(net.model, x, y, { epsilon, steps: 5, randomStart: false });
+      const fixed = await apgdDlr(net.model, x, y, { epsilon, steps: 5, randomStart: false });
       assertInThreatModel(fixed.adversarial, x, epsilon, `apgd-dlr without random start, eps ${epsilon}`);
       fixed.adversarial.dispose();
     }
-    const a = apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 9 });
-    const b = apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 9 });
-    const c = apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 10 });
+    const a = await apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 9 });
+    const b = await apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 9 });
+    const c = await apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 10 });
     assert.deepEqual(a.adversarial.dataSync(), b.adversarial.dataSync());
     assert.deepEqual(a.success, b.success);
     assert.notDeepEqual(a.adversarial.dataSync(), c.adversarial.dataSync());
@@ -97,10 +97,10 @@ test('APGD rejects bad settings and DLR on two classes, leaving no tensors', asy
   const x = boundaryImages(2, [3, 2, 2, 3]);
   const y = predictedLabels(lin.model, x);
   const before = tf.memory().numTensors;
-  assert.throws(() => apgdDlr(lin.model, x, y, { epsilon: 0.1 }), /at least 3 classes/);
-  assert.throws(() => apgd(lin.model, x, y, { epsilon: 0.1, rho: 0 }), /rho/);
-  assert.throws(() => apgd(lin.model, x, y, { epsilon: 0.1, alpha: 2 }), /alpha/);
-  assert.throws(() => apgd(lin.model, x, y, { epsilon: 0.1, steps: -3 }), /steps/);
+  await assert.rejects(async () => apgdDlr(lin.model, x, y, { epsilon: 0.1 }), /at least 3 classes/);
+  await assert.rejects(async () => apgd(lin.model, x, y, { epsilon: 0.1, rho: 0 }), /rho/);
+  await assert.rejects(async () => apgd(lin.model, x, y, { epsilon: 0.1, alpha: 2 }), /alpha/);
+  await assert.rejects(async () => apgd(lin.model, x, y, { epsilon: 0.1, steps: -3 }), /steps/);
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, y]);
   lin.dispose();

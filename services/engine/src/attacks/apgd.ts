@@ -37,10 +37,15 @@ export interface ApgdOptions {
  * (too few successful steps, or no halving and no progress since the last checkpoint), restarting
  * from the best point when halving, with momentum. Returns per example the worst case found.
  */
-export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: ApgdOptions): AttackResult {
+export async function apgd(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: ApgdOptions,
+): Promise<AttackResult> {
   const { epsilon, steps = 100, restarts = 1, rho = 0.75, alpha = 0.75, randomStart = true, seed = 0 } = options;
   const lossName = options.loss ?? 'ce';
-  checkBatch(x, y);
+  await checkBatch(x, y);
   checkEpsilon(epsilon);
   checkCount(steps, 'steps');
   checkCount(restarts, 'restarts');
@@ -62,7 +67,7 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
   if (x.shape[0] > 0) {
     const firstTarget = options.targets && tf.slice(options.targets, 0, 1);
     try {
-      preflight(model, run.lossFor(firstTarget), x, y);
+      await preflight(model, run.lossFor(firstTarget), x, y);
     } finally {
       firstTarget?.dispose();
     }
@@ -72,7 +77,7 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
     for (let r = 0; r < restarts; r++) {
       const rows = tracker.remaining();
       if (rows.length === 0) break;
-      apgdRun(run, x, y, rows, tracker);
+      await apgdRun(run, x, y, rows, tracker);
     }
   } catch (error) {
     tracker.dispose();
@@ -87,7 +92,7 @@ export function apgdCe(
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   options: Omit<ApgdOptions, 'loss'>,
-): AttackResult {
+): Promise<AttackResult> {
   return apgd(model, x, y, { ...options, loss: 'ce' });
 }
 
@@ -97,7 +102,7 @@ export function apgdDlr(
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   options: Omit<ApgdOptions, 'loss'>,
-): AttackResult {
+): Promise<AttackResult> {
   return apgd(model, x, y, { ...options, loss: 'dlr' });
 }
 
@@ -139,7 +144,13 @@ interface ApgdRun {
 }
 
 /** One APGD run on batch rows `rows`; every evaluated iterate is offered to the tracker. */
-function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tracker: WorstCaseTracker): void {
+async function apgdRun(
+  s: ApgdRun,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  rows: number[],
+  tracker: WorstCaseTracker,
+): Promise<void> {
   const n = rows.length;
   const xs = takeRows(x, rows);
   const ys = takeRows(y, rows);
@@ -161,10 +172,10 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
   try {
     hold('cur', s.randomStart ? randomLinfStart(xs, s.epsilon, s.rng) : tf.clone(xs));
     const first = lossAndGradient(s.model, runLoss, held.cur!, ys);
-    let curLoss = Float32Array.from(first.loss.dataSync());
-    tracker.offer(held.cur!, curLoss, misclassified(first.logits, ys), rows);
-    tf.dispose([first.logits, first.loss]);
     hold('grad', first.grad);
+    const [firstLoss, firstFooled] = await readEvaluation(first, ys);
+    let curLoss = firstLoss;
+    tracker.offer(held.cur!, curLoss, firstFooled, rows);
     hold('best', tf.clone(held.cur!));
     hold('bestGrad', tf.clone(first.grad));
 
@@ -192,10 +203,9 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
       const evaluated = final
         ? { ...lossOnly(s.model, runLoss, next, ys), grad: undefined }
         : lossAndGradient(s.model, runLoss, next, ys);
-      const loss = Float32Array.from(evaluated.loss.dataSync());
-      tracker.offer(next, loss, misclassified(evaluated.logits, ys), rows);
-      tf.dispose([evaluated.logits, evaluated.loss]);
       if (evaluated.grad) hold('grad', evaluated.grad);
+      const [loss, fooled] = await readEvaluation(evaluated, ys);
+      tracker.offer(next, loss, fooled, rows);
       if (final) break;
 
       const improved: number[] = [];
@@ -245,5 +255,18 @@ function apgdRun(s: ApgdRun, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tra
   } finally {
     const distinct = new Set(Object.values(held).filter((t): t is tf.Tensor4D => t !== undefined));
     tf.dispose([xs, ys, ...(ts ? [ts] : []), ...distinct]);
+  }
+}
+
+/** An iterate's per-example loss and fooled flags, read asynchronously; frees its logits and loss. */
+async function readEvaluation(
+  evaluated: { logits: tf.Tensor2D; loss: tf.Tensor1D },
+  ys: tf.Tensor1D,
+): Promise<[Float32Array, boolean[]]> {
+  try {
+    const [loss, fooled] = await Promise.all([evaluated.loss.data(), misclassified(evaluated.logits, ys)]);
+    return [Float32Array.from(loss), fooled];
+  } finally {
+    tf.dispose([evaluated.logits, evaluated.loss]);
   }
 }

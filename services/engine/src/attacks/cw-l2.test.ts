@@ -17,9 +17,9 @@ for (const backend of TEST_BACKENDS) {
     const x = boundaryImages(2, [12, 8, 8, 3]);
     const y = predictedLabels(net.model, x);
     const before = tf.memory().numTensors;
-    const result = cwL2(net.model, x, y, { steps: 60 });
+    const result = await cwL2(net.model, x, y, { steps: 60 });
     assert.equal(tf.memory().numTensors, before + 1, 'only the adversarial batch is left');
-    assert.deepEqual(misclassifiedBy(net.model, result.adversarial, y), result.success);
+    assert.deepEqual(await misclassifiedBy(net.model, result.adversarial, y), result.success);
     const fooled = result.success.filter(Boolean).length;
     assert.ok(fooled >= 6, `fooled ${fooled} of 12`);
     const [lo, hi] = tf.tidy(() => [
@@ -33,7 +33,7 @@ for (const backend of TEST_BACKENDS) {
       else assert.equal(distances[i], 0, `example ${i} not fooled comes back unchanged`);
     });
     // A larger weight on misclassification fools at least as many examples.
-    const strong = cwL2(net.model, x, y, { steps: 60, c: 5 });
+    const strong = await cwL2(net.model, x, y, { steps: 60, c: 5 });
     assert.ok(strong.success.filter(Boolean).length >= fooled);
     tf.dispose([result.adversarial, strong.adversarial, x, y]);
     net.dispose();
@@ -45,10 +45,10 @@ test('CW-L2 rejects bad settings, naming them', async () => {
   const net = tinyConvNet(1, 8, 3, 10);
   const x = boundaryImages(2, [2, 8, 8, 3]);
   const y = predictedLabels(net.model, x);
-  assert.throws(() => cwL2(net.model, x, y, { c: 0 }), /c/);
-  assert.throws(() => cwL2(net.model, x, y, { steps: 0 }), /steps/);
-  assert.throws(() => cwL2(net.model, x, y, { learningRate: -1 }), /learningRate/);
-  assert.throws(() => cwL2(net.model, x, y, { kappa: -1 }), /kappa/);
+  await assert.rejects(async () => cwL2(net.model, x, y, { c: 0 }), /c/);
+  await assert.rejects(async () => cwL2(net.model, x, y, { steps: 0 }), /steps/);
+  await assert.rejects(async () => cwL2(net.model, x, y, { learningRate: -1 }), /learningRate/);
+  await assert.rejects(async () => cwL2(net.model, x, y, { kappa: -1 }), /kappa/);
   tf.dispose([x, y]);
   net.dispose();
 });

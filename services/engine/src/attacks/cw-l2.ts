@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
 import { ensureGradients, misclassified, misclassifiedBy } from './gradient.js';
+import { takeScalar } from '../read.js';
 import { checkBatch, checkCount, checkLogits, checkPositive, type AttackResult, type Classifier } from './types.js';
 
 /** Settings of the L2 Carlini-Wagner attack. */
@@ -31,9 +32,14 @@ const TANH_LIMIT = 1 - 1e-6;
  * unchanged. (torchattacks takes the largest other logit with the true one zeroed rather than excluded; this
  * takes the true maximum over the other classes, which differs only when every other logit is negative.)
  */
-export function cwL2(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: CwL2Options = {}): AttackResult {
+export async function cwL2(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: CwL2Options = {},
+): Promise<AttackResult> {
   const { c = 0.5, kappa = 0, steps = 100, learningRate = 0.01 } = options;
-  checkBatch(x, y);
+  await checkBatch(x, y);
   checkPositive(c, 'c');
   checkCount(steps, 'steps');
   checkPositive(learningRate, 'learningRate');
@@ -41,7 +47,12 @@ export function cwL2(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
   ensureGradients();
   const n = x.shape[0];
   if (n === 0) return { adversarial: tf.clone(x), success: [] };
-  tf.tidy(() => checkLogits(model(tf.slice(x, 0, Math.min(n, 1))), tf.slice(y, 0, 1)));
+  const [firstLogits, firstLabel] = tf.tidy(() => [model(tf.slice(x, 0, 1)), tf.slice(y, 0, 1)] as const);
+  try {
+    await checkLogits(firstLogits, firstLabel);
+  } finally {
+    tf.dispose([firstLogits, firstLabel]);
+  }
 
   const toImage = (w: tf.Tensor4D): tf.Tensor4D => tf.mul(tf.add(tf.tanh(w), 1), 0.5);
   const perExampleL2 = (image: tf.Tensor4D): tf.Tensor1D => tf.sum(tf.square(tf.sub(image, x)), [1, 2, 3]);
@@ -54,7 +65,7 @@ export function cwL2(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
     });
 
   // atanh in plain JS: not every backend has the kernel, and it runs once.
-  const start = Float32Array.from(x.dataSync(), (pixel) => {
+  const start = Float32Array.from(await x.data(), (pixel) => {
     const u = Math.min(TANH_LIMIT, Math.max(-TANH_LIMIT, 2 * pixel - 1));
     return 0.5 * Math.log((1 + u) / (1 - u));
   });
@@ -80,7 +91,6 @@ export function cwL2(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
         l2 = tf.keep(distance);
         return tf.add(tf.sum(distance), tf.mul(tf.sum(margin(z)), c)) as tf.Scalar;
       })(w);
-      const cost = value.dataSync()[0] ?? NaN;
       // Adam (bias-corrected), as PyTorch's optimiser on w.
       const t = step + 1;
       const [nextW, nextM, nextV] = tf.tidy(() => {
@@ -91,13 +101,12 @@ export function cwL2(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
         const w1 = tf.sub(w, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), ADAM_EPSILON)), learningRate));
         return [w1, m1, v1] as tf.Tensor4D[];
       });
-      tf.dispose([w, m, v, grad, value]);
+      tf.dispose([w, m, v, grad]);
       w = nextW!;
       m = nextM!;
       v = nextV!;
 
-      const fooled = misclassified(logits!, y);
-      const distances = l2!.dataSync();
+      const [cost, fooled, distances] = await Promise.all([takeScalar(value), misclassified(logits!, y), l2!.data()]);
       const closer = fooled.flatMap((f, i) => (f && (distances[i] as number) < (bestL2[i] as number) ? [i] : []));
       for (const i of closer) bestL2[i] = distances[i] as number;
       if (closer.length > 0) {
@@ -114,7 +123,7 @@ export function cwL2(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options:
         previousCost = cost;
       }
     }
-    return { adversarial: best, success: misclassifiedBy(model, best, y) };
+    return { adversarial: best, success: await misclassifiedBy(model, best, y) };
   } catch (error) {
     best.dispose();
     throw error;

@@ -24,7 +24,7 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(lin.model, x);
     const epsilon = 0.05;
     const optimum = linearOptimum(lin, x, y, epsilon);
-    const result = cwLinf(lin.model, x, y, { epsilon, steps: 20, seed: 4 });
+    const result = await cwLinf(lin.model, x, y, { epsilon, steps: 20, seed: 4 });
     assertInThreatModel(result.adversarial, x, epsilon, 'cw');
     assert.deepEqual(result.success, optimum.fooled);
     tf.dispose([result.adversarial, x, y]);
@@ -37,12 +37,12 @@ for (const backend of TEST_BACKENDS) {
     const x = boundaryImages(2, [24, 8, 8, 3]);
     const y = predictedLabels(net.model, x);
     for (const epsilon of [0.01, 0.03]) {
-      const single = fgsm(net.model, x, y, { epsilon });
-      const cw = cwLinf(net.model, x, y, { epsilon, steps: 30 });
+      const single = await fgsm(net.model, x, y, { epsilon });
+      const cw = await cwLinf(net.model, x, y, { epsilon, steps: 30 });
       const fgsmAccuracy = accuracy(net.model, single, y);
       assert.ok(fgsmAccuracy < 1);
       assert.ok(accuracy(net.model, cw.adversarial, y) <= fgsmAccuracy, `eps ${epsilon}`);
-      assert.deepEqual(misclassifiedBy(net.model, cw.adversarial, y), cw.success);
+      assert.deepEqual(await misclassifiedBy(net.model, cw.adversarial, y), cw.success);
       tf.dispose([single, cw.adversarial]);
     }
     tf.dispose([x, y]);
@@ -57,14 +57,14 @@ for (const backend of TEST_BACKENDS) {
     const before = tf.memory().numTensors;
     for (const epsilon of [0.004, 0.1, 1]) {
       for (const kappa of [0, 5, Infinity]) {
-        const r = cwLinf(net.model, x, y, { epsilon, kappa, steps: 4, restarts: 2, seed: 1 });
+        const r = await cwLinf(net.model, x, y, { epsilon, kappa, steps: 4, restarts: 2, seed: 1 });
         assertInThreatModel(r.adversarial, x, epsilon, `cw eps ${epsilon} kappa ${kappa}`);
         r.adversarial.dispose();
       }
     }
-    const a = cwLinf(net.model, x, y, { epsilon: 0.02, steps: 3, seed: 9 });
-    const b = cwLinf(net.model, x, y, { epsilon: 0.02, steps: 3, seed: 9 });
-    const c = cwLinf(net.model, x, y, { epsilon: 0.02, steps: 3, seed: 10 });
+    const a = await cwLinf(net.model, x, y, { epsilon: 0.02, steps: 3, seed: 9 });
+    const b = await cwLinf(net.model, x, y, { epsilon: 0.02, steps: 3, seed: 9 });
+    const c = await cwLinf(net.model, x, y, { epsilon: 0.02, steps: 3, seed: 10 });
     assert.deepEqual(a.adversarial.dataSync(), b.adversarial.dataSync());
     assert.deepEqual(a.success, b.success);
     assert.notDeepEqual(a.adversarial.dataSync(), c.adversarial.dataSync());

@@ -23,6 +23,6 @@ export interface CwOptions {
  * CW-inf: PGD ascending the Carlini-Wagner margin min(max_{i != y} z_i - z_y, kappa), keeping per
  * example the worst case found. The caller disposes `adversarial`.
  */
-export function cwLinf(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: CwOptions): AttackResult {
+export function cwLinf(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: CwOptions): Promise<AttackResult> {
   return pgd(model, x, y, { ...options, steps: options.steps ?? 100, loss: 'margin', returnSuccess: true });
 }

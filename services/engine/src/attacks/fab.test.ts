@@ -63,7 +63,7 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(lin.model, x);
     const epsilon = 0.05;
     const optimum = linearOptimum(lin, x, y, epsilon);
-    const result = fabTargeted(lin.model, x, y, { epsilon, steps: 40 });
+    const result = await fabTargeted(lin.model, x, y, { epsilon, steps: 40 });
     assertInThreatModel(result.adversarial, x, epsilon, 'fab-t');
     assert.deepEqual(result.success, optimum.fooled);
     tf.dispose([result.adversarial, x, y]);
@@ -77,10 +77,10 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(net.model, x);
     const epsilon = 0.02;
     const before = tf.memory().numTensors;
-    const result = fabTargeted(net.model, x, y, { epsilon, steps: 15, targetClasses: 3 });
+    const result = await fabTargeted(net.model, x, y, { epsilon, steps: 15, targetClasses: 3 });
     assert.equal(tf.memory().numTensors, before + 1, 'only the adversarial batch is left');
     assertInThreatModel(result.adversarial, x, epsilon, 'fab-t');
-    assert.deepEqual(misclassifiedBy(net.model, result.adversarial, y), result.success);
+    assert.deepEqual(await misclassifiedBy(net.model, result.adversarial, y), result.success);
     assert.ok(result.success.some(Boolean), 'fools some');
     const moved = Array.from(tf.tidy(() => tf.max(tf.abs(tf.sub(result.adversarial, x)), [1, 2, 3])).dataSync());
     result.success.forEach((f, i) => {

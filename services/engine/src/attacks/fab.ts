@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
-import { ensureGradients, misclassified, misclassifiedBy } from './gradient.js';
+import { ensureGradients, misclassifiedBy } from './gradient.js';
+import { takeData } from '../read.js';
 import { deriveSeedFromParts, Rng } from '../random.js';
 import { overTargetClasses } from './targeted.js';
 import {
@@ -91,10 +92,15 @@ function linfNorm(v: ArrayLike<number>): number {
  * closest fooling point and steps back towards the input. A point counts only within `epsilon` of the input;
  * examples never fooled within it are returned unchanged.
  */
-export function fabTargeted(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: FabOptions): AttackResult {
+export async function fabTargeted(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: FabOptions,
+): Promise<AttackResult> {
   const { epsilon, steps = 100, targetClasses = 9, restarts = 1, alphaMax = 0.1, eta = 1.05, beta = 0.9 } = options;
   const seed = options.seed ?? 0;
-  checkBatch(x, y);
+  await checkBatch(x, y);
   checkEpsilon(epsilon);
   checkCount(steps, 'steps');
   checkCount(restarts, 'restarts');
@@ -104,12 +110,17 @@ export function fabTargeted(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, o
   if (!(beta > 0 && beta <= 1)) throw new ContractError('beta', `must be in (0, 1], got ${beta}`);
   if (x.shape[0] > 0) {
     const classes = tf.tidy(() => model(tf.slice(x, 0, 1)).shape[1] ?? 0);
-    checkLabels(classes, y);
+    await checkLabels(classes, y);
   }
   const settings = { epsilon, steps, alphaMax, eta, beta };
-  return overTargetClasses(model, x, y, targetClasses, (xs, ys, targets, round) => {
-    const found = fabRun(model, xs, ys, targets, settings, restarts, new Rng(deriveSeedFromParts(seed, round)));
-    return { adversarial: found, success: misclassifiedBy(model, found, ys) };
+  return overTargetClasses(model, x, y, targetClasses, async (xs, ys, targets, round) => {
+    const found = await fabRun(model, xs, ys, targets, settings, restarts, new Rng(deriveSeedFromParts(seed, round)));
+    try {
+      return { adversarial: found, success: await misclassifiedBy(model, found, ys) };
+    } catch (error) {
+      found.dispose();
+      throw error;
+    }
   });
 }
 
@@ -122,7 +133,7 @@ interface FabSettings {
 }
 
 /** The FAB iterations for one target per example; returns the closest fooling point within epsilon, else the input. */
-function fabRun(
+async function fabRun(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
@@ -130,27 +141,26 @@ function fabRun(
   s: FabSettings,
   restarts: number,
   rng: Rng,
-): tf.Tensor4D {
+): Promise<tf.Tensor4D> {
   ensureGradients();
   const [n, ...imageShape] = x.shape;
   const size = imageShape.reduce((a, b) => a * b, 1);
-  const origin = x.dataSync() as Float32Array;
+  const origin = Float32Array.from(await x.data());
   const best = Float32Array.from(origin);
   const bestDistance = new Float64Array(n).fill(Infinity);
   // The gradient of z_target - z_true: its zero set, linearised, is the boundary FAB projects onto.
   const gap = (z: tf.Tensor2D): tf.Tensor1D =>
     tf.sub(tf.sum(tf.mul(z, tf.oneHot(targets, z.shape[1])), 1), tf.sum(tf.mul(z, tf.oneHot(y, z.shape[1])), 1));
   /** Per example the gap and its input gradient at `point`, in one forward and backward pass. */
-  const gapAndGrad = (point: tf.Tensor4D): { gaps: Float32Array; grads: Float32Array } => {
+  const gapAndGrad = async (point: tf.Tensor4D): Promise<{ gaps: Float32Array; grads: Float32Array }> => {
     let perExample: tf.Tensor1D | undefined;
     const grad = tf.grad((input: tf.Tensor) => {
       const g = gap(model(input as tf.Tensor4D));
       perExample = tf.keep(g);
       return tf.sum(g);
     })(point);
-    const result = { gaps: Float32Array.from(perExample!.dataSync()), grads: Float32Array.from(grad.dataSync()) };
-    tf.dispose([grad, perExample!]);
-    return result;
+    const [gaps, grads] = await Promise.all([takeData(perExample!), takeData(grad)]);
+    return { gaps: Float32Array.from(gaps), grads: Float32Array.from(grads) };
   };
 
   for (let restart = 0; restart < restarts; restart++) {
@@ -167,7 +177,7 @@ function fabRun(
       const point = tf.tensor4d(current, x.shape);
       let gaps: Float32Array, grads: Float32Array;
       try {
-        ({ gaps, grads } = gapAndGrad(point));
+        ({ gaps, grads } = await gapAndGrad(point));
       } finally {
         point.dispose();
       }
@@ -192,9 +202,8 @@ function fabRun(
         }
       }
       const moved = tf.tensor4d(current, x.shape);
-      const logits = tf.tidy(() => model(moved));
-      const fooled = misclassified(logits, y);
-      tf.dispose([moved, logits]);
+      const fooled = await misclassifiedBy(model, moved, y);
+      moved.dispose();
       fooled.forEach((isFooled, i) => {
         if (!isFooled) return;
         const here = current.subarray(i * size, (i + 1) * size);

@@ -22,7 +22,7 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(lin.model, x);
     const epsilon = 0.05;
     const before = tf.memory().numTensors;
-    const adv = fgsm(lin.model, x, y, { epsilon });
+    const adv = await fgsm(lin.model, x, y, { epsilon });
     assert.equal(tf.memory().numTensors, before + 1, 'only the result is left');
     assertInThreatModel(adv, x, epsilon, 'fgsm');
     const optimum = linearOptimum(lin, x, y, epsilon);
@@ -46,10 +46,10 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(net.model, x);
     const before = tf.memory().numTensors;
     for (const epsilon of [0.01, 0.1, 1]) {
-      const plain = fgsm(net.model, x, y, { epsilon });
-      const a = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
-      const b = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
-      const c = fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 6 });
+      const plain = await fgsm(net.model, x, y, { epsilon });
+      const a = await fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
+      const b = await fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 5 });
+      const c = await fgsm(net.model, x, y, { epsilon, randomStart: true, stepSize: 1.25 * epsilon, seed: 6 });
       for (const [name, t] of Object.entries({ plain, a, c }))
         assertInThreatModel(t, x, epsilon, `fgsm ${name} eps ${epsilon}`);
       assert.deepEqual(a.dataSync(), b.dataSync());
@@ -70,11 +70,11 @@ test('FGSM rejects bad inputs with errors that name the field', async () => {
   const y3 = tf.tensor1d([0, 1], 'int32');
   const bad = tf.tensor1d([0, 1, 2], 'int32');
   const big = tf.mul(x, 2) as tf.Tensor4D;
-  assert.throws(() => fgsm(lin.model, x, y, { epsilon: 0 }), /epsilon/);
-  assert.throws(() => fgsm(lin.model, x, y, { epsilon: 1.5 }), /epsilon/);
-  assert.throws(() => fgsm(lin.model, x, y3, { epsilon: 0.1 }), /2 labels for 3 images/);
-  assert.throws(() => fgsm(lin.model, x, bad, { epsilon: 0.1 }), /label 2 is outside/);
-  assert.throws(() => fgsm(lin.model, big, y, { epsilon: 0.1 }), /\[0, 1\]/);
+  await assert.rejects(async () => fgsm(lin.model, x, y, { epsilon: 0 }), /epsilon/);
+  await assert.rejects(async () => fgsm(lin.model, x, y, { epsilon: 1.5 }), /epsilon/);
+  await assert.rejects(async () => fgsm(lin.model, x, y3, { epsilon: 0.1 }), /2 labels for 3 images/);
+  await assert.rejects(async () => fgsm(lin.model, x, bad, { epsilon: 0.1 }), /label 2 is outside/);
+  await assert.rejects(async () => fgsm(lin.model, big, y, { epsilon: 0.1 }), /\[0, 1\]/);
   tf.dispose([x, y, y3, bad, big]);
   lin.dispose();
 });

@@ -20,14 +20,19 @@ export interface FgsmOptions {
  * Fast gradient sign method: one signed-gradient step on the cross-entropy, projected to the
  * epsilon-ball and [0, 1]. Returns the adversarial batch (the caller disposes it).
  */
-export function fgsm(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: FgsmOptions): tf.Tensor4D {
+export async function fgsm(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: FgsmOptions,
+): Promise<tf.Tensor4D> {
   const { epsilon, randomStart = false, seed = 0 } = options;
   const stepSize = options.stepSize ?? epsilon;
-  checkBatch(x, y);
+  await checkBatch(x, y);
   checkEpsilon(epsilon);
   checkPositive(stepSize, 'stepSize');
   checkSeed(seed);
-  preflight(model, crossEntropyLoss, x, y);
+  await preflight(model, crossEntropyLoss, x, y);
   const start = randomStart ? randomLinfStart(x, epsilon, new Rng(seed)) : x;
   const { logits, loss, grad } = lossAndGradient(model, crossEntropyLoss, start, y);
   try {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
 import { registerMissingKernels } from '../kernels/index.js';
+import { takeData } from '../read.js';
 import type { AttackLoss } from './losses.js';
 import { checkLabels, type Classifier } from './types.js';
 
@@ -52,19 +53,23 @@ export function lossAndGradient(model: Classifier, loss: AttackLoss, x: tf.Tenso
  * classifier output, label or loss fails here with a clear error (an error thrown while recording a
  * gradient would strand the tensors the tape saved).
  */
-export function preflight(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y: tf.Tensor1D): void {
+export async function preflight(model: Classifier, loss: AttackLoss, x: tf.Tensor4D, y: tf.Tensor1D): Promise<void> {
   if (x.shape[0] === 0) return;
-  tf.tidy(() => {
-    const logits = model(tf.slice(x, 0, 1));
+  const logits = tf.tidy(() => model(tf.slice(x, 0, 1)));
+  try {
     if (logits.rank !== 2 || logits.shape[0] !== 1) {
       throw new ContractError(
         'classifier',
         `must return logits [batch, classes]; for a batch of 1 it returned [${logits.shape.join(', ')}]`,
       );
     }
-    checkLabels(logits.shape[1], y);
-    loss(logits, tf.slice(y, 0, 1));
-  });
+    await checkLabels(logits.shape[1], y);
+    tf.tidy(() => {
+      loss(logits, tf.slice(y, 0, 1));
+    });
+  } finally {
+    logits.dispose();
+  }
 }
 
 /** Per-example loss and logits at `x` without a gradient. The caller disposes both. */
@@ -81,17 +86,17 @@ export function lossOnly(
 }
 
 /** Per example, whether the logits' top class differs from the label (ties go to the lower index). */
-export function misclassified(logits: tf.Tensor2D, y: tf.Tensor1D): boolean[] {
-  const wrong = tf.tidy(() => tf.notEqual(tf.cast(tf.argMax(logits, 1), 'int32'), y));
-  const flags = Array.from(wrong.dataSync(), (v) => v !== 0);
-  wrong.dispose();
-  return flags;
+export async function misclassified(logits: tf.Tensor2D, y: tf.Tensor1D): Promise<boolean[]> {
+  const wrong = await takeData(tf.tidy(() => tf.notEqual(tf.cast(tf.argMax(logits, 1), 'int32'), y)));
+  return Array.from(wrong, (v) => v !== 0);
 }
 
 /** Runs the model on `x` and reports which examples it misclassifies. */
-export function misclassifiedBy(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): boolean[] {
+export async function misclassifiedBy(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): Promise<boolean[]> {
   const logits = tf.tidy(() => model(x));
-  const flags = misclassified(logits, y);
-  logits.dispose();
-  return flags;
+  try {
+    return await misclassified(logits, y);
+  } finally {
+    logits.dispose();
+  }
 }

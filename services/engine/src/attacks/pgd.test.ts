@@ -30,16 +30,22 @@ for (const backend of TEST_BACKENDS) {
     );
 
     // From any start, 10 steps of eps/4 reach the optimal corner of every pixel.
-    const last = pgd(lin.model, x, y, { epsilon, steps: 10, stepSize: epsilon / 4, seed: 1 });
+    const last = await pgd(lin.model, x, y, { epsilon, steps: 10, stepSize: epsilon / 4, seed: 1 });
     assertInThreatModel(last, x, epsilon, 'pgd');
     const got = last.dataSync();
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - optimum.points[i]!) < 1e-6, `pixel ${i}`);
 
-    const tracked = pgd(lin.model, x, y, { epsilon, steps: 10, stepSize: epsilon / 4, seed: 1, returnSuccess: true });
+    const tracked = await pgd(lin.model, x, y, {
+      epsilon,
+      steps: 10,
+      stepSize: epsilon / 4,
+      seed: 1,
+      returnSuccess: true,
+    });
     assertInThreatModel(tracked.adversarial, x, epsilon, 'tracked pgd');
     assert.deepEqual(tracked.success, optimum.fooled);
     const expectedAccuracy = optimum.fooled.filter((f) => !f).length / optimum.fooled.length;
-    const single = fgsm(lin.model, x, y, { epsilon });
+    const single = await fgsm(lin.model, x, y, { epsilon });
     assert.equal(accuracy(lin.model, last, y), expectedAccuracy);
     assert.equal(accuracy(lin.model, tracked.adversarial, y), expectedAccuracy);
     assert.ok(accuracy(lin.model, last, y) <= accuracy(lin.model, single, y));
@@ -53,10 +59,10 @@ for (const backend of TEST_BACKENDS) {
     const x = boundaryImages(2, [24, 8, 8, 3]);
     const y = predictedLabels(net.model, x);
     for (const epsilon of [0.01, 0.03]) {
-      const single = fgsm(net.model, x, y, { epsilon });
-      const plain = pgd(net.model, x, y, { epsilon, steps: 20 });
-      const one = pgd(net.model, x, y, { epsilon, steps: 10, seed: 3, returnSuccess: true });
-      const three = pgd(net.model, x, y, { epsilon, steps: 10, seed: 3, restarts: 3, returnSuccess: true });
+      const single = await fgsm(net.model, x, y, { epsilon });
+      const plain = await pgd(net.model, x, y, { epsilon, steps: 20 });
+      const one = await pgd(net.model, x, y, { epsilon, steps: 10, seed: 3, returnSuccess: true });
+      const three = await pgd(net.model, x, y, { epsilon, steps: 10, seed: 3, restarts: 3, returnSuccess: true });
       const fgsmAccuracy = accuracy(net.model, single, y);
       assert.ok(fgsmAccuracy < 1, `FGSM fools some examples at eps ${epsilon}`);
       assert.ok(accuracy(net.model, plain, y) <= fgsmAccuracy, `PGD-20 vs FGSM at eps ${epsilon}`);
@@ -64,8 +70,8 @@ for (const backend of TEST_BACKENDS) {
       // The first restart is the single run (same seed), so three restarts fool a superset.
       one.success.forEach((s, i) => assert.ok(!s || three.success[i], `example ${i}`));
       // Reported success is what a fresh forward pass says.
-      assert.deepEqual(misclassifiedBy(net.model, three.adversarial, y), three.success);
-      assert.deepEqual(misclassifiedBy(net.model, one.adversarial, y), one.success);
+      assert.deepEqual(await misclassifiedBy(net.model, three.adversarial, y), three.success);
+      assert.deepEqual(await misclassifiedBy(net.model, one.adversarial, y), one.success);
       tf.dispose([single, plain, one.adversarial, three.adversarial]);
     }
     tf.dispose([x, y]);
@@ -80,23 +86,23 @@ for (const backend of TEST_BACKENDS) {
     const before = tf.memory().numTensors;
     for (const epsilon of [0.004, 0.1, 1]) {
       const variants = {
-        plain: pgd(net.model, x, y, { epsilon, steps: 4, seed: 8 }),
-        big: pgd(net.model, x, y, { epsilon, steps: 3, stepSize: 3 * epsilon, seed: 8 }),
-        fixed: pgd(net.model, x, y, { epsilon, steps: 3, randomStart: false }),
-        margin: pgd(net.model, x, y, { epsilon, steps: 3, loss: 'margin', restarts: 2, seed: 8 }),
-        dlr: pgd(net.model, x, y, { epsilon, steps: 3, loss: 'dlr', returnSuccess: true, seed: 8 }).adversarial,
+        plain: await pgd(net.model, x, y, { epsilon, steps: 4, seed: 8 }),
+        big: await pgd(net.model, x, y, { epsilon, steps: 3, stepSize: 3 * epsilon, seed: 8 }),
+        fixed: await pgd(net.model, x, y, { epsilon, steps: 3, randomStart: false }),
+        margin: await pgd(net.model, x, y, { epsilon, steps: 3, loss: 'margin', restarts: 2, seed: 8 }),
+        dlr: (await pgd(net.model, x, y, { epsilon, steps: 3, loss: 'dlr', returnSuccess: true, seed: 8 })).adversarial,
       };
       for (const [name, t] of Object.entries(variants))
         assertInThreatModel(t, x, epsilon, `pgd ${name} eps ${epsilon}`);
       tf.dispose(Object.values(variants));
     }
-    const a = pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21 });
-    const b = pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21 });
-    const c = pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 22 });
+    const a = await pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21 });
+    const b = await pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21 });
+    const c = await pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 22 });
     assert.deepEqual(a.dataSync(), b.dataSync());
     assert.notDeepEqual(a.dataSync(), c.dataSync());
-    const r1 = pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21, restarts: 2, returnSuccess: true });
-    const r2 = pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21, restarts: 2, returnSuccess: true });
+    const r1 = await pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21, restarts: 2, returnSuccess: true });
+    const r2 = await pgd(net.model, x, y, { epsilon: 0.05, steps: 3, seed: 21, restarts: 2, returnSuccess: true });
     assert.deepEqual(r1.adversarial.dataSync(), r2.adversarial.dataSync());
     assert.deepEqual(r1.success, r2.success);
     tf.dispose([a, b, c, r1.adversarial, r2.adversarial]);
@@ -112,11 +118,14 @@ test('PGD rejects bad settings', async () => {
   const x = boundaryImages(2, [3, 2, 2, 3]);
   const y = predictedLabels(lin.model, x);
   const before = tf.memory().numTensors;
-  assert.throws(() => pgd(lin.model, x, y, { epsilon: 0.1, steps: 0 }), /steps/);
-  assert.throws(() => pgd(lin.model, x, y, { epsilon: 0.1, restarts: 1.5 }), /restarts/);
-  assert.throws(() => pgd(lin.model, x, y, { epsilon: 0.1, stepSize: -1 }), /stepSize/);
-  assert.throws(() => pgd(lin.model, x, y, { epsilon: 0.1, loss: 'hinge' as 'ce' }), /loss/);
-  assert.throws(() => pgd(lin.model, x, y, { epsilon: 0.1, loss: 'dlr', returnSuccess: true }), /at least 3 classes/);
+  await assert.rejects(async () => pgd(lin.model, x, y, { epsilon: 0.1, steps: 0 }), /steps/);
+  await assert.rejects(async () => pgd(lin.model, x, y, { epsilon: 0.1, restarts: 1.5 }), /restarts/);
+  await assert.rejects(async () => pgd(lin.model, x, y, { epsilon: 0.1, stepSize: -1 }), /stepSize/);
+  await assert.rejects(async () => pgd(lin.model, x, y, { epsilon: 0.1, loss: 'hinge' as 'ce' }), /loss/);
+  await assert.rejects(
+    async () => pgd(lin.model, x, y, { epsilon: 0.1, loss: 'dlr', returnSuccess: true }),
+    /at least 3 classes/,
+  );
   assert.equal(tf.memory().numTensors, before, 'failed attacks leave nothing behind');
   tf.dispose([x, y]);
   lin.dispose();

@@ -63,25 +63,25 @@ export function pgd(
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   options: PgdOptions & { returnSuccess: true },
-): AttackResult;
+): Promise<AttackResult>;
 /** Projected gradient descent returning only the adversarial batch. */
-export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: PgdOptions): tf.Tensor4D;
-export function pgd(
+export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: PgdOptions): Promise<tf.Tensor4D>;
+export async function pgd(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   options: PgdOptions,
-): tf.Tensor4D | AttackResult {
+): Promise<tf.Tensor4D | AttackResult> {
   const { epsilon, steps = 20, restarts = 1, randomStart = true, seed = 0, kappa = 0, returnSuccess = false } = options;
   const stepSize = options.stepSize ?? epsilon / 4;
-  checkBatch(x, y);
+  await checkBatch(x, y);
   checkEpsilon(epsilon);
   checkCount(steps, 'steps');
   checkCount(restarts, 'restarts');
   checkPositive(stepSize, 'stepSize');
   checkSeed(seed);
   const loss = attackLoss(options.loss ?? 'ce', kappa);
-  preflight(model, loss, x, y);
+  await preflight(model, loss, x, y);
   const rng = new Rng(seed);
   const settings = { model, loss, epsilon, steps, stepSize, randomStart, rng };
 
@@ -92,7 +92,7 @@ export function pgd(
     for (let r = 0; r < restarts; r++) {
       const rows = tracker.remaining();
       if (rows.length === 0) break;
-      trackedRun(settings, x, y, rows, tracker);
+      await trackedRun(settings, x, y, rows, tracker);
     }
   } catch (error) {
     tracker.dispose();
@@ -134,7 +134,13 @@ function lastIterate(s: RunSettings, x: tf.Tensor4D, y: tf.Tensor1D): tf.Tensor4
 }
 
 /** One restart on batch rows `rows`, offering every iterate (and the final point) to the tracker. */
-function trackedRun(s: RunSettings, x: tf.Tensor4D, y: tf.Tensor1D, rows: number[], tracker: WorstCaseTracker): void {
+async function trackedRun(
+  s: RunSettings,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  rows: number[],
+  tracker: WorstCaseTracker,
+): Promise<void> {
   const xs = takeRows(x, rows);
   const ys = takeRows(y, rows);
   let point = s.randomStart ? randomLinfStart(xs, s.epsilon, s.rng) : tf.clone(xs);
@@ -142,7 +148,8 @@ function trackedRun(s: RunSettings, x: tf.Tensor4D, y: tf.Tensor1D, rows: number
     for (let t = 0; t < s.steps; t++) {
       const { logits, loss, grad } = lossAndGradient(s.model, s.loss, point, ys);
       try {
-        tracker.offer(point, loss.dataSync(), misclassified(logits, ys), rows);
+        const [values, fooled] = await Promise.all([loss.data(), misclassified(logits, ys)]);
+        tracker.offer(point, values, fooled, rows);
         const next = signStep(point, grad, s.stepSize, xs, s.epsilon);
         point.dispose();
         point = next;
@@ -151,8 +158,12 @@ function trackedRun(s: RunSettings, x: tf.Tensor4D, y: tf.Tensor1D, rows: number
       }
     }
     const last = lossOnly(s.model, s.loss, point, ys);
-    tracker.offer(point, last.loss.dataSync(), misclassified(last.logits, ys), rows);
-    tf.dispose([last.logits, last.loss]);
+    try {
+      const [values, fooled] = await Promise.all([last.loss.data(), misclassified(last.logits, ys)]);
+      tracker.offer(point, values, fooled, rows);
+    } finally {
+      tf.dispose([last.logits, last.loss]);
+    }
   } finally {
     tf.dispose([xs, ys, point]);
   }

@@ -75,7 +75,7 @@ test('starts from vertical stripes and then changes one square of the scheduled 
   };
   const epsilon = 0.05;
   const budget = 40;
-  const result = squareAttack(model, x, y, { epsilon, queries: budget, pInit: 0.3, seed: 1 });
+  const result = await squareAttack(model, x, y, { epsilon, queries: budget, pInit: 0.3, seed: 1 });
   assert.deepEqual(result.queries, [budget]);
   assert.equal(seen.length, budget);
   const clean = x.dataSync();
@@ -127,14 +127,14 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(net.model, x);
     const epsilon = 0.03;
     const budget = 150;
-    assert.throws(() => fgsm(model, x, y, { epsilon }), /asked for a gradient/, 'the guard works');
-    const result = squareAttack(model, x, y, { epsilon, queries: budget, seed: 5 });
+    await assert.rejects(async () => fgsm(model, x, y, { epsilon }), /asked for a gradient/, 'the guard works');
+    const result = await squareAttack(model, x, y, { epsilon, queries: budget, seed: 5 });
     assertInThreatModel(result.adversarial, x, epsilon, 'square');
     assert.ok(
       accuracy(net.model, result.adversarial, y) <= 0.75,
       `accuracy ${accuracy(net.model, result.adversarial, y)}`,
     );
-    assert.deepEqual(misclassifiedBy(net.model, result.adversarial, y), result.success);
+    assert.deepEqual(await misclassifiedBy(net.model, result.adversarial, y), result.success);
     result.success.forEach((fooled, i) => {
       const q = result.queries[i]!;
       if (fooled) assert.ok(q >= 1 && q <= budget, `example ${i} used ${q} queries`);
@@ -155,14 +155,14 @@ for (const backend of TEST_BACKENDS) {
     const y = predictedLabels(net.model, x);
     const before = tf.memory().numTensors;
     for (const epsilon of [0.004, 0.1, 1]) {
-      const r = squareAttack(net.model, x, y, { epsilon, queries: 20, restarts: 2, pInit: 0.8, seed: 2 });
+      const r = await squareAttack(net.model, x, y, { epsilon, queries: 20, restarts: 2, pInit: 0.8, seed: 2 });
       assertInThreatModel(r.adversarial, x, epsilon, `square eps ${epsilon}`);
       assert.ok(r.queries.every((q) => q >= 1 && q <= 40));
       r.adversarial.dispose();
     }
-    const a = squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 9 });
-    const b = squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 9 });
-    const c = squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 10 });
+    const a = await squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 9 });
+    const b = await squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 9 });
+    const c = await squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 10 });
     assert.deepEqual(a.adversarial.dataSync(), b.adversarial.dataSync());
     assert.deepEqual([a.success, a.queries], [b.success, b.queries]);
     assert.notDeepEqual(a.adversarial.dataSync(), c.adversarial.dataSync());

@@ -55,9 +55,14 @@ export function squareSide(p: number, height: number, width: number): number {
  * if it lowers the margin z_y - max_{i != y} z_i; each example stops once misclassified. Uses the
  * model's outputs only, never its gradients.
  */
-export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, options: SquareOptions): SquareResult {
+export async function squareAttack(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: SquareOptions,
+): Promise<SquareResult> {
   const { epsilon, queries: budget = 5000, pInit = 0.05, restarts = 1, seed = 0 } = options;
-  checkBatch(x, y);
+  await checkBatch(x, y);
   checkEpsilon(epsilon);
   checkCount(budget, 'queries');
   checkCount(restarts, 'restarts');
@@ -66,8 +71,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
 
   const [n, height, width, channels] = x.shape;
   const pixels = height * width * channels;
-  const clean = x.dataSync() as Float32Array;
-  const labels = y.dataSync() as Int32Array;
+  const [clean, labels] = await Promise.all([x.data(), y.data()]);
   const rng = new Rng(seed);
   const best = Float32Array.from(clean);
   const bestMargin = new Float32Array(n).fill(Infinity);
@@ -76,7 +80,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
   let labelsChecked = false;
 
   /** Margins and fooled flags of `images` (rows `rows` of the batch), counting one query each. */
-  const query = (images: Float32Array, rows: number[]): { margin: Float32Array; wrong: boolean[] } => {
+  const query = async (images: Float32Array, rows: number[]): Promise<{ margin: Float32Array; wrong: boolean[] }> => {
     const logits = tf.tidy(() => model(tf.tensor4d(images, [rows.length, height, width, channels])));
     try {
       if (!labelsChecked) {
@@ -85,7 +89,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
           'int32',
         );
         try {
-          checkLogits(logits, ys);
+          await checkLogits(logits, ys);
         } finally {
           ys.dispose();
         }
@@ -93,7 +97,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
       }
       for (const row of rows) used[row] = (used[row] ?? 0) + 1;
       return margins(
-        logits.dataSync() as Float32Array,
+        (await logits.data()) as Float32Array,
         logits.shape[1],
         rows.map((row) => labels[row] ?? 0),
       );
@@ -118,7 +122,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
         }
       }
     });
-    const start = query(current, rows);
+    const start = await query(current, rows);
     const margin = start.margin;
     const wrong = start.wrong;
 
@@ -149,7 +153,7 @@ export function squareAttack(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
           if (changed) break;
         }
       });
-      const result = query(
+      const result = await query(
         candidates,
         active.map((k) => rows[k] ?? 0),
       );

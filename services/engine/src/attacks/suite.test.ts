@@ -125,9 +125,14 @@ for (const backend of TEST_BACKENDS) {
     const correct = report.cleanCorrect.flatMap((ok, i) => (ok ? [i] : []));
     const xs = takeRows(x, correct);
     const ys = takeRows(y, correct);
-    const alone = fgsm(net.model, xs, ys, { epsilon });
-    const pgdAlone = pgd(net.model, xs, ys, { epsilon, steps: 5, seed: suiteAttackSeed(7, 1, 0), returnSuccess: true });
-    const fgsmRobust = misclassifiedBy(net.model, alone, ys).map((wrong) => !wrong);
+    const alone = await fgsm(net.model, xs, ys, { epsilon });
+    const pgdAlone = await pgd(net.model, xs, ys, {
+      epsilon,
+      steps: 5,
+      seed: suiteAttackSeed(7, 1, 0),
+      returnSuccess: true,
+    });
+    const fgsmRobust = (await misclassifiedBy(net.model, alone, ys)).map((wrong) => !wrong);
     assert.deepEqual(
       correct.map((i) => report.attacks[0]!.robust[i]),
       fgsmRobust,

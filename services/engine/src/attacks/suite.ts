@@ -9,6 +9,7 @@ import { fgsm } from './fgsm.js';
 import { misclassified, misclassifiedBy } from './gradient.js';
 import { pgd } from './pgd.js';
 import { deriveSeedFromParts } from '../random.js';
+import { takeData } from '../read.js';
 import { squareAttack } from './square.js';
 import {
   checkBatch,
@@ -228,18 +229,23 @@ function defaultsOf(spec: SuiteAttackSpec, epsilon: number): Omit<AttackSettings
 }
 
 /** Runs one attack with resolved settings; `success` is the attack's own verdict. The caller disposes `adversarial`. */
-export function runAttack(
+export async function runAttack(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   settings: AttackSettings,
   seed: number,
-): AttackResult {
+): Promise<AttackResult> {
   const { epsilon } = settings;
   switch (settings.name) {
     case 'fgsm': {
-      const adversarial = fgsm(model, x, y, { epsilon, stepSize: settings.stepSize });
-      return { adversarial, success: misclassifiedBy(model, adversarial, y) };
+      const adversarial = await fgsm(model, x, y, { epsilon, stepSize: settings.stepSize });
+      try {
+        return { adversarial, success: await misclassifiedBy(model, adversarial, y) };
+      } catch (error) {
+        adversarial.dispose();
+        throw error;
+      }
     }
     case 'pgd':
       return pgd(model, x, y, {
@@ -330,7 +336,7 @@ export async function runSuite(
   const seed = options.seed ?? 0;
   const cascade = options.cascade ?? false;
   checkSeed(seed);
-  checkBatch(x, y);
+  await checkBatch(x, y);
   if (options.attacks.length === 0) throw new ContractError('attacks', 'must name at least one attack');
   const settings = options.attacks.map((spec, i) => resolveAttackSettings(spec, threat.epsilon, `attacks[${i}]`));
   const examples = x.shape[0];
@@ -360,8 +366,8 @@ export async function runSuite(
     try {
       const logits = tf.tidy(() => model(xb));
       try {
-        checkLogits(logits, yb);
-        misclassified(logits, yb).forEach((wrong, k) => (cleanCorrect[start + k] = !wrong));
+        await checkLogits(logits, yb);
+        (await misclassified(logits, yb)).forEach((wrong, k) => (cleanCorrect[start + k] = !wrong));
       } finally {
         logits.dispose();
       }
@@ -372,7 +378,7 @@ export async function runSuite(
         const targets = rows.flatMap((row, k) => ((cascade ? stillRobust[k] : cleanCorrect[row]) ? [k] : []));
         if (targets.length > 0) {
           const began = performance.now();
-          const survived = attackRows(model, xb, yb, targets, settings[a]!, suiteAttackSeed(seed, a, batch));
+          const survived = await attackRows(model, xb, yb, targets, settings[a]!, suiteAttackSeed(seed, a, batch));
           seconds[a] = (seconds[a] ?? 0) + (performance.now() - began) / 1000;
           attacked[a] = (attacked[a] ?? 0) + targets.length;
           const bounded = settings[a]!.bound !== 'none';
@@ -415,21 +421,21 @@ export async function runSuite(
 }
 
 /** Attacks rows `targets` of a batch and returns, per target, whether the model still classifies it correctly. */
-function attackRows(
+async function attackRows(
   model: Classifier,
   xb: tf.Tensor4D,
   yb: tf.Tensor1D,
   targets: number[],
   settings: AttackSettings,
   seed: number,
-): boolean[] {
+): Promise<boolean[]> {
   const xs = takeRows(xb, targets);
   const ys = takeRows(yb, targets);
   let adversarial: tf.Tensor4D | undefined;
   try {
-    adversarial = runAttack(model, xs, ys, settings, seed).adversarial;
-    checkWithinBall(adversarial, xs, settings);
-    return misclassifiedBy(model, adversarial, ys).map((wrong) => !wrong);
+    adversarial = (await runAttack(model, xs, ys, settings, seed)).adversarial;
+    await checkWithinBall(adversarial, xs, settings);
+    return (await misclassifiedBy(model, adversarial, ys)).map((wrong) => !wrong);
   } finally {
     tf.dispose([xs, ys]);
     adversarial?.dispose();
@@ -437,12 +443,10 @@ function attackRows(
 }
 
 /** Guards the leaderboard against an attack bug: adversarial examples must respect the attack's bound and the box. */
-function checkWithinBall(adversarial: tf.Tensor4D, x: tf.Tensor4D, settings: AttackSettings): void {
-  const [distance, lo, hi] = tf.tidy(() => [
-    tf.max(tf.abs(tf.sub(adversarial, x))).dataSync()[0] ?? 0,
-    tf.min(adversarial).dataSync()[0] ?? 0,
-    tf.max(adversarial).dataSync()[0] ?? 0,
-  ]);
+async function checkWithinBall(adversarial: tf.Tensor4D, x: tf.Tensor4D, settings: AttackSettings): Promise<void> {
+  const [distance = 0, lo = 0, hi = 0] = await takeData(
+    tf.tidy(() => tf.stack([tf.max(tf.abs(tf.sub(adversarial, x))), tf.min(adversarial), tf.max(adversarial)])),
+  );
   const outside = settings.bound === 'linf' && distance > settings.epsilon + 1e-6;
   if (outside || lo < 0 || hi > 1) {
     throw new Error(

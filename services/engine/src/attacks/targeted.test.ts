@@ -10,11 +10,11 @@ test('targetsByRank: the rank-th largest logit per row, ties to the lower class'
     [0.1, 3, 2, 2],
     [5, 1, 4, 0],
   ]);
-  assert.deepEqual(targetsByRank(logits, 1), [1, 0]);
-  assert.deepEqual(targetsByRank(logits, 2), [2, 2]);
-  assert.deepEqual(targetsByRank(logits, 3), [3, 1]);
-  assert.deepEqual(targetsByRank(logits, 4), [0, 3]);
-  assert.throws(() => targetsByRank(logits, 5), /rank/);
+  assert.deepEqual(await targetsByRank(logits, 1), [1, 0]);
+  assert.deepEqual(await targetsByRank(logits, 2), [2, 2]);
+  assert.deepEqual(await targetsByRank(logits, 3), [3, 1]);
+  assert.deepEqual(await targetsByRank(logits, 4), [0, 3]);
+  await assert.rejects(async () => targetsByRank(logits, 5), /rank/);
   logits.dispose();
 });
 
@@ -35,7 +35,7 @@ test('overTargetClasses attacks each target round only on the examples still cor
   // Fools an example by swapping its true and target pixels, but only in the round listed for its label.
   const foolInRound: Record<number, number> = { 0: 1, 1: 0, 4: 99 };
   const before = tf.memory().numTensors;
-  const result = overTargetClasses(model, x, y, 3, (xs, ys, targets, round) => {
+  const result = await overTargetClasses(model, x, y, 3, async (xs, ys, targets, round) => {
     const ysList = Array.from(ys.dataSync());
     const tList = Array.from(targets.dataSync());
     seen.push({ round, labels: ysList, targets: tList });

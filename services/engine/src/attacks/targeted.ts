@@ -9,11 +9,11 @@ import { replaceRows, takeRows } from './worst-case.js';
  * AutoAttack's targeted attacks take their targets this way from the clean logits, so that a correctly
  * classified example is aimed at its 9 other classes, most likely first.
  */
-export function targetsByRank(logits: tf.Tensor2D, rank: number): number[] {
+export async function targetsByRank(logits: tf.Tensor2D, rank: number): Promise<number[]> {
   const [n, classes] = logits.shape;
   if (!(Number.isInteger(rank) && rank >= 1 && rank <= classes))
     throw new ContractError('rank', `must be an integer in [1, ${classes}], got ${rank}`);
-  const values = logits.dataSync();
+  const values = await logits.data();
   return Array.from({ length: n }, (_, i) => {
     const row = Array.from(values.subarray(i * classes, (i + 1) * classes));
     const order = row.map((_, c) => c).sort((a, b) => (row[b] as number) - (row[a] as number) || a - b);
@@ -22,7 +22,12 @@ export function targetsByRank(logits: tf.Tensor2D, rank: number): number[] {
 }
 
 /** One targeted run: attack rows (xs, ys) towards `targets`; `round` numbers the target class (0 = runner-up). */
-export type TargetedRun = (xs: tf.Tensor4D, ys: tf.Tensor1D, targets: tf.Tensor1D, round: number) => AttackResult;
+export type TargetedRun = (
+  xs: tf.Tensor4D,
+  ys: tf.Tensor1D,
+  targets: tf.Tensor1D,
+  round: number,
+) => Promise<AttackResult>;
 
 /**
  * AutoAttack's loop of a targeted attack over `targetClasses` target classes (ranks 2 .. targetClasses + 1 of
@@ -30,24 +35,24 @@ export type TargetedRun = (xs: tf.Tensor4D, ys: tf.Tensor1D, targets: tf.Tensor1
  * fooled (and that the model classifies correctly clean). Returns per example the first fooling point, else
  * the input itself; `success` is whether the model misclassifies what is returned.
  */
-export function overTargetClasses(
+export async function overTargetClasses(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   targetClasses: number,
   run: TargetedRun,
-): AttackResult {
+): Promise<AttackResult> {
   checkCount(targetClasses, 'targetClasses');
   const logits = tf.tidy(() => model(x));
   let best = tf.clone(x);
   try {
     const classes = logits.shape[1];
-    const success = misclassified(logits, y);
+    const success = await misclassified(logits, y);
     const rounds = Math.min(targetClasses, classes - 1);
     for (let round = 0; round < rounds; round++) {
       const rows = success.flatMap((fooled, i) => (fooled ? [] : [i]));
       if (rows.length === 0) break;
-      const all = targetsByRank(logits, round + 2);
+      const all = await targetsByRank(logits, round + 2);
       const xs = takeRows(x, rows);
       const ys = takeRows(y, rows);
       const ts = tf.tensor1d(
@@ -55,7 +60,7 @@ export function overTargetClasses(
         'int32',
       );
       try {
-        const result = run(xs, ys, ts, round);
+        const result = await run(xs, ys, ts, round);
         try {
           const fooledAt = result.success.flatMap((fooled, k) => (fooled ? [k] : []));
           if (fooledAt.length > 0) {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
+import { takeData } from '../read.js';
 
 /**
  * A model under attack: NHWC images in [0, 1] to logits [batch, classes], in inference mode
@@ -51,32 +52,32 @@ export function checkSeed(seed: number, field = 'seed'): void {
 }
 
 /** Checks images and labels: NHWC float images in [0, 1], int32 labels, one per image. */
-export function checkBatch(x: tf.Tensor, y: tf.Tensor): void {
+export async function checkBatch(x: tf.Tensor, y: tf.Tensor): Promise<void> {
   if (x.rank !== 4) throw new ContractError('x', `must be a 4-D NHWC tensor, got shape [${x.shape.join(', ')}]`);
   if (x.dtype !== 'float32') throw new ContractError('x', `must be float32, got ${x.dtype}`);
   if (y.rank !== 1) throw new ContractError('y', `must be a 1-D tensor of labels, got shape [${y.shape.join(', ')}]`);
   if (y.dtype !== 'int32') throw new ContractError('y', `must be int32, got ${y.dtype}`);
   if (y.shape[0] !== x.shape[0]) throw new ContractError('y', `has ${y.shape[0]} labels for ${x.shape[0]} images`);
   if (x.size === 0) return;
-  const [lo, hi] = tf.tidy(() => [tf.min(x).dataSync()[0] ?? 0, tf.max(x).dataSync()[0] ?? 0]);
+  const [lo = 0, hi = 0] = await takeData(tf.tidy(() => tf.stack([tf.min(x), tf.max(x)])));
   // Tolerate float rounding from upstream arithmetic, not data in another range (e.g. normalised).
   if (!(lo >= -1e-6 && hi <= 1 + 1e-6)) throw new ContractError('x', `pixels must lie in [0, 1], found [${lo}, ${hi}]`);
 }
 
 /** Checks logits against labels: one row per label, and every label a valid class index. */
-export function checkLogits(logits: tf.Tensor2D, y: tf.Tensor1D): void {
+export async function checkLogits(logits: tf.Tensor2D, y: tf.Tensor1D): Promise<void> {
   if (logits.rank !== 2 || logits.shape[0] !== y.shape[0]) {
     throw new ContractError(
       'classifier',
       `must return logits [${y.shape[0]}, classes], got [${logits.shape.join(', ')}]`,
     );
   }
-  checkLabels(logits.shape[1], y);
+  await checkLabels(logits.shape[1], y);
 }
 
 /** Checks that every label is a class index below `classes`. */
-export function checkLabels(classes: number, y: tf.Tensor1D): void {
-  for (const label of y.dataSync()) {
+export async function checkLabels(classes: number, y: tf.Tensor1D): Promise<void> {
+  for (const label of await y.data()) {
     if (!(label >= 0 && label < classes))
       throw new ContractError('y', `label ${label} is outside the classifier's ${classes} classes`);
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ContractError } from '@lrnas/schema';
 import { SGD_STEP } from '../kernels/index.js';
+import { takeScalar } from '../read.js';
 
 /** Settings of SGD; the defaults are the paper's retraining values (lrnas-method.md section 7). */
 export interface SgdOptions {
@@ -135,35 +136,53 @@ export class Sgd {
 
 const f32 = Math.fround;
 
+/** Backends whose tensors live in host memory: reading every gradient is a copy there, not a wait for a device. */
+const HOST_MEMORY = new Set(['cpu', 'wasm']);
+
 /**
  * The global L2 norm of `grads` and PyTorch's clip_grad_norm_ factor min(1, maxNorm / (norm + 1e-6)), for
- * Sgd.step's gradScale. Computed from the gradients' values in JavaScript with the float32 roundings of the ops it
- * replaces (square, sum, addN, sqrt, add, div, minimum; sums accumulated in float64 as the cpu and wasm kernels
- * do), which ran three kernels per parameter: the supernet has over a thousand.
+ * Sgd.step's gradScale. In host memory (cpu, wasm) it is computed from the gradients' values in JavaScript with the
+ * float32 roundings of the ops it replaces (square, sum, addN, sqrt, add, div, minimum; sums accumulated in float64
+ * as the cpu and wasm kernels do), which ran three kernels per parameter: the supernet has over a thousand. On a
+ * device (webgpu) the squared sum is reduced there and only it is read. Reads are asynchronous.
  */
-export function gradientClip(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: number): { norm: number; factor: number } {
+export async function gradientClip(
+  grads: ReadonlyMap<string, tf.Tensor>,
+  maxNorm: number,
+): Promise<{ norm: number; factor: number }> {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0))
     throw new ContractError('gradientClip', `must be a positive number, got ${maxNorm}`);
+  const total =
+    HOST_MEMORY.has(tf.getBackend()) || grads.size === 0 ? await hostSquaredSum(grads) : await deviceSquaredSum(grads);
+  const norm = f32(Math.sqrt(total));
+  return { norm, factor: Math.min(1, f32(f32(maxNorm) / f32(norm + f32(1e-6)))) };
+}
+
+/** Sum of squares of every gradient value, with the float32 roundings of square, sum and addN. */
+async function hostSquaredSum(grads: ReadonlyMap<string, tf.Tensor>): Promise<number> {
   let total = 0;
-  for (const g of grads.values()) {
-    const values = g.dataSync();
+  for (const values of await Promise.all([...grads.values()].map((g) => g.data()))) {
     let sum = 0;
     for (let i = 0; i < values.length; i++) sum += f32((values[i] as number) * (values[i] as number));
     total = f32(total + f32(sum));
   }
-  const norm = f32(Math.sqrt(total));
-  return { norm, factor: Math.min(1, f32(f32(maxNorm) / f32(norm + f32(1e-6)))) };
+  return total;
+}
+
+/** Sum of squares of every gradient value, reduced on the backend's device. */
+async function deviceSquaredSum(grads: ReadonlyMap<string, tf.Tensor>): Promise<number> {
+  return takeScalar(tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
 }
 
 /**
  * Scales gradients so that their global L2 norm is at most `maxNorm` (gradientClip's factor). Returns new
  * gradient tensors (the caller disposes them and the inputs) and the norm before clipping as a scalar tensor.
  */
-export function clipGradNorm(
+export async function clipGradNorm(
   grads: ReadonlyMap<string, tf.Tensor>,
   maxNorm: number,
-): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
-  const { norm, factor } = gradientClip(grads, maxNorm);
+): Promise<{ grads: Map<string, tf.Tensor>; norm: tf.Scalar }> {
+  const { norm, factor } = await gradientClip(grads, maxNorm);
   return {
     norm: tf.scalar(norm),
     grads: new Map([...grads].map(([name, g]) => [name, tf.mul(g, factor)])),

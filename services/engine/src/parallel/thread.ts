@@ -19,6 +19,7 @@ import { correctCount, crossEntropy } from '../nn/losses.js';
 import { Sgd, gradientClip } from '../optim/optimizer.js';
 import type { Request, Response, Shard, SgdSpec, ThreadInit } from './protocol.js';
 import { Reducer } from './reducer.js';
+import { takeData, takeScalar } from '../read.js';
 
 const init = workerData as ThreadInit;
 if (!parentPort) throw new Error('parallel/thread.ts runs only as a worker thread');
@@ -77,16 +78,17 @@ function sgdFor(spec: SgdSpec): Sgd {
 }
 
 /** This part's gradients, summed with every other thread's in rank order: the whole batch's gradient. */
-function summedGradients(grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
+async function summedGradients(grads: tf.NamedTensorMap): Promise<Map<string, tf.Tensor>> {
   const sizes = params.map(([, v]) => v.size);
   const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+  const values = await Promise.all(params.map(([, v]) => grads[v.name]?.data()));
   let offset = 0;
-  for (const [, v] of params) {
-    const g = grads[v.name];
+  params.forEach(([, v], i) => {
     // A parameter the loss does not reach (none in these networks) contributes zeros.
-    if (g) flat.set(g.dataSync() as Float32Array, offset);
+    const g = values[i];
+    if (g) flat.set(g as Float32Array, offset);
     offset += v.size;
-  }
+  });
   const summed = gradientReducer && init.size > 1 ? Float32Array.from(gradientReducer.allReduce(flat)) : flat;
   offset = 0;
   return new Map(
@@ -98,6 +100,12 @@ function summedGradients(grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
   );
 }
 
+/** The values of named tensors, read asynchronously. */
+async function readAll(pairs: Array<[string, tf.Tensor]>): Promise<Record<string, Float32Array>> {
+  const values = await Promise.all(pairs.map(([, v]) => v.data()));
+  return Object.fromEntries(pairs.map(([name], i) => [name, values[i] as Float32Array]));
+}
+
 async function handle(request: Request): Promise<Response> {
   switch (request.op) {
     case 'gradientMemory':
@@ -106,7 +114,7 @@ async function handle(request: Request): Promise<Response> {
     case 'state':
       return {
         ok: true,
-        state: Object.fromEntries(net.namedVariables().map(([name, v]) => [name, v.dataSync() as Float32Array])),
+        state: await readAll(net.namedVariables()),
       };
     case 'setState':
       tf.tidy(() => {
@@ -120,9 +128,7 @@ async function handle(request: Request): Promise<Response> {
     case 'optimizerState':
       return {
         ok: true,
-        state: Object.fromEntries(
-          (optimizer?.sgd.namedBuffers() ?? []).map(([name, v]) => [name, v.dataSync() as Float32Array]),
-        ),
+        state: await readAll(optimizer?.sgd.namedBuffers() ?? []),
       };
     case 'setOptimizerState': {
       const sgd = sgdFor(request.sgd);
@@ -158,12 +164,11 @@ async function handle(request: Request): Promise<Response> {
           params.map(([, v]) => v),
         ),
       );
-      const correct = hits ? (hits.dataSync()[0] as number) : 0;
-      hits?.dispose();
-      const summed = summedGradients(grads);
-      const clip = request.sgd.clip === null ? undefined : gradientClip(summed, request.sgd.clip);
+      const correct = hits ? await takeScalar(hits) : 0;
+      const summed = await summedGradients(grads);
+      const clip = request.sgd.clip === null ? undefined : await gradientClip(summed, request.sgd.clip);
       sgdFor(request.sgd).step(summed, request.lr, clip?.factor ?? 1);
-      const loss = value.dataSync()[0] as number;
+      const loss = (await value.data())[0] as number;
       tf.dispose([x, y, value, ...Object.values(grads), ...summed.values()]);
       const bn = statsReducer.takeBarrierTime();
       const gradient = gradientReducer?.takeBarrierTime() ?? { barriers: 0, waitMs: 0 };
@@ -177,9 +182,8 @@ async function handle(request: Request): Promise<Response> {
     case 'logits': {
       const [x, y] = inputs(request.shard);
       const logits = tf.tidy(() => logitsOf(x, false, request.weights));
-      const out = { ok: true as const, logits: logits.dataSync() as Float32Array, classes: logits.shape[1] };
-      tf.dispose([x, y, logits]);
-      return out;
+      tf.dispose([x, y]);
+      return { ok: true as const, classes: logits.shape[1], logits: (await takeData(logits)) as Float32Array };
     }
     case 'inputGradient': {
       const [x, y] = inputs(request.shard);
@@ -189,29 +193,25 @@ async function handle(request: Request): Promise<Response> {
         x,
         y,
       );
-      const out = {
-        ok: true as const,
-        loss: (tf.sum(loss).dataSync()[0] as number) / request.batch,
-        grad: grad.dataSync() as Float32Array,
-      };
-      tf.dispose([x, y, logits, loss, grad]);
-      return out;
+      tf.dispose([x, y, logits]);
+      const [total, values] = await Promise.all([takeScalar(tf.sum(loss)), takeData(grad)]);
+      loss.dispose();
+      return { ok: true as const, loss: total / request.batch, grad: values as Float32Array };
     }
     case 'fgsm': {
       const supernet = supernetOnly();
       const [x, y] = inputs(request.shard);
       const weights = mixingWeights(request.alphas);
       const ctx = scoringContext(request.statistics, 1);
-      const adversarial = fgsmInParts(
+      const adversarial = await fgsmInParts(
         (input) => supernet.forward(input, weights, ctx),
         x,
         y,
         request.epsilon,
         request.part,
       );
-      const out = { ok: true as const, adversarial: adversarial.dataSync() as Float32Array };
-      tf.dispose([x, y, adversarial]);
-      return out;
+      tf.dispose([x, y]);
+      return { ok: true as const, adversarial: (await takeData(adversarial)) as Float32Array };
     }
     case 'scorerOpen': {
       const supernet = supernetOnly();

@@ -7,13 +7,13 @@ import type { Classifier } from '../attacks/types.js';
  * supernet needs about 3 GB of the wasm heap (which ends at 4 GB) at 64 images. With batch statistics, each part
  * is normalised on its own.
  */
-export function fgsmInParts(
+export async function fgsmInParts(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   epsilon: number,
   part: number | null,
-): tf.Tensor4D {
+): Promise<tf.Tensor4D> {
   const n = y.shape[0];
   const size = part ?? n;
   if (size >= n) return fgsm(model, x, y, { epsilon });
@@ -21,8 +21,11 @@ export function fgsmInParts(
   for (let start = 0; start < n; start += size) {
     const count = Math.min(size, n - start);
     const [xs, ys] = [tf.slice(x, start, count), tf.slice(y, start, count)];
-    pieces.push(fgsm(model, xs, ys, { epsilon }));
-    tf.dispose([xs, ys]);
+    try {
+      pieces.push(await fgsm(model, xs, ys, { epsilon }));
+    } finally {
+      tf.dispose([xs, ys]);
+    }
   }
   const out = tf.concat(pieces) as tf.Tensor4D;
   tf.dispose(pieces);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { takeData } from '../read.js';
 import type { AccuracyPair, PermutationScorer } from './contribution.js';
 import { mixingWeights, selectGroups } from './mixing.js';
 import { PLAYER_COUNT, PLAYERS_PER_CELL, type EdgeMatrices } from './space.js';
@@ -119,7 +120,7 @@ export class SupernetScorer implements PermutationScorer {
     const out: AccuracyPair[] = [];
     for (let start = from; start < from + count; start += this.#maxGroups) {
       const lengths = Array.from({ length: Math.min(this.#maxGroups, from + count - start) }, (_, i) => start + i);
-      out.push(...(this.#naive ? this.#naivePass(order, lengths) : this.#pass(order, lengths)));
+      out.push(...(await (this.#naive ? this.#naivePass(order, lengths) : this.#pass(order, lengths))));
       this.#stats.prefixes += lengths.length;
       // Let timers and I/O (heartbeats, a cancel message) run between passes.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -128,21 +129,23 @@ export class SupernetScorer implements PermutationScorer {
   }
 
   /** One full forward per prefix, every operation run. */
-  #naivePass(order: readonly number[], lengths: number[]): AccuracyPair[] {
+  async #naivePass(order: readonly number[], lengths: number[]): Promise<AccuracyPair[]> {
     const cells = this.#net.cells.items.length;
-    return lengths.map((t) => {
+    const out: AccuracyPair[] = [];
+    for (const t of lengths) {
       const weights = mixingWeights(this.#alphas, [prefixMask(order, t)]);
       const stats = { operations: 0 };
       const ctx = scoringContext(this.#statistics, 2);
       const logits = this.#net.forward(this.#images, weights, ctx, { skipInactive: false, stats });
       this.#stats.operations += stats.operations;
       this.#stats.cellEvaluations += cells;
-      return this.#accuracies(logits, 1)[0] as AccuracyPair;
-    });
+      out.push((await this.#accuracies(logits, 1))[0] as AccuracyPair);
+    }
+    return out;
   }
 
   /** The prefixes `lengths` in one batched pass. */
-  #pass(order: readonly number[], lengths: number[]): AccuracyPair[] {
+  #pass(order: readonly number[], lengths: number[]): Promise<AccuracyPair[]> {
     const net = this.#net;
     const cells = net.cells.items.length;
     const split = Math.max(0, net.firstReduction);
@@ -208,10 +211,10 @@ export class SupernetScorer implements PermutationScorer {
   }
 
   /** Per group: the fraction of clean and of adversarial images classified correctly. Disposes `logits`. */
-  #accuracies(logits: tf.Tensor2D, groups: number): AccuracyPair[] {
+  async #accuracies(logits: tf.Tensor2D, groups: number): Promise<AccuracyPair[]> {
     const hits = tf.tidy(() => tf.cast(tf.equal(tf.argMax(logits, 1), tf.tile(this.#labels, [groups])), 'int32'));
-    const values = hits.dataSync();
-    tf.dispose([logits, hits]);
+    logits.dispose();
+    const values = await takeData(hits);
     const n = this.#half;
     return Array.from({ length: groups }, (_, g) => {
       let clean = 0;

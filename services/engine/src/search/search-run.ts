@@ -121,18 +121,16 @@ export interface SearchRunOptions {
    * Engine threads (default 1: this thread). With more, a pool of engine threads trains the weights data-parallel
    * (whole-batch BN statistics, gradients summed over the threads: equal to one thread up to float summation
    * order; micro-batching is then per thread) and walks the contribution estimate's prefixes (exactly one
-   * thread's result for the same weights); this thread keeps the state for checkpoints and evaluation.
+   * thread's result for the same weights); this thread keeps the state for checkpoints and evaluation. On webgpu
+   * the search runs in this thread alone: the threads split a batch over CPU cores, and a GPU computes it whole.
    */
   threads?: number;
 }
 
 /** The images and labels of a batch in host memory, for the engine threads. */
-function hostBatch(x: tf.Tensor4D, y: tf.Tensor1D): HostBatch {
-  return {
-    x: x.dataSync() as Float32Array,
-    shape: x.shape,
-    y: Int32Array.from(y.dataSync()),
-  };
+async function hostBatch(x: tf.Tensor4D, y: tf.Tensor1D): Promise<HostBatch> {
+  const [images, labels] = await Promise.all([x.data(), y.data()]);
+  return { x: images as Float32Array, shape: x.shape, y: Int32Array.from(labels) };
 }
 
 /** How a search ended. */
@@ -293,7 +291,7 @@ export class SearchRun {
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1)
       throw new ContractError('threads', `must be a positive integer, got ${threads}`);
-    if (threads === 1) return this.#run(options);
+    if (threads === 1 || tf.getBackend() === 'webgpu') return this.#run(options);
     this.#pool = await EnginePool.start({
       threads,
       model: { kind: 'supernet', options: this.#supernetOptions() },
@@ -327,10 +325,12 @@ export class SearchRun {
   async #push(): Promise<void> {
     const pool = this.#pool;
     if (!pool) return;
-    const values = (pairs: Array<[string, tf.Variable]>): Record<string, Float32Array> =>
-      Object.fromEntries(pairs.map(([name, v]) => [name, v.dataSync() as Float32Array]));
-    await pool.setState(values(this.supernet.namedVariables()));
-    await pool.setOptimizerState(this.#sgdSpec(), values(this.optimizer.namedBuffers()));
+    const values = async (pairs: Array<[string, tf.Variable]>): Promise<Record<string, Float32Array>> => {
+      const read = await Promise.all(pairs.map(([, v]) => v.data()));
+      return Object.fromEntries(pairs.map(([name], i) => [name, read[i] as Float32Array]));
+    };
+    await pool.setState(await values(this.supernet.namedVariables()));
+    await pool.setOptimizerState(this.#sgdSpec(), await values(this.optimizer.namedBuffers()));
   }
 
   /** Copies the engine threads' weights, BN statistics and momentum buffers back to this thread. */
@@ -393,7 +393,7 @@ export class SearchRun {
         let figures: { loss: number; correct: number };
         try {
           figures = this.#pool
-            ? await this.#pool.trainStep(hostBatch(x, y), this.#sgdSpec(), lr, mixingWeights(this.#alphas))
+            ? await this.#pool.trainStep(await hostBatch(x, y), this.#sgdSpec(), lr, mixingWeights(this.#alphas))
             : await this.#step(x, y, lr);
         } finally {
           tf.dispose([x, y]);
@@ -510,7 +510,7 @@ export class SearchRun {
       if (pool) return this.#threadScorer(pool, plan, permutation, alphas, stats, fullAccuracy);
       const { x, y } = plan.tensors(permutation % plan.count);
       // FGSM examples made once per permutation against the full supernet (section 4).
-      const adversarial = this.#fgsm(x, y, full);
+      const adversarial = await this.#fgsm(x, y, full);
       const scorer = new SupernetScorer(
         this.supernet,
         alphas,
@@ -573,7 +573,7 @@ export class SearchRun {
   ): Promise<PermutationScorer> {
     const s = this.settings;
     const { x, y } = plan.tensors(permutation % plan.count);
-    const batch = hostBatch(x, y);
+    const batch = await hostBatch(x, y);
     tf.dispose([x, y]);
     const adversarial = await pool.fgsm(alphas, batch, s.fgsmEpsilon, s.microBatch, s.scoringStatistics);
     const scorer = await pool.scorer(alphas, batch, adversarial, {
@@ -595,7 +595,7 @@ export class SearchRun {
   }
 
   /** FGSM examples against the full supernet, crafted in parts of at most `microBatch` images (memory). */
-  #fgsm(x: tf.Tensor4D, y: tf.Tensor1D, weights: MixingWeights): tf.Tensor4D {
+  #fgsm(x: tf.Tensor4D, y: tf.Tensor1D, weights: MixingWeights): Promise<tf.Tensor4D> {
     const s = this.settings;
     const ctx = scoringContext(s.scoringStatistics, 1);
     return fgsmInParts((input) => this.supernet.forward(input, weights, ctx), x, y, s.fgsmEpsilon, s.microBatch);

@@ -155,7 +155,7 @@ for (const [mode, k] of [
     const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], 'int32');
     memorise(net, x, y, alphas);
     const full = mixingWeights(alphas);
-    const adversarial = fgsm((input) => net.forward(input, full, { training: false }), x, y, { epsilon: 0.1 });
+    const adversarial = await fgsm((input) => net.forward(input, full, { training: false }), x, y, { epsilon: 0.1 });
     const run = async (naive: boolean) => {
       const stats = emptyScoringStats();
       const estimate = await estimateContributions(

@@ -66,17 +66,17 @@ for (const backend of ['cpu', 'wasm'] as const) {
     // Non-trivial running statistics first.
     tf.tidy(() => void net.forward(x, { training: true }));
     const stats = net.namedBuffers().map(([, v]) => Array.from(v.dataSync()));
-    assert.equal(craftAdversarial(net, x, y, settings('standard'), 1), undefined);
+    assert.equal(await craftAdversarial(net, x, y, settings('standard'), 1), undefined);
     for (const method of ['madry', 'trades', 'fgsm-rs'] as const) {
       const before = tf.memory().numTensors;
-      const adv = craftAdversarial(net, x, y, settings(method), 1)!;
+      const adv = (await craftAdversarial(net, x, y, settings(method), 1))!;
       assert.equal(tf.memory().numTensors, before + 1, `${method} leaves only its result`);
       const [dist, lo, hi] = tf.tidy(() =>
         [tf.max(tf.abs(tf.sub(adv, x))), tf.min(adv), tf.max(adv)].map((t) => t.dataSync()[0]!),
       );
       assert.ok(dist! <= 0.1 + 1e-6 && dist! > 0.01, `${method}: distance ${dist}`);
       assert.ok(lo! >= 0 && hi! <= 1, `${method}: range [${lo}, ${hi}]`);
-      const again = craftAdversarial(net, x, y, settings(method), 1)!;
+      const again = (await craftAdversarial(net, x, y, settings(method), 1))!;
       assert.deepEqual(Array.from(again.dataSync()), Array.from(adv.dataSync()), `${method} repeats by seed`);
       tf.dispose([adv, again]);
     }

@@ -44,13 +44,13 @@ export function inferenceClassifier(net: EvalNetwork): Classifier {
  * from x + 0.001 N(0,1); fgsm-rs: one step of 1.25 epsilon from a uniform start. The caller disposes
  * the result.
  */
-export function craftAdversarial(
+export async function craftAdversarial(
   net: EvalNetwork,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   settings: ObjectiveSettings,
   seed: number,
-): tf.Tensor4D | undefined {
+): Promise<tf.Tensor4D | undefined> {
   const model = inferenceClassifier(net);
   const { epsilon, attackSteps: steps, attackStepSize: stepSize } = settings;
   switch (settings.method) {

@@ -60,31 +60,12 @@ export async function optimizationStep(spec: StepSpec): Promise<StepResult> {
       loss += figures.loss * share;
       correct += figures.correct;
     }
-    const clip = spec.clip === null ? undefined : await clipOnBackend(summed, spec.clip);
+    const clip = spec.clip === null ? undefined : await gradientClip(summed, spec.clip);
     spec.optimizer.step(summed, spec.lr, clip?.factor ?? 1);
     return { loss, correct, gradNorm: clip ? clip.norm : null };
   } finally {
     tf.dispose([...summed.values()]);
   }
-}
-
-/** Backends whose tensors live in host memory: a synchronous read of them is a copy, not a wait. */
-const HOST_BACKENDS = new Set(['cpu', 'wasm']);
-
-/**
- * gradientClip where the gradients are in host memory; elsewhere (webgpu) the norm is reduced on the device and
- * only it is read, asynchronously, with the float32 reductions of the ops gradientClip replaces.
- */
-async function clipOnBackend(
-  grads: ReadonlyMap<string, tf.Tensor>,
-  maxNorm: number,
-): Promise<{ norm: number; factor: number }> {
-  if (HOST_BACKENDS.has(tf.getBackend()) || grads.size === 0) return gradientClip(grads, maxNorm);
-  const total = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
-  const [sum] = await total.data();
-  total.dispose();
-  const norm = Math.fround(Math.sqrt(sum as number));
-  return { norm, factor: Math.min(1, Math.fround(maxNorm / Math.fround(norm + 1e-6))) };
 }
 
 /**

@@ -385,7 +385,7 @@ export class Trainer {
     const epsilon = trainingEpsilon(s, this.#position.step, this.batchesPerEpoch);
     const adversary =
       epsilon === s.epsilon ? s : { ...s, epsilon, attackStepSize: (s.attackStepSize * epsilon) / s.epsilon };
-    const adversarial = craftAdversarial(
+    const adversarial = await craftAdversarial(
       this.network,
       x,
       y,
