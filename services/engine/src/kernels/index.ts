@@ -25,6 +25,7 @@ export {
   batchNormTrainingGroup,
   concatParts,
   setBatchStatisticsReducer,
+  type BatchNormAffine,
   type BatchNormTrainingResult,
   type ChannelReducer,
 } from './fused.js';
