@@ -69,7 +69,7 @@ function step(
   });
   try {
     const params = cell.namedParameters().map(([, v]) => v);
-    let output = new Float32Array();
+    let output: Float32Array = new Float32Array();
     let forwardMeetings = 0;
     const { value, grads } = tf.variableGrads(() => {
       const y = forward(s0, s1);
