@@ -10,7 +10,9 @@ const F = 4; // bytes per float
 // the filter gradient x^T dy summed over all pixels, without transposing x), gemmNN as [M, K] (out = A B, the
 // forward pass x W and the input gradient dy W^T; with `bias` (0: none) plus a per-column bias, the inference-mode
 // conv and BN folded into one). Both walk A through two byte strides: `aRow` between rows i of out, `aK` between
-// steps k. K goes in chunks that stay in cache; each chunk adds 4x8 register tiles.
+// steps k. K goes in chunks that stay in cache; each chunk adds 4x8 register tiles. A's values are broadcast
+// straight from memory (v128.load32_splat, a load alone; f32.load then f32x4.splat spent a shuffle on the vector
+// pipes beside each tile step's 16 multiplies and adds).
 
 const KC = 256;
 
@@ -117,16 +119,16 @@ function tile4x8(
   for (let t = 0; t < steps; t++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    const a0 = f32x4.splat(load<f32>(pa));
+    const a0 = v128.load32_splat(pa);
     c00 = f32x4.add(c00, f32x4.mul(a0, b0));
     c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    const a1 = f32x4.splat(load<f32>(pa + aRow));
+    const a1 = v128.load32_splat(pa + aRow);
     c10 = f32x4.add(c10, f32x4.mul(a1, b0));
     c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const a2 = f32x4.splat(load<f32>(pa + 2 * aRow));
+    const a2 = v128.load32_splat(pa + 2 * aRow);
     c20 = f32x4.add(c20, f32x4.mul(a2, b0));
     c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    const a3 = f32x4.splat(load<f32>(pa + 3 * aRow));
+    const a3 = v128.load32_splat(pa + 3 * aRow);
     c30 = f32x4.add(c30, f32x4.mul(a3, b0));
     c31 = f32x4.add(c31, f32x4.mul(a3, b1));
     pa += aK;
@@ -163,10 +165,10 @@ function tile4x4(
   let pb = b;
   for (let t = 0; t < steps; t++) {
     const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
-    c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa + aRow)), b0));
-    c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * aRow)), b0));
-    c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * aRow)), b0));
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + aRow), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * aRow), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * aRow), b0));
     pa += aK;
     pb += rowB;
   }
@@ -182,7 +184,7 @@ function tile1x8(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: 
   let pa = a;
   let pb = b;
   for (let t = 0; t < steps; t++) {
-    const a0 = f32x4.splat(load<f32>(pa));
+    const a0 = v128.load32_splat(pa);
     c0 = f32x4.add(c0, f32x4.mul(a0, v128.load(pb)));
     c1 = f32x4.add(c1, f32x4.mul(a0, v128.load(pb, 16)));
     pa += aK;
@@ -197,7 +199,7 @@ function tile1x4(a: usize, aK: usize, b: usize, rowB: usize, out: usize, steps: 
   let pa = a;
   let pb = b;
   for (let t = 0; t < steps; t++) {
-    c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
     pa += aK;
     pb += rowB;
   }

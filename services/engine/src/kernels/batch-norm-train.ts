@@ -14,9 +14,15 @@ import { PeriodicLanes, pointers, simdKernels, type SimdKernels } from './wasm-s
 export const BATCH_NORM_TRAIN = 'EngineBatchNormTrain';
 /** Backward: dy, x - mean, rstd, optional scale -> dx, dscale (this thread's share), doffset (this thread's share). */
 export const BATCH_NORM_TRAIN_GRAD = 'EngineBatchNormTrainGrad';
-/** Several non-affine BNs with one meeting of the threads: inputs x<k> -> y, x - mean, rstd, mean, variance of each. */
+/**
+ * Several BNs with one meeting of the threads: inputs x<k> (with scale<k> and offset<k> where BN k is affine) -> y,
+ * x - mean, rstd, mean, variance of each.
+ */
 export const BATCH_NORM_TRAIN_GROUP = 'EngineBatchNormTrainGroup';
-/** Backward: dy0.., centered0.., rstd0.. (inputs dy<k>, centered<k>, rstd<k>; attrs counts) -> dx of each. */
+/**
+ * Backward: inputs dy<k>, centered<k>, rstd<k> (and scale<k> where BN k has one); attrs counts -> dx, dscale and
+ * doffset (this thread's shares; zeros' worth for a BN without them, which the caller frees) of each.
+ */
 export const BATCH_NORM_TRAIN_GROUP_GRAD = 'EngineBatchNormTrainGroupGrad';
 
 /** Sums per-channel vectors over every engine thread of a data-parallel step (see parallel/reducer.ts). */
@@ -231,8 +237,8 @@ const backwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
 const forwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GROUP,
   kernelFunc: ({ inputs, attrs, backend }) =>
-    groupInputs(inputs, 'x').flatMap(
-      (x) => forwardKernel.kernelFunc({ inputs: { x }, attrs, backend }) as tf.TensorInfo[],
+    groupMembers(inputs).flatMap(
+      (member) => forwardKernel.kernelFunc({ inputs: member, attrs, backend }) as tf.TensorInfo[],
     ),
 };
 
@@ -240,22 +246,14 @@ const backwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GROUP_GRAD,
   kernelFunc: ({ inputs, attrs, backend }) => {
     const { counts } = attrs as unknown as { counts: number[] };
-    const [dys, cs, rs] = ['dy', 'centered', 'rstd'].map((prefix) => groupInputs(inputs, prefix)) as [
-      tf.TensorInfo[],
-      tf.TensorInfo[],
-      tf.TensorInfo[],
-    ];
-    const cpu = backend as { disposeData(dataId: object, force?: boolean): boolean };
-    return dys.map((dy, k) => {
-      const [dx, dScale, dOffset] = backwardKernel.kernelFunc({
-        inputs: { dy, centered: cs[k], rstd: rs[k] } as tf.NamedTensorInfoMap,
-        attrs: { count: counts[k] } as unknown as tf.NamedAttrMap,
-        backend,
-      }) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-      cpu.disposeData(dScale.dataId, true);
-      cpu.disposeData(dOffset.dataId, true);
-      return dx;
-    });
+    return groupGradMembers(inputs).flatMap(
+      (member, k) =>
+        backwardKernel.kernelFunc({
+          inputs: member,
+          attrs: { count: counts[k] } as unknown as tf.NamedAttrMap,
+          backend,
+        }) as tf.TensorInfo[],
+    );
   },
 };
 
@@ -412,16 +410,38 @@ const wasmBackwardKernel: Omit<tf.KernelConfig, 'backendName'> = {
 };
 
 /*
- * Several BNs at once (BATCH_NORM_TRAIN_GROUP, inputs x0..x(K-1), no scale or offset): with engine threads the
- * threads meet once for all of them instead of once per BN, each way. The supernet's cell normalises dozens of
- * independent operation outputs at each depth, and under load a meeting costs a scheduler wake-up (milliseconds).
+ * Several BNs at once (BATCH_NORM_TRAIN_GROUP, inputs x0..x(K-1), each with or without scale and offset): with
+ * engine threads the threads meet once for all of them instead of once per BN, each way. The supernet's cell
+ * normalises dozens of independent operation outputs at each depth, the evaluation network's cell the BNs of its
+ * independent operations, and under load a meeting costs a scheduler wake-up (milliseconds).
  * Each BN's arithmetic is that of the single kernel, so a group gives the same bits as its BNs one by one.
  */
 
-function groupInputs(inputs: tf.NamedTensorInfoMap, prefix: string): tf.TensorInfo[] {
-  const out: tf.TensorInfo[] = [];
-  for (let k = 0; inputs[`${prefix}${k}`] !== undefined; k++) out.push(inputs[`${prefix}${k}`] as tf.TensorInfo);
-  return out;
+/** The group's inputs as the single kernel's, BN by BN: x<k>, and scale<k> and offset<k> where given. */
+function groupMembers(inputs: tf.NamedTensorInfoMap): tf.NamedTensorInfoMap[] {
+  const members: tf.NamedTensorInfoMap[] = [];
+  for (let k = 0; inputs[`x${k}`] !== undefined; k++) {
+    const member: tf.NamedTensorInfoMap = { x: inputs[`x${k}`] as tf.TensorInfo };
+    if (inputs[`scale${k}`]) member.scale = inputs[`scale${k}`] as tf.TensorInfo;
+    if (inputs[`offset${k}`]) member.offset = inputs[`offset${k}`] as tf.TensorInfo;
+    members.push(member);
+  }
+  return members;
+}
+
+/** The group gradient's inputs as the single kernel's, BN by BN: dy<k>, centered<k>, rstd<k>, and scale<k> where given. */
+function groupGradMembers(inputs: tf.NamedTensorInfoMap): tf.NamedTensorInfoMap[] {
+  const members: tf.NamedTensorInfoMap[] = [];
+  for (let k = 0; inputs[`dy${k}`] !== undefined; k++) {
+    const member: tf.NamedTensorInfoMap = {
+      dy: inputs[`dy${k}`] as tf.TensorInfo,
+      centered: inputs[`centered${k}`] as tf.TensorInfo,
+      rstd: inputs[`rstd${k}`] as tf.TensorInfo,
+    };
+    if (inputs[`scale${k}`]) member.scale = inputs[`scale${k}`] as tf.TensorInfo;
+    members.push(member);
+  }
+  return members;
 }
 
 /** Every part's `local` added over the threads in one meeting, then handed back in parts of the same sizes. */
@@ -445,7 +465,7 @@ const wasmForwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelName: BATCH_NORM_TRAIN_GROUP,
   kernelFunc: ({ inputs, attrs, backend }) => {
     const wasm = wasmBackend(backend);
-    const phases = groupInputs(inputs, 'x').map((x) => wasmForwardPhases(wasm, forwardInputs({ x }, attrs)));
+    const phases = groupMembers(inputs).map((member) => wasmForwardPhases(wasm, forwardInputs(member, attrs)));
     const reducer = batchReducer;
     const totals = reducer
       ? allReduceParts(
@@ -462,21 +482,8 @@ const wasmBackwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
   kernelFunc: ({ inputs, attrs, backend }) => {
     const wasm = wasmBackend(backend);
     const { counts } = attrs as unknown as { counts: number[] };
-    const [dys, cs, rs] = ['dy', 'centered', 'rstd'].map((prefix) => groupInputs(inputs, prefix)) as [
-      tf.TensorInfo[],
-      tf.TensorInfo[],
-      tf.TensorInfo[],
-    ];
-    const phases = dys.map((dy, k) =>
-      wasmBackwardPhases(
-        wasm,
-        backwardInputs(
-          { dy, centered: cs[k], rstd: rs[k] } as tf.NamedTensorInfoMap,
-          {
-            count: counts[k],
-          } as unknown as tf.NamedAttrMap,
-        ),
-      ),
+    const phases = groupGradMembers(inputs).map((member, k) =>
+      wasmBackwardPhases(wasm, backwardInputs(member, { count: counts[k] } as unknown as tf.NamedAttrMap)),
     );
     const reducer = batchReducer;
     const totals = reducer
@@ -485,17 +492,7 @@ const wasmBackwardGroupKernel: Omit<tf.KernelConfig, 'backendName'> = {
           reducer,
         )
       : phases.map((p) => p.local);
-    return phases.flatMap((p, k) => {
-      // dscale and doffset belong to affine BNs: none in a group.
-      const [dx, dScale, dOffset] = p.finish(totals[k] as Float64Array) as [
-        tf.TensorInfo,
-        tf.TensorInfo,
-        tf.TensorInfo,
-      ];
-      wasm.disposeData(dScale.dataId, true);
-      wasm.disposeData(dOffset.dataId, true);
-      return [dx];
-    });
+    return phases.flatMap((p, k) => p.finish(totals[k] as Float64Array));
   },
 };
 

@@ -154,19 +154,38 @@ interface KernelFuncRunner {
   }): tf.Tensor | tf.Tensor[];
 }
 
+/** A group member's learnable scale and offset (an affine BN's weight and bias). */
+export interface BatchNormAffine {
+  scale: tf.Tensor1D;
+  offset: tf.Tensor1D;
+}
+
 /**
- * batchNormTraining of several tensors without scale or offset, as one operation with one output per input: with
- * engine threads the threads meet once for the group each way instead of once per BN (batch-norm-train.ts's group
- * kernels), and each result has the bits batchNormTraining gives it alone. tf.customGrad has one output, so the
- * group is recorded through the engine's runKernelFunc, which customGrad itself uses.
+ * batchNormTraining of several tensors, `xs[k]` with `affine[k]`'s scale and offset where given, as one operation
+ * with one output per input: with engine threads the threads meet once for the group each way instead of once per
+ * BN (batch-norm-train.ts's group kernels), and each result has the bits batchNormTraining gives it alone, its
+ * gradients (x, scale, offset) included. tf.customGrad has one output, so the group is recorded through the
+ * engine's runKernelFunc, which customGrad itself uses.
  */
-export function batchNormTrainingGroup(xs: tf.Tensor4D[], eps: number): BatchNormTrainingResult[] {
+export function batchNormTrainingGroup(
+  xs: tf.Tensor4D[],
+  eps: number,
+  affine: ReadonlyArray<BatchNormAffine | undefined> = [],
+): BatchNormTrainingResult[] {
   if (xs.length === 1 || !tf.getKernel(BATCH_NORM_TRAIN_GROUP, tf.getBackend())) {
-    return xs.map((x) => batchNormTraining(x, undefined, undefined, eps));
+    return xs.map((x, k) => batchNormTraining(x, affine[k]?.scale, affine[k]?.offset, eps));
   }
   const reducer = currentBatchStatisticsReducer();
   const counts = xs.map(({ shape: [n, h, w] }) => n * h * w * (reducer?.batchPerLocal ?? 1));
-  const inputs: tf.NamedTensorMap = Object.fromEntries(xs.map((x, k) => [`x${k}`, x]));
+  const inputs: tf.NamedTensorMap = {};
+  xs.forEach((x, k) => {
+    inputs[`x${k}`] = x;
+    const params = affine[k];
+    if (params) {
+      inputs[`scale${k}`] = params.scale;
+      inputs[`offset${k}`] = params.offset;
+    }
+  });
   const stats: Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }> = [];
   const ys = (tf.engine() as unknown as KernelFuncRunner).runKernelFunc({
     inputs,
@@ -187,15 +206,28 @@ export function batchNormTrainingGroup(xs: tf.Tensor4D[], eps: number): BatchNor
         gradInputs[`dy${k}`] = dys[k] as tf.Tensor;
         gradInputs[`centered${k}`] = saved[2 * k] as tf.Tensor;
         gradInputs[`rstd${k}`] = saved[2 * k + 1] as tf.Tensor;
+        const params = affine[k];
+        if (params) gradInputs[`scale${k}`] = params.scale;
       });
       // The backward pass reduces over the same threads as the forward pass did.
       const outer = currentBatchStatisticsReducer();
       setBatchStatisticsReducer(reducer);
       try {
-        const dxs = tf
+        const grads = tf
           .engine()
           .runKernel(BATCH_NORM_TRAIN_GROUP_GRAD, gradInputs, { counts } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-        return Object.fromEntries(dxs.map((dx, k) => [`x${k}`, () => dx]));
+        const named: Record<string, () => tf.Tensor> = {};
+        xs.forEach((_, k) => {
+          const [dx, dScale, dOffset] = grads.slice(3 * k, 3 * k + 3) as [tf.Tensor, tf.Tensor, tf.Tensor];
+          named[`x${k}`] = () => dx;
+          if (affine[k]) {
+            named[`scale${k}`] = () => dScale;
+            named[`offset${k}`] = () => dOffset;
+          } else {
+            tf.dispose([dScale, dOffset]);
+          }
+        });
+        return named;
       } finally {
         setBatchStatisticsReducer(outer);
       }

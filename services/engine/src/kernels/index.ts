@@ -26,6 +26,7 @@ export {
   batchNormTrainingGroup,
   concatParts,
   setBatchStatisticsReducer,
+  type BatchNormAffine,
   type BatchNormTrainingResult,
   type ChannelReducer,
 } from './fused.js';

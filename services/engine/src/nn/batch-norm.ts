@@ -4,6 +4,7 @@ import {
   batchNormTrainingGroup,
   channelAffine,
   RUNNING_STATS,
+  type BatchNormAffine,
   type BatchNormTrainingResult,
 } from '../kernels/index.js';
 import { onesInit, zerosInit } from './init.js';
@@ -67,15 +68,14 @@ export class BatchNorm2d extends Layer {
   }
 
   /**
-   * Training-mode forward of several BNs without affine parameters at once, `xs[i]` through `bns[i]`: the same
-   * outputs and running statistics as each one's forward, with one meeting of the engine threads per eps each way
+   * Training-mode forward of several BNs at once, `xs[i]` through `bns[i]` (affine or not): the same outputs,
+   * gradients and running statistics as each one's forward, with one meeting of the engine threads per eps each way
    * instead of one per BN.
    */
   static trainingGroup(bns: readonly BatchNorm2d[], xs: readonly tf.Tensor4D[]): tf.Tensor4D[] {
     const ys: tf.Tensor4D[] = new Array<tf.Tensor4D>(xs.length);
     const byEps = new Map<number, number[]>();
     bns.forEach((bn, i) => {
-      if (bn.affine) throw new Error('BatchNorm2d.trainingGroup takes BNs without affine parameters only');
       checkTrainingInput(xs[i] as tf.Tensor4D);
       byEps.set(bn.eps, [...(byEps.get(bn.eps) ?? []), i]);
     });
@@ -83,12 +83,19 @@ export class BatchNorm2d extends Layer {
       const results = batchNormTrainingGroup(
         members.map((i) => xs[i] as tf.Tensor4D),
         eps,
+        members.map((i) => (bns[i] as BatchNorm2d).#affineParameters()),
       );
       members.forEach(
         (i, k) => (ys[i] = (bns[i] as BatchNorm2d).#keepStatistics(results[k] as BatchNormTrainingResult)),
       );
     }
     return ys;
+  }
+
+  /** The scale and offset of an affine BN, or undefined. */
+  #affineParameters(): BatchNormAffine | undefined {
+    if (!this.weight || !this.bias) return undefined;
+    return { scale: this.weight.value as tf.Tensor1D, offset: this.bias.value as tf.Tensor1D };
   }
 
   /** Moves the running statistics towards a training step's batch statistics (which it frees); returns its y. */

@@ -15,7 +15,7 @@ export interface NormRequest {
   x: tf.Tensor4D;
 }
 
-/** A layer's forward pass as a generator that yields at each of its non-affine training-mode BNs. */
+/** A layer's forward pass as a generator that yields at each of its training-mode BNs. */
 export type StagedForward = Generator<NormRequest, tf.Tensor4D, tf.Tensor4D>;
 
 /** A layer with a staged forward pass of its own (besides Sequential and BatchNorm2d, which this module knows). */
@@ -29,12 +29,12 @@ function hasStaged(layer: Layer): layer is Layer & StagedLayer {
 
 /**
  * `layer.forward(x, ctx)` as a staged pass: the same kernels in the same order, with the pass suspended at every
- * non-affine BN in training mode. Like forward, it leaves no intermediate behind (each layer's output is freed once
+ * BN in training mode. Like forward, it leaves no intermediate behind (each layer's output is freed once
  * the next layer has read it) and does not free `x`.
  */
 export function* stagedForward(layer: Layer, x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
   if (!ctx.training) return layer.forward(x, ctx);
-  if (layer instanceof BatchNorm2d) return layer.affine ? layer.forward(x, ctx) : yield { bn: layer, x };
+  if (layer instanceof BatchNorm2d) return yield { bn: layer, x };
   if (layer instanceof Sequential) {
     let h = x;
     for (const next of layer.layers) {
@@ -54,12 +54,47 @@ export function* stagedForward(layer: Layer, x: tf.Tensor4D, ctx: ForwardContext
  */
 export function runStaged(passes: readonly StagedForward[]): tf.Tensor4D[] {
   const outputs = new Array<tf.Tensor4D>(passes.length);
-  let waiting: Array<{ pass: number; request: NormRequest }> = [];
-  const advance = (pass: number, result: IteratorResult<NormRequest, tf.Tensor4D>): void => {
-    if (result.done) outputs[pass] = result.value;
-    else waiting.push({ pass, request: result.value });
+  runStagedWhenReady(
+    passes.length,
+    () => true,
+    (i) => passes[i] as StagedForward,
+    (i, y) => (outputs[i] = y),
+  );
+  return outputs;
+}
+
+/**
+ * Runs `count` staged passes that read each other's results (a cell's operations read the nodes that earlier
+ * operations sum): pass i starts (`start(i)`) as soon as `ready(i)` holds, and its output goes to `done(i, y)`,
+ * which may make other passes ready. Every pass that can run goes as far as its next BN before the waiting ones
+ * normalise as one group, so independent passes share their meetings even when they start at different times.
+ * Passes start in index order among those ready at once. Throws when some pass never becomes ready.
+ */
+export function runStagedWhenReady(
+  count: number,
+  ready: (i: number) => boolean,
+  start: (i: number) => StagedForward,
+  done: (i: number, y: tf.Tensor4D) => void,
+): void {
+  const started = new Array<boolean>(count).fill(false);
+  let waiting: Array<{ pass: StagedForward; index: number; request: NormRequest }> = [];
+  const advance = (index: number, pass: StagedForward, result: IteratorResult<NormRequest, tf.Tensor4D>): void => {
+    if (result.done) done(index, result.value);
+    else waiting.push({ pass, index, request: result.value });
   };
-  passes.forEach((p, i) => advance(i, p.next()));
+  const startReady = (): void => {
+    for (let progress = true; progress;) {
+      progress = false;
+      for (let i = 0; i < count; i++) {
+        if (started[i] || !ready(i)) continue;
+        started[i] = true;
+        progress = true;
+        const pass = start(i);
+        advance(i, pass, pass.next());
+      }
+    }
+  };
+  startReady();
   while (waiting.length > 0) {
     const group = waiting;
     waiting = [];
@@ -67,7 +102,9 @@ export function runStaged(passes: readonly StagedForward[]): tf.Tensor4D[] {
       group.map((w) => w.request.bn),
       group.map((w) => w.request.x),
     );
-    group.forEach((w, k) => advance(w.pass, (passes[w.pass] as StagedForward).next(ys[k] as tf.Tensor4D)));
+    group.forEach((w, k) => advance(w.index, w.pass, w.pass.next(ys[k] as tf.Tensor4D)));
+    startReady();
   }
-  return outputs;
+  const stuck = started.findIndex((s) => !s);
+  if (stuck >= 0) throw new Error(`staged pass ${stuck} never had its inputs`);
 }
