@@ -9,6 +9,7 @@ import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import { parseDatabaseUrl } from '../src/config.js';
+import { MetricPoint } from '../src/persistence/entities/index.js';
 import type { GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, gql, ok } from '@lrnas/test-kit/graphql';
 import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
@@ -261,5 +262,42 @@ describe('two gateway replicas', () => {
       ),
     ).metricSeries;
     assert.deepEqual(series[0]!.points, [{ time: produced }]);
+  });
+
+  test("metricsAdded still sends a run's last points when the update that ends the run overtakes them", async () => {
+    // Each replica sends its updates after its own commit, so a run's last points stored by one replica
+    // can still be on their way when the status that ends the run, stored by the other, is announced.
+    // Here two are stored and never announced: the subscription must read them before completing.
+    const bus = ok(
+      await gql<{ startSearch: { id: string } }>(
+        first.url,
+        `mutation { startSearch(input: { experimentId: "${experimentId}", runId: "overtaken" }) { id } }`,
+        {},
+        key,
+      ),
+    ).startSearch.id;
+    const client = connect(second, `Bearer ${key}`);
+    const metrics = client.iterate<{ metricsAdded: { series: { key: string; points: { step: number }[] }[] } }>({
+      query: `subscription { metricsAdded(runId: "overtaken") { series { key points { step } } } }`,
+    });
+    await listening(1);
+    const stored = (step: number) => ({ key: 'train/loss', step, value: 1 / (step + 1), time: new Date() });
+    const at = (seq: number) => ({ v: 1 as const, runId: bus, attempt: 1, seq, time: new Date().toISOString() });
+    await publish({ ...at(1), type: 'status', status: 'RUNNING' });
+    await publish({
+      ...at(2),
+      type: 'metric',
+      points: [stored(0)].map(({ time: _, ...p }) => p),
+    });
+    const stepsOf = (seen: { data?: { metricsAdded: { series: { points: { step: number }[] }[] } } | null }[]) =>
+      seen.flatMap((m) => m.data!.metricsAdded.series.flatMap((x) => x.points.map((p) => p.step)));
+    const announced = await readUntil(metrics, (seen) => stepsOf(seen).includes(0), 'the announced point');
+    const em = first.db.orm.em.fork();
+    for (const step of [1, 2]) em.create(MetricPoint, { run: bus, ...stored(step) });
+    await em.flush();
+    await publish({ ...at(3), type: 'status', status: 'SUCCEEDED' });
+
+    const rest = await readUntil(metrics, () => false, 'metricsAdded to complete');
+    assert.deepEqual(stepsOf([...announced, ...rest]), [0, 1, 2], 'the announced point, then the two read at the end');
   });
 });

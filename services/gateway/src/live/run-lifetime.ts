@@ -26,12 +26,26 @@ async function hasEnded(context: GatewayContext, runId: string): Promise<boolean
 }
 
 /**
+ * What a subscription sends once the run has ended, before it completes: the updates the client
+ * would otherwise miss. Ingestion is shared by the gateway replicas, and each sends its updates
+ * after its own commit, so the update that finds the run ended (from one replica) can overtake the
+ * run's last points (stored by another, not yet sent); `last` reads them from the database.
+ */
+export interface Closing<T> {
+  /** Told each update as it is sent. */
+  sent(update: T): void;
+  /** Read when the run has ended: what to send before completing. */
+  last(): Promise<T[]>;
+}
+
+/**
  * The updates of one run for as long as the run lives: after each of its run updates the run is read,
- * and once it has ended the subscription completes, after every update that came before, so a client
- * learns the run is over without polling. Its run updates are passed on only when `withRun`. A run
- * that had ended when the subscription began completes it at once (its points are stored, for
- * metricSeries). The run is read before listening, so that updates arriving meanwhile are not lost
- * to that answer; a run that ends in between is caught by a second read, after listening.
+ * and once it has ended the subscription completes, after every update that came before and what
+ * `closing` adds, so a client learns the run is over without polling. Its run updates are passed on
+ * only when `withRun`. A run that had ended when the subscription began completes it at once (its
+ * points are stored, for metricSeries). The run is read before listening, so that updates arriving
+ * meanwhile are not lost to that answer; a run that ends in between is caught by a second read,
+ * after listening.
  * An iterator object rather than an async generator: a generator waiting for the next update would
  * only see the client's unsubscribe (return) once another update came.
  */
@@ -40,11 +54,12 @@ export async function whileRunLives<T extends LiveUpdate>(
   runId: string,
   listen: () => LiveIterator<T>,
   withRun: boolean,
+  closing?: Closing<T>,
 ): Promise<AsyncIterableIterator<T>> {
   if (await hasEnded(context, runId)) return ended<T>();
   const updates = listen();
   // Its last updates may have passed before the listener was there; those this replica sent are
-  // back after a round trip (another replica's are the one gap left: the client may re-read).
+  // back after a round trip, the other replicas' are what `closing` reads.
   void hasEnded(context, runId)
     .then(async (endedMeanwhile) => {
       if (!endedMeanwhile) return;
@@ -53,26 +68,43 @@ export async function whileRunLives<T extends LiveUpdate>(
     })
     .catch(() => updates.endAfterQueued());
   let endNext = false;
+  let returned = false;
+  /** What is left to send once the run has ended; undefined while it lives. */
+  let last: T[] | undefined;
   const end = async (): Promise<IteratorResult<T>> => {
+    returned = true;
     await updates.return?.();
     return { done: true, value: undefined };
+  };
+  const send = (value: T): IteratorResult<T> => {
+    closing?.sent(value);
+    return { done: false, value };
+  };
+  /** The run has ended: what `closing` reads, then the end. */
+  const runEnded = async (): Promise<IteratorResult<T>> => {
+    if (returned) return { done: true, value: undefined };
+    last ??= (await closing?.last()) ?? [];
+    const value = last.shift();
+    return value === undefined ? end() : send(value);
   };
   const iterator: AsyncIterableIterator<T> = {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next(): Promise<IteratorResult<T>> {
+      if (last) return runEnded();
       if (endNext) return end();
       for (;;) {
         const next = await updates.next();
-        if (next.done) return next;
-        if (next.value.type !== 'run') return next;
-        const runEnded = await hasEnded(context, runId);
+        // Ended by endAfterQueued (the run ended as the subscription began) or by the client.
+        if (next.done) return runEnded();
+        if (next.value.type !== 'run') return send(next.value);
+        const ended = await hasEnded(context, runId);
         if (withRun) {
-          endNext = runEnded;
-          return next;
+          endNext = ended;
+          return send(next.value);
         }
-        if (runEnded) return end();
+        if (ended) return runEnded();
       }
     },
     return: end,

@@ -75,3 +75,34 @@ export async function latestMetrics(
   for (const row of rows) result.get(row.run_id)?.set(row.k, row.value === null ? null : Number(row.value));
   return result;
 }
+
+/** The highest id among a run's stored points (ids grow as points are stored); 0 for none. */
+export async function newestPointId(em: EntityManager, runId: string): Promise<number> {
+  const q = sql`select max(m.id) as id from metric_points m where m.run_id = ${runId}`;
+  const [row] = await selectRows<{ id: number | string | null }>(em, q);
+  return Number(row?.id ?? 0);
+}
+
+/** A run's points stored after point `sinceId` (of `keys`, or all), by key and step. */
+export async function pointsStoredAfter(
+  em: EntityManager,
+  runId: string,
+  sinceId: number,
+  keys: ReadonlySet<string> | undefined,
+): Promise<(TimedPoint & { key: string })[]> {
+  const ofKeys = keys
+    ? sql` and m."key" in (${joinSql(
+        [...keys].map((key) => sql`${key}`),
+        ', ',
+      )})`
+    : sql``;
+  const q = sql`select m."key" as k, m.step as step, m.value as value, m.time as time from metric_points m
+    where m.run_id = ${runId} and m.id > ${sinceId}${ofKeys} order by m."key", m.step`;
+  const rows = await selectRows<{ k: string; step: number; value: number | null; time: unknown }>(em, q);
+  return rows.map((r) => ({
+    key: r.k,
+    step: Number(r.step),
+    value: r.value === null ? null : Number(r.value),
+    time: storedDate(r.time),
+  }));
+}
