@@ -83,7 +83,9 @@ function lastPoints(
       const missed = new Map<string, typeof stored>();
       for (const p of stored) {
         if (p.step <= (lastSent.get(p.key) ?? -Infinity)) continue;
-        missed.set(p.key, [...(missed.get(p.key) ?? []), p]);
+        const series = missed.get(p.key);
+        if (series) series.push(p);
+        else missed.set(p.key, [p]);
       }
       if (missed.size === 0) return [];
       const points = [...missed.values()].flatMap((series) =>
