@@ -115,3 +115,33 @@ test('a study produces every row for every seed, within the budget, and resumes 
   const alone = await runStudy(settings([4], ['lrnas']), { outDir: tmp(), loadData, threads: 1 });
   assert.deepEqual(withoutTime(alone!), withoutTime(rows.filter((r) => r.seed === 4 && r.arm === 'lrnas')));
 });
+
+test('with two threads rows run two at once, each on a thread of its own, with the figures of one thread', async () => {
+  const arms: StudySettings['arms'] = ['random', 'darts-v2', 'resnet'];
+  const one = await runStudy(settings([3], arms), { outDir: tmp(), loadData, threads: 1 });
+  assert.ok(one);
+
+  // Stopped once the first row is in: the row running beside it stops too, and nothing more starts.
+  const dir = tmp();
+  const stop = new AbortController();
+  const stopped = await runStudy(settings([3], arms), {
+    outDir: dir,
+    loadData,
+    threads: 2,
+    signal: stop.signal,
+    onRow: () => stop.abort(),
+  });
+  assert.equal(stopped, undefined);
+  const kept = Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'rows.json'), 'utf8')) as object);
+  assert.ok(kept.length >= 1 && kept.length <= 2, `rows kept when stopped: ${kept.join(', ')}`);
+
+  // Resumed with two threads: every row, in plan order, equal to one thread's.
+  const two = await runStudy(settings([3], arms), { outDir: dir, loadData, threads: 2 });
+  assert.deepEqual(withoutTime(two!), withoutTime(one));
+});
+
+test('a row that fails on its thread fails the study with its error, naming the setting', async () => {
+  const bad = settings([3], ['darts-v2', 'resnet']);
+  bad.perDataset.mnist!.training = { ...bad.perDataset.mnist!.training, batchSize: 0 };
+  await assert.rejects(runStudy(bad, { outDir: tmp(), loadData, threads: 2 }), /batchSize/);
+});

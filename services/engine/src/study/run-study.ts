@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   ContractError,
   type AttackSpec,
@@ -8,27 +9,20 @@ import {
   type StudyArm,
   type ThreatModel,
 } from '@lrnas/schema';
-import { backendLabel } from '../backend.js';
+import { activeBackend, BACKENDS, backendLabel } from '../backend.js';
 import { attackAsUsed } from '../jobs/contract-events.js';
 import type { Dataset } from '../data/dataset.js';
 import type { EvaluationReport } from '../evaluate/evaluate-model.js';
-import { loadExportedModel } from '../files/model-export.js';
 import { fileExists, readJson, writeJson } from '../jobs/files.js';
-import {
-  openSearch,
-  openTraining,
-  readSearchOutputs,
-  runEvaluateStage,
-  runSearchStage,
-  runTrainStage,
-} from '../jobs/stages.js';
+import { openSearch, readSearchOutputs, runSearchStage } from '../jobs/stages.js';
 import type { JobEvent, StageIo } from '../jobs/stages.js';
 import { countFlops, countParameters } from '../nn/cost.js';
 import { deriveSeedFromParts } from '../random.js';
 import { selectBySettings } from '../search/selection.js';
 import type { SearchSettings, SelectionSettings } from '../search/settings.js';
-import { validateTrainSettings } from '../train/settings.js';
 import { studyRowKey } from './row-key.js';
+import { trainAndEvaluateRowOffThread } from './row-thread.js';
+import { trainAndEvaluateRow, type ChosenGenotype } from './train-row.js';
 import { PUBLISHED_GENOTYPES, randomGenotypeWithin, resnetGenotype, scaleToBudget } from './baselines.js';
 import type { StudyDatasetSettings, StudySettings } from './settings.js';
 
@@ -90,6 +84,10 @@ export interface StudyOptions {
   /** Told of every finished row: first those a resumed study finds in rows.json, then each as it finishes. */
   onRow?: (row: StudyRow, done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Engine threads (default 1): each search runs on all of them, one search at a time; rows retrain and are
+   * attacked that many at once, each on a thread of its own (a row's training uses one engine thread).
+   */
   threads?: number;
 }
 
@@ -136,10 +134,12 @@ export function planRows(settings: StudySettings): RowPlan[] {
 }
 
 /**
- * Runs a study: per data set and seed, the searches its searched rows need (once per variant), then for every
- * row its genotype (selected, published and scaled, or sampled within the budget), the same adversarial
- * retraining and the same attacks. Every stage checkpoints in `outDir` and finished rows are kept in
- * rows.json, so a rerun resumes. Returns the rows, in plan order, or undefined when the signal stopped it.
+ * Runs a study in two phases. First every row's genotype, in plan order: the searches its searched rows need (once
+ * per variant and seed), one at a time on all `threads` engine threads; the published cells scaled; the random
+ * ones sampled within the budget. Then every row's adversarial retraining and attacks, `threads` rows at once,
+ * each on one engine thread of its own (a row's figures do not depend on how many run beside it). Every stage
+ * checkpoints in `outDir` and finished rows are kept in rows.json, so a rerun resumes. Returns the rows, in plan
+ * order, or undefined when the signal stopped it (after the rows running then have stopped).
  */
 export async function runStudy(settings: StudySettings, options: StudyOptions): Promise<StudyRow[] | undefined> {
   const { outDir } = options;
@@ -156,80 +156,162 @@ export async function runStudy(settings: StudySettings, options: StudyOptions): 
     const row = finished.get(r.id);
     if (row) options.onRow?.(row, done, plan.length);
   }
-  const data = new Map<DatasetName, { train: Dataset; test: Dataset }>();
-
-  for (const row of plan) {
-    if (finished.has(row.id)) continue;
-    const perDataset = settings.perDataset[row.dataset];
-    if (!perDataset) throw new ContractError('perDataset', `has no settings for ${row.dataset}`);
-    let loaded = data.get(row.dataset);
+  const loadedData = new Map<DatasetName, Promise<{ train: Dataset; test: Dataset }>>();
+  const dataOf = (dataset: DatasetName) => {
+    let loaded = loadedData.get(dataset);
     if (!loaded) {
-      loaded = await options.loadData(row.dataset, perDataset.trainImages, perDataset.evaluate.examples ?? 1000);
-      data.set(row.dataset, loaded);
+      const { trainImages, evaluate } = perDatasetOf(settings, dataset);
+      loaded = options.loadData(dataset, trainImages, evaluate.examples ?? 1000);
+      loadedData.set(dataset, loaded);
     }
-    const io: StageIo = {
-      emit: (event) => options.onProgress?.({ done, total: plan.length, row: row.id, event }),
-      ...(options.signal && { signal: options.signal }),
+    return loaded;
+  };
+  // The caller's signal, or a row's failure: either stops every row running beside it.
+  const stop = new AbortController();
+  const stopAll = () => stop.abort();
+  if (options.signal?.aborted) stopAll();
+  options.signal?.addEventListener('abort', stopAll);
+  const ioOf = (row: RowPlan): StageIo => ({
+    emit: (event) => options.onProgress?.({ done, total: plan.length, row: row.id, event }),
+    signal: stop.signal,
+  });
+  try {
+    const todo = plan.filter((r) => !finished.has(r.id));
+    const chosen = new Map<string, ChosenGenotype>();
+    for (const row of todo) {
+      const genotype = await chooseGenotype(row, settings, (await dataOf(row.dataset)).train, ioOf(row), options);
+      if (!genotype) return undefined;
+      chosen.set(row.id, genotype);
+    }
+
+    const rowsAtOnce = Math.max(1, options.threads ?? 1);
+    // Rows finish in any order; their writes of rows.json go one after another, each with every row finished so far.
+    let saved = Promise.resolve();
+    const runOne = async (row: RowPlan): Promise<boolean> => {
+      const began = performance.now();
+      const perDataset = perDatasetOf(settings, row.dataset);
+      const data = await dataOf(row.dataset);
+      const genotype = chosen.get(row.id)!;
+      const rowIo = ioOf(row);
+      const result =
+        rowsAtOnce === 1
+          ? await trainAndEvaluateRow(row, genotype, perDataset, data, rowIo, outDir)
+          : await trainAndEvaluateRowOffThread(
+              { row, chosen: genotype, perDataset, data, outDir, ...backendOption() },
+              rowIo,
+            );
+      if (!result) return false;
+      const studyRow = rowFrom(row, genotype, perDataset, data.train, result, (performance.now() - began) / 1000);
+      finished.set(row.id, studyRow);
+      saved = saved.then(() => writeJson(rowsFile, Object.fromEntries(finished)));
+      await saved;
+      done++;
+      options.onRow?.(studyRow, done, plan.length);
+      options.onProgress?.({ done, total: plan.length, row: row.id });
+      return true;
     };
-    const began = performance.now();
-    const chosen = await chooseGenotype(row, settings, perDataset, loaded.train, io, options);
-    if (!chosen) return undefined;
-    const result = await trainAndEvaluate(row, chosen, perDataset, loaded, io, outDir);
-    if (!result) return undefined;
-    const shape = { ...chosen.shape, classes: loaded.train.classes, inputChannels: loaded.train.channels };
-    const byName = Object.fromEntries(result.attacks.map((a) => [a.name, a.robustAccuracy]));
-    const asked = perDataset.evaluate.attacks;
-    const studyRow: StudyRow = {
-      dataset: row.dataset,
-      arm: row.arm,
-      seed: row.seed,
-      index: row.index,
-      genotype: chosen.genotype,
-      channels: chosen.shape.channels,
-      layers: chosen.shape.layers,
-      params: countParameters(chosen.genotype, shape),
-      flops: countFlops(chosen.genotype, shape, loaded.train.height),
-      cleanAccuracy: result.cleanAccuracy,
-      attacks: byName,
-      worstCase: result.robustAccuracy,
-      seconds: (performance.now() - began) / 1000,
-      record: {
-        classes: shape.classes,
-        inputChannels: shape.inputChannels,
-        imageSize: loaded.train.height,
-        threatModel: result.threatModel,
-        examples: result.data.examples,
-        attacks: result.attacks.map((a, i) => ({
-          attack: attackAsUsed(a.settings, asked[i]),
-          robustAccuracy: a.robustAccuracy,
-        })),
-        backend: backendLabel(result.backend),
-        engineVersion: result.engineVersion,
-      },
-    };
-    finished.set(row.id, studyRow);
-    await writeJson(rowsFile, Object.fromEntries(finished));
-    done++;
-    options.onRow?.(studyRow, done, plan.length);
-    options.onProgress?.({ done, total: plan.length, row: row.id });
+    const completed = await runEach(todo, rowsAtOnce, async (row) => {
+      try {
+        return await runOne(row);
+      } catch (error) {
+        stopAll();
+        throw error;
+      }
+    });
+    if (!completed) return undefined;
+    return plan.map((r) => finished.get(r.id)!);
+  } finally {
+    options.signal?.removeEventListener('abort', stopAll);
   }
-  return plan.map((r) => finished.get(r.id)!);
 }
 
-interface ChosenGenotype {
-  genotype: Genotype;
-  shape: { channels: number; layers: number };
+/** A data set's settings, which every data set of a study has. */
+function perDatasetOf(settings: StudySettings, dataset: DatasetName): StudyDatasetSettings {
+  const perDataset = settings.perDataset[dataset];
+  if (!perDataset) throw new ContractError('perDataset', `has no settings for ${dataset}`);
+  return perDataset;
+}
+
+/** The backend this thread runs on, for a row thread's own TF.js instance to match (else it would choose anew). */
+function backendOption(): { backend?: string } {
+  const name = activeBackend()?.name ?? tf.getBackend();
+  return (BACKENDS as readonly string[]).includes(name) ? { backend: name } : {};
+}
+
+/**
+ * Runs `work` on every item, at most `atOnce` at a time, starting them in order. Resolves true when all
+ * returned true; false once any returned false (a stop), after those running have ended. The first error
+ * rejects, also after those running have ended, so that no row thread outlives the study.
+ */
+async function runEach<T>(items: T[], atOnce: number, work: (item: T) => Promise<boolean>): Promise<boolean> {
+  let next = 0;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!stopped && !failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        if (!(await work(item))) stopped = true;
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, lane));
+  if (failure) throw failure.error;
+  return !stopped;
+}
+
+/** A finished row's record: its genotype and size, costs, and the figures of its evaluation. */
+function rowFrom(
+  row: RowPlan,
+  chosen: ChosenGenotype,
+  perDataset: StudyDatasetSettings,
+  train: Dataset,
+  result: EvaluationReport,
+  seconds: number,
+): StudyRow {
+  const shape = { ...chosen.shape, classes: train.classes, inputChannels: train.channels };
+  const asked = perDataset.evaluate.attacks;
+  return {
+    dataset: row.dataset,
+    arm: row.arm,
+    seed: row.seed,
+    index: row.index,
+    genotype: chosen.genotype,
+    channels: chosen.shape.channels,
+    layers: chosen.shape.layers,
+    params: countParameters(chosen.genotype, shape),
+    flops: countFlops(chosen.genotype, shape, train.height),
+    cleanAccuracy: result.cleanAccuracy,
+    attacks: Object.fromEntries(result.attacks.map((a) => [a.name, a.robustAccuracy])),
+    worstCase: result.robustAccuracy,
+    seconds,
+    record: {
+      classes: shape.classes,
+      inputChannels: shape.inputChannels,
+      imageSize: train.height,
+      threatModel: result.threatModel,
+      examples: result.data.examples,
+      attacks: result.attacks.map((a, i) => ({
+        attack: attackAsUsed(a.settings, asked[i]),
+        robustAccuracy: a.robustAccuracy,
+      })),
+      backend: backendLabel(result.backend),
+      engineVersion: result.engineVersion,
+    },
+  };
 }
 
 /** A row's genotype and network size: searched and selected, published and scaled, sampled, or ResNet-style. */
 async function chooseGenotype(
   row: RowPlan,
   settings: StudySettings,
-  perDataset: StudyDatasetSettings,
   train: Dataset,
   io: StageIo,
   options: StudyOptions,
 ): Promise<ChosenGenotype | undefined> {
+  const perDataset = perDatasetOf(settings, row.dataset);
   const { shape } = perDataset;
   const netShape = { ...shape, classes: train.classes, inputChannels: train.channels };
   const variant = SEARCH_VARIANT[row.arm];
@@ -291,36 +373,6 @@ async function searchOnce(
     await writeJson(doneFile, { done: true });
   }
   return (await readSearchOutputs(dir)).alphas;
-}
-
-/** Adversarial retraining of a row's network, then the study's attacks; undefined when stopped. */
-async function trainAndEvaluate(
-  row: RowPlan,
-  chosen: ChosenGenotype,
-  perDataset: StudyDatasetSettings,
-  data: { train: Dataset; test: Dataset },
-  io: StageIo,
-  outDir: string,
-): Promise<EvaluationReport | undefined> {
-  const dir = path.join(outDir, row.id);
-  await fs.mkdir(dir, { recursive: true });
-  const training = validateTrainSettings({ ...perDataset.training, ...chosen.shape });
-  // The retraining seed is the row's seed: every row of a seed starts its training from the same random stream.
-  const opened = await openTraining(dir, data, { genotype: chosen.genotype, settings: training, seed: row.seed });
-  let model: string | undefined;
-  try {
-    const result = await runTrainStage(opened, { train: data.train }, io);
-    if (result.status !== 'completed') return undefined;
-    model = result.model;
-  } finally {
-    opened.trainer.dispose();
-  }
-  const loaded = await loadExportedModel(model!);
-  try {
-    return await runEvaluateStage(dir, loaded.network, data.test, { ...perDataset.evaluate, seed: row.seed }, io);
-  } finally {
-    loaded.network.dispose();
-  }
 }
 
 /** Writes the settings of a new study, or checks that a folder's study is this one (so a rerun resumes it). */
