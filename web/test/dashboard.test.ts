@@ -8,17 +8,15 @@
 // the health page; where the leaderboard opens. Screenshots of each page (and close-ups of the run
 // page's parts) go to web/test-results/dashboard/, printed at the end: `npm run screenshots -w @lrnas/web`.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { minimumParameters } from '@lrnas/engine';
 import { eventCodec, eventSubject } from '@lrnas/schema';
-import { startGateway, type GatewayHandle } from '@lrnas/gateway';
-import { ensureChromium } from '@lrnas/local/chromium';
-import { natsLogin, natsLoginFlags, useNatsServer } from '@lrnas/local/test-nats';
+import { useNatsServer } from '@lrnas/local/test-nats';
+import { useBrowserStack } from './browser-stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'web', 'test-results', 'dashboard');
@@ -27,99 +25,9 @@ const KEY = 'browser-test-key-0123456789abcdefghij';
 const LOSS = 'search · loss';
 const nats = useNatsServer('lrnas-browser-');
 
-let gateway: GatewayHandle;
-let worker: ChildProcess;
-let workerLog = '';
-let browser: Browser;
-/** Starts the gateway (again) on a port; 0 for a free one. */
-let startGatewayOn: (port: number) => Promise<void>;
-
-// Root-level hooks of a file do not wait for each other; the nats-server hook must run first.
 describe('dashboard', () => {
-  before(async () => {
-    // A production build of the current sources, into the test's own folder (web/dist is left alone).
-    const dist = path.join(nats.dataDir, 'dist');
-    const build = spawnSync(
-      process.execPath,
-      [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', dist],
-      {
-        cwd: path.join(root, 'web'),
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
-
-    startGatewayOn = async (port) => {
-      gateway = await startGateway(
-        {
-          port,
-          host: '127.0.0.1',
-          natsUrl: nats.server.url,
-          natsLogin: natsLogin(nats.server, 'gateway'),
-          database: { kind: 'sqlite', file: path.join(nats.dataDir, 'gateway.sqlite') },
-          webDist: dist,
-          api: { bootstrapKey: KEY, bootstrapTeam: 'browser lab' },
-        },
-        () => {},
-      );
-      await gateway.nats.ready;
-    };
-    await startGatewayOn(0);
-
-    worker = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(root, 'services', 'worker', 'src', 'main.ts'),
-        '--nats-url',
-        nats.server.url,
-        ...natsLoginFlags(nats.server, 'worker'),
-        '--data-dir',
-        nats.dataDir,
-        '--id',
-        'w-browser',
-      ],
-      {
-        cwd: root,
-        env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.runtime.json') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const keep = (chunk: Buffer) => (workerLog = (workerLog + chunk.toString()).slice(-20_000));
-    worker.stdout!.on('data', keep);
-    worker.stderr!.on('data', keep);
-    // The worker is this test's precondition, not its subject: on a loaded machine its start (compiling the
-    // engine, the backend, waiting for the gateway's streams) can take a minute, so wait for its presence
-    // record here instead of racing it against the page's waits, and say why it did not come.
-    const deadline = Date.now() + 240_000;
-    while (!gateway.nats.workers().some((w) => w.workerId === 'w-browser')) {
-      if (worker.exitCode !== null || Date.now() > deadline) {
-        assert.fail(
-          `the worker did not announce itself (exit ${worker.exitCode}); its log:\n${workerLog.slice(-3000)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-
-    browser = await chromium.launch({
-      executablePath: ensureChromium(),
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
-    fs.mkdirSync(shots, { recursive: true });
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((r) => worker.once('exit', r));
-      worker.kill('SIGTERM');
-      const timer = setTimeout(() => worker.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await gateway?.stop();
-  });
+  const stack = useBrowserStack({ nats, key: KEY, team: 'browser lab', workerId: 'w-browser', shots });
+  const { api } = stack;
 
   async function shot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
@@ -134,18 +42,6 @@ describe('dashboard', () => {
 
   /** Follows a link of the navigation bar. */
   const nav = (page: Page, name: string) => page.locator('header nav').getByRole('link', { name, exact: true }).click();
-
-  /** The API's answer, with the test's key. */
-  async function api<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    const response = await fetch(`${gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as { data?: T; errors?: unknown[] };
-    assert.ok(body.data, JSON.stringify(body.errors));
-    return body.data;
-  }
 
   /**
    * Every cell diagram on the page: no operation's label overlaps another label or a state's box,
@@ -294,13 +190,13 @@ describe('dashboard', () => {
 
   test('create an experiment, run a tiny pipeline live, open its architecture, find it on the leaderboard', async () => {
     const started = Date.now();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const context = await stack.browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     const consoleErrors: string[] = [];
     page.on('pageerror', (error) => consoleErrors.push(error.message));
 
     // Read-only at first: the experiments page says so and offers the key entry.
-    await page.goto(gateway.url);
+    await page.goto(stack.gateway.url);
     await page.getByText('read-only (no API key)').waitFor();
     await page.locator('#key-edit').click();
     await page.locator('input[name="api-key"]').fill('no good');
@@ -380,10 +276,10 @@ describe('dashboard', () => {
     // A second tab on the experiment's leaderboard, still empty: the entry must arrive there live.
     // A tab on the experiment's runs table: the run's row changes status there live too.
     const runs = await context.newPage();
-    await runs.goto(`${gateway.url}/experiments/${experimentId}`);
+    await runs.goto(`${stack.gateway.url}/experiments/${experimentId}`);
     await runs.locator(`#runs tr[data-run="${runId}"]`).waitFor();
     const board = await context.newPage();
-    await board.goto(`${gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.1`);
+    await board.goto(`${stack.gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.1`);
     await board.getByText('No evaluated architectures').waitFor();
     await board.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
     const status = page.locator('[data-page="run"] h2 [data-status]');
@@ -402,7 +298,7 @@ describe('dashboard', () => {
     await page
       .locator('[data-page="run"] h2 [data-status="SUCCEEDED"], [data-page="run"] h2 [data-status="FAILED"]')
       .waitFor({ timeout: 240_000 });
-    assert.equal(await status.getAttribute('data-status'), 'SUCCEEDED', `worker log:\n${workerLog.slice(-3000)}`);
+    assert.equal(await status.getAttribute('data-status'), 'SUCCEEDED', `worker log:\n${stack.workerLog.slice(-3000)}`);
     // The last count of the last stage: every example attacked.
     const progress = page.locator('#run-progress[data-stage="evaluate"][data-phase="attack"]');
     await progress.waitFor();
@@ -494,29 +390,29 @@ describe('dashboard', () => {
     await page.locator('[data-chart="pareto"] .readout', { hasText: hash.slice(0, 10) }).waitFor();
     await shot(page, '6-leaderboard');
     // Elsewhere it says there is nothing there and where there is; a filter that hides the result is named.
-    await page.goto(`${gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.3`);
+    await page.goto(`${stack.gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.3`);
     await page.locator('#board-empty[data-why="no-results"] a', { hasText: 'MNIST, L∞ ε=0.1' }).waitFor();
     await shot(page, '6b-leaderboard-elsewhere');
-    await page.goto(`${gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.1&maxParams=10`);
+    await page.goto(`${stack.gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.1&maxParams=10`);
     await page.locator('#board-empty[data-why="hidden"]', { hasText: 'parameter limit' }).waitFor();
     await runs.locator(`#runs tr[data-run="${runId}"] [data-status="SUCCEEDED"]`).waitFor();
     await shot(runs, '7-runs-table');
 
     // Compare (one run here: its settings, latest metrics and curves).
-    await page.goto(`${gateway.url}/compare?runs=${runId}`);
+    await page.goto(`${stack.gateway.url}/compare?runs=${runId}`);
     await page.locator('#compare').waitFor();
     await shot(page, '8-compare');
 
     // The gateway goes away: the page says so plainly; when it is back, the page reconnects by itself.
     await nav(page, 'Leaderboard');
     await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
-    const port = gateway.port;
-    await gateway.stop();
+    const port = stack.gateway.port;
+    await stack.gateway.stop();
     await page
       .locator('[data-link="lost"]', { hasText: 'connection to the gateway lost' })
       .waitFor({ timeout: 30_000 });
     await shot(page, '9-connection-lost');
-    await startGatewayOn(port);
+    await stack.startGatewayOn(port);
     await page.locator('[data-link="connected"]').waitFor({ state: 'attached', timeout: 30_000 });
     await page.locator(`#leaderboard tr[data-arch="${hash}"]`).waitFor();
 

@@ -5,117 +5,32 @@
 // the plot with a point per row; a row opens its run, which says which study, arm and seed it is; the leaderboard
 // names the study as the row's provenance and links back to it. Screenshots go to web/test-results/study/.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
-import { startGateway, type GatewayHandle } from '@lrnas/gateway';
-import { ensureChromium } from '@lrnas/local/chromium';
-import { natsLogin, natsLoginFlags, useNatsServer } from '@lrnas/local/test-nats';
+import { describe, test } from 'node:test';
+import { useNatsServer } from '@lrnas/local/test-nats';
+import { useBrowserStack } from './browser-stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'web', 'test-results', 'study');
 const KEY = 'browser-study-key-0123456789abcdefghij';
 const nats = useNatsServer('lrnas-browser-study-');
 
-let gateway: GatewayHandle;
-let worker: ChildProcess;
-let workerLog = '';
-let browser: Browser;
-
 describe('study page', () => {
-  before(async () => {
-    const dist = path.join(nats.dataDir, 'dist');
-    const build = spawnSync(
-      process.execPath,
-      [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', dist],
-      { cwd: path.join(root, 'web'), encoding: 'utf8' },
-    );
-    assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
-    gateway = await startGateway(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        natsUrl: nats.server.url,
-        natsLogin: natsLogin(nats.server, 'gateway'),
-        database: { kind: 'sqlite', file: path.join(nats.dataDir, 'gateway.sqlite') },
-        webDist: dist,
-        api: { bootstrapKey: KEY, bootstrapTeam: 'study lab' },
-      },
-      () => {},
-    );
-    await gateway.nats.ready;
-    worker = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(root, 'services', 'worker', 'src', 'main.ts'),
-        ...['--nats-url', nats.server.url, ...natsLoginFlags(nats.server, 'worker')],
-        ...['--data-dir', nats.dataDir, '--id', 'w-study'],
-      ],
-      {
-        cwd: root,
-        env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.runtime.json') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const keep = (chunk: Buffer) => (workerLog = (workerLog + chunk.toString()).slice(-20_000));
-    worker.stdout!.on('data', keep);
-    worker.stderr!.on('data', keep);
-    // The worker is a precondition, not the subject: on a loaded machine its start can take a minute.
-    const deadline = Date.now() + 240_000;
-    while (!gateway.nats.workers().some((w) => w.workerId === 'w-study')) {
-      if (worker.exitCode !== null || Date.now() > deadline) {
-        assert.fail(
-          `the worker did not announce itself (exit ${worker.exitCode}); its log:\n${workerLog.slice(-3000)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    browser = await chromium.launch({
-      executablePath: ensureChromium(),
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
-    fs.mkdirSync(shots, { recursive: true });
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((r) => worker.once('exit', r));
-      worker.kill('SIGTERM');
-      const timer = setTimeout(() => worker.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await gateway?.stop();
-  });
-
-  async function api<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const response = await fetch(`${gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as { data?: T; errors?: unknown[] };
-    assert.ok(body.data, JSON.stringify(body.errors));
-    return body.data;
-  }
+  const stack = useBrowserStack({ nats, key: KEY, team: 'study lab', workerId: 'w-study', shots });
+  const { api } = stack;
 
   test('start a tiny study from the form, watch its rows, table and plot arrive live, follow a row', async () => {
     const { createExperiment } = await api<{ createExperiment: { id: string } }>(
       'mutation { createExperiment(input: { name: "study mnist", dataset: MNIST, threatModel: { norm: LINF, epsilon: 0.3 } }) { id } }',
     );
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const context = await stack.browser.newContext({ viewport: { width: 1400, height: 1000 } });
     await context.addInitScript((key) => localStorage.setItem('lrnas.apiKey', key), KEY);
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
 
-    await page.goto(`${gateway.url}/experiments/${createExperiment.id}`);
+    await page.goto(`${stack.gateway.url}/experiments/${createExperiment.id}`);
     await page.getByRole('link', { name: 'Start a study' }).click();
     const form = page.locator('#study-form');
     await form.waitFor();
@@ -149,7 +64,7 @@ describe('study page', () => {
     await page
       .locator('[data-page="study"] [data-status="SUCCEEDED"]')
       .waitFor({ timeout: 300_000 })
-      .catch((error: Error) => assert.fail(`${error.message}\nworker log:\n${workerLog.slice(-3000)}`));
+      .catch((error: Error) => assert.fail(`${error.message}\nworker log:\n${stack.workerLog.slice(-3000)}`));
     await page.locator('[data-field="rows-done"]', { hasText: '4 of 4 done' }).waitFor();
     assert.equal(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed), true, 'no reload');
     assert.deepEqual((await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-row')))).sort(), [
@@ -192,7 +107,7 @@ describe('study page', () => {
     assert.match(await origin.innerText(), /A row of study .+: resnet on mnist, seed 5/);
 
     // The leaderboard names the study, arm and seed of the row behind each of the study's architectures.
-    await page.goto(`${gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.3`);
+    await page.goto(`${stack.gateway.url}/leaderboard?dataset=MNIST&norm=LINF&epsilon=0.3`);
     const provenance = page.locator('td[data-field="provenance"]', { hasText: `study ${studyId}` });
     await provenance.first().waitFor();
     assert.ok((await provenance.count()) >= 3, 'two random genotypes and the resnet chain');

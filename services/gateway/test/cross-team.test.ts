@@ -7,14 +7,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { EVENTS_CONSUMER, EVENTS_STREAM, JOBS_STREAM, genotypeHash } from '@lrnas/schema';
+import { JOBS_STREAM, genotypeHash } from '@lrnas/schema';
 import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
 import { createTeamWithKey } from '../src/auth/bootstrap.js';
 import type { GatewayHandle } from '../src/gateway.js';
 import { GENOTYPES, firstError, gql, ok } from '@lrnas/test-kit/graphql';
-import { publishSignedEvent } from './support/signed-events.js';
+import { eventsDrained, publishSignedEvent } from './support/signed-events.js';
 import { startTestGateway } from './support/test-gateway.js';
 
 const nats = useNatsServer('lrnas-cross-team-');
@@ -62,14 +62,7 @@ async function publish(event: Record<string, unknown> & { runId: string }): Prom
 }
 
 /** Waits until the gateway has stored every event published so far. */
-async function drained(): Promise<void> {
-  const jsm = await nats.nc.jetstreamManager();
-  for (;;) {
-    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const drained = (): Promise<void> => eventsDrained(nats.nc);
 
 /** A run that found `genotype` (at `time`) and was evaluated: what a worker reports. */
 async function findAndEvaluate(

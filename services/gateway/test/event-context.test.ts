@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject, genotypeHash } from '@lrnas/schema';
+import { eventCodec, eventSubject, genotypeHash } from '@lrnas/schema';
 import { connect, type NatsConnection } from 'nats';
 import { loginOptions } from '@lrnas/schema/nats';
 import { newEventKey } from '@lrnas/schema/node';
@@ -20,7 +20,7 @@ import {
   RunStatusChange,
 } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
-import { publishSignedEvent } from './support/signed-events.js';
+import { eventsDrained, publishSignedEvent } from './support/signed-events.js';
 import { GENOTYPES } from '@lrnas/test-kit/graphql';
 import { startTestGateway } from './support/test-gateway.js';
 
@@ -40,14 +40,7 @@ async function publish(
 }
 
 /** Waits until the gateway has settled every event of the stream (stored, refused or dropped). */
-async function drained(): Promise<void> {
-  const jsm = await nats.nc.jetstreamManager();
-  for (;;) {
-    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const drained = (): Promise<void> => eventsDrained(nats.nc);
 
 async function refusedCount(reason: string): Promise<number> {
   const text = await (await fetch(`${gateway.metricsUrl!}/metrics`)).text();

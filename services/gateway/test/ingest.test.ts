@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EVENTS_CONSUMER, EVENTS_STREAM, LIMITS, eventSubject, genotypeHash, type Genotype } from '@lrnas/schema';
+import { EVENTS_STREAM, LIMITS, eventSubject, genotypeHash, type Genotype } from '@lrnas/schema';
 import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { parseDatabaseUrl, type DatabaseTarget } from '../src/config.js';
@@ -19,7 +19,7 @@ import {
   RunStatusChange,
 } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
-import { publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
+import { eventsDrained, publishSignedEvent, type SignedEventInput } from './support/signed-events.js';
 import { startTestGateway } from './support/test-gateway.js';
 
 const genotype = JSON.parse(
@@ -37,16 +37,8 @@ after(async () => {
 const time = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s)).toISOString();
 const base = (runId: string, seq: number, attempt = 1) => ({ v: 1 as const, runId, attempt, seq, time: time(seq) });
 
-async function drained(): Promise<void> {
-  const jsm = await nats.nc.jetstreamManager();
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    if (Date.now() > deadline) assert.fail(`events not ingested: ${JSON.stringify(info)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Every event published so far ingested, in 20 s at the most. */
+const drained = (): Promise<void> => eventsDrained(nats.nc, 20_000);
 
 const targets: [string, (dir: string) => DatabaseTarget][] = [
   ['SQLite', (dir) => ({ kind: 'sqlite', file: path.join(dir, 'ingest.sqlite') })],

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EVENTS_CONSUMER, EVENTS_STREAM, type Genotype, type StudyRowEvent } from '@lrnas/schema';
+import { type Genotype, type StudyRowEvent } from '@lrnas/schema';
 import { useNatsServer } from '@lrnas/local/test-nats';
 import { startPostgres, type PostgresHandle } from '@lrnas/local/postgres';
 import { gql, ok } from '@lrnas/test-kit/graphql';
@@ -15,7 +15,7 @@ import type { GatewayHandle } from '../src/gateway.js';
 import { studyRowRunId } from '../src/ingest/study-rows.js';
 import { Evaluation, Experiment, Run, RunKind, StudyRow, Visibility } from '../src/persistence/entities/index.js';
 import { createRunFixture } from './support/fixtures.js';
-import { publishSignedEvent } from './support/signed-events.js';
+import { eventsDrained, publishSignedEvent } from './support/signed-events.js';
 import { startTestGateway } from './support/test-gateway.js';
 
 const genotypes = JSON.parse(
@@ -63,16 +63,8 @@ function rowEvent(runId: string, seq: number, row: Partial<StudyRowEvent>): Stud
   };
 }
 
-async function drained(): Promise<void> {
-  const jsm = await nats.nc.jetstreamManager();
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    if (Date.now() > deadline) assert.fail(`events not ingested: ${JSON.stringify(info)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Every event published so far ingested, in 20 s at the most. */
+const drained = (): Promise<void> => eventsDrained(nats.nc, 20_000);
 
 const targets: [string, (dir: string) => DatabaseTarget][] = [
   ['SQLite', (dir) => ({ kind: 'sqlite', file: path.join(dir, 'study-rows.sqlite') })],

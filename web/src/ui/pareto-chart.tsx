@@ -4,33 +4,21 @@
  * below; a click opens it. The plot is made once and takes new points (a live leaderboard update)
  * through setData, so an update neither replaces it nor loses the hover.
  */
-import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import { scatterData, type ScatterPoint } from '../lib/scatter.js';
-
-const FONT = '12px system-ui, sans-serif';
-const TITLE_FONT = '600 12px system-ui, sans-serif';
+import { FONT, TITLE_FONT, useScatterPlot } from './scatter-plot.js';
 
 export function ParetoChart(props: { points: ScatterPoint[]; onSelect?: (id: string) => void }) {
-  const holder = useRef<HTMLDivElement>(null);
-  const readout = useRef<HTMLParagraphElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const data = scatterData(props.points);
-  // The plot's hooks read the points of the latest render.
-  const current = useRef(data);
-  current.current = data;
-  const select = useRef(props.onSelect);
-  select.current = props.onSelect;
   const shown = data.ids.length > 0;
-  const points = JSON.stringify(props.points);
-
-  useEffect(() => {
-    if (!shown) return;
-    const el = holder.current!;
-    const options: uPlot.Options = {
-      width: Math.max(320, el.clientWidth),
-      height: 280,
+  const { holder, readout } = useScatterPlot({
+    shown,
+    height: 280,
+    data: [data.xs, data.ys, data.front] as uPlot.AlignedData,
+    labels: data.labels,
+    ids: data.ids,
+    prompt: 'Point at an architecture.',
+    options: () => ({
       scales: { x: { time: false, distr: 3 }, y: { range: () => [0, 1] } },
       axes: [
         {
@@ -66,39 +54,12 @@ export function ParetoChart(props: { points: ScatterPoint[]; onSelect?: (id: str
           points: { show: true, size: 10, fill: '#d97706' },
         },
       ],
-      legend: { show: true, live: false },
-      cursor: { drag: { x: false, y: false } },
-      hooks: {
-        setCursor: [
-          (u) => {
-            const i = u.cursor.idx;
-            if (readout.current)
-              readout.current.textContent = i == null ? 'Point at an architecture.' : current.current.labels[i]!;
-          },
-        ],
-      },
-    };
-    const first = current.current;
-    const u = new uPlot(options, [first.xs, first.ys, first.front] as uPlot.AlignedData, el);
-    plot.current = u;
-    const click = () => {
-      const i = u.cursor.idx;
-      if (i != null) select.current?.(current.current.ids[i]!);
-    };
-    u.over.addEventListener('click', click);
-    const resize = new ResizeObserver(() => u.setSize({ width: Math.max(320, el.clientWidth), height: 280 }));
-    resize.observe(el);
-    return () => {
-      resize.disconnect();
-      u.over.removeEventListener('click', click);
-      u.destroy();
-      plot.current = null;
-    };
-  }, [shown]);
-
-  useEffect(() => {
-    plot.current?.setData([data.xs, data.ys, data.front] as uPlot.AlignedData);
-  }, [points]);
+    }),
+    onSelect: props.onSelect,
+    // Made once: new points (a live leaderboard update) only set its data.
+    rebuild: '',
+    update: JSON.stringify(props.points),
+  });
 
   // An empty board says why below the filters; an empty plot would only repeat it.
   if (!shown) return null;

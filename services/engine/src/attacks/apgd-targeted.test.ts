@@ -4,14 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { apgd } from './apgd.js';
 import { apgdTargeted } from './apgd-targeted.js';
 import { misclassifiedBy } from './gradient.js';
-import {
-  assertInThreatModel,
-  boundaryImages,
-  predictedLabels,
-  TEST_BACKENDS,
-  tinyConvNet,
-  useBackend,
-} from './test-models.js';
+import { assertInThreatModel, convCase, TEST_BACKENDS, useBackend } from './test-models.js';
 
 for (const backend of TEST_BACKENDS) {
   test(`APGD on the targeted DLR loss fools towards its target and only there (${backend})`, async () => {
@@ -40,9 +33,7 @@ for (const backend of TEST_BACKENDS) {
 
   test(`APGD-T stays in the ball, reports what it returns, is at least as strong as one target (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(1, 8, 3, 10);
-    const x = boundaryImages(2, [16, 8, 8, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 1, size: 8, classes: 10 }, { seed: 2, count: 16 });
     const epsilon = 0.01;
     const before = tf.memory().numTensors;
     const all = await apgdTargeted(net.model, x, y, { epsilon, steps: 10, targetClasses: 9, seed: 3 });
@@ -55,7 +46,6 @@ for (const backend of TEST_BACKENDS) {
     one.success.forEach((f, i) => assert.ok(!f || all.success[i], `example ${i}`));
     tf.dispose([one.adversarial, all.adversarial]);
     assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
-    tf.dispose([x, y]);
-    net.dispose();
+    dispose();
   });
 }

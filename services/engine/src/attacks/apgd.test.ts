@@ -6,24 +6,19 @@ import { fgsm } from './fgsm.js';
 import { misclassifiedBy } from './gradient.js';
 import {
   accuracy,
+  assertFollowsSeed,
   assertInThreatModel,
-  boundaryImages,
-  linearModel,
-  linearOptimum,
-  predictedLabels,
+  convCase,
+  linearCase,
   TEST_BACKENDS,
-  tinyConvNet,
+  tinyLinearCase,
   useBackend,
 } from './test-models.js';
 
 for (const backend of TEST_BACKENDS) {
   test(`APGD-CE finds the exact worst case of a two-class linear model (${backend})`, async () => {
     await useBackend(backend);
-    const lin = linearModel(11, 4 * 4 * 3, 2);
-    const x = boundaryImages(17, [24, 4, 4, 3]);
-    const y = predictedLabels(lin.model, x);
-    const epsilon = 0.05;
-    const optimum = linearOptimum(lin, x, y, epsilon);
+    const { lin, x, y, epsilon, optimum, dispose } = linearCase();
     const result = await apgdCe(lin.model, x, y, { epsilon, steps: 20, seed: 2 });
     assertInThreatModel(result.adversarial, x, epsilon, 'apgd-ce');
     assert.deepEqual(result.success, optimum.fooled);
@@ -37,15 +32,13 @@ for (const backend of TEST_BACKENDS) {
         assert.ok(Math.abs(got[at]! - optimum.points[at]!) < 1e-6, `example ${i} pixel ${f}`);
       }
     });
-    tf.dispose([result.adversarial, x, y]);
-    lin.dispose();
+    result.adversarial.dispose();
+    dispose();
   });
 
   test(`APGD-CE and APGD-DLR are at least as strong as FGSM on a small conv net (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(1, 8, 3, 10);
-    const x = boundaryImages(2, [24, 8, 8, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 1, size: 8, classes: 10 }, { seed: 2, count: 24 });
     for (const epsilon of [0.01, 0.03]) {
       const single = await fgsm(net.model, x, y, { epsilon });
       const fgsmAccuracy = accuracy(net.model, single, y);
@@ -58,15 +51,12 @@ for (const backend of TEST_BACKENDS) {
       }
       single.dispose();
     }
-    tf.dispose([x, y]);
-    net.dispose();
+    dispose();
   });
 
   test(`APGD stays in the threat model, follows its seed and leaks no tensors (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(5, 6, 3, 4);
-    const x = boundaryImages(6, [10, 6, 6, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 5, size: 6, classes: 4 }, { seed: 6, count: 10 });
     const before = tf.memory().numTensors;
     for (const epsilon of [0.004, 0.1, 1]) {
       for (const loss of ['ce', 'dlr'] as const) {
@@ -78,30 +68,20 @@ for (const backend of TEST_BACKENDS) {
       assertInThreatModel(fixed.adversarial, x, epsilon, `apgd-dlr without random start, eps ${epsilon}`);
       fixed.adversarial.dispose();
     }
-    const a = await apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 9 });
-    const b = await apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 9 });
-    const c = await apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed: 10 });
-    assert.deepEqual(a.adversarial.dataSync(), b.adversarial.dataSync());
-    assert.deepEqual(a.success, b.success);
-    assert.notDeepEqual(a.adversarial.dataSync(), c.adversarial.dataSync());
-    tf.dispose([a.adversarial, b.adversarial, c.adversarial]);
+    await assertFollowsSeed((seed) => apgdCe(net.model, x, y, { epsilon: 0.02, steps: 6, seed }));
     assert.equal(tf.memory().numTensors, before);
-    tf.dispose([x, y]);
-    net.dispose();
+    dispose();
   });
 }
 
 test('APGD rejects bad settings and DLR on two classes, leaving no tensors', async () => {
   await useBackend('cpu');
-  const lin = linearModel(1, 12, 2);
-  const x = boundaryImages(2, [3, 2, 2, 3]);
-  const y = predictedLabels(lin.model, x);
+  const { lin, x, y, dispose } = tinyLinearCase();
   const before = tf.memory().numTensors;
   await assert.rejects(async () => apgdDlr(lin.model, x, y, { epsilon: 0.1 }), /at least 3 classes/);
   await assert.rejects(async () => apgd(lin.model, x, y, { epsilon: 0.1, rho: 0 }), /rho/);
   await assert.rejects(async () => apgd(lin.model, x, y, { epsilon: 0.1, alpha: 2 }), /alpha/);
   await assert.rejects(async () => apgd(lin.model, x, y, { epsilon: 0.1, steps: -3 }), /steps/);
   assert.equal(tf.memory().numTensors, before);
-  tf.dispose([x, y]);
-  lin.dispose();
+  dispose();
 });

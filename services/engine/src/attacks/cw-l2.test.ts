@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { cwL2 } from './cw-l2.js';
 import { misclassifiedBy } from './gradient.js';
-import { boundaryImages, predictedLabels, TEST_BACKENDS, tinyConvNet, useBackend } from './test-models.js';
+import { convCase, TEST_BACKENDS, useBackend } from './test-models.js';
 
 /** Per example, the L2 distance between a and b. */
 function l2(a: tf.Tensor4D, b: tf.Tensor4D): number[] {
@@ -13,9 +13,7 @@ function l2(a: tf.Tensor4D, b: tf.Tensor4D): number[] {
 for (const backend of TEST_BACKENDS) {
   test(`CW-L2 fools with small L2 moves inside the box and returns the rest unchanged (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(1, 8, 3, 10);
-    const x = boundaryImages(2, [12, 8, 8, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 1, size: 8, classes: 10 }, { seed: 2, count: 12 });
     const before = tf.memory().numTensors;
     const result = await cwL2(net.model, x, y, { steps: 60 });
     assert.equal(tf.memory().numTensors, before + 1, 'only the adversarial batch is left');
@@ -35,20 +33,17 @@ for (const backend of TEST_BACKENDS) {
     // A larger weight on misclassification fools at least as many examples.
     const strong = await cwL2(net.model, x, y, { steps: 60, c: 5 });
     assert.ok(strong.success.filter(Boolean).length >= fooled);
-    tf.dispose([result.adversarial, strong.adversarial, x, y]);
-    net.dispose();
+    tf.dispose([result.adversarial, strong.adversarial]);
+    dispose();
   });
 }
 
 test('CW-L2 rejects bad settings, naming them', async () => {
   await useBackend('cpu');
-  const net = tinyConvNet(1, 8, 3, 10);
-  const x = boundaryImages(2, [2, 8, 8, 3]);
-  const y = predictedLabels(net.model, x);
+  const { net, x, y, dispose } = convCase({ seed: 1, size: 8, classes: 10 }, { seed: 2, count: 2 });
   await assert.rejects(async () => cwL2(net.model, x, y, { c: 0 }), /c/);
   await assert.rejects(async () => cwL2(net.model, x, y, { steps: 0 }), /steps/);
   await assert.rejects(async () => cwL2(net.model, x, y, { learningRate: -1 }), /learningRate/);
   await assert.rejects(async () => cwL2(net.model, x, y, { kappa: -1 }), /kappa/);
-  tf.dispose([x, y]);
-  net.dispose();
+  dispose();
 });

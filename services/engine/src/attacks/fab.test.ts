@@ -4,16 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fabTargeted, projectOntoHyperplaneLinf } from './fab.js';
 import { misclassifiedBy } from './gradient.js';
 import { Rng } from '../random.js';
-import {
-  assertInThreatModel,
-  boundaryImages,
-  linearModel,
-  linearOptimum,
-  predictedLabels,
-  TEST_BACKENDS,
-  tinyConvNet,
-  useBackend,
-} from './test-models.js';
+import { assertInThreatModel, convCase, linearCase, TEST_BACKENDS, useBackend } from './test-models.js';
 
 test('the L-inf projection onto a hyperplane reaches it in the box with the smallest move', () => {
   const rng = new Rng(4);
@@ -58,23 +49,17 @@ test('the L-inf projection onto a hyperplane reaches it in the box with the smal
 for (const backend of TEST_BACKENDS) {
   test(`FAB-T fools exactly the examples a two-class linear model cannot defend (${backend})`, async () => {
     await useBackend(backend);
-    const lin = linearModel(11, 4 * 4 * 3, 2);
-    const x = boundaryImages(17, [24, 4, 4, 3]);
-    const y = predictedLabels(lin.model, x);
-    const epsilon = 0.05;
-    const optimum = linearOptimum(lin, x, y, epsilon);
+    const { lin, x, y, epsilon, optimum, dispose } = linearCase();
     const result = await fabTargeted(lin.model, x, y, { epsilon, steps: 40 });
     assertInThreatModel(result.adversarial, x, epsilon, 'fab-t');
     assert.deepEqual(result.success, optimum.fooled);
-    tf.dispose([result.adversarial, x, y]);
-    lin.dispose();
+    result.adversarial.dispose();
+    dispose();
   });
 
   test(`FAB-T on a conv net: in the ball, what it reports, unfooled examples unchanged (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(1, 8, 3, 10);
-    const x = boundaryImages(2, [12, 8, 8, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 1, size: 8, classes: 10 }, { seed: 2, count: 12 });
     const epsilon = 0.02;
     const before = tf.memory().numTensors;
     const result = await fabTargeted(net.model, x, y, { epsilon, steps: 15, targetClasses: 3 });
@@ -86,7 +71,7 @@ for (const backend of TEST_BACKENDS) {
     result.success.forEach((f, i) => {
       if (!f) assert.equal(moved[i], 0, `example ${i}`);
     });
-    tf.dispose([result.adversarial, x, y]);
-    net.dispose();
+    result.adversarial.dispose();
+    dispose();
   });
 }

@@ -5,27 +5,21 @@ import { fgsm } from './fgsm.js';
 import {
   accuracy,
   assertInThreatModel,
-  boundaryImages,
-  linearModel,
-  linearOptimum,
-  predictedLabels,
+  convCase,
+  linearCase,
   TEST_BACKENDS,
-  tinyConvNet,
+  tinyLinearCase,
   useBackend,
 } from './test-models.js';
 
 for (const backend of TEST_BACKENDS) {
   test(`FGSM finds the exact worst case of a two-class linear model (${backend})`, async () => {
     await useBackend(backend);
-    const lin = linearModel(11, 4 * 4 * 3, 2);
-    const x = boundaryImages(17, [24, 4, 4, 3]);
-    const y = predictedLabels(lin.model, x);
-    const epsilon = 0.05;
+    const { lin, x, y, epsilon, optimum, dispose } = linearCase();
     const before = tf.memory().numTensors;
     const adv = await fgsm(lin.model, x, y, { epsilon });
     assert.equal(tf.memory().numTensors, before + 1, 'only the result is left');
     assertInThreatModel(adv, x, epsilon, 'fgsm');
-    const optimum = linearOptimum(lin, x, y, epsilon);
     assert.ok(
       optimum.margin.every((m) => Math.abs(m) > 1e-3),
       'no example sits on the decision boundary',
@@ -35,15 +29,13 @@ for (const backend of TEST_BACKENDS) {
     const expectedAccuracy = optimum.fooled.filter((f) => !f).length / optimum.fooled.length;
     assert.ok(expectedAccuracy < 1 && expectedAccuracy > 0, 'the example set is neither all robust nor all broken');
     assert.equal(accuracy(lin.model, adv, y), expectedAccuracy);
-    tf.dispose([adv, x, y]);
-    lin.dispose();
+    adv.dispose();
+    dispose();
   });
 
   test(`FGSM with random start stays in the threat model and follows its seed (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(3, 6, 3, 5);
-    const x = boundaryImages(4, [10, 6, 6, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 3, size: 6, classes: 5 }, { seed: 4, count: 10 });
     const before = tf.memory().numTensors;
     for (const epsilon of [0.01, 0.1, 1]) {
       const plain = await fgsm(net.model, x, y, { epsilon });
@@ -57,16 +49,13 @@ for (const backend of TEST_BACKENDS) {
       tf.dispose([plain, a, b, c]);
     }
     assert.equal(tf.memory().numTensors, before);
-    tf.dispose([x, y]);
-    net.dispose();
+    dispose();
   });
 }
 
 test('FGSM rejects bad inputs with errors that name the field', async () => {
   await useBackend('cpu');
-  const lin = linearModel(1, 12, 2);
-  const x = boundaryImages(2, [3, 2, 2, 3]);
-  const y = predictedLabels(lin.model, x);
+  const { lin, x, y, dispose } = tinyLinearCase();
   const y3 = tf.tensor1d([0, 1], 'int32');
   const bad = tf.tensor1d([0, 1, 2], 'int32');
   const big = tf.mul(x, 2) as tf.Tensor4D;
@@ -75,6 +64,6 @@ test('FGSM rejects bad inputs with errors that name the field', async () => {
   await assert.rejects(async () => fgsm(lin.model, x, y3, { epsilon: 0.1 }), /2 labels for 3 images/);
   await assert.rejects(async () => fgsm(lin.model, x, bad, { epsilon: 0.1 }), /label 2 is outside/);
   await assert.rejects(async () => fgsm(lin.model, big, y, { epsilon: 0.1 }), /\[0, 1\]/);
-  tf.dispose([x, y, y3, bad, big]);
-  lin.dispose();
+  tf.dispose([y3, bad, big]);
+  dispose();
 });

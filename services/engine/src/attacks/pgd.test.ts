@@ -7,23 +7,17 @@ import { pgd } from './pgd.js';
 import {
   accuracy,
   assertInThreatModel,
-  boundaryImages,
-  linearModel,
-  linearOptimum,
-  predictedLabels,
+  convCase,
+  linearCase,
   TEST_BACKENDS,
-  tinyConvNet,
+  tinyLinearCase,
   useBackend,
 } from './test-models.js';
 
 for (const backend of TEST_BACKENDS) {
   test(`PGD reaches the exact worst case of a two-class linear model (${backend})`, async () => {
     await useBackend(backend);
-    const lin = linearModel(11, 4 * 4 * 3, 2);
-    const x = boundaryImages(17, [24, 4, 4, 3]);
-    const y = predictedLabels(lin.model, x);
-    const epsilon = 0.05;
-    const optimum = linearOptimum(lin, x, y, epsilon);
+    const { lin, x, y, epsilon, optimum, dispose } = linearCase();
     assert.ok(
       optimum.margin.every((m) => Math.abs(m) > 1e-3),
       'no example sits on the decision boundary',
@@ -49,15 +43,13 @@ for (const backend of TEST_BACKENDS) {
     assert.equal(accuracy(lin.model, last, y), expectedAccuracy);
     assert.equal(accuracy(lin.model, tracked.adversarial, y), expectedAccuracy);
     assert.ok(accuracy(lin.model, last, y) <= accuracy(lin.model, single, y));
-    tf.dispose([last, tracked.adversarial, single, x, y]);
-    lin.dispose();
+    tf.dispose([last, tracked.adversarial, single]);
+    dispose();
   });
 
   test(`PGD is at least as strong as FGSM on a small conv net; restarts only add successes (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(1, 8, 3, 10);
-    const x = boundaryImages(2, [24, 8, 8, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 1, size: 8, classes: 10 }, { seed: 2, count: 24 });
     for (const epsilon of [0.01, 0.03]) {
       const single = await fgsm(net.model, x, y, { epsilon });
       const plain = await pgd(net.model, x, y, { epsilon, steps: 20 });
@@ -74,15 +66,12 @@ for (const backend of TEST_BACKENDS) {
       assert.deepEqual(await misclassifiedBy(net.model, one.adversarial, y), one.success);
       tf.dispose([single, plain, one.adversarial, three.adversarial]);
     }
-    tf.dispose([x, y]);
-    net.dispose();
+    dispose();
   });
 
   test(`PGD stays in the threat model, follows its seed and leaks no tensors (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(5, 6, 3, 4);
-    const x = boundaryImages(6, [10, 6, 6, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 5, size: 6, classes: 4 }, { seed: 6, count: 10 });
     const before = tf.memory().numTensors;
     for (const epsilon of [0.004, 0.1, 1]) {
       const variants = {
@@ -107,16 +96,13 @@ for (const backend of TEST_BACKENDS) {
     assert.deepEqual(r1.success, r2.success);
     tf.dispose([a, b, c, r1.adversarial, r2.adversarial]);
     assert.equal(tf.memory().numTensors, before);
-    tf.dispose([x, y]);
-    net.dispose();
+    dispose();
   });
 }
 
 test('PGD rejects bad settings', async () => {
   await useBackend('cpu');
-  const lin = linearModel(1, 12, 2);
-  const x = boundaryImages(2, [3, 2, 2, 3]);
-  const y = predictedLabels(lin.model, x);
+  const { lin, x, y, dispose } = tinyLinearCase();
   const before = tf.memory().numTensors;
   await assert.rejects(async () => pgd(lin.model, x, y, { epsilon: 0.1, steps: 0 }), /steps/);
   await assert.rejects(async () => pgd(lin.model, x, y, { epsilon: 0.1, restarts: 1.5 }), /restarts/);
@@ -127,6 +113,5 @@ test('PGD rejects bad settings', async () => {
     /at least 3 classes/,
   );
   assert.equal(tf.memory().numTensors, before, 'failed attacks leave nothing behind');
-  tf.dispose([x, y]);
-  lin.dispose();
+  dispose();
 });

@@ -7,12 +7,11 @@ import { squareAttack, squareFraction, squareSide } from './square.js';
 import type { Classifier } from './types.js';
 import {
   accuracy,
+  assertFollowsSeed,
   assertInThreatModel,
-  boundaryImages,
-  predictedLabels,
+  convCase,
   randomImages,
   TEST_BACKENDS,
-  tinyConvNet,
   useBackend,
 } from './test-models.js';
 
@@ -121,10 +120,8 @@ test('starts from vertical stripes and then changes one square of the scheduled 
 for (const backend of TEST_BACKENDS) {
   test(`Square lowers accuracy without gradients, stops per example once fooled (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(1, 8, 3, 10);
+    const { net, x, y, dispose } = convCase({ seed: 1, size: 8, classes: 10 }, { seed: 2, count: 24 });
     const model = gradientFree(net.model);
-    const x = boundaryImages(2, [24, 8, 8, 3]);
-    const y = predictedLabels(net.model, x);
     const epsilon = 0.03;
     const budget = 150;
     await assert.rejects(async () => fgsm(model, x, y, { epsilon }), /asked for a gradient/, 'the guard works');
@@ -144,15 +141,13 @@ for (const backend of TEST_BACKENDS) {
       result.queries.some((q) => q < budget),
       'some example stopped early',
     );
-    tf.dispose([x, y, result.adversarial]);
-    net.dispose();
+    result.adversarial.dispose();
+    dispose();
   });
 
   test(`Square stays in the threat model, follows its seed and leaks no tensors (${backend})`, async () => {
     await useBackend(backend);
-    const net = tinyConvNet(5, 6, 3, 4);
-    const x = boundaryImages(6, [10, 6, 6, 3]);
-    const y = predictedLabels(net.model, x);
+    const { net, x, y, dispose } = convCase({ seed: 5, size: 6, classes: 4 }, { seed: 6, count: 10 });
     const before = tf.memory().numTensors;
     for (const epsilon of [0.004, 0.1, 1]) {
       const r = await squareAttack(net.model, x, y, { epsilon, queries: 20, restarts: 2, pInit: 0.8, seed: 2 });
@@ -160,15 +155,8 @@ for (const backend of TEST_BACKENDS) {
       assert.ok(r.queries.every((q) => q >= 1 && q <= 40));
       r.adversarial.dispose();
     }
-    const a = await squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 9 });
-    const b = await squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 9 });
-    const c = await squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed: 10 });
-    assert.deepEqual(a.adversarial.dataSync(), b.adversarial.dataSync());
-    assert.deepEqual([a.success, a.queries], [b.success, b.queries]);
-    assert.notDeepEqual(a.adversarial.dataSync(), c.adversarial.dataSync());
-    tf.dispose([a.adversarial, b.adversarial, c.adversarial]);
+    await assertFollowsSeed((seed) => squareAttack(net.model, x, y, { epsilon: 0.02, queries: 15, seed }));
     assert.equal(tf.memory().numTensors, before);
-    tf.dispose([x, y]);
-    net.dispose();
+    dispose();
   });
 }

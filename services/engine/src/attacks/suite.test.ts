@@ -7,7 +7,7 @@ import { fgsm } from './fgsm.js';
 import { misclassifiedBy } from './gradient.js';
 import { pgd } from './pgd.js';
 import { runSuite, suiteAttackSeed, type SuiteAttackSpec, type SuiteReport } from './suite.js';
-import { boundaryImages, predictedLabels, TEST_BACKENDS, tinyConvNet, useBackend } from './test-models.js';
+import { boundaryImages, convCase, predictedLabels, TEST_BACKENDS, tinyConvNet, useBackend } from './test-models.js';
 import { takeRows } from './worst-case.js';
 
 const ATTACKS: SuiteAttackSpec[] = [
@@ -181,9 +181,7 @@ for (const backend of TEST_BACKENDS) {
 
 test('suite takes the attack specs and threat model of an evaluate job as they are', async () => {
   await useBackend('cpu');
-  const net = tinyConvNet(3, 6, 3, 5);
-  const x = boundaryImages(4, [6, 6, 6, 3]);
-  const y = predictedLabels(net.model, x);
+  const { net, x, y, dispose } = convCase({ seed: 3, size: 6, classes: 5 }, { seed: 4, count: 6 });
   const threat = threatModelSchema.parse({ norm: 'linf', epsilon: 8 / 255 });
   const attacks = [
     attackSpecSchema.parse({ name: 'pgd', steps: 3, stepSize: 2 / 255, restarts: 2 }),
@@ -195,15 +193,12 @@ test('suite takes the attack specs and threat model of an evaluate job as they a
   assert.equal(report.attacks[0]!.settings.stepSize, 2 / 255);
   assert.equal(report.attacks[0]!.settings.restarts, 2);
   assert.equal(report.attacks[1]!.settings.queries, 10, 'square reads steps as its query budget');
-  tf.dispose([x, y]);
-  net.dispose();
+  dispose();
 });
 
 test('suite rejects bad settings and stops when aborted', async () => {
   await useBackend('cpu');
-  const net = tinyConvNet(3, 6, 3, 5);
-  const x = boundaryImages(4, [4, 6, 6, 3]);
-  const y = predictedLabels(net.model, x);
+  const { net, x, y, dispose } = convCase({ seed: 3, size: 6, classes: 5 }, { seed: 4, count: 4 });
   const threat = { norm: 'linf', epsilon: 0.03 };
   const before = tf.memory().numTensors;
   await assert.rejects(
@@ -231,8 +226,7 @@ test('suite rejects bad settings and stops when aborted', async () => {
   });
   await assert.rejects(running, { name: 'AbortError' });
   assert.equal(tf.memory().numTensors, before);
-  tf.dispose([x, y]);
-  net.dispose();
+  dispose();
 });
 
 test('suite attack seeds are deterministic, order-sensitive, distinct per batch and valid job seeds (31 bits)', () => {

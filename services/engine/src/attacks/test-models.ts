@@ -1,9 +1,10 @@
 // Small differentiable classifiers and data for the attack tests (dense, conv2d and relu only).
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../random.js';
-import type { Classifier } from './types.js';
+import type { AttackResult, Classifier } from './types.js';
 
 /** Backends every attack test runs on. */
 export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
@@ -83,6 +84,58 @@ export function predictedLabels(model: Classifier, x: tf.Tensor4D): tf.Tensor1D 
   return tf.tidy(() => tf.cast(tf.argMax(model(x), 1), 'int32') as tf.Tensor1D);
 }
 
+/** Images to attack labelled with the model's own top class, and one disposer for the model, images and labels. */
+export interface Labelled {
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+  dispose(): void;
+}
+
+function labelled(net: { model: Classifier; dispose(): void }, x: tf.Tensor4D): Labelled {
+  const y = predictedLabels(net.model, x);
+  return {
+    x,
+    y,
+    dispose: () => {
+      tf.dispose([x, y]);
+      net.dispose();
+    },
+  };
+}
+
+/**
+ * `tinyConvNet(net.seed, net.size, 3, net.classes)` and `images.count` boundary images of its size from
+ * `images.seed`, labelled with its own predictions.
+ */
+export function convCase(
+  net: { seed: number; size: number; classes: number },
+  images: { seed: number; count: number },
+): Labelled & { net: { model: Classifier } } {
+  const conv = tinyConvNet(net.seed, net.size, 3, net.classes);
+  return { net: conv, ...labelled(conv, boundaryImages(images.seed, [images.count, net.size, net.size, 3])) };
+}
+
+/**
+ * The case every L-inf attack is held to exactly: a two-class linear model on 24 4x4x3 boundary images labelled
+ * with its own predictions, epsilon 0.05, and the exact worst case there.
+ */
+export function linearCase(): Labelled & {
+  lin: LinearModel;
+  epsilon: number;
+  optimum: ReturnType<typeof linearOptimum>;
+} {
+  const lin = linearModel(11, 4 * 4 * 3, 2);
+  const data = labelled(lin, boundaryImages(17, [24, 4, 4, 3]));
+  const epsilon = 0.05;
+  return { lin, epsilon, optimum: linearOptimum(lin, data.x, data.y, epsilon), ...data };
+}
+
+/** A two-class linear model on three 2x2x3 images: enough to call an attack with bad settings. */
+export function tinyLinearCase(): Labelled & { lin: LinearModel } {
+  const lin = linearModel(1, 12, 2);
+  return { lin, ...labelled(lin, boundaryImages(2, [3, 2, 2, 3])) };
+}
+
 /** Accuracy of the model on (x, y). */
 export function accuracy(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): number {
   const correct = tf.tidy(
@@ -143,6 +196,21 @@ export function linearOptimum(
     margin.push(m);
   }
   return { points, fooled, margin };
+}
+
+/**
+ * Asserts that an attack follows its seed: run twice with seed 9 it returns the same examples and reports the same
+ * (every field but the examples), with seed 10 other examples. Disposes what the runs return.
+ */
+export async function assertFollowsSeed(run: (seed: number) => Promise<AttackResult>): Promise<void> {
+  const a = await run(9);
+  const b = await run(9);
+  const c = await run(10);
+  const report = ({ adversarial: _, ...rest }: AttackResult): unknown => rest;
+  assert.deepEqual(a.adversarial.dataSync(), b.adversarial.dataSync());
+  assert.deepEqual(report(a), report(b));
+  assert.notDeepEqual(a.adversarial.dataSync(), c.adversarial.dataSync());
+  tf.dispose([a.adversarial, b.adversarial, c.adversarial]);
 }
 
 /** Asserts that adversarial examples lie within epsilon of x (L-inf, 1e-6 tolerance) and in [0, 1]. */

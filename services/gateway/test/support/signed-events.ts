@@ -1,6 +1,7 @@
+import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/core';
 import { headers, type NatsConnection, type PubAck } from 'nats';
-import { eventCodec, eventSubject, type RunEvent } from '@lrnas/schema';
+import { EVENTS_CONSUMER, EVENTS_STREAM, eventCodec, eventSubject, type RunEvent } from '@lrnas/schema';
 import { EVENT_SIGNATURE_HEADER, signEvent } from '@lrnas/schema/node';
 import { Run } from '../../src/persistence/entities/index.js';
 
@@ -27,4 +28,20 @@ export async function publishSignedEvent(
   const signed = headers();
   if (runKey) signed.set(EVENT_SIGNATURE_HEADER, signEvent(runKey, data));
   return nc.jetstream().publish(eventSubject(event.runId, event.type), data, { headers: signed });
+}
+
+/**
+ * Resolves once the gateway's event consumer has nothing pending or unacknowledged: every event published so far
+ * is ingested. With `timeoutMs`, fails after that long, saying what the consumer still holds; without, it waits
+ * as long as the test may.
+ */
+export async function eventsDrained(nc: NatsConnection, timeoutMs?: number): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+  for (;;) {
+    const info = await jsm.consumers.info(EVENTS_STREAM, EVENTS_CONSUMER);
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    if (Date.now() > deadline) assert.fail(`events not ingested: ${JSON.stringify(info)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
