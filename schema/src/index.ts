@@ -8,6 +8,7 @@ export * from './common.js';
 export * from './codec.js';
 export * from './jobs.js';
 export * from './study.js';
+export * from './study-table.js';
 export * from './events.js';
 export * from './presence.js';
 export * from './vocabulary.js';

@@ -16,7 +16,7 @@ import {
   Root,
 } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { ContractError } from '@lrnas/schema';
+import { ContractError, studyTableLines } from '@lrnas/schema';
 import { readableRun } from '../auth/readable.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { TouchesStorage } from '../graphql/limits.js';
@@ -26,7 +26,6 @@ import { Architecture } from '../results/types.js';
 import { StartStudyInput } from '../runs/inputs.js';
 import { startStudy } from '../runs/start-run.js';
 import { Run } from '../runs/types.js';
-import { studyTableOf } from './table.js';
 
 @ObjectType({ description: 'A mean over a study arm’s seeds and its spread (sample standard deviation).' })
 export class MeanSpread {
@@ -232,7 +231,7 @@ export class StudyResolver {
       settings: config.study ?? {},
       planned: stored.length > 0 ? Math.max(...stored.map((r) => r.planned)) : null,
       rows: views,
-      table: studyTableOf(stored),
+      table: studyTableLines(stored),
     };
   }
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { studyTableOf, type TableRowInput } from './table.js';
+import { studyTableLines, type StudyTableInput } from './study-table.js';
 
-const row = (dataset: string, arm: string, worstCase: number, pgd: number): TableRowInput => ({
+const row = (dataset: string, arm: string, worstCase: number, pgd: number): StudyTableInput => ({
   dataset,
   arm,
   params: 50_000,
@@ -16,7 +16,7 @@ const row = (dataset: string, arm: string, worstCase: number, pgd: number): Tabl
 });
 
 test('a study table has a line per data set and arm, arms in the contract order, figures as mean ± spread', () => {
-  const lines = studyTableOf([
+  const lines = studyTableLines([
     row('mnist', 'resnet', 0.5, 0.6),
     row('mnist', 'lrnas', 0.4, 0.5),
     row('mnist', 'resnet', 0.3, 0.4),

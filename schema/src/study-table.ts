@@ -1,20 +1,20 @@
-// The study's table from its stored rows: one line per data set and arm, each figure as mean ± spread over the
-// arm's seeds (and random genotypes), as the engine's `lrnas study` prints it. Pure: no ORM, no GraphQL.
-import { meanSpread, STUDY_ARMS, type MeanSpread } from '@lrnas/schema';
+// A study's table from its rows: one line per data set and arm, each figure as mean ± spread over the arm's seeds
+// (and random genotypes). The engine prints it (`lrnas study`) and the gateway serves it, from the same code.
+import { STUDY_ARMS, meanSpread, type MeanSpread } from './study.js';
 
-/** What the table reads of a stored row. */
-export interface TableRowInput {
+/** What the table reads of a row. */
+export interface StudyTableInput {
   dataset: string;
   arm: string;
   params: number;
   flops: number;
   cleanAccuracy: number;
   worstCase: number;
-  attacks: { attack: { name: string }; robustAccuracy: number }[];
+  attacks: readonly { attack: { name: string }; robustAccuracy: number }[];
 }
 
 /** One line of a study's table. */
-export interface StudyTableLineView {
+export interface StudyTableLine {
   dataset: string;
   arm: string;
   params: MeanSpread;
@@ -26,19 +26,19 @@ export interface StudyTableLineView {
 }
 
 /** The lines of the table, data sets in the order their rows came, arms in the contract's order. */
-export function studyTableOf(rows: readonly TableRowInput[]): StudyTableLineView[] {
-  const groups = new Map<string, TableRowInput[]>();
+export function studyTableLines(rows: readonly StudyTableInput[]): StudyTableLine[] {
+  const groups = new Map<string, StudyTableInput[]>();
   for (const row of rows) {
     const key = `${row.dataset}\u0000${row.arm}`;
     groups.set(key, [...(groups.get(key) ?? []), row]);
   }
   const datasets = [...new Set(rows.map((r) => r.dataset))];
-  const place = (g: TableRowInput[]) =>
+  const place = (g: StudyTableInput[]) =>
     datasets.indexOf(g[0]!.dataset) * STUDY_ARMS.length + (STUDY_ARMS as readonly string[]).indexOf(g[0]!.arm);
   return [...groups.values()]
     .sort((a, b) => place(a) - place(b))
     .map((group) => {
-      const of = (pick: (r: TableRowInput) => number): MeanSpread => meanSpread(group.map(pick));
+      const of = (pick: (r: StudyTableInput) => number): MeanSpread => meanSpread(group.map(pick));
       const names = [...new Set(group.flatMap((r) => r.attacks.map((a) => a.attack.name)))];
       return {
         dataset: group[0]!.dataset,
