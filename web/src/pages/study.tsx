@@ -4,7 +4,7 @@
  * row linked to its run (its leaderboard entry) and architecture.
  */
 import { useState } from 'preact/hooks';
-import { DATASETS, STUDY_ARMS } from '@lrnas/schema';
+import { DATASETS, STUDY_ARMS, type StudyTableLine } from '@lrnas/schema';
 import type { ApiError } from '../lib/api.js';
 import { request } from '../lib/api.js';
 import { count, percent, time } from '../lib/format.js';
@@ -22,12 +22,6 @@ import {
 import { ErrorBox, Field, Link, Loading, StatusBadge } from '../ui/common.js';
 import { navigate, useQuery, useSubscription } from '../ui/hooks.js';
 import { StudyChart } from '../ui/study-chart.js';
-
-interface MeanSpread {
-  mean: number;
-  spread: number;
-  n: number;
-}
 
 interface StudyData {
   study: {
@@ -58,15 +52,7 @@ interface StudyData {
       architecture: { hash: string };
       run: { id: string };
     }[];
-    table: {
-      dataset: string;
-      arm: string;
-      params: MeanSpread;
-      flops: MeanSpread;
-      clean: MeanSpread;
-      attacks: { attack: string; robust: MeanSpread }[];
-      worstCase: MeanSpread;
-    }[];
+    table: StudyTableLine[];
   };
 }
 
