@@ -81,10 +81,9 @@ describe('the closing read of a subscription', () => {
     const progress = new IngestProgress({ connection: nats.nc }, () => {}, { limitMs: 300 });
     const consumer = await nats.nc.jetstream().consumers.get(EVENTS_STREAM, EVENTS_CONSUMER);
     assert.equal(await progress.runSettled('never-sent'), 'none', 'a run without events has nothing to wait for');
-    const log = { v: 1, runId: 'held', attempt: 1, seq: 1, time: new Date().toISOString(), type: 'log' };
-    await nats.nc
-      .jetstream()
-      .publish(eventSubject('held', 'log'), eventCodec.encode({ ...log, level: 'info', message: 'held' }));
+    const time = new Date().toISOString();
+    const log = { v: 1, runId: 'held', attempt: 1, seq: 1, time, type: 'log', level: 'info', message: 'held' } as const;
+    await nats.nc.jetstream().publish(eventSubject('held', 'log'), eventCodec.encode(log));
     const held = await consumer.next({ expires: 15_000 });
     assert.ok(held, 'the event was delivered');
     // Taken and never acknowledged: as a replica that died holding it, until AckWait.
