@@ -140,16 +140,22 @@ describe('the closing read of a subscription', () => {
       retryAttempts: 0,
       lazy: true,
     });
-    const metrics = client.iterate<{ metricsAdded: { series: { points: { step: number }[] }[] } }>({
-      query: 'subscription { metricsAdded(runId: "run-order") { series { key points { step } } } }',
-    });
-    await until(() => subscriber.live.listeners === 1, 'the subscription to be active');
+    const subscribe = () =>
+      client!.iterate<{ metricsAdded: { series: { points: { step: number }[] }[] } }>({
+        query: 'subscription { metricsAdded(runId: "run-order") { series { key points { step } } } }',
+      });
+    const metrics = subscribe();
+    const leaving = subscribe();
+    await until(() => subscriber.live.listeners === 2, 'the subscriptions to be active');
     const completed = stepsUntilComplete(metrics);
     // Either gateway stores it and announces that the run ended.
     await publish({ ...at(3), type: 'status', status: 'SUCCEEDED' });
-    // The subscriber's replica has seen the run end: it waits for the held event now (or, were it
-    // not to wait, it has completed already and the points come too late).
-    await until(() => subscriber.ingest.waiting === 1, 'the closing read to wait', completed);
+    // The subscriber's replica has seen the run end: both subscriptions wait for the held event now
+    // (or, were they not to wait, they have completed already and the points come too late).
+    await until(() => subscriber.ingest.waiting === 2, 'the closing reads to wait', completed);
+    // A client that goes away meanwhile stops its wait.
+    await leaving.return?.();
+    await until(() => subscriber.ingest.waiting === 1, 'the wait of the client that left to end', completed);
     held!.nak();
 
     assert.deepEqual(await completed, [0, 1, 2], 'the held points, sent before the subscription completed');
