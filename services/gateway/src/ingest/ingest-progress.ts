@@ -54,9 +54,12 @@ export class IngestProgress {
   }
 
   /**
-   * Resolves once every event the stream holds for `runId` now has been stored or refused, or when that cannot
-   * be told: the limit passed (a replica that holds some died and AckWait has not yet handed them to
-   * another; then they arrive later, unseen by the caller), NATS is unavailable, or `signal` aborted.
+   * Resolves once every event the stream holds for `runId` now has been stored or refused, or when
+   * that cannot be told: the limit passed (a replica that holds some died and AckWait has not yet
+   * handed them to another; they are stored later, unseen by the caller), NATS is unavailable, or
+   * `signal` aborted. The run's last event is looked up in the stream rather than named by the
+   * caller, so this serves however the caller learned that the run ended: an update from ingestion
+   * or from a mutation, or a read as it subscribed.
    */
   async runSettled(runId: string, signal?: AbortSignal): Promise<RunEventsWait> {
     const jsm = await this.#jsm();
