@@ -9,6 +9,7 @@ import {
   jobSubject,
   natsServers,
   parseEventSubject,
+  runEventsFilter,
 } from './names.js';
 import { ContractError } from './errors.js';
 
@@ -22,6 +23,7 @@ test('subjects follow the contract', () => {
   ]);
   assert.equal(eventSubject('run-1', 'metric'), 'lrnas.events.run-1.metric');
   assert.equal(cancelSubject('run-1'), 'lrnas.control.run-1.cancel');
+  assert.equal(runEventsFilter('run-1'), 'lrnas.events.run-1.>');
 });
 
 test('event subjects parse back, and foreign subjects do not', () => {
@@ -37,6 +39,7 @@ test('run ids that would break subjects are refused', () => {
   for (const bad of ['a.b', 'a b', '*', '>', '', 'x'.repeat(65)]) {
     assert.throws(() => eventSubject(bad, 'status'), /not a valid subject token/);
     assert.throws(() => cancelSubject(bad), /not a valid subject token/);
+    assert.throws(() => runEventsFilter(bad), /not a valid subject token/);
   }
 });
 

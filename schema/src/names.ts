@@ -58,6 +58,12 @@ export function eventSubject(runId: string, type: EventType): string {
   return `${EVENTS_SUBJECT_PREFIX}.${runId}.${type}`;
 }
 
+/** Subject filter that matches every event of `runId`, whatever its type. */
+export function runEventsFilter(runId: string): string {
+  assertRunId(runId);
+  return `${EVENTS_SUBJECT_PREFIX}.${runId}.>`;
+}
+
 /** Subject the worker running `runId` watches for a cancel request. */
 export function cancelSubject(runId: string): string {
   assertRunId(runId);

@@ -15,6 +15,7 @@ import { sweepInterval } from './domain/retention.js';
 import { CheckpointSweeper } from './ingest/checkpoint-sweeper.js';
 import { DEFAULT_LOST_RUN_TIMEOUT_MS, LostRunSweeper } from './logged-runs/lost-runs.js';
 import { EventIngestor } from './ingest/event-ingestor.js';
+import { IngestProgress } from './ingest/ingest-progress.js';
 import { JobFailureWatcher } from './ingest/job-failures.js';
 import { LiveUpdates, updatesOf } from './live/updates.js';
 import { GatewayMetrics } from './health/prometheus.js';
@@ -31,6 +32,8 @@ export interface GatewayHandle {
   readonly nats: NatsLink;
   /** Live updates shared with the other replicas (what subscriptions listen to). */
   readonly live: LiveUpdates;
+  /** How far the replicas have stored the event stream. */
+  readonly ingest: IngestProgress;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,7 @@ export async function startGateway(
   const nats = new NatsLink(config.natsUrl, log, { replicas: config.natsReplicas ?? 1 }, config.natsLogin);
   const metrics = new GatewayMetrics(nats, db.orm, log);
   const live = new LiveUpdates(nats, log);
+  const ingest = new IngestProgress(nats, log);
   const listening = live.start();
   const limitBuckets = new LimitBuckets(nats, config.natsReplicas ?? 1);
   const limiter = new SharedRateLimiter(api.rateLimitPerMinute, limitBuckets, log);
@@ -95,8 +99,8 @@ export async function startGateway(
     const schema = await buildGatewaySchema();
     const { server, apollo } = await createHttpServer({
       schema,
-      context: makeContextFactory({ db, nats, api, live, limiter }),
-      sockets: makeSocketContext({ db, nats, api, live, quota }),
+      context: makeContextFactory({ db, nats, api, live, ingest, limiter }),
+      sockets: makeSocketContext({ db, nats, api, live, ingest, quota }),
       limits: { maxDepth: api.maxQueryDepth, maxComplexity: api.maxQueryComplexity },
       log,
       metrics,
@@ -121,8 +125,10 @@ export async function startGateway(
       db,
       nats,
       live,
+      ingest,
       stop: async () => {
         await metricsServer?.close();
+        ingest.stop();
         await apollo.stop();
         await quota.stop();
         nats.stopConnecting();

@@ -6,6 +6,7 @@ import { authenticate, type Viewer } from '../auth/authenticate.js';
 import type { SharedRateLimiter, SubscriptionQuota } from '../auth/shared-limits.js';
 import type { ApiSettings } from '../config.js';
 import type { Database } from '../persistence/database.js';
+import type { IngestProgress } from '../ingest/ingest-progress.js';
 import type { LiveUpdates } from '../live/updates.js';
 import type { NatsLink } from '../nats-link.js';
 import type { GatewayContext } from './context.js';
@@ -19,6 +20,7 @@ export function makeContextFactory(deps: {
   nats: NatsLink;
   api: ApiSettings;
   live: LiveUpdates;
+  ingest: IngestProgress;
   limiter: SharedRateLimiter;
 }) {
   const { limiter } = deps;
@@ -43,7 +45,7 @@ export function makeContextFactory(deps: {
         },
       );
     }
-    return { db: deps.db, nats: deps.nats, em, viewer, api: deps.api, live: deps.live };
+    return { db: deps.db, nats: deps.nats, em, viewer, api: deps.api, live: deps.live, ingest: deps.ingest };
   };
 }
 
@@ -66,6 +68,7 @@ export function makeSocketContext(deps: {
   nats: NatsLink;
   api: ApiSettings;
   live: LiveUpdates;
+  ingest: IngestProgress;
   quota: SubscriptionQuota;
 }) {
   return {
@@ -78,6 +81,7 @@ export function makeSocketContext(deps: {
       viewer,
       api: deps.api,
       live: deps.live,
+      ingest: deps.ingest,
     }),
   };
 }

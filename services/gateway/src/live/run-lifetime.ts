@@ -29,7 +29,8 @@ async function hasEnded(context: GatewayContext, runId: string): Promise<boolean
  * What a subscription sends once the run has ended, before it completes: the updates the client
  * would otherwise miss. Ingestion is shared by the gateway replicas, and each sends its updates
  * after its own commit, so the update that finds the run ended (from one replica) can overtake the
- * run's last points (stored by another, not yet sent); `last` reads them from the database.
+ * run's last points (stored by another, not yet sent, or not even committed yet); `last` reads them
+ * from the database once every event of the run is stored (IngestProgress).
  */
 export interface Closing<T> {
   /** Told each update as it is sent. */
@@ -69,10 +70,13 @@ export async function whileRunLives<T extends LiveUpdate>(
     .catch(() => updates.endAfterQueued());
   let endNext = false;
   let returned = false;
+  /** Ends the wait for the run's events when the client goes away meanwhile. */
+  const gone = new AbortController();
   /** What is left to send once the run has ended; undefined while it lives. */
   let last: T[] | undefined;
   const end = async (): Promise<IteratorResult<T>> => {
     returned = true;
+    gone.abort();
     await updates.return?.();
     return { done: true, value: undefined };
   };
@@ -83,6 +87,12 @@ export async function whileRunLives<T extends LiveUpdate>(
   /** The run has ended: what `closing` reads, then the end. */
   const runEnded = async (): Promise<IteratorResult<T>> => {
     if (returned) return { done: true, value: undefined };
+    if (!last && closing) {
+      // Another replica may still be writing a batch of the run's events taken before the one that
+      // ended it: read once they are all stored (bounded: see IngestProgress.runSettled).
+      await context.ingest.runSettled(runId, gone.signal);
+      if (returned) return { done: true, value: undefined };
+    }
     last ??= (await closing?.last()) ?? [];
     const value = last.shift();
     return value === undefined ? end() : send(value);

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { ContractError } from '@lrnas/schema';
 import { downsample, type SeriesPoint } from '../domain/downsample.js';
 import { checkInt, checkMetricKey } from '../validation.js';
-import { joinSql, selectRows, sql } from '../persistence/sql.js';
+import { anyOf, joinSql, selectRows, sql } from '../persistence/sql.js';
 
 export const MAX_SERIES_KEYS = 50;
 export const MAX_SERIES_POINTS = 10_000;
@@ -83,21 +83,31 @@ export async function newestPointId(em: EntityManager, runId: string): Promise<n
   return Number(row?.id ?? 0);
 }
 
-/** A run's points stored after point `sinceId` (of `keys`, or all), by key and step. */
+/**
+ * A run's points stored after point `sinceId` (of `keys`, or all), by key and step: of a key in
+ * `pastStep`, only those at a higher step than its value there (a subscriber was sent up to it).
+ */
 export async function pointsStoredAfter(
   em: EntityManager,
   runId: string,
   sinceId: number,
   keys: ReadonlySet<string> | undefined,
+  pastStep: ReadonlyMap<string, number> = new Map(),
 ): Promise<(TimedPoint & { key: string })[]> {
-  const ofKeys = keys
-    ? sql` and m."key" in (${joinSql(
-        [...keys].map((key) => sql`${key}`),
-        ', ',
-      )})`
-    : sql``;
+  const list = (values: Iterable<string>) =>
+    joinSql(
+      [...values].map((key) => sql`${key}`),
+      ', ',
+    );
+  const ofKeys = keys ? sql` and m."key" in (${list(keys)})` : sql``;
+  const past =
+    pastStep.size > 0
+      ? sql` and (m."key" not in (${list(pastStep.keys())}) or ${anyOf(
+          [...pastStep].map(([key, step]) => sql`(m."key" = ${key} and m.step > ${step})`),
+        )})`
+      : sql``;
   const q = sql`select m."key" as k, m.step as step, m.value as value, m.time as time from metric_points m
-    where m.run_id = ${runId} and m.id > ${sinceId}${ofKeys} order by m."key", m.step`;
+    where m.run_id = ${runId} and m.id > ${sinceId}${ofKeys}${past} order by m."key", m.step`;
   const rows = await selectRows<{ k: string; step: number; value: number | null; time: unknown }>(em, q);
   return rows.map((r) => ({
     key: r.k,

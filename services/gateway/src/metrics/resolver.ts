@@ -79,10 +79,9 @@ function lastPoints(
       for (const p of update.points) lastSent.set(p.key, Math.max(lastSent.get(p.key) ?? -Infinity, p.step));
     },
     async last() {
-      const stored = await pointsStoredAfter(context.db.orm.em.fork(), run.id, since, keys);
+      const stored = await pointsStoredAfter(context.db.orm.em.fork(), run.id, since, keys, lastSent);
       const missed = new Map<string, typeof stored>();
       for (const p of stored) {
-        if (p.step <= (lastSent.get(p.key) ?? -Infinity)) continue;
         const series = missed.get(p.key);
         if (series) series.push(p);
         else missed.set(p.key, [p]);
