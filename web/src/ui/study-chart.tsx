@@ -24,7 +24,8 @@ export function StudyChart(props: { rows: PlotRow[]; onSelect?: (runId: string) 
     prompt: 'Point at a row.',
     options: () => ({
       // Linear: a study's rows are all sized to one budget, within a factor of a few of each other.
-      scales: { x: { time: false }, y: { range: () => [0, 1] } },
+      // Padded, so that the smallest and the largest row are not drawn on the frame.
+      scales: { x: { time: false, range: (_u, min, max) => paddedRange(min, max) }, y: { range: () => [0, 1] } },
       axes: [
         {
           label: X_TITLE,
@@ -73,4 +74,10 @@ export function StudyChart(props: { rows: PlotRow[]; onSelect?: (runId: string) 
       </p>
     </figure>
   );
+}
+
+/** [min, max] widened by 6 % of their span on each side (2 % of max when all rows have one size), never below 0. */
+function paddedRange(min: number, max: number): uPlot.Range.MinMax {
+  const pad = Math.max((max - min) * 0.06, Math.abs(max) * 0.02, 1);
+  return [Math.max(0, min - pad), max + pad];
 }
