@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, formatRate, ProgressBar } from './progress.js';
+import { formatDuration, formatPace, formatRate, ProgressBar } from './progress.js';
 
 function fakeStream(isTTY: boolean): { writes: string[]; isTTY: boolean; columns: number; write(t: string): void } {
   const writes: string[] = [];
@@ -74,4 +74,21 @@ test('rates and durations format compactly', () => {
   assert.equal(formatDuration(725), '12:05');
   assert.equal(formatDuration(3 * 3600 + 131), '3:02:11');
   assert.equal(formatDuration(Number.NaN), '?');
+});
+
+test('a slow bar shows the time per unit, and countFrom leaves units done before out of the rate and ETA', () => {
+  let now = 0;
+  const bar = new ProgressBar({ label: 'study', total: 36, unit: 'row', stream: fakeStream(false), now: () => now });
+  assert.match(bar.render(), / 0\/36 \? row\/s ETA \?$/, 'no rate before the first unit');
+  // 12 rows read back from an earlier run, then a phase of 30 minutes that finishes no row.
+  bar.update(12);
+  now = 1800_000;
+  bar.countFrom(12);
+  now = 1800_000 + 240_000;
+  bar.update(14);
+  // 2 rows in 4 minutes: 2:00 per row, 22 left: 44 minutes.
+  assert.match(bar.render(), / 14\/36 2:00\/row ETA 44:00$/);
+  assert.equal(formatPace(0.05, 'row'), '0:20/row');
+  assert.equal(formatPace(0.1, 'row'), '0.10 row/s');
+  assert.equal(formatPace(0, 'img'), '? img/s');
 });

@@ -36,6 +36,9 @@ export class ProgressBar {
   readonly #interval: number;
   readonly #unit: string;
   readonly #start: number;
+  /** Where the rate is counted from: construction, or the last countFrom. */
+  #rateStart: number;
+  #rateBase = 0;
   #label: string;
   #total: number;
   #done = 0;
@@ -53,6 +56,7 @@ export class ProgressBar {
     this.#label = options.label;
     this.#total = Math.max(0, options.total);
     this.#start = this.#now();
+    this.#rateStart = this.#start;
     // A log gets its first line after one interval (short phases then print only their final line).
     if (!this.#tty) this.#lastDraw = this.#start;
   }
@@ -64,6 +68,16 @@ export class ProgressBar {
     if (note !== undefined) this.#note = note;
     const now = this.#now();
     if (now - this.#lastDraw >= this.#interval) this.#draw(now);
+  }
+
+  /**
+   * Sets the count done and counts the rate (and so the ETA) from here: the units done so far took none of
+   * this bar's time (a resumed run's, read back) or are not what the time went on (a phase before the counted one).
+   */
+  countFrom(done: number): void {
+    this.#rateStart = this.#now();
+    this.#rateBase = Math.max(0, Math.min(done, this.#total));
+    this.update(done);
   }
 
   /** Counts `n` more units done. */
@@ -84,7 +98,8 @@ export class ProgressBar {
   render(now = this.#now()): string {
     const fraction = this.#total > 0 ? this.#done / this.#total : 1;
     const seconds = Math.max(0, (now - this.#start) / 1000);
-    const rate = seconds > 0 ? this.#done / seconds : 0;
+    const counted = Math.max(0, (now - this.#rateStart) / 1000);
+    const rate = counted > 0 ? (this.#done - this.#rateBase) / counted : 0;
     const left = rate > 0 ? (this.#total - this.#done) / rate : Number.NaN;
     const filled = Math.round(fraction * BAR_WIDTH);
     const parts = [
@@ -92,7 +107,7 @@ export class ProgressBar {
       `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`,
       `${(fraction * 100).toFixed(1).padStart(5)}%`,
       `${this.#done}/${this.#total}`,
-      `${formatRate(rate)} ${this.#unit}/s`,
+      formatPace(rate, this.#unit),
       this.#done >= this.#total ? `${formatDuration(seconds)} elapsed` : `ETA ${formatDuration(left)}`,
     ];
     if (this.#note) parts.push(this.#note);
@@ -125,6 +140,15 @@ export function formatRate(rate: number): string {
   if (rate >= 1000) return `${(rate / 1000).toFixed(1)}k`;
   if (rate >= 100) return rate.toFixed(0);
   return rate.toFixed(rate >= 10 ? 1 : 2);
+}
+
+/**
+ * `12.3 img/s`; below one unit every ten seconds the time per unit, `2:14/row`, which says more than `0.01 row/s`;
+ * `? row/s` before the first unit.
+ */
+export function formatPace(rate: number, unit: string): string {
+  if (rate > 0 && rate < 0.1) return `${formatDuration(1 / rate)}/${unit}`;
+  return `${formatRate(rate > 0 ? rate : Number.NaN)} ${unit}/s`;
 }
 
 /** `0:42`, `12:05`, `3:02:11`; `?` when unknown. */

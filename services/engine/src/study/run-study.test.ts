@@ -73,12 +73,14 @@ const withoutTime = (rows: StudyRow[]): unknown => rows.map(({ seconds: _, ...re
 test('a study produces every row for every seed, within the budget, and resumes without rerunning', async () => {
   const dir = tmp();
   const progress: string[] = [];
+  const phases: string[] = [];
   const rows = await runStudy(settings([3, 4]), {
     outDir: dir,
     loadData,
     threads: 1,
     onProgress: (p) => {
       if (!p.event) progress.push(`${p.done}/${p.total} ${p.row}`);
+      if (phases.at(-1) !== p.phase) phases.push(p.phase);
     },
   });
   assert.ok(rows);
@@ -88,6 +90,7 @@ test('a study produces every row for every seed, within the budget, and resumes 
   );
   assert.deepEqual(ids, want, 'every row, in plan order');
   assert.equal(progress.length, want.length);
+  assert.deepEqual(phases, ['genotypes', 'rows'], 'every search before the first row retrains');
   assert.equal(progress.at(-1), `${want.length}/${want.length} mnist/seed-4/resnet`);
   for (const row of rows) {
     assert.equal(row.params, countParameters(row.genotype, { ...NET, channels: row.channels }));

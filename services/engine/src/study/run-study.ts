@@ -66,6 +66,8 @@ export interface StudyProgress {
   done: number;
   total: number;
   row: string;
+  /** Choosing the rows' genotypes (the searches run then), or retraining and attacking rows. */
+  phase: 'genotypes' | 'rows';
   /** The stage's own event (search epoch, training step, evaluation batch), for finer progress. */
   event?: JobEvent;
 }
@@ -171,15 +173,21 @@ export async function runStudy(settings: StudySettings, options: StudyOptions): 
   const stopAll = () => stop.abort();
   if (options.signal?.aborted) stopAll();
   options.signal?.addEventListener('abort', stopAll);
-  const ioOf = (row: RowPlan): StageIo => ({
-    emit: (event) => options.onProgress?.({ done, total: plan.length, row: row.id, event }),
+  const ioOf = (row: RowPlan, phase: StudyProgress['phase']): StageIo => ({
+    emit: (event) => options.onProgress?.({ done, total: plan.length, row: row.id, phase, event }),
     signal: stop.signal,
   });
   try {
     const todo = plan.filter((r) => !finished.has(r.id));
     const chosen = new Map<string, ChosenGenotype>();
     for (const row of todo) {
-      const genotype = await chooseGenotype(row, settings, (await dataOf(row.dataset)).train, ioOf(row), options);
+      const genotype = await chooseGenotype(
+        row,
+        settings,
+        (await dataOf(row.dataset)).train,
+        ioOf(row, 'genotypes'),
+        options,
+      );
       if (!genotype) return undefined;
       chosen.set(row.id, genotype);
     }
@@ -192,7 +200,7 @@ export async function runStudy(settings: StudySettings, options: StudyOptions): 
       const perDataset = perDatasetOf(settings, row.dataset);
       const data = await dataOf(row.dataset);
       const genotype = chosen.get(row.id)!;
-      const rowIo = ioOf(row);
+      const rowIo = ioOf(row, 'rows');
       const result =
         rowsAtOnce === 1
           ? await trainAndEvaluateRow(row, genotype, perDataset, data, rowIo, outDir)
@@ -207,7 +215,7 @@ export async function runStudy(settings: StudySettings, options: StudyOptions): 
       await saved;
       done++;
       options.onRow?.(studyRow, done, plan.length);
-      options.onProgress?.({ done, total: plan.length, row: row.id });
+      options.onProgress?.({ done, total: plan.length, row: row.id, phase: 'rows' });
       return true;
     };
     const completed = await runEach(todo, rowsAtOnce, async (row) => {

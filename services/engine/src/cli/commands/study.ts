@@ -77,13 +77,21 @@ export default defineCommand({
       stream: barStream(io),
     });
     let rows;
+    let countingRows = false;
     try {
       rows = await runStudy(settings, {
         outDir: out,
         threads: resolveThreadCount(),
         loadData: async (dataset: DatasetName, trainImages, testImages) =>
           loadDataset({ name: dataset, seed: 0, trainLimit: trainImages, testLimit: testImages }),
-        onProgress: ({ done, row }) => bar.update(done, row),
+        onProgress: ({ done, row, phase }) => {
+          // The searches finish no row: the rate and ETA count from the first row retrained.
+          if (phase === 'rows' && !countingRows) {
+            countingRows = true;
+            bar.countFrom(done);
+          }
+          bar.update(done, phase === 'genotypes' ? `searching for ${row}` : row);
+        },
       });
     } catch (error) {
       throw usageFromEngine(error);
