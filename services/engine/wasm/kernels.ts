@@ -1208,3 +1208,58 @@ export function im2col(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// One SGD step with momentum and weight decay (src/optim/optimizer.ts, PyTorch's semantics), four floats at a time:
+// g' = g * scale (flag 1), d = g' + w * decay (flag 2), u = buf * mom + d (flag 4: a buffer, else u = d), written to
+// nb (flag 8), w' = w - u * rate. Each is one float32 operation, so the bits are those of the composed ops (and of
+// the JavaScript loop, which rounds each double result to float32). `buf` and `nb` are 0 where their flag is unset.
+
+export const SGD_SCALE = 1;
+export const SGD_DECAY = 2;
+export const SGD_BUFFER = 4;
+export const SGD_WRITE_BUFFER = 8;
+
+export function sgdStep(
+  w: usize,
+  g: usize,
+  buf: usize,
+  nw: usize,
+  nb: usize,
+  n: i32,
+  scale: f32,
+  decay: f32,
+  mom: f32,
+  rate: f32,
+  flags: i32,
+): void {
+  const vecEnd = <usize>((n & ~3) * F);
+  const end = <usize>(n * F);
+  const vScale = f32x4.splat(scale);
+  const vDecay = f32x4.splat(decay);
+  const vMom = f32x4.splat(mom);
+  const vRate = f32x4.splat(rate);
+  const scaled = (flags & SGD_SCALE) != 0;
+  const decays = (flags & SGD_DECAY) != 0;
+  const buffered = (flags & SGD_BUFFER) != 0;
+  const writes = (flags & SGD_WRITE_BUFFER) != 0;
+  let q: usize = 0;
+  for (; q < vecEnd; q += 16) {
+    const wi = v128.load(w + q);
+    let d = v128.load(g + q);
+    if (scaled) d = f32x4.mul(d, vScale);
+    if (decays) d = f32x4.add(d, f32x4.mul(wi, vDecay));
+    if (buffered) d = f32x4.add(f32x4.mul(v128.load(buf + q), vMom), d);
+    if (writes) v128.store(nb + q, d);
+    v128.store(nw + q, f32x4.sub(wi, f32x4.mul(d, vRate)));
+  }
+  for (; q < end; q += 4) {
+    const wi = load<f32>(w + q);
+    let d = load<f32>(g + q);
+    if (scaled) d = d * scale;
+    if (decays) d = d + wi * decay;
+    if (buffered) d = load<f32>(buf + q) * mom + d;
+    if (writes) store<f32>(nb + q, d);
+    store<f32>(nw + q, wi - d * rate);
+  }
+}

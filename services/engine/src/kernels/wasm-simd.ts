@@ -17,6 +17,24 @@ export interface SimdKernels {
   /** im2col: x, cols, then simdGeometry's numbers. */
   im2col(x: number, cols: number, ...geometry: number[]): void;
   reluGrad(dy: number, y: number, dx: number, n: number): void;
+  /** One SGD step: w, g, buf (0: none), nw, nb (0: none), n, scale, decay, momentum, rate, SGD_ flags. */
+  sgdStep(
+    w: number,
+    g: number,
+    buf: number,
+    nw: number,
+    nb: number,
+    n: number,
+    scale: number,
+    decay: number,
+    mom: number,
+    rate: number,
+    flags: number,
+  ): void;
+  SGD_SCALE: { value: number };
+  SGD_DECAY: { value: number };
+  SGD_BUFFER: { value: number };
+  SGD_WRITE_BUFFER: { value: number };
   weightedSum(terms: number, weights: number, n: number, out: number, groups: number, groupSize: number): void;
   weightedSumGrad(dy: number, weights: number, n: number, outs: number, groups: number, groupSize: number): void;
   periodicSums(

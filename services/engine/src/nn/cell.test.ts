@@ -144,3 +144,65 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`a cell run on its inputs already through ReLU (onRelu) gives the bits of the cell that applies it, training and inference, on ${backend}`, async () => {
+    await useBackend(backend);
+    for (const { name, plan, pairs } of CASES) {
+      const [h, w] = plan.reductionPrev ? [8, 8] : [4, 4];
+      const s0 = tf.tensor4d(Float32Array.from({ length: 2 * h * w * plan.cPrevPrev }, seededRandom(5)), [
+        2,
+        h,
+        w,
+        plan.cPrevPrev,
+      ]);
+      const s1 = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 4 * plan.cPrev }, seededRandom(6)), [
+        2,
+        4,
+        4,
+        plan.cPrev,
+      ]);
+      const build = (): Cell => new Cell(pairs, plan).initialize(7);
+      const ctx = (): ForwardContext => {
+        const next = seededRandom(12);
+        return { training: true, dropPathProb: 0.3, random: () => next() };
+      };
+      const before = tf.memory().numTensors;
+      const [plain, shared] = [build(), build()];
+      const reference = step(plain, (a, b) => plain.forward(a, b, ctx()), s0, s1);
+      const onRelu = step(shared, (a, b) => shared.forward(tf.relu(a), tf.relu(b), ctx(), true), s0, s1);
+      assert.deepEqual(onRelu.output, reference.output, `${name}: training outputs`);
+      assert.deepEqual(onRelu.running, reference.running, `${name}: running statistics`);
+      assert.deepEqual(onRelu.grads, reference.grads, `${name}: parameter gradients`);
+      assert.deepEqual(onRelu.meetings, reference.meetings, `${name}: meetings`);
+      // Inference: outputs and the gradients with respect to the inputs (what an attack reads).
+      const inference = { training: false };
+      const weights = tf.tidy(() => tf.reshape(tf.linspace(-1, 2, 2 * 4 * 4 * 4 * (plan.reduction ? 1 : 4)), [-1]));
+      const grads = (f: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D): Float32Array[] =>
+        tf.tidy(() => {
+          const loss = (a: tf.Tensor, b: tf.Tensor): tf.Scalar =>
+            tf.sum(tf.mul(tf.reshape(f(a as tf.Tensor4D, b as tf.Tensor4D), [-1]), weights));
+          const [ga, gb] = tf.grads(loss)([s0, s1]) as [tf.Tensor, tf.Tensor];
+          return [f(s0, s1), ga, gb].map((t) => t.dataSync() as Float32Array);
+        });
+      assert.deepEqual(
+        grads((a, b) => shared.forward(tf.relu(a), tf.relu(b), inference, true)),
+        grads((a, b) => plain.forward(a, b, inference)),
+        `${name}: inference outputs and input gradients`,
+      );
+      // The preprocessings' two ReLUs are the ones not run (the caller's, once per state, are outside the cell).
+      const relus = async (f: () => tf.Tensor): Promise<number> => {
+        const info = await tf.profile(() => tf.tidy(f));
+        tf.dispose(info.result as tf.Tensor);
+        return info.kernels.filter((k) => k.name === 'Relu').length;
+      };
+      const [r0, r1] = [tf.relu(s0), tf.relu(s1)];
+      const sharedRelus = await relus(() => shared.forward(r0, r1, inference, true));
+      assert.equal(await relus(() => plain.forward(s0, s1, inference)), sharedRelus + 2, `${name}: ReLUs run`);
+      tf.dispose([r0, r1, weights]);
+      [plain, shared].forEach((cell) => cell.dispose());
+      assert.equal(tf.memory().numTensors, before, `${name}: no tensor left behind but the inputs`);
+      tf.dispose([s0, s1]);
+    }
+  });
+}

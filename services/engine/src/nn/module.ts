@@ -240,9 +240,14 @@ export class Sequential extends Layer {
   }
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return this.forwardFrom(0, x, ctx);
+  }
+
+  /** The forward pass of layers `start`.. only (`x` is what layer `start` reads). */
+  forwardFrom(start: number, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return tf.tidy(() => {
       let h = x;
-      for (let i = 0; i < this.layers.length; i++) {
+      for (let i = start; i < this.layers.length; i++) {
         const layer = this.layers[i] as Layer;
         const fused = layer.fuseForward(this.layers[i + 1], h, ctx);
         if (fused) i += 1;

@@ -71,16 +71,29 @@ export class EvalNetwork extends Module {
     const [logits, auxLogits] = tf.tidy(() => {
       let aux: tf.Tensor2D | undefined;
       const stem = this.stem.forward(x, ctx);
-      let s0 = stem;
-      let s1 = stem;
-      this.cells.items.forEach((cell, i) => {
-        const next = cell.forward(s0, s1, ctx);
-        // Free a cell's output as soon as no later cell reads it (the gradient tape keeps its own copies).
-        if (s0 !== s1) s0.dispose();
-        [s0, s1] = [s1, next];
-        if (i === auxAt) aux = this.auxiliaryHead?.forward(s1, ctx);
+      // Cells read their inputs through ReLU (their preprocessings start with one), and each output is read by the
+      // next two cells (the stem's by the first, twice): each ReLU is computed once, as is its gradient (the two
+      // readers' gradients are added first, which masks to the same values as adding the two masked ones).
+      const cells = this.cells.items;
+      let r1 = tf.relu(stem);
+      let r0 = r1;
+      let last = stem;
+      if (cells.length > 0) stem.dispose();
+      cells.forEach((cell, i) => {
+        const next = cell.forward(r0, r1, ctx, true);
+        // Free a tensor as soon as no later cell reads it (the gradient tape keeps its own copies).
+        if (r0 !== r1) r0.dispose();
+        if (i === auxAt) aux = this.auxiliaryHead?.forward(next, ctx);
+        r0 = r1;
+        if (i < cells.length - 1) {
+          r1 = tf.relu(next);
+          next.dispose();
+        } else {
+          last = next;
+        }
       });
-      const logits = this.classifier.forward(globalAvgPool(s1));
+      r0.dispose();
+      const logits = this.classifier.forward(globalAvgPool(last));
       return aux ? [logits, aux] : [logits];
     });
     return auxLogits ? { logits, auxLogits } : { logits };

@@ -4,14 +4,23 @@ import { concatParts } from '../kernels/index.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { Conv2d, DepthwiseConv2d, ReLU } from './layers.js';
 import { Layer, Sequential, type ForwardContext } from './module.js';
-import { stagedForward, type StagedForward } from './staged.js';
+import { stagedForward, stagedForwardFrom, type StagedForward } from './staged.js';
 import { avgPoolExcludePad, maxPoolPadded } from './pooling.js';
 
 /** Stride of an operation: 2 on the input edges of a reduction cell, else 1. */
 export type Stride = 1 | 2;
 
+/**
+ * A layer that starts with a ReLU and can also run on its input already through it (`r` = relu(x)): a cell's
+ * inputs go through ReLU in both cells that read them, so the network computes relu(x) once for both.
+ */
+export interface ReluFirst {
+  forwardOnRelu(r: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+  stagedOnRelu(r: tf.Tensor4D, ctx: ForwardContext): StagedForward;
+}
+
 /** ReLU, k x k conv (no bias), BN: the preprocessing of cell inputs (`op.1.weight`, `op.2.*`). */
-export class ReLUConvBN extends Layer {
+export class ReLUConvBN extends Layer implements ReluFirst {
   readonly op: Sequential;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, stride: Stride, pad: number, affine = true) {
@@ -32,6 +41,14 @@ export class ReLUConvBN extends Layer {
 
   staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
     return stagedForward(this.op, x, ctx);
+  }
+
+  forwardOnRelu(r: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return this.op.forwardFrom(1, r, ctx);
+  }
+
+  stagedOnRelu(r: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+    return stagedForwardFrom(this.op, 1, r, ctx);
   }
 }
 
@@ -100,7 +117,7 @@ export class DilConv extends Layer {
  * Output is ceil(H/2) x ceil(W/2): on odd sizes the shifted path reads one zero row/column past
  * the edge (DARTS itself fails there); on even sizes it is exactly DARTS's FactorizedReduce.
  */
-export class FactorizedReduce extends Layer {
+export class FactorizedReduce extends Layer implements ReluFirst {
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;
   readonly bn: BatchNorm2d;
@@ -117,20 +134,32 @@ export class FactorizedReduce extends Layer {
   }
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    return tf.tidy(() => this.bn.forward(this.#halves(x), ctx));
+    return tf.tidy(() => this.bn.forward(this.#halves(x, false), ctx));
   }
 
-  *staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
-    const halves = this.#halves(x);
+  staged(x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+    return this.#staged(x, false, ctx);
+  }
+
+  forwardOnRelu(r: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return tf.tidy(() => this.bn.forward(this.#halves(r, true), ctx));
+  }
+
+  stagedOnRelu(r: tf.Tensor4D, ctx: ForwardContext): StagedForward {
+    return this.#staged(r, true, ctx);
+  }
+
+  *#staged(x: tf.Tensor4D, relued: boolean, ctx: ForwardContext): StagedForward {
+    const halves = this.#halves(x, relued);
     const y = yield* stagedForward(this.bn, halves, ctx);
     if (y !== halves) halves.dispose();
     return y;
   }
 
-  /** The two convolutions' outputs, concatenated (what the BN normalises). */
-  #halves(x: tf.Tensor4D): tf.Tensor4D {
+  /** The two convolutions' outputs, concatenated (what the BN normalises); `relued`: x is already relu(x). */
+  #halves(x: tf.Tensor4D, relued: boolean): tf.Tensor4D {
     return tf.tidy(() => {
-      const r = tf.relu(x);
+      const r = relued ? x : tf.relu(x);
       // Path 2 reads r at (2i + 1, 2j + 1), zero past an odd edge (PyTorch's conv_2(x[:, :, 1:, 1:]) at stride 2):
       // a 2x2 stride-2 depthwise convolution whose only tap is (1, 1), padded by one row and column at the end,
       // picks exactly those pixels without a padded copy and a slice of r (two full copies each way), and its

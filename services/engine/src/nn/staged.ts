@@ -35,17 +35,26 @@ function hasStaged(layer: Layer): layer is Layer & StagedLayer {
 export function* stagedForward(layer: Layer, x: tf.Tensor4D, ctx: ForwardContext): StagedForward {
   if (!ctx.training) return layer.forward(x, ctx);
   if (layer instanceof BatchNorm2d) return yield { bn: layer, x };
-  if (layer instanceof Sequential) {
-    let h = x;
-    for (const next of layer.layers) {
-      const out = yield* stagedForward(next, h, ctx);
-      if (h !== x && h !== out) h.dispose();
-      h = out;
-    }
-    return h;
-  }
+  if (layer instanceof Sequential) return yield* stagedForwardFrom(layer, 0, x, ctx);
   if (hasStaged(layer)) return yield* layer.staged(x, ctx);
   return layer.forward(x, ctx);
+}
+
+/** stagedForward of a Sequential's layers `start`.. only (Sequential.forwardFrom as a staged pass). */
+export function* stagedForwardFrom(
+  layer: Sequential,
+  start: number,
+  x: tf.Tensor4D,
+  ctx: ForwardContext,
+): StagedForward {
+  if (!ctx.training) return layer.forwardFrom(start, x, ctx);
+  let h = x;
+  for (const next of layer.layers.slice(start)) {
+    const out = yield* stagedForward(next, h, ctx);
+    if (h !== x && h !== out) h.dispose();
+    h = out;
+  }
+  return h;
 }
 
 /**

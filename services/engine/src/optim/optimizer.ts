@@ -139,6 +139,11 @@ const f32 = Math.fround;
 /** Backends whose tensors live in host memory: reading every gradient is a copy there, not a wait for a device. */
 const HOST_MEMORY = new Set(['cpu', 'wasm']);
 
+/** Whether gradientClip reduces on the host (cpu, wasm) rather than on a device: clipFromSquares then matches it. */
+export function clipsOnHost(backend: string = tf.getBackend()): boolean {
+  return HOST_MEMORY.has(backend);
+}
+
 /**
  * The global L2 norm of `grads` and PyTorch's clip_grad_norm_ factor min(1, maxNorm / (norm + 1e-6)), for
  * Sgd.step's gradScale. In host memory (cpu, wasm) it is computed from the gradients' values in JavaScript with the
@@ -150,10 +155,30 @@ export async function gradientClip(
   grads: ReadonlyMap<string, tf.Tensor>,
   maxNorm: number,
 ): Promise<{ norm: number; factor: number }> {
+  checkMaxNorm(maxNorm);
+  const total = clipsOnHost() || grads.size === 0 ? await hostSquaredSum(grads) : await deviceSquaredSum(grads);
+  return clipOfTotal(total, maxNorm);
+}
+
+/**
+ * gradientClip's result from the sums of squares of each gradient (`sums[p]`: float64 sum over gradient p's values
+ * of their float32 squares, each rounded to float32, in order): the same norm and factor, bit for bit, as
+ * gradientClip in host memory over those gradients in that order. Engine threads that each square a share of the
+ * summed gradient use it.
+ */
+export function clipFromSquares(sums: ArrayLike<number>, maxNorm: number): { norm: number; factor: number } {
+  checkMaxNorm(maxNorm);
+  let total = 0;
+  for (let p = 0; p < sums.length; p++) total = f32(total + f32(sums[p] as number));
+  return clipOfTotal(total, maxNorm);
+}
+
+function checkMaxNorm(maxNorm: number): void {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0))
     throw new ContractError('gradientClip', `must be a positive number, got ${maxNorm}`);
-  const total =
-    HOST_MEMORY.has(tf.getBackend()) || grads.size === 0 ? await hostSquaredSum(grads) : await deviceSquaredSum(grads);
+}
+
+function clipOfTotal(total: number, maxNorm: number): { norm: number; factor: number } {
   const norm = f32(Math.sqrt(total));
   return { norm, factor: Math.min(1, f32(f32(maxNorm) / f32(norm + f32(1e-6)))) };
 }

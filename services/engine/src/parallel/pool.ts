@@ -13,6 +13,7 @@ import type { MixingWeights } from '../search/mixing.js';
 import type { BnStatistics, ScoringStats } from '../search/scorer.js';
 import type { EdgeMatrices } from '../search/space.js';
 import type { ModelSpec, Request, Response, SgdSpec, Shard, StepTime, ThreadInit } from './protocol.js';
+import { createGradientMemory } from './gradient-exchange.js';
 import { createReducerMemory } from './reducer.js';
 import { besideModule, startThread } from './start-thread.js';
 
@@ -117,10 +118,10 @@ export class EnginePool {
     const pool = new EnginePool(threads, 0);
     try {
       const hello = await Promise.all(ready);
-      const counts = hello.map((r) => EnginePool.#unwrap(r, 'start') as { parameters: number });
+      const counts = hello.map((r) => EnginePool.#unwrap(r, 'start') as { parameters: number; sizes: number[] });
       const parameters = counts[0]?.parameters ?? 0;
       const started = new EnginePool(threads, parameters);
-      const memory = createReducerMemory(size, Math.max(1, parameters));
+      const memory = createGradientMemory(size, counts[0]?.sizes ?? []);
       await started.#all(() => ({ op: 'gradientMemory', memory }));
       return started;
     } catch (error) {

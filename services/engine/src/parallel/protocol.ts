@@ -9,6 +9,7 @@ import type { MixingWeights } from '../search/mixing.js';
 import type { BnStatistics, ScoringStats } from '../search/scorer.js';
 import type { EdgeMatrices } from '../search/space.js';
 import type { SupernetOptions } from '../search/supernet.js';
+import type { GradientMemory } from './gradient-exchange.js';
 import type { ReducerMemory } from './reducer.js';
 
 /** The network every thread builds (each its own replica, initialised from the same seed). */
@@ -42,8 +43,8 @@ export interface SgdSpec {
 }
 
 export type Request =
-  /** Shared memory for summing gradients (sized by the parameter count the threads report at start). */
-  | { op: 'gradientMemory'; memory: ReducerMemory }
+  /** Shared memory for summing gradients (sized by the parameters the threads report at start). */
+  | { op: 'gradientMemory'; memory: GradientMemory }
   /** Parameters and buffers by name. */
   | { op: 'state' }
   /** Replaces parameters and buffers (every name of `state`). */
@@ -85,7 +86,8 @@ export interface StepTime {
 }
 
 export type Response =
-  | { ok: true; parameters: number; names: string[] }
+  /** A thread's greeting: its trainable values, and each parameter's name and size in its order. */
+  | { ok: true; parameters: number; names: string[]; sizes: number[] }
   | { ok: true; state: Record<string, Float32Array> }
   | { ok: true; loss: number; correct: number; time: StepTime }
   | { ok: true; logits: Float32Array; classes: number }

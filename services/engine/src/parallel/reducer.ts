@@ -46,62 +46,36 @@ export interface BarrierTime {
   waitMs: number;
 }
 
-/** One thread's end of the shared memory. */
-export class Reducer {
+/**
+ * One thread's end of a barrier over shared memory (`control`: 3 int32 slots, [arrivals, generation, aborted]):
+ * `wait` returns once all `size` threads have called it. It counts the meetings and the time spent waiting.
+ */
+export class Barrier {
   readonly #control: Int32Array;
-  readonly #data: Float64Array;
-  #bank = 0;
   #met: BarrierTime = { barriers: 0, waitMs: 0 };
 
   constructor(
-    readonly memory: ReducerMemory,
-    readonly rank: number,
+    control: SharedArrayBuffer,
+    readonly size: number,
     /** How long a thread waits for the others before giving up (they may have died). */
     readonly timeoutMs = 600_000,
   ) {
-    if (!Number.isInteger(rank) || rank < 0 || rank >= memory.size) {
-      throw new RangeError(`reducer rank must be in 0..${memory.size - 1}, got ${rank}`);
-    }
-    this.#control = new Int32Array(memory.control);
-    this.#data = new Float64Array(memory.data);
-  }
-
-  get size(): number {
-    return this.memory.size;
+    this.#control = new Int32Array(control);
   }
 
   /** Barriers met and milliseconds waited at them since the last call (then starts counting anew). */
-  takeBarrierTime(): BarrierTime {
+  takeTime(): BarrierTime {
     const met = this.#met;
     this.#met = { barriers: 0, waitMs: 0 };
     return met;
   }
 
-  /**
-   * The element-wise sum over all threads of `values` (each thread passes the same length), in rank order.
-   * One barrier per call: the two banks alternate, so a thread that runs ahead writes into the other bank
-   * while the slower ones still read this one.
-   */
-  allReduce(values: ArrayLike<number>): Float64Array {
-    const { size, capacity } = this.memory;
-    if (values.length > capacity) {
-      throw new RangeError(`allReduce of ${values.length} values exceeds the pool's capacity of ${capacity}`);
-    }
-    const bank = this.#bank;
-    this.#bank ^= 1;
-    const base = bank * size * capacity;
-    const mine = base + this.rank * capacity;
-    for (let i = 0; i < values.length; i++) this.#data[mine + i] = values[i] as number;
+  /** Waits for every other thread; throws ReducerAbortedError when one gave up. */
+  wait(): void {
     const arrived = performance.now();
-    this.#barrier();
+    this.#wait();
     this.#met.barriers++;
     this.#met.waitMs += performance.now() - arrived;
-    const out = new Float64Array(values.length);
-    for (let r = 0; r < size; r++) {
-      const slot = base + r * capacity;
-      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (this.#data[slot + i] as number);
-    }
-    return out;
   }
 
   /** Marks the pool aborted and wakes every waiting thread (they throw ReducerAbortedError). */
@@ -111,7 +85,7 @@ export class Reducer {
     Atomics.notify(this.#control, GENERATION);
   }
 
-  #barrier(): void {
+  #wait(): void {
     const c = this.#control;
     if (this.size === 1) return;
     const generation = Atomics.load(c, GENERATION);
@@ -136,5 +110,63 @@ export class Reducer {
       Atomics.wait(c, GENERATION, generation, left);
     }
     if (Atomics.load(c, ABORTED)) throw new ReducerAbortedError('another engine thread failed');
+  }
+}
+
+/** One thread's end of the shared memory. */
+export class Reducer {
+  readonly #barrier: Barrier;
+  readonly #data: Float64Array;
+  #bank = 0;
+
+  constructor(
+    readonly memory: ReducerMemory,
+    readonly rank: number,
+    /** How long a thread waits for the others before giving up (they may have died). */
+    timeoutMs = 600_000,
+  ) {
+    if (!Number.isInteger(rank) || rank < 0 || rank >= memory.size) {
+      throw new RangeError(`reducer rank must be in 0..${memory.size - 1}, got ${rank}`);
+    }
+    this.#barrier = new Barrier(memory.control, memory.size, timeoutMs);
+    this.#data = new Float64Array(memory.data);
+  }
+
+  get size(): number {
+    return this.memory.size;
+  }
+
+  /** Barriers met and milliseconds waited at them since the last call (then starts counting anew). */
+  takeBarrierTime(): BarrierTime {
+    return this.#barrier.takeTime();
+  }
+
+  /**
+   * The element-wise sum over all threads of `values` (each thread passes the same length), in rank order.
+   * One barrier per call: the two banks alternate, so a thread that runs ahead writes into the other bank
+   * while the slower ones still read this one.
+   */
+  allReduce(values: ArrayLike<number>): Float64Array {
+    const { size, capacity } = this.memory;
+    if (values.length > capacity) {
+      throw new RangeError(`allReduce of ${values.length} values exceeds the pool's capacity of ${capacity}`);
+    }
+    const bank = this.#bank;
+    this.#bank ^= 1;
+    const base = bank * size * capacity;
+    const mine = base + this.rank * capacity;
+    for (let i = 0; i < values.length; i++) this.#data[mine + i] = values[i] as number;
+    this.#barrier.wait();
+    const out = new Float64Array(values.length);
+    for (let r = 0; r < size; r++) {
+      const slot = base + r * capacity;
+      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (this.#data[slot + i] as number);
+    }
+    return out;
+  }
+
+  /** Marks the pool aborted and wakes every waiting thread (they throw ReducerAbortedError). */
+  abort(): void {
+    this.#barrier.abort();
   }
 }

@@ -16,8 +16,10 @@ import { mixingWeights, type MixingWeights } from '../search/mixing.js';
 import { emptyScoringStats, scoringContext, SupernetScorer, type ScoringStats } from '../search/scorer.js';
 import { Supernet } from '../search/supernet.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
-import { Sgd, gradientClip } from '../optim/optimizer.js';
+import { Sgd, clipFromSquares, clipsOnHost, gradientClip } from '../optim/optimizer.js';
+import { heapFloats, wasmBackend } from '../kernels/wasm-heap.js';
 import type { Request, Response, Shard, SgdSpec, ThreadInit } from './protocol.js';
+import { GradientExchange } from './gradient-exchange.js';
 import { Reducer } from './reducer.js';
 import { takeData, takeScalar } from '../read.js';
 
@@ -46,7 +48,7 @@ const net: Module & { forward: unknown } =
     ? new Supernet(init.model.options)
     : new EvalNetwork(init.model.genotype, init.model.options);
 const params = net.namedParameters();
-let gradientReducer: Reducer | undefined;
+let gradientExchange: GradientExchange | undefined;
 let optimizer: { sgd: Sgd; spec: SgdSpec } | undefined;
 /** Open contribution scorers by key (one per permutation this thread helps walk). */
 const scorers = new Map<number, { scorer: SupernetScorer; work: ScoringStats }>();
@@ -77,27 +79,31 @@ function sgdFor(spec: SgdSpec): Sgd {
   return optimizer.sgd;
 }
 
-/** This part's gradients, summed with every other thread's in rank order: the whole batch's gradient. */
-async function summedGradients(grads: tf.NamedTensorMap): Promise<Map<string, tf.Tensor>> {
-  const sizes = params.map(([, v]) => v.size);
-  const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
-  const values = await Promise.all(params.map(([, v]) => grads[v.name]?.data()));
-  let offset = 0;
-  params.forEach(([, v], i) => {
+/**
+ * This part's gradients summed with every other thread's in rank order (the whole batch's gradient, as tensors),
+ * and gradientClip's factor for them when `clip` is a norm. Disposes `grads` once copied.
+ */
+async function summedGradients(
+  grads: tf.NamedTensorMap,
+  clip: number | null,
+): Promise<{ summed: Map<string, tf.Tensor>; factor: number }> {
+  const exchange = gradientExchange;
+  if (!exchange) throw new Error('the pool sends the gradient memory before any training step');
+  const wasm = tf.getBackend() === 'wasm' ? wasmBackend(tf.backend()) : undefined;
+  for (let p = 0; p < params.length; p++) {
     // A parameter the loss does not reach (none in these networks) contributes zeros.
-    const g = values[i];
-    if (g) flat.set(g as Float32Array, offset);
-    offset += v.size;
-  });
-  const summed = gradientReducer && init.size > 1 ? Float32Array.from(gradientReducer.allReduce(flat)) : flat;
-  offset = 0;
-  return new Map(
-    params.map(([name, v]) => {
-      const t = tf.tensor(summed.subarray(offset, offset + v.size), v.shape);
-      offset += v.size;
-      return [name, t];
-    }),
-  );
+    const g = grads[(params[p] as [string, tf.Variable])[1].name];
+    const slot = exchange.slot(p);
+    if (!g) slot.fill(0);
+    else slot.set(wasm ? heapFloats(wasm, g) : ((await g.data()) as Float32Array));
+  }
+  tf.dispose(Object.values(grads));
+  const squares = exchange.reduce();
+  const summed = new Map(params.map(([name, v], p) => [name, tf.tensor(exchange.summed(p), v.shape)]));
+  if (clip === null) return { summed, factor: 1 };
+  // On a device gradientClip reduces there, with its roundings: the exchange's squares match the host's.
+  const { factor } = clipsOnHost() ? clipFromSquares(squares, clip) : await gradientClip(summed, clip);
+  return { summed, factor };
 }
 
 /** The values of named tensors, read asynchronously. */
@@ -109,7 +115,7 @@ async function readAll(pairs: Array<[string, tf.Tensor]>): Promise<Record<string
 async function handle(request: Request): Promise<Response> {
   switch (request.op) {
     case 'gradientMemory':
-      gradientReducer = new Reducer(request.memory, init.rank);
+      gradientExchange = new GradientExchange(request.memory, init.rank);
       return { ok: true, done: true };
     case 'state':
       return {
@@ -149,7 +155,7 @@ async function handle(request: Request): Promise<Response> {
     case 'train': {
       const began = performance.now();
       statsReducer.takeBarrierTime();
-      gradientReducer?.takeBarrierTime();
+      gradientExchange?.takeBarrierTime();
       const [x, y] = inputs(request.shard);
       const share = request.shard.y.length / request.batch;
       let hits: tf.Scalar | undefined;
@@ -165,13 +171,13 @@ async function handle(request: Request): Promise<Response> {
         ),
       );
       const correct = hits ? await takeScalar(hits) : 0;
-      const summed = await summedGradients(grads);
-      const clip = request.sgd.clip === null ? undefined : await gradientClip(summed, request.sgd.clip);
-      sgdFor(request.sgd).step(summed, request.lr, clip?.factor ?? 1);
+      tf.dispose([x, y]);
+      const { summed, factor } = await summedGradients(grads, request.sgd.clip);
+      sgdFor(request.sgd).step(summed, request.lr, factor);
       const loss = (await value.data())[0] as number;
-      tf.dispose([x, y, value, ...Object.values(grads), ...summed.values()]);
+      tf.dispose([value, ...summed.values()]);
       const bn = statsReducer.takeBarrierTime();
-      const gradient = gradientReducer?.takeBarrierTime() ?? { barriers: 0, waitMs: 0 };
+      const gradient = gradientExchange?.takeBarrierTime() ?? { barriers: 0, waitMs: 0 };
       const time = {
         stepMs: performance.now() - began,
         barriers: bn.barriers + gradient.barriers,
@@ -256,9 +262,14 @@ async function answer(request: Request): Promise<void> {
   } catch (error) {
     // Siblings waiting at a barrier of this step would wait forever: release them with an error.
     statsReducer.abort();
-    gradientReducer?.abort();
+    gradientExchange?.abort();
     response = { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }
   port.postMessage(response);
 }
-port.postMessage({ ok: true, parameters: params.reduce((s, [, v]) => s + v.size, 0), names: params.map(([n]) => n) });
+port.postMessage({
+  ok: true,
+  parameters: params.reduce((s, [, v]) => s + v.size, 0),
+  names: params.map(([n]) => n),
+  sizes: params.map(([, v]) => v.size),
+});
