@@ -25,6 +25,7 @@ export {
   batchNormTraining,
   batchNormTrainingGroup,
   concatParts,
+  conv2dWithBias,
   setBatchStatisticsReducer,
   type BatchNormAffine,
   type BatchNormTrainingResult,
