@@ -982,6 +982,28 @@ export function periodicSums(
 }
 
 /**
+ * y[i] = (x[i] - pM[i mod period]) * pF[i mod period], each step rounded to float32 (the subtract and multiply of
+ * inference with batch statistics, BatchNorm2d's group standardisation, in one pass).
+ */
+export function periodicCenterScale(x: usize, y: usize, pM: usize, pF: usize, n: i32, period: i32): void {
+  const rows = n / period;
+  const rowBytes = <usize>(period * F);
+  let px = x;
+  let py = y;
+  for (let r = 0; r < rows; r++) {
+    for (let q: usize = 0; q < rowBytes; q += 16) {
+      v128.store(py + q, f32x4.mul(f32x4.sub(v128.load(px + q), v128.load(pM + q)), v128.load(pF + q)));
+    }
+    px += rowBytes;
+    py += rowBytes;
+  }
+  for (let i = rows * period, q = 0; i < n; i++, q++) {
+    const qb = <usize>(q * F);
+    store<f32>(y + <usize>(i * F), (load<f32>(x + <usize>(i * F)) - load<f32>(pM + qb)) * load<f32>(pF + qb));
+  }
+}
+
+/**
  * c[i] = x[i] - pM[i mod period] and y[i] = c[i] * pF[i mod period] + pS[i mod period], in one pass (batch norm's
  * forward with engine threads, once the whole batch's mean is known): the float32 roundings of periodicSums'
  * centring and periodicAffine.

@@ -48,6 +48,7 @@ export interface SimdKernels {
     both: number,
   ): void;
   periodicCenter(x: number, c: number, y: number, pM: number, pF: number, pS: number, n: number, period: number): void;
+  periodicCenterScale(x: number, y: number, pM: number, pF: number, n: number, period: number): void;
   periodicAffine(
     a: number,
     b: number,
