@@ -32,7 +32,8 @@ test("wasm's group standardisation kernel gives the composed ops' bits", async (
     'a constant channel (zero variance)': (size) =>
       Float32Array.from({ length: size }, (_, i) => (i % 2 ? 0.25 : next())),
   };
-  // Channels 1, 2, 3, 4, 5, 8 and 36 (lane periods 4, 4, 12, 4, 20, 8, 36); one, two and four groups.
+  // Channels 1, 2, 3 and 5 (lane periods 4, 4, 12, 20: the JavaScript statistics) and 4, 8, 16, 32 and 36 (the SIMD
+  // statistics); one to four groups.
   for (const [shape, groupCounts] of [
     [
       [4, 3, 3, 1],
@@ -60,6 +61,14 @@ test("wasm's group standardisation kernel gives the composed ops' bits", async (
     ],
     [
       [4, 6, 6, 36],
+      [1, 2],
+    ],
+    [
+      [4, 5, 5, 16],
+      [1, 2, 4],
+    ],
+    [
+      [2, 9, 9, 32],
       [1, 2],
     ],
   ] as Array<[Shape4, number[]]>) {

@@ -49,6 +49,7 @@ export interface SimdKernels {
   ): void;
   periodicCenter(x: number, c: number, y: number, pM: number, pF: number, pS: number, n: number, period: number): void;
   periodicCenterScale(x: number, y: number, pM: number, pF: number, n: number, period: number): void;
+  channelMeans(x: number, rows: number, c: number, pM: number, acc64: number): void;
   periodicAffine(
     a: number,
     b: number,
