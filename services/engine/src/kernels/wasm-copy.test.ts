@@ -89,7 +89,7 @@ test('gather (batchDims 0) and tile along the first axis on wasm copy exactly wh
     const x = (): tf.Tensor =>
       tf.tensor(
         Array.from({ length: 5 * 3 * 2 * 4 }, (_, i) =>
-          dtype === 'bool' ? i % 3 === 0 : dtype === 'int32' ? i - 7 : i / 7 - 3,
+          dtype === 'bool' ? Number(i % 3 === 0) : dtype === 'int32' ? i - 7 : i / 7 - 3,
         ),
         [5, 3, 2, 4],
         dtype,
