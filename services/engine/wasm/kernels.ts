@@ -982,6 +982,55 @@ export function periodicSums(
 }
 
 /**
+ * Per-channel means over `rows` rows of `c` channels (c a multiple of 4) as the engine's wasm Mean sums them
+ * (src/kernels/wasm-reduce.ts sumRows): in double precision into acc64 (c doubles, zeroed here), rows in order, each
+ * term x / rows rounded to float32. With pM not 0 the terms are (x - pM[channel])^2 / rows, the deviation and its
+ * square rounded to float32 first (Sub and Square): the variance of tf.moments.
+ */
+export function channelMeans(x: usize, rows: i32, c: i32, pM: usize, acc64: usize): void {
+  memory.fill(acc64, 0, <usize>(c * 8));
+  const divisor = f32x4.splat(<f32>rows);
+  const rowBytes = <usize>(c * F);
+  let px = x;
+  for (let r = 0; r < rows; r++) {
+    for (let q: usize = 0; q < rowBytes; q += 16) {
+      let v = v128.load(px + q);
+      if (pM != 0) {
+        const d = f32x4.sub(v, v128.load(pM + q));
+        v = f32x4.mul(d, d);
+      }
+      v = f32x4.div(v, divisor);
+      const pa = acc64 + 2 * q;
+      v128.store(pa, f64x2.add(v128.load(pa), low(v)));
+      v128.store(pa + 16, f64x2.add(v128.load(pa + 16), high(v)));
+    }
+    px += rowBytes;
+  }
+}
+
+/**
+ * y[i] = (x[i] - pM[i mod period]) * pF[i mod period], each step rounded to float32 (the subtract and multiply of
+ * inference with batch statistics, BatchNorm2d's group standardisation, in one pass).
+ */
+export function periodicCenterScale(x: usize, y: usize, pM: usize, pF: usize, n: i32, period: i32): void {
+  const rows = n / period;
+  const rowBytes = <usize>(period * F);
+  let px = x;
+  let py = y;
+  for (let r = 0; r < rows; r++) {
+    for (let q: usize = 0; q < rowBytes; q += 16) {
+      v128.store(py + q, f32x4.mul(f32x4.sub(v128.load(px + q), v128.load(pM + q)), v128.load(pF + q)));
+    }
+    px += rowBytes;
+    py += rowBytes;
+  }
+  for (let i = rows * period, q = 0; i < n; i++, q++) {
+    const qb = <usize>(q * F);
+    store<f32>(y + <usize>(i * F), (load<f32>(x + <usize>(i * F)) - load<f32>(pM + qb)) * load<f32>(pF + qb));
+  }
+}
+
+/**
  * c[i] = x[i] - pM[i mod period] and y[i] = c[i] * pF[i mod period] + pS[i mod period], in one pass (batch norm's
  * forward with engine threads, once the whole batch's mean is known): the float32 roundings of periodicSums'
  * centring and periodicAffine.

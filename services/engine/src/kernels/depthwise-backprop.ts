@@ -155,14 +155,15 @@ type Marked = Omit<tf.KernelConfig, 'backendName'> & { honoursDilations?: true }
 
 /**
  * dx and dfilter of a depthwise convolution, with dilations: the backend's backprop kernels where they are ours
- * (wasm), else the composed versions above (any backend).
+ * (wasm), else the composed versions above (any backend). Each is computed when its function is called, so that a
+ * gradient with respect to x alone (an attack's) computes no filter gradient.
  */
 export function depthwiseGradients(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
   dy: tf.Tensor4D,
   attrs: { strides: number | [number, number]; pad: number | 'same' | 'valid'; dilations: number | [number, number] },
-): [tf.Tensor4D, tf.Tensor4D] {
+): { x: () => tf.Tensor4D; filter: () => tf.Tensor4D } {
   const backend = tf.getBackend();
   const kernel = (name: string): boolean => {
     const k = tf.getKernel(name, backend) as Marked | undefined;
@@ -172,14 +173,16 @@ export function depthwiseGradients(
   const filterAttrs = { ...attrs, filterShape: filter.shape };
   const run = (name: string, inputs: tf.NamedTensorMap, a: object): tf.Tensor4D =>
     tf.engine().runKernel(name, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-  return [
-    kernel('DepthwiseConv2dNativeBackpropInput')
-      ? run('DepthwiseConv2dNativeBackpropInput', { dy, filter }, inputAttrs)
-      : depthwiseBackpropInput(dy, filter, inputAttrs),
-    kernel('DepthwiseConv2dNativeBackpropFilter')
-      ? run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, filterAttrs)
-      : depthwiseBackpropFilter(x, dy, filterAttrs),
-  ];
+  return {
+    x: () =>
+      kernel('DepthwiseConv2dNativeBackpropInput')
+        ? run('DepthwiseConv2dNativeBackpropInput', { dy, filter }, inputAttrs)
+        : depthwiseBackpropInput(dy, filter, inputAttrs),
+    filter: () =>
+      kernel('DepthwiseConv2dNativeBackpropFilter')
+        ? run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, filterAttrs)
+        : depthwiseBackpropFilter(x, dy, filterAttrs),
+  };
 }
 
 /** wasm kernels for the depthwise backprop ops the wasm backend lacks (SIMD for channel multiplier 1). */

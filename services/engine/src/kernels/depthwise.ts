@@ -1,25 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { depthwiseGradients } from './depthwise-backprop.js';
+import { gradientPerInput } from './fused.js';
 
 /**
  * Stride-1, dilation-2 depthwise convolution with its own gradient: every backend runs the dilated forward
  * natively, but tfjs refuses its gradient and the cpu backprop kernels ignore dilation. The gradients are our
- * wasm kernels on wasm, elsewhere composed from forward depthwise convolutions (depthwiseGradients).
+ * wasm kernels on wasm, elsewhere composed from forward depthwise convolutions (depthwiseGradients); the filter's
+ * is computed only when the backward pass needs it (not for an attack's input gradient).
  */
 function dilated(x: tf.Tensor4D, filter: tf.Tensor4D, pad: number): tf.Tensor4D {
   const attrs = { strides: 1, pad, dilations: 2 } as const;
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([input, weights]);
-    return {
-      value: tf.depthwiseConv2d(input, weights, 1, pad, 'NHWC', 2),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
-        return depthwiseGradients(xs, fs, dy as tf.Tensor4D, attrs);
-      },
-    };
-  });
-  return op(x, filter) as tf.Tensor4D;
+  return gradientPerInput(
+    { x, filter },
+    (save) => {
+      save([x, filter]);
+      return tf.depthwiseConv2d(x, filter, 1, pad, 'NHWC', 2);
+    },
+    (dy, saved) => {
+      const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
+      return depthwiseGradients(xs, fs, dy, attrs);
+    },
+  );
 }
 
 /**

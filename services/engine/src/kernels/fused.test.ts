@@ -12,7 +12,14 @@ import {
   type InputSpec,
 } from './grad-check.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, setBatchStatisticsReducer } from './batch-norm-train.js';
-import { addSameShape, batchNormTraining, channelAffine, concatParts } from './index.js';
+import {
+  addSameShape,
+  batchNormTraining,
+  channelAffine,
+  concatParts,
+  conv2dWithBias,
+  depthwiseConv2d,
+} from './index.js';
 
 type T4 = tf.Tensor4D;
 const f32 = (...shape: number[]): InputSpec => ({ shape });
@@ -67,6 +74,22 @@ const cases: Array<{ name: string; inputs: InputSpec[]; f: (...xs: tf.Tensor[]) 
     name: 'channelAffine with per-channel scale and shift',
     inputs: [f32(2, 3, 3, 2), f32(2), f32(2)],
     f: (x, s, t) => channelAffine(x as tf.Tensor, s as tf.Tensor, t as tf.Tensor),
+  },
+  // 1x1 (the supernet's conv and BN in inference: our wasm product with a bias), 1x1 at stride 2, and 3x3 padded.
+  {
+    name: 'conv2dWithBias 1x1',
+    inputs: [f32(2, 3, 3, 4), f32(1, 1, 4, 5), f32(5)],
+    f: (x, w, b) => conv2dWithBias(x as T4, w as T4, b as tf.Tensor1D, 1, 0),
+  },
+  {
+    name: 'conv2dWithBias 1x1 at stride 2',
+    inputs: [f32(2, 4, 4, 3), f32(1, 1, 3, 2), f32(2)],
+    f: (x, w, b) => conv2dWithBias(x as T4, w as T4, b as tf.Tensor1D, 2, 0),
+  },
+  {
+    name: 'conv2dWithBias 3x3 padded',
+    inputs: [f32(1, 4, 4, 2), f32(3, 3, 2, 3), f32(3)],
+    f: (x, w, b) => conv2dWithBias(x as T4, w as T4, b as tf.Tensor1D, 1, 1),
   },
   {
     name: 'addSameShape, with an operand used twice',
@@ -286,4 +309,121 @@ test('batchNormTraining without the engine kernels (a backend they are not regis
     for (const k of kernels) if (k) tf.registerKernel(k);
   }
   tf.dispose([x, g, b, weights]);
+});
+
+/** Which of `names` a function runs on the active backend (their kernels wrapped while it runs), its result disposed. */
+function kernelsRun(names: string[], f: () => tf.TensorContainer): Set<string> {
+  const backendName = tf.getBackend();
+  const ran = new Set<string>();
+  const originals = names.flatMap((name) => tf.getKernel(name, backendName) ?? []);
+  for (const config of originals) {
+    tf.unregisterKernel(config.kernelName, backendName);
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => {
+        ran.add(config.kernelName);
+        return config.kernelFunc(args);
+      },
+    });
+  }
+  try {
+    tf.dispose(f());
+  } finally {
+    for (const config of originals) {
+      tf.unregisterKernel(config.kernelName, backendName);
+      tf.registerKernel(config);
+    }
+  }
+  return ran;
+}
+
+test("conv2dWithBias has tf.fused.conv2d's output and gradients, bit for bit, and an x gradient runs no filter or bias gradient", async () => {
+  for (const [strides, pad, k] of [
+    [1, 0, 1],
+    [2, 0, 1],
+    [1, 1, 3],
+  ] as const) {
+    const results = await onEachBackend(() => {
+      const x = tf.tensor4d(spreadValues(2 * 6 * 6 * 8, 41), [2, 6, 6, 8]);
+      const w = tf.tensor4d(spreadValues(k * k * 8 * 12, 42), [k, k, 8, 12]);
+      const b = tf.tensor1d(spreadValues(12, 43));
+      const dy = tf.tensor(spreadValues(2 * 6 * 6 * 12, 44).slice(0, 2 * (6 / strides) ** 2 * 12));
+      const weigh = (y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(y, tf.reshape(dy, y.shape)));
+      const ours = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor): tf.Scalar =>
+        weigh(conv2dWithBias(xi as T4, wi as T4, bi as tf.Tensor1D, strides, pad));
+      const theirs = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor): tf.Scalar =>
+        weigh(tf.fused.conv2d({ x: xi as T4, filter: wi as T4, bias: bi, strides, pad }));
+      const read = (ts: tf.Tensor[]): Float32Array[] => ts.map((t) => t.dataSync() as Float32Array);
+      const [yOurs, yTheirs] = [
+        tf.tidy(() => conv2dWithBias(x, w, b, strides, pad)),
+        tf.tidy(() => tf.fused.conv2d({ x, filter: w, bias: b, strides, pad })),
+      ];
+      const all = [tf.grads(ours)([x, w, b]), tf.grads(theirs)([x, w, b])];
+      const onlyX = tf.grad((xi: tf.Tensor) => ours(xi, w, b))(x);
+      const watched = ['Conv2DBackpropFilter', 'Sum'];
+      // dy given, so that no Sum of the loss runs: any Sum would be a bias gradient.
+      const seed = tf.reshape(dy, yOurs.shape);
+      const kernels = kernelsRun(watched, () =>
+        tf.grad((xi: tf.Tensor) => conv2dWithBias(xi as T4, w, b, strides, pad))(x, seed),
+      );
+      const kernelsBefore = kernelsRun(watched, () =>
+        tf.grad((xi: tf.Tensor) => tf.fused.conv2d({ x: xi as T4, filter: w, bias: b, strides, pad }))(x, seed),
+      );
+      const out = {
+        y: read([yOurs, yTheirs]),
+        grads: all.map(read),
+        onlyX: read([onlyX])[0] as Float32Array,
+        kernels,
+        kernelsBefore,
+      };
+      tf.dispose([x, w, b, dy, seed, yOurs, yTheirs, ...all.flat(), onlyX]);
+      return out;
+    });
+    for (const [backend, r] of Object.entries(results)) {
+      const where = `${backend}, ${k}x${k} stride ${strides}`;
+      assert.deepEqual(r.y[0], r.y[1], `${where}: output`);
+      ['x', 'filter', 'bias'].forEach((name, i) =>
+        assert.deepEqual(r.grads[0]?.[i], r.grads[1]?.[i], `${where}: ${name} gradient`),
+      );
+      assert.deepEqual(r.onlyX, r.grads[0]?.[0], `${where}: x gradient alone`);
+      assert.ok(r.kernelsBefore.has('Conv2DBackpropFilter'), `${where}: tf.fused.conv2d computed the filter gradient`);
+      assert.ok(r.kernelsBefore.has('Sum'), `${where}: tf.fused.conv2d computed the bias gradient`);
+      assert.ok(!r.kernels.has('Conv2DBackpropFilter'), `${where}: filter gradient computed for an x gradient`);
+      assert.ok(!r.kernels.has('Sum'), `${where}: bias gradient computed for an x gradient`);
+    }
+  }
+});
+
+test('a dilated depthwise convolution computes its filter gradient only when asked, with the same bits', async () => {
+  const results = await onEachBackend(() => {
+    const x = tf.tensor4d(spreadValues(2 * 7 * 7 * 4, 51), [2, 7, 7, 4]);
+    const w = tf.tensor4d(spreadValues(3 * 3 * 4, 52), [3, 3, 4, 1]);
+    const f = (xi: tf.Tensor, wi: tf.Tensor): tf.Scalar =>
+      tf.sum(tf.square(depthwiseConv2d(xi as T4, wi as T4, 1, 2, 2)));
+    const both = tf.grads(f)([x, w]);
+    const onlyX = tf.grad((xi: tf.Tensor) => f(xi, w))(x);
+    const onlyW = tf.grad((wi: tf.Tensor) => f(x, wi))(w);
+    const watched = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'];
+    const xKernels = kernelsRun(watched, () => tf.grad((xi: tf.Tensor) => f(xi, w))(x));
+    const wKernels = kernelsRun(watched, () => tf.grad((wi: tf.Tensor) => f(x, wi))(w));
+    const out = {
+      both: both.map((t) => t.dataSync()),
+      onlyX: onlyX.dataSync(),
+      onlyW: onlyW.dataSync(),
+      xKernels,
+      wKernels,
+    };
+    tf.dispose([x, w, ...both, onlyX, onlyW]);
+    return out;
+  });
+  for (const [backend, r] of Object.entries(results)) {
+    assert.deepEqual(r.onlyX, r.both[0], `${backend}: x gradient alone`);
+    assert.deepEqual(r.onlyW, r.both[1], `${backend}: filter gradient alone`);
+    if (backend === 'wasm') {
+      // Our wasm backprop kernels (elsewhere the gradients are composed of forward convolutions).
+      assert.ok(!r.xKernels.has('DepthwiseConv2dNativeBackpropFilter'), 'filter gradient computed for an x gradient');
+      assert.ok(!r.wKernels.has('DepthwiseConv2dNativeBackpropInput'), 'x gradient computed for a filter gradient');
+      assert.ok(r.wKernels.has('DepthwiseConv2dNativeBackpropFilter'), 'no filter gradient kernel for the filter');
+    }
+  }
 });

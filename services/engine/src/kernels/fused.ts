@@ -148,10 +148,65 @@ function batchNormTrainingKernel(
 /** tfjs-core 4.22's Engine.runKernelFunc (customGrad's own path; public in its code, not in its typings). */
 interface KernelFuncRunner {
   runKernelFunc(params: {
-    forwardFunc: (backend: unknown, save: tf.GradSaveFunc) => tf.Tensor[];
+    forwardFunc: (backend: unknown, save: tf.GradSaveFunc) => tf.Tensor | tf.Tensor[];
     backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
     inputs: tf.NamedTensorMap;
   }): tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * A differentiable operation with one output, like tf.customGrad, except that its gradient is one function per
+ * named input and the backward pass runs only those of the inputs it needs: tf.customGrad computes every input's
+ * gradient at once, so an attack's input gradient also paid for the filter (and bias) gradients of every
+ * convolution recorded through it. `forward` runs off the tape, as customGrad's does, and saves what the gradient
+ * functions read with `save`.
+ */
+export function gradientPerInput<T extends tf.Tensor>(
+  inputs: tf.NamedTensorMap,
+  forward: (save: tf.GradSaveFunc) => T,
+  gradients: (dy: T, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>,
+): T {
+  return (tf.engine() as unknown as KernelFuncRunner).runKernelFunc({
+    inputs,
+    forwardFunc: (_backend, save) => forward(save),
+    backwardsFunc: (dy, saved) => gradients(dy as T, saved),
+  }) as T;
+}
+
+/**
+ * tf.fused.conv2d with a bias and no activation (NHWC, no dilation), on the same FusedConv2D kernel, with the same
+ * gradients from the same kernels (Conv2DBackpropInput, Conv2DBackpropFilter, Sum: the same bits) but each computed
+ * only when needed: an attack's input gradient through tf.fused.conv2d also ran the filter and bias gradients. Keeps
+ * x and the filter for backprop, not the output.
+ */
+export function conv2dWithBias(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  strides: number | [number, number],
+  pad: number | 'valid' | 'same' | tf.backend_util.ExplicitPadding,
+): tf.Tensor4D {
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation: 'linear' };
+  const common = { strides, pad, dataFormat: 'NHWC' };
+  return gradientPerInput(
+    { x, filter, bias },
+    (save) => {
+      save([x, filter]);
+      return tf
+        .engine()
+        .runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    },
+    (dy, saved) => {
+      const [input, weights] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const run = (name: string, kernelInputs: tf.NamedTensorMap, kernelAttrs: object): tf.Tensor =>
+        tf.engine().runKernel(name, kernelInputs, kernelAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return {
+        x: () => run('Conv2DBackpropInput', { dy, filter: weights }, { ...common, inputShape: input.shape }),
+        filter: () => run('Conv2DBackpropFilter', { x: input, dy }, { ...common, filterShape: weights.shape }),
+        bias: () => tf.reshape(tf.sum(dy, [0, 1, 2]), bias.shape),
+      };
+    },
+  );
 }
 
 /** A group member's learnable scale and offset (an affine BN's weight and bias). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorInput } from './conv-geometry.js';
+import { copyGather } from './wasm-copy.js';
 
 const size = (shape: number[]): number => tf.util.sizeFromShape(shape);
 
@@ -27,7 +28,7 @@ export function gatherWithBatchDims(x: tf.Tensor, indices: tf.Tensor, axis: numb
   });
 }
 
-/** wasm GatherV2 that keeps the native kernel for batchDims 0 and fixes batchDims > 0. */
+/** wasm GatherV2: batchDims 0 as copies (copyGather), batchDims > 0 fixed (gatherWithBatchDims). */
 export function gatherKernel(native: tf.KernelFunc): Omit<tf.KernelConfig, 'backendName'> {
   return {
     kernelName: 'GatherV2',
@@ -35,7 +36,10 @@ export function gatherKernel(native: tf.KernelFunc): Omit<tf.KernelConfig, 'back
       const { axis, batchDims } = args.attrs as unknown as tf.GatherV2Attrs;
       const [x, indices] = [tensorInput(args.inputs, 'x'), tensorInput(args.inputs, 'indices')];
       const $batchDims = batchDims < 0 ? batchDims + indices.rank : batchDims;
-      if ($batchDims === 0) return native(args);
+      if ($batchDims === 0) {
+        if (x.dtype === 'string' || x.dtype === 'complex64' || indices.dtype !== 'int32') return native(args);
+        return copyGather(args.backend, x, indices, tf.util.parseAxisParam(axis, x.shape)[0] ?? 0);
+      }
       return gatherWithBatchDims(x, indices, tf.util.parseAxisParam(axis, x.shape)[0] ?? 0, $batchDims);
     },
   };

@@ -6,6 +6,7 @@ import { channelAffineKernel, wasmChannelAffineKernel } from './channel-affine.j
 import { conv2dBackpropKernels, wrapConv2dForward, wrapFusedConv2dForward } from './conv2d-backprop.js';
 import { depthwiseBackpropKernels, wrapDepthwiseForward } from './depthwise-backprop.js';
 import { gatherKernel } from './gather.js';
+import { wasmGroupStandardiseKernel } from './group-standardise.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
 import { positionScaleKernel } from './position-scale.js';
 import { registerGradients } from './gradients/index.js';
@@ -25,12 +26,14 @@ export {
   batchNormTraining,
   batchNormTrainingGroup,
   concatParts,
+  conv2dWithBias,
   setBatchStatisticsReducer,
   type BatchNormAffine,
   type BatchNormTrainingResult,
   type ChannelReducer,
 } from './fused.js';
 export { avgPoolExcludePad } from './pool.js';
+export { composedGroupStandardise, GROUP_STANDARDISE } from './group-standardise.js';
 export { scaleGroups, weightedSum } from './weighted-sum.js';
 export { RUNNING_STATS, SGD_STEP } from './small-steps.js';
 export { RELU_GRAD, reluGrad } from './relu-grad.js';
@@ -61,6 +64,7 @@ const SUPPLIED: Record<string, Supplied[]> = {
     wasmReluGradKernel,
     wasmChannelAffineKernel,
     positionScaleKernel,
+    wasmGroupStandardiseKernel,
   ],
   webgpu: webgpuKernels,
 };

@@ -111,7 +111,10 @@ for (const [poolName, pool] of Object.entries(pools)) {
         const expected = reference(x, w, shape, pool);
         for (const backend of JS_BACKENDS) {
           await useBackend(backend);
-          assertClose(gradient(x, w, shape, pool), expected, 1e-6, 1e-6, `${backend} [${shape}]`);
+          const actual = gradient(x, w, shape, pool);
+          // wasm adds each window's dy in output order, as the reference does in float32: the same bits.
+          if (backend === 'wasm') assert.deepEqual(actual, expected, `wasm [${shape}]`);
+          else assertClose(actual, expected, 1e-6, 1e-6, `${backend} [${shape}]`);
         }
       }
     });

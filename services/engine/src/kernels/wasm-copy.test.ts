@@ -82,3 +82,68 @@ test('clone on wasm shares memory, and the shared data outlives either tensor', 
   assert.equal(buffers(), before.numDataBuffers);
   assert.equal(tf.memory().numTensors, before.numTensors);
 });
+
+test('gather (batchDims 0) and tile along the first axis on wasm copy exactly what cpu gives, for every dtype', async () => {
+  const cases: Array<{ name: string; run: () => tf.Tensor }> = [];
+  for (const dtype of ['float32', 'int32', 'bool'] as const) {
+    const x = (): tf.Tensor =>
+      tf.tensor(
+        Array.from({ length: 5 * 3 * 2 * 4 }, (_, i) =>
+          dtype === 'bool' ? Number(i % 3 === 0) : dtype === 'int32' ? i - 7 : i / 7 - 3,
+        ),
+        [5, 3, 2, 4],
+        dtype,
+      );
+    // Runs of consecutive rows, repeats, reversals, an empty index list, and a 2-D index.
+    const indexLists: Array<[number[], number[]]> = [
+      [[0, 1, 2, 3, 4], [5]],
+      [[2, 3, 4, 0, 1, 1, 1], [7]],
+      [[4, 3, 2, 1, 0], [5]],
+      [[], [0]],
+      [
+        [1, 2, 0, 4],
+        [2, 2],
+      ],
+    ];
+    for (const axis of [0, 1, 2, 3]) {
+      for (const [ids, shape] of indexLists) {
+        const valid = ids.map((id) => id % ([5, 3, 2, 4][axis] as number));
+        cases.push({
+          name: `${dtype} gather [${valid.join(' ')}] along axis ${axis}`,
+          run: () => tf.tidy(() => tf.gather(x(), tf.tensor(valid, shape, 'int32'), axis)),
+        });
+      }
+    }
+    for (const reps of [
+      [1, 1, 1, 1],
+      [3, 1, 1, 1],
+      [2, 2, 1, 1],
+      [1, 1, 1, 2],
+    ]) {
+      cases.push({ name: `${dtype} tile [${reps.join(' ')}]`, run: () => tf.tidy(() => tf.tile(x(), reps)) });
+    }
+    cases.push({ name: `${dtype} 1-D tile`, run: () => tf.tidy(() => tf.tile(tf.reshape(x(), [-1]), [4])) });
+  }
+  const results = await onEachBackend(() =>
+    cases.map(({ run }) => {
+      const t = run();
+      const out = { shape: t.shape, values: Array.from(t.dataSync() as ArrayLike<number>) };
+      t.dispose();
+      return out;
+    }),
+  );
+  cases.forEach(({ name }, i) => assert.deepEqual(results.wasm[i], results.cpu[i], name));
+});
+
+test('gather on wasm rejects an index outside the axis, as cpu does, and leaks nothing', async () => {
+  await useBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  for (const bad of [2, -1]) {
+    const ids = tf.tensor1d([0, bad], 'int32');
+    assert.throws(() => tf.gather(x, ids, 0), /index/);
+    ids.dispose();
+  }
+  x.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { bytesPerElement, memoryOffset, wasmBackend, type WasmBackend } from './wasm-heap.js';
+import { bytesPerElement, heapView, memoryOffset, wasmBackend, type WasmBackend } from './wasm-heap.js';
 import { simdKernels } from './wasm-simd.js';
 
 type Kernel = Omit<tf.KernelConfig, 'backendName'>;
@@ -91,6 +91,44 @@ function slice(backend: WasmBackend, x: tf.TensorInfo, begin: number[], size: nu
   return out;
 }
 
+/**
+ * GatherV2 with batchDims 0 on wasm as copies in the heap: x as [outer, rows, inner], every run of consecutive
+ * indices one copyRuns call over the outer axis. The native kernel works element by element (the scorer's gather of
+ * supernet states along the batch, a few runs of whole images, took ~300 ms a call on the tiny supernet). An index
+ * outside [0, rows) is an error, as on cpu.
+ */
+export function copyGather(backend: unknown, x: tf.TensorInfo, indices: tf.TensorInfo, axis: number): tf.TensorInfo {
+  const wasm = wasmBackend(backend);
+  const rows = x.shape[axis] as number;
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
+  const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+  // Copied out of the heap before allocating (a growing heap detaches older views).
+  const ids = Array.from(heapView(wasm, indices));
+  for (const id of ids) {
+    if (!(id >= 0 && id < rows)) throw new Error(`GatherV2: index ${id} is not in [0, ${rows - 1}]`);
+  }
+  const out = output(wasm, [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype);
+  const rowBytes = inner * bytesPerElement(x.dtype);
+  if (outer === 0 || rowBytes === 0) return out;
+  const [px, po] = [memoryOffset(wasm, x), memoryOffset(wasm, out)];
+  const kernels = simdKernels(wasm);
+  for (let k = 0; k < ids.length;) {
+    let end = k + 1;
+    while (end < ids.length && ids[end] === (ids[end - 1] as number) + 1) end++;
+    const first = ids[k] as number;
+    kernels.copyRuns(
+      px + first * rowBytes,
+      rows * rowBytes,
+      po + k * rowBytes,
+      ids.length * rowBytes,
+      outer,
+      (end - k) * rowBytes,
+    );
+    k = end;
+  }
+  return out;
+}
+
 /** Kernels whose native wasm versions copy through JS arrays (and the Identity copy that need not happen). */
 function copyKernel(kernelName: string, run: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[]) {
   return (native: tf.KernelFunc): Kernel => ({
@@ -144,6 +182,29 @@ export const wasmCopyKernels: Array<{ kernelName: string; wrap: (native: tf.Kern
         return part;
       });
     }),
+  },
+  {
+    // Repeats along the first axis only (the scorer's batch of groups, its labels) as whole copies of x; other
+    // repetitions take the native kernel, which works element by element (~140 ms for the tiny supernet's stem).
+    kernelName: 'Tile',
+    wrap: (native) =>
+      copyKernel('Tile', (args) => {
+        const x = args.inputs.x as tf.TensorInfo;
+        const { reps } = args.attrs as unknown as tf.TileAttrs;
+        if (reps.length !== x.shape.length || reps.slice(1).some((r) => r !== 1)) return native(args);
+        const wasm = wasmBackend(args.backend);
+        const times = reps[0] as number;
+        const out = output(
+          wasm,
+          x.shape.map((d, i) => (i === 0 ? d * times : d)),
+          x.dtype,
+        );
+        const bytes = tf.util.sizeFromShape(x.shape) * bytesPerElement(x.dtype);
+        if (bytes > 0 && times > 0) {
+          simdKernels(wasm).copyRuns(memoryOffset(wasm, x), 0, memoryOffset(wasm, out), bytes, times, bytes);
+        }
+        return out;
+      })(native),
   },
   {
     kernelName: 'Concat',

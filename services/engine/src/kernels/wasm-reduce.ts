@@ -45,7 +45,7 @@ const ROWS_PER_BLOCK = 256;
  * each term is x / rows rounded to float32 first, as the cpu backend's Mean does. Columns go four at a time
  * with local accumulators over blocks of rows (2-4x faster than accumulating into an array).
  */
-function sumRows(
+export function sumRows(
   x: Float32Array,
   start: number,
   rows: number,

@@ -48,6 +48,8 @@ export interface SimdKernels {
     both: number,
   ): void;
   periodicCenter(x: number, c: number, y: number, pM: number, pF: number, pS: number, n: number, period: number): void;
+  periodicCenterScale(x: number, y: number, pM: number, pF: number, n: number, period: number): void;
+  channelMeans(x: number, rows: number, c: number, pM: number, acc64: number): void;
   periodicAffine(
     a: number,
     b: number,

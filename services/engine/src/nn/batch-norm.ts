@@ -3,6 +3,8 @@ import {
   batchNormTraining,
   batchNormTrainingGroup,
   channelAffine,
+  composedGroupStandardise,
+  GROUP_STANDARDISE,
   RUNNING_STATS,
   type BatchNormAffine,
   type BatchNormTrainingResult,
@@ -173,15 +175,17 @@ function checkTrainingInput(x: tf.Tensor4D): void {
 
 /** (x - mean) / sqrt(var + eps) with the biased mean and variance of each of `groups` consecutive equal groups of the batch. */
 function groupStandardise(x: tf.Tensor4D, groups: number, eps: number): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
+  const [n, h, w] = x.shape;
   if (!Number.isInteger(groups) || groups < 1 || n % groups !== 0 || (n / groups) * h * w < 2) {
     throw new Error(
       `BatchNorm2d cannot split a batch of ${n} into ${groups} groups of more than one value per channel`,
     );
   }
-  return tf.tidy(() => {
-    const grouped = tf.reshape(x, [groups, (n / groups) * h * w, c]);
-    const { mean, variance } = tf.moments(grouped, 1, true);
-    return tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, eps))), [n, h, w, c]);
-  });
+  // Outside a gradient, one kernel where the backend has it (wasm), with the composed ops' bits; a gradient (the
+  // search's FGSM) differentiates the composed ops.
+  const recording = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+  if (!recording && x.dtype === 'float32' && tf.getKernel(GROUP_STANDARDISE, tf.getBackend())) {
+    return tf.engine().runKernel(GROUP_STANDARDISE, { x }, { groups, eps }) as tf.Tensor4D;
+  }
+  return composedGroupStandardise(x, groups, eps);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dWithBias } from '../kernels/index.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { depthwiseConv2d } from './depthwise.js';
 import { fanInUniformInit } from './init.js';
@@ -56,7 +57,7 @@ export class Conv2d extends Layer {
     if (ctx.training || ctx.batchStatisticGroups !== undefined || !(next instanceof BatchNorm2d) || next.affine)
       return undefined;
     const [s, t] = next.inferenceFactors();
-    return tf.fused.conv2d({ x, filter: this.#scaledFilter(s), strides: this.stride, pad: this.pad, bias: t });
+    return conv2dWithBias(x, this.#scaledFilter(s), t, this.stride, this.pad);
   }
 
   #scaled: { key: [object, object]; filter: tf.Tensor4D } | undefined;
