@@ -93,7 +93,9 @@ export const wasmGroupStandardiseKernel: Omit<tf.KernelConfig, 'backendName'> = 
       }
     }
     const rstd = tf.tidy(() => tf.rsqrt(tf.add(tf.tensor3d(variance, [groups, 1, c]), eps)));
-    const factors = rstd.dataSync() as Float32Array;
+    // Copied off the heap (the kernel runs on wasm, where the tensor lives): no synchronous read (sync-reads.test.ts),
+    // and a copy, since makeOutput below may grow the heap and detach a view.
+    const factors = heapFloats(wasm, rstd).slice();
     rstd.dispose();
     const y = wasm.makeOutput(x.shape, 'float32');
     const [px, py] = pointers(wasm, x, y) as [number, number];
