@@ -26,7 +26,10 @@ export const STUDY_ARMS = [
 ] as const;
 export type StudyArm = (typeof STUDY_ARMS)[number];
 
-/** Named study settings: `small` aims at about an hour on two cores (the engine records its timing and why each value). */
+/**
+ * Named study settings: `small` takes about 80 minutes on two idle cores (the engine records its timing and why each
+ * value).
+ */
 export const STUDY_PRESETS = ['small'] as const;
 export type StudyPresetName = (typeof STUDY_PRESETS)[number];
 

@@ -243,7 +243,7 @@ export function StartStudyPage({ experimentId }: { experimentId: string }) {
         seeds. Each finished row becomes a run of its own on its data set’s leaderboard.
       </p>
       <form class="start-form" id="study-form" onSubmit={submit}>
-        <Field label="Preset" id="study.preset" help="SMALL: about two hours on two idle cores.">
+        <Field label="Preset" id="study.preset" help="SMALL: about 80 minutes on two idle cores.">
           <select
             name="preset"
             value={form.preset}

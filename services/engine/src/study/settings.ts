@@ -47,13 +47,14 @@ export const STUDY_ATTACKS: AttackSpec[] = [{ name: 'fgsm' }, { name: 'pgd', ste
  * 36 rows in all). Timed on 2026-12-07 on the two-core build machine, shared (load average 6 to 9): one search
  * (`lrnas search --preset tiny --dataset fashion-mnist --epochs 3 --warmup-epochs 1 --permutations 1 --train-limit
  * 600 --threads 2`) took 4:07 wall, 173 s CPU (warm-up epoch 19 s, each estimation epoch 100 to 120 s: 225 masks of
- * 32 images); one row (`lrnas study --datasets fashion-mnist --arms resnet --seeds 0`) 3:48 wall, 144 s CPU
- * (retraining 3:09, attacks 0:36 of which APGD-CE 30 s), ending at 50.0 % clean, 26.5 % PGD-20. So about 1.9 h on
- * two idle cores (12 x ~130 s + 36 x ~144 s) and about 3.1 h at that load: twice the hour aimed at. The values are
- * kept: retraining runs on one thread, so the second core idles through three quarters of the study, and running
- * two rows at once (one per core) would bring it to about an hour without weakening a row, whereas each cut that
- * saves as much (2 retraining epochs, 100 test images, 1 random genotype per seed) costs what makes the table mean
- * something (robust accuracy well above chance, a +-7 point interval, the spread of random cells). Why each value:
+ * 32 images); one row 3:48 wall, 144 s CPU (retraining 3:09, attacks 0:36 of which APGD-CE 30 s). Rows now run two
+ * at once, one per engine thread (run-study.ts). The whole study (`lrnas study --preset small`, 2026-12-07/08) took
+ * 9,337 s of CPU besides its first search (about 170 s), so about 80 minutes on two idle cores; on the shared
+ * machine it took 2:12:35 wall, and a row with a core of its own 149 to 215 s (MNIST, median 214 s). That is a third
+ * over the hour aimed at; the values are kept because each cut that saves as much (2 retraining epochs, 100 test
+ * images, 1 random genotype per seed) costs what makes the table mean something (PGD-20 accuracy 18 to 28 % on
+ * Fashion-MNIST and 28 to 70 % on MNIST, against 10 % chance; a +-7 point interval; the spread of random cells).
+ * Why each value:
  */
 export const SMALL_STUDY = {
   // The two data sets that ship with the engine (issue 15); CIFAR-10 only when its files are given.

@@ -243,7 +243,7 @@ registerEnumType(StudyPreset, {
   valuesConfig: {
     SMALL: {
       description:
-        'About two hours on two idle cores (measured, engine study/settings.ts): Fashion-MNIST and MNIST, seeds 0 and 1, every arm, 60,000 parameters at C=8, L=5; short searches and adversarial retraining, attacked with FGSM, PGD-20 and APGD-CE.',
+        'About 80 minutes on two idle cores (measured, engine study/settings.ts): Fashion-MNIST and MNIST, seeds 0 and 1, every arm, 60,000 parameters at C=8, L=5; short searches and adversarial retraining, attacked with FGSM, PGD-20 and APGD-CE.',
     },
   },
 });
