@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkGradients, checkOnEachBackend, spreadValues, useBackend, type InputSpec } from './grad-check.js';
 import { setBatchStatisticsReducer } from './batch-norm-train.js';
+import { useTwinThreadReducer } from './test-reducer.js';
 import { batchNormTraining, batchNormTrainingGroup } from './index.js';
 
 type T4 = tf.Tensor4D;
@@ -84,21 +85,13 @@ test('with engine threads a group of batch norms meets once each way on wasm, wi
   const xs = SPECS.map((s, i) => tf.tensor4d(spreadValues(tf.util.sizeFromShape(s.shape), 60 + i), s.shape as never));
   const size = xs.reduce((n, x) => n + x.size, 0);
   const dy = tf.tensor1d(spreadValues(size, 70));
-  let meetings = 0;
-  // A second thread holding the same images: the whole batch's sums are twice this thread's.
-  setBatchStatisticsReducer({
-    allReduce: (values) => {
-      meetings++;
-      return values.map((v) => 2 * v);
-    },
-    batchPerLocal: 2,
-  });
+  const reducer = useTwinThreadReducer();
   try {
     const run = (
       f: (...xs: tf.Tensor[]) => tf.Tensor,
       extra: tf.Tensor[] = [],
     ): { y: Float32Array; dx: Float32Array[]; meetings: number } => {
-      meetings = 0;
+      reducer.meetings = 0;
       // Gradients of the xs and of `extra` (inputs of f after the xs).
       const { value, grads } = tf.valueAndGrads((...inputs: tf.Tensor[]) => tf.sum(tf.mul(f(...inputs), dy)))([
         ...xs,
@@ -107,7 +100,7 @@ test('with engine threads a group of batch norms meets once each way on wasm, wi
       const out = {
         y: Float32Array.of(value.dataSync()[0] as number),
         dx: grads.map((g) => g.dataSync() as Float32Array),
-        meetings,
+        meetings: reducer.meetings,
       };
       tf.dispose([value, ...grads]);
       return out;

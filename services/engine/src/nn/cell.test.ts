@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { setBatchStatisticsReducer } from '../kernels/index.js';
+import { useTwinThreadReducer } from '../kernels/test-reducer.js';
 import { Cell } from './cell.js';
 import { dropPath } from './drop-path.js';
 import type { ForwardContext, Layer } from './module.js';
@@ -58,22 +59,14 @@ function step(
   s0: tf.Tensor4D,
   s1: tf.Tensor4D,
 ) {
-  let meetings = 0;
-  // A second thread holding the same images: the whole batch's sums are twice this thread's.
-  setBatchStatisticsReducer({
-    allReduce: (values) => {
-      meetings++;
-      return values.map((v) => 2 * v);
-    },
-    batchPerLocal: 2,
-  });
+  const reducer = useTwinThreadReducer();
   try {
     const params = cell.namedParameters().map(([, v]) => v);
     let output: Float32Array = new Float32Array();
     let forwardMeetings = 0;
     const { value, grads } = tf.variableGrads(() => {
       const y = forward(s0, s1);
-      forwardMeetings = meetings;
+      forwardMeetings = reducer.meetings;
       output = y.dataSync() as Float32Array;
       return tf.sum(tf.mul(y, tf.reshape(tf.linspace(-1, 2, y.size), y.shape))) as tf.Scalar;
     }, params);
@@ -81,7 +74,7 @@ function step(
       output,
       running: cell.namedBuffers().map(([, v]) => v.dataSync() as Float32Array),
       grads: params.map((v) => grads[v.name]?.dataSync() as Float32Array),
-      meetings: [forwardMeetings, meetings] as [number, number],
+      meetings: [forwardMeetings, reducer.meetings] as [number, number],
     };
     tf.dispose([value, ...Object.values(grads)]);
     return result;
